@@ -1,0 +1,246 @@
+//! The command line: no subcommand opens the app; subcommands work headless with the same
+//! code the app uses. Exit 0 on success, 1 on bad input (`FILE:LINE:COL: message` lines).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::geodata::{HOME_BBOX, default_catalog};
+use crate::model::TimeFilter;
+use crate::render::export::export_view;
+use crate::render::svg::Furniture;
+use crate::spatial::Viewport;
+use crate::time::{DateSpan, Range};
+
+/// Frontier Atlas: a map of the Tajikistan–Afghanistan frontier.
+#[derive(Debug, Parser)]
+#[command(name = "frontier-atlas", version, about)]
+pub struct Cli {
+    /// GeoJSON files to open as extra layers in the app.
+    pub files: Vec<PathBuf>,
+    /// What to do headless.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Headless subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render the map (default view or a bounding box) to a PNG or SVG file.
+    Render(RenderArgs),
+    /// Check GeoJSON files strictly against RFC 7946.
+    Validate {
+        /// Files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Import data from other formats.
+    Import {
+        /// What to import.
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+}
+
+/// Import subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Convert an ACLED CSV export to a GeoJSON events layer.
+    Acled {
+        /// The ACLED CSV file.
+        input: PathBuf,
+        /// Where to write the GeoJSON.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Arguments of `render`.
+#[derive(Debug, clap::Args)]
+pub struct RenderArgs {
+    /// Output file (.png or .svg).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Bounding box `W,S,E,N` in degrees (default: the frontier).
+    #[arg(long, value_parser = parse_bbox, allow_hyphen_values = true)]
+    pub bbox: Option<[f64; 4]>,
+    /// Image size `WIDTHxHEIGHT` in pixels.
+    #[arg(long, default_value = "1600x1000", value_parser = parse_size)]
+    pub size: [f32; 2],
+    /// Extra GeoJSON layers to draw.
+    #[arg(long = "add")]
+    pub add: Vec<PathBuf>,
+    /// First day shown of dated layers (YYYY-MM-DD, YYYY-MM or YYYY).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day shown of dated layers (inclusive).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Title printed on the map.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Leave out the legend.
+    #[arg(long)]
+    pub no_legend: bool,
+}
+
+fn parse_bbox(text: &str) -> Result<[f64; 4], String> {
+    let parts: Vec<f64> = text
+        .split(',')
+        .map(|p| p.trim().parse::<f64>().map_err(|e| format!("`{p}` is not a number ({e})")))
+        .collect::<Result<_, _>>()?;
+    let [w, s, e, n] = parts.as_slice() else {
+        return Err(format!("expected W,S,E,N (4 numbers), got {}", parts.len()));
+    };
+    if !(-180.0..=180.0).contains(w)
+        || !(-180.0..=180.0).contains(e)
+        || !(-85.0..=85.0).contains(s)
+        || !(-85.0..=85.0).contains(n)
+    {
+        return Err("longitudes must be within −180..180 and latitudes within −85..85".to_owned());
+    }
+    if w >= e || s >= n {
+        return Err("west must be less than east and south less than north".to_owned());
+    }
+    Ok([*w, *s, *e, *n])
+}
+
+fn parse_size(text: &str) -> Result<[f32; 2], String> {
+    let (w, h) = text.split_once(['x', 'X']).ok_or_else(|| format!("expected WIDTHxHEIGHT, got `{text}`"))?;
+    let w: u32 = w.trim().parse().map_err(|e| format!("`{w}` is not a whole number ({e})"))?;
+    let h: u32 = h.trim().parse().map_err(|e| format!("`{h}` is not a whole number ({e})"))?;
+    if !(16..=10_000).contains(&w) || !(16..=10_000).contains(&h) {
+        return Err("width and height must be between 16 and 10000 pixels".to_owned());
+    }
+    Ok([w as f32, h as f32])
+}
+
+/// Parses `--from`/`--to` into an inclusive range (`--from 2021` means 1 Jan 2021, `--to 2021`
+/// means 31 Dec 2021).
+pub fn date_range(from: Option<&str>, to: Option<&str>) -> Result<Option<Range>, String> {
+    let from = from.map(|t| DateSpan::parse(t).map(|s| s.start).map_err(|e| format!("--from: {e}"))).transpose()?;
+    let to = to.map(|t| DateSpan::parse(t).map(|s| s.end).map_err(|e| format!("--to: {e}"))).transpose()?;
+    Ok(match (from, to) {
+        (None, None) => None,
+        (Some(a), None) => Some(Range::new(a, chrono::NaiveDate::MAX)),
+        (None, Some(b)) => Some(Range::new(chrono::NaiveDate::MIN, b)),
+        (Some(a), Some(b)) if a <= b => Some(Range::new(a, b)),
+        (Some(_), Some(_)) => return Err("--from is after --to".to_owned()),
+    })
+}
+
+/// Runs a headless command; prints problems to stderr.
+pub fn run(command: Command) -> ExitCode {
+    match command {
+        Command::Render(args) => render(&args),
+        Command::Validate { files } => validate(&files),
+        Command::Import { what: ImportCommand::Acled { input, out } } => import_acled(&input, &out),
+    }
+}
+
+fn render(args: &RenderArgs) -> ExitCode {
+    let (mut catalog, problems) = default_catalog();
+    for p in problems {
+        eprintln!("{p}");
+    }
+    let mut failed = false;
+    for path in &args.add {
+        match crate::io::geojson::load_file(path) {
+            Ok(loaded) => {
+                for s in &loaded.skipped {
+                    eprintln!("{s}");
+                }
+                catalog.insert(loaded.layer);
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return ExitCode::from(1);
+    }
+    let range = match date_range(args.from.as_deref(), args.to.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let viewport = Viewport::fit_bbox(args.bbox.unwrap_or(HOME_BBOX), args.size);
+    let filter = TimeFilter::new(&catalog, range);
+    let furniture =
+        Furniture { title: args.title.clone(), date_range: range.map(|r| describe_range(&r)), legend: !args.no_legend };
+    match export_view(&catalog, &viewport, &filter, &furniture, &args.out) {
+        Ok(()) => {
+            println!("wrote {}", args.out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// "1 Jun 2021 – 30 Jun 2022", with open ends written as "…".
+pub fn describe_range(r: &Range) -> String {
+    let fmt = |d: chrono::NaiveDate| {
+        if d == chrono::NaiveDate::MIN || d == chrono::NaiveDate::MAX {
+            "…".to_owned()
+        } else {
+            d.format("%-d %b %Y").to_string()
+        }
+    };
+    format!("{} – {}", fmt(r.from), fmt(r.to))
+}
+
+fn validate(files: &[PathBuf]) -> ExitCode {
+    let mut bad = false;
+    for path in files {
+        let label = path.display();
+        match std::fs::read(path) {
+            Err(e) => {
+                println!("{label}:1:1: cannot read: {e}");
+                bad = true;
+            }
+            Ok(bytes) => {
+                let problems = crate::io::validate::validate_bytes(&bytes);
+                for p in &problems {
+                    println!("{label}:{}:{}: {}", p.line, p.col, p.message);
+                }
+                bad |= !problems.is_empty();
+            }
+        }
+    }
+    if bad { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+fn import_acled(input: &Path, out: &Path) -> ExitCode {
+    match crate::io::acled::import_acled(input) {
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+        Ok(import) => {
+            for p in &import.problems {
+                eprintln!("{}:{}:{}: {}", input.display(), p.line, p.col, p.message);
+            }
+            let text = crate::io::acled::write_geojson(&import);
+            if let Err(e) = crate::io::atomic::write_atomic(out, text.as_bytes()) {
+                eprintln!("cannot write {}: {e}", out.display());
+                return ExitCode::from(1);
+            }
+            println!(
+                "{}: {} events written to {} ({} rows skipped)",
+                input.display(),
+                import.features.len(),
+                out.display(),
+                import.problems.len()
+            );
+            if import.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+    }
+}

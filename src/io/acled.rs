@@ -1,0 +1,457 @@
+//! ACLED CSV import: turns an ACLED export into GeoJSON point features.
+//!
+//! Columns are found by header **name** (trimmed, case-insensitive, UTF-8 BOM stripped), so
+//! column order, extra columns and missing optional columns do not matter. Required:
+//! [`REQUIRED_COLUMNS`]. Bad rows are reported as [`RowProblem`]s with their physical line
+//! (1-based, the header is line 1; a quoted field with embedded newlines spans several lines and
+//! the record's *first* line is reported) and skipped; the rest loads.
+//!
+//! Each feature is a `Point [longitude, latitude]` with `id` = `event_id_cnty` and properties
+//! in ACLED's column order ([`ACLED_COLUMNS`]), then unknown extra columns (as strings, under
+//! their header text). `event_date` is normalised to `YYYY-MM-DD`. Numeric columns
+//! ([`NUMERIC_COLUMNS`]) become JSON numbers (an empty cell becomes `null`); text in `inter1`,
+//! `inter2` or `interaction` (ACLED's newer exports spell these out) stays a string; other
+//! non-numeric text in a numeric column is kept as a string and reported as a problem with
+//! `skipped == false`.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+use std::rc::Rc;
+
+use ::geojson::{Feature, Geometry, JsonObject, feature::Id};
+use serde_json::{Number, Value};
+
+use crate::time::{DateSpan, Precision};
+
+/// ACLED's export columns, in export order.
+pub const ACLED_COLUMNS: [&str; 31] = [
+    "event_id_cnty",
+    "event_date",
+    "year",
+    "time_precision",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "interaction",
+    "civilian_targeting",
+    "iso",
+    "region",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "source",
+    "source_scale",
+    "notes",
+    "fatalities",
+    "tags",
+    "timestamp",
+];
+
+/// Columns a file must have to be imported.
+pub const REQUIRED_COLUMNS: [&str; 5] = ["event_id_cnty", "event_date", "event_type", "latitude", "longitude"];
+
+/// Columns written as JSON numbers.
+pub const NUMERIC_COLUMNS: [&str; 11] = [
+    "year",
+    "time_precision",
+    "inter1",
+    "inter2",
+    "interaction",
+    "iso",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "fatalities",
+    "timestamp",
+];
+
+/// Numeric columns whose text values are legitimate (newer ACLED exports) and kept silently.
+const TEXT_OK_COLUMNS: [&str; 3] = ["inter1", "inter2", "interaction"];
+
+/// The result of an import: the features that loaded and the problems found.
+#[derive(Debug, Clone, Default)]
+pub struct AcledImport {
+    /// One point feature per good row, in file order.
+    pub features: Vec<Feature>,
+    /// Problems, in file order.
+    pub problems: Vec<RowProblem>,
+    /// Data rows read (excluding the header and blank lines).
+    pub rows_read: usize,
+}
+
+impl AcledImport {
+    /// Number of rows skipped because of a problem.
+    pub fn rows_skipped(&self) -> usize {
+        self.problems.iter().filter(|p| p.skipped).count()
+    }
+}
+
+/// One problem in one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    /// Physical line (1-based) where the record starts.
+    pub line: usize,
+    /// 1-based column (position in the header); 0 when the problem concerns the whole row.
+    pub col: usize,
+    /// What is wrong, naming the column.
+    pub message: String,
+    /// Whether the row was skipped (otherwise it loaded with the value kept as text).
+    pub skipped: bool,
+}
+
+impl fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}: {}", self.line, self.col, self.message)
+    }
+}
+
+/// Why a file could not be imported at all.
+#[derive(Debug, thiserror::Error)]
+pub enum AcledError {
+    /// The file could not be opened or read.
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The header lacks required columns.
+    #[error("`{file}` is not an ACLED export: missing column(s) {}", .columns.join(", "))]
+    MissingColumns {
+        /// The file.
+        file: String,
+        /// The missing column names.
+        columns: Vec<String>,
+    },
+    /// The CSV itself is unreadable at some point.
+    #[error("`{file}` line {line}: {message}")]
+    Csv {
+        /// The file.
+        file: String,
+        /// The line, 1-based.
+        line: usize,
+        /// What the CSV reader reported.
+        message: String,
+    },
+}
+
+/// Reads an ACLED export from disk (see [`parse_acled`]).
+pub fn import_acled(path: &Path) -> Result<AcledImport, AcledError> {
+    let label = path.display().to_string();
+    let file = File::open(path).map_err(|source| AcledError::Io { path: label.clone(), source })?;
+    parse_acled(BufReader::new(file), &label)
+}
+
+/// How one header column is used.
+#[derive(Debug, Clone)]
+struct Column {
+    /// Property key: the canonical ACLED name, or the header text of an extra column.
+    key: String,
+    /// Position in [`ACLED_COLUMNS`], or `None` for an extra column.
+    known: Option<usize>,
+}
+
+/// Column positions of the fields every row needs.
+struct Required {
+    id: usize,
+    date: usize,
+    lat: usize,
+    lon: usize,
+}
+
+/// Reads an ACLED export from `reader`; `file_label` names it in messages.
+pub fn parse_acled(reader: impl Read, file_label: &str) -> Result<AcledImport, AcledError> {
+    let newlines = Rc::new(RefCell::new(VecDeque::new()));
+    let mut lines = LineCounter { newlines: Rc::clone(&newlines), passed: 0 };
+    let tracker = NewlineTracker { inner: reader, offset: 0, newlines };
+    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(tracker);
+    let mut record = csv::StringRecord::new();
+    let csv_error = |e: &csv::Error| AcledError::Csv {
+        file: file_label.to_owned(),
+        line: e.position().map_or(1, |p| usize::try_from(p.line()).unwrap_or(usize::MAX)),
+        message: e.to_string(),
+    };
+    let has_header = csv.read_record(&mut record).map_err(|e| match e.kind() {
+        csv::ErrorKind::Io(_) => {
+            AcledError::Io { path: file_label.to_owned(), source: std::io::Error::other(e.to_string()) }
+        }
+        _ => csv_error(&e),
+    })?;
+    if !has_header {
+        return Err(AcledError::MissingColumns {
+            file: file_label.to_owned(),
+            columns: REQUIRED_COLUMNS.iter().map(|c| (*c).to_owned()).collect(),
+        });
+    }
+    let columns = header_columns(&record);
+    let required = find_required(&columns, file_label)?;
+    // Property order: known columns in ACLED order, then extras in file order.
+    let mut order: Vec<usize> = (0..columns.len()).collect();
+    order.sort_by_key(|&i| columns.get(i).map_or((1, i), |c| c.known.map_or((1, i), |k| (0, k))));
+
+    let mut out = AcledImport::default();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                if let csv::ErrorKind::Utf8 { pos, err } = e.kind() {
+                    out.rows_read += 1;
+                    let line = pos.as_ref().map_or(0, |p| lines.line_at(p.byte()));
+                    let col = err.field() + 1;
+                    out.problems.push(RowProblem {
+                        line,
+                        col,
+                        message: format!("{}: not valid UTF-8 (row skipped)", column_name(&columns, col - 1)),
+                        skipped: true,
+                    });
+                    continue;
+                }
+                return Err(csv_error(&e));
+            }
+        }
+        let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
+        if record.len() == 1 && record.get(0).is_some_and(|f| f.trim().is_empty()) {
+            continue;
+        }
+        out.rows_read += 1;
+        match row_to_feature(&record, &columns, &order, &required, line, &mut out.problems) {
+            Err(problem) => out.problems.push(problem),
+            Ok(feature) => {
+                let id = record.get(required.id).unwrap_or_default().trim().to_owned();
+                if let Some(first) = seen.get(&id) {
+                    out.problems.push(RowProblem {
+                        line,
+                        col: required.id + 1,
+                        message: format!("event_id_cnty: duplicate id `{id}` (first on line {first}; row skipped)"),
+                        skipped: true,
+                    });
+                } else {
+                    seen.insert(id, line);
+                    out.features.push(feature);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Wraps the input and records the byte offset of every `\n` it passes to the CSV reader.
+///
+/// `csv::Position::line()` miscounts with CRLF line ends (it is taken between the `\r` and the
+/// `\n`), so physical lines are computed here from the record's byte offset instead.
+struct NewlineTracker<R> {
+    inner: R,
+    offset: u64,
+    newlines: Rc<RefCell<VecDeque<u64>>>,
+}
+
+impl<R: Read> Read for NewlineTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut queue = self.newlines.borrow_mut();
+        for (i, &b) in buf.iter().take(n).enumerate() {
+            if b == b'\n' {
+                queue.push_back(self.offset + i as u64);
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// Turns record byte offsets (non-decreasing) into 1-based physical lines.
+struct LineCounter {
+    newlines: Rc<RefCell<VecDeque<u64>>>,
+    /// Newlines already popped (all before earlier records).
+    passed: usize,
+}
+
+impl LineCounter {
+    /// The line of a record starting at `byte`. A record never starts on a `\n`, so a newline
+    /// at `byte` itself is the one csv's CRLF handling points at and counts as passed.
+    fn line_at(&mut self, byte: u64) -> usize {
+        let mut queue = self.newlines.borrow_mut();
+        while queue.front().is_some_and(|&nl| nl <= byte) {
+            queue.pop_front();
+            self.passed += 1;
+        }
+        self.passed + 1
+    }
+}
+
+/// Normalised header name: BOM stripped, trimmed, lower case.
+fn normalise(name: &str) -> String {
+    name.trim_start_matches('\u{feff}').trim().to_lowercase()
+}
+
+fn header_columns(header: &csv::StringRecord) -> Vec<Column> {
+    let mut taken: Vec<String> = Vec::new();
+    header
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let norm = normalise(raw);
+            let known = ACLED_COLUMNS.iter().position(|c| *c == norm);
+            let mut key = match known {
+                Some(k) => ACLED_COLUMNS.get(k).map_or(norm.clone(), |c| (*c).to_owned()),
+                None => raw.trim_start_matches('\u{feff}').trim().to_owned(),
+            };
+            let duplicate = taken.contains(&key);
+            if duplicate || key.is_empty() {
+                key = format!("{key}_{}", i + 1);
+            }
+            taken.push(key.clone());
+            Column { key, known: if duplicate { None } else { known } }
+        })
+        .collect()
+}
+
+fn find_required(columns: &[Column], file: &str) -> Result<Required, AcledError> {
+    let find = |name: &str| columns.iter().position(|c| c.known.is_some() && c.key == name);
+    let missing: Vec<String> = REQUIRED_COLUMNS.iter().filter(|c| find(c).is_none()).map(|c| (*c).to_owned()).collect();
+    match (find("event_id_cnty"), find("event_date"), find("latitude"), find("longitude")) {
+        (Some(id), Some(date), Some(lat), Some(lon)) if missing.is_empty() => Ok(Required { id, date, lat, lon }),
+        _ => Err(AcledError::MissingColumns { file: file.to_owned(), columns: missing }),
+    }
+}
+
+fn column_name(columns: &[Column], index: usize) -> String {
+    columns.get(index).map_or_else(|| format!("column {}", index + 1), |c| c.key.clone())
+}
+
+fn skip(line: usize, col: usize, message: String) -> RowProblem {
+    RowProblem { line, col, message, skipped: true }
+}
+
+/// Parses a coordinate in `min..=max`.
+fn coordinate(text: &str, min: f64, max: f64) -> Option<f64> {
+    text.trim().parse::<f64>().ok().filter(|v| v.is_finite() && (min..=max).contains(v))
+}
+
+/// A numeric cell as JSON: integers as integers, other numbers as floats, empty as null.
+fn number_value(text: &str) -> Option<Value> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Some(Value::Null);
+    }
+    if let Ok(i) = t.parse::<i64>() {
+        return Some(Value::Number(i.into()));
+    }
+    t.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number)
+}
+
+fn row_to_feature(
+    record: &csv::StringRecord,
+    columns: &[Column],
+    order: &[usize],
+    req: &Required,
+    line: usize,
+    problems: &mut Vec<RowProblem>,
+) -> Result<Feature, RowProblem> {
+    if record.len() != columns.len() {
+        return Err(skip(line, 0, format!("{} fields, expected {} (row skipped)", record.len(), columns.len())));
+    }
+    let cell = |i: usize| record.get(i).unwrap_or_default();
+    let id = cell(req.id).trim();
+    if id.is_empty() {
+        return Err(skip(line, req.id + 1, "event_id_cnty: missing event id (row skipped)".to_owned()));
+    }
+    let date = match DateSpan::parse(cell(req.date)) {
+        Ok(span) if span.precision == Precision::Day => span.start.format("%Y-%m-%d").to_string(),
+        Ok(_) => {
+            return Err(skip(
+                line,
+                req.date + 1,
+                format!("event_date: `{}` is not a single day (row skipped)", cell(req.date).trim()),
+            ));
+        }
+        Err(e) => {
+            return Err(skip(line, req.date + 1, format!("event_date: {e} (row skipped)")));
+        }
+    };
+    let lat = coordinate(cell(req.lat), -90.0, 90.0).ok_or_else(|| {
+        skip(
+            line,
+            req.lat + 1,
+            format!("latitude: `{}` is not a number between -90 and 90 (row skipped)", cell(req.lat)),
+        )
+    })?;
+    let lon = coordinate(cell(req.lon), -180.0, 180.0).ok_or_else(|| {
+        skip(
+            line,
+            req.lon + 1,
+            format!("longitude: `{}` is not a number between -180 and 180 (row skipped)", cell(req.lon)),
+        )
+    })?;
+
+    let mut properties = JsonObject::new();
+    for &i in order {
+        let Some(column) = columns.get(i) else {
+            continue;
+        };
+        let text = cell(i);
+        let value = if i == req.date {
+            Value::String(date.clone())
+        } else if i == req.id {
+            Value::String(id.to_owned())
+        } else if column.known.is_some() && NUMERIC_COLUMNS.contains(&column.key.as_str()) {
+            number_value(text).unwrap_or_else(|| {
+                if !TEXT_OK_COLUMNS.contains(&column.key.as_str()) {
+                    problems.push(RowProblem {
+                        line,
+                        col: i + 1,
+                        message: format!("{}: `{}` is not a number (kept as text)", column.key, text.trim()),
+                        skipped: false,
+                    });
+                }
+                Value::String(text.to_owned())
+            })
+        } else {
+            Value::String(text.to_owned())
+        };
+        properties.insert(column.key.clone(), value);
+    }
+    Ok(Feature {
+        bbox: None,
+        geometry: Some(Geometry::new_point([lon, lat])),
+        id: Some(Id::String(id.to_owned())),
+        properties: Some(properties),
+        foreign_members: None,
+    })
+}
+
+/// The import as a GeoJSON `FeatureCollection` text, one feature per line.
+pub fn write_geojson(import: &AcledImport) -> String {
+    let mut out = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
+    let mut first = true;
+    for feature in &import.features {
+        // Serialising a geojson Feature of finite numbers and strings cannot fail; a feature
+        // that somehow did would be written as `null` rather than dropped silently.
+        let text = serde_json::to_string(feature).unwrap_or_else(|_| "null".to_owned());
+        if !first {
+            out.push_str(",\n");
+        }
+        first = false;
+        out.push_str(&text);
+    }
+    out.push_str("\n]}\n");
+    out
+}

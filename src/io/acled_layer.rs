@@ -1,0 +1,20 @@
+//! An ACLED CSV export opened as an events layer (the File → Open path for `.csv`).
+
+use std::path::Path;
+
+use super::geojson::{Loaded, parse_layer};
+use crate::model::{LayerKind, LayerSource};
+
+/// Imports an ACLED CSV as an events layer; bad rows become "skipped" lines with their line
+/// numbers, the rest loads.
+pub fn load(path: &Path) -> Result<Loaded, String> {
+    let import = super::acled::import_acled(path).map_err(|e| e.to_string())?;
+    let text = super::acled::write_geojson(&import);
+    let label = path.display().to_string();
+    let name = path.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
+    let mut loaded = parse_layer(&text, &label, &name, Some(LayerKind::Events), LayerSource::File(path.to_owned()))
+        .map_err(|e| e.to_string())?;
+    let row_problems = import.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message));
+    loaded.skipped.splice(0..0, row_problems);
+    Ok(loaded)
+}

@@ -1,0 +1,10 @@
+//! Reading and writing layers: GeoJSON (lossless), strict RFC 7946 validation, ACLED CSV.
+//!
+//! One error enum per format; every message names the file and, where known, the line.
+
+pub mod acled;
+pub mod acled_gen;
+pub mod acled_layer;
+pub mod atomic;
+pub mod geojson;
+pub mod validate;

@@ -1,0 +1,135 @@
+//! A layer: features of one kind with their display settings and spatial index.
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+
+use super::Feature;
+use crate::spatial::{FeatureIndex, WorldRect};
+use crate::time::TimeIndex;
+
+/// What a layer is, which decides its default style and how it is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LayerKind {
+    /// Country polygons.
+    Countries,
+    /// First-level administrative units.
+    Provinces,
+    /// Second-level administrative units (districts), usually loaded from a user file.
+    Districts,
+    /// Named regions such as the Wakhan Corridor.
+    Regions,
+    /// Lakes and reservoirs.
+    Lakes,
+    /// Rivers.
+    Rivers,
+    /// The Tajik–Afghan international border line.
+    Border,
+    /// Named places.
+    Places,
+    /// Dated security events (ACLED-compatible).
+    Events,
+    /// Foreign security assistance.
+    Aid,
+    /// Any other user layer.
+    Generic,
+}
+
+impl LayerKind {
+    /// A short human name for the kind.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Countries => "countries",
+            Self::Provinces => "provinces",
+            Self::Districts => "districts",
+            Self::Regions => "regions",
+            Self::Lakes => "lakes",
+            Self::Rivers => "rivers",
+            Self::Border => "border",
+            Self::Places => "places",
+            Self::Events => "events",
+            Self::Aid => "aid",
+            Self::Generic => "layer",
+        }
+    }
+}
+
+/// Where a layer came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayerSource {
+    /// Shipped inside the binary (`geodata/NAME`).
+    Embedded(&'static str),
+    /// Loaded from a file.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for LayerSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Embedded(name) => write!(f, "embedded geodata/{name}"),
+            Self::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// One layer of the map.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    /// The name shown in the layers panel.
+    pub name: String,
+    /// What the layer is.
+    pub kind: LayerKind,
+    /// Where it came from.
+    pub source: LayerSource,
+    /// Whether it is drawn.
+    pub visible: bool,
+    /// Opacity from 0 (invisible) to 1.
+    pub opacity: f32,
+    /// Property used for labels and names (e.g. `shapeName` for geoBoundaries files).
+    pub label_field: Option<String>,
+    /// The features, in file order.
+    pub features: Vec<Feature>,
+    /// Members of the `FeatureCollection` other than `type` and `features` (kept for saving).
+    pub foreign_members: Map<String, Value>,
+    /// R-tree over feature bounds in world units.
+    pub index: FeatureIndex,
+    /// Date index of the features that have a span; `None` for an undated layer.
+    pub time_index: Option<TimeIndex>,
+    /// For generic layers made temporal by the user: the start (and optional end) date fields.
+    pub date_fields: Option<(String, Option<String>)>,
+}
+
+impl Layer {
+    /// Builds a layer and its spatial index.
+    pub fn new(name: impl Into<String>, kind: LayerKind, source: LayerSource, features: Vec<Feature>) -> Self {
+        let index = FeatureIndex::build(&features);
+        Self {
+            name: name.into(),
+            kind,
+            source,
+            visible: true,
+            opacity: 1.0,
+            label_field: None,
+            features,
+            foreign_members: Map::new(),
+            index,
+            time_index: None,
+            date_fields: None,
+        }
+    }
+
+    /// Rebuilds the spatial index after features changed.
+    pub fn reindex(&mut self) {
+        self.index = FeatureIndex::build(&self.features);
+    }
+
+    /// The bounds of every feature, or `None` for an empty layer.
+    pub fn bounds(&self) -> Option<WorldRect> {
+        self.index.bounds()
+    }
+
+    /// The display name of feature `i`, using the layer's label field.
+    pub fn feature_name(&self, i: usize) -> Option<String> {
+        self.features.get(i).map(|f| f.display_name(self.label_field.as_deref()))
+    }
+}

@@ -1,0 +1,16 @@
+//! The in-memory map: a [`Catalog`] of [`Layer`]s of [`Feature`]s.
+//!
+//! Features keep their GeoJSON losslessly (id, properties in order, foreign members, the
+//! original geometry) next to the derived forms used for drawing and hit-testing.
+
+mod catalog;
+mod dated;
+mod feature;
+mod filter;
+mod layer;
+
+pub use catalog::{Catalog, FeatureRef, LayerId};
+pub use dated::{assign_spans, date_fields_of};
+pub use feature::{Feature, FeatureId};
+pub use filter::TimeFilter;
+pub use layer::{Layer, LayerKind, LayerSource};

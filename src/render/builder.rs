@@ -1,0 +1,475 @@
+//! Builds the scene for one viewport: culls with the R-tree, projects cached world geometry,
+//! styles by layer kind and category, and places labels.
+
+use std::collections::BTreeMap;
+
+use super::labels::{LabelCandidate, place_labels};
+use super::scene::{Color, Item, LegendEntry, LegendSwatch, MarkerShape, Mesh, ScaleBar, Scene};
+use super::style::{
+    self, BACKGROUND, BORDER_BAND, BORDER_LINE, LABEL_HALO, LABEL_TEXT, aid_color, event_color, layer_style,
+};
+use crate::model::{Catalog, Feature, Layer, LayerKind};
+use crate::spatial::{Shape, Viewport, WorldRect};
+
+/// What to include besides the layers themselves.
+pub struct SceneOptions<'a> {
+    /// Whether feature `(layer, feature)` passes the time filter.
+    pub is_shown: &'a dyn Fn(usize, usize) -> bool,
+    /// Whether to place labels.
+    pub labels: bool,
+    /// Attribution line to carry into the scene.
+    pub attribution: String,
+}
+
+impl Default for SceneOptions<'_> {
+    fn default() -> Self {
+        Self { is_shown: &|_, _| true, labels: true, attribution: crate::geodata::ATTRIBUTION.to_owned() }
+    }
+}
+
+/// Vertices closer than this on screen are merged when projecting lines.
+const MIN_STEP_PTS: f32 = 0.6;
+
+/// Builds the scene of `catalog` seen through `viewport`.
+pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOptions<'_>) -> Scene {
+    let view_rect = viewport.world_rect().expanded(8.0 / viewport.scale());
+    let mut b = Builder {
+        viewport,
+        view_rect,
+        items: Vec::new(),
+        candidates: Vec::new(),
+        obstacles: Vec::new(),
+        legend: Legend::default(),
+    };
+    let visible: Vec<(usize, &Layer, Vec<usize>)> = catalog
+        .layers
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.visible && l.opacity > 0.0)
+        .map(|(i, l)| {
+            let shown: Vec<usize> =
+                l.index.query(&view_rect).into_iter().filter(|&f| (options.is_shown)(i, f)).collect();
+            (i, l, shown)
+        })
+        .collect();
+    for (_, layer, shown) in &visible {
+        b.fills(layer, shown);
+    }
+    for (_, layer, shown) in visible.iter().filter(|(_, l, _)| l.kind == LayerKind::Border) {
+        b.lines(layer, shown, BORDER_BAND.faded(layer.opacity), 9.0, None);
+    }
+    for (_, layer, shown) in visible.iter().filter(|(_, l, _)| l.kind != LayerKind::Border) {
+        b.outlines(layer, shown);
+    }
+    for (_, layer, shown) in visible.iter().filter(|(_, l, _)| l.kind == LayerKind::Border) {
+        let s = layer_style(LayerKind::Border);
+        b.lines(layer, shown, BORDER_LINE.faded(layer.opacity), s.stroke_pts, s.dash);
+        if !shown.is_empty() {
+            b.legend.add(0, "Tajik–Afghan border", LegendSwatch::Line(BORDER_LINE, 2.5));
+        }
+    }
+    for (_, layer, shown) in &visible {
+        b.markers(layer, shown);
+    }
+    if options.labels {
+        for (_, layer, shown) in &visible {
+            b.label_candidates(layer, shown);
+        }
+    }
+    let labels = place_labels(std::mem::take(&mut b.candidates), viewport.size_pts, &b.obstacles);
+    Scene {
+        size_pts: viewport.size_pts,
+        background: BACKGROUND,
+        items: b.items,
+        labels,
+        scale_bar: scale_bar(viewport),
+        legend: b.legend.finish(),
+        attribution: options.attribution.clone(),
+    }
+}
+
+struct Builder<'a> {
+    viewport: &'a Viewport,
+    view_rect: WorldRect,
+    items: Vec<Item>,
+    candidates: Vec<LabelCandidate>,
+    obstacles: Vec<[f32; 4]>,
+    legend: Legend,
+}
+
+impl Builder<'_> {
+    fn project(&self, p: [f64; 2]) -> [f32; 2] {
+        self.viewport.screen_from_world(p)
+    }
+
+    fn project_line(&self, line: &[[f64; 2]]) -> Vec<[f32; 2]> {
+        let mut out: Vec<[f32; 2]> = Vec::with_capacity(line.len());
+        let last = line.len().saturating_sub(1);
+        for (i, p) in line.iter().enumerate() {
+            let q = self.project(*p);
+            if let Some(prev) = out.last()
+                && i != last
+                && (q[0] - prev[0]).abs() < MIN_STEP_PTS
+                && (q[1] - prev[1]).abs() < MIN_STEP_PTS
+            {
+                continue;
+            }
+            out.push(q);
+        }
+        out
+    }
+
+    fn fills(&mut self, layer: &Layer, shown: &[usize]) {
+        let style = layer_style(layer.kind);
+        for &fi in shown {
+            let Some(f) = layer.features.get(fi) else { continue };
+            if !f.shape.is_area() {
+                continue;
+            }
+            let color = if layer.kind == LayerKind::Countries { style::country_fill(f) } else { style.fill };
+            let color = color.faded(layer.opacity);
+            if color.0[3] == 0 {
+                continue;
+            }
+            let mesh = Mesh {
+                vertices: f.shape.fill.vertices.iter().map(|p| self.project(*p)).collect(),
+                indices: f.shape.fill.indices.clone(),
+            };
+            let rings = f.shape.polygons.iter().flatten().map(|r| self.project_line(r)).collect();
+            self.items.push(Item::Fill { mesh, rings, color });
+        }
+        if !shown.is_empty() && matches!(layer.kind, LayerKind::Regions | LayerKind::Districts | LayerKind::Lakes) {
+            self.legend.add(1, &layer.name, LegendSwatch::Area(style.fill.alpha(style.fill.0[3].max(90))));
+        }
+    }
+
+    fn outlines(&mut self, layer: &Layer, shown: &[usize]) {
+        let style = layer_style(layer.kind);
+        let color = style.stroke.faded(layer.opacity);
+        for &fi in shown {
+            let Some(f) = layer.features.get(fi) else { continue };
+            for ring in f.shape.polygons.iter().flatten() {
+                let points = self.project_line(ring);
+                self.items.push(Item::Stroke { points, width: style.stroke_pts, color, dash: style.dash });
+            }
+            let width = if layer.kind == LayerKind::Rivers { river_width(f) } else { style.stroke_pts };
+            for line in &f.shape.lines {
+                let points = self.project_line(line);
+                self.items.push(Item::Stroke { points, width, color, dash: None });
+            }
+        }
+        if !shown.is_empty() && layer.kind == LayerKind::Rivers {
+            self.legend.add(2, "River", LegendSwatch::Line(style.stroke, 1.6));
+        }
+    }
+
+    fn lines(&mut self, layer: &Layer, shown: &[usize], color: Color, width: f32, dash: Option<[f32; 2]>) {
+        for &fi in shown {
+            let Some(f) = layer.features.get(fi) else { continue };
+            for line in f.shape.lines.iter().chain(f.shape.polygons.iter().flatten()) {
+                let points = self.project_line(line);
+                self.items.push(Item::Stroke { points, width, color, dash });
+            }
+        }
+    }
+
+    fn markers(&mut self, layer: &Layer, shown: &[usize]) {
+        let style = layer_style(layer.kind);
+        for &fi in shown {
+            let Some(f) = layer.features.get(fi) else { continue };
+            if f.shape.points.is_empty() {
+                continue;
+            }
+            let symbol = marker_for(layer.kind, f, &style);
+            if let Some((row, label, swatch)) = symbol.legend {
+                self.legend.add(row, &label, swatch);
+            }
+            for p in &f.shape.points {
+                let center = self.project(*p);
+                if let Some(halo) = symbol.halo {
+                    self.items.push(Item::Marker {
+                        center,
+                        radius: symbol.radius * 2.0,
+                        shape: MarkerShape::Circle,
+                        fill: halo.faded(layer.opacity),
+                        stroke: Color::TRANSPARENT,
+                        stroke_width: 0.0,
+                    });
+                }
+                self.items.push(Item::Marker {
+                    center,
+                    radius: symbol.radius,
+                    shape: symbol.shape,
+                    fill: symbol.fill.faded(layer.opacity),
+                    stroke: symbol.stroke.faded(layer.opacity),
+                    stroke_width: symbol.stroke_width,
+                });
+                if layer.kind == LayerKind::Places {
+                    let r = symbol.radius;
+                    self.obstacles.push([center[0] - r, center[1] - r, center[0] + r, center[1] + r]);
+                }
+            }
+        }
+    }
+
+    fn label_candidates(&mut self, layer: &Layer, shown: &[usize]) {
+        let zoom = self.viewport.zoom;
+        for &fi in shown {
+            let Some(f) = layer.features.get(fi) else { continue };
+            let name = f.display_name(layer.label_field.as_deref());
+            let (priority, font_pts, color, italic, offset) = match layer.kind {
+                LayerKind::Places => {
+                    let rank = f.prop_f64("rank").unwrap_or(4.0).clamp(1.0, 9.0) as u32;
+                    let font = [13.5, 12.5, 11.5, 10.5].get(rank as usize - 1).copied().unwrap_or(10.0);
+                    let radius = marker_for(layer.kind, f, &layer_style(layer.kind)).radius;
+                    (rank * 1000, font, LABEL_TEXT, false, Some(radius + 3.0))
+                }
+                LayerKind::Regions => (1500, 12.0, Color::hex(0x8a4a12), true, None),
+                LayerKind::Countries => (5000, 15.0, Color::hex(0x6e6257), false, None),
+                LayerKind::Provinces if zoom >= 6.3 => (6000, 10.5, Color::hex(0x7d6d5a), false, None),
+                LayerKind::Districts if zoom >= 7.0 => (7000, 10.0, Color::hex(0x6b4f2f), false, None),
+                LayerKind::Lakes if zoom >= 7.0 => (8000, 10.0, Color::hex(0x2f6ea8), true, None),
+                LayerKind::Rivers if f.prop_f64("rank").unwrap_or(9.0) <= 1.0 => {
+                    (7500, 10.5, Color::hex(0x2f6ea8), true, None)
+                }
+                _ => continue,
+            };
+            let text = if layer.kind == LayerKind::Countries { name.to_uppercase() } else { name };
+            let anchors = self.label_anchors(&f.shape, offset.is_some());
+            if anchors.is_empty() {
+                continue;
+            }
+            self.candidates.push(LabelCandidate {
+                text,
+                anchors,
+                priority,
+                font_pts,
+                offset_pts: offset,
+                color,
+                halo: LABEL_HALO,
+                italic,
+            });
+        }
+    }
+
+    /// Where a label may hang: the point itself, or points inside the visible part of the
+    /// area (the centre first, then outwards), so a label can dodge what is already placed.
+    fn label_anchors(&self, shape: &Shape, is_point: bool) -> Vec<[f32; 2]> {
+        if is_point || shape.polygons.is_empty() {
+            if !shape.lines.is_empty() {
+                let visible: Vec<&[f64; 2]> =
+                    shape.lines.iter().flatten().filter(|p| contains(&self.view_rect, **p)).collect();
+                return visible.get(visible.len() / 2).map(|p| self.project(**p)).into_iter().collect();
+            }
+            return shape.anchor().map(|p| self.project(p)).into_iter().collect();
+        }
+        let view = self.viewport.world_rect();
+        let Some(largest) = shape.polygons.iter().max_by(|a, b| ring_bbox_area(a).total_cmp(&ring_bbox_area(b))) else {
+            return Vec::new();
+        };
+        let Some(bounds) = WorldRect::from_points(largest.iter().flatten()) else { return Vec::new() };
+        let lo = [bounds.min[0].max(view.min[0]), bounds.min[1].max(view.min[1])];
+        let hi = [bounds.max[0].min(view.max[0]), bounds.max[1].min(view.max[1])];
+        if lo[0] >= hi[0] || lo[1] >= hi[1] {
+            return Vec::new();
+        }
+        let steps = 5;
+        let mut anchors = Vec::new();
+        for ring in 0..=steps {
+            for (dx, dy) in ring_offsets(ring) {
+                let p = [
+                    f64::midpoint(lo[0], hi[0]) + f64::from(dx) * (hi[0] - lo[0]) / f64::from(2 * steps + 2),
+                    f64::midpoint(lo[1], hi[1]) + f64::from(dy) * (hi[1] - lo[1]) / f64::from(2 * steps + 2),
+                ];
+                if polygon_contains(largest, p) {
+                    anchors.push(self.project(p));
+                }
+            }
+        }
+        anchors
+    }
+}
+
+/// Offsets of the square ring `r` around the origin.
+fn ring_offsets(r: i32) -> Vec<(i32, i32)> {
+    if r == 0 {
+        return vec![(0, 0)];
+    }
+    let mut out = Vec::new();
+    for i in -r..=r {
+        out.extend([(i, -r), (i, r)]);
+    }
+    for i in (-r + 1)..r {
+        out.extend([(-r, i), (r, i)]);
+    }
+    out
+}
+
+fn contains(r: &WorldRect, p: [f64; 2]) -> bool {
+    p[0] >= r.min[0] && p[0] <= r.max[0] && p[1] >= r.min[1] && p[1] <= r.max[1]
+}
+
+fn ring_bbox_area(rings: &[Vec<[f64; 2]>]) -> f64 {
+    WorldRect::from_points(rings.iter().flatten()).map_or(0.0, |b| (b.max[0] - b.min[0]) * (b.max[1] - b.min[1]))
+}
+
+fn polygon_contains(rings: &[Vec<[f64; 2]>], p: [f64; 2]) -> bool {
+    let mut inside = false;
+    for ring in rings {
+        for w in ring.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < a[0] + (p[1] - a[1]) / (b[1] - a[1]) * (b[0] - a[0]) {
+                inside = !inside;
+            }
+        }
+    }
+    inside
+}
+
+fn river_width(f: &Feature) -> f32 {
+    match f.prop_f64("rank") {
+        Some(r) if r <= 1.0 => 2.0,
+        Some(r) if r <= 2.0 => 1.4,
+        _ => 1.0,
+    }
+}
+
+/// How one point feature is symbolised.
+struct Symbol {
+    shape: MarkerShape,
+    radius: f32,
+    fill: Color,
+    stroke: Color,
+    stroke_width: f32,
+    halo: Option<Color>,
+    legend: Option<(u8, String, LegendSwatch)>,
+}
+
+fn marker_for(kind: LayerKind, f: &Feature, style: &style::LayerStyle) -> Symbol {
+    let approximate = f.prop_f64("geo_precision").is_some_and(|p| p >= 2.0);
+    match kind {
+        LayerKind::Events => {
+            let event_type = f.prop_str("event_type").unwrap_or("Other");
+            let color = event_color(event_type);
+            symbol_with_uncertainty(
+                MarkerShape::Circle,
+                style.radius_pts,
+                color,
+                approximate,
+                (10, event_type.to_owned()),
+            )
+        }
+        LayerKind::Aid => {
+            let donor = f.prop_str("donor").unwrap_or("Other");
+            let color = aid_color(donor);
+            symbol_with_uncertainty(
+                MarkerShape::Diamond,
+                style.radius_pts,
+                color,
+                approximate,
+                (20, format!("Aid: {donor}")),
+            )
+        }
+        LayerKind::Places => {
+            let kind = f.prop_str("kind").unwrap_or("village");
+            let (shape, radius) = match kind {
+                "capital" => (MarkerShape::Square, 4.5),
+                "city" => (MarkerShape::Circle, 4.0),
+                "town" | "district_seat" => (MarkerShape::Circle, 3.2),
+                "post" => (MarkerShape::Square, 3.0),
+                _ => (MarkerShape::Circle, 2.6),
+            };
+            Symbol {
+                shape,
+                radius,
+                fill: if kind == "capital" { Color::hex(0x222222) } else { style.marker_fill },
+                stroke: style.stroke,
+                stroke_width: 1.2,
+                halo: None,
+                legend: None,
+            }
+        }
+        _ => Symbol {
+            shape: style.marker,
+            radius: style.radius_pts,
+            fill: style.marker_fill,
+            stroke: Color::hex(0xffffff),
+            stroke_width: 1.0,
+            halo: None,
+            legend: None,
+        },
+    }
+}
+
+/// Exact locations are solid; approximate ones (precision 2–3) are hollow with a soft halo.
+fn symbol_with_uncertainty(
+    shape: MarkerShape,
+    radius: f32,
+    color: Color,
+    approximate: bool,
+    legend: (u8, String),
+) -> Symbol {
+    let swatch = LegendSwatch::Marker(shape, color);
+    if approximate {
+        Symbol {
+            shape,
+            radius,
+            fill: Color([255, 255, 255, 200]),
+            stroke: color,
+            stroke_width: 2.2,
+            halo: Some(color.alpha(50)),
+            legend: Some((legend.0, legend.1, swatch)),
+        }
+    } else {
+        Symbol {
+            shape,
+            radius,
+            fill: color,
+            stroke: Color::hex(0xffffff),
+            stroke_width: 1.2,
+            halo: None,
+            legend: Some((legend.0, legend.1, swatch)),
+        }
+    }
+}
+
+/// A round-numbered scale bar about 100 points long.
+fn scale_bar(viewport: &Viewport) -> ScaleBar {
+    let m_per_pt = viewport.metres_per_point().max(1e-6);
+    let target_km = m_per_pt * 110.0 / 1000.0;
+    let magnitude = 10f64.powf(target_km.log10().floor());
+    let length_km = [5.0, 2.0, 1.0].iter().map(|m| m * magnitude).find(|&km| km <= target_km).unwrap_or(magnitude);
+    ScaleBar { length_km, length_pts: (length_km * 1000.0 / m_per_pt) as f32 }
+}
+
+/// Legend rows keyed by (group, label) so the order is stable.
+#[derive(Default)]
+struct Legend {
+    rows: BTreeMap<(u8, String), LegendSwatch>,
+}
+
+impl Legend {
+    fn add(&mut self, group: u8, label: &str, swatch: LegendSwatch) {
+        self.rows.entry((group, label.to_owned())).or_insert(swatch);
+    }
+
+    fn finish(self) -> Vec<LegendEntry> {
+        self.rows.into_iter().map(|((_, label), swatch)| LegendEntry { label, swatch }).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scale_bar_is_round_and_near_100_points() {
+        for zoom in [4.0, 6.0, 7.5, 9.0, 12.0] {
+            let v = Viewport::centered(70.0, 37.5, zoom, [800.0, 600.0]);
+            let bar = scale_bar(&v);
+            let mantissa = bar.length_km / 10f64.powf(bar.length_km.log10().floor());
+            assert!([1.0, 2.0, 5.0].iter().any(|m| (m - mantissa).abs() < 1e-9), "{}", bar.length_km);
+            assert!(bar.length_pts > 40.0 && bar.length_pts <= 111.0, "zoom {zoom}: {} pts", bar.length_pts);
+        }
+    }
+}

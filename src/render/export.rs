@@ -1,0 +1,57 @@
+//! Exporting a view to a file (PNG or SVG by extension): used by the app and the CLI alike.
+
+use std::path::{Path, PathBuf};
+
+use super::svg::{Furniture, RasterError, scene_to_svg, svg_to_png};
+use super::{SceneOptions, build_scene};
+use crate::model::{Catalog, TimeFilter};
+use crate::spatial::Viewport;
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The extension is not one we write.
+    #[error("{}: unknown output format (use .png or .svg)", path.display())]
+    Format {
+        /// The output path.
+        path: PathBuf,
+    },
+    /// Rasterising failed.
+    #[error("{}: {source}", path.display())]
+    Raster {
+        /// The output path.
+        path: PathBuf,
+        /// The cause.
+        source: RasterError,
+    },
+    /// Writing failed (permissions, full disk, missing folder).
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        /// The output path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// Renders `catalog` through `viewport` with the date filter and writes it to `path`.
+/// The file is written atomically: a temporary file in the same folder, then a rename.
+pub fn export_view(
+    catalog: &Catalog,
+    viewport: &Viewport,
+    filter: &TimeFilter,
+    furniture: &Furniture,
+    path: &Path,
+) -> Result<(), ExportError> {
+    let is_shown = |l: usize, f: usize| filter.is_shown(l, f);
+    let options = SceneOptions { is_shown: &is_shown, ..SceneOptions::default() };
+    let scene = build_scene(catalog, viewport, &options);
+    let svg = scene_to_svg(&scene, furniture);
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+    let bytes = match ext.as_str() {
+        "svg" => svg.into_bytes(),
+        "png" => svg_to_png(&svg, 1.0).map_err(|source| ExportError::Raster { path: path.to_owned(), source })?,
+        _ => return Err(ExportError::Format { path: path.to_owned() }),
+    };
+    crate::io::atomic::write_atomic(path, &bytes).map_err(|source| ExportError::Io { path: path.to_owned(), source })
+}

@@ -1,0 +1,137 @@
+//! Label placement: greedy by priority, trying positions around each anchor, never overlapping.
+
+use super::{Color, Label, text_width_pts};
+
+/// A label that would like to be drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelCandidate {
+    /// The text.
+    pub text: String,
+    /// Anchors in screen points, tried in order: a point symbol's centre, or several points
+    /// inside an area.
+    pub anchors: Vec<[f32; 2]>,
+    /// Lower is placed first.
+    pub priority: u32,
+    /// Font size in points.
+    pub font_pts: f32,
+    /// Distance from the anchor to the text, for point labels; `None` centres the text on it.
+    pub offset_pts: Option<f32>,
+    /// Text colour.
+    pub color: Color,
+    /// Halo colour.
+    pub halo: Color,
+    /// Italic.
+    pub italic: bool,
+}
+
+/// Space kept free around every label, in points.
+const PAD_PTS: f32 = 2.0;
+
+/// Places candidates in priority order (ties: input order) where they fit inside `size_pts`
+/// without overlapping an already placed label or an `obstacle` rectangle `[x0, y0, x1, y1]`.
+pub fn place_labels(mut candidates: Vec<LabelCandidate>, size_pts: [f32; 2], obstacles: &[[f32; 4]]) -> Vec<Label> {
+    candidates.sort_by_key(|c| c.priority);
+    let mut placed: Vec<[f32; 4]> = Vec::new();
+    let mut labels = Vec::new();
+    for c in candidates {
+        let width = text_width_pts(&c.text, c.font_pts);
+        let height = c.font_pts * 1.2;
+        let positions: Vec<[f32; 2]> = c
+            .anchors
+            .iter()
+            .flat_map(|&[ax, ay]| match c.offset_pts {
+                None => vec![[ax - width / 2.0, ay - height / 2.0]],
+                Some(d) => vec![
+                    [ax + d, ay - height / 2.0],
+                    [ax - d - width, ay - height / 2.0],
+                    [ax - width / 2.0, ay - d - height],
+                    [ax - width / 2.0, ay + d],
+                    [ax + d * 0.7, ay - d * 0.7 - height],
+                    [ax + d * 0.7, ay + d * 0.7],
+                    [ax - d * 0.7 - width, ay - d * 0.7 - height],
+                    [ax - d * 0.7 - width, ay + d * 0.7],
+                ],
+            })
+            .collect();
+        let fits = |r: &[f32; 4]| {
+            r[0] >= 0.0
+                && r[1] >= 0.0
+                && r[2] <= size_pts[0]
+                && r[3] <= size_pts[1]
+                && !placed.iter().chain(obstacles).any(|o| overlaps(o, r))
+        };
+        let chosen = positions
+            .into_iter()
+            .find(|[x, y]| fits(&[*x - PAD_PTS, *y - PAD_PTS, x + width + PAD_PTS, y + height + PAD_PTS]));
+        if let Some([x, y]) = chosen {
+            placed.push([x - PAD_PTS, y - PAD_PTS, x + width + PAD_PTS, y + height + PAD_PTS]);
+            labels.push(Label {
+                text: c.text,
+                pos: [x, y],
+                size: [width, height],
+                font_pts: c.font_pts,
+                color: c.color,
+                halo: c.halo,
+                italic: c.italic,
+            });
+        }
+    }
+    labels
+}
+
+fn overlaps(a: &[f32; 4], b: &[f32; 4]) -> bool {
+    a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cand(text: &str, anchor: [f32; 2], priority: u32) -> LabelCandidate {
+        LabelCandidate {
+            text: text.to_owned(),
+            anchors: vec![anchor],
+            priority,
+            font_pts: 12.0,
+            offset_pts: Some(5.0),
+            color: Color::hex(0),
+            halo: Color::hex(0xffffff),
+            italic: false,
+        }
+    }
+
+    #[test]
+    fn no_two_labels_overlap_and_priority_wins() {
+        // Twenty places crowded into a small area: whatever is placed must not overlap.
+        let cands: Vec<_> = (0..20)
+            .map(|i| cand(&format!("Place {i}"), [100.0 + i as f32 * 3.0, 100.0 + i as f32 * 2.0], 20 - i))
+            .collect();
+        let labels = place_labels(cands, [400.0, 300.0], &[]);
+        assert!(!labels.is_empty() && labels.len() < 20, "{}", labels.len());
+        for (i, a) in labels.iter().enumerate() {
+            for b in labels.iter().skip(i + 1) {
+                let ra = [a.pos[0], a.pos[1], a.pos[0] + a.size[0], a.pos[1] + a.size[1]];
+                let rb = [b.pos[0], b.pos[1], b.pos[0] + b.size[0], b.pos[1] + b.size[1]];
+                assert!(!overlaps(&ra, &rb), "{} overlaps {}", a.text, b.text);
+            }
+        }
+        // The highest priority (lowest number) candidate is "Place 19" and is always placed.
+        assert!(labels.iter().any(|l| l.text == "Place 19"));
+    }
+
+    #[test]
+    fn label_moves_to_the_left_near_the_right_edge() {
+        let labels = place_labels(vec![cand("Ishkashim", [395.0, 150.0], 1)], [400.0, 300.0], &[]);
+        assert_eq!(labels.len(), 1);
+        assert!(labels[0].pos[0] + labels[0].size[0] <= 400.0);
+        assert!(labels[0].pos[0] < 395.0);
+    }
+
+    #[test]
+    fn obstacles_are_avoided() {
+        let obstacle = [[0.0, 0.0, 400.0, 140.0]];
+        let labels = place_labels(vec![cand("Khorog", [100.0, 145.0], 1)], [400.0, 300.0], &obstacle);
+        assert_eq!(labels.len(), 1);
+        assert!(labels[0].pos[1] >= 140.0);
+    }
+}

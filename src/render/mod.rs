@@ -1,0 +1,18 @@
+//! Builds a [`Scene`] — styled primitives in screen points for one viewport — from the catalog.
+//!
+//! The scene is pure data: the egui painter draws it in the app and the SVG writer turns it
+//! into files (PNG through resvg), so the live map and a briefing export are the same picture.
+
+mod builder;
+pub mod export;
+mod labels;
+mod scene;
+mod style;
+pub mod svg;
+mod text;
+
+pub use builder::{SceneOptions, build_scene};
+pub use labels::{LabelCandidate, place_labels};
+pub use scene::{Color, Item, Label, LegendEntry, LegendSwatch, MarkerShape, Mesh, ScaleBar, Scene};
+pub use style::{LayerStyle, aid_color, event_color, layer_style};
+pub use text::{LABEL_FONT, text_width_pts};

@@ -1,0 +1,168 @@
+//! The scene: what to draw, in screen points, in painting order.
+
+/// An sRGB colour with straight (not premultiplied) alpha.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Color(pub [u8; 4]);
+
+impl Color {
+    /// An opaque colour from `0xRRGGBB`.
+    pub const fn hex(rgb: u32) -> Self {
+        Self([(rgb >> 16) as u8, (rgb >> 8) as u8, rgb as u8, 255])
+    }
+
+    /// The same colour with alpha `a` (0–255).
+    #[must_use]
+    pub const fn alpha(self, a: u8) -> Self {
+        let [r, g, b, _] = self.0;
+        Self([r, g, b, a])
+    }
+
+    /// The colour with its alpha multiplied by `opacity` (0–1).
+    #[must_use]
+    pub fn faded(self, opacity: f32) -> Self {
+        let [r, g, b, a] = self.0;
+        Self([r, g, b, (f32::from(a) * opacity.clamp(0.0, 1.0)).round() as u8])
+    }
+
+    /// `#rrggbb` for SVG.
+    pub fn css_rgb(self) -> String {
+        let [r, g, b, _] = self.0;
+        format!("#{r:02x}{g:02x}{b:02x}")
+    }
+
+    /// Alpha as 0–1.
+    pub fn opacity(self) -> f32 {
+        f32::from(self.0[3]) / 255.0
+    }
+
+    /// Fully transparent.
+    pub const TRANSPARENT: Self = Self([0, 0, 0, 0]);
+}
+
+/// Triangles in screen points.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Mesh {
+    /// Vertex positions.
+    pub vertices: Vec<[f32; 2]>,
+    /// Three indices per triangle.
+    pub indices: Vec<u32>,
+}
+
+/// The outline of a point symbol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkerShape {
+    /// A disc.
+    Circle,
+    /// An axis-aligned square.
+    Square,
+    /// A square turned 45°.
+    Diamond,
+}
+
+/// One primitive.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// A filled area: `mesh` for painters that need triangles, `rings` (closed, even-odd) for
+    /// vector output.
+    Fill {
+        /// Triangles.
+        mesh: Mesh,
+        /// Rings in screen points.
+        rings: Vec<Vec<[f32; 2]>>,
+        /// Fill colour.
+        color: Color,
+    },
+    /// A polyline.
+    Stroke {
+        /// Vertices in screen points.
+        points: Vec<[f32; 2]>,
+        /// Width in points.
+        width: f32,
+        /// Colour.
+        color: Color,
+        /// Dash and gap lengths in points, or `None` for a solid line.
+        dash: Option<[f32; 2]>,
+    },
+    /// A point symbol.
+    Marker {
+        /// Centre in screen points.
+        center: [f32; 2],
+        /// Radius in points.
+        radius: f32,
+        /// Shape.
+        shape: MarkerShape,
+        /// Fill (transparent for a hollow symbol).
+        fill: Color,
+        /// Outline colour.
+        stroke: Color,
+        /// Outline width in points.
+        stroke_width: f32,
+    },
+}
+
+/// A text label with a halo; `pos` is the top-left corner of its box.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
+    /// The text.
+    pub text: String,
+    /// Top-left corner in screen points.
+    pub pos: [f32; 2],
+    /// Box size in points.
+    pub size: [f32; 2],
+    /// Font size in points.
+    pub font_pts: f32,
+    /// Text colour.
+    pub color: Color,
+    /// Halo colour drawn around the glyphs.
+    pub halo: Color,
+    /// Italic (regions, water).
+    pub italic: bool,
+}
+
+/// A scale bar: a length in km and how many points it spans.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleBar {
+    /// Ground length in km.
+    pub length_km: f64,
+    /// Screen length in points.
+    pub length_pts: f32,
+}
+
+/// What a legend swatch looks like.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LegendSwatch {
+    /// A filled area.
+    Area(Color),
+    /// A line.
+    Line(Color, f32),
+    /// A point symbol.
+    Marker(MarkerShape, Color),
+}
+
+/// One legend row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LegendEntry {
+    /// Row text.
+    pub label: String,
+    /// Swatch.
+    pub swatch: LegendSwatch,
+}
+
+/// Everything to draw for one viewport.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scene {
+    /// Size in points.
+    pub size_pts: [f32; 2],
+    /// Background colour.
+    pub background: Color,
+    /// Primitives in painting order.
+    pub items: Vec<Item>,
+    /// Labels, already free of overlaps, drawn after `items`.
+    pub labels: Vec<Label>,
+    /// Scale bar for the view centre.
+    pub scale_bar: ScaleBar,
+    /// Legend rows for what is visible.
+    pub legend: Vec<LegendEntry>,
+    /// Data attribution line.
+    pub attribution: String,
+}

@@ -1,0 +1,133 @@
+//! Colours and widths by layer kind and category. One place for every colour of the map.
+
+use super::{Color, MarkerShape};
+use crate::model::{Feature, LayerKind};
+
+/// Background outside any country (the window is landlocked; this reads as "no data").
+pub const BACKGROUND: Color = Color::hex(0xdde6ee);
+/// The Tajik–Afghan border's translucent band, drawn under rivers.
+pub const BORDER_BAND: Color = Color([200, 30, 50, 80]);
+/// The Tajik–Afghan border's centre line, drawn over rivers.
+pub const BORDER_LINE: Color = Color::hex(0x9e1030);
+/// Label text.
+pub const LABEL_TEXT: Color = Color::hex(0x222222);
+/// Label halo.
+pub const LABEL_HALO: Color = Color([255, 255, 255, 210]);
+
+/// How a layer's features are drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerStyle {
+    /// Area fill (transparent for none).
+    pub fill: Color,
+    /// Outline or line colour.
+    pub stroke: Color,
+    /// Line width in points.
+    pub stroke_pts: f32,
+    /// Dash pattern of outlines.
+    pub dash: Option<[f32; 2]>,
+    /// Point symbol.
+    pub marker: MarkerShape,
+    /// Point radius in points.
+    pub radius_pts: f32,
+    /// Point fill.
+    pub marker_fill: Color,
+}
+
+/// The default style of a layer kind.
+pub fn layer_style(kind: LayerKind) -> LayerStyle {
+    let base = LayerStyle {
+        fill: Color::TRANSPARENT,
+        stroke: Color::hex(0x555555),
+        stroke_pts: 1.0,
+        dash: None,
+        marker: MarkerShape::Circle,
+        radius_pts: 4.0,
+        marker_fill: Color::hex(0x4a6fa5),
+    };
+    match kind {
+        LayerKind::Countries => {
+            LayerStyle { fill: Color::hex(0xece6dc), stroke: Color::hex(0x6f6a64), stroke_pts: 1.2, ..base }
+        }
+        LayerKind::Provinces => {
+            LayerStyle { stroke: Color::hex(0x9c8f7e), stroke_pts: 0.7, dash: Some([5.0, 3.0]), ..base }
+        }
+        LayerKind::Districts => LayerStyle {
+            fill: Color([180, 150, 110, 18]),
+            stroke: Color::hex(0x8a6d4b),
+            stroke_pts: 0.8,
+            dash: Some([2.0, 2.0]),
+            ..base
+        },
+        LayerKind::Regions => LayerStyle {
+            fill: Color([205, 120, 40, 40]),
+            stroke: Color::hex(0xb5651d),
+            stroke_pts: 1.2,
+            dash: Some([6.0, 3.0]),
+            ..base
+        },
+        LayerKind::Lakes => {
+            LayerStyle { fill: Color::hex(0x9cc3e4), stroke: Color::hex(0x6c9fcb), stroke_pts: 0.6, ..base }
+        }
+        LayerKind::Rivers => LayerStyle { stroke: Color::hex(0x3f83c9), stroke_pts: 1.3, ..base },
+        LayerKind::Border => LayerStyle { stroke: BORDER_LINE, stroke_pts: 2.2, dash: Some([9.0, 4.0]), ..base },
+        LayerKind::Places => LayerStyle {
+            stroke: Color::hex(0x222222),
+            stroke_pts: 1.2,
+            radius_pts: 3.0,
+            marker_fill: Color::hex(0xffffff),
+            ..base
+        },
+        LayerKind::Events => LayerStyle { stroke: Color::hex(0xffffff), radius_pts: 5.0, ..base },
+        LayerKind::Aid => {
+            LayerStyle { stroke: Color::hex(0x1b1b1b), marker: MarkerShape::Diamond, radius_pts: 6.5, ..base }
+        }
+        LayerKind::Generic => LayerStyle { fill: Color([74, 111, 165, 40]), stroke: Color::hex(0x4a6fa5), ..base },
+    }
+}
+
+/// Fill colour of a country polygon by ISO code, so neighbours read apart.
+pub fn country_fill(feature: &Feature) -> Color {
+    let iso = feature.prop_str("iso_a3").or_else(|| feature.prop_str("shapeGroup")).unwrap_or_default();
+    match iso {
+        "TJK" => Color::hex(0xf3e3b5),
+        "AFG" => Color::hex(0xdde8cc),
+        "UZB" => Color::hex(0xebe2d9),
+        "KGZ" => Color::hex(0xe9dde6),
+        "CHN" => Color::hex(0xf0dcd5),
+        "PAK" => Color::hex(0xdfe3ec),
+        "TKM" => Color::hex(0xe6e9da),
+        "IND" => Color::hex(0xeee4d2),
+        _ => Color::hex(0xe8e4dc),
+    }
+}
+
+/// Colour of an ACLED event type.
+pub fn event_color(event_type: &str) -> Color {
+    match event_type {
+        "Battles" => Color::hex(0xc0392b),
+        "Explosions/Remote violence" => Color::hex(0xe67e22),
+        "Violence against civilians" => Color::hex(0x8e44ad),
+        "Protests" => Color::hex(0x2e86c1),
+        "Riots" => Color::hex(0xd4ac0d),
+        "Strategic developments" => Color::hex(0x17a589),
+        _ => Color::hex(0x7f8c8d),
+    }
+}
+
+/// Colour of an aid donor.
+pub fn aid_color(donor: &str) -> Color {
+    let d = donor.to_ascii_lowercase();
+    if d.contains("united states") || d == "us" || d.contains("usa") {
+        Color::hex(0x1f4e9c)
+    } else if d.contains("russia") {
+        Color::hex(0xb71c1c)
+    } else if d.contains("china") {
+        Color::hex(0xe0a100)
+    } else if d.contains("csto") {
+        Color::hex(0x6a1b9a)
+    } else if d.contains("european") || d.contains("eu") || d.contains("osce") {
+        Color::hex(0x00838f)
+    } else {
+        Color::hex(0x546e7a)
+    }
+}

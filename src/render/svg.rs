@@ -1,0 +1,344 @@
+//! Writes a [`Scene`] as SVG, and SVG as PNG (resvg) — the headless half of the renderer.
+//!
+//! The SVG carries the map and the briefing furniture: title, date range, legend, scale bar,
+//! north arrow and attribution. Text uses the same Ubuntu Light font as the app, embedded in
+//! resvg's font database, so output does not depend on the fonts of the machine.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use super::{Color, Item, LegendSwatch, MarkerShape, Scene};
+
+/// Text and furniture around the map.
+#[derive(Debug, Clone, Default)]
+pub struct Furniture {
+    /// Title at the top left, if any.
+    pub title: Option<String>,
+    /// Date range line under the title, if any.
+    pub date_range: Option<String>,
+    /// Whether to draw the legend box.
+    pub legend: bool,
+}
+
+/// Why a PNG could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum RasterError {
+    /// The SVG did not parse (a bug in the writer).
+    #[error("internal SVG error: {0}")]
+    Svg(String),
+    /// The pixmap could not be allocated (size zero or too large).
+    #[error("cannot make a {width}×{height} pixel image")]
+    Size {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+    /// PNG encoding failed.
+    #[error("PNG encoding failed: {0}")]
+    Encode(String),
+}
+
+const FONT_FAMILY: &str = "Ubuntu";
+
+/// The scene as an SVG document of `scene.size_pts` user units.
+pub fn scene_to_svg(scene: &Scene, furniture: &Furniture) -> String {
+    let [w, h] = scene.size_pts;
+    let mut s = String::with_capacity(64 * 1024);
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="{FONT_FAMILY}">"#
+    );
+    let _ = writeln!(s, r#"<rect width="{w}" height="{h}" fill="{}"/>"#, scene.background.css_rgb());
+    for item in &scene.items {
+        write_item(&mut s, item);
+    }
+    for label in &scene.labels {
+        let style = if label.italic { r#" font-style="italic""# } else { "" };
+        let baseline = label.pos[1] + label.font_pts * 0.95;
+        let text = xml_escape(&label.text);
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.1}" y="{baseline:.1}" font-size="{:.1}"{style} fill="{}" stroke="{}" stroke-opacity="{:.2}" stroke-width="3" stroke-linejoin="round" paint-order="stroke">{text}</text>"#,
+            label.pos[0],
+            label.font_pts,
+            label.color.css_rgb(),
+            label.halo.css_rgb(),
+            label.halo.opacity(),
+        );
+    }
+    write_furniture(&mut s, scene, furniture);
+    s.push_str("</svg>\n");
+    s
+}
+
+fn points_attr(points: &[[f32; 2]]) -> String {
+    let mut out = String::with_capacity(points.len() * 14);
+    for p in points {
+        let _ = write!(out, "{:.1},{:.1} ", p[0], p[1]);
+    }
+    out
+}
+
+fn write_item(s: &mut String, item: &Item) {
+    match item {
+        Item::Fill { rings, color, .. } => {
+            let mut d = String::new();
+            for ring in rings {
+                if let [[x0, y0], rest @ ..] = ring.as_slice() {
+                    let _ = write!(d, "M{x0:.1},{y0:.1}");
+                    for p in rest {
+                        let _ = write!(d, "L{:.1},{:.1}", p[0], p[1]);
+                    }
+                    d.push('Z');
+                }
+            }
+            let _ = writeln!(
+                s,
+                r#"<path d="{d}" fill="{}" fill-opacity="{:.3}" fill-rule="evenodd"/>"#,
+                color.css_rgb(),
+                color.opacity()
+            );
+        }
+        Item::Stroke { points, width, color, dash } => {
+            if points.len() < 2 {
+                return;
+            }
+            let dash = dash.map(|[a, b]| format!(r#" stroke-dasharray="{a} {b}""#)).unwrap_or_default();
+            let _ = writeln!(
+                s,
+                r#"<polyline points="{}" fill="none" stroke="{}" stroke-opacity="{:.3}" stroke-width="{width}" stroke-linejoin="round" stroke-linecap="round"{dash}/>"#,
+                points_attr(points),
+                color.css_rgb(),
+                color.opacity()
+            );
+        }
+        Item::Marker { center, radius, shape, fill, stroke, stroke_width } => {
+            let paint = format!(
+                r#"fill="{}" fill-opacity="{:.3}" stroke="{}" stroke-opacity="{:.3}" stroke-width="{stroke_width}""#,
+                fill.css_rgb(),
+                fill.opacity(),
+                stroke.css_rgb(),
+                stroke.opacity()
+            );
+            write_marker(s, *center, *radius, *shape, &paint);
+        }
+    }
+}
+
+fn write_marker(s: &mut String, [x, y]: [f32; 2], r: f32, shape: MarkerShape, paint: &str) {
+    match shape {
+        MarkerShape::Circle => {
+            let _ = writeln!(s, r#"<circle cx="{x:.1}" cy="{y:.1}" r="{r:.1}" {paint}/>"#);
+        }
+        MarkerShape::Square => {
+            let _ = writeln!(
+                s,
+                r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" {paint}/>"#,
+                x - r,
+                y - r,
+                2.0 * r,
+                2.0 * r
+            );
+        }
+        MarkerShape::Diamond => {
+            let _ = writeln!(
+                s,
+                r#"<polygon points="{x:.1},{:.1} {:.1},{y:.1} {x:.1},{:.1} {:.1},{y:.1}" {paint}/>"#,
+                y - r,
+                x + r,
+                y + r,
+                x - r
+            );
+        }
+    }
+}
+
+fn write_furniture(s: &mut String, scene: &Scene, furniture: &Furniture) {
+    let [w, h] = scene.size_pts;
+    // Title block.
+    if furniture.title.is_some() || furniture.date_range.is_some() {
+        let title = furniture.title.as_deref().unwrap_or_default();
+        let range = furniture.date_range.as_deref().unwrap_or_default();
+        let box_w = super::text_width_pts(title, 20.0).max(super::text_width_pts(range, 13.0)) + 24.0;
+        let box_h = if range.is_empty() || title.is_empty() { 34.0 } else { 54.0 };
+        let _ = writeln!(
+            s,
+            r##"<rect x="10" y="10" width="{box_w:.1}" height="{box_h}" rx="4" fill="#ffffff" fill-opacity="0.88" stroke="#888888" stroke-width="0.6"/>"##
+        );
+        let mut y = 34.0;
+        if !title.is_empty() {
+            let _ = writeln!(s, r##"<text x="22" y="{y}" font-size="20" fill="#1a1a1a">{}</text>"##, xml_escape(title));
+            y += 20.0;
+        }
+        if !range.is_empty() {
+            let _ = writeln!(s, r##"<text x="22" y="{y}" font-size="13" fill="#333333">{}</text>"##, xml_escape(range));
+        }
+    }
+    // Legend.
+    if furniture.legend && !scene.legend.is_empty() {
+        let row_h = 18.0_f32;
+        let legend_w =
+            scene.legend.iter().map(|e| super::text_width_pts(&e.label, 12.0)).fold(60.0_f32, f32::max) + 46.0;
+        let legend_h = row_h * scene.legend.len() as f32 + 30.0;
+        let (x0, y0) = (w - legend_w - 10.0, 10.0);
+        let _ = writeln!(
+            s,
+            r##"<rect x="{x0:.1}" y="{y0}" width="{legend_w:.1}" height="{legend_h:.1}" rx="4" fill="#ffffff" fill-opacity="0.9" stroke="#888888" stroke-width="0.6"/>"##
+        );
+        let _ = writeln!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" font-size="13" fill="#1a1a1a">Legend</text>"##,
+            x0 + 10.0,
+            y0 + 18.0
+        );
+        for (i, entry) in scene.legend.iter().enumerate() {
+            let cy = y0 + 32.0 + row_h * i as f32;
+            let sx = x0 + 18.0;
+            match &entry.swatch {
+                LegendSwatch::Area(c) => {
+                    let _ = writeln!(
+                        s,
+                        r##"<rect x="{:.1}" y="{:.1}" width="16" height="11" fill="{}" fill-opacity="{:.2}" stroke="#666666" stroke-width="0.5"/>"##,
+                        sx - 8.0,
+                        cy - 5.5,
+                        c.css_rgb(),
+                        c.opacity()
+                    );
+                }
+                LegendSwatch::Line(c, width) => {
+                    let _ = writeln!(
+                        s,
+                        r#"<line x1="{:.1}" y1="{cy:.1}" x2="{:.1}" y2="{cy:.1}" stroke="{}" stroke-width="{width}"/>"#,
+                        sx - 9.0,
+                        sx + 9.0,
+                        c.css_rgb()
+                    );
+                }
+                LegendSwatch::Marker(shape, c) => {
+                    let paint = format!(r##"fill="{}" stroke="#ffffff" stroke-width="1""##, c.css_rgb());
+                    write_marker(s, [sx, cy], 5.0, *shape, &paint);
+                }
+            }
+            let _ = writeln!(
+                s,
+                r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#1a1a1a">{}</text>"##,
+                sx + 16.0,
+                cy + 4.0,
+                xml_escape(&entry.label)
+            );
+        }
+    }
+    // Scale bar, bottom left.
+    let bar = &scene.scale_bar;
+    let (bx, by) = (16.0, h - 34.0);
+    let km =
+        if bar.length_km >= 1.0 { format!("{} km", bar.length_km) } else { format!("{} m", bar.length_km * 1000.0) };
+    let _ = writeln!(
+        s,
+        r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="26" fill="#ffffff" fill-opacity="0.8"/>"##,
+        bx - 6.0,
+        by - 16.0,
+        bar.length_pts + 12.0 + super::text_width_pts(&km, 12.0) + 8.0
+    );
+    let _ = writeln!(
+        s,
+        r##"<polyline points="{bx},{:.1} {bx},{by} {:.1},{by} {:.1},{:.1}" fill="none" stroke="#222222" stroke-width="2"/>"##,
+        by - 6.0,
+        bx + bar.length_pts,
+        bx + bar.length_pts,
+        by - 6.0
+    );
+    let _ = writeln!(
+        s,
+        r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#222222">{km}</text>"##,
+        bx + bar.length_pts + 6.0,
+        by
+    );
+    // North arrow, bottom right above the attribution.
+    let (nx, ny) = (w - 26.0, h - 60.0);
+    let _ = writeln!(
+        s,
+        r##"<polygon points="{nx},{:.1} {:.1},{:.1} {nx},{:.1} {:.1},{:.1}" fill="#222222"/>"##,
+        ny - 16.0,
+        nx + 7.0,
+        ny + 6.0,
+        ny + 1.0,
+        nx - 7.0,
+        ny + 6.0
+    );
+    let _ = writeln!(s, r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#222222">N</text>"##, nx - 4.0, ny - 19.0);
+    // Attribution, bottom right.
+    let aw = super::text_width_pts(&scene.attribution, 10.0);
+    let _ = writeln!(
+        s,
+        r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="16" fill="#ffffff" fill-opacity="0.8"/>"##,
+        w - aw - 12.0,
+        h - 17.0,
+        aw + 12.0
+    );
+    let _ = writeln!(
+        s,
+        r##"<text x="{:.1}" y="{:.1}" font-size="10" fill="#333333">{}</text>"##,
+        w - aw - 6.0,
+        h - 5.0,
+        xml_escape(&scene.attribution)
+    );
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn fontdb() -> Arc<resvg::usvg::fontdb::Database> {
+    let mut db = resvg::usvg::fontdb::Database::new();
+    db.load_font_data(super::LABEL_FONT.to_vec());
+    db.set_sans_serif_family(FONT_FAMILY);
+    Arc::new(db)
+}
+
+/// Rasterises an SVG to PNG bytes at `scale` pixels per SVG unit.
+pub fn svg_to_png(svg: &str, scale: f32) -> Result<Vec<u8>, RasterError> {
+    let options = resvg::usvg::Options { fontdb: fontdb(), ..resvg::usvg::Options::default() };
+    let tree = resvg::usvg::Tree::from_str(svg, &options).map_err(|e| RasterError::Svg(e.to_string()))?;
+    let size = tree.size();
+    let width = (size.width() * scale).ceil() as u32;
+    let height = (size.height() * scale).ceil() as u32;
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(width, height).ok_or(RasterError::Size { width, height })?;
+    resvg::render(&tree, resvg::tiny_skia::Transform::from_scale(scale, scale), &mut pixmap.as_mut());
+    pixmap.encode_png().map_err(|e| RasterError::Encode(e.to_string()))
+}
+
+/// A decoded image, for tests and checks of rendered output.
+#[derive(Debug, Clone)]
+pub struct Raster {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    pixels: Vec<Color>,
+}
+
+impl Raster {
+    /// Decodes PNG bytes.
+    pub fn decode_png(png: &[u8]) -> Option<Self> {
+        let pixmap = resvg::tiny_skia::Pixmap::decode_png(png).ok()?;
+        let pixels = pixmap
+            .pixels()
+            .iter()
+            .map(|p| {
+                let c = p.demultiply();
+                Color([c.red(), c.green(), c.blue(), c.alpha()])
+            })
+            .collect();
+        Some(Self { width: pixmap.width(), height: pixmap.height(), pixels })
+    }
+
+    /// The colour at `(x, y)`, `None` outside the image.
+    pub fn pixel(&self, x: u32, y: u32) -> Option<Color> {
+        if x >= self.width || y >= self.height {
+            return None;
+        }
+        self.pixels.get((y as usize) * (self.width as usize) + x as usize).copied()
+    }
+}

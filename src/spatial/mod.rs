@@ -1,0 +1,13 @@
+//! Projection, prepared shapes, the R-tree and hit-testing. Plain Rust, no egui.
+
+mod hit;
+mod index;
+mod mercator;
+mod shape;
+mod viewport;
+
+pub use hit::{HitTolerance, hit_test};
+pub use index::{FeatureIndex, WorldRect};
+pub use mercator::{MAX_LAT, geo_from_world, world_from_geo};
+pub use shape::{Shape, Tessellation};
+pub use viewport::Viewport;

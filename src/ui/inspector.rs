@@ -1,0 +1,120 @@
+//! The inspector: every attribute of the selected feature, its sources, date and location
+//! precision in words.
+
+use serde_json::Value;
+
+use super::command::Command;
+use crate::model::{Catalog, FeatureRef, LayerKind};
+
+/// Draws the inspector for `selection`.
+pub fn inspector_ui(ui: &mut egui::Ui, catalog: &Catalog, selection: Option<FeatureRef>) -> Vec<Command> {
+    let mut commands = Vec::new();
+    ui.heading("Inspector");
+    let Some(sel) = selection else {
+        ui.weak("Click a feature on the map to see its attributes and sources.");
+        return commands;
+    };
+    let (Some(layer), Some(f)) = (catalog.layers.get(sel.layer), catalog.feature(sel)) else {
+        ui.weak("The selected feature is no longer loaded.");
+        return commands;
+    };
+    let name = f.display_name(layer.label_field.as_deref());
+    ui.label(egui::RichText::new(&name).strong().size(17.0));
+    ui.horizontal(|ui| {
+        ui.weak(format!("{} · {}", layer.name, layer.kind.label()));
+        if ui.small_button("Zoom to").clicked() {
+            commands.push(Command::FlyTo(sel));
+        }
+        if ui.small_button("Clear").clicked() {
+            commands.push(Command::Select(None));
+        }
+    });
+    if let Some(span) = f.time {
+        ui.label(format!("Date: {} ({})", span.describe(), precision_words(span.precision)));
+    }
+    if let Some(p) = f.prop_f64("geo_precision") {
+        let text = match p as i64 {
+            1 => "Location: exact place".to_owned(),
+            2 => "Location approximate: near the named place".to_owned(),
+            _ => format!(
+                "Location approximate: {} level — the point stands for the whole area",
+                if f.prop_str("admin2").is_some_and(|s| !s.is_empty()) { "district" } else { "province" }
+            ),
+        };
+        let color = if p >= 2.0 { egui::Color32::from_rgb(190, 110, 0) } else { ui.visuals().text_color() };
+        ui.colored_label(color, text);
+    }
+    if layer.kind == LayerKind::Aid {
+        let amount = f.prop_f64("amount_usd").map_or_else(|| "amount not reported".to_owned(), format_usd);
+        ui.label(format!("Amount: {amount}"));
+    }
+    if let Some(source) = f.prop_text("source") {
+        ui.separator();
+        ui.label(egui::RichText::new("Source").strong());
+        ui.label(source);
+    }
+    if let Some(notes) = f.prop_text("notes").or_else(|| f.prop_text("note")) {
+        ui.separator();
+        ui.label(egui::RichText::new("Notes").strong());
+        ui.label(notes);
+    }
+    ui.separator();
+    ui.label(egui::RichText::new("Attributes").strong());
+    egui::ScrollArea::vertical().id_salt("attrs").show(ui, |ui| {
+        egui::Grid::new("attributes").num_columns(2).striped(true).show(ui, |ui| {
+            if let Some(id) = &f.id {
+                ui.monospace("id");
+                ui.label(id.to_string());
+                ui.end_row();
+            }
+            for (k, v) in &f.properties {
+                ui.monospace(k);
+                let text = match v {
+                    Value::String(s) => s.clone(),
+                    Value::Null => "—".to_owned(),
+                    other => other.to_string(),
+                };
+                ui.add(egui::Label::new(text).wrap());
+                ui.end_row();
+            }
+        });
+    });
+    commands
+}
+
+fn precision_words(p: crate::time::Precision) -> &'static str {
+    use crate::time::Precision;
+    match p {
+        Precision::Day => "exact day",
+        Precision::Days => "within a few days",
+        Precision::Month => "month only",
+        Precision::Months => "season or several months",
+        Precision::Year => "year only",
+    }
+}
+
+/// `$1,100,000` style with thousands separators.
+pub fn format_usd(amount: f64) -> String {
+    let whole = amount.round() as i64;
+    let digits = whole.abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    format!("{}US${out}", if whole < 0 { "−" } else { "" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usd_has_thousands_separators() {
+        assert_eq!(format_usd(1_100_000.0), "US$1,100,000");
+        assert_eq!(format_usd(300_000_000.0), "US$300,000,000");
+        assert_eq!(format_usd(950.0), "US$950");
+    }
+}

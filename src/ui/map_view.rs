@@ -1,0 +1,240 @@
+//! The map widget: pan, zoom, click-to-select, hover names, and the scene drawn by egui.
+
+use super::command::Command;
+use super::painter::{paint_highlight, paint_scene};
+use crate::geodata::HOME_BBOX;
+use crate::model::{Catalog, FeatureRef, TimeFilter};
+use crate::render::{Scene, SceneOptions, build_scene};
+use crate::spatial::{HitTolerance, Viewport, WorldRect, hit_test};
+
+/// Runtime state of the map (not the data it shows).
+pub struct MapViewState {
+    /// The current view.
+    pub viewport: Viewport,
+    /// Where the cursor is, in degrees.
+    pub cursor_geo: Option<(f64, f64)>,
+    /// The feature under the cursor.
+    pub hover: Option<FeatureRef>,
+    /// Whether the view came from persisted state (so the first frame keeps it).
+    pub restored: bool,
+    /// Top-left corner of the map on screen, in points (for tests and tools).
+    pub screen_origin: [f32; 2],
+    fly: Option<(Viewport, f64)>,
+    sized: bool,
+    cache: Option<(CacheKey, Scene)>,
+    generation: u64,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+struct CacheKey {
+    viewport: Viewport,
+    generation: u64,
+}
+
+impl MapViewState {
+    /// A map state starting at `viewport`.
+    pub fn new(viewport: Viewport) -> Self {
+        Self {
+            viewport,
+            cursor_geo: None,
+            hover: None,
+            restored: false,
+            screen_origin: [0.0, 0.0],
+            fly: None,
+            sized: false,
+            cache: None,
+            generation: 0,
+        }
+    }
+
+    /// Forces the scene to be rebuilt (data, visibility or filter changed).
+    pub fn invalidate(&mut self) {
+        self.generation += 1;
+    }
+
+    /// Back to the frontier overview.
+    pub fn go_home(&mut self) {
+        let target = Viewport::fit_bbox(HOME_BBOX, self.viewport.size_pts);
+        self.fly = Some((target, 0.0));
+    }
+
+    /// Frames a world rectangle.
+    pub fn fit(&mut self, rect: WorldRect) {
+        let mut target =
+            Viewport::fit_world(rect.expanded((rect.max[0] - rect.min[0]).max(1e-4) * 0.05), self.viewport.size_pts);
+        target.zoom -= 0.1;
+        self.fly = Some((target, 0.0));
+    }
+
+    /// Flies to a feature: centred on `anchor`, zoomed to its bounds but at least to zoom 9.
+    pub fn fly_to(&mut self, anchor: [f64; 2], bounds: Option<WorldRect>) {
+        let mut target = self.viewport;
+        target.center = anchor;
+        let fit_zoom = bounds
+            .filter(|b| b.max[0] - b.min[0] > 1e-6)
+            .map_or(9.5, |b| Viewport::fit_world(b, self.viewport.size_pts).zoom - 0.3);
+        target.zoom =
+            fit_zoom.clamp(5.0, 11.0).max(if bounds.is_some_and(|b| b.max[0] - b.min[0] > 1e-6) { 5.0 } else { 9.5 });
+        self.fly = Some((target, 0.0));
+    }
+
+    /// Whether a fly animation is running.
+    pub fn is_flying(&self) -> bool {
+        self.fly.is_some()
+    }
+
+    fn step_fly(&mut self, dt_secs: f64) {
+        let Some((target, t)) = self.fly else { return };
+        let t = (t + dt_secs / 0.6).min(1.0);
+        let ease = 1.0 - (1.0 - t).powi(3);
+        let v = &mut self.viewport;
+        v.center[0] += (target.center[0] - v.center[0]) * ease;
+        v.center[1] += (target.center[1] - v.center[1]) * ease;
+        v.zoom += (target.zoom - v.zoom) * ease;
+        self.fly = if t >= 1.0 {
+            *v = Viewport { size_pts: v.size_pts, ..target };
+            None
+        } else {
+            Some((target, t))
+        };
+    }
+}
+
+/// The map widget for one frame.
+pub struct MapView<'a> {
+    /// The layers.
+    pub catalog: &'a Catalog,
+    /// The date filter.
+    pub filter: &'a TimeFilter,
+    /// The selection to highlight.
+    pub selection: Option<FeatureRef>,
+}
+
+impl MapView<'_> {
+    /// Draws the map filling `ui` and handles its input.
+    pub fn ui(self, ui: &mut egui::Ui, state: &mut MapViewState) -> Vec<Command> {
+        let mut commands = Vec::new();
+        let rect = ui.available_rect_before_wrap();
+        let response = ui.allocate_rect(rect, egui::Sense::click_and_drag()).on_hover_cursor(egui::CursorIcon::Grab);
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, "Map"));
+        let size = [rect.width().max(1.0), rect.height().max(1.0)];
+        state.screen_origin = [rect.min.x, rect.min.y];
+        if !state.sized {
+            if !state.restored {
+                state.viewport = Viewport::fit_bbox(HOME_BBOX, size);
+            }
+            state.sized = true;
+        }
+        state.viewport.size_pts = size;
+        let local = |p: egui::Pos2| [p.x - rect.min.x, p.y - rect.min.y];
+
+        // Input.
+        if response.dragged() {
+            let d = response.drag_delta();
+            state.viewport.pan_by_screen([d.x, d.y]);
+            state.fly = None;
+        }
+        if let Some(pointer) = response.hover_pos() {
+            let (scroll, zoom_delta) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
+            let mut dz = f64::from(scroll) / 200.0;
+            if (zoom_delta - 1.0).abs() > 1e-4 {
+                dz += f64::from(zoom_delta.log2());
+            }
+            if dz.abs() > 1e-6 {
+                state.viewport.zoom_at(dz, local(pointer));
+                state.fly = None;
+            }
+            state.cursor_geo = Some(state.viewport.geo_from_screen(local(pointer)));
+        } else {
+            state.cursor_geo = None;
+        }
+        if response.double_clicked()
+            && let Some(p) = response.interact_pointer_pos()
+        {
+            state.viewport.zoom_at(1.0, local(p));
+        }
+        keyboard(ui, state);
+        let dt = f64::from(ui.input(|i| i.stable_dt)).min(0.1);
+        state.step_fly(dt);
+        if state.is_flying() {
+            ui.ctx().request_repaint();
+        }
+
+        let is_shown = |l: usize, f: usize| self.filter.is_shown(l, f);
+        state.hover = response
+            .hover_pos()
+            .and_then(|p| hit_test(&self.catalog.layers, &state.viewport, local(p), HitTolerance::default(), is_shown));
+        if response.clicked()
+            && let Some(p) = response.interact_pointer_pos()
+        {
+            let hit = hit_test(&self.catalog.layers, &state.viewport, local(p), HitTolerance::default(), is_shown);
+            commands.push(Command::Select(hit));
+        }
+
+        // Scene, rebuilt only when the view or the data changed.
+        let key = CacheKey { viewport: state.viewport, generation: state.generation };
+        if state.cache.as_ref().is_none_or(|(k, _)| *k != key) {
+            let options = SceneOptions { is_shown: &is_shown, ..SceneOptions::default() };
+            state.cache = Some((key, build_scene(self.catalog, &state.viewport, &options)));
+        }
+        let painter = ui.painter_at(rect);
+        if let Some((_, scene)) = &state.cache {
+            paint_scene(&painter, rect.min, scene);
+        }
+        if let Some(sel) = self.selection
+            && let Some(f) = self.catalog.feature(sel)
+        {
+            paint_highlight(&painter, rect.min, &state.viewport, &f.shape, egui::Color32::from_rgb(0, 200, 255), 3.0);
+        }
+        if let Some(h) = state.hover
+            && Some(h) != self.selection
+            && let Some(f) = self.catalog.feature(h)
+        {
+            paint_highlight(
+                &painter,
+                rect.min,
+                &state.viewport,
+                &f.shape,
+                egui::Color32::from_rgba_unmultiplied(255, 255, 255, 200),
+                2.0,
+            );
+            if let Some(layer) = self.catalog.layers.get(h.layer) {
+                let name = f.display_name(layer.label_field.as_deref());
+                response.clone().on_hover_text_at_pointer(format!("{name}  ·  {}", layer.name));
+            }
+        }
+        commands
+    }
+}
+
+fn keyboard(ui: &egui::Ui, state: &mut MapViewState) {
+    if ui.ctx().egui_wants_keyboard_input() {
+        return;
+    }
+    let step = 80.0;
+    let center = [state.viewport.size_pts[0] / 2.0, state.viewport.size_pts[1] / 2.0];
+    ui.input(|i| {
+        use egui::Key;
+        if i.key_pressed(Key::ArrowLeft) {
+            state.viewport.pan_by_screen([step, 0.0]);
+        }
+        if i.key_pressed(Key::ArrowRight) {
+            state.viewport.pan_by_screen([-step, 0.0]);
+        }
+        if i.key_pressed(Key::ArrowUp) {
+            state.viewport.pan_by_screen([0.0, step]);
+        }
+        if i.key_pressed(Key::ArrowDown) {
+            state.viewport.pan_by_screen([0.0, -step]);
+        }
+        if i.key_pressed(Key::Plus) || i.key_pressed(Key::Equals) {
+            state.viewport.zoom_at(0.5, center);
+        }
+        if i.key_pressed(Key::Minus) {
+            state.viewport.zoom_at(-0.5, center);
+        }
+        if i.key_pressed(Key::Home) {
+            state.go_home();
+        }
+    });
+}

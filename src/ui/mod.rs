@@ -1,0 +1,51 @@
+//! The egui user interface. Only this module knows egui.
+//!
+//! Panels draw from the app state and return [`Command`]s; the app applies them after the
+//! frame, so panels never mutate the model directly.
+
+mod app;
+mod command;
+mod inspector;
+mod layers_panel;
+mod loader;
+mod map_view;
+mod painter;
+mod search;
+mod timeline;
+
+pub use app::{AtlasApp, PersistedState};
+pub use command::Command;
+pub use search::{SearchHit, search};
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Opens the app window on the embedded data plus `files`.
+pub fn run_app(files: Vec<PathBuf>) -> ExitCode {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Frontier Atlas")
+            .with_inner_size([1400.0, 900.0])
+            .with_min_inner_size([640.0, 400.0])
+            .with_drag_and_drop(true),
+        ..eframe::NativeOptions::default()
+    };
+    let result = eframe::run_native(
+        "Frontier Atlas",
+        options,
+        Box::new(move |cc| {
+            let mut app = AtlasApp::new(cc.storage);
+            for f in files {
+                app.open_file_in_background(f);
+            }
+            Ok(Box::new(app))
+        }),
+    );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("frontier-atlas: cannot open a window: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

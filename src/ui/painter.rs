@@ -1,0 +1,191 @@
+//! Draws a [`Scene`] with egui's painter: meshes for fills, paths for lines, own geometry for
+//! symbols, haloed text for labels, plus the scale bar and legend overlays.
+
+use egui::{Color32, Painter, Pos2, Stroke, pos2, vec2};
+
+use crate::render::{Color, Item, LegendSwatch, MarkerShape, Scene};
+use crate::spatial::{Shape, Viewport};
+
+fn c32(c: Color) -> Color32 {
+    let [r, g, b, a] = c.0;
+    Color32::from_rgba_unmultiplied(r, g, b, a)
+}
+
+fn at(origin: Pos2, p: [f32; 2]) -> Pos2 {
+    pos2(origin.x + p[0], origin.y + p[1])
+}
+
+/// Paints the scene with its top-left corner at `origin`.
+pub fn paint_scene(painter: &Painter, origin: Pos2, scene: &Scene) {
+    painter.rect_filled(
+        egui::Rect::from_min_size(origin, vec2(scene.size_pts[0], scene.size_pts[1])),
+        0.0,
+        c32(scene.background),
+    );
+    // One mesh per run of consecutive fills keeps the number of shapes low.
+    let mut mesh = egui::Mesh::default();
+    let flush = |mesh: &mut egui::Mesh| {
+        if !mesh.is_empty() {
+            painter.add(egui::Shape::mesh(std::mem::take(mesh)));
+        }
+    };
+    for item in &scene.items {
+        match item {
+            Item::Fill { mesh: m, color, .. } => {
+                let base = mesh.vertices.len() as u32;
+                let color = c32(*color);
+                for v in &m.vertices {
+                    mesh.colored_vertex(at(origin, *v), color);
+                }
+                mesh.indices.extend(m.indices.iter().map(|i| base + i));
+            }
+            Item::Stroke { points, width, color, dash } => {
+                flush(&mut mesh);
+                let pts: Vec<Pos2> = points.iter().map(|p| at(origin, *p)).collect();
+                let stroke = Stroke::new(*width, c32(*color));
+                match dash {
+                    Some([d, g]) => {
+                        painter.extend(egui::Shape::dashed_line(&pts, stroke, *d, *g));
+                    }
+                    None => {
+                        painter.add(egui::Shape::line(pts, stroke));
+                    }
+                }
+            }
+            Item::Marker { center, radius, shape, fill, stroke, stroke_width } => {
+                flush(&mut mesh);
+                marker(
+                    painter,
+                    at(origin, *center),
+                    *radius,
+                    *shape,
+                    c32(*fill),
+                    Stroke::new(*stroke_width, c32(*stroke)),
+                );
+            }
+        }
+    }
+    flush(&mut mesh);
+    for label in &scene.labels {
+        let font = egui::FontId::proportional(label.font_pts);
+        let pos = at(origin, label.pos);
+        let halo = c32(label.halo);
+        for (dx, dy) in
+            [(-1.0, 0.0), (1.0, 0.0), (0.0, -1.0), (0.0, 1.0), (-1.0, -1.0), (1.0, 1.0), (-1.0, 1.0), (1.0, -1.0)]
+        {
+            painter.text(pos + vec2(dx, dy), egui::Align2::LEFT_TOP, &label.text, font.clone(), halo);
+        }
+        painter.text(pos, egui::Align2::LEFT_TOP, &label.text, font, c32(label.color));
+    }
+    scale_bar(painter, origin, scene);
+    legend(painter, origin, scene);
+}
+
+fn marker(painter: &Painter, c: Pos2, r: f32, shape: MarkerShape, fill: Color32, stroke: Stroke) {
+    match shape {
+        MarkerShape::Circle => {
+            painter.circle(c, r, fill, stroke);
+        }
+        MarkerShape::Square => {
+            painter.rect(
+                egui::Rect::from_center_size(c, vec2(2.0 * r, 2.0 * r)),
+                0.0,
+                fill,
+                stroke,
+                egui::StrokeKind::Middle,
+            );
+        }
+        MarkerShape::Diamond => {
+            let pts = vec![c + vec2(0.0, -r), c + vec2(r, 0.0), c + vec2(0.0, r), c + vec2(-r, 0.0)];
+            painter.add(egui::Shape::convex_polygon(pts, fill, stroke));
+        }
+    }
+}
+
+fn scale_bar(painter: &Painter, origin: Pos2, scene: &Scene) {
+    let bar = &scene.scale_bar;
+    let base = origin + vec2(16.0, scene.size_pts[1] - 18.0);
+    let text =
+        if bar.length_km >= 1.0 { format!("{} km", bar.length_km) } else { format!("{} m", bar.length_km * 1000.0) };
+    let bg = egui::Rect::from_min_size(base + vec2(-6.0, -18.0), vec2(bar.length_pts + 60.0, 26.0));
+    painter.rect_filled(bg, 3.0, Color32::from_white_alpha(200));
+    let stroke = Stroke::new(2.0, Color32::from_gray(30));
+    painter.line(
+        vec![base + vec2(0.0, -6.0), base, base + vec2(bar.length_pts, 0.0), base + vec2(bar.length_pts, -6.0)],
+        stroke,
+    );
+    painter.text(
+        base + vec2(bar.length_pts + 6.0, 0.0),
+        egui::Align2::LEFT_BOTTOM,
+        text,
+        egui::FontId::proportional(12.0),
+        Color32::from_gray(30),
+    );
+}
+
+fn legend(painter: &Painter, origin: Pos2, scene: &Scene) {
+    if scene.legend.is_empty() {
+        return;
+    }
+    let row_h = 18.0;
+    let font = egui::FontId::proportional(12.0);
+    let width =
+        scene.legend.iter().map(|e| crate::render::text_width_pts(&e.label, 12.0)).fold(60.0_f32, f32::max) + 44.0;
+    let height = row_h * scene.legend.len() as f32 + 12.0;
+    let top_left = origin + vec2(scene.size_pts[0] - width - 10.0, 10.0);
+    let rect = egui::Rect::from_min_size(top_left, vec2(width, height));
+    painter.rect(
+        rect,
+        4.0,
+        Color32::from_white_alpha(225),
+        Stroke::new(0.6, Color32::from_gray(140)),
+        egui::StrokeKind::Inside,
+    );
+    for (i, entry) in scene.legend.iter().enumerate() {
+        let cy = top_left.y + 15.0 + row_h * i as f32;
+        let sx = top_left.x + 16.0;
+        match &entry.swatch {
+            LegendSwatch::Area(c) => {
+                painter.rect(
+                    egui::Rect::from_center_size(pos2(sx, cy), vec2(16.0, 11.0)),
+                    0.0,
+                    c32(*c),
+                    Stroke::new(0.5, Color32::from_gray(100)),
+                    egui::StrokeKind::Inside,
+                );
+            }
+            LegendSwatch::Line(c, w) => {
+                painter.line_segment([pos2(sx - 9.0, cy), pos2(sx + 9.0, cy)], Stroke::new(*w, c32(*c)));
+            }
+            LegendSwatch::Marker(shape, c) => {
+                marker(painter, pos2(sx, cy), 5.0, *shape, c32(*c), Stroke::new(1.0, Color32::WHITE));
+            }
+        }
+        painter.text(
+            pos2(sx + 16.0, cy),
+            egui::Align2::LEFT_CENTER,
+            &entry.label,
+            font.clone(),
+            Color32::from_gray(25),
+        );
+    }
+}
+
+/// Outlines a feature's shape (selection or hover).
+pub fn paint_highlight(
+    painter: &Painter,
+    origin: Pos2,
+    viewport: &Viewport,
+    shape: &Shape,
+    color: Color32,
+    width: f32,
+) {
+    let stroke = Stroke::new(width, color);
+    for line in shape.lines.iter().chain(shape.polygons.iter().flatten()) {
+        let pts: Vec<Pos2> = line.iter().map(|p| at(origin, viewport.screen_from_world(*p))).collect();
+        painter.add(egui::Shape::line(pts, stroke));
+    }
+    for p in &shape.points {
+        painter.circle_stroke(at(origin, viewport.screen_from_world(*p)), 9.0, stroke);
+    }
+}

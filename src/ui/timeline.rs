@@ -1,0 +1,325 @@
+//! The timeline: a histogram of dated features with a two-handle range, typed dates,
+//! presets and playback. The date logic lives in [`crate::time`]; this is only its UI.
+
+use chrono::NaiveDate;
+use egui::{Color32, Sense, Stroke, pos2, vec2};
+
+use super::command::Command;
+use crate::model::{Catalog, LayerKind, TimeFilter};
+use crate::time::{Bin, DateSpan, Histogram, PlayMode, Playback, Range, Step, TimeIndex, histogram};
+
+/// Timeline state kept between frames.
+pub struct TimelineState {
+    /// The range shown (`None`: everything).
+    pub range: Option<Range>,
+    /// First to last date of all dated features.
+    pub extent: Option<Range>,
+    /// The playback clock.
+    pub playback: Playback,
+    /// Text of the "From" field.
+    pub from_text: String,
+    /// Text of the "To" field.
+    pub to_text: String,
+    /// Why the typed date was refused.
+    pub date_error: Option<String>,
+    hist: Option<Histogram>,
+    drag: Option<Drag>,
+}
+
+#[derive(Clone, Copy)]
+enum Drag {
+    From,
+    To,
+    New(NaiveDate),
+}
+
+/// Colour of a dated layer in the histogram.
+fn layer_color(kind: LayerKind, i: usize) -> Color32 {
+    match kind {
+        LayerKind::Events => Color32::from_rgb(192, 57, 43),
+        LayerKind::Aid => Color32::from_rgb(31, 78, 156),
+        _ => [Color32::from_rgb(23, 165, 137), Color32::from_rgb(142, 68, 173), Color32::from_rgb(212, 172, 13)][i % 3],
+    }
+}
+
+impl TimelineState {
+    /// State for a catalog, showing everything.
+    pub fn new(catalog: &Catalog) -> Self {
+        let mut s = Self {
+            range: None,
+            extent: None,
+            playback: Playback::new(PlayMode::MovingWindow { width_days: 90 }, Step::Month, 2.0),
+            from_text: String::new(),
+            to_text: String::new(),
+            date_error: None,
+            hist: None,
+            drag: None,
+        };
+        s.catalog_changed(catalog);
+        s
+    }
+
+    /// Recomputes the extent and histogram after layers were added, removed or re-dated.
+    pub fn catalog_changed(&mut self, catalog: &Catalog) {
+        self.extent = data_extent(catalog);
+        let indices: Vec<&TimeIndex> = dated_layers(catalog).map(|(_, _, idx)| idx).collect();
+        self.hist = self.extent.map(|e| histogram(&indices, &e, Bin::auto(&e)));
+        self.sync_texts();
+    }
+
+    fn sync_texts(&mut self) {
+        let r = self.range.or(self.extent);
+        self.from_text = r.map(|r| r.from.to_string()).unwrap_or_default();
+        self.to_text = r.map(|r| r.to.to_string()).unwrap_or_default();
+    }
+
+    /// Advances playback; returns the new range when it moved.
+    pub fn tick(&mut self, ctx: &egui::Context) -> Option<Range> {
+        if !self.playback.playing {
+            return None;
+        }
+        let extent = self.extent?;
+        ctx.request_repaint();
+        let dt = f64::from(ctx.input(|i| i.stable_dt)).min(0.25);
+        let mut range = self.range.unwrap_or_else(|| self.playback.first_frame(&extent));
+        let changed = self.playback.tick(&mut range, &extent, dt);
+        changed.then(|| {
+            self.range = Some(range);
+            self.sync_texts();
+            range
+        })
+    }
+
+    /// Draws the timeline panel.
+    pub fn ui(&mut self, ui: &mut egui::Ui, catalog: &Catalog, filter: &TimeFilter) -> Vec<Command> {
+        let mut commands = Vec::new();
+        let Some(extent) = self.extent else {
+            ui.weak("No dated layer is loaded.");
+            return commands;
+        };
+        if !ui.ctx().egui_wants_keyboard_input() && ui.input(|i| i.key_pressed(egui::Key::Space)) {
+            self.toggle_play(&mut commands, extent);
+        }
+        ui.horizontal(|ui| {
+            self.date_fields_ui(ui, &mut commands, extent);
+            ui.separator();
+            for (label, range) in [
+                ("All", None),
+                ("2021", Range::year(2021)),
+                ("2022", Range::year(2022)),
+                ("Last 30 days", Some(Range::last_days(&extent, 30))),
+            ] {
+                if ui.button(label).on_hover_text("Preset date range").clicked() {
+                    self.set_range(range, &mut commands);
+                }
+            }
+            ui.separator();
+            self.playback_ui(ui, &mut commands, extent);
+        });
+        ui.horizontal_wrapped(|ui| {
+            for (li, layer, _) in dated_layers(catalog) {
+                let (shown, total) = filter.counts(catalog, li);
+                let (swatch, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), Sense::hover());
+                ui.painter().rect_filled(swatch, 1.0, layer_color(layer.kind, li));
+                ui.label(format!("{}: shown {shown} of {total}", layer.name));
+            }
+            if let Some(e) = &self.date_error {
+                ui.colored_label(Color32::from_rgb(190, 30, 30), e);
+            }
+        });
+        self.histogram_ui(ui, catalog, &mut commands, extent);
+        commands
+    }
+
+    fn set_range(&mut self, range: Option<Range>, commands: &mut Vec<Command>) {
+        self.range = range;
+        self.date_error = None;
+        self.sync_texts();
+        commands.push(Command::SetRange(range));
+    }
+
+    fn toggle_play(&mut self, commands: &mut Vec<Command>, extent: Range) {
+        if self.playback.playing {
+            self.playback.pause();
+        } else {
+            let mut range = self.range.unwrap_or_else(|| self.playback.first_frame(&extent));
+            self.playback.play(&mut range, &extent);
+            self.set_range(Some(range), commands);
+        }
+    }
+
+    fn date_fields_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>, extent: Range) {
+        let from_label = ui.label("From");
+        let from =
+            ui.add(egui::TextEdit::singleline(&mut self.from_text).desired_width(84.0)).labelled_by(from_label.id);
+        let to_label = ui.label("To");
+        let to = ui.add(egui::TextEdit::singleline(&mut self.to_text).desired_width(84.0)).labelled_by(to_label.id);
+        if from.lost_focus() || to.lost_focus() {
+            let parse = |t: &str, start: bool| -> Result<NaiveDate, String> {
+                DateSpan::parse(t).map(|s| if start { s.start } else { s.end }).map_err(|e| e.to_string())
+            };
+            match (parse(&self.from_text, true), parse(&self.to_text, false)) {
+                (Ok(a), Ok(b)) if a <= b => {
+                    let r = Range::new(a, b);
+                    if Some(r) != self.range {
+                        let full = r.from <= extent.from && r.to >= extent.to;
+                        self.set_range(if full { None } else { Some(r) }, commands);
+                    }
+                }
+                (Ok(_), Ok(_)) => self.date_error = Some("“From” is after “To”".to_owned()),
+                (Err(e), _) | (_, Err(e)) => self.date_error = Some(e),
+            }
+        }
+    }
+
+    fn playback_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>, extent: Range) {
+        let label = if self.playback.playing { "Pause" } else { "Play" };
+        if ui.button(label).on_hover_text("Play or pause (Space)").clicked() {
+            self.toggle_play(commands, extent);
+        }
+        let mode_text = match self.playback.mode {
+            PlayMode::MovingWindow { .. } => "Moving window",
+            PlayMode::Accumulate => "Accumulate",
+        };
+        egui::ComboBox::from_label("mode").selected_text(mode_text).show_ui(ui, |ui| {
+            let width = match self.playback.mode {
+                PlayMode::MovingWindow { width_days } => width_days,
+                PlayMode::Accumulate => 90,
+            };
+            ui.selectable_value(&mut self.playback.mode, PlayMode::MovingWindow { width_days: width }, "Moving window");
+            ui.selectable_value(&mut self.playback.mode, PlayMode::Accumulate, "Accumulate");
+        });
+        if let PlayMode::MovingWindow { width_days } = &mut self.playback.mode {
+            let label = ui.label("window");
+            ui.add(egui::DragValue::new(width_days).range(1..=3650).suffix(" days")).labelled_by(label.id);
+        }
+        let step_text = match self.playback.step {
+            Step::Week => "week".to_owned(),
+            Step::Month => "month".to_owned(),
+            Step::Days(n) => format!("{n} days"),
+        };
+        egui::ComboBox::from_label("step").selected_text(step_text).show_ui(ui, |ui| {
+            ui.selectable_value(&mut self.playback.step, Step::Week, "week");
+            ui.selectable_value(&mut self.playback.step, Step::Month, "month");
+        });
+        ui.add(
+            egui::Slider::new(&mut self.playback.speed_steps_per_sec, 0.25..=10.0).text("steps/s").logarithmic(true),
+        );
+        ui.checkbox(&mut self.playback.looping, "Loop");
+    }
+
+    fn histogram_ui(&mut self, ui: &mut egui::Ui, catalog: &Catalog, commands: &mut Vec<Command>, extent: Range) {
+        let height = 70.0;
+        let (rect, response) = ui.allocate_exact_size(vec2(ui.available_width(), height), Sense::click_and_drag());
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Slider, true, "Timeline histogram"));
+        let painter = ui.painter_at(rect);
+        painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+        let days = (extent.to - extent.from).num_days().max(1) as f32;
+        let x_of =
+            |d: NaiveDate| rect.left() + ((d - extent.from).num_days() as f32 / days).clamp(0.0, 1.0) * rect.width();
+        let date_of = |x: f32| {
+            let t = ((x - rect.left()) / rect.width()).clamp(0.0, 1.0);
+            extent.from + chrono::Duration::days((t * days).round() as i64)
+        };
+        if let Some(h) = &self.hist {
+            let max = h.stacked_max().max(1) as f32;
+            let kinds: Vec<(usize, LayerKind)> = dated_layers(catalog).map(|(i, l, _)| (i, l.kind)).collect();
+            for (b, (start, end)) in h.bins.iter().enumerate() {
+                let (x0, x1) = (x_of(*start), x_of(*end + chrono::Duration::days(1)));
+                let mut y = rect.bottom() - 14.0;
+                for (layer_pos, counts) in h.counts.iter().enumerate() {
+                    let n = counts.get(b).copied().unwrap_or(0);
+                    if n == 0 {
+                        continue;
+                    }
+                    let bar_h = n as f32 / max * (height - 20.0);
+                    let (li, kind) = kinds.get(layer_pos).copied().unwrap_or((layer_pos, LayerKind::Generic));
+                    let r = egui::Rect::from_min_max(pos2(x0 + 0.5, y - bar_h), pos2((x1 - 0.5).max(x0 + 1.5), y));
+                    painter.rect_filled(r, 0.0, layer_color(kind, li));
+                    y -= bar_h;
+                }
+            }
+        }
+        // Year ticks.
+        let text_color = ui.visuals().weak_text_color();
+        for year in extent.from.format("%Y").to_string().parse::<i32>().unwrap_or(2000)
+            ..=extent.to.format("%Y").to_string().parse::<i32>().unwrap_or(2000)
+        {
+            if let Some(d) = NaiveDate::from_ymd_opt(year, 1, 1).filter(|d| *d >= extent.from) {
+                let x = x_of(d);
+                painter.line_segment(
+                    [pos2(x, rect.bottom() - 14.0), pos2(x, rect.bottom() - 10.0)],
+                    Stroke::new(1.0, text_color),
+                );
+                painter.text(
+                    pos2(x + 2.0, rect.bottom() - 1.0),
+                    egui::Align2::LEFT_BOTTOM,
+                    year.to_string(),
+                    egui::FontId::proportional(10.0),
+                    text_color,
+                );
+            }
+        }
+        // Selected range.
+        let sel = self.range.unwrap_or(extent);
+        let (sx0, sx1) = (x_of(sel.from), x_of(sel.to + chrono::Duration::days(1)));
+        let sel_rect = egui::Rect::from_min_max(pos2(sx0, rect.top()), pos2(sx1.max(sx0 + 2.0), rect.bottom() - 14.0));
+        painter.rect_filled(sel_rect, 0.0, Color32::from_rgba_unmultiplied(0, 150, 255, 40));
+        for x in [sx0, sx1] {
+            painter.line_segment(
+                [pos2(x, rect.top()), pos2(x, rect.bottom() - 14.0)],
+                Stroke::new(2.5, Color32::from_rgb(0, 110, 200)),
+            );
+        }
+        // Dragging: near a handle moves it, elsewhere draws a new range.
+        if response.drag_started()
+            && let Some(p) = response.interact_pointer_pos()
+        {
+            self.drag = Some(if (p.x - sx0).abs() < 7.0 {
+                Drag::From
+            } else if (p.x - sx1).abs() < 7.0 {
+                Drag::To
+            } else {
+                Drag::New(date_of(p.x))
+            });
+        }
+        if let (Some(drag), Some(p)) = (self.drag, response.interact_pointer_pos())
+            && response.dragged()
+        {
+            let d = date_of(p.x);
+            let r = match drag {
+                Drag::From => Range::new(d.min(sel.to), sel.to),
+                Drag::To => Range::new(sel.from, d.max(sel.from)),
+                Drag::New(start) => Range::new(start.min(d), start.max(d)),
+            };
+            if Some(r) != self.range {
+                self.set_range(Some(r), commands);
+            }
+        }
+        if response.drag_stopped() {
+            self.drag = None;
+        }
+    }
+}
+
+/// Layers with a time index, with their catalog positions.
+fn dated_layers(catalog: &Catalog) -> impl Iterator<Item = (usize, &crate::model::Layer, &TimeIndex)> {
+    catalog.layers.iter().enumerate().filter_map(|(i, l)| l.time_index.as_ref().map(|idx| (i, l, idx)))
+}
+
+/// First to last date of every dated feature; open-ended spans count by their start.
+fn data_extent(catalog: &Catalog) -> Option<Range> {
+    let mut lo: Option<NaiveDate> = None;
+    let mut hi: Option<NaiveDate> = None;
+    for layer in &catalog.layers {
+        if layer.time_index.is_none() {
+            continue;
+        }
+        for span in layer.features.iter().filter_map(|f| f.time) {
+            let end = if span.is_open_ended() { span.start } else { span.end };
+            lo = Some(lo.map_or(span.start, |l| l.min(span.start)));
+            hi = Some(hi.map_or(end, |h| h.max(end)));
+        }
+    }
+    Some(Range::new(lo?, hi?))
+}

@@ -1,0 +1,88 @@
+//! The binary's headless commands: exit codes and `FILE:LINE:COL: message` output.
+
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_frontier-atlas"))
+}
+
+#[test]
+fn render_writes_a_png_with_date_range() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("brief.png");
+    let status = bin()
+        .args(["render", "--out"])
+        .arg(&out)
+        .args(["--size", "800x500", "--from", "2021-06-01", "--to", "2022-06-30", "--title", "Brief"])
+        .status()
+        .expect("run");
+    assert!(status.success());
+    let bytes = std::fs::read(&out).expect("png written");
+    assert!(bytes.starts_with(b"\x89PNG"), "not a PNG");
+}
+
+#[test]
+fn render_rejects_bad_dates_and_bboxes_with_exit_1() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("x.png");
+    let bad_date = bin().args(["render", "--out"]).arg(&out).args(["--from", "2022-02-30"]).output().expect("run");
+    assert_eq!(bad_date.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad_date.stderr).contains("2022-02-30"));
+    let bad_bbox = bin().args(["render", "--out"]).arg(&out).args(["--bbox", "75,35,70,40"]).output().expect("run");
+    assert_eq!(bad_bbox.status.code(), Some(1));
+    assert!(!out.exists(), "nothing must be written on bad input");
+}
+
+#[test]
+fn render_add_reports_a_broken_file_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("broken.geojson");
+    std::fs::write(&bad, "{\"type\": \"FeatureCollection\", \"features\": [\n  {\"type\": ").expect("write");
+    let out =
+        bin().args(["render", "--out"]).arg(dir.path().join("x.png")).arg("--add").arg(&bad).output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.geojson:2:"), "{stderr}");
+}
+
+#[test]
+fn validate_prints_file_line_col_and_exits_1() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.geojson");
+    let bad = dir.path().join("bad.geojson");
+    std::fs::write(&good, r#"{"type":"Point","coordinates":[71.55,37.49]}"#).expect("write");
+    std::fs::write(
+        &bad,
+        "{\"type\":\"Feature\",\"properties\":null,\n\"geometry\":{\"type\":\"point\",\"coordinates\":[71.55,37.49]}}",
+    )
+    .expect("write");
+    let ok = bin().arg("validate").arg(&good).output().expect("run");
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stdout));
+    let out = bin().arg("validate").arg(&good).arg(&bad).output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first = stdout.lines().next().expect("a problem line");
+    assert!(first.starts_with(&format!("{}:2:", bad.display())), "{stdout}");
+    let missing = bin().arg("validate").arg(dir.path().join("nope.geojson")).output().expect("run");
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn validate_never_panics_on_garbage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inputs: [&[u8]; 6] = [
+        b"",
+        b"\xff\xfe\x00",
+        b"[[[[[[[[[[",
+        b"{\"type\":\"FeatureCollection\",\"features\":7}",
+        b"null",
+        b"{\"type\":\"Polygon\",\"coordinates\":[[[1,2],[3,4],[1,2]]]}",
+    ];
+    for (i, input) in inputs.iter().enumerate() {
+        let path = dir.path().join(format!("g{i}.geojson"));
+        std::fs::write(&path, input).expect("write");
+        let out = bin().arg("validate").arg(&path).output().expect("run");
+        assert_eq!(out.status.code(), Some(1), "input {i}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "input {i} panicked");
+    }
+}

@@ -1,0 +1,86 @@
+//! The default map rendered headless: not blank, countries told apart, labels placed.
+
+use frontier_atlas::geodata::{HOME_BBOX, default_catalog};
+use frontier_atlas::model::{LayerKind, TimeFilter};
+use frontier_atlas::render::svg::{Furniture, Raster, scene_to_svg, svg_to_png};
+use frontier_atlas::render::{Color, Item, SceneOptions, build_scene};
+use frontier_atlas::spatial::Viewport;
+
+fn render_default(size: [f32; 2]) -> (Viewport, Raster) {
+    let (catalog, problems) = default_catalog();
+    assert!(problems.is_empty(), "embedded data has problems: {problems:?}");
+    let viewport = Viewport::fit_bbox(HOME_BBOX, size);
+    let scene = build_scene(&catalog, &viewport, &SceneOptions::default());
+    let svg = scene_to_svg(&scene, &Furniture { title: Some("Test".into()), date_range: None, legend: true });
+    (viewport, Raster::decode_png(&svg_to_png(&svg, 1.0).expect("png")).expect("decode"))
+}
+
+/// The most common colour in a 9×9 patch, so thin lines and labels do not decide the test.
+fn patch_mode(png: &Raster, [x, y]: [f32; 2]) -> Color {
+    let mut counts: Vec<(Color, u32)> = Vec::new();
+    for dy in -4..=4 {
+        for dx in -4..=4 {
+            let c = png.pixel((x as i32 + dx) as u32, (y as i32 + dy) as u32).expect("pixel inside image");
+            match counts.iter_mut().find(|(k, _)| *k == c) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((c, 1)),
+            }
+        }
+    }
+    counts.into_iter().max_by_key(|(_, n)| *n).map(|(c, _)| c).expect("non-empty patch")
+}
+
+#[test]
+fn default_map_is_not_blank_and_tells_tajikistan_from_afghanistan() {
+    let (viewport, png) = render_default([1600.0, 1000.0]);
+    // Not blank: many distinct colours across a coarse grid.
+    let mut colours = std::collections::HashSet::new();
+    for y in (0..1000).step_by(25) {
+        for x in (0..1600).step_by(25) {
+            colours.insert(png.pixel(x, y).expect("pixel").0);
+        }
+    }
+    assert!(colours.len() > 20, "only {} distinct colours: blank map?", colours.len());
+    // Open ground in the Pamirs (Tajikistan) and in Samangan (Afghanistan).
+    let tajikistan = patch_mode(&png, viewport.screen_from_geo(72.6, 38.55));
+    let afghanistan = patch_mode(&png, viewport.screen_from_geo(68.3, 36.3));
+    assert_ne!(tajikistan, afghanistan, "Tajikistan and Afghanistan must be filled differently");
+    let close = |a: Color, b: Color| a.0.iter().zip(b.0).all(|(x, y)| x.abs_diff(y) <= 3);
+    assert!(close(tajikistan, Color::hex(0xf3e3b5)), "Tajikistan fill {tajikistan:?}");
+    assert!(close(afghanistan, Color::hex(0xdde8cc)), "Afghanistan fill {afghanistan:?}");
+}
+
+#[test]
+fn border_is_drawn_and_labels_include_the_frontier_towns() {
+    let (catalog, _) = default_catalog();
+    let viewport = Viewport::fit_bbox(HOME_BBOX, [1600.0, 1000.0]);
+    let scene = build_scene(&catalog, &viewport, &SceneOptions::default());
+    let texts: Vec<&str> = scene.labels.iter().map(|l| l.text.as_str()).collect();
+    for name in ["Khorog", "Dushanbe", "Ishkoshim", "Ayvoj", "Shaymak", "Wakhan Corridor", "TAJIKISTAN", "AFGHANISTAN"]
+    {
+        assert!(texts.contains(&name), "label {name} missing; have {texts:?}");
+    }
+    // The border's dashed centre line is the widest dashed line on the map.
+    let border_strokes =
+        scene.items.iter().filter(|i| matches!(i, Item::Stroke { dash: Some(_), width, .. } if *width >= 2.0)).count();
+    assert!(border_strokes >= 1, "no prominent dashed border line");
+    assert!(catalog.layer_of_kind(LayerKind::Border).is_some());
+}
+
+#[test]
+fn date_filter_hides_events_outside_the_range() {
+    let (catalog, _) = default_catalog();
+    let viewport = Viewport::fit_bbox(HOME_BBOX, [1600.0, 1000.0]);
+    let (events_idx, events) = catalog.layer_of_kind(LayerKind::Events).expect("events layer");
+    let all = TimeFilter::new(&catalog, None);
+    let range = frontier_atlas::cli::date_range(Some("2030-01-01"), Some("2030-12-31")).expect("range");
+    let none = TimeFilter::new(&catalog, range);
+    assert_eq!(all.counts(&catalog, events_idx), (events.features.len(), events.features.len()));
+    assert_eq!(none.counts(&catalog, events_idx).0, 0);
+    let count_markers = |filter: &TimeFilter| {
+        let is_shown = |l: usize, f: usize| filter.is_shown(l, f);
+        let scene = build_scene(&catalog, &viewport, &SceneOptions { is_shown: &is_shown, ..SceneOptions::default() });
+        scene.items.iter().filter(|i| matches!(i, Item::Marker { .. })).count()
+    };
+    assert!(count_markers(&all) > count_markers(&none), "filtering must remove event markers");
+}
