@@ -226,7 +226,8 @@ fn import_acled(input: &Path, out: &Path) -> ExitCode {
         }
         Ok(import) => {
             for p in &import.problems {
-                eprintln!("{}:{}:{}: {}", input.display(), p.line, p.col, p.message);
+                let what = if p.skipped { "row skipped" } else { "kept" };
+                eprintln!("{}:{}:{}: {} ({what})", input.display(), p.line, p.col.max(1), p.message);
             }
             let text = crate::io::acled::write_geojson(&import);
             if let Err(e) = crate::io::atomic::write_atomic(out, text.as_bytes()) {
@@ -238,9 +239,9 @@ fn import_acled(input: &Path, out: &Path) -> ExitCode {
                 input.display(),
                 import.features.len(),
                 out.display(),
-                import.problems.len()
+                import.rows_skipped()
             );
-            if import.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            if import.rows_skipped() == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
     }
 }

@@ -78,8 +78,7 @@ fn date_filter_hides_events_outside_the_range() {
     assert_eq!(all.counts(&catalog, events_idx), (events.features.len(), events.features.len()));
     assert_eq!(none.counts(&catalog, events_idx).0, 0);
     let count_markers = |filter: &TimeFilter| {
-        let is_shown = |l: usize, f: usize| filter.is_shown(l, f);
-        let scene = build_scene(&catalog, &viewport, &SceneOptions { is_shown: &is_shown, ..SceneOptions::default() });
+        let scene = build_scene(&catalog, &viewport, &SceneOptions { filter: Some(filter), ..SceneOptions::default() });
         scene.items.iter().filter(|i| matches!(i, Item::Marker { .. })).count()
     };
     assert!(count_markers(&all) > count_markers(&none), "filtering must remove event markers");

@@ -35,6 +35,16 @@ impl Catalog {
         self.layers.get(r.layer)?.features.get(r.feature)
     }
 
+    /// The position of the layer with `uid`.
+    pub fn index_of(&self, uid: super::layer::LayerUid) -> Option<LayerId> {
+        self.layers.iter().position(|l| l.uid == uid)
+    }
+
+    /// The layer with `uid`.
+    pub fn layer_by_uid_mut(&mut self, uid: super::layer::LayerUid) -> Option<&mut Layer> {
+        self.layers.iter_mut().find(|l| l.uid == uid)
+    }
+
     /// The first layer of a kind.
     pub fn layer_of_kind(&self, kind: LayerKind) -> Option<(usize, &Layer)> {
         self.layers.iter().enumerate().find(|(_, l)| l.kind == kind)

@@ -11,35 +11,47 @@ pub struct TimeFilter {
     /// The date range, or `None` to show everything.
     pub range: Option<Range>,
     masks: Vec<Option<Vec<bool>>>,
+    ids: Vec<Option<Vec<usize>>>,
 }
 
 impl TimeFilter {
     /// Computes the masks for `range` over the catalog's dated layers.
     pub fn new(catalog: &Catalog, range: Option<Range>) -> Self {
-        let mut filter = Self { range, masks: Vec::new() };
+        let mut filter = Self { range, masks: Vec::new(), ids: Vec::new() };
         filter.update(catalog);
         filter
     }
 
     /// Recomputes the masks (after the range, the layers or their dates changed).
     pub fn update(&mut self, catalog: &Catalog) {
-        self.masks = catalog
+        let (masks, ids) = catalog
             .layers
             .iter()
             .map(|layer| {
                 let (Some(range), Some(index)) = (self.range, layer.time_index.as_ref()) else {
-                    return None;
+                    return (None, None);
                 };
+                let mut ids: Vec<usize> = index.visible(&range).collect();
+                if index.len() < layer.features.len() {
+                    ids.extend(layer.features.iter().enumerate().filter(|(_, f)| f.time.is_none()).map(|(i, _)| i));
+                }
                 let mut mask = vec![false; layer.features.len()];
-                index.fill_mask(&range, &mut mask);
-                for (slot, f) in mask.iter_mut().zip(&layer.features) {
-                    if f.time.is_none() {
+                for &i in &ids {
+                    if let Some(slot) = mask.get_mut(i) {
                         *slot = true;
                     }
                 }
-                Some(mask)
+                (Some(mask), Some(ids))
             })
-            .collect();
+            .unzip();
+        self.masks = masks;
+        self.ids = ids;
+    }
+
+    /// The features of `layer` that pass, in no particular order, or `None` when the layer is
+    /// not filtered (undated, or no range set).
+    pub fn visible_ids(&self, layer: usize) -> Option<&[usize]> {
+        self.ids.get(layer).and_then(Option::as_deref)
     }
 
     /// Whether feature `feature` of layer `layer` passes.
@@ -53,8 +65,8 @@ impl TimeFilter {
     /// `(shown, total)` features of a layer.
     pub fn counts(&self, catalog: &Catalog, layer: usize) -> (usize, usize) {
         let total = catalog.layers.get(layer).map_or(0, |l| l.features.len());
-        match self.masks.get(layer) {
-            Some(Some(mask)) => (mask.iter().filter(|&&b| b).count(), total),
+        match self.ids.get(layer) {
+            Some(Some(ids)) => (ids.len(), total),
             _ => (total, total),
         }
     }

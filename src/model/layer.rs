@@ -72,9 +72,19 @@ impl std::fmt::Display for LayerSource {
     }
 }
 
+/// A layer id that stays the same while layers are added, removed or reordered.
+pub type LayerUid = u64;
+
+fn next_uid() -> LayerUid {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// One layer of the map.
 #[derive(Debug, Clone)]
 pub struct Layer {
+    /// Stable identity for commands, undo history and selection.
+    pub uid: LayerUid,
     /// The name shown in the layers panel.
     pub name: String,
     /// What the layer is.
@@ -104,6 +114,7 @@ impl Layer {
     pub fn new(name: impl Into<String>, kind: LayerKind, source: LayerSource, features: Vec<Feature>) -> Self {
         let index = FeatureIndex::build(&features);
         Self {
+            uid: next_uid(),
             name: name.into(),
             kind,
             source,

@@ -13,4 +13,4 @@ pub use catalog::{Catalog, FeatureRef, LayerId};
 pub use dated::{assign_spans, date_fields_of};
 pub use feature::{Feature, FeatureId};
 pub use filter::TimeFilter;
-pub use layer::{Layer, LayerKind, LayerSource};
+pub use layer::{Layer, LayerKind, LayerSource, LayerUid};

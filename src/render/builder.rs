@@ -8,13 +8,13 @@ use super::scene::{Color, Item, LegendEntry, LegendSwatch, MarkerShape, Mesh, Sc
 use super::style::{
     self, BACKGROUND, BORDER_BAND, BORDER_LINE, LABEL_HALO, LABEL_TEXT, aid_color, event_color, layer_style,
 };
-use crate::model::{Catalog, Feature, Layer, LayerKind};
+use crate::model::{Catalog, Feature, Layer, LayerKind, TimeFilter};
 use crate::spatial::{Shape, Viewport, WorldRect};
 
 /// What to include besides the layers themselves.
 pub struct SceneOptions<'a> {
-    /// Whether feature `(layer, feature)` passes the time filter.
-    pub is_shown: &'a dyn Fn(usize, usize) -> bool,
+    /// The date filter, or `None` to draw every feature.
+    pub filter: Option<&'a TimeFilter>,
     /// Whether to place labels.
     pub labels: bool,
     /// Attribution line to carry into the scene.
@@ -23,12 +23,18 @@ pub struct SceneOptions<'a> {
 
 impl Default for SceneOptions<'_> {
     fn default() -> Self {
-        Self { is_shown: &|_, _| true, labels: true, attribution: crate::geodata::ATTRIBUTION.to_owned() }
+        Self { filter: None, labels: true, attribution: crate::geodata::ATTRIBUTION.to_owned() }
     }
 }
 
 /// Vertices closer than this on screen are merged when projecting lines.
 const MIN_STEP_PTS: f32 = 0.6;
+
+/// Above this many points in view, a point layer is drawn aggregated on a screen grid.
+pub const AGGREGATE_ABOVE: usize = 2_000;
+
+/// Grid cell of aggregated point layers, in points.
+const AGGREGATE_CELL_PTS: f32 = 12.0;
 
 /// Builds the scene of `catalog` seen through `viewport`.
 pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOptions<'_>) -> Scene {
@@ -46,11 +52,7 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
         .iter()
         .enumerate()
         .filter(|(_, l)| l.visible && l.opacity > 0.0)
-        .map(|(i, l)| {
-            let shown: Vec<usize> =
-                l.index.query(&view_rect).into_iter().filter(|&f| (options.is_shown)(i, f)).collect();
-            (i, l, shown)
-        })
+        .map(|(i, l)| (i, l, shown_in_view(l, i, options.filter, &view_rect)))
         .collect();
     for (_, layer, shown) in &visible {
         b.fills(layer, shown);
@@ -86,6 +88,31 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
         legend: b.legend.finish(),
         attribution: options.attribution.clone(),
     }
+}
+
+/// Features of a layer that pass the filter and may be in view, ascending. A dated layer with a
+/// range walks the (small) list of features in the range and tests their bounds; everything
+/// else asks the R-tree.
+fn shown_in_view(layer: &Layer, li: usize, filter: Option<&TimeFilter>, view: &WorldRect) -> Vec<usize> {
+    if let Some(filter) = filter
+        && let Some(ids) = filter.visible_ids(li)
+    {
+        if ids.len() < layer.index.len() / 4 {
+            let mut shown: Vec<usize> = ids
+                .iter()
+                .copied()
+                .filter(|&i| layer.features.get(i).and_then(|f| f.shape.bounds).is_some_and(|b| intersects(&b, view)))
+                .collect();
+            shown.sort_unstable();
+            return shown;
+        }
+        return layer.index.query(view).into_iter().filter(|&i| filter.is_shown(li, i)).collect();
+    }
+    layer.index.query(view)
+}
+
+fn intersects(a: &WorldRect, b: &WorldRect) -> bool {
+    a.min[0] <= b.max[0] && b.min[0] <= a.max[0] && a.min[1] <= b.max[1] && b.min[1] <= a.max[1]
 }
 
 struct Builder<'a> {
@@ -175,39 +202,134 @@ impl Builder<'_> {
 
     fn markers(&mut self, layer: &Layer, shown: &[usize]) {
         let style = layer_style(layer.kind);
+        if layer.kind != LayerKind::Places && shown.len() > AGGREGATE_ABOVE {
+            self.aggregated_markers(layer, shown, &style);
+            return;
+        }
+        // Features at the same spot (notional district points, repeated reports) are drawn once
+        // with a count, so none hides silently under another.
+        let mut groups: Vec<([f32; 2], usize, u32)> = Vec::new();
+        let mut by_pos: std::collections::HashMap<(i32, i32), usize> = std::collections::HashMap::new();
         for &fi in shown {
             let Some(f) = layer.features.get(fi) else { continue };
-            if f.shape.points.is_empty() {
+            for p in &f.shape.points {
+                let center = self.project(*p);
+                let key = (center[0].round() as i32, center[1].round() as i32);
+                if let Some(&g) = by_pos.get(&key) {
+                    if let Some(group) = groups.get_mut(g) {
+                        group.2 += 1;
+                    }
+                } else {
+                    by_pos.insert(key, groups.len());
+                    groups.push((center, fi, 1));
+                }
+                if let Some((row, label, swatch)) = marker_for(layer.kind, f, &style).legend {
+                    self.legend.add(row, &label, swatch);
+                }
+            }
+        }
+        for (center, fi, count) in groups {
+            let Some(f) = layer.features.get(fi) else { continue };
+            let symbol = marker_for(layer.kind, f, &style);
+            let radius = if count > 1 { symbol.radius + 2.0 } else { symbol.radius };
+            if let Some(halo) = symbol.halo {
+                self.items.push(Item::Marker {
+                    center,
+                    radius: radius * 2.0,
+                    shape: MarkerShape::Circle,
+                    fill: halo.faded(layer.opacity),
+                    stroke: Color::TRANSPARENT,
+                    stroke_width: 0.0,
+                });
+            }
+            self.items.push(Item::Marker {
+                center,
+                radius,
+                shape: symbol.shape,
+                fill: symbol.fill.faded(layer.opacity),
+                stroke: symbol.stroke.faded(layer.opacity),
+                stroke_width: symbol.stroke_width,
+            });
+            if count > 1 {
+                self.badge(center, radius, count);
+            }
+            if layer.kind == LayerKind::Places {
+                let r = symbol.radius;
+                self.obstacles.push([center[0] - r, center[1] - r, center[0] + r, center[1] + r]);
+            }
+        }
+    }
+
+    /// A count in a small dark disc at the upper right of a symbol.
+    fn badge(&mut self, center: [f32; 2], radius: f32, count: u32) {
+        let text = if count > 999 { format!("{}k", count / 1000) } else { count.to_string() };
+        let at = [center[0] + radius * 0.9, center[1] - radius * 0.9];
+        let r = 5.0 + 2.5 * (text.len().saturating_sub(1)) as f32;
+        self.items.push(Item::Marker {
+            center: at,
+            radius: r,
+            shape: MarkerShape::Circle,
+            fill: Color::hex(0x222222),
+            stroke: Color::hex(0xffffff),
+            stroke_width: 1.0,
+        });
+        self.items.push(Item::Text { center: at, text, font_pts: 9.0, color: Color::hex(0xffffff) });
+    }
+
+    /// Dense point layers: one symbol per screen cell, sized by how many features fall in it
+    /// and coloured by the first of them. Linear in the number of points, no hashing.
+    fn aggregated_markers(&mut self, layer: &Layer, shown: &[usize], style: &style::LayerStyle) {
+        let [w, h] = self.viewport.size_pts;
+        let cols = (w / AGGREGATE_CELL_PTS).ceil().max(1.0) as usize;
+        let rows = (h / AGGREGATE_CELL_PTS).ceil().max(1.0) as usize;
+        let mut count = vec![0_u32; cols * rows];
+        let mut first = vec![u32::MAX; cols * rows];
+        let mut sum = vec![[0.0_f32; 2]; cols * rows];
+        for &fi in shown {
+            let Some(f) = layer.features.get(fi) else { continue };
+            for p in &f.shape.points {
+                let [x, y] = self.project(*p);
+                if x < 0.0 || y < 0.0 || x >= w || y >= h {
+                    continue;
+                }
+                let cell = (y / AGGREGATE_CELL_PTS) as usize * cols + (x / AGGREGATE_CELL_PTS) as usize;
+                if let (Some(n), Some(s), Some(first)) = (count.get_mut(cell), sum.get_mut(cell), first.get_mut(cell)) {
+                    *n += 1;
+                    s[0] += x;
+                    s[1] += y;
+                    if *first == u32::MAX {
+                        *first = fi as u32;
+                    }
+                }
+            }
+        }
+        let cells = count.iter().filter(|&&n| n > 0).count();
+        for ((n, s), first) in count.iter().zip(&sum).zip(&first) {
+            if *n == 0 {
                 continue;
             }
-            let symbol = marker_for(layer.kind, f, &style);
+            let Some(f) = layer.features.get(*first as usize) else { continue };
+            let symbol = marker_for(layer.kind, f, style);
             if let Some((row, label, swatch)) = symbol.legend {
                 self.legend.add(row, &label, swatch);
             }
-            for p in &f.shape.points {
-                let center = self.project(*p);
-                if let Some(halo) = symbol.halo {
-                    self.items.push(Item::Marker {
-                        center,
-                        radius: symbol.radius * 2.0,
-                        shape: MarkerShape::Circle,
-                        fill: halo.faded(layer.opacity),
-                        stroke: Color::TRANSPARENT,
-                        stroke_width: 0.0,
-                    });
-                }
-                self.items.push(Item::Marker {
-                    center,
-                    radius: symbol.radius,
-                    shape: symbol.shape,
-                    fill: symbol.fill.faded(layer.opacity),
-                    stroke: symbol.stroke.faded(layer.opacity),
-                    stroke_width: symbol.stroke_width,
-                });
-                if layer.kind == LayerKind::Places {
-                    let r = symbol.radius;
-                    self.obstacles.push([center[0] - r, center[1] - r, center[0] + r, center[1] + r]);
-                }
+            let center = [s[0] / *n as f32, s[1] / *n as f32];
+            let radius = (2.5 + 1.8 * (*n as f32).log10()).min(AGGREGATE_CELL_PTS * 0.75);
+            let color = match layer.kind {
+                LayerKind::Events => event_color(f.prop_str("event_type").unwrap_or_default()),
+                LayerKind::Aid => aid_color(f.prop_str("donor").unwrap_or_default()),
+                _ => style.marker_fill,
+            };
+            self.items.push(Item::Marker {
+                center,
+                radius,
+                shape: MarkerShape::Circle,
+                fill: color.alpha(200).faded(layer.opacity),
+                stroke: Color::hex(0xffffff).faded(layer.opacity),
+                stroke_width: 0.8,
+            });
+            if *n > 1 && cells <= 600 {
+                self.badge(center, radius, *n);
             }
         }
     }

@@ -43,8 +43,7 @@ pub fn export_view(
     furniture: &Furniture,
     path: &Path,
 ) -> Result<(), ExportError> {
-    let is_shown = |l: usize, f: usize| filter.is_shown(l, f);
-    let options = SceneOptions { is_shown: &is_shown, ..SceneOptions::default() };
+    let options = SceneOptions { filter: Some(filter), ..SceneOptions::default() };
     let scene = build_scene(catalog, viewport, &options);
     let svg = scene_to_svg(&scene, furniture);
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();

@@ -98,6 +98,17 @@ pub enum Item {
         /// Outline width in points.
         stroke_width: f32,
     },
+    /// A short text centred on a point (counts on clustered symbols).
+    Text {
+        /// Centre in screen points.
+        center: [f32; 2],
+        /// The text.
+        text: String,
+        /// Font size in points.
+        font_pts: f32,
+        /// Colour.
+        color: Color,
+    },
 }
 
 /// A text label with a halo; `pos` is the top-left corner of its box.

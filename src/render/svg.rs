@@ -123,6 +123,16 @@ fn write_item(s: &mut String, item: &Item) {
             );
             write_marker(s, *center, *radius, *shape, &paint);
         }
+        Item::Text { center, text, font_pts, color } => {
+            let _ = writeln!(
+                s,
+                r#"<text x="{:.1}" y="{:.1}" font-size="{font_pts}" text-anchor="middle" fill="{}">{}</text>"#,
+                center[0],
+                center[1] + font_pts * 0.35,
+                color.css_rgb(),
+                xml_escape(text)
+            );
+        }
     }
 }
 

@@ -30,6 +30,19 @@ pub fn hit_test(
     tolerance: HitTolerance,
     is_shown: impl Fn(usize, usize) -> bool,
 ) -> Option<FeatureRef> {
+    hit_test_all(layers, viewport, pos_pts, tolerance, is_shown).into_iter().next()
+}
+
+/// Every visible feature under `pos_pts` in the topmost layer that has any, best first (points,
+/// then lines, then areas; nearest first). Co-located points come back together, so the UI can
+/// list features that share one symbol.
+pub fn hit_test_all(
+    layers: &[Layer],
+    viewport: &Viewport,
+    pos_pts: [f32; 2],
+    tolerance: HitTolerance,
+    is_shown: impl Fn(usize, usize) -> bool,
+) -> Vec<FeatureRef> {
     let world = viewport.world_from_screen(pos_pts);
     let margin = f64::from(tolerance.point_pts.max(tolerance.line_pts)) / viewport.scale();
     let probe = WorldRect { min: world, max: world }.expanded(margin);
@@ -37,24 +50,23 @@ pub fn hit_test(
         if !layer.visible || layer.opacity <= 0.0 {
             continue;
         }
-        let mut best: Option<(u8, f32, usize)> = None;
+        let mut hits: Vec<(u8, f32, usize)> = Vec::new();
         for fi in layer.index.query(&probe) {
             if !is_shown(layer_idx, fi) {
                 continue;
             }
             let Some(feature) = layer.features.get(fi) else { continue };
             if let Some((class, dist)) = shape_hit(&feature.shape, viewport, pos_pts, tolerance) {
-                let better = best.is_none_or(|(c, d, _)| class < c || (class == c && dist < d));
-                if better {
-                    best = Some((class, dist, fi));
-                }
+                hits.push((class, dist, fi));
             }
         }
-        if let Some((_, _, feature)) = best {
-            return Some(FeatureRef { layer: layer_idx, feature });
+        if let Some(best_class) = hits.iter().map(|h| h.0).min() {
+            hits.retain(|h| h.0 == best_class);
+            hits.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.2.cmp(&b.2)));
+            return hits.into_iter().map(|(_, _, feature)| FeatureRef { layer: layer_idx, feature }).collect();
         }
     }
-    None
+    Vec::new()
 }
 
 /// `(class, distance)` when the shape is hit: class 0 point, 1 line, 2 area.

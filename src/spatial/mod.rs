@@ -6,7 +6,7 @@ mod mercator;
 mod shape;
 mod viewport;
 
-pub use hit::{HitTolerance, hit_test};
+pub use hit::{HitTolerance, hit_test, hit_test_all};
 pub use index::{FeatureIndex, WorldRect};
 pub use mercator::{MAX_LAT, geo_from_world, world_from_geo};
 pub use shape::{Shape, Tessellation};

@@ -67,6 +67,8 @@ pub struct AtlasApp {
     pub filter: TimeFilter,
     /// The selected feature.
     pub selection: Option<FeatureRef>,
+    /// Everything the last click hit (co-located features), best first.
+    pub hits_here: Vec<FeatureRef>,
     /// Text in the search box.
     pub search_text: String,
     /// Messages to the analyst.
@@ -105,6 +107,7 @@ impl AtlasApp {
             map,
             filter,
             selection: None,
+            hits_here: Vec::new(),
             search_text: String::new(),
             messages,
             timeline,
@@ -148,7 +151,7 @@ impl AtlasApp {
         }
         if self.state.show_inspector {
             egui::Panel::right("inspector").default_size(320.0).show(ui, |ui| {
-                commands.extend(super::inspector::inspector_ui(ui, &self.catalog, self.selection));
+                commands.extend(super::inspector::inspector_ui(ui, &self.catalog, self.selection, &self.hits_here));
             });
         }
         egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
@@ -168,7 +171,16 @@ impl AtlasApp {
     /// Applies one command.
     pub fn apply(&mut self, command: Command) {
         match command {
-            Command::Select(sel) => self.selection = sel,
+            Command::Select(sel) => {
+                if sel.is_none() || !sel.is_some_and(|s| self.hits_here.contains(&s)) {
+                    self.hits_here.clear();
+                }
+                self.selection = sel;
+            }
+            Command::SelectHits(hits) => {
+                self.selection = hits.first().copied();
+                self.hits_here = hits;
+            }
             Command::FlyTo(r) => {
                 self.selection = Some(r);
                 if let Some(anchor) = self.catalog.feature(r).and_then(|f| f.shape.anchor()) {
@@ -191,6 +203,7 @@ impl AtlasApp {
                 if l < self.catalog.layers.len() && matches!(self.catalog.layers[l].source, LayerSource::File(_)) {
                     self.catalog.layers.remove(l);
                     self.selection = None;
+                    self.hits_here.clear();
                     self.catalog_changed();
                 }
             }

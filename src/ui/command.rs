@@ -11,6 +11,8 @@ use crate::time::Range;
 pub enum Command {
     /// Select a feature (or clear the selection).
     Select(Option<FeatureRef>),
+    /// A click hit these features (best first): select the first, list the rest.
+    SelectHits(Vec<FeatureRef>),
     /// Select a feature and fly the view to it.
     FlyTo(FeatureRef),
     /// Show or hide a layer.

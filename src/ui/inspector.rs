@@ -7,9 +7,29 @@ use super::command::Command;
 use crate::model::{Catalog, FeatureRef, LayerKind};
 
 /// Draws the inspector for `selection`.
-pub fn inspector_ui(ui: &mut egui::Ui, catalog: &Catalog, selection: Option<FeatureRef>) -> Vec<Command> {
+pub fn inspector_ui(
+    ui: &mut egui::Ui,
+    catalog: &Catalog,
+    selection: Option<FeatureRef>,
+    here: &[FeatureRef],
+) -> Vec<Command> {
     let mut commands = Vec::new();
     ui.heading("Inspector");
+    if here.len() > 1 {
+        egui::CollapsingHeader::new(format!("{} features here", here.len())).default_open(true).show(ui, |ui| {
+            egui::ScrollArea::vertical().id_salt("here").max_height(140.0).show(ui, |ui| {
+                for r in here {
+                    let (Some(layer), Some(f)) = (catalog.layers.get(r.layer), catalog.feature(*r)) else { continue };
+                    let date = f.time.map(|t| format!("{} · ", t.describe())).unwrap_or_default();
+                    let text = format!("{date}{}", f.display_name(layer.label_field.as_deref()));
+                    if ui.selectable_label(selection == Some(*r), text).clicked() {
+                        commands.push(Command::Select(Some(*r)));
+                    }
+                }
+            });
+        });
+        ui.separator();
+    }
     let Some(sel) = selection else {
         ui.weak("Click a feature on the map to see its attributes and sources.");
         return commands;

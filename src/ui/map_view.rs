@@ -5,7 +5,7 @@ use super::painter::{paint_highlight, paint_scene};
 use crate::geodata::HOME_BBOX;
 use crate::model::{Catalog, FeatureRef, TimeFilter};
 use crate::render::{Scene, SceneOptions, build_scene};
-use crate::spatial::{HitTolerance, Viewport, WorldRect, hit_test};
+use crate::spatial::{HitTolerance, Viewport, WorldRect, hit_test, hit_test_all};
 
 /// Runtime state of the map (not the data it shows).
 pub struct MapViewState {
@@ -167,14 +167,14 @@ impl MapView<'_> {
         if response.clicked()
             && let Some(p) = response.interact_pointer_pos()
         {
-            let hit = hit_test(&self.catalog.layers, &state.viewport, local(p), HitTolerance::default(), is_shown);
-            commands.push(Command::Select(hit));
+            let hits = hit_test_all(&self.catalog.layers, &state.viewport, local(p), HitTolerance::default(), is_shown);
+            commands.push(Command::SelectHits(hits));
         }
 
         // Scene, rebuilt only when the view or the data changed.
         let key = CacheKey { viewport: state.viewport, generation: state.generation };
         if state.cache.as_ref().is_none_or(|(k, _)| *k != key) {
-            let options = SceneOptions { is_shown: &is_shown, ..SceneOptions::default() };
+            let options = SceneOptions { filter: Some(self.filter), ..SceneOptions::default() };
             state.cache = Some((key, build_scene(self.catalog, &state.viewport, &options)));
         }
         let painter = ui.painter_at(rect);

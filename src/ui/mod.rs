@@ -35,7 +35,7 @@ pub fn run_app(files: Vec<PathBuf>) -> ExitCode {
         options,
         Box::new(move |cc| {
             let mut app = AtlasApp::new(cc.storage);
-            for f in files {
+            for f in files.into_iter().filter(|f| !f.as_os_str().is_empty()) {
                 app.open_file_in_background(f);
             }
             Ok(Box::new(app))

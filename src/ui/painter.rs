@@ -63,6 +63,16 @@ pub fn paint_scene(painter: &Painter, origin: Pos2, scene: &Scene) {
                     Stroke::new(*stroke_width, c32(*stroke)),
                 );
             }
+            Item::Text { center, text, font_pts, color } => {
+                flush(&mut mesh);
+                painter.text(
+                    at(origin, *center),
+                    egui::Align2::CENTER_CENTER,
+                    text,
+                    egui::FontId::proportional(*font_pts),
+                    c32(*color),
+                );
+            }
         }
     }
     flush(&mut mesh);

@@ -307,19 +307,16 @@ fn dated_layers(catalog: &Catalog) -> impl Iterator<Item = (usize, &crate::model
     catalog.layers.iter().enumerate().filter_map(|(i, l)| l.time_index.as_ref().map(|idx| (i, l, idx)))
 }
 
-/// First to last date of every dated feature; open-ended spans count by their start.
-fn data_extent(catalog: &Catalog) -> Option<Range> {
-    let mut lo: Option<NaiveDate> = None;
-    let mut hi: Option<NaiveDate> = None;
-    for layer in &catalog.layers {
-        if layer.time_index.is_none() {
-            continue;
-        }
-        for span in layer.features.iter().filter_map(|f| f.time) {
-            let end = if span.is_open_ended() { span.start } else { span.end };
-            lo = Some(lo.map_or(span.start, |l| l.min(span.start)));
-            hi = Some(hi.map_or(end, |h| h.max(end)));
-        }
-    }
-    Some(Range::new(lo?, hi?))
+/// First to last date of the dated features. Open-ended spans (an aid programme running since
+/// 1991) do not stretch the start, or the record of recent years would be squeezed into a
+/// sliver; they still show in every range after their start. Only when every span is open
+/// do their starts set the extent.
+pub fn data_extent(catalog: &Catalog) -> Option<Range> {
+    let spans = || {
+        catalog.layers.iter().filter(|l| l.time_index.is_some()).flat_map(|l| l.features.iter().filter_map(|f| f.time))
+    };
+    let closed = || spans().filter(|s| !s.is_open_ended());
+    let lo = closed().map(|s| s.start).min().or_else(|| spans().map(|s| s.start).min())?;
+    let hi = spans().map(|s| if s.is_open_ended() { s.start } else { s.end }).max()?;
+    Some(Range::new(lo, hi.max(lo)))
 }
