@@ -30,7 +30,7 @@ macro_rules! embed {
 pub const EMBEDDED: [Embedded; 9] = [
     embed!("countries.geojson", "Countries", LayerKind::Countries),
     embed!("provinces.geojson", "Provinces", LayerKind::Provinces),
-    embed!("regions.geojson", "Regions", LayerKind::Regions),
+    embed!("regions.geojson", "Named regions", LayerKind::Regions),
     embed!("lakes.geojson", "Lakes", LayerKind::Lakes),
     embed!("rivers.geojson", "Rivers", LayerKind::Rivers),
     embed!("border.geojson", "Tajik–Afghan border", LayerKind::Border),

@@ -175,3 +175,42 @@ fn opening_a_broken_file_reports_it_and_keeps_everything_loaded() {
     let (_, districts) = h.state().catalog.layer_of_kind(LayerKind::Districts).expect("districts layer");
     assert_eq!(districts.feature_name(0).as_deref(), Some("Warduj"));
 }
+
+#[test]
+fn dragging_on_the_histogram_selects_a_range_and_filters() {
+    let mut h = harness();
+    h.run_steps(3);
+    let rect = h.get_by_label("Timeline histogram").rect();
+    let (ei, _) = h.state().catalog.layer_of_kind(LayerKind::Events).expect("events");
+    let (before, total) = h.state().filter.counts(&h.state().catalog, ei);
+    assert_eq!(before, total);
+    let y = rect.center().y;
+    let (x0, x1) = (rect.left() + rect.width() * 0.80, rect.left() + rect.width() * 0.98);
+    h.hover_at(pos2(x0, y));
+    h.step();
+    h.event(Event::PointerButton {
+        pos: pos2(x0, y),
+        button: PointerButton::Primary,
+        pressed: true,
+        modifiers: Modifiers::NONE,
+    });
+    h.step();
+    for i in 1..=6 {
+        h.hover_at(pos2(x0 + (x1 - x0) * i as f32 / 6.0, y));
+        h.step();
+    }
+    h.event(Event::PointerButton {
+        pos: pos2(x1, y),
+        button: PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.run_steps(2);
+    let range = h.state().timeline.range.expect("dragging sets a range");
+    let extent = h.state().timeline.extent.expect("extent");
+    assert!(range.from > extent.from && range.to <= extent.to, "{range:?} within {extent:?}");
+    let (after, _) = h.state().filter.counts(&h.state().catalog, ei);
+    assert!(after < total, "the drawn range must filter events: {after} of {total}");
+    // The typed fields follow the drag.
+    assert_eq!(h.state().timeline.from_text, range.from.to_string());
+}

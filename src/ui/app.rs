@@ -53,6 +53,25 @@ pub struct Message {
     pub text: String,
     /// Extra lines (skipped features).
     pub details: Vec<String>,
+    /// When it was posted (egui time, seconds); info messages fade after [`INFO_SECS`].
+    pub posted_secs: Option<f64>,
+}
+
+/// How long an info message stays up; warnings and errors stay until dismissed.
+pub const INFO_SECS: f64 = 8.0;
+
+impl Message {
+    /// A message with no details.
+    pub fn new(level: Level, text: impl Into<String>) -> Self {
+        Self { level, text: text.into(), details: Vec::new(), posted_secs: None }
+    }
+
+    /// The same message with detail lines.
+    #[must_use]
+    pub fn with_details(mut self, details: Vec<String>) -> Self {
+        self.details = details;
+        self
+    }
 }
 
 /// The Frontier Atlas app.
@@ -87,11 +106,7 @@ impl AtlasApp {
         let (catalog, problems) = default_catalog();
         let mut messages = Vec::new();
         if !problems.is_empty() {
-            messages.push(Message {
-                level: Level::Warning,
-                text: "Some embedded data was skipped".to_owned(),
-                details: problems,
-            });
+            messages.push(Message::new(Level::Warning, "Some embedded data was skipped").with_details(problems));
         }
         let mut map = MapViewState::new(Viewport::fit_bbox(HOME_BBOX, [1200.0, 760.0]));
         if let Some((center, zoom)) = state.view {
@@ -213,7 +228,7 @@ impl AtlasApp {
                     let problems = crate::model::assign_spans(layer);
                     if !problems.is_empty() {
                         let text = format!("{}: {} features have no usable date", layer.name, problems.len());
-                        self.messages.push(Message { level: Level::Warning, text, details: problems });
+                        self.messages.push(Message::new(Level::Warning, text).with_details(problems));
                     }
                     self.catalog_changed();
                 }
@@ -266,7 +281,7 @@ impl AtlasApp {
                             format!("Opened {} ({count} features); {} skipped", path.display(), loaded.skipped.len()),
                         )
                     };
-                    self.messages.push(Message { level, text, details: loaded.skipped });
+                    self.messages.push(Message::new(level, text).with_details(loaded.skipped));
                     if let Some(b) = bounds {
                         self.map.fit(b);
                     }
@@ -278,7 +293,7 @@ impl AtlasApp {
                     } else {
                         format!("{}: {error}", path.display())
                     };
-                    self.messages.push(Message { level: Level::Error, text, details: Vec::new() });
+                    self.messages.push(Message::new(Level::Error, text));
                 }
             }
         }
@@ -300,6 +315,12 @@ impl AtlasApp {
                     if let Some(paths) =
                         rfd::FileDialog::new().add_filter("Map data", &["geojson", "json", "csv"]).pick_files()
                     {
+                        commands.push(Command::OpenFiles(paths));
+                    }
+                    ui.close();
+                }
+                if ui.button("Import ACLED CSV…").clicked() {
+                    if let Some(paths) = rfd::FileDialog::new().add_filter("ACLED export", &["csv"]).pick_files() {
                         commands.push(Command::OpenFiles(paths));
                     }
                     ui.close();
@@ -348,12 +369,8 @@ impl AtlasApp {
             legend: true,
         };
         match crate::render::export::export_view(&self.catalog, &self.map.viewport, &self.filter, &furniture, &path) {
-            Ok(()) => self.messages.push(Message {
-                level: Level::Info,
-                text: format!("Exported the view to {}", path.display()),
-                details: Vec::new(),
-            }),
-            Err(e) => self.messages.push(Message { level: Level::Error, text: e.to_string(), details: Vec::new() }),
+            Ok(()) => self.messages.push(Message::new(Level::Info, format!("Exported the view to {}", path.display()))),
+            Err(e) => self.messages.push(Message::new(Level::Error, e.to_string())),
         }
     }
 
@@ -378,9 +395,19 @@ impl AtlasApp {
     }
 
     fn messages_ui(&mut self, ui: &egui::Ui) {
+        let now = ui.input(|i| i.time);
+        for m in &mut self.messages {
+            m.posted_secs.get_or_insert(now);
+        }
+        self.messages.retain(|m| m.level != Level::Info || m.posted_secs.is_none_or(|t| now - t < INFO_SECS));
+        if self.messages.iter().any(|m| m.level == Level::Info) {
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(500));
+        }
         let mut dismiss = None;
+        let corner = ui.max_rect().right_bottom() - egui::vec2(12.0, 36.0);
         let area = egui::Area::new(egui::Id::unique("messages"))
-            .anchor(egui::Align2::RIGHT_BOTTOM, [-12.0, -40.0])
+            .pivot(egui::Align2::RIGHT_BOTTOM)
+            .fixed_pos(corner)
             .interactable(true);
         area.show(ui.ctx(), |ui| {
             for (i, m) in self.messages.iter().enumerate().rev().take(4) {

@@ -39,7 +39,18 @@ pub fn inspector_ui(
         return commands;
     };
     let name = f.display_name(layer.label_field.as_deref());
-    ui.label(egui::RichText::new(&name).strong().size(17.0));
+    let title = match layer.kind {
+        LayerKind::Events => {
+            let what = f.prop_str("sub_event_type").or_else(|| f.prop_str("event_type")).unwrap_or("Event");
+            format!("{what} — {name}")
+        }
+        LayerKind::Aid => f.prop_str("title").map_or_else(|| name.clone(), str::to_owned),
+        _ => name.clone(),
+    };
+    ui.label(egui::RichText::new(&title).strong().size(17.0));
+    if title != name {
+        ui.label(&name);
+    }
     ui.horizontal(|ui| {
         ui.weak(format!("{} · {}", layer.name, layer.kind.label()));
         if ui.small_button("Zoom to").clicked() {
