@@ -19,78 +19,17 @@ use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 /// Directory holding the embedded layers, relative to the crate root.
 const GEODATA: &str = "geodata";
 
-/// The ACLED event keys, in ACLED order; `events.geojson` properties must be exactly these.
-const ACLED_KEYS: [&str; 18] = [
-    "event_id_cnty",
-    "event_date",
-    "time_precision",
-    "disorder_type",
-    "event_type",
-    "sub_event_type",
-    "actor1",
-    "actor2",
-    "country",
-    "admin1",
-    "admin2",
-    "location",
-    "latitude",
-    "longitude",
-    "geo_precision",
-    "source",
-    "notes",
-    "fatalities",
-];
-
-/// ACLED event types and their sub-event types (6 types, 25 sub-types).
-const ACLED_TYPES: [(&str, &[&str]); 6] = [
-    ("Battles", &["Armed clash", "Government regains territory", "Non-state actor overtakes territory"]),
-    (
-        "Explosions/Remote violence",
-        &[
-            "Chemical weapon",
-            "Air/drone strike",
-            "Suicide bomb",
-            "Shelling/artillery/missile attack",
-            "Remote explosive/landmine/IED",
-            "Grenade",
-        ],
-    ),
-    ("Violence against civilians", &["Sexual violence", "Attack", "Abduction/forced disappearance"]),
-    ("Protests", &["Peaceful protest", "Protest with intervention", "Excessive force against protesters"]),
-    ("Riots", &["Violent demonstration", "Mob violence"]),
-    (
-        "Strategic developments",
-        &[
-            "Agreement",
-            "Arrests",
-            "Change to group/activity",
-            "Disrupted weapons use",
-            "Headquarters or base established",
-            "Looting/property destruction",
-            "Non-violent transfer of territory",
-            "Other",
-        ],
-    ),
-];
-
-/// Required keys of `aid.geojson` properties.
-const AID_REQUIRED: [&str; 10] =
-    ["id", "donor", "recipient", "aid_type", "title", "status", "location", "geo_precision", "source", "notes"];
-
-/// Allowed `aid_type` values.
-const AID_TYPES: [&str; 5] = ["facility", "equipment", "funding", "training", "deployment"];
-
-/// Allowed aid `status` values.
-const AID_STATUSES: [&str; 7] =
-    ["announced", "planned", "under construction", "completed", "ongoing", "delivered", "unknown"];
-
-/// Allowed place `kind` values.
-const PLACE_KINDS: [&str; 6] = ["capital", "city", "town", "village", "district_seat", "post"];
+#[path = "src/model/schema.rs"]
+mod schema;
+use schema::{
+    ACLED_KEYS, ACLED_TYPES, AID_REQUIRED, AID_STATUSES, AID_TYPES, DISORDER_TYPES, PLACE_KINDS, sub_event_types,
+};
 
 /// Entry point: validate all layers, fail the build listing every problem.
 fn main() {
     println!("cargo::rerun-if-changed={GEODATA}");
     println!("cargo::rerun-if-changed=src/io/validate.rs");
+    println!("cargo::rerun-if-changed=src/model/schema.rs");
     let mut errors = Vec::new();
     for file in geojson_files(Path::new(GEODATA), &mut errors) {
         println!("cargo::rerun-if-changed={GEODATA}/{file}");
@@ -318,10 +257,23 @@ impl LayerCheck<'_> {
             }
             return;
         };
-        let Some((_, subs)) = ACLED_TYPES.iter().find(|(t, _)| *t == event_type.value) else {
+        if let Some(disorder) = props.get_string("disorder_type")
+            && !DISORDER_TYPES.contains(&disorder.value.as_ref())
+        {
+            self.error(
+                disorder.range.start,
+                format!(
+                    "unknown ACLED disorder_type \"{}\" (expected one of: {})",
+                    disorder.value,
+                    DISORDER_TYPES.join(", ")
+                ),
+            );
+        }
+        if !ACLED_TYPES.iter().any(|(t, _)| *t == event_type.value) {
             self.error(event_type.range.start, format!("unknown ACLED event_type \"{}\"", event_type.value));
             return;
-        };
+        }
+        let subs = sub_event_types(&event_type.value);
         match props.get("sub_event_type").map(|p| &p.value) {
             Some(Value::StringLit(sub)) if subs.contains(&sub.value.as_ref()) => {}
             Some(other) => self.error(

@@ -12,19 +12,29 @@ pub struct TimeFilter {
     pub range: Option<Range>,
     masks: Vec<Option<Vec<bool>>>,
     ids: Vec<Option<Vec<usize>>>,
+    /// World position of each id in `ids` when that feature is a single point, else NaN:
+    /// gathered once per range change so drawing scans one contiguous array per frame.
+    points: Vec<Option<Vec<[f64; 2]>>>,
 }
+
+/// Per-feature visibility of one layer.
+type Mask = Vec<bool>;
+/// Visible feature indices of one layer.
+type Ids = Vec<usize>;
+
+const NOT_A_POINT: [f64; 2] = [f64::NAN, f64::NAN];
 
 impl TimeFilter {
     /// Computes the masks for `range` over the catalog's dated layers.
     pub fn new(catalog: &Catalog, range: Option<Range>) -> Self {
-        let mut filter = Self { range, masks: Vec::new(), ids: Vec::new() };
+        let mut filter = Self { range, masks: Vec::new(), ids: Vec::new(), points: Vec::new() };
         filter.update(catalog);
         filter
     }
 
     /// Recomputes the masks (after the range, the layers or their dates changed).
     pub fn update(&mut self, catalog: &Catalog) {
-        let (masks, ids) = catalog
+        let (masks, ids): (Vec<Option<Mask>>, Vec<Option<Ids>>) = catalog
             .layers
             .iter()
             .map(|layer| {
@@ -45,7 +55,33 @@ impl TimeFilter {
             })
             .unzip();
         self.masks = masks;
+        self.points = catalog
+            .layers
+            .iter()
+            .zip(&ids)
+            .map(|(layer, ids)| {
+                ids.as_ref().map(|ids| {
+                    ids.iter()
+                        .map(|&i| {
+                            layer
+                                .index
+                                .rect(i)
+                                .filter(crate::spatial::WorldRect::is_point)
+                                .map_or(NOT_A_POINT, |r| r.min)
+                        })
+                        .collect()
+                })
+            })
+            .collect();
         self.ids = ids;
+    }
+
+    /// The features of `layer` that pass with their world positions (NaN for features that
+    /// are not a single point), aligned; `None` when the layer is not filtered.
+    pub fn visible_points(&self, layer: usize) -> Option<(&[usize], &[[f64; 2]])> {
+        let ids = self.ids.get(layer)?.as_deref()?;
+        let points = self.points.get(layer)?.as_deref()?;
+        Some((ids, points))
     }
 
     /// The features of `layer` that pass, in no particular order, or `None` when the layer is

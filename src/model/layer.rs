@@ -107,13 +107,49 @@ pub struct Layer {
     pub time_index: Option<TimeIndex>,
     /// For generic layers made temporal by the user: the start (and optional end) date fields.
     pub date_fields: Option<(String, Option<String>)>,
+    /// Styling category of each feature (index into `category_names`): the event type of an
+    /// event, the donor of aid. A compact array, so drawing a million points need not look up
+    /// each feature's properties.
+    pub categories: Vec<u16>,
+    /// The distinct category values, in first-seen order.
+    pub category_names: Vec<String>,
+}
+
+/// The property that styles a layer kind by category.
+pub fn category_key(kind: LayerKind) -> Option<&'static str> {
+    match kind {
+        LayerKind::Events => Some("event_type"),
+        LayerKind::Aid => Some("donor"),
+        _ => None,
+    }
+}
+
+/// Category index per feature and the distinct names.
+fn categorise(kind: LayerKind, features: &[Feature]) -> (Vec<u16>, Vec<String>) {
+    let Some(key) = category_key(kind) else { return (Vec::new(), Vec::new()) };
+    let mut names: Vec<String> = Vec::new();
+    let cats = features
+        .iter()
+        .map(|f| {
+            let name = f.prop_str(key).unwrap_or_default();
+            let i = names.iter().position(|n| n == name).unwrap_or_else(|| {
+                names.push(name.to_owned());
+                names.len() - 1
+            });
+            u16::try_from(i).unwrap_or(u16::MAX)
+        })
+        .collect();
+    (cats, names)
 }
 
 impl Layer {
     /// Builds a layer and its spatial index.
     pub fn new(name: impl Into<String>, kind: LayerKind, source: LayerSource, features: Vec<Feature>) -> Self {
         let index = FeatureIndex::build(&features);
+        let (categories, category_names) = categorise(kind, &features);
         Self {
+            categories,
+            category_names,
             uid: next_uid(),
             name: name.into(),
             kind,
@@ -132,6 +168,13 @@ impl Layer {
     /// Rebuilds the spatial index after features changed.
     pub fn reindex(&mut self) {
         self.index = FeatureIndex::build(&self.features);
+        (self.categories, self.category_names) = categorise(self.kind, &self.features);
+    }
+
+    /// The category name of feature `i` (see [`Layer::categories`]).
+    pub fn category_of(&self, i: usize) -> Option<&str> {
+        let c = *self.categories.get(i)?;
+        self.category_names.get(usize::from(c)).map(String::as_str)
     }
 
     /// The bounds of every feature, or `None` for an empty layer.

@@ -8,6 +8,7 @@ mod dated;
 mod feature;
 mod filter;
 mod layer;
+pub mod schema;
 
 pub use catalog::{Catalog, FeatureRef, LayerId};
 pub use dated::{assign_spans, date_fields_of};

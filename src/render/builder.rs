@@ -1,8 +1,6 @@
 //! Builds the scene for one viewport: culls with the R-tree, projects cached world geometry,
 //! styles by layer kind and category, and places labels.
 
-use std::collections::BTreeMap;
-
 use super::labels::{LabelCandidate, place_labels};
 use super::scene::{Color, Item, LegendEntry, LegendSwatch, MarkerShape, Mesh, ScaleBar, Scene};
 use super::style::{
@@ -33,6 +31,9 @@ const MIN_STEP_PTS: f32 = 0.6;
 /// Above this many points in view, a point layer is drawn aggregated on a screen grid.
 pub const AGGREGATE_ABOVE: usize = 2_000;
 
+/// How many candidate positions an area label tries (each costs a point-in-polygon test).
+const MAX_AREA_ANCHORS: usize = 8;
+
 /// Grid cell of aggregated point layers, in points.
 const AGGREGATE_CELL_PTS: f32 = 12.0;
 
@@ -40,6 +41,8 @@ const AGGREGATE_CELL_PTS: f32 = 12.0;
 pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOptions<'_>) -> Scene {
     let view_rect = viewport.world_rect().expanded(8.0 / viewport.scale());
     let mut b = Builder {
+        filter: options.filter,
+        transform: viewport.screen_transform(),
         viewport,
         view_rect,
         items: Vec::new(),
@@ -70,8 +73,8 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
             b.legend.add(0, "Tajik–Afghan border", LegendSwatch::Line(BORDER_LINE, 2.5));
         }
     }
-    for (_, layer, shown) in &visible {
-        b.markers(layer, shown);
+    for (li, layer, shown) in &visible {
+        b.markers(*li, layer, shown);
     }
     if options.labels {
         for (_, layer, shown) in &visible {
@@ -95,16 +98,19 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
 /// else asks the R-tree.
 fn shown_in_view(layer: &Layer, li: usize, filter: Option<&TimeFilter>, view: &WorldRect) -> Vec<usize> {
     if let Some(filter) = filter
-        && let Some(ids) = filter.visible_ids(li)
+        && let Some((ids, points)) = filter.visible_points(li)
     {
         if ids.len() < layer.index.len() / 4 {
-            let mut shown: Vec<usize> = ids
-                .iter()
-                .copied()
-                .filter(|&i| layer.features.get(i).and_then(|f| f.shape.bounds).is_some_and(|b| intersects(&b, view)))
-                .collect();
-            shown.sort_unstable();
-            return shown;
+            // In the filter's order (by date), which is deterministic; no sort needed. Points
+            // are tested from the filter's contiguous array, other shapes by their bounds.
+            let inside = |&(&i, p): &(&usize, &[f64; 2])| {
+                if p[0].is_nan() {
+                    layer.index.rect(i).is_some_and(|b| intersects(&b, view))
+                } else {
+                    contains(view, *p)
+                }
+            };
+            return ids.iter().zip(points).filter(inside).map(|(&i, _)| i).collect();
         }
         return layer.index.query(view).into_iter().filter(|&i| filter.is_shown(li, i)).collect();
     }
@@ -116,6 +122,9 @@ fn intersects(a: &WorldRect, b: &WorldRect) -> bool {
 }
 
 struct Builder<'a> {
+    filter: Option<&'a TimeFilter>,
+    /// `screen = world · scale + offset`, cached (see [`Viewport::screen_transform`]).
+    transform: (f64, [f64; 2]),
     viewport: &'a Viewport,
     view_rect: WorldRect,
     items: Vec<Item>,
@@ -126,7 +135,8 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     fn project(&self, p: [f64; 2]) -> [f32; 2] {
-        self.viewport.screen_from_world(p)
+        let (s, [ox, oy]) = self.transform;
+        [(p[0] * s + ox) as f32, (p[1] * s + oy) as f32]
     }
 
     fn project_line(&self, line: &[[f64; 2]]) -> Vec<[f32; 2]> {
@@ -147,6 +157,9 @@ impl Builder<'_> {
     }
 
     fn fills(&mut self, layer: &Layer, shown: &[usize]) {
+        if !layer.index.has_areas() {
+            return;
+        }
         let style = layer_style(layer.kind);
         for &fi in shown {
             let Some(f) = layer.features.get(fi) else { continue };
@@ -171,6 +184,9 @@ impl Builder<'_> {
     }
 
     fn outlines(&mut self, layer: &Layer, shown: &[usize]) {
+        if !layer.index.has_areas() && !layer.index.has_lines() {
+            return;
+        }
         let style = layer_style(layer.kind);
         let color = style.stroke.faded(layer.opacity);
         for &fi in shown {
@@ -200,10 +216,10 @@ impl Builder<'_> {
         }
     }
 
-    fn markers(&mut self, layer: &Layer, shown: &[usize]) {
+    fn markers(&mut self, li: usize, layer: &Layer, shown: &[usize]) {
         let style = layer_style(layer.kind);
         if layer.kind != LayerKind::Places && shown.len() > AGGREGATE_ABOVE {
-            self.aggregated_markers(layer, shown, &style);
+            self.aggregated_markers(li, layer, shown, &style);
             return;
         }
         // Features at the same spot (notional district points, repeated reports) are drawn once
@@ -278,48 +294,87 @@ impl Builder<'_> {
 
     /// Dense point layers: one symbol per screen cell, sized by how many features fall in it
     /// and coloured by the first of them. Linear in the number of points, no hashing.
-    fn aggregated_markers(&mut self, layer: &Layer, shown: &[usize], style: &style::LayerStyle) {
+    fn aggregated_markers(&mut self, li: usize, layer: &Layer, shown: &[usize], style: &style::LayerStyle) {
         let [w, h] = self.viewport.size_pts;
         let cols = (w / AGGREGATE_CELL_PTS).ceil().max(1.0) as usize;
         let rows = (h / AGGREGATE_CELL_PTS).ceil().max(1.0) as usize;
         let mut count = vec![0_u32; cols * rows];
         let mut first = vec![u32::MAX; cols * rows];
         let mut sum = vec![[0.0_f32; 2]; cols * rows];
-        for &fi in shown {
-            let Some(f) = layer.features.get(fi) else { continue };
-            for p in &f.shape.points {
-                let [x, y] = self.project(*p);
-                if x < 0.0 || y < 0.0 || x >= w || y >= h {
-                    continue;
+        let (scale, [ox, oy]) = self.transform;
+        let mut add = |fi: usize, p: [f64; 2]| {
+            let (x, y) = ((p[0] * scale + ox) as f32, (p[1] * scale + oy) as f32);
+            if x < 0.0 || y < 0.0 || x >= w || y >= h {
+                return;
+            }
+            let cell = (y / AGGREGATE_CELL_PTS) as usize * cols + (x / AGGREGATE_CELL_PTS) as usize;
+            if let (Some(n), Some(s), Some(first)) = (count.get_mut(cell), sum.get_mut(cell), first.get_mut(cell)) {
+                *n += 1;
+                s[0] += x;
+                s[1] += y;
+                if *first == u32::MAX {
+                    *first = fi as u32;
                 }
-                let cell = (y / AGGREGATE_CELL_PTS) as usize * cols + (x / AGGREGATE_CELL_PTS) as usize;
-                if let (Some(n), Some(s), Some(first)) = (count.get_mut(cell), sum.get_mut(cell), first.get_mut(cell)) {
-                    *n += 1;
-                    s[0] += x;
-                    s[1] += y;
-                    if *first == u32::MAX {
-                        *first = fi as u32;
-                    }
+            }
+        };
+        let mut others = Vec::new();
+        if let Some((ids, points)) = self.filter.and_then(|f| f.visible_points(li)) {
+            // Date-filtered: one sequential pass over the filter's gathered points.
+            for (&fi, p) in ids.iter().zip(points) {
+                if p[0].is_nan() {
+                    others.push(fi);
+                } else {
+                    add(fi, *p);
+                }
+            }
+        } else {
+            for &fi in shown {
+                match layer.index.rect(fi).filter(WorldRect::is_point) {
+                    Some(r) => add(fi, r.min),
+                    None => others.push(fi),
+                }
+            }
+        }
+        for fi in others {
+            if let Some(f) = layer.features.get(fi) {
+                for p in &f.shape.points {
+                    add(fi, *p);
                 }
             }
         }
         let cells = count.iter().filter(|&&n| n > 0).count();
+        let mut seen: Vec<u16> = Vec::new();
+        let colors: Vec<Color> = layer
+            .category_names
+            .iter()
+            .map(|name| match layer.kind {
+                LayerKind::Events => event_color(name),
+                LayerKind::Aid => aid_color(name),
+                _ => style.marker_fill,
+            })
+            .collect();
         for ((n, s), first) in count.iter().zip(&sum).zip(&first) {
             if *n == 0 {
                 continue;
             }
-            let Some(f) = layer.features.get(*first as usize) else { continue };
-            let symbol = marker_for(layer.kind, f, style);
-            if let Some((row, label, swatch)) = symbol.legend {
-                self.legend.add(row, &label, swatch);
+            let fi = *first as usize;
+            let category = layer.categories.get(fi).copied();
+            let color = match category.and_then(|c| colors.get(usize::from(c))) {
+                Some(c) => *c,
+                None => style.marker_fill,
+            };
+            if let Some(c) = category
+                && !seen.contains(&c)
+            {
+                seen.push(c);
+                if let Some(f) = layer.features.get(fi)
+                    && let Some((row, label, swatch)) = marker_for(layer.kind, f, style).legend
+                {
+                    self.legend.add(row, &label, swatch);
+                }
             }
             let center = [s[0] / *n as f32, s[1] / *n as f32];
             let radius = (2.5 + 1.8 * (*n as f32).log10()).min(AGGREGATE_CELL_PTS * 0.75);
-            let color = match layer.kind {
-                LayerKind::Events => event_color(f.prop_str("event_type").unwrap_or_default()),
-                LayerKind::Aid => aid_color(f.prop_str("donor").unwrap_or_default()),
-                _ => style.marker_fill,
-            };
             self.items.push(Item::Marker {
                 center,
                 radius,
@@ -337,8 +392,19 @@ impl Builder<'_> {
     fn label_candidates(&mut self, layer: &Layer, shown: &[usize]) {
         let zoom = self.viewport.zoom;
         for &fi in shown {
+            if !matches!(
+                layer.kind,
+                LayerKind::Places
+                    | LayerKind::Regions
+                    | LayerKind::Countries
+                    | LayerKind::Provinces
+                    | LayerKind::Districts
+                    | LayerKind::Lakes
+                    | LayerKind::Rivers
+            ) {
+                return;
+            }
             let Some(f) = layer.features.get(fi) else { continue };
-            let name = f.display_name(layer.label_field.as_deref());
             let (priority, font_pts, color, italic, offset) = match layer.kind {
                 LayerKind::Places => {
                     let rank = f.prop_f64("rank").unwrap_or(4.0).clamp(1.0, 9.0) as u32;
@@ -356,6 +422,7 @@ impl Builder<'_> {
                 }
                 _ => continue,
             };
+            let name = f.display_name(layer.label_field.as_deref());
             let text = if layer.kind == LayerKind::Countries { name.to_uppercase() } else { name };
             let anchors = self.label_anchors(&f.shape, offset.is_some());
             if anchors.is_empty() {
@@ -405,6 +472,9 @@ impl Builder<'_> {
                 ];
                 if polygon_contains(largest, p) {
                     anchors.push(self.project(p));
+                    if anchors.len() >= MAX_AREA_ANCHORS {
+                        return anchors;
+                    }
                 }
             }
         }
@@ -564,19 +634,23 @@ fn scale_bar(viewport: &Viewport) -> ScaleBar {
     ScaleBar { length_km, length_pts: (length_km * 1000.0 / m_per_pt) as f32 }
 }
 
-/// Legend rows keyed by (group, label) so the order is stable.
+/// Legend rows, sorted by (group, label) when finished so the order is stable. A legend has a
+/// handful of rows, so a linear search beats hashing and allocates only for new rows.
 #[derive(Default)]
 struct Legend {
-    rows: BTreeMap<(u8, String), LegendSwatch>,
+    rows: Vec<(u8, String, LegendSwatch)>,
 }
 
 impl Legend {
     fn add(&mut self, group: u8, label: &str, swatch: LegendSwatch) {
-        self.rows.entry((group, label.to_owned())).or_insert(swatch);
+        if !self.rows.iter().any(|(g, l, _)| *g == group && l == label) {
+            self.rows.push((group, label.to_owned(), swatch));
+        }
     }
 
-    fn finish(self) -> Vec<LegendEntry> {
-        self.rows.into_iter().map(|((_, label), swatch)| LegendEntry { label, swatch }).collect()
+    fn finish(mut self) -> Vec<LegendEntry> {
+        self.rows.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        self.rows.into_iter().map(|(_, label, swatch)| LegendEntry { label, swatch }).collect()
     }
 }
 

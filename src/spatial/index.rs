@@ -26,6 +26,12 @@ impl WorldRect {
         Some(r)
     }
 
+    /// Whether the rectangle is a single point (the bounds of one `Point`).
+    #[expect(clippy::float_cmp, reason = "the bounds of a single point have exactly equal corners")]
+    pub fn is_point(&self) -> bool {
+        self.min == self.max
+    }
+
     /// The centre.
     pub fn center(&self) -> [f64; 2] {
         [f64::midpoint(self.min[0], self.max[0]), f64::midpoint(self.min[1], self.max[1])]
@@ -53,15 +59,23 @@ impl WorldRect {
 
 type Entry = GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, usize>;
 
-/// R-tree of feature bounds; features without geometry are not in it.
+/// R-tree of feature bounds; features without geometry are not in it. Also keeps every
+/// feature's bounds in one compact array, so walking many features (a date-filtered point
+/// layer) touches a few bytes each instead of whole features.
 #[derive(Debug, Clone, Default)]
 pub struct FeatureIndex {
     tree: RTree<Entry>,
+    rects: Vec<Option<WorldRect>>,
+    has_lines: bool,
+    has_areas: bool,
 }
 
 impl FeatureIndex {
     /// Bulk-loads the tree from the features' prepared shapes.
     pub fn build(features: &[Feature]) -> Self {
+        let rects = features.iter().map(|f| f.shape.bounds).collect();
+        let has_lines = features.iter().any(|f| !f.shape.lines.is_empty());
+        let has_areas = features.iter().any(|f| f.shape.is_area());
         let entries = features
             .iter()
             .enumerate()
@@ -70,7 +84,22 @@ impl FeatureIndex {
                 Some(Entry::new(rstar::primitives::Rectangle::from_corners(b.min, b.max), i))
             })
             .collect();
-        Self { tree: RTree::bulk_load(entries) }
+        Self { tree: RTree::bulk_load(entries), rects, has_lines, has_areas }
+    }
+
+    /// Whether any feature has a line (a `LineString` member).
+    pub fn has_lines(&self) -> bool {
+        self.has_lines
+    }
+
+    /// Whether any feature has an area (a `Polygon` member).
+    pub fn has_areas(&self) -> bool {
+        self.has_areas
+    }
+
+    /// The bounds of feature `i`, `None` for a feature without geometry.
+    pub fn rect(&self, i: usize) -> Option<WorldRect> {
+        self.rects.get(i).copied().flatten()
     }
 
     /// Indices of features whose bounds intersect `rect`, in ascending order.

@@ -48,6 +48,19 @@ impl Viewport {
         TILE_PTS * self.zoom.exp2()
     }
 
+    /// The affine map world → screen as `(scale, offset)`: `screen = world · scale + offset`.
+    /// Lets hot loops project many points without recomputing `2^zoom` each time.
+    pub fn screen_transform(&self) -> (f64, [f64; 2]) {
+        let s = self.scale();
+        (
+            s,
+            [
+                f64::from(self.size_pts[0]) / 2.0 - self.center[0] * s,
+                f64::from(self.size_pts[1]) / 2.0 - self.center[1] * s,
+            ],
+        )
+    }
+
     /// Screen position of a world position.
     pub fn screen_from_world(&self, world: [f64; 2]) -> [f32; 2] {
         let s = self.scale();
