@@ -214,3 +214,21 @@ fn dragging_on_the_histogram_selects_a_range_and_filters() {
     // The typed fields follow the drag.
     assert_eq!(h.state().timeline.from_text, range.from.to_string());
 }
+
+#[test]
+fn an_acled_export_opens_as_an_events_layer_with_its_bad_rows_reported() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/acled/hostile.csv");
+    let mut h = harness();
+    h.run_steps(2);
+    let before = h.state().catalog.layers.iter().filter(|l| l.kind == LayerKind::Events).count();
+    h.state_mut().open_file_now(&fixture);
+    h.run_steps(2);
+    let app = h.state();
+    let events: Vec<_> = app.catalog.layers.iter().filter(|l| l.kind == LayerKind::Events).collect();
+    assert_eq!(events.len(), before + 1, "the CSV must become an events layer");
+    let layer = events.iter().find(|l| l.name == "hostile").expect("layer named after the file");
+    assert_eq!(layer.features.len(), 5);
+    assert!(layer.time_index.is_some(), "imported events are dated");
+    let msg = app.messages.last().expect("a message");
+    assert!(msg.details.iter().any(|d| d.contains("hostile.csv:7:")), "bad rows listed with line numbers: {:?}", msg.details);
+}
