@@ -14,7 +14,7 @@ use std::fs;
 use std::path::Path;
 
 use jsonc_parser::ast::{Object, ObjectPropName, Value};
-use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
+use jsonc_parser::{CollectOptions, parse_to_ast};
 
 /// Directory holding the embedded layers, relative to the crate root.
 const GEODATA: &str = "geodata";
@@ -87,18 +87,7 @@ fn check_file(file: &str, errors: &mut Vec<String>) {
         return;
     };
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    let strict = ParseOptions {
-        allow_comments: false,
-        allow_loose_object_property_names: false,
-        allow_trailing_commas: false,
-        allow_missing_commas: false,
-        allow_single_quoted_strings: false,
-        allow_hexadecimal_numbers: false,
-        allow_unary_plus_numbers: false,
-        allow_bare_decimal_point_numbers: false,
-        allow_non_finite_numbers: false,
-        allow_extended_string_escapes: false,
-    };
+    let strict = validate::strict_options();
     let Ok(Some(Value::Object(root))) = parse_to_ast(text, &CollectOptions::default(), &strict).map(|r| r.value) else {
         return;
     };

@@ -177,14 +177,9 @@ impl LineIndex {
     }
 }
 
-/// Run all stages on BOM-free text.
-fn check_document(text: &str, sink: &mut Sink) {
-    let scan = prescan(text);
-    if let Some(offset) = scan.too_deep {
-        sink.push(offset, format!("nesting too deep: more than {MAX_DEPTH} levels of arrays and objects"));
-        return;
-    }
-    let options = ParseOptions {
+/// JSON as RFC 8259 has it: every leniency of the parser switched off.
+pub fn strict_options() -> ParseOptions {
+    ParseOptions {
         allow_comments: false,
         allow_loose_object_property_names: false,
         allow_trailing_commas: false,
@@ -195,7 +190,17 @@ fn check_document(text: &str, sink: &mut Sink) {
         allow_bare_decimal_point_numbers: false,
         allow_non_finite_numbers: false,
         allow_extended_string_escapes: false,
-    };
+    }
+}
+
+/// Run all stages on BOM-free text.
+fn check_document(text: &str, sink: &mut Sink) {
+    let scan = prescan(text);
+    if let Some(offset) = scan.too_deep {
+        sink.push(offset, format!("nesting too deep: more than {MAX_DEPTH} levels of arrays and objects"));
+        return;
+    }
+    let options = strict_options();
     let parsed = parse_to_ast(text, &CollectOptions::default(), &options);
     match parsed {
         Err(err) => {

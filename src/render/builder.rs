@@ -7,7 +7,7 @@ use super::style::{
     self, BACKGROUND, BORDER_BAND, BORDER_LINE, LABEL_HALO, LABEL_TEXT, aid_color, event_color, layer_style,
 };
 use crate::model::{Catalog, Feature, Layer, LayerKind, TimeFilter};
-use crate::spatial::{Shape, Viewport, WorldRect};
+use crate::spatial::{Shape, Viewport, WorldRect, polygon_contains};
 
 /// What to include besides the layers themselves.
 pub struct SceneOptions<'a> {
@@ -104,21 +104,13 @@ fn shown_in_view(layer: &Layer, li: usize, filter: Option<&TimeFilter>, view: &W
             // In the filter's order (by date), which is deterministic; no sort needed. Points
             // are tested from the filter's contiguous array, other shapes by their bounds.
             let inside = |&(&i, p): &(&usize, &[f64; 2])| {
-                if p[0].is_nan() {
-                    layer.index.rect(i).is_some_and(|b| intersects(&b, view))
-                } else {
-                    contains(view, *p)
-                }
+                if p[0].is_nan() { layer.index.rect(i).is_some_and(|b| b.intersects(view)) } else { view.contains(*p) }
             };
             return ids.iter().zip(points).filter(inside).map(|(&i, _)| i).collect();
         }
         return layer.index.query(view).into_iter().filter(|&i| filter.is_shown(li, i)).collect();
     }
     layer.index.query(view)
-}
-
-fn intersects(a: &WorldRect, b: &WorldRect) -> bool {
-    a.min[0] <= b.max[0] && b.min[0] <= a.max[0] && a.min[1] <= b.max[1] && b.min[1] <= a.max[1]
 }
 
 struct Builder<'a> {
@@ -447,7 +439,7 @@ impl Builder<'_> {
         if is_point || shape.polygons.is_empty() {
             if !shape.lines.is_empty() {
                 let visible: Vec<&[f64; 2]> =
-                    shape.lines.iter().flatten().filter(|p| contains(&self.view_rect, **p)).collect();
+                    shape.lines.iter().flatten().filter(|p| self.view_rect.contains(**p)).collect();
                 return visible.get(visible.len() / 2).map(|p| self.project(**p)).into_iter().collect();
             }
             return shape.anchor().map(|p| self.project(p)).into_iter().collect();
@@ -497,25 +489,8 @@ fn ring_offsets(r: i32) -> Vec<(i32, i32)> {
     out
 }
 
-fn contains(r: &WorldRect, p: [f64; 2]) -> bool {
-    p[0] >= r.min[0] && p[0] <= r.max[0] && p[1] >= r.min[1] && p[1] <= r.max[1]
-}
-
 fn ring_bbox_area(rings: &[Vec<[f64; 2]>]) -> f64 {
     WorldRect::from_points(rings.iter().flatten()).map_or(0.0, |b| (b.max[0] - b.min[0]) * (b.max[1] - b.min[1]))
-}
-
-fn polygon_contains(rings: &[Vec<[f64; 2]>], p: [f64; 2]) -> bool {
-    let mut inside = false;
-    for ring in rings {
-        for w in ring.windows(2) {
-            let (a, b) = (w[0], w[1]);
-            if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < a[0] + (p[1] - a[1]) / (b[1] - a[1]) * (b[0] - a[0]) {
-                inside = !inside;
-            }
-        }
-    }
-    inside
 }
 
 fn river_width(f: &Feature) -> f32 {

@@ -105,7 +105,7 @@ pub(crate) fn segment_distance(a: [f32; 2], b: [f32; 2], p: [f32; 2]) -> f32 {
 }
 
 /// Even-odd point-in-polygon over all rings (holes excluded).
-fn polygon_contains(rings: &[Vec<[f64; 2]>], p: [f64; 2]) -> bool {
+pub(crate) fn polygon_contains(rings: &[Vec<[f64; 2]>], p: [f64; 2]) -> bool {
     let mut inside = false;
     for ring in rings {
         for w in ring.windows(2) {

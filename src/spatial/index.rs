@@ -32,6 +32,19 @@ impl WorldRect {
         self.min == self.max
     }
 
+    /// Whether `p` lies inside or on the edge.
+    pub fn contains(&self, p: [f64; 2]) -> bool {
+        p[0] >= self.min[0] && p[0] <= self.max[0] && p[1] >= self.min[1] && p[1] <= self.max[1]
+    }
+
+    /// Whether the two rectangles overlap or touch.
+    pub fn intersects(&self, other: &Self) -> bool {
+        self.min[0] <= other.max[0]
+            && other.min[0] <= self.max[0]
+            && self.min[1] <= other.max[1]
+            && other.min[1] <= self.max[1]
+    }
+
     /// The centre.
     pub fn center(&self) -> [f64; 2] {
         [f64::midpoint(self.min[0], self.max[0]), f64::midpoint(self.min[1], self.max[1])]

@@ -6,6 +6,7 @@ mod mercator;
 mod shape;
 mod viewport;
 
+pub(crate) use hit::polygon_contains;
 pub use hit::{HitTolerance, hit_test, hit_test_all};
 pub use index::{FeatureIndex, WorldRect};
 pub use mercator::{MAX_LAT, geo_from_world, world_from_geo};
