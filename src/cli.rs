@@ -17,7 +17,8 @@ use crate::time::{DateSpan, Range};
 #[derive(Debug, Parser)]
 #[command(name = "frontier-atlas", version, about)]
 pub struct Cli {
-    /// GeoJSON files to open as extra layers in the app.
+    /// GeoJSON files (or ACLED CSV exports) to open as extra layers, or a project file
+    /// (`*.fatlas.json`) to open.
     pub files: Vec<PathBuf>,
     /// What to do headless.
     #[command(subcommand)]
@@ -40,6 +41,16 @@ pub enum Command {
         /// What to import.
         #[command(subcommand)]
         what: ImportCommand,
+    },
+    /// Convert between GeoJSON (.geojson/.json), GeoPackage (.gpkg) and point CSV (.csv).
+    Convert {
+        /// The input file.
+        input: PathBuf,
+        /// The output file (replaced atomically).
+        output: PathBuf,
+        /// The layer to take from a multi-layer GeoPackage.
+        #[arg(long)]
+        layer: Option<String>,
     },
 }
 
@@ -136,6 +147,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Render(args) => render(&args),
         Command::Validate { files } => validate(&files),
         Command::Import { what: ImportCommand::Acled { input, out } } => import_acled(&input, &out),
+        Command::Convert { input, output, layer } => crate::io::convert::run_cli(&input, &output, layer.as_deref()),
     }
 }
 

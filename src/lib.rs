@@ -5,9 +5,11 @@
 //! everything below it is plain Rust, tested without a window.
 
 pub mod cli;
+pub mod edit;
 pub mod geodata;
 pub mod io;
 pub mod model;
+pub mod project;
 pub mod render;
 pub mod spatial;
 pub mod time;

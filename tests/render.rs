@@ -60,10 +60,23 @@ fn border_is_drawn_and_labels_include_the_frontier_towns() {
     {
         assert!(texts.contains(&name), "label {name} missing; have {texts:?}");
     }
-    // The border's dashed centre line is the widest dashed line on the map.
-    let border_strokes =
-        scene.items.iter().filter(|i| matches!(i, Item::Stroke { dash: Some(_), width, .. } if *width >= 2.0)).count();
-    assert!(border_strokes >= 1, "no prominent dashed border line");
+    // The border is the most prominent line: its band is the widest stroke on the map, and
+    // its dashed core is drawn above the rivers.
+    let widest = scene
+        .items
+        .iter()
+        .filter_map(|i| if let Item::Stroke { width, color, .. } = i { Some((*width, *color)) } else { None })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .expect("strokes");
+    assert!(widest.0 >= 8.0, "widest line is {} pt", widest.0);
+    assert_eq!(widest.1, frontier_atlas::render::BORDER_BAND, "the widest line is the border band");
+    let last_core = scene
+        .items
+        .iter()
+        .rposition(|i| matches!(i, Item::Stroke { color, .. } if *color == frontier_atlas::render::BORDER_LINE));
+    let last_river =
+        scene.items.iter().rposition(|i| matches!(i, Item::Stroke { width, .. } if (*width - 2.8).abs() < 1e-6));
+    assert!(last_core > last_river, "border core must be drawn over the Panj");
     assert!(catalog.layer_of_kind(LayerKind::Border).is_some());
 }
 

@@ -230,5 +230,9 @@ fn an_acled_export_opens_as_an_events_layer_with_its_bad_rows_reported() {
     assert_eq!(layer.features.len(), 5);
     assert!(layer.time_index.is_some(), "imported events are dated");
     let msg = app.messages.last().expect("a message");
-    assert!(msg.details.iter().any(|d| d.contains("hostile.csv:7:")), "bad rows listed with line numbers: {:?}", msg.details);
+    assert!(
+        msg.details.iter().any(|d| d.contains("hostile.csv:7:")),
+        "bad rows listed with line numbers: {:?}",
+        msg.details
+    );
 }

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::model::{Feature, FeatureId, Layer, LayerKind, LayerSource};
+use crate::model::{
+    Feature, FeatureId, FeatureLayout, Layer, LayerKind, LayerSource, Member, PropertiesForm, RootKind, RootLayout,
+};
 use crate::spatial::Shape;
 
 /// Files larger than this are refused with a clear message instead of exhausting memory.
@@ -107,16 +109,22 @@ pub fn parse_layer(
     };
     let type_name = root.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
     let mut skipped = Vec::new();
+    let mut root_layout = RootLayout::default();
     let (raw_features, foreign_members) = match type_name.as_str() {
         "FeatureCollection" => {
-            let Some(Value::Array(features)) = root.remove("features") else {
+            root_layout = collection_layout(&root);
+            let Some(Value::Array(features)) = root.shift_remove("features") else {
                 return Err(not_geojson("FeatureCollection has no `features` array".to_owned()));
             };
-            root.remove("type");
+            root.shift_remove("type");
             (features, root)
         }
-        "Feature" => (vec![Value::Object(root)], Map::new()),
+        "Feature" => {
+            root_layout.kind = RootKind::Feature;
+            (vec![Value::Object(root)], Map::new())
+        }
         t if GEOMETRY_TYPES.contains(&t) => {
+            root_layout.kind = RootKind::Geometry;
             let mut feature = Map::new();
             feature.insert("type".to_owned(), Value::from("Feature"));
             feature.insert("geometry".to_owned(), Value::Object(root));
@@ -127,15 +135,21 @@ pub fn parse_layer(
         other => return Err(not_geojson(format!("unknown GeoJSON type `{other}`"))),
     };
     let mut features = Vec::with_capacity(raw_features.len());
+    let mut layouts = Vec::with_capacity(raw_features.len());
     for (i, raw) in raw_features.into_iter().enumerate() {
         match feature_from_json(raw) {
-            Ok(f) => features.push(f),
+            Ok((f, layout)) => {
+                features.push(f);
+                layouts.push(layout);
+            }
             Err(why) => skipped.push(format!("{file_label}: feature #{} skipped: {why}", i + 1)),
         }
     }
     let kind = kind.unwrap_or_else(|| infer_kind(&features));
     let mut layer = Layer::new(name, kind, source, features);
     layer.foreign_members = foreign_members;
+    layer.layout.root = root_layout;
+    layer.layout.features = layouts;
     if layer.features.iter().any(|f| f.properties.contains_key("shapeName")) {
         layer.label_field = Some("shapeName".to_owned());
     }
@@ -147,28 +161,56 @@ pub fn parse_layer(
 const GEOMETRY_TYPES: [&str; 7] =
     ["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"];
 
-/// Converts one Feature object, or says why it cannot be used.
-fn feature_from_json(raw: Value) -> Result<Feature, String> {
+/// Where `type` and `features` sit among the members of a `FeatureCollection` object.
+fn collection_layout(root: &Map<String, Value>) -> RootLayout {
+    let mut layout =
+        RootLayout { kind: RootKind::FeatureCollection, type_before: 0, features_before: 0, features_first: false };
+    let mut foreign: u16 = 0;
+    let mut seen_type = false;
+    for key in root.keys() {
+        match key.as_str() {
+            "type" => {
+                layout.type_before = foreign;
+                seen_type = true;
+            }
+            "features" => {
+                layout.features_before = foreign;
+                layout.features_first = !seen_type;
+            }
+            _ => foreign = foreign.saturating_add(1),
+        }
+    }
+    layout
+}
+
+/// Converts one Feature object with its member layout, or says why it cannot be used.
+fn feature_from_json(raw: Value) -> Result<(Feature, FeatureLayout), String> {
     let Value::Object(mut obj) = raw else {
         return Err("not a JSON object".to_owned());
     };
-    match obj.remove("type") {
+    let form = match obj.get("properties") {
+        None => PropertiesForm::Absent,
+        Some(Value::Null) => PropertiesForm::Null,
+        Some(_) => PropertiesForm::Object,
+    };
+    let layout = FeatureLayout::from_keys(obj.keys().map(String::as_str), form);
+    match obj.shift_remove("type") {
         Some(Value::String(t)) if t == "Feature" => {}
         Some(Value::String(t)) => return Err(format!("type is `{t}`, expected `Feature`")),
         _ => return Err("no `type: \"Feature\"` member".to_owned()),
     }
-    let id = match obj.remove("id") {
+    let id = match obj.shift_remove("id") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(FeatureId::Str(s)),
         Some(Value::Number(n)) => Some(FeatureId::Num(n)),
         Some(other) => return Err(format!("id must be a string or number, found {}", json_kind(&other))),
     };
-    let properties = match obj.remove("properties") {
+    let properties = match obj.shift_remove("properties") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m,
         Some(other) => return Err(format!("properties must be an object or null, found {}", json_kind(&other))),
     };
-    let geometry = match obj.remove("geometry") {
+    let geometry = match obj.shift_remove("geometry") {
         None | Some(Value::Null) => None,
         Some(g) => Some(g),
     };
@@ -176,7 +218,9 @@ fn feature_from_json(raw: Value) -> Result<Feature, String> {
         None => None,
         Some(g) => Some(geo_from_json(g)?),
     };
-    Ok(Feature { id, geometry, properties, foreign_members: obj, shape: Shape::from_geo(geo.as_ref()), time: None })
+    let feature =
+        Feature { id, geometry, properties, foreign_members: obj, shape: Shape::from_geo(geo.as_ref()), time: None };
+    Ok((feature, layout))
 }
 
 /// Converts a GeoJSON geometry object to a `geo` geometry, checking coordinate ranges and rings.
@@ -271,35 +315,192 @@ fn line_col_bytes(bytes: &[u8], offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Serialises a layer back to GeoJSON: the collection's foreign members, then each feature
-/// with its id, original geometry, properties in order and foreign members.
-pub fn layer_to_geojson(layer: &Layer) -> Value {
-    let mut root = Map::new();
-    root.insert("type".to_owned(), Value::from("FeatureCollection"));
-    for (k, v) in &layer.foreign_members {
-        root.insert(k.clone(), v.clone());
+/// One member of an object being written: a standard member or the `n`th foreign member
+/// (foreign slots always come in increasing order, so a caller may walk the map's iterator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot<T> {
+    /// A standard member.
+    Standard(T),
+    /// The foreign member at this position of the foreign-member map.
+    Foreign(usize),
+}
+
+/// Merges standard members (each with the number of foreign members that preceded it in the
+/// file) with `foreign_count` foreign members, in file order.
+pub fn interleave<T: Copy>(standard: &[(T, u16)], foreign_count: usize) -> Vec<Slot<T>> {
+    let mut out = Vec::with_capacity(standard.len() + foreign_count);
+    let mut next = 0;
+    for &(member, before) in standard {
+        while next < foreign_count && next < usize::from(before) {
+            out.push(Slot::Foreign(next));
+            next += 1;
+        }
+        out.push(Slot::Standard(member));
     }
-    let features = layer.features.iter().map(feature_to_json).collect();
-    root.insert("features".to_owned(), Value::Array(features));
+    out.extend((next..foreign_count).map(Slot::Foreign));
+    out
+}
+
+/// A standard member of a `FeatureCollection` object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootMember {
+    /// `type`.
+    Type,
+    /// `features`.
+    Features,
+}
+
+/// What a layer is written as at the top level.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RootForm<'a> {
+    /// A `FeatureCollection`: the members in write order.
+    Collection,
+    /// A single bare Feature (the file was one).
+    Feature(&'a Feature, FeatureLayout),
+    /// A bare geometry (the file was one).
+    Geometry(&'a Value),
+}
+
+/// How a layer is written at the top level. A file that was a bare Feature or geometry is
+/// written back the same way while the layer still fits that form (one feature; for a
+/// geometry, no id, properties or foreign members); otherwise as a `FeatureCollection`.
+pub fn root_form(layer: &Layer) -> RootForm<'_> {
+    let [only] = layer.features.as_slice() else { return RootForm::Collection };
+    let bare = layer.foreign_members.is_empty();
+    match layer.layout.root.kind {
+        RootKind::Feature if bare => RootForm::Feature(only, layer.layout.feature(0, 1)),
+        RootKind::Geometry
+            if bare && only.id.is_none() && only.properties.is_empty() && only.foreign_members.is_empty() =>
+        {
+            only.geometry.as_ref().map_or(RootForm::Collection, RootForm::Geometry)
+        }
+        _ => RootForm::Collection,
+    }
+}
+
+/// The members of the layer's `FeatureCollection` in write order.
+pub fn collection_slots(layer: &Layer) -> Vec<Slot<RootMember>> {
+    let root = layer.layout.root;
+    let standard = if root.features_first {
+        [(RootMember::Features, root.features_before), (RootMember::Type, root.type_before)]
+    } else {
+        [(RootMember::Type, root.type_before), (RootMember::Features, root.features_before)]
+    };
+    interleave(&standard, layer.foreign_members.len())
+}
+
+/// Serialises a layer back to GeoJSON: the collection's foreign members, then each feature
+/// with its id, original geometry, properties in order and foreign members, all in the
+/// member order of the file it came from (see [`crate::model::SourceLayout`] and
+/// [`root_form`]).
+pub fn layer_to_geojson(layer: &Layer) -> Value {
+    match root_form(layer) {
+        RootForm::Feature(f, layout) => return feature_to_json(f, layout),
+        RootForm::Geometry(g) => return g.clone(),
+        RootForm::Collection => {}
+    }
+    let count = layer.features.len();
+    let mut foreign = layer.foreign_members.iter();
+    let mut root = Map::new();
+    for slot in collection_slots(layer) {
+        match slot {
+            Slot::Standard(RootMember::Type) => {
+                root.insert("type".to_owned(), Value::from("FeatureCollection"));
+            }
+            Slot::Standard(RootMember::Features) => {
+                let features = layer
+                    .features
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| feature_to_json(f, layer.layout.feature(i, count)))
+                    .collect();
+                root.insert("features".to_owned(), Value::Array(features));
+            }
+            Slot::Foreign(_) => {
+                if let Some((k, v)) = foreign.next() {
+                    root.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
     Value::Object(root)
 }
 
-fn feature_to_json(f: &Feature) -> Value {
-    let mut obj = Map::new();
-    obj.insert("type".to_owned(), Value::from("Feature"));
-    match &f.id {
-        Some(FeatureId::Str(s)) => {
-            obj.insert("id".to_owned(), Value::from(s.clone()));
-        }
-        Some(FeatureId::Num(n)) => {
-            obj.insert("id".to_owned(), Value::Number(n.clone()));
-        }
-        None => {}
+/// Canonical rank of a standard feature member (RFC 7946 order).
+fn rank(member: Member) -> u8 {
+    match member {
+        Member::Type => 0,
+        Member::Id => 1,
+        Member::Geometry => 2,
+        Member::Properties => 3,
     }
-    obj.insert("geometry".to_owned(), f.geometry.clone().unwrap_or(Value::Null));
-    obj.insert("properties".to_owned(), Value::Object(f.properties.clone()));
-    for (k, v) in &f.foreign_members {
-        obj.insert(k.clone(), v.clone());
+}
+
+/// The standard members a feature writes, in order, with their foreign-member offsets.
+/// Members the file had are kept where they were (`"id": null` stays); members the feature
+/// now needs but the file lacked go right after their RFC 7946 predecessor.
+fn feature_members(f: &Feature, layout: FeatureLayout) -> Vec<(Member, u16)> {
+    let needed = |m: Member| match m {
+        Member::Type => true,
+        Member::Id => f.id.is_some(),
+        Member::Geometry => f.geometry.is_some(),
+        Member::Properties => !f.properties.is_empty() || layout.properties != PropertiesForm::Absent,
+    };
+    let mut members: Vec<(Member, u16)> = layout
+        .members
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|&(m, _)| layout.has(m) && (m != Member::Properties || needed(m)))
+        .collect();
+    for m in [Member::Type, Member::Id, Member::Geometry, Member::Properties] {
+        if members.iter().any(|(x, _)| *x == m) || !needed(m) {
+            continue;
+        }
+        let after = members.iter().rposition(|(x, _)| rank(*x) < rank(m));
+        let (at, before) = match after {
+            Some(p) => (p + 1, members.get(p).map_or(0, |(_, b)| *b)),
+            None => (0, 0),
+        };
+        members.insert(at, (m, before));
+    }
+    members
+}
+
+/// Serialises one feature in the member order of `layout`.
+pub fn feature_to_json(f: &Feature, layout: FeatureLayout) -> Value {
+    let mut obj = Map::new();
+    let mut foreign = f.foreign_members.iter();
+    for slot in interleave(&feature_members(f, layout), f.foreign_members.len()) {
+        match slot {
+            Slot::Standard(Member::Type) => {
+                obj.insert("type".to_owned(), Value::from("Feature"));
+            }
+            Slot::Standard(Member::Id) => {
+                let id = match &f.id {
+                    Some(FeatureId::Str(s)) => Value::from(s.clone()),
+                    Some(FeatureId::Num(n)) => Value::Number(n.clone()),
+                    None => Value::Null,
+                };
+                obj.insert("id".to_owned(), id);
+            }
+            Slot::Standard(Member::Geometry) => {
+                obj.insert("geometry".to_owned(), f.geometry.clone().unwrap_or(Value::Null));
+            }
+            Slot::Standard(Member::Properties) => {
+                let value = if f.properties.is_empty() && layout.properties == PropertiesForm::Null {
+                    Value::Null
+                } else {
+                    Value::Object(f.properties.clone())
+                };
+                obj.insert("properties".to_owned(), value);
+            }
+            Slot::Foreign(_) => {
+                if let Some((k, v)) = foreign.next() {
+                    obj.insert(k.clone(), v.clone());
+                }
+            }
+        }
     }
     Value::Object(obj)
 }

@@ -24,7 +24,7 @@ impl std::fmt::Display for FeatureId {
 }
 
 /// One feature of a layer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Feature {
     /// The GeoJSON `id`, if the file had one.
     pub id: Option<FeatureId>,

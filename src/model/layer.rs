@@ -113,6 +113,9 @@ pub struct Layer {
     pub categories: Vec<u16>,
     /// The distinct category values, in first-seen order.
     pub category_names: Vec<String>,
+    /// How the layer's file was laid out (member order, `properties: null`), for lossless
+    /// saves. Edits keep `layout.features` aligned with `features`.
+    pub layout: super::SourceLayout,
 }
 
 /// The property that styles a layer kind by category.
@@ -162,6 +165,7 @@ impl Layer {
             index,
             time_index: None,
             date_fields: None,
+            layout: super::SourceLayout::default(),
         }
     }
 

@@ -8,6 +8,7 @@ mod dated;
 mod feature;
 mod filter;
 mod layer;
+mod layout;
 pub mod schema;
 
 pub use catalog::{Catalog, FeatureRef, LayerId};
@@ -15,3 +16,4 @@ pub use dated::{assign_spans, date_fields_of};
 pub use feature::{Feature, FeatureId};
 pub use filter::TimeFilter;
 pub use layer::{Layer, LayerKind, LayerSource, LayerUid};
+pub use layout::{FeatureLayout, Member, PropertiesForm, RootKind, RootLayout, SourceLayout};

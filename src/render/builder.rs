@@ -48,6 +48,7 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
         items: Vec::new(),
         candidates: Vec::new(),
         obstacles: Vec::new(),
+        symbol_obstacles: Vec::new(),
         legend: Legend::default(),
     };
     let visible: Vec<(usize, &Layer, Vec<usize>)> = catalog
@@ -81,7 +82,7 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
             b.label_candidates(layer, shown);
         }
     }
-    let labels = place_labels(std::mem::take(&mut b.candidates), viewport.size_pts, &b.obstacles);
+    let labels = place_labels(std::mem::take(&mut b.candidates), viewport.size_pts, &b.obstacles, &b.symbol_obstacles);
     Scene {
         size_pts: viewport.size_pts,
         background: BACKGROUND,
@@ -122,6 +123,7 @@ struct Builder<'a> {
     items: Vec<Item>,
     candidates: Vec<LabelCandidate>,
     obstacles: Vec<[f32; 4]>,
+    symbol_obstacles: Vec<[f32; 4]>,
     legend: Legend,
 }
 
@@ -261,9 +263,14 @@ impl Builder<'_> {
             if count > 1 {
                 self.badge(center, radius, count);
             }
+            // Area labels never cover a symbol (an event under a country name would be lost);
+            // place labels avoid place symbols but may sit beside an event at their town.
+            let r = radius;
+            let rect = [center[0] - r, center[1] - r, center[0] + r, center[1] + r];
             if layer.kind == LayerKind::Places {
-                let r = symbol.radius;
-                self.obstacles.push([center[0] - r, center[1] - r, center[0] + r, center[1] + r]);
+                self.obstacles.push(rect);
+            } else {
+                self.symbol_obstacles.push(rect);
             }
         }
     }
@@ -495,7 +502,8 @@ fn ring_bbox_area(rings: &[Vec<[f64; 2]>]) -> f64 {
 
 fn river_width(f: &Feature) -> f32 {
     match f.prop_f64("rank") {
-        Some(r) if r <= 1.0 => 2.0,
+        // Wider than the border's dashed core, so the Panj stays visible along the frontier.
+        Some(r) if r <= 1.0 => 2.8,
         Some(r) if r <= 2.0 => 1.4,
         _ => 1.0,
     }

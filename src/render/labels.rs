@@ -29,7 +29,13 @@ const PAD_PTS: f32 = 2.0;
 
 /// Places candidates in priority order (ties: input order) where they fit inside `size_pts`
 /// without overlapping an already placed label or an `obstacle` rectangle `[x0, y0, x1, y1]`.
-pub fn place_labels(mut candidates: Vec<LabelCandidate>, size_pts: [f32; 2], obstacles: &[[f32; 4]]) -> Vec<Label> {
+/// Area labels (centred, no offset) also avoid `area_obstacles` (event and aid symbols).
+pub fn place_labels(
+    mut candidates: Vec<LabelCandidate>,
+    size_pts: [f32; 2],
+    obstacles: &[[f32; 4]],
+    area_obstacles: &[[f32; 4]],
+) -> Vec<Label> {
     candidates.sort_by_key(|c| c.priority);
     let mut placed: Vec<[f32; 4]> = Vec::new();
     let mut labels = Vec::new();
@@ -59,6 +65,7 @@ pub fn place_labels(mut candidates: Vec<LabelCandidate>, size_pts: [f32; 2], obs
                 && r[2] <= size_pts[0]
                 && r[3] <= size_pts[1]
                 && !placed.iter().chain(obstacles).any(|o| overlaps(o, r))
+                && (c.offset_pts.is_some() || !area_obstacles.iter().any(|o| overlaps(o, r)))
         };
         let chosen = positions
             .into_iter()
@@ -106,7 +113,7 @@ mod tests {
         let cands: Vec<_> = (0..20)
             .map(|i| cand(&format!("Place {i}"), [100.0 + i as f32 * 3.0, 100.0 + i as f32 * 2.0], 20 - i))
             .collect();
-        let labels = place_labels(cands, [400.0, 300.0], &[]);
+        let labels = place_labels(cands, [400.0, 300.0], &[], &[]);
         assert!(!labels.is_empty() && labels.len() < 20, "{}", labels.len());
         for (i, a) in labels.iter().enumerate() {
             for b in labels.iter().skip(i + 1) {
@@ -121,7 +128,7 @@ mod tests {
 
     #[test]
     fn label_moves_to_the_left_near_the_right_edge() {
-        let labels = place_labels(vec![cand("Ishkashim", [395.0, 150.0], 1)], [400.0, 300.0], &[]);
+        let labels = place_labels(vec![cand("Ishkashim", [395.0, 150.0], 1)], [400.0, 300.0], &[], &[]);
         assert_eq!(labels.len(), 1);
         assert!(labels[0].pos[0] + labels[0].size[0] <= 400.0);
         assert!(labels[0].pos[0] < 395.0);
@@ -130,7 +137,7 @@ mod tests {
     #[test]
     fn obstacles_are_avoided() {
         let obstacle = [[0.0, 0.0, 400.0, 140.0]];
-        let labels = place_labels(vec![cand("Khorog", [100.0, 145.0], 1)], [400.0, 300.0], &obstacle);
+        let labels = place_labels(vec![cand("Khorog", [100.0, 145.0], 1)], [400.0, 300.0], &obstacle, &[]);
         assert_eq!(labels.len(), 1);
         assert!(labels[0].pos[1] >= 140.0);
     }

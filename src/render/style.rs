@@ -69,7 +69,7 @@ pub fn layer_style(kind: LayerKind) -> LayerStyle {
             LayerStyle { fill: Color::hex(0x9cc3e4), stroke: Color::hex(0x6c9fcb), stroke_pts: 0.6, ..base }
         }
         LayerKind::Rivers => LayerStyle { stroke: Color::hex(0x3f83c9), stroke_pts: 1.3, ..base },
-        LayerKind::Border => LayerStyle { stroke: BORDER_LINE, stroke_pts: 2.2, dash: Some([9.0, 4.0]), ..base },
+        LayerKind::Border => LayerStyle { stroke: BORDER_LINE, stroke_pts: 1.6, dash: Some([8.0, 4.0]), ..base },
         LayerKind::Places => LayerStyle {
             stroke: Color::hex(0x222222),
             stroke_pts: 1.2,

@@ -2,12 +2,16 @@
 
 use std::path::PathBuf;
 
+use super::attribute_form::FormState;
 use super::command::Command;
+use super::editing::Pending;
+use super::editor::EditorState;
 use super::loader::{BackgroundLoader, LoadResult};
 use super::map_view::{MapView, MapViewState};
 use super::timeline::TimelineState;
+use crate::edit::{History, MAX_UNDOS};
 use crate::geodata::{ATTRIBUTION, HOME_BBOX, default_catalog};
-use crate::model::{Catalog, FeatureRef, LayerSource, TimeFilter};
+use crate::model::{Catalog, FeatureRef, TimeFilter};
 use crate::spatial::Viewport;
 
 /// Storage key of the persisted state.
@@ -96,6 +100,22 @@ pub struct AtlasApp {
     pub timeline: TimelineState,
     /// Whether the About window is open.
     pub show_about: bool,
+    /// Undo history of every edit (not persisted, by design).
+    pub history: History,
+    /// Editing tools and sketch.
+    pub editor: EditorState,
+    /// Attribute form buffers.
+    pub form: FormState,
+    /// A question waiting for the analyst (unsaved edits on quit or layer removal).
+    pub pending: Option<Pending>,
+    /// Set once the analyst has decided about unsaved edits, so the window may close.
+    pub allow_close: bool,
+    /// The open project file, if any.
+    pub project_path: Option<std::path::PathBuf>,
+    /// Named views.
+    pub bookmarks: Vec<crate::project::Bookmark>,
+    /// Name typed for a new bookmark.
+    pub bookmark_name: String,
     loader: BackgroundLoader,
 }
 
@@ -127,6 +147,14 @@ impl AtlasApp {
             messages,
             timeline,
             show_about: false,
+            history: History::new(MAX_UNDOS),
+            editor: EditorState::default(),
+            form: FormState::default(),
+            pending: None,
+            allow_close: false,
+            project_path: None,
+            bookmarks: Vec::new(),
+            bookmark_name: String::new(),
             loader: BackgroundLoader::default(),
         }
     }
@@ -146,7 +174,11 @@ impl AtlasApp {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.receive_loaded();
         self.handle_dropped_files(ui.ctx());
-        let mut commands = Vec::new();
+        let mut commands = self.edit_shortcuts(ui.ctx());
+        if ui.ctx().input(|i| i.viewport().close_requested()) && !self.allow_close && !self.dirty_layers().is_empty() {
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.pending = Some(Pending::Quit);
+        }
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar_ui(ui, &mut commands));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar_ui(ui));
         if self.state.show_timeline {
@@ -156,25 +188,41 @@ impl AtlasApp {
         }
         if self.state.show_layers {
             egui::Panel::left("layers").default_size(250.0).show(ui, |ui| {
+                let dirty = |uid| self.history.is_dirty(uid);
+                let editing = super::layers_panel::EditingInfo { layer: self.editor.layer, dirty: &dirty };
                 commands.extend(super::layers_panel::layers_ui(
                     ui,
                     &self.catalog,
                     &self.filter,
                     self.loader.pending.len(),
+                    &editing,
                 ));
             });
         }
         if self.state.show_inspector {
             egui::Panel::right("inspector").default_size(320.0).show(ui, |ui| {
-                commands.extend(super::inspector::inspector_ui(ui, &self.catalog, self.selection, &self.hits_here));
+                let form = self
+                    .selection
+                    .and_then(|s| self.catalog.layers.get(s.layer))
+                    .is_some_and(|l| self.editor.is_editing(l.uid))
+                    .then_some(&mut self.form);
+                commands.extend(super::inspector::inspector_ui(
+                    ui,
+                    &self.catalog,
+                    self.selection,
+                    &self.hits_here,
+                    form,
+                ));
             });
         }
         egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
+            commands.extend(self.edit_toolbar_ui(ui));
             let view = MapView { catalog: &self.catalog, filter: &self.filter, selection: self.selection };
-            commands.extend(view.ui(ui, &mut self.map));
+            commands.extend(view.ui(ui, &mut self.map, &mut self.editor));
             self.messages_ui(ui);
         });
         self.about_ui(ui.ctx());
+        self.unsaved_dialog_ui(ui.ctx());
         if let Some(range) = self.timeline.tick(ui.ctx()) {
             commands.push(Command::SetRange(Some(range)));
         }
@@ -186,6 +234,21 @@ impl AtlasApp {
     /// Applies one command.
     pub fn apply(&mut self, command: Command) {
         match command {
+            c @ (Command::Edit(..)
+            | Command::AddFeature { .. }
+            | Command::Notify(_)
+            | Command::StartEditing(_)
+            | Command::StopEditing
+            | Command::SetTool(_)
+            | Command::Undo
+            | Command::Redo
+            | Command::DeleteSelected
+            | Command::DuplicateSelected
+            | Command::Save(_)
+            | Command::SaveAs(_)
+            | Command::SaveTo(..)) => {
+                self.apply_edit(c);
+            }
             Command::Select(sel) => {
                 if sel.is_none() || !sel.is_some_and(|s| self.hits_here.contains(&s)) {
                     self.hits_here.clear();
@@ -215,11 +278,12 @@ impl AtlasApp {
                 }
             }
             Command::RemoveLayer(l) => {
-                if l < self.catalog.layers.len() && matches!(self.catalog.layers[l].source, LayerSource::File(_)) {
-                    self.catalog.layers.remove(l);
-                    self.selection = None;
-                    self.hits_here.clear();
-                    self.catalog_changed();
+                if let Some(layer) = self.catalog.layers.get(l) {
+                    if self.history.is_dirty(layer.uid) {
+                        self.pending = Some(Pending::RemoveLayer(layer.uid));
+                    } else {
+                        self.remove_layer_now(l);
+                    }
                 }
             }
             Command::SetDateFields(l, fields) => {
@@ -251,6 +315,21 @@ impl AtlasApp {
             }
             Command::Home => self.map.go_home(),
         }
+    }
+
+    /// Removes a layer without asking (the caller has asked about unsaved edits).
+    pub(crate) fn remove_layer_now(&mut self, l: usize) {
+        if l >= self.catalog.layers.len() {
+            return;
+        }
+        let layer = self.catalog.layers.remove(l);
+        self.history.forget_layer(layer.uid);
+        if self.editor.is_editing(layer.uid) {
+            self.editor = EditorState::default();
+        }
+        self.selection = None;
+        self.hits_here.clear();
+        self.catalog_changed();
     }
 
     fn catalog_changed(&mut self) {
@@ -325,6 +404,9 @@ impl AtlasApp {
                     }
                     ui.close();
                 }
+                ui.separator();
+                self.project_menu_ui(ui);
+                ui.separator();
                 if ui.button("Export view…").clicked() {
                     self.export_dialog();
                     ui.close();
@@ -343,6 +425,7 @@ impl AtlasApp {
                 ui.checkbox(&mut self.state.show_inspector, "Inspector panel");
                 ui.checkbox(&mut self.state.show_timeline, "Timeline panel");
             });
+            ui.menu_button("Bookmarks", |ui| self.bookmarks_menu_ui(ui));
             ui.menu_button("Help", |ui| {
                 if ui.button("About Frontier Atlas").clicked() {
                     self.show_about = true;

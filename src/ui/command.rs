@@ -2,7 +2,11 @@
 
 use std::path::PathBuf;
 
-use crate::model::FeatureRef;
+use serde_json::Value;
+
+use super::editor::Tool;
+use crate::edit::EditCommand;
+use crate::model::{FeatureRef, LayerUid};
 use crate::time::Range;
 
 /// One user intent, applied by the app after the frame's panels have been drawn.
@@ -29,4 +33,35 @@ pub enum Command {
     OpenFiles(Vec<PathBuf>),
     /// Go to the home view.
     Home,
+    /// Apply an edit through the undo history, with a description for the history and journal.
+    Edit(EditCommand, String),
+    /// Add a new feature with this geometry to a layer; its id and schema fields are filled in.
+    AddFeature {
+        /// The layer.
+        layer: LayerUid,
+        /// A GeoJSON geometry object.
+        geometry: Value,
+    },
+    /// Show a short message to the analyst.
+    Notify(String),
+    /// Start editing a layer (by catalog position).
+    StartEditing(usize),
+    /// Stop editing (edits stay in memory until saved).
+    StopEditing,
+    /// Choose an editing tool.
+    SetTool(Tool),
+    /// Undo the last edit.
+    Undo,
+    /// Redo the last undone edit.
+    Redo,
+    /// Delete the selected feature.
+    DeleteSelected,
+    /// Duplicate the selected feature.
+    DuplicateSelected,
+    /// Save a layer to its file (asks for one if it has none).
+    Save(LayerUid),
+    /// Save a layer to a new file.
+    SaveAs(LayerUid),
+    /// Save a layer to this file (the dialog's answer; tests call it directly).
+    SaveTo(LayerUid, PathBuf),
 }

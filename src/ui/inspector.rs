@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::attribute_form::FormState;
 use super::command::Command;
 use crate::model::{Catalog, FeatureRef, LayerKind};
 
@@ -12,6 +13,7 @@ pub fn inspector_ui(
     catalog: &Catalog,
     selection: Option<FeatureRef>,
     here: &[FeatureRef],
+    form: Option<&mut FormState>,
 ) -> Vec<Command> {
     let mut commands = Vec::new();
     ui.heading("Inspector");
@@ -91,6 +93,12 @@ pub fn inspector_ui(
     }
     ui.separator();
     ui.label(egui::RichText::new("Attributes").strong());
+    if let Some(form) = form {
+        egui::ScrollArea::vertical().id_salt("form").show(ui, |ui| {
+            commands.extend(super::attribute_form::attribute_form_ui(ui, form, layer, sel, f));
+        });
+        return commands;
+    }
     egui::ScrollArea::vertical().id_salt("attrs").show(ui, |ui| {
         egui::Grid::new("attributes").num_columns(2).striped(true).show(ui, |ui| {
             if let Some(id) = &f.id {

@@ -1,10 +1,24 @@
 //! The layers panel: every layer with its visibility, feature count, opacity and date fields.
 
 use super::command::Command;
-use crate::model::{Catalog, LayerKind, LayerSource, TimeFilter, date_fields_of};
+use crate::model::{Catalog, LayerKind, LayerSource, LayerUid, TimeFilter, date_fields_of};
+
+/// What the layers panel needs to know about editing.
+pub struct EditingInfo<'a> {
+    /// The layer being edited.
+    pub layer: Option<LayerUid>,
+    /// Whether a layer has unsaved edits.
+    pub dirty: &'a dyn Fn(LayerUid) -> bool,
+}
 
 /// Draws the layer list, top layer first.
-pub fn layers_ui(ui: &mut egui::Ui, catalog: &Catalog, filter: &TimeFilter, loading: usize) -> Vec<Command> {
+pub fn layers_ui(
+    ui: &mut egui::Ui,
+    catalog: &Catalog,
+    filter: &TimeFilter,
+    loading: usize,
+    editing: &EditingInfo<'_>,
+) -> Vec<Command> {
     let mut commands = Vec::new();
     ui.heading("Layers");
     if loading > 0 {
@@ -28,6 +42,9 @@ pub fn layers_ui(ui: &mut egui::Ui, catalog: &Catalog, filter: &TimeFilter, load
                         format!("{total}")
                     };
                     ui.weak(count).on_hover_text(format!("{} · {}", layer.kind.label(), layer.source));
+                    if (editing.dirty)(layer.uid) {
+                        ui.colored_label(egui::Color32::from_rgb(200, 110, 0), "unsaved");
+                    }
                 });
                 egui::CollapsingHeader::new("settings").id_salt(("settings", i)).show(ui, |ui| {
                     let mut opacity = layer.opacity;
@@ -38,9 +55,24 @@ pub fn layers_ui(ui: &mut egui::Ui, catalog: &Catalog, filter: &TimeFilter, load
                     if !matches!(layer.kind, LayerKind::Events | LayerKind::Aid) {
                         date_fields_ui(ui, i, layer, &mut commands);
                     }
-                    if matches!(layer.source, LayerSource::File(_)) && ui.button("Remove layer").clicked() {
-                        commands.push(Command::RemoveLayer(i));
-                    }
+                    ui.horizontal(|ui| {
+                        if editing.layer == Some(layer.uid) {
+                            if ui.button("Stop editing").clicked() {
+                                commands.push(Command::StopEditing);
+                            }
+                        } else if ui
+                            .button("Edit layer")
+                            .on_hover_text(
+                                "Shipped layers are edited as a user copy; the originals are never overwritten",
+                            )
+                            .clicked()
+                        {
+                            commands.push(Command::StartEditing(i));
+                        }
+                        if matches!(layer.source, LayerSource::File(_)) && ui.button("Remove layer").clicked() {
+                            commands.push(Command::RemoveLayer(i));
+                        }
+                    });
                 });
             });
         }

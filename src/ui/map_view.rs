@@ -1,11 +1,15 @@
 //! The map widget: pan, zoom, click-to-select, hover names, and the scene drawn by egui.
 
 use super::command::Command;
+use super::editor::{EditorState, Tool};
 use super::painter::{paint_highlight, paint_scene};
 use crate::geodata::HOME_BBOX;
 use crate::model::{Catalog, FeatureRef, TimeFilter};
 use crate::render::{Scene, SceneOptions, build_scene};
 use crate::spatial::{HitTolerance, Viewport, WorldRect, hit_test, hit_test_all};
+
+/// The closest zoom that fitting a layer's bounds goes to (about a district).
+pub const MAX_FIT_ZOOM: f64 = 10.0;
 
 /// Runtime state of the map (not the data it shows).
 pub struct MapViewState {
@@ -58,11 +62,12 @@ impl MapViewState {
         self.fly = Some((target, 0.0));
     }
 
-    /// Frames a world rectangle.
+    /// Frames a world rectangle, never closer than [`MAX_FIT_ZOOM`] (a single point would
+    /// otherwise zoom to street level).
     pub fn fit(&mut self, rect: WorldRect) {
-        let mut target =
-            Viewport::fit_world(rect.expanded((rect.max[0] - rect.min[0]).max(1e-4) * 0.05), self.viewport.size_pts);
-        target.zoom -= 0.1;
+        let margin = (rect.max[0] - rect.min[0]).max(rect.max[1] - rect.min[1]) * 0.05;
+        let mut target = Viewport::fit_world(rect.expanded(margin), self.viewport.size_pts);
+        target.zoom = (target.zoom - 0.1).min(MAX_FIT_ZOOM);
         self.fly = Some((target, 0.0));
     }
 
@@ -76,6 +81,13 @@ impl MapViewState {
         target.zoom =
             fit_zoom.clamp(5.0, 11.0).max(if bounds.is_some_and(|b| b.max[0] - b.min[0] > 1e-6) { 5.0 } else { 9.5 });
         self.fly = Some((target, 0.0));
+    }
+
+    /// Sets the zoom the running fly animation ends at.
+    pub fn set_fly_zoom(&mut self, zoom: f64) {
+        if let Some((target, _)) = &mut self.fly {
+            target.zoom = zoom;
+        }
     }
 
     /// Whether a fly animation is running.
@@ -110,9 +122,14 @@ pub struct MapView<'a> {
     pub selection: Option<FeatureRef>,
 }
 
+/// Tools whose clicks draw instead of selecting.
+fn click_draws(editor: &EditorState) -> bool {
+    editor.layer.is_some() && matches!(editor.tool, Tool::AddPoint | Tool::DrawLine | Tool::DrawPolygon | Tool::AddHole)
+}
+
 impl MapView<'_> {
     /// Draws the map filling `ui` and handles its input.
-    pub fn ui(self, ui: &mut egui::Ui, state: &mut MapViewState) -> Vec<Command> {
+    pub fn ui(self, ui: &mut egui::Ui, state: &mut MapViewState, editor: &mut EditorState) -> Vec<Command> {
         let mut commands = Vec::new();
         let rect = ui.available_rect_before_wrap();
         let response = ui.allocate_rect(rect, egui::Sense::click_and_drag()).on_hover_cursor(egui::CursorIcon::Grab);
@@ -128,8 +145,14 @@ impl MapView<'_> {
         state.viewport.size_pts = size;
         let local = |p: egui::Pos2| [p.x - rect.min.x, p.y - rect.min.y];
 
+        // Editing first: it may claim the drag (moving a vertex must not pan the map).
+        let (edit_commands, drag_claimed) =
+            editor.map_input(ui, &response, &state.viewport, rect.min, self.catalog, self.selection);
+        let edited = !edit_commands.is_empty();
+        commands.extend(edit_commands);
+
         // Input.
-        if response.dragged() {
+        if response.dragged() && !drag_claimed {
             let d = response.drag_delta();
             state.viewport.pan_by_screen([d.x, d.y]);
             state.fly = None;
@@ -165,6 +188,8 @@ impl MapView<'_> {
             .hover_pos()
             .and_then(|p| hit_test(&self.catalog.layers, &state.viewport, local(p), HitTolerance::default(), is_shown));
         if response.clicked()
+            && !edited
+            && !click_draws(editor)
             && let Some(p) = response.interact_pointer_pos()
         {
             let hits = hit_test_all(&self.catalog.layers, &state.viewport, local(p), HitTolerance::default(), is_shown);
@@ -186,6 +211,7 @@ impl MapView<'_> {
         {
             paint_highlight(&painter, rect.min, &state.viewport, &f.shape, egui::Color32::from_rgb(0, 200, 255), 3.0);
         }
+        editor.paint(&painter, rect.min, &state.viewport, self.catalog, self.selection, response.hover_pos());
         if let Some(h) = state.hover
             && Some(h) != self.selection
             && let Some(f) = self.catalog.feature(h)

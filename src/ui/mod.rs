@@ -4,17 +4,22 @@
 //! frame, so panels never mutate the model directly.
 
 mod app;
+mod attribute_form;
 mod command;
+mod editing;
+mod editor;
 mod inspector;
 mod layers_panel;
 mod loader;
 mod map_view;
 mod painter;
+mod projects;
 mod search;
 mod timeline;
 
 pub use app::{AtlasApp, PersistedState};
 pub use command::Command;
+pub use editor::{EditorState, Tool};
 pub use search::{SearchHit, search};
 
 use std::path::PathBuf;
@@ -36,7 +41,11 @@ pub fn run_app(files: Vec<PathBuf>) -> ExitCode {
         Box::new(move |cc| {
             let mut app = AtlasApp::new(cc.storage);
             for f in files.into_iter().filter(|f| !f.as_os_str().is_empty()) {
-                app.open_file_in_background(f);
+                if crate::project::is_project_path(&f) {
+                    app.open_project(&f);
+                } else {
+                    app.open_file_in_background(f);
+                }
             }
             Ok(Box::new(app))
         }),

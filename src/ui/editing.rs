@@ -1,0 +1,524 @@
+//! Applying edits: the undo history, new-feature templates, saving, and the guard that never
+//! lets unsaved edits go without asking.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+use super::app::{AtlasApp, Level, Message};
+use super::command::Command;
+use super::editor::Tool;
+use crate::edit::{EditCommand, new_feature_id};
+use crate::model::{Feature, FeatureRef, LayerKind, LayerSource, LayerUid};
+use crate::spatial::Shape;
+
+/// What the "unsaved edits" dialog is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pending {
+    /// The window is closing.
+    Quit,
+    /// A layer is being removed.
+    RemoveLayer(LayerUid),
+    /// Another project is being opened.
+    OpenProject(PathBuf),
+}
+
+impl AtlasApp {
+    /// Applies an editing command. Returns `true` when it was one.
+    pub(crate) fn apply_edit(&mut self, command: Command) -> bool {
+        match command {
+            Command::Edit(cmd, what) => self.run_edit(vec![cmd], &what),
+            Command::AddFeature { layer, geometry } => self.add_feature(layer, geometry),
+            Command::Notify(text) => self.messages.push(Message::new(Level::Info, text)),
+            Command::StartEditing(li) => {
+                if let Some(layer) = self.catalog.layers.get(li) {
+                    self.editor.layer = Some(layer.uid);
+                    self.editor.tool = Tool::Select;
+                    self.editor.cancel();
+                    if !layer.visible {
+                        self.catalog.layers[li].visible = true;
+                        self.map.invalidate();
+                    }
+                }
+            }
+            Command::StopEditing => {
+                self.editor.cancel();
+                self.editor.layer = None;
+            }
+            Command::SetTool(tool) => {
+                self.editor.cancel();
+                self.editor.tool = tool;
+            }
+            Command::Undo => {
+                if let Some(what) = self.history.undo(&mut self.catalog) {
+                    self.after_edit();
+                    self.messages.push(Message::new(Level::Info, format!("Undid: {what}")));
+                }
+            }
+            Command::Redo => {
+                if let Some(what) = self.history.redo(&mut self.catalog) {
+                    self.after_edit();
+                    self.messages.push(Message::new(Level::Info, format!("Redid: {what}")));
+                }
+            }
+            Command::DeleteSelected => {
+                if let Some((uid, sel)) = self.editable_selection() {
+                    self.run_edit(
+                        vec![EditCommand::DeleteFeature { layer: uid, index: sel.feature }],
+                        "Delete feature",
+                    );
+                    self.selection = None;
+                    self.hits_here.clear();
+                }
+            }
+            Command::DuplicateSelected => self.duplicate_selected(),
+            Command::Save(uid) => self.save(uid, None),
+            Command::SaveAs(uid) => {
+                let suggested = self.suggested_path(uid);
+                let mut dialog = rfd::FileDialog::new().add_filter("GeoJSON", &["geojson", "json"]);
+                if let Some(name) = suggested.file_name() {
+                    dialog = dialog.set_file_name(name.to_string_lossy());
+                }
+                if let Some(dir) = suggested.parent() {
+                    dialog = dialog.set_directory(dir);
+                }
+                if let Some(path) = dialog.save_file() {
+                    self.save(uid, Some(path));
+                }
+            }
+            Command::SaveTo(uid, path) => self.save(uid, Some(path)),
+            _ => return false,
+        }
+        true
+    }
+
+    /// The selection when it is in the layer being edited.
+    fn editable_selection(&self) -> Option<(LayerUid, FeatureRef)> {
+        let sel = self.selection?;
+        let uid = self.catalog.layers.get(sel.layer)?.uid;
+        self.editor.is_editing(uid).then_some((uid, sel))
+    }
+
+    /// Applies commands as one undo step; an event point that moves carries its latitude and
+    /// longitude properties along so the ACLED columns never disagree with the map.
+    fn run_edit(&mut self, mut cmds: Vec<EditCommand>, what: &str) {
+        let mut follow = Vec::new();
+        for cmd in &cmds {
+            if let EditCommand::SetGeometry { layer, index, geometry } = cmd
+                && let Some(li) = self.catalog.index_of(*layer)
+                && self.catalog.layers[li].kind == LayerKind::Events
+                && geometry.get("type").and_then(Value::as_str) == Some("Point")
+                && let Some([lon, lat]) = geometry
+                    .get("coordinates")
+                    .and_then(Value::as_array)
+                    .and_then(|c| Some([c.first()?.as_f64()?, c.get(1)?.as_f64()?]))
+            {
+                for (key, v) in [("longitude", lon), ("latitude", lat)] {
+                    follow.push(EditCommand::SetProperty {
+                        layer: *layer,
+                        index: *index,
+                        key: key.to_owned(),
+                        value: Some(json!(v)),
+                    });
+                }
+            }
+        }
+        cmds.extend(follow);
+        match self.history.apply_group(&mut self.catalog, cmds, what) {
+            Ok(()) => self.after_edit(),
+            Err(e) => self.messages.push(Message::new(Level::Error, format!("{what}: {e}"))),
+        }
+    }
+
+    fn after_edit(&mut self) {
+        if let Some(sel) = self.selection
+            && self.catalog.feature(sel).is_none()
+        {
+            self.selection = None;
+        }
+        self.hits_here.retain(|r| self.catalog.feature(*r).is_some());
+        self.filter.update(&self.catalog);
+        self.timeline.catalog_changed(&self.catalog);
+        self.map.invalidate();
+    }
+
+    /// A new feature: a fresh id and, for the two dated schemas, every field with a default.
+    fn add_feature(&mut self, uid: LayerUid, geometry: Value) {
+        let Some(li) = self.catalog.index_of(uid) else { return };
+        let layer = &self.catalog.layers[li];
+        let (lon, lat) = point_of(&geometry).unwrap_or_default();
+        let today = chrono::Local::now().date_naive().to_string();
+        let (prefix, properties) = match layer.kind {
+            LayerKind::Events => ("NEW-FA-", event_template(&today, lon, lat)),
+            LayerKind::Aid => ("AID-NEW-", aid_template(&today)),
+            _ => ("", generic_template(layer.features.first().map(|f| &f.properties))),
+        };
+        let id = new_feature_id(layer, prefix);
+        let mut properties = properties;
+        for key in ["event_id_cnty", "id"] {
+            if let Some(slot) = properties.get_mut(key) {
+                *slot = Value::String(id.to_string());
+            }
+        }
+        let feature = Feature {
+            id: Some(id),
+            geometry: Some(geometry),
+            properties,
+            foreign_members: Map::new(),
+            shape: Shape::default(),
+            time: None,
+        };
+        let index = layer.features.len();
+        let what = format!(
+            "Add {}",
+            feature.geometry.as_ref().and_then(|g| g.get("type")).and_then(Value::as_str).unwrap_or("feature")
+        );
+        self.run_edit(vec![EditCommand::AddFeature { layer: uid, index, feature: Box::new(feature) }], &what);
+        if self.catalog.layers.get(li).is_some_and(|l| l.features.len() == index + 1) {
+            self.selection = Some(FeatureRef { layer: li, feature: index });
+            self.hits_here.clear();
+            self.state.show_inspector = true;
+        }
+    }
+
+    fn duplicate_selected(&mut self) {
+        let Some((uid, sel)) = self.editable_selection() else { return };
+        let Some(layer) = self.catalog.layers.get(sel.layer) else { return };
+        let Some(original) = layer.features.get(sel.feature) else { return };
+        let mut copy = original.clone();
+        let id = new_feature_id(layer, id_prefix(original));
+        for key in ["event_id_cnty", "id"] {
+            if let Some(slot) = copy.properties.get_mut(key) {
+                *slot = Value::String(id.to_string());
+            }
+        }
+        copy.id = Some(id);
+        // Offset the copy a little so it does not hide exactly under the original.
+        copy.geometry = copy.geometry.map(|g| crate::edit::geometry::translate(&g, 0.01, -0.01));
+        let index = layer.features.len();
+        self.run_edit(
+            vec![EditCommand::AddFeature { layer: uid, index, feature: Box::new(copy) }],
+            "Duplicate feature",
+        );
+        if self.catalog.layers.get(sel.layer).is_some_and(|l| l.features.len() == index + 1) {
+            self.selection = Some(FeatureRef { layer: sel.layer, feature: index });
+        }
+    }
+
+    /// Where a layer would be saved: its file, or for shipped layers a user copy in the app's
+    /// data folder (the embedded original is never overwritten).
+    pub(crate) fn suggested_path(&self, uid: LayerUid) -> PathBuf {
+        let Some(layer) = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i)) else {
+            return PathBuf::from("layer.geojson");
+        };
+        match &layer.source {
+            LayerSource::File(p) if is_geojson(p) => p.clone(),
+            LayerSource::File(p) => p.with_extension("geojson"),
+            LayerSource::Embedded(name) => user_data_dir().join("layers").join(name),
+        }
+    }
+
+    fn save(&mut self, uid: LayerUid, to: Option<PathBuf>) {
+        let Some(li) = self.catalog.index_of(uid) else { return };
+        let path = match (to, &self.catalog.layers[li].source) {
+            (Some(p), _) => p,
+            (None, LayerSource::File(p)) if is_geojson(p) => p.clone(),
+            // A shipped layer or a CSV import: ask where the GeoJSON should go.
+            (None, _) => {
+                let _ = self.apply_edit(Command::SaveAs(uid));
+                return;
+            }
+        };
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+            && !dir.exists()
+            && let Err(e) = std::fs::create_dir_all(dir)
+        {
+            self.messages.push(Message::new(
+                Level::Error,
+                format!("cannot create the folder {}: {e}; the edits are still here, unsaved", dir.display()),
+            ));
+            return;
+        }
+        match crate::io::save::save_layer(&self.catalog.layers[li], &path) {
+            Ok(()) => {
+                self.history.mark_saved(uid);
+                let layer = &mut self.catalog.layers[li];
+                layer.source = LayerSource::File(path.clone());
+                self.messages.push(Message::new(Level::Info, format!("Saved {} to {}", layer.name, path.display())));
+            }
+            Err(e) => {
+                self.messages
+                    .push(Message::new(Level::Error, format!("{e} — the edits are kept in memory, nothing was lost")));
+            }
+        }
+    }
+
+    /// Names of layers with unsaved edits.
+    pub(crate) fn dirty_layers(&self) -> Vec<(LayerUid, String)> {
+        self.catalog.layers.iter().filter(|l| self.history.is_dirty(l.uid)).map(|l| (l.uid, l.name.clone())).collect()
+    }
+
+    /// The edit toolbar over the map, when a layer is being edited.
+    pub(crate) fn edit_toolbar_ui(&self, ui: &mut egui::Ui) -> Vec<Command> {
+        let mut commands = Vec::new();
+        let Some(uid) = self.editor.layer else { return commands };
+        let Some(layer) = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i)) else { return commands };
+        egui::Frame::popup(ui.style()).show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.strong(format!("Editing {}", layer.name));
+                if self.history.is_dirty(uid) {
+                    ui.colored_label(egui::Color32::from_rgb(200, 110, 0), "unsaved changes");
+                } else {
+                    ui.weak("saved");
+                }
+                ui.separator();
+                for tool in Tool::ALL {
+                    if ui.selectable_label(self.editor.tool == tool, tool.label()).clicked() {
+                        commands.push(Command::SetTool(tool));
+                    }
+                }
+                ui.separator();
+                let undo = self
+                    .history
+                    .undo_description()
+                    .map_or_else(|| "Nothing to undo".to_owned(), |d| format!("Undo {d} (Ctrl+Z)"));
+                if ui.add_enabled(self.history.can_undo(), egui::Button::new("Undo")).on_hover_text(undo).clicked() {
+                    commands.push(Command::Undo);
+                }
+                let redo = self
+                    .history
+                    .redo_description()
+                    .map_or_else(|| "Nothing to redo".to_owned(), |d| format!("Redo {d} (Ctrl+Shift+Z)"));
+                if ui.add_enabled(self.history.can_redo(), egui::Button::new("Redo")).on_hover_text(redo).clicked() {
+                    commands.push(Command::Redo);
+                }
+                let has_sel = self.editable_selection().is_some();
+                if ui.add_enabled(has_sel, egui::Button::new("Delete feature")).clicked() {
+                    commands.push(Command::DeleteSelected);
+                }
+                if ui.add_enabled(has_sel, egui::Button::new("Duplicate")).clicked() {
+                    commands.push(Command::DuplicateSelected);
+                }
+                ui.separator();
+                if ui.button("Save").on_hover_text("Save the layer (Ctrl+S)").clicked() {
+                    commands.push(Command::Save(uid));
+                }
+                if ui.button("Save as…").clicked() {
+                    commands.push(Command::SaveAs(uid));
+                }
+                if ui.button("Stop editing").clicked() {
+                    commands.push(Command::StopEditing);
+                }
+            });
+            let hint = match self.editor.tool {
+                Tool::Select => "Click a feature to select it and edit its attributes in the inspector.",
+                Tool::Move => "Drag the selected feature to move it.",
+                Tool::Vertices => {
+                    "Drag a vertex; click an edge to insert one; Delete removes the vertex under the cursor."
+                }
+                Tool::AddPoint => "Click to add a point. Snaps to existing vertices.",
+                Tool::DrawLine => {
+                    "Click vertices; Enter or double-click finishes; Backspace removes the last; Esc cancels."
+                }
+                Tool::DrawPolygon => "Click vertices; click the first one, Enter or double-click closes; Esc cancels.",
+                Tool::AddHole => "Select a polygon, then click the hole's vertices; Enter closes it.",
+            };
+            ui.small(hint);
+        });
+        commands
+    }
+
+    /// Keyboard shortcuts for editing, when no text field has the keyboard.
+    pub(crate) fn edit_shortcuts(&self, ctx: &egui::Context) -> Vec<Command> {
+        let mut commands = Vec::new();
+        if ctx.egui_wants_keyboard_input() {
+            return commands;
+        }
+        ctx.input_mut(|i| {
+            use egui::{Key, KeyboardShortcut, Modifiers};
+            let redo_shift = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+            if i.consume_shortcut(&redo_shift) || i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Y))
+            {
+                commands.push(Command::Redo);
+            }
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Z)) {
+                commands.push(Command::Undo);
+            }
+            if let Some(uid) = self.editor.layer
+                && i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::S))
+            {
+                commands.push(Command::Save(uid));
+            }
+        });
+        commands
+    }
+
+    /// The "unsaved edits" dialog for quitting or removing a layer.
+    pub(crate) fn unsaved_dialog_ui(&mut self, ctx: &egui::Context) {
+        let Some(pending) = self.pending.clone() else { return };
+        let dirty: Vec<(LayerUid, String)> = match &pending {
+            Pending::Quit | Pending::OpenProject(_) => self.dirty_layers(),
+            Pending::RemoveLayer(uid) => self.dirty_layers().into_iter().filter(|(u, _)| u == uid).collect(),
+        };
+        if dirty.is_empty() {
+            self.pending = None;
+            self.finish_pending(&pending, ctx);
+            return;
+        }
+        let mut choice = None;
+        egui::Modal::new(egui::Id::unique("unsaved")).show(ctx, |ui| {
+            ui.heading("Unsaved edits");
+            for (_, name) in &dirty {
+                ui.label(format!("• {name}"));
+            }
+            ui.label("They are also kept in the recovery file until you decide.");
+            ui.horizontal(|ui| {
+                if ui.button("Save").clicked() {
+                    choice = Some(0);
+                }
+                let discard = match pending {
+                    Pending::Quit => "Discard and quit",
+                    Pending::RemoveLayer(_) => "Discard and remove",
+                    Pending::OpenProject(_) => "Discard and open",
+                };
+                if ui.button(discard).clicked() {
+                    choice = Some(1);
+                }
+                if ui.button("Cancel").clicked() {
+                    choice = Some(2);
+                }
+            });
+        });
+        match choice {
+            Some(0) => {
+                for (uid, _) in &dirty {
+                    self.save(*uid, None);
+                }
+                // Only go on when everything really saved.
+                if self.dirty_layers().iter().all(|(u, _)| !dirty.iter().any(|(d, _)| d == u)) {
+                    self.pending = None;
+                    self.finish_pending(&pending, ctx);
+                }
+            }
+            Some(1) => {
+                for (uid, _) in &dirty {
+                    self.history.forget_layer(*uid);
+                }
+                self.pending = None;
+                self.finish_pending(&pending, ctx);
+            }
+            Some(_) => self.pending = None,
+            None => {}
+        }
+    }
+
+    fn finish_pending(&mut self, pending: &Pending, ctx: &egui::Context) {
+        match pending {
+            Pending::Quit => {
+                self.allow_close = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            Pending::RemoveLayer(uid) => {
+                if let Some(li) = self.catalog.index_of(*uid) {
+                    self.remove_layer_now(li);
+                }
+            }
+            Pending::OpenProject(path) => self.open_project(path),
+        }
+    }
+}
+
+fn is_geojson(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("geojson") || e.eq_ignore_ascii_case("json"))
+}
+
+/// The app's own data folder (user copies of shipped layers, recovery files).
+pub fn user_data_dir() -> PathBuf {
+    eframe::storage_dir("Frontier Atlas").unwrap_or_else(|| std::env::temp_dir().join("frontier-atlas"))
+}
+
+fn point_of(geometry: &Value) -> Option<(f64, f64)> {
+    if geometry.get("type")?.as_str()? != "Point" {
+        return None;
+    }
+    let c = geometry.get("coordinates")?.as_array()?;
+    Some((c.first()?.as_f64()?, c.get(1)?.as_f64()?))
+}
+
+fn id_prefix(f: &Feature) -> &'static str {
+    match f.id.as_ref().map(ToString::to_string) {
+        Some(s) if s.starts_with("AID-") => "AID-NEW-",
+        Some(s) if s.contains("-FA-") => "NEW-FA-",
+        _ => "",
+    }
+}
+
+/// Every ACLED field with an honest default: today, exact, "Other", nothing invented.
+fn event_template(today: &str, lon: f64, lat: f64) -> Map<String, Value> {
+    let mut m = Map::new();
+    for (k, v) in [
+        ("event_id_cnty", json!("")),
+        ("event_date", json!(today)),
+        ("time_precision", json!(1)),
+        ("disorder_type", json!("Strategic developments")),
+        ("event_type", json!("Strategic developments")),
+        ("sub_event_type", json!("Other")),
+        ("actor1", json!("")),
+        ("actor2", json!("")),
+        ("country", json!("")),
+        ("admin1", json!("")),
+        ("admin2", json!("")),
+        ("location", json!("")),
+        ("latitude", json!(lat)),
+        ("longitude", json!(lon)),
+        ("geo_precision", json!(1)),
+        ("source", json!("")),
+        ("notes", json!("")),
+        ("fatalities", json!(0)),
+    ] {
+        m.insert(k.to_owned(), v);
+    }
+    m
+}
+
+fn aid_template(today: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    for (k, v) in [
+        ("id", json!("")),
+        ("donor", json!("")),
+        ("recipient", json!("")),
+        ("aid_type", json!("facility")),
+        ("title", json!("")),
+        ("announced", json!(today)),
+        ("start", Value::Null),
+        ("end", Value::Null),
+        ("status", json!("announced")),
+        ("location", json!("")),
+        ("geo_precision", json!(1)),
+        ("source", json!("")),
+        ("notes", json!("")),
+    ] {
+        m.insert(k.to_owned(), v);
+    }
+    m
+}
+
+/// A generic layer's new feature gets the first feature's keys, empty, so the form shows them.
+fn generic_template(first: Option<&Map<String, Value>>) -> Map<String, Value> {
+    let mut m = Map::new();
+    if let Some(first) = first {
+        for (k, v) in first {
+            let empty = match v {
+                Value::String(_) => json!(""),
+                _ => Value::Null,
+            };
+            m.insert(k.clone(), empty);
+        }
+    } else {
+        m.insert("name".to_owned(), json!(""));
+    }
+    m
+}

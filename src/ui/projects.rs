@@ -1,0 +1,169 @@
+//! Projects in the app: open, save, recent list and bookmarks (the format is in
+//! [`crate::project`]).
+
+use std::path::{Path, PathBuf};
+
+use super::app::{AtlasApp, Level, Message};
+use super::command::Command;
+use super::editing::{Pending, user_data_dir};
+use crate::project::{
+    Bookmark, RecentProjects, catalog_from_project, load_project, project_from_catalog, save_project,
+};
+
+/// Where the recent-projects list is kept.
+fn recent_file() -> PathBuf {
+    user_data_dir().join("recent-projects.json")
+}
+
+impl AtlasApp {
+    /// The recent projects, most recent first.
+    pub(crate) fn recent_projects() -> RecentProjects {
+        RecentProjects::load(&recent_file())
+    }
+
+    fn remember(path: &Path) {
+        let mut recent = Self::recent_projects();
+        recent.push(path);
+        // Failing to remember a recent project is not worth interrupting the analyst for.
+        if let Err(e) = recent.save(&recent_file()) {
+            log::warn!("{e}");
+        }
+    }
+
+    /// Opens a project, replacing the layers (asks first when edits are unsaved).
+    pub fn open_project(&mut self, path: &Path) {
+        if !self.dirty_layers().is_empty() && self.pending.is_none() {
+            self.pending = Some(Pending::OpenProject(path.to_owned()));
+            return;
+        }
+        let project = match load_project(path) {
+            Ok(p) => p,
+            Err(e) => {
+                self.messages.push(Message::new(Level::Error, e.to_string()));
+                return;
+            }
+        };
+        let (catalog, problems) = catalog_from_project(&project);
+        self.catalog = catalog;
+        self.history = crate::edit::History::new(crate::edit::MAX_UNDOS);
+        self.editor = super::editor::EditorState::default();
+        self.selection = None;
+        self.hits_here.clear();
+        self.bookmarks.clone_from(&project.bookmarks);
+        self.project_path = Some(path.to_owned());
+        if let Some(view) = &project.view {
+            let v = view.viewport(self.map.viewport.size_pts);
+            self.map.viewport.center = v.center;
+            self.map.viewport.zoom = v.zoom;
+            self.map.restored = true;
+        }
+        self.filter = crate::model::TimeFilter::new(&self.catalog, None);
+        self.timeline = super::timeline::TimelineState::new(&self.catalog);
+        self.apply(Command::SetRange(project.time_range()));
+        self.map.invalidate();
+        Self::remember(path);
+        let text = format!("Opened project {} ({} layers)", path.display(), self.catalog.layers.len());
+        let level = if problems.is_empty() { Level::Info } else { Level::Warning };
+        self.messages.push(Message::new(level, text).with_details(problems));
+    }
+
+    /// Saves the layers, their order and settings, the date range, the view and bookmarks.
+    pub fn save_project_to(&mut self, path: &Path) {
+        let project = project_from_catalog(&self.catalog, self.filter.range, &self.map.viewport, &self.bookmarks);
+        match save_project(&project, path) {
+            Ok(()) => {
+                self.project_path = Some(path.to_owned());
+                Self::remember(path);
+                let unsaved = self.dirty_layers();
+                let text = if unsaved.is_empty() {
+                    format!("Saved project {}", path.display())
+                } else {
+                    let names: Vec<String> = unsaved.into_iter().map(|(_, n)| n).collect();
+                    format!(
+                        "Saved project {}; layers with unsaved edits still need saving: {}",
+                        path.display(),
+                        names.join(", ")
+                    )
+                };
+                self.messages.push(Message::new(Level::Info, text));
+            }
+            Err(e) => self.messages.push(Message::new(Level::Error, e.to_string())),
+        }
+    }
+
+    /// The project entries of the File menu.
+    pub(crate) fn project_menu_ui(&mut self, ui: &mut egui::Ui) {
+        if ui.button("Open project…").clicked() {
+            if let Some(path) = rfd::FileDialog::new().add_filter("Frontier Atlas project", &["json"]).pick_file() {
+                self.open_project(&path);
+            }
+            ui.close();
+        }
+        if ui.button("Save project…").clicked() {
+            let mut dialog = rfd::FileDialog::new().add_filter("Frontier Atlas project", &["json"]);
+            dialog = match &self.project_path {
+                Some(p) => {
+                    dialog.set_file_name(p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+                }
+                None => dialog.set_file_name("briefing.fatlas.json"),
+            };
+            if let Some(path) = dialog.save_file() {
+                self.save_project_to(&path);
+            }
+            ui.close();
+        }
+        let recent = Self::recent_projects();
+        ui.menu_button("Recent projects", |ui| {
+            if recent.entries().is_empty() {
+                ui.weak("none yet");
+            }
+            for p in recent.entries() {
+                if ui.button(p.display().to_string()).clicked() {
+                    self.open_project(p);
+                    ui.close();
+                }
+            }
+        });
+    }
+
+    /// The Bookmarks menu: add the current view, go to or delete a bookmark.
+    pub(crate) fn bookmarks_menu_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let label = ui.label("Name");
+            ui.add(egui::TextEdit::singleline(&mut self.bookmark_name).hint_text("e.g. Khorog").desired_width(140.0))
+                .labelled_by(label.id);
+            let name = self.bookmark_name.trim().to_owned();
+            if ui.add_enabled(!name.is_empty(), egui::Button::new("Add bookmark")).clicked() {
+                self.bookmarks.push(Bookmark::new(name, &self.map.viewport, self.filter.range));
+                self.bookmark_name.clear();
+            }
+        });
+        ui.separator();
+        let mut go = None;
+        let mut remove = None;
+        for (i, b) in self.bookmarks.iter().enumerate() {
+            ui.horizontal(|ui| {
+                if ui.button(&b.name).clicked() {
+                    go = Some(i);
+                }
+                if ui.small_button("Delete").clicked() {
+                    remove = Some(i);
+                }
+            });
+        }
+        if let Some(i) = go
+            && let Some(b) = self.bookmarks.get(i).cloned()
+        {
+            let v = b.viewport(self.map.viewport.size_pts);
+            self.map.fly_to(v.center, None);
+            self.map.set_fly_zoom(v.zoom);
+            if let Some((from, to)) = b.range {
+                self.apply(Command::SetRange(Some(crate::time::Range::new(from, to))));
+            }
+            ui.close();
+        }
+        if let Some(i) = remove {
+            self.bookmarks.remove(i);
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! GeoPackage read/write: exact round trips, GDAL reading our files, us reading GDAL's.
+//!
+//! The GDAL tests need `ogrinfo`/`ogr2ogr` (Debian package `gdal-bin`); without them they
+//! fail unless `FRONTIER_ATLAS_SKIP_GDAL=1` is set.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use frontier_atlas::io::geojson::load_file;
+use frontier_atlas::io::gpkg::{GpkgError, read_gpkg, write_gpkg};
+use frontier_atlas::model::{Feature, FeatureId, Layer};
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gpkg").join(name)
+}
+
+fn load(name: &str) -> Layer {
+    let loaded = load_file(&fixture(name)).expect("fixture loads");
+    assert!(loaded.skipped.is_empty(), "{:?}", loaded.skipped);
+    loaded.layer
+}
+
+/// JSON equality with numbers compared as f64 (GeoPackage stores coordinates as doubles, so
+/// `70` comes back as `70.0`; the value must be bit-for-bit the same double).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64().map(f64::to_bits) == y.as_f64().map(f64::to_bits),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
+        }
+        _ => a == b,
+    }
+}
+
+fn assert_same_features(want: &[Feature], got: &[Feature], what: &str) {
+    assert_eq!(want.len(), got.len(), "{what}: feature count");
+    for (w, g) in want.iter().zip(got) {
+        assert_eq!(w.id, g.id, "{what}: id");
+        let (wg, gg) = (w.geometry.clone().unwrap_or(Value::Null), g.geometry.clone().unwrap_or(Value::Null));
+        assert!(same(&wg, &gg), "{what}: geometry\n want {wg}\n got  {gg}");
+        let (wp, gp) = (Value::Object(w.properties.clone()), Value::Object(g.properties.clone()));
+        assert!(same(&wp, &gp), "{what}: properties (values and order)\n want {wp}\n got  {gp}");
+    }
+}
+
+/// Whether GDAL tests run: `true` when `tool` is on PATH; `false` when it is missing and
+/// `FRONTIER_ATLAS_SKIP_GDAL=1`; a failure otherwise.
+fn gdal_available(tool: &str) -> bool {
+    if Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success()) {
+        return true;
+    }
+    assert!(
+        std::env::var("FRONTIER_ATLAS_SKIP_GDAL").is_ok_and(|v| v == "1"),
+        "`{tool}` is not on PATH: install GDAL (`apt-get install gdal-bin`) or set FRONTIER_ATLAS_SKIP_GDAL=1 to skip"
+    );
+    eprintln!("skipping: `{tool}` not found and FRONTIER_ATLAS_SKIP_GDAL=1");
+    false
+}
+
+fn write_three(dir: &Path) -> (PathBuf, [Layer; 3]) {
+    let layers = [load("places.geojson"), load("rivers.geojson"), load("districts.geojson")];
+    let path = dir.join("frontier.gpkg");
+    write_gpkg(&path, &layers.iter().collect::<Vec<_>>()).expect("write gpkg");
+    (path, layers)
+}
+
+#[test]
+fn round_trip_keeps_features_ids_coordinates_and_attributes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, layers) = write_three(dir.path());
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[..16], b"SQLite format 3\0");
+    assert_eq!(&bytes[68..72], b"GPKG", "application_id");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+
+    let back = read_gpkg(&path).unwrap();
+    let names: Vec<&str> = back.iter().map(|l| l.layer.name.as_str()).collect();
+    assert_eq!(names, ["places", "rivers", "districts"]);
+    for (want, got) in layers.iter().zip(&back) {
+        assert!(got.skipped.is_empty(), "{:?}", got.skipped);
+        assert_same_features(&want.features, &got.layer.features, &want.name);
+        assert_eq!(want.kind, got.layer.kind, "kind inferred the same way");
+    }
+    // Spot checks: integer ids are fids, string ids survive, JSON values come back as JSON,
+    // booleans as booleans, Z values kept.
+    let rivers = &back[1].layer;
+    assert_eq!(rivers.features[0].id, Some(FeatureId::Str("R-PANJ".into())));
+    assert_eq!(rivers.features[0].properties["tags"], serde_json::json!(["border", "Amu Darya"]));
+    assert_eq!(rivers.features[1].geometry.as_ref().unwrap()["coordinates"][0][2], 500.0);
+    assert_eq!(back[0].layer.features[0].properties["capital"], Value::Bool(true));
+    assert_eq!(back[2].layer.features[0].id, None, "features without ids stay without ids");
+    assert_eq!(back[2].layer.label_field.as_deref(), Some("shapeName"));
+}
+
+#[test]
+fn other_coordinate_systems_are_refused_naming_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_three(dir.path());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 / Pseudo-Mercator', 3857, 'EPSG', 3857, 'PROJCS[...]', '');
+         UPDATE gpkg_geometry_columns SET srs_id = 3857 WHERE table_name = 'rivers';
+         UPDATE gpkg_contents SET srs_id = 3857 WHERE table_name = 'rivers';",
+    )
+    .unwrap();
+    drop(conn);
+    let err = read_gpkg(&path).unwrap_err();
+    assert!(matches!(err, GpkgError::UnsupportedSrs { srs_id: 3857, .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("`rivers`") && msg.contains("3857") && msg.contains("Pseudo-Mercator"), "{msg}");
+}
+
+#[test]
+fn blobs_dates_and_bad_geometries_are_read_with_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.gpkg");
+    write_gpkg(&path, &[&load("places.geojson")]).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE places ADD COLUMN raw BLOB; ALTER TABLE places ADD COLUMN seen DATE;
+         UPDATE places SET raw = x'666f6f', seen = '2021-07-05' WHERE fid = 1;
+         UPDATE places SET geom = x'4750000100000000' WHERE fid = 2;",
+    )
+    .unwrap();
+    drop(conn);
+    let back = read_gpkg(&path).unwrap().remove(0);
+    assert_eq!(back.layer.features.len(), 2, "the broken geometry is skipped");
+    let first = &back.layer.features[0];
+    assert_eq!(first.properties["raw"], "Zm9v");
+    assert_eq!(first.properties["seen"], "2021-07-05");
+    assert!(back.skipped.iter().any(|s| s.contains("fid 2 skipped")), "{:?}", back.skipped);
+    assert!(back.skipped.iter().any(|s| s.contains("BLOB column `raw`")), "{:?}", back.skipped);
+}
+
+#[test]
+fn a_failed_write_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing").join("x.gpkg");
+    assert!(write_gpkg(&path, &[&load("places.geojson")]).is_err());
+    assert!(!path.exists());
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run GDAL");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{cmd:?} failed: {stderr}");
+    assert!(!stderr.contains("Warning") && !stderr.contains("ERROR"), "{cmd:?} complained: {stderr}");
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+#[test]
+fn gdal_reads_what_we_write() {
+    if !gdal_available("ogrinfo") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_three(dir.path());
+    let summary = run(Command::new("ogrinfo").args(["-al", "-so"]).arg(&path));
+    for want in [
+        "Layer name: places",
+        "Geometry: Point",
+        "Layer name: rivers",
+        "Geometry: 3D Line String",
+        "Layer name: districts",
+        "Geometry: Unknown (any)",
+        "Extent: (68.786400, 37.116700) - (71.553100, 38.559800)",
+        "ID[\"EPSG\",4326]",
+        "FID Column = fid",
+        "Geometry Column = geom",
+        "name: String",
+        "population: Integer64",
+        "elevation_m: Real",
+        "capital: Integer(Boolean)",
+        "tags: String(JSON)",
+        "id: String",
+        "area_km2: Integer64",
+    ] {
+        assert!(summary.contains(want), "`{want}` not in ogrinfo -so output:\n{summary}");
+    }
+    assert_eq!(summary.matches("Feature Count: 3").count(), 1, "{summary}");
+    assert_eq!(summary.matches("Feature Count: 2").count(), 2, "{summary}");
+
+    let full = run(Command::new("ogrinfo").arg("-al").arg(&path));
+    for want in [
+        "OGRFeature(places):1",
+        "name (String) = Душанбе",
+        "name (String) = فیض‌آباد",
+        "population (Integer64) = 863400",
+        "elevation_m (Real) = 1200.125",
+        "note (String) = (null)",
+        "POINT (68.7864 38.5598)",
+        "id (String) = R-VAKHSH",
+        "LINESTRING Z (69.6 38.2 500,68.9 37.6 350.5)",
+        "POLYGON ((70 37,71 37,71 38,70 38,70 37),(70.25 37.25,70.5 37.25,70.5 37.5,70.25 37.25))",
+        "MULTIPOLYGON",
+    ] {
+        assert!(full.contains(want), "`{want}` not in ogrinfo -al output:\n{full}");
+    }
+}
+
+#[test]
+fn we_read_what_gdal_writes() {
+    if !gdal_available("ogr2ogr") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gdal.gpkg");
+    run(Command::new("ogr2ogr").args(["-f", "GPKG"]).arg(&path).arg(fixture("places.geojson")));
+    run(Command::new("ogr2ogr")
+        .args(["-update", "-f", "GPKG", "-nln", "districts"])
+        .arg(&path)
+        .arg(fixture("districts.geojson")));
+    let back = read_gpkg(&path).unwrap();
+    assert_eq!(back.iter().map(|l| l.layer.name.as_str()).collect::<Vec<_>>(), ["places", "districts"]);
+
+    // Points with integer ids: GDAL keeps them as fids, which become the ids again.
+    let places = load("places.geojson");
+    assert!(back[0].skipped.is_empty(), "{:?}", back[0].skipped);
+    assert_same_features(&places.features, &back[0].layer.features, "GDAL places");
+
+    // Polygons without ids: GDAL numbers them; everything else is the same.
+    let districts = load("districts.geojson");
+    let got = &back[1].layer.features;
+    assert_eq!(got.iter().map(|f| f.id.clone()).collect::<Vec<_>>(), [1, 2].map(|n| Some(FeatureId::Num(n.into()))));
+    let mut without_ids = got.clone();
+    for f in &mut without_ids {
+        f.id = None;
+    }
+    assert_same_features(&districts.features, &without_ids, "GDAL districts");
+}
