@@ -191,3 +191,77 @@ fn a_saved_project_reopens_with_layers_range_view_and_bookmarks() {
     assert_eq!(app.bookmarks.len(), 1);
     assert_eq!(app.project_path.as_deref(), Some(project_path.as_path()));
 }
+
+#[test]
+fn unsaved_edits_are_autosaved_offered_after_a_crash_and_journalled_on_save() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("areas.geojson");
+    std::fs::write(&path, AREAS).expect("write");
+    let recovery = dir.path().join("recovery");
+    let mut h = harness();
+    h.state_mut().safety = frontier_atlas::ui::Safety::with_store(recovery.clone());
+    h.run_steps(2);
+    h.state_mut().open_file_now(&path);
+    h.run_steps(2);
+    let li = layer_index(h.state(), "areas");
+    let uid = h.state().catalog.layers[li].uid;
+    h.state_mut().apply(Command::StartEditing(li));
+    h.state_mut().apply(Command::AddFeature {
+        layer: uid,
+        geometry: serde_json::json!({"type":"Point","coordinates":[70.5,38.1]}),
+    });
+    h.run_steps(30); // more than the autosave interval of egui time
+    assert!(std::fs::read_dir(&recovery).expect("recovery folder").count() >= 1, "an autosave was written");
+    // "Crash": drop the app without saving; a new session finds the autosave and restores it.
+    drop(h);
+    let mut h2 = harness();
+    h2.state_mut().safety = frontier_atlas::ui::Safety::with_store(recovery.clone());
+    h2.run_steps(2);
+    assert_eq!(h2.state().safety.offered.len(), 1, "the autosave is offered");
+    h2.get_by_label("Restore").click();
+    h2.run_steps(2);
+    let app = h2.state();
+    let restored = app.catalog.layers.iter().find(|l| l.name == "areas").expect("restored layer");
+    assert_eq!(restored.features.len(), 2, "the unsaved feature is back");
+    assert!(app.history.is_dirty(restored.uid), "restored edits still need saving");
+    // Saving writes the layer, the journal beside it, and removes the autosave.
+    let uid = restored.uid;
+    h2.state_mut().apply(Command::SaveTo(uid, path.clone()));
+    h2.run_steps(2);
+    assert_eq!(frontier_atlas::io::geojson::load_file(&path).expect("reload").layer.features.len(), 2);
+    assert!(std::fs::read_dir(&recovery).expect("recovery folder").count() == 0, "autosave removed after saving");
+}
+
+#[test]
+fn saving_writes_the_edit_journal_beside_the_layer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("areas.geojson");
+    std::fs::write(&path, AREAS).expect("write");
+    let mut h = harness();
+    h.run_steps(2);
+    h.state_mut().open_file_now(&path);
+    h.run_steps(2);
+    let li = layer_index(h.state(), "areas");
+    let uid = h.state().catalog.layers[li].uid;
+    h.state_mut().state.user_name = "analyst-7".to_owned();
+    h.state_mut().safety.source_note = "Asia-Plus, 2022-05-18".to_owned();
+    h.state_mut().apply(Command::StartEditing(li));
+    h.state_mut().apply(Command::Edit(
+        frontier_atlas::edit::EditCommand::SetProperty {
+            layer: uid,
+            index: 0,
+            key: "name".into(),
+            value: Some("Renamed".into()),
+        },
+        "Set name".into(),
+    ));
+    h.state_mut().apply(Command::Save(uid));
+    h.run_steps(2);
+    let journal =
+        frontier_atlas::io::journal::read_journal(&frontier_atlas::io::journal::journal_path(&path)).expect("journal");
+    let entry = journal.entries.last().expect("an entry");
+    assert_eq!(entry.who, "analyst-7");
+    assert_eq!(entry.feature_id.as_deref(), Some("7"));
+    assert!(entry.detail.contains("name") && entry.detail.contains("Renamed"), "{}", entry.detail);
+    assert_eq!(entry.source_note.as_deref(), Some("Asia-Plus, 2022-05-18"));
+}

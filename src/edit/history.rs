@@ -167,6 +167,14 @@ impl History {
         self.generation(layer) != self.saved.get(&layer).copied().unwrap_or(0)
     }
 
+    /// Marks a layer as differing from its file without an undo step (a layer restored from
+    /// a recovery file holds edits that were never saved).
+    pub fn mark_unsaved(&mut self, layer: LayerUid) {
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        self.current.insert(layer, generation);
+    }
+
     /// Records that the layer was saved in its current state.
     pub fn mark_saved(&mut self, layer: LayerUid) {
         self.saved.insert(layer, self.generation(layer));

@@ -29,11 +29,19 @@ pub struct PersistedState {
     pub show_inspector: bool,
     /// Timeline panel open.
     pub show_timeline: bool,
+    /// Who is editing, for the edit journal (the OS user unless changed).
+    pub user_name: String,
 }
 
 impl Default for PersistedState {
     fn default() -> Self {
-        Self { view: None, show_layers: true, show_inspector: true, show_timeline: true }
+        Self {
+            view: None,
+            show_layers: true,
+            show_inspector: true,
+            show_timeline: true,
+            user_name: crate::io::journal::default_user(),
+        }
     }
 }
 
@@ -116,6 +124,8 @@ pub struct AtlasApp {
     pub bookmarks: Vec<crate::project::Bookmark>,
     /// Name typed for a new bookmark.
     pub bookmark_name: String,
+    /// Autosave, recovery and the edit journal.
+    pub safety: super::recovery_ui::Safety,
     loader: BackgroundLoader,
 }
 
@@ -155,6 +165,12 @@ impl AtlasApp {
             project_path: None,
             bookmarks: Vec::new(),
             bookmark_name: String::new(),
+            // Only the real app (with storage) autosaves; tests opt in with their own folder.
+            safety: if storage.is_some() {
+                super::recovery_ui::Safety::with_store(super::editing::user_data_dir().join("recovery"))
+            } else {
+                super::recovery_ui::Safety::default()
+            },
             loader: BackgroundLoader::default(),
         }
     }
@@ -223,12 +239,16 @@ impl AtlasApp {
         });
         self.about_ui(ui.ctx());
         self.unsaved_dialog_ui(ui.ctx());
+        self.recovery_ui(ui.ctx());
+        self.journal_ui(ui.ctx());
         if let Some(range) = self.timeline.tick(ui.ctx()) {
             commands.push(Command::SetRange(Some(range)));
         }
         for c in commands {
             self.apply(c);
         }
+        let now = ui.input(|i| i.time);
+        self.autosave(now);
     }
 
     /// Applies one command.
@@ -246,7 +266,8 @@ impl AtlasApp {
             | Command::DuplicateSelected
             | Command::Save(_)
             | Command::SaveAs(_)
-            | Command::SaveTo(..)) => {
+            | Command::SaveTo(..)
+            | Command::ShowJournal(_)) => {
                 self.apply_edit(c);
             }
             Command::Select(sel) => {
@@ -390,9 +411,9 @@ impl AtlasApp {
     fn menu_bar_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
-                if ui.button("Open GeoJSON or ACLED CSV…").clicked() {
+                if ui.button("Open GeoJSON, GeoPackage or CSV…").clicked() {
                     if let Some(paths) =
-                        rfd::FileDialog::new().add_filter("Map data", &["geojson", "json", "csv"]).pick_files()
+                        rfd::FileDialog::new().add_filter("Map data", &["geojson", "json", "gpkg", "csv"]).pick_files()
                     {
                         commands.push(Command::OpenFiles(paths));
                     }

@@ -64,4 +64,6 @@ pub enum Command {
     SaveAs(LayerUid),
     /// Save a layer to this file (the dialog's answer; tests call it directly).
     SaveTo(LayerUid, PathBuf),
+    /// Open a layer's edit journal.
+    ShowJournal(LayerUid),
 }

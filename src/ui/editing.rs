@@ -50,13 +50,21 @@ impl AtlasApp {
                 self.editor.tool = tool;
             }
             Command::Undo => {
+                let uid = self.history.undo.last().and_then(|e| e.forward.first()).map(EditCommand::layer);
                 if let Some(what) = self.history.undo(&mut self.catalog) {
+                    if let Some(uid) = uid {
+                        self.journal_edit(uid, "Undo", None, what.clone());
+                    }
                     self.after_edit();
                     self.messages.push(Message::new(Level::Info, format!("Undid: {what}")));
                 }
             }
             Command::Redo => {
+                let uid = self.history.redo.last().and_then(|e| e.forward.first()).map(EditCommand::layer);
                 if let Some(what) = self.history.redo(&mut self.catalog) {
+                    if let Some(uid) = uid {
+                        self.journal_edit(uid, "Redo", None, what.clone());
+                    }
                     self.after_edit();
                     self.messages.push(Message::new(Level::Info, format!("Redid: {what}")));
                 }
@@ -87,9 +95,34 @@ impl AtlasApp {
                 }
             }
             Command::SaveTo(uid, path) => self.save(uid, Some(path)),
+            Command::ShowJournal(uid) => self.safety.journal_open = Some(uid),
             _ => return false,
         }
         true
+    }
+
+    /// What the journal records about one command: the layer, the feature id, a detail.
+    fn journal_detail(&self, cmd: &EditCommand) -> (LayerUid, Option<String>, String) {
+        let uid = cmd.layer();
+        let feature = self
+            .catalog
+            .index_of(uid)
+            .and_then(|li| self.catalog.layers.get(li))
+            .and_then(|l| l.features.get(cmd.index()));
+        let id = |f: Option<&Feature>| f.and_then(|f| f.id.as_ref()).map(ToString::to_string);
+        match cmd {
+            EditCommand::AddFeature { feature, .. } => {
+                (uid, feature.id.as_ref().map(ToString::to_string), "added".to_owned())
+            }
+            EditCommand::DeleteFeature { .. } => (uid, id(feature), "deleted".to_owned()),
+            EditCommand::SetProperty { key, value, .. } => {
+                let old =
+                    feature.and_then(|f| f.properties.get(key)).map_or_else(|| "—".to_owned(), ToString::to_string);
+                let new = value.as_ref().map_or_else(|| "(removed)".to_owned(), ToString::to_string);
+                (uid, id(feature), format!("{key}: {old} → {new}"))
+            }
+            _ => (uid, id(feature), "geometry changed".to_owned()),
+        }
     }
 
     /// The selection when it is in the layer being edited.
@@ -124,8 +157,14 @@ impl AtlasApp {
             }
         }
         cmds.extend(follow);
+        let journal: Vec<(LayerUid, Option<String>, String)> = cmds.iter().map(|c| self.journal_detail(c)).collect();
         match self.history.apply_group(&mut self.catalog, cmds, what) {
-            Ok(()) => self.after_edit(),
+            Ok(()) => {
+                for (uid, id, detail) in journal {
+                    self.journal_edit(uid, what, id, detail);
+                }
+                self.after_edit();
+            }
             Err(e) => self.messages.push(Message::new(Level::Error, format!("{what}: {e}"))),
         }
     }
@@ -246,10 +285,16 @@ impl AtlasApp {
                 let layer = &mut self.catalog.layers[li];
                 layer.source = LayerSource::File(path.clone());
                 self.messages.push(Message::new(Level::Info, format!("Saved {} to {}", layer.name, path.display())));
+                self.after_save(uid, &path);
             }
             Err(e) => {
-                self.messages
-                    .push(Message::new(Level::Error, format!("{e} — the edits are kept in memory, nothing was lost")));
+                // Keep the edits in memory and, right now, in the recovery file too.
+                self.safety.due = true;
+                self.autosave(f64::INFINITY);
+                self.messages.push(Message::new(
+                    Level::Error,
+                    format!("{e} — the edits are kept in memory and in the recovery file"),
+                ));
             }
         }
     }
@@ -306,6 +351,9 @@ impl AtlasApp {
                 }
                 if ui.button("Save as…").clicked() {
                     commands.push(Command::SaveAs(uid));
+                }
+                if ui.button("Journal").on_hover_text("Who changed what, and from which source").clicked() {
+                    commands.push(Command::ShowJournal(uid));
                 }
                 if ui.button("Stop editing").clicked() {
                     commands.push(Command::StopEditing);

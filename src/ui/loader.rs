@@ -34,8 +34,9 @@ impl BackgroundLoader {
         let tx = self.tx.clone();
         self.pending.push(path.clone());
         let spawned = std::thread::Builder::new().name("load-file".to_owned()).spawn(move || {
-            let result = load_any(&path);
-            let _ = tx.send(result);
+            for result in load_any(&path) {
+                let _ = tx.send(result);
+            }
             repaint();
         });
         if let Err(e) = spawned {
@@ -46,7 +47,9 @@ impl BackgroundLoader {
     /// Loads `path` on this thread (tests, command line).
     pub fn load_now(&mut self, path: &std::path::Path) {
         self.pending.push(path.to_owned());
-        let _ = self.tx.send(load_any(path));
+        for result in load_any(path) {
+            let _ = self.tx.send(result);
+        }
     }
 
     /// Results that arrived since the last call.
@@ -62,16 +65,20 @@ impl BackgroundLoader {
     }
 }
 
-/// Loads a GeoJSON file, or an ACLED CSV (by extension) as an events layer.
-fn load_any(path: &std::path::Path) -> LoadResult {
-    let is_csv = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let loaded = if is_csv {
-        crate::io::acled_layer::load(path)
-    } else {
-        crate::io::geojson::load_file(path).map_err(|e| e.to_string())
+/// Loads a file by extension: GeoJSON, a CSV (ACLED export or points with lon/lat columns),
+/// or every feature table of a GeoPackage.
+fn load_any(path: &std::path::Path) -> Vec<LoadResult> {
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+    let loaded: Result<Vec<crate::io::geojson::Loaded>, String> = match ext.as_str() {
+        "csv" => crate::io::csv_points::read_csv_points(path).map(|l| vec![l]).map_err(|e| e.to_string()),
+        "gpkg" => crate::io::gpkg::read_gpkg(path).map_err(|e| e.to_string()),
+        _ => crate::io::geojson::load_file(path).map(|l| vec![l]).map_err(|e| e.to_string()),
     };
     match loaded {
-        Ok(l) => LoadResult::Layer(path.to_owned(), Box::new(l)),
-        Err(e) => LoadResult::Failed(path.to_owned(), e),
+        Ok(layers) if layers.is_empty() => {
+            vec![LoadResult::Failed(path.to_owned(), format!("{}: no feature tables", path.display()))]
+        }
+        Ok(layers) => layers.into_iter().map(|l| LoadResult::Layer(path.to_owned(), Box::new(l))).collect(),
+        Err(e) => vec![LoadResult::Failed(path.to_owned(), e)],
     }
 }

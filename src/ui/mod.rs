@@ -14,12 +14,14 @@ mod loader;
 mod map_view;
 mod painter;
 mod projects;
+pub mod recovery_ui;
 mod search;
 mod timeline;
 
 pub use app::{AtlasApp, PersistedState};
 pub use command::Command;
 pub use editor::{EditorState, Tool};
+pub use recovery_ui::Safety;
 pub use search::{SearchHit, search};
 
 use std::path::PathBuf;
