@@ -81,12 +81,12 @@ pub fn inspector_ui(
         let amount = f.prop_f64("amount_usd").map_or_else(|| "amount not reported".to_owned(), format_usd);
         ui.label(format!("Amount: {amount}"));
     }
-    if let Some(source) = f.prop_text("source") {
+    if let Some(source) = f.prop_text("source").filter(|t| !t.trim().is_empty()) {
         ui.separator();
         ui.label(egui::RichText::new("Source").strong());
         ui.label(source);
     }
-    if let Some(notes) = f.prop_text("notes").or_else(|| f.prop_text("note")) {
+    if let Some(notes) = ["notes", "note"].iter().filter_map(|k| f.prop_text(k)).find(|t| !t.trim().is_empty()) {
         ui.separator();
         ui.label(egui::RichText::new("Notes").strong());
         ui.label(notes);
