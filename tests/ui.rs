@@ -236,3 +236,35 @@ fn an_acled_export_opens_as_an_events_layer_with_its_bad_rows_reported() {
         msg.details
     );
 }
+
+#[test]
+fn a_plain_layer_with_a_date_property_can_be_put_on_the_timeline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("visits.geojson");
+    std::fs::write(
+        &path,
+        r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"name":"Visit A","when":"2021-07-20"},"geometry":{"type":"Point","coordinates":[68.78,38.54]}},
+{"type":"Feature","properties":{"name":"Visit B","when":"2022-03"},"geometry":{"type":"Point","coordinates":[71.55,37.49]}},
+{"type":"Feature","properties":{"name":"Visit C","when":"soon"},"geometry":{"type":"Point","coordinates":[69.0,37.0]}}]}"#,
+    )
+    .expect("write");
+    let mut h = harness();
+    h.run_steps(2);
+    h.state_mut().open_file_now(&path);
+    h.run_steps(2);
+    let li = h.state().catalog.layers.iter().position(|l| l.name == "visits").expect("layer");
+    assert!(h.state().catalog.layers[li].time_index.is_none(), "undated until a field is chosen");
+    assert_eq!(frontier_atlas::model::date_fields_of(&h.state().catalog.layers[li]), vec!["when".to_owned()]);
+    h.state_mut().apply(frontier_atlas::ui::Command::SetDateFields(li, Some(("when".to_owned(), None))));
+    h.run_steps(2);
+    // The unreadable date is reported, not dropped silently.
+    let msg = h.state().messages.last().expect("message");
+    assert!(msg.details.iter().any(|d| d.contains("soon")), "{:?}", msg.details);
+    h.get_by_label("2021").click();
+    h.run_steps(2);
+    let li = h.state().catalog.layers.iter().position(|l| l.name == "visits").expect("layer");
+    // Visit A is in 2021; Visit B (March 2022) is not; Visit C has no usable date and stays shown.
+    assert_eq!(h.state().filter.counts(&h.state().catalog, li), (2, 3));
+    assert!(h.state().filter.is_shown(li, 0) && !h.state().filter.is_shown(li, 1) && h.state().filter.is_shown(li, 2));
+}
