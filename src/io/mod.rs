@@ -8,9 +8,14 @@ pub mod acled_layer;
 pub mod atomic;
 pub mod convert;
 pub mod csv_points;
+pub mod geodata_check;
 pub mod geojson;
 pub mod gpkg;
 pub mod journal;
 pub mod recovery;
 pub mod save;
 pub mod validate;
+
+/// The schema vocabularies, reachable as `super::schema` from [`geodata_check`] both here and
+/// in `build.rs`, which includes the same file.
+pub(crate) use crate::model::schema;
