@@ -1,36 +1,13 @@
 //! Editing in the real app through `egui_kittest`: draw, edit attributes, undo, redo, save,
 //! reload — and a failed save that loses nothing.
 
-use egui::{Event, Modifiers, PointerButton, Pos2, pos2};
+mod common;
+
+use common::{click_at, harness, screen_of};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use frontier_atlas::model::LayerSource;
 use frontier_atlas::ui::{AtlasApp, Command};
-
-fn harness() -> Harness<'static, AtlasApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .with_max_steps(12)
-        .build_ui_state(|ui, app: &mut AtlasApp| app.ui(ui), AtlasApp::new(None))
-}
-
-fn click_at(h: &mut Harness<'static, AtlasApp>, pos: Pos2) {
-    h.hover_at(pos);
-    h.step();
-    h.event(Event::PointerButton { pos, button: PointerButton::Primary, pressed: true, modifiers: Modifiers::NONE });
-    h.step();
-    h.event(Event::PointerButton { pos, button: PointerButton::Primary, pressed: false, modifiers: Modifiers::NONE });
-    h.step();
-    // Wait out egui's double-click window so the next click is a single click.
-    h.run_steps(2);
-}
-
-fn screen_of(h: &Harness<'static, AtlasApp>, lon: f64, lat: f64) -> Pos2 {
-    let app = h.state();
-    let [x, y] = app.map.viewport.screen_from_geo(lon, lat);
-    let [ox, oy] = app.map.screen_origin;
-    pos2(ox + x, oy + y)
-}
 
 const AREAS: &str = r#"{"type":"FeatureCollection","name":"areas","features":[
 {"type":"Feature","id":7,"properties":{"name":"Existing","note":null},"geometry":{"type":"Point","coordinates":[69.5,38.9,1200]},"extra":"kept"}

@@ -1,36 +1,13 @@
 //! The real app driven through `egui_kittest`: clicking, toggling layers, searching, the
 //! timeline and opening files.
 
-use egui::{Event, Modifiers, PointerButton, Pos2, pos2};
-use egui_kittest::Harness;
+mod common;
+
+use common::{click_at, harness, screen_of};
+use egui::{Event, Modifiers, PointerButton, pos2};
 use egui_kittest::kittest::Queryable as _;
 use frontier_atlas::model::{FeatureRef, LayerKind};
 use frontier_atlas::ui::AtlasApp;
-
-fn harness() -> Harness<'static, AtlasApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .with_max_steps(12)
-        .build_ui_state(|ui, app: &mut AtlasApp| app.ui(ui), AtlasApp::new(None))
-}
-
-fn click_at(h: &mut Harness<'static, AtlasApp>, pos: Pos2) {
-    h.hover_at(pos);
-    h.step();
-    h.event(Event::PointerButton { pos, button: PointerButton::Primary, pressed: true, modifiers: Modifiers::NONE });
-    h.step();
-    h.event(Event::PointerButton { pos, button: PointerButton::Primary, pressed: false, modifiers: Modifiers::NONE });
-    h.step();
-    h.step();
-}
-
-/// Screen position of `(lon, lat)` on the map as it is drawn now.
-fn screen_of(h: &Harness<'static, AtlasApp>, lon: f64, lat: f64) -> Pos2 {
-    let app = h.state();
-    let [x, y] = app.map.viewport.screen_from_geo(lon, lat);
-    let [ox, oy] = app.map.screen_origin;
-    pos2(ox + x, oy + y)
-}
 
 fn place(app: &AtlasApp, name: &str) -> FeatureRef {
     let (li, layer) = app.catalog.layer_of_kind(LayerKind::Places).expect("places layer");

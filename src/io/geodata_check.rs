@@ -14,6 +14,7 @@ use super::schema::{
     ACLED_KEYS, ACLED_TYPES, AID_REQUIRED, AID_STATUSES, AID_TYPES, DISORDER_TYPES, PLACE_KINDS, sub_event_types,
 };
 use super::validate;
+use super::validate::start_of;
 
 /// Checks one shipped layer file: RFC 7946 first, then unique ids and the rules of the layer
 /// named by `file` (e.g. `events.geojson`). Problems come back as `path:line:col: message`,
@@ -369,17 +370,5 @@ fn integer(value: &Value<'_>) -> Option<i64> {
     match value {
         Value::NumberLit(n) => n.value.parse::<i64>().ok(),
         _ => None,
-    }
-}
-
-/// Byte offset where a value starts.
-fn start_of(value: &Value<'_>) -> usize {
-    match value {
-        Value::StringLit(v) => v.range.start,
-        Value::NumberLit(v) => v.range.start,
-        Value::BooleanLit(v) => v.range.start,
-        Value::Object(v) => v.range.start,
-        Value::Array(v) => v.range.start,
-        Value::NullKeyword(v) => v.range.start,
     }
 }

@@ -670,7 +670,7 @@ fn prop_name<'p>(prop: &'p ObjectProp<'_>) -> (&'p str, usize) {
 }
 
 /// Byte offset where a value starts.
-fn start_of(value: &Value<'_>) -> usize {
+pub fn start_of(value: &Value<'_>) -> usize {
     match value {
         Value::StringLit(v) => v.range.start,
         Value::NumberLit(v) => v.range.start,
