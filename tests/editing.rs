@@ -242,3 +242,31 @@ fn saving_writes_the_edit_journal_beside_the_layer() {
     assert!(entry.detail.contains("name") && entry.detail.contains("Renamed"), "{}", entry.detail);
     assert_eq!(entry.source_note.as_deref(), Some("Asia-Plus, 2022-05-18"));
 }
+
+#[test]
+fn a_layer_saves_as_geopackage_but_never_over_other_tables() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("areas.geojson");
+    std::fs::write(&path, AREAS).expect("write");
+    let mut h = harness();
+    h.run_steps(2);
+    h.state_mut().open_file_now(&path);
+    h.run_steps(2);
+    let li = layer_index(h.state(), "areas");
+    let uid = h.state().catalog.layers[li].uid;
+    let gpkg = dir.path().join("areas.gpkg");
+    h.state_mut().apply(Command::SaveTo(uid, gpkg.clone()));
+    h.run_steps(1);
+    let back = frontier_atlas::io::gpkg::read_gpkg(&gpkg).expect("read back");
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].layer.features[0].prop_str("name"), Some("Existing"));
+    // A GeoPackage holding another layer is not overwritten by a single-layer save.
+    let other = dir.path().join("two.gpkg");
+    let places = h.state().catalog.layers.iter().find(|l| l.name == "Places").expect("places").clone();
+    frontier_atlas::io::gpkg::write_gpkg(&other, &[&places]).expect("write");
+    let before = std::fs::read(&other).expect("read");
+    h.state_mut().apply(Command::SaveTo(uid, other.clone()));
+    h.run_steps(1);
+    assert_eq!(std::fs::read(&other).expect("read"), before, "the other GeoPackage is untouched");
+    assert!(h.state().messages.last().expect("message").text.contains("Places"));
+}

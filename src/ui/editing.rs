@@ -83,7 +83,9 @@ impl AtlasApp {
             Command::Save(uid) => self.save(uid, None),
             Command::SaveAs(uid) => {
                 let suggested = self.suggested_path(uid);
-                let mut dialog = rfd::FileDialog::new().add_filter("GeoJSON", &["geojson", "json"]);
+                let mut dialog = rfd::FileDialog::new()
+                    .add_filter("GeoJSON", &["geojson", "json"])
+                    .add_filter("GeoPackage", &["gpkg"]);
                 if let Some(name) = suggested.file_name() {
                     dialog = dialog.set_file_name(name.to_string_lossy());
                 }
@@ -279,7 +281,7 @@ impl AtlasApp {
             ));
             return;
         }
-        match crate::io::save::save_layer(&self.catalog.layers[li], &path) {
+        match save_by_extension(&self.catalog.layers[li], &path) {
             Ok(()) => {
                 self.history.mark_saved(uid);
                 let layer = &mut self.catalog.layers[li];
@@ -477,6 +479,34 @@ impl AtlasApp {
     }
 }
 
+/// Saves a layer as GeoPackage (`.gpkg`) or GeoJSON (anything else), both written atomically.
+fn save_by_extension(layer: &crate::model::Layer, path: &Path) -> Result<(), String> {
+    let gpkg = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("gpkg"));
+    if gpkg {
+        // Writing one layer replaces the whole file: never drop other tables silently.
+        if path.exists() {
+            let others: Vec<String> = crate::io::gpkg::read_gpkg(path)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|l| l.layer.name)
+                .filter(|n| *n != layer.name)
+                .collect();
+            if !others.is_empty() {
+                return Err(format!(
+                    "{} also holds the layers {}; saving one layer would drop them — save to a new file",
+                    path.display(),
+                    others.join(", ")
+                ));
+            }
+        }
+        crate::io::gpkg::write_gpkg(path, &[layer]).map_err(|e| e.to_string())
+    } else {
+        crate::io::save::save_layer(layer, path).map_err(|e| e.to_string())
+    }
+}
+
+/// Files a layer is saved back to without asking: GeoJSON. (A GeoPackage may hold other
+/// tables, so a layer from one always goes through Save as.)
 fn is_geojson(p: &Path) -> bool {
     p.extension()
         .and_then(|e| e.to_str())
