@@ -21,12 +21,11 @@ impl AtlasApp {
         RecentProjects::load(&recent_file())
     }
 
-    fn remember(path: &Path) {
+    fn remember(&mut self, path: &Path) {
         let mut recent = Self::recent_projects();
         recent.push(path);
-        // Failing to remember a recent project is not worth interrupting the analyst for.
         if let Err(e) = recent.save(&recent_file()) {
-            log::warn!("{e}");
+            self.messages.push(Message::new(Level::Warning, format!("the recent-projects list was not updated: {e}")));
         }
     }
 
@@ -61,7 +60,7 @@ impl AtlasApp {
         self.timeline = super::timeline::TimelineState::new(&self.catalog);
         self.apply(Command::SetRange(project.time_range()));
         self.map.invalidate();
-        Self::remember(path);
+        self.remember(path);
         let text = format!("Opened project {} ({} layers)", path.display(), self.catalog.layers.len());
         let level = if problems.is_empty() { Level::Info } else { Level::Warning };
         self.messages.push(Message::new(level, text).with_details(problems));
@@ -73,7 +72,7 @@ impl AtlasApp {
         match save_project(&project, path) {
             Ok(()) => {
                 self.project_path = Some(path.to_owned());
-                Self::remember(path);
+                self.remember(path);
                 let unsaved = self.dirty_layers();
                 let text = if unsaved.is_empty() {
                     format!("Saved project {}", path.display())

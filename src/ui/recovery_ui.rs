@@ -70,7 +70,8 @@ impl AtlasApp {
         if let Some(entry) = store.list().into_iter().find(|e| e.data_path == data)
             && let Err(e) = store.discard(&entry)
         {
-            log::warn!("cannot remove the recovery file {}: {e}", data.display());
+            let text = format!("saved, but the old recovery file {} could not be removed: {e}", data.display());
+            self.messages.push(Message::new(Level::Warning, text));
         }
     }
 
