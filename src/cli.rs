@@ -28,7 +28,7 @@ pub struct Cli {
 /// Headless subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Render the map (default view or a bounding box) to a PNG or SVG file.
+    /// Render the map (default view or a bounding box) to a PNG, SVG or PDF briefing.
     Render(RenderArgs),
     /// Check GeoJSON files strictly against RFC 7946.
     Validate {
@@ -70,7 +70,7 @@ pub enum ImportCommand {
 /// Arguments of `render`.
 #[derive(Debug, clap::Args)]
 pub struct RenderArgs {
-    /// Output file (.png or .svg).
+    /// Output file (.png, .svg or .pdf).
     #[arg(long)]
     pub out: PathBuf,
     /// Bounding box `W,S,E,N` in degrees (default: the frontier).

@@ -86,3 +86,19 @@ fn validate_never_panics_on_garbage() {
         assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "input {i} panicked");
     }
 }
+
+#[test]
+fn render_writes_svg_and_pdf_briefings_by_extension() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, magic) in [("brief.svg", &b"<svg"[..]), ("brief.pdf", &b"%PDF"[..])] {
+        let out = dir.path().join(name);
+        let status =
+            bin().args(["render", "--size", "600x400", "--title", "Brief", "--out"]).arg(&out).status().expect("run");
+        assert!(status.success(), "{name}");
+        let bytes = std::fs::read(&out).expect("written");
+        assert!(bytes.starts_with(magic), "{name} does not start with {:?}", String::from_utf8_lossy(magic));
+    }
+    let bad = bin().args(["render", "--out"]).arg(dir.path().join("brief.docx")).output().expect("run");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("brief.docx"));
+}

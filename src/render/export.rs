@@ -1,8 +1,8 @@
-//! Exporting a view to a file (PNG or SVG by extension): used by the app and the CLI alike.
+//! Exporting a view to a file (PNG, SVG or PDF by extension): used by the app and the CLI.
 
 use std::path::{Path, PathBuf};
 
-use super::svg::{Furniture, RasterError, scene_to_svg, svg_to_png};
+use super::svg::{Furniture, RasterError, scene_to_svg, svg_to_pdf, svg_to_png};
 use super::{SceneOptions, build_scene};
 use crate::model::{Catalog, TimeFilter};
 use crate::spatial::Viewport;
@@ -11,7 +11,7 @@ use crate::spatial::Viewport;
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// The extension is not one we write.
-    #[error("{}: unknown output format (use .png or .svg)", path.display())]
+    #[error("{}: unknown output format (use .png, .svg or .pdf)", path.display())]
     Format {
         /// The output path.
         path: PathBuf,
@@ -50,6 +50,7 @@ pub fn export_view(
     let bytes = match ext.as_str() {
         "svg" => svg.into_bytes(),
         "png" => svg_to_png(&svg, 1.0).map_err(|source| ExportError::Raster { path: path.to_owned(), source })?,
+        "pdf" => svg_to_pdf(&svg).map_err(|source| ExportError::Raster { path: path.to_owned(), source })?,
         _ => return Err(ExportError::Format { path: path.to_owned() }),
     };
     crate::io::atomic::write_atomic(path, &bytes).map_err(|source| ExportError::Io { path: path.to_owned(), source })

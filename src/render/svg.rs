@@ -37,6 +37,9 @@ pub enum RasterError {
     /// PNG encoding failed.
     #[error("PNG encoding failed: {0}")]
     Encode(String),
+    /// PDF conversion failed.
+    #[error("PDF conversion failed: {0}")]
+    Pdf(String),
 }
 
 const FONT_FAMILY: &str = "Ubuntu";
@@ -305,6 +308,15 @@ fn fontdb() -> Arc<resvg::usvg::fontdb::Database> {
     db.load_font_data(super::LABEL_FONT.to_vec());
     db.set_sans_serif_family(FONT_FAMILY);
     Arc::new(db)
+}
+
+/// Converts an SVG to a one-page vector PDF (page size = SVG size in points, text embedded
+/// as a font subset), with svg2pdf.
+pub fn svg_to_pdf(svg: &str) -> Result<Vec<u8>, RasterError> {
+    let options = resvg::usvg::Options { fontdb: fontdb(), ..resvg::usvg::Options::default() };
+    let tree = resvg::usvg::Tree::from_str(svg, &options).map_err(|e| RasterError::Svg(e.to_string()))?;
+    svg2pdf::to_pdf(&tree, svg2pdf::ConversionOptions::default(), svg2pdf::PageOptions::default())
+        .map_err(|e| RasterError::Pdf(e.to_string()))
 }
 
 /// Rasterises an SVG to PNG bytes at `scale` pixels per SVG unit.

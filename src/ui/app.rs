@@ -461,6 +461,7 @@ impl AtlasApp {
     fn export_dialog(&mut self) {
         let Some(path) = rfd::FileDialog::new()
             .add_filter("PNG image", &["png"])
+            .add_filter("PDF", &["pdf"])
             .add_filter("SVG", &["svg"])
             .set_file_name("briefing.png")
             .save_file()
