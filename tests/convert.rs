@@ -8,6 +8,9 @@ use frontier_atlas::io::geojson::load_file;
 use frontier_atlas::model::{FeatureId, Layer};
 use serde_json::Value;
 
+mod json_eq;
+use json_eq::same;
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gpkg").join(name)
 }
@@ -24,18 +27,6 @@ fn load(path: &Path) -> Layer {
     let loaded = load_file(path).expect("output loads");
     assert!(loaded.skipped.is_empty(), "{:?}", loaded.skipped);
     loaded.layer
-}
-
-/// JSON equality with numbers compared as exact f64.
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64().map(f64::to_bits) == y.as_f64().map(f64::to_bits),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
-        }
-        _ => a == b,
-    }
 }
 
 fn assert_same_layer(want: &Layer, got: &Layer) {

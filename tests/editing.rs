@@ -14,6 +14,17 @@ const AREAS: &str = r#"{"type":"FeatureCollection","name":"areas","features":[
 ]}
 "#;
 
+/// The app with `AREAS` written to `dir/areas.geojson` and opened as layer "areas".
+fn with_areas(dir: &std::path::Path) -> (Harness<'static, AtlasApp>, std::path::PathBuf) {
+    let path = dir.join("areas.geojson");
+    std::fs::write(&path, AREAS).expect("write");
+    let mut h = harness();
+    h.run_steps(2);
+    h.state_mut().open_file_now(&path);
+    h.run_steps(2);
+    (h, path)
+}
+
 fn layer_index(app: &AtlasApp, name: &str) -> usize {
     app.catalog.layers.iter().position(|l| l.name == name).expect("layer loaded")
 }
@@ -105,12 +116,7 @@ fn draw_polygon_edit_attribute_undo_redo_save_reload() {
 #[test]
 fn a_failed_save_names_the_file_and_keeps_the_edits() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("areas.geojson");
-    std::fs::write(&path, AREAS).expect("write");
-    let mut h = harness();
-    h.run_steps(2);
-    h.state_mut().open_file_now(&path);
-    h.run_steps(2);
+    let (mut h, path) = with_areas(dir.path());
     let li = layer_index(h.state(), "areas");
     let uid = h.state().catalog.layers[li].uid;
     h.state_mut().apply(Command::StartEditing(li));
@@ -212,12 +218,7 @@ fn unsaved_edits_are_autosaved_offered_after_a_crash_and_journalled_on_save() {
 #[test]
 fn saving_writes_the_edit_journal_beside_the_layer() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("areas.geojson");
-    std::fs::write(&path, AREAS).expect("write");
-    let mut h = harness();
-    h.run_steps(2);
-    h.state_mut().open_file_now(&path);
-    h.run_steps(2);
+    let (mut h, path) = with_areas(dir.path());
     let li = layer_index(h.state(), "areas");
     let uid = h.state().catalog.layers[li].uid;
     h.state_mut().state.user_name = "analyst-7".to_owned();
@@ -246,12 +247,7 @@ fn saving_writes_the_edit_journal_beside_the_layer() {
 #[test]
 fn a_layer_saves_as_geopackage_but_never_over_other_tables() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("areas.geojson");
-    std::fs::write(&path, AREAS).expect("write");
-    let mut h = harness();
-    h.run_steps(2);
-    h.state_mut().open_file_now(&path);
-    h.run_steps(2);
+    let (mut h, _) = with_areas(dir.path());
     let li = layer_index(h.state(), "areas");
     let uid = h.state().catalog.layers[li].uid;
     let gpkg = dir.path().join("areas.gpkg");

@@ -12,6 +12,9 @@ use frontier_atlas::io::gpkg::{GpkgError, read_gpkg, write_gpkg};
 use frontier_atlas::model::{Feature, FeatureId, Layer};
 use serde_json::Value;
 
+mod json_eq;
+use json_eq::same;
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gpkg").join(name)
 }
@@ -20,19 +23,6 @@ fn load(name: &str) -> Layer {
     let loaded = load_file(&fixture(name)).expect("fixture loads");
     assert!(loaded.skipped.is_empty(), "{:?}", loaded.skipped);
     loaded.layer
-}
-
-/// JSON equality with numbers compared as f64 (GeoPackage stores coordinates as doubles, so
-/// `70` comes back as `70.0`; the value must be bit-for-bit the same double).
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64().map(f64::to_bits) == y.as_f64().map(f64::to_bits),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
-        }
-        _ => a == b,
-    }
 }
 
 fn assert_same_features(want: &[Feature], got: &[Feature], what: &str) {
