@@ -245,3 +245,35 @@ fn a_plain_layer_with_a_date_property_can_be_put_on_the_timeline() {
     assert_eq!(h.state().filter.counts(&h.state().catalog, li), (2, 3));
     assert!(h.state().filter.is_shown(li, 0) && !h.state().filter.is_shown(li, 1) && h.state().filter.is_shown(li, 2));
 }
+
+#[test]
+fn loading_a_layer_keeps_the_selection_and_the_features_here_list_on_the_same_features() {
+    let mut h = harness();
+    h.run_steps(3);
+    let (ei, events) = h.state().catalog.layer_of_kind(LayerKind::Events).expect("events");
+    let (fi, f) =
+        events.features.iter().enumerate().find(|(_, f)| f.prop_str("location") == Some("Dushanbe")).expect("event");
+    let (lon, lat) = frontier_atlas::spatial::geo_from_world(f.shape.anchor().expect("anchor"));
+    let pos = screen_of(&h, lon, lat);
+    click_at(&mut h, pos);
+    let before: Vec<String> = h
+        .state()
+        .hits_here
+        .iter()
+        .filter_map(|r| h.state().catalog.feature(*r))
+        .map(|f| format!("{:?}", f.id))
+        .collect();
+    assert!(before.len() > 1 && h.state().selection.is_some_and(|s| s.layer == ei), "a cluster was hit");
+    // A district layer goes below the events layer, shifting its index.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("districts.geojson");
+    std::fs::write(&path, r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"shapeName":"X","shapeType":"ADM2"},"geometry":{"type":"Polygon","coordinates":[[[70,36],[71,36],[71,37],[70,37],[70,36]]]}}]}"#).expect("write");
+    h.state_mut().open_file_now(&path);
+    h.run_steps(2);
+    let app = h.state();
+    let after: Vec<String> =
+        app.hits_here.iter().filter_map(|r| app.catalog.feature(*r)).map(|f| format!("{:?}", f.id)).collect();
+    assert_eq!(after, before, "the list still names the same features");
+    let sel = app.selection.expect("still selected");
+    assert_eq!(app.catalog.layers[sel.layer].kind, LayerKind::Events);
+}

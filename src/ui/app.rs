@@ -368,10 +368,12 @@ impl AtlasApp {
                     let count = loaded.layer.features.len();
                     let bounds = loaded.layer.bounds();
                     let id = self.catalog.insert(loaded.layer);
-                    if let Some(sel) = &mut self.selection
-                        && sel.layer >= id
-                    {
-                        sel.layer += 1;
+                    // Layers at or above the new one moved up by one: keep references pointing
+                    // at the same features.
+                    for r in self.selection.iter_mut().chain(self.hits_here.iter_mut()) {
+                        if r.layer >= id {
+                            r.layer += 1;
+                        }
                     }
                     let (level, text) = if loaded.skipped.is_empty() {
                         (Level::Info, format!("Opened {} as layer “{name}” ({count} features)", path.display()))

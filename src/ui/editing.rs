@@ -49,26 +49,8 @@ impl AtlasApp {
                 self.editor.cancel();
                 self.editor.tool = tool;
             }
-            Command::Undo => {
-                let uid = self.history.undo.last().and_then(|e| e.forward.first()).map(EditCommand::layer);
-                if let Some(what) = self.history.undo(&mut self.catalog) {
-                    if let Some(uid) = uid {
-                        self.journal_edit(uid, "Undo", None, what.clone());
-                    }
-                    self.after_edit();
-                    self.messages.push(Message::new(Level::Info, format!("Undid: {what}")));
-                }
-            }
-            Command::Redo => {
-                let uid = self.history.redo.last().and_then(|e| e.forward.first()).map(EditCommand::layer);
-                if let Some(what) = self.history.redo(&mut self.catalog) {
-                    if let Some(uid) = uid {
-                        self.journal_edit(uid, "Redo", None, what.clone());
-                    }
-                    self.after_edit();
-                    self.messages.push(Message::new(Level::Info, format!("Redid: {what}")));
-                }
-            }
+            Command::Undo => self.undo_or_redo(false),
+            Command::Redo => self.undo_or_redo(true),
             Command::DeleteSelected => {
                 if let Some((uid, sel)) = self.editable_selection() {
                     self.run_edit(
@@ -101,6 +83,20 @@ impl AtlasApp {
             _ => return false,
         }
         true
+    }
+
+    /// Undoes (or redoes) one step, journals it and refreshes everything that depends on data.
+    fn undo_or_redo(&mut self, redo: bool) {
+        let stack = if redo { &self.history.redo } else { &self.history.undo };
+        let uid = stack.last().and_then(|e| e.forward.first()).map(EditCommand::layer);
+        let done = if redo { self.history.redo(&mut self.catalog) } else { self.history.undo(&mut self.catalog) };
+        let Some(what) = done else { return };
+        let (action, past) = if redo { ("Redo", "Redid") } else { ("Undo", "Undid") };
+        if let Some(uid) = uid {
+            self.journal_edit(uid, action, None, what.clone());
+        }
+        self.after_edit();
+        self.messages.push(Message::new(Level::Info, format!("{past}: {what}")));
     }
 
     /// What the journal records about one command: the layer, the feature id, a detail.
