@@ -251,8 +251,7 @@ fn loading_a_layer_keeps_the_selection_and_the_features_here_list_on_the_same_fe
     let mut h = harness();
     h.run_steps(3);
     let (ei, events) = h.state().catalog.layer_of_kind(LayerKind::Events).expect("events");
-    let (fi, f) =
-        events.features.iter().enumerate().find(|(_, f)| f.prop_str("location") == Some("Dushanbe")).expect("event");
+    let f = events.features.iter().find(|f| f.prop_str("location") == Some("Dushanbe")).expect("event");
     let (lon, lat) = frontier_atlas::spatial::geo_from_world(f.shape.anchor().expect("anchor"));
     let pos = screen_of(&h, lon, lat);
     click_at(&mut h, pos);
