@@ -46,24 +46,31 @@ pub enum Command {
     Convert {
         /// The input file.
         input: PathBuf,
-        /// The output file (replaced atomically).
+        /// The output file (replaced atomically; never the input itself).
         output: PathBuf,
         /// The layer to take from a multi-layer GeoPackage.
         #[arg(long)]
         layer: Option<String>,
+        /// Write the usable rows when some cannot be used (default: write nothing, exit 1).
+        #[arg(long)]
+        skip_bad: bool,
     },
 }
 
 /// Import subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
-    /// Convert an ACLED CSV export to a GeoJSON events layer.
+    /// Convert an ACLED CSV export to an events layer (.geojson, .gpkg or .csv by the
+    /// output's extension).
     Acled {
         /// The ACLED CSV file.
         input: PathBuf,
-        /// Where to write the GeoJSON.
+        /// Where to write the layer (replaced atomically; never the input itself).
         #[arg(long)]
         out: PathBuf,
+        /// Write the usable rows when some cannot be used (default: write nothing, exit 1).
+        #[arg(long)]
+        skip_bad: bool,
     },
 }
 
@@ -79,7 +86,7 @@ pub struct RenderArgs {
     /// Image size `WIDTHxHEIGHT` in pixels.
     #[arg(long, default_value = "1600x1000", value_parser = parse_size)]
     pub size: [f32; 2],
-    /// Extra GeoJSON layers to draw.
+    /// Extra layers to draw (GeoJSON, GeoPackage, CSV).
     #[arg(long = "add")]
     pub add: Vec<PathBuf>,
     /// First day shown of dated layers (YYYY-MM-DD, YYYY-MM or YYYY).
@@ -146,8 +153,12 @@ pub fn run(command: Command) -> ExitCode {
     match command {
         Command::Render(args) => render(&args),
         Command::Validate { files } => validate(&files),
-        Command::Import { what: ImportCommand::Acled { input, out } } => import_acled(&input, &out),
-        Command::Convert { input, output, layer } => crate::io::convert::run_cli(&input, &output, layer.as_deref()),
+        Command::Import { what: ImportCommand::Acled { input, out, skip_bad } } => {
+            import_acled(&input, &out, bad_rows(skip_bad))
+        }
+        Command::Convert { input, output, layer, skip_bad } => {
+            convert(&input, &output, layer.as_deref(), bad_rows(skip_bad))
+        }
     }
 }
 
@@ -158,12 +169,14 @@ fn render(args: &RenderArgs) -> ExitCode {
     }
     let mut failed = false;
     for path in &args.add {
-        match crate::io::geojson::load_file(path) {
-            Ok(loaded) => {
-                for s in &loaded.skipped {
-                    eprintln!("{s}");
+        match crate::io::open::open_layers(path) {
+            Ok(layers) => {
+                for loaded in layers {
+                    for s in &loaded.skipped {
+                        eprintln!("{s}");
+                    }
+                    catalog.insert(loaded.layer);
                 }
-                catalog.insert(loaded.layer);
             }
             Err(e) => {
                 eprintln!("{e}");
@@ -213,47 +226,115 @@ fn validate(files: &[PathBuf]) -> ExitCode {
     let mut bad = false;
     for path in files {
         let label = path.display();
-        match std::fs::read(path) {
+        match crate::io::read::read_input(path) {
             Err(e) => {
-                println!("{label}:1:1: cannot read: {e}");
+                println!("{label}:1:1: {e}");
                 bad = true;
             }
             Ok(bytes) => {
                 let problems = crate::io::validate::validate_bytes(&bytes);
                 for p in &problems {
-                    println!("{label}:{}:{}: {}", p.line, p.col, p.message);
+                    println!("{label}:{p}");
                 }
-                bad |= !problems.is_empty();
+                bad |= crate::io::validate::has_errors(&problems);
             }
         }
     }
     if bad { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
 
-fn import_acled(input: &Path, out: &Path) -> ExitCode {
-    match crate::io::acled::import_acled(input) {
+fn bad_rows(skip_bad: bool) -> crate::io::convert::BadRows {
+    if skip_bad { crate::io::convert::BadRows::Skip } else { crate::io::convert::BadRows::Fail }
+}
+
+/// The `convert` subcommand: prints what was written and lost to stdout and problems to
+/// stderr. Exit 0 on success, 1 on bad input or a write failure (then nothing is written).
+fn convert(input: &Path, output: &Path, layer: Option<&str>, bad_rows: crate::io::convert::BadRows) -> ExitCode {
+    match crate::io::convert::convert_layer(input, output, layer, bad_rows) {
         Err(e) => {
             eprintln!("{e}");
             ExitCode::from(1)
         }
-        Ok(import) => {
-            for p in &import.problems {
-                let what = if p.skipped { "row skipped" } else { "kept" };
-                eprintln!("{}:{}:{}: {} ({what})", input.display(), p.line, p.col.max(1), p.message);
+        Ok(report) => {
+            for p in &report.problems {
+                eprintln!("{p} (skipped)");
             }
-            let text = crate::io::acled::write_geojson(&import);
-            if let Err(e) = crate::io::atomic::write_atomic(out, text.as_bytes()) {
-                eprintln!("cannot write {}: {e}", out.display());
-                return ExitCode::from(1);
+            for (name, n) in &report.layers {
+                println!("{}: layer `{name}`: {n} features written to {}", input.display(), output.display());
             }
-            println!(
-                "{}: {} events written to {} ({} rows skipped)",
-                input.display(),
-                import.features.len(),
-                out.display(),
-                import.rows_skipped()
-            );
-            if import.rows_skipped() == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            for l in &report.lossy {
+                println!("{}: not kept: {l}", output.display());
+            }
+            ExitCode::SUCCESS
         }
     }
+}
+
+/// `import acled`: read once, refuse to write onto the input, write nothing when rows
+/// cannot be used (unless `--skip-bad`), write the output by its extension.
+fn import_acled(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("{message}");
+        ExitCode::from(1)
+    };
+    let format = match crate::io::open::Format::of_output(out) {
+        Ok(f) => f,
+        Err(e) => return fail(e.to_string()),
+    };
+    if crate::io::open::same_file(input, out) {
+        return fail(format!("{}: the output is the input file; write to another file", out.display()));
+    }
+    let bytes = match crate::io::read::read_input(input) {
+        Ok(b) => b,
+        Err(e) => return fail(e.to_string()),
+    };
+    let import = match crate::io::acled::parse_acled(bytes.as_slice(), &input.display().to_string()) {
+        Ok(import) => import,
+        Err(e) => return fail(e.to_string()),
+    };
+    for p in &import.problems {
+        let what = if p.skipped { "row skipped" } else { "kept" };
+        eprintln!("{}:{}:{}: {} ({what})", input.display(), p.line, p.col.max(1), p.message);
+    }
+    if import.rows_skipped() > 0 && bad_rows == crate::io::convert::BadRows::Fail {
+        return fail(format!(
+            "{}: nothing written: {} row(s) of {} could not be used; fix them, or pass --skip-bad to write the rest",
+            out.display(),
+            import.rows_skipped(),
+            input.display()
+        ));
+    }
+    let text = crate::io::acled::write_geojson(&import);
+    let written = if format == crate::io::open::Format::GeoJson {
+        crate::io::atomic::write_atomic(out, text.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", out.display()))
+    } else {
+        let label = input.display().to_string();
+        let name = input.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
+        crate::io::geojson::parse_layer(
+            &text,
+            &label,
+            &name,
+            Some(crate::model::LayerKind::Events),
+            crate::model::LayerSource::File(input.to_owned()),
+        )
+        .map_err(|e| e.to_string())
+        .and_then(|loaded| crate::io::open::write_layer(&loaded.layer, out))
+        .map(|lossy| {
+            for l in lossy {
+                println!("{}: not kept: {l}", out.display());
+            }
+        })
+    };
+    if let Err(e) = written {
+        return fail(e);
+    }
+    println!(
+        "{}: {} events written to {} ({} rows skipped)",
+        input.display(),
+        import.features.len(),
+        out.display(),
+        import.rows_skipped()
+    );
+    ExitCode::SUCCESS
 }

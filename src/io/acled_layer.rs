@@ -6,11 +6,17 @@ use super::geojson::{Loaded, parse_layer};
 use crate::model::{LayerKind, LayerSource};
 
 /// Imports an ACLED CSV as an events layer; bad rows become "skipped" lines with their line
-/// numbers, the rest loads.
+/// numbers, the rest loads. The file is read once (see [`crate::io::read::read_input`]).
 pub fn load(path: &Path) -> Result<Loaded, String> {
-    let import = super::acled::import_acled(path).map_err(|e| e.to_string())?;
-    let text = super::acled::write_geojson(&import);
+    let bytes = super::read::read_input(path).map_err(|e| e.to_string())?;
+    from_bytes(path, &bytes)
+}
+
+/// [`load`] on bytes already read from `path`.
+pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Loaded, String> {
     let label = path.display().to_string();
+    let import = super::acled::parse_acled(bytes, &label).map_err(|e| e.to_string())?;
+    let text = super::acled::write_geojson(&import);
     let name = path.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
     let mut loaded = parse_layer(&text, &label, &name, Some(LayerKind::Events), LayerSource::File(path.to_owned()))
         .map_err(|e| e.to_string())?;

@@ -1,10 +1,12 @@
 //! `frontier-atlas convert IN OUT`: GeoJSON (`.geojson`, `.json`), GeoPackage (`.gpkg`) and
-//! point CSV (`.csv`) to one another, chosen by file extension.
+//! point CSV (`.csv`) to one another. The input is opened through the one dispatcher
+//! ([`crate::io::open`], read once, so a FIFO works); the output format is its extension.
 //!
-//! GeoJSON input is first checked by the strict validator ([`crate::io::validate`]); any
-//! problem is reported as `FILE:LINE:COL: message`, exactly as `validate` does, and nothing
-//! is written. Problems found while reading other inputs (skipped rows or features) are
-//! reported too; the rest is still converted, and the command exits 1 so scripts notice.
+//! A command that fails writes nothing: GeoJSON input is first checked by the strict
+//! validator ([`crate::io::validate`]) and any error is reported as `FILE:LINE:COL: message`;
+//! rows or features of other inputs that cannot be used are reported the same way and, unless
+//! [`BadRows::Skip`] (`--skip-bad`) asks to write the rest, nothing is written. An output that
+//! is the input itself (after resolving links) is refused. Every write is atomic.
 //!
 //! A GeoPackage may hold several layers: to GeoPackage they are all converted; to GeoJSON or
 //! CSV exactly one is needed, chosen with `--layer NAME` when there are several.
@@ -17,36 +19,12 @@
 //!   distinction between strings and numbers/booleans/JSON in a column are lost.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use serde_json::Value;
 
-use super::geojson::{Loaded, layer_to_geojson};
+use super::geojson::Loaded;
+pub use super::open::Format;
 use crate::model::Layer;
-
-/// A file format known by extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// `.geojson` or `.json`.
-    GeoJson,
-    /// `.gpkg`.
-    GeoPackage,
-    /// `.csv` (points).
-    Csv,
-}
-
-impl Format {
-    /// The format of a path, from its extension (case-insensitive).
-    pub fn of(path: &Path) -> Result<Self, ConvertError> {
-        let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
-        match ext.as_str() {
-            "geojson" | "json" => Ok(Self::GeoJson),
-            "gpkg" => Ok(Self::GeoPackage),
-            "csv" => Ok(Self::Csv),
-            _ => Err(ConvertError::UnknownFormat { path: path.to_owned(), ext }),
-        }
-    }
-}
 
 /// Why a conversion failed. Nothing is written in any of these cases.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +40,28 @@ pub enum ConvertError {
         path: PathBuf,
         /// Its extension, lower case (empty when none).
         ext: String,
+    },
+    /// The output is the input (the same file, after resolving links).
+    #[error("{}: the output is the input file; write to another file", output.display())]
+    SameFile {
+        /// The output path as given.
+        output: PathBuf,
+    },
+    /// Rows or features of the input could not be used; nothing was written.
+    #[error(
+        "{}\n{}: nothing written: {} row(s) or feature(s) of {} could not be used; fix them, or pass --skip-bad to write the rest",
+        problems.join("\n"),
+        output.display(),
+        problems.len(),
+        input.display()
+    )]
+    Skipped {
+        /// The input.
+        input: PathBuf,
+        /// The output that was not written.
+        output: PathBuf,
+        /// One `FILE:LINE:COL: message` per unusable row or feature.
+        problems: Vec<String>,
     },
     /// The GeoJSON input failed strict validation: one `FILE:LINE:COL: message` per problem.
     #[error("{}", problems.join("\n"))]
@@ -100,16 +100,34 @@ pub struct ConvertReport {
     pub lossy: Vec<String>,
 }
 
-/// Converts `input` to `output` (formats by extension); see the module docs.
-pub fn convert(input: &Path, output: &Path) -> Result<ConvertReport, ConvertError> {
-    convert_layer(input, output, None)
+/// What to do with rows or features of the input that cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BadRows {
+    /// Fail and write nothing (the default: a command that fails writes nothing).
+    #[default]
+    Fail,
+    /// Write the rest and report them.
+    Skip,
 }
 
-/// Like [`convert`], taking only the layer called `layer` from a multi-layer input.
-pub fn convert_layer(input: &Path, output: &Path, layer: Option<&str>) -> Result<ConvertReport, ConvertError> {
-    let in_format = Format::of(input)?;
-    let out_format = Format::of(output)?;
-    let mut loaded = read(input, in_format)?;
+/// Converts `input` to `output` (formats by extension); see the module docs.
+pub fn convert(input: &Path, output: &Path) -> Result<ConvertReport, ConvertError> {
+    convert_layer(input, output, None, BadRows::Fail)
+}
+
+/// Like [`convert`], taking only the layer called `layer` from a multi-layer input, and
+/// skipping unusable rows when `bad_rows` says so.
+pub fn convert_layer(
+    input: &Path,
+    output: &Path,
+    layer: Option<&str>,
+    bad_rows: BadRows,
+) -> Result<ConvertReport, ConvertError> {
+    let out_format = Format::of_output(output).map_err(|e| ConvertError::Read(e.to_string()))?;
+    if super::open::same_file(input, output) {
+        return Err(ConvertError::SameFile { output: output.to_owned() });
+    }
+    let mut loaded = read(input)?;
     let names = |loaded: &[Loaded]| loaded.iter().map(|l| format!("`{}`", l.layer.name)).collect::<Vec<_>>().join(", ");
     if let Some(wanted) = layer {
         let Some(pos) = loaded.iter().position(|l| l.layer.name == wanted) else {
@@ -129,11 +147,15 @@ pub fn convert_layer(input: &Path, output: &Path, layer: Option<&str>) -> Result
             message: format!("{} layers ({}); choose one with --layer NAME", loaded.len(), names(&loaded)),
         });
     }
+    let problems: Vec<String> = loaded.iter().flat_map(|l| l.skipped.iter().cloned()).collect();
+    if !problems.is_empty() && bad_rows == BadRows::Fail {
+        return Err(ConvertError::Skipped { input: input.to_owned(), output: output.to_owned(), problems });
+    }
     let mut report = ConvertReport {
         input: input.to_owned(),
         output: output.to_owned(),
         layers: loaded.iter().map(|l| (l.layer.name.clone(), l.layer.features.len())).collect(),
-        problems: loaded.iter().flat_map(|l| l.skipped.iter().cloned()).collect(),
+        problems,
         lossy: Vec::new(),
     };
     let layers: Vec<&Layer> = loaded.iter().map(|l| &l.layer).collect();
@@ -142,13 +164,8 @@ pub fn convert_layer(input: &Path, output: &Path, layer: Option<&str>) -> Result
             report.lossy =
                 super::gpkg::write_gpkg_with_notes(output, &layers).map_err(|e| ConvertError::Write(e.to_string()))?;
         }
-        (Format::GeoJson, [layer]) => {
-            super::atomic::write_atomic(output, geojson_text(layer).as_bytes())
-                .map_err(|e| ConvertError::Write(format!("cannot write {}: {e}", output.display())))?;
-        }
-        (Format::Csv, [layer]) => {
-            super::csv_points::write_csv_points(output, layer).map_err(|e| ConvertError::Write(e.to_string()))?;
-            report.lossy = csv_losses(layer);
+        (Format::GeoJson | Format::Csv, [layer]) => {
+            report.lossy = super::open::write_layer(layer, output).map_err(ConvertError::Write)?;
         }
         // Ruled out above: several layers only go to a GeoPackage.
         _ => return Err(ConvertError::Layer { path: input.to_owned(), message: "one layer expected".to_owned() }),
@@ -156,53 +173,30 @@ pub fn convert_layer(input: &Path, output: &Path, layer: Option<&str>) -> Result
     Ok(report)
 }
 
-fn read(input: &Path, format: Format) -> Result<Vec<Loaded>, ConvertError> {
-    match format {
-        Format::GeoJson => {
-            let label = input.display();
-            let bytes =
-                std::fs::read(input).map_err(|e| ConvertError::Read(format!("{label}:1:1: cannot read: {e}")))?;
-            let problems = super::validate::validate_bytes(&bytes);
-            if !problems.is_empty() {
-                return Err(ConvertError::Invalid {
-                    problems: problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message)).collect(),
-                });
-            }
-            super::geojson::load_file(input).map(|l| vec![l]).map_err(|e| ConvertError::Read(e.to_string()))
-        }
-        Format::GeoPackage => super::gpkg::read_gpkg(input).map_err(|e| ConvertError::Read(e.to_string())),
-        Format::Csv => {
-            super::csv_points::read_csv_points(input).map(|l| vec![l]).map_err(|e| ConvertError::Read(e.to_string()))
-        }
+/// Reads the input once through [`super::open`]; GeoJSON is first checked by the strict
+/// validator, on the same bytes.
+fn read(input: &Path) -> Result<Vec<Loaded>, ConvertError> {
+    let format = Format::from_extension(input);
+    if matches!(format, Some(Format::GeoPackage | Format::Csv)) {
+        return super::open::open_layers(input).map_err(|e| ConvertError::Read(e.to_string()));
     }
+    let label = input.display();
+    let bytes = super::read::read_input(input).map_err(|e| ConvertError::Read(e.to_string()))?;
+    let looks_like_json =
+        bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes).iter().find(|b| !b.is_ascii_whitespace())
+            == Some(&b'{');
+    if format.is_none() && !looks_like_json {
+        return super::open::open_layers(input).map_err(|e| ConvertError::Read(e.to_string()));
+    }
+    let problems = super::validate::validate_bytes(&bytes);
+    if super::validate::has_errors(&problems) {
+        return Err(ConvertError::Invalid { problems: problems.iter().map(|p| format!("{label}:{p}")).collect() });
+    }
+    super::geojson::load_bytes(input, &bytes).map(|l| vec![l]).map_err(|e| ConvertError::Read(e.to_string()))
 }
 
-/// GeoJSON text with one feature per line: compact, yet diffable and greppable.
-pub fn geojson_text(layer: &Layer) -> String {
-    let Value::Object(mut root) = layer_to_geojson(layer) else {
-        return String::new();
-    };
-    let features = match root.remove("features") {
-        Some(Value::Array(f)) => f,
-        _ => Vec::new(),
-    };
-    let mut out = String::from("{");
-    for (k, v) in &root {
-        out.push_str(&Value::from(k.as_str()).to_string());
-        out.push(':');
-        out.push_str(&v.to_string());
-        out.push(',');
-    }
-    out.push_str("\"features\":[");
-    for (i, f) in features.iter().enumerate() {
-        out.push_str(if i == 0 { "\n" } else { ",\n" });
-        out.push_str(&f.to_string());
-    }
-    out.push_str("\n]}\n");
-    out
-}
-
-fn csv_losses(layer: &Layer) -> Vec<String> {
+/// What writing `layer` as CSV loses.
+pub fn csv_losses(layer: &Layer) -> Vec<String> {
     let mut lost = Vec::new();
     let name = &layer.name;
     if !layer.foreign_members.is_empty() {
@@ -224,27 +218,4 @@ fn csv_losses(layer: &Layer) -> Vec<String> {
         lost.push(format!("layer `{name}`: nested values of {n} feature(s) written as JSON text (read back as text)"));
     }
     lost
-}
-
-/// The `convert` subcommand: prints what was written and lost to stdout and problems to
-/// stderr. Exit 0 on success, 1 on bad input (including skipped rows) or a write failure.
-pub fn run_cli(input: &Path, output: &Path, layer: Option<&str>) -> ExitCode {
-    match convert_layer(input, output, layer) {
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::from(1)
-        }
-        Ok(report) => {
-            for p in &report.problems {
-                eprintln!("{p}");
-            }
-            for (name, n) in &report.layers {
-                println!("{}: layer `{name}`: {n} features written to {}", input.display(), output.display());
-            }
-            for l in &report.lossy {
-                println!("{}: not kept: {l}", output.display());
-            }
-            if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
-        }
-    }
 }

@@ -121,13 +121,20 @@ enum Kind {
     Text,
 }
 
-/// Reads a CSV of points as a layer named after the file.
+/// Reads a CSV of points as a layer named after the file (read once, see
+/// [`crate::io::read::read_input`]).
 pub fn read_csv_points(path: &Path) -> Result<Loaded, CsvPointsError> {
-    let io = |source| CsvPointsError::Io { path: path.to_owned(), source };
-    if std::fs::metadata(path).map_err(io)?.len() > MAX_FILE_BYTES {
-        return Err(CsvPointsError::TooLarge { path: path.to_owned() });
-    }
-    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes = super::read::read_input(path).map_err(|e| match e {
+        super::read::ReadError::TooLarge { .. } => CsvPointsError::TooLarge { path: path.to_owned() },
+        super::read::ReadError::Io { source, .. } => CsvPointsError::Io { path: path.to_owned(), source },
+        other => CsvPointsError::Layer(other.to_string()),
+    })?;
+    parse_csv_points(path, &bytes)
+}
+
+/// Parses the bytes of a CSV of points read from `path` (which names the layer and the
+/// file in messages). An ACLED export is handed to [`crate::io::acled_layer::from_bytes`].
+pub fn parse_csv_points(path: &Path, bytes: &[u8]) -> Result<Loaded, CsvPointsError> {
     let label = path.display().to_string();
     let newlines: Vec<u64> = bytes.iter().enumerate().filter(|&(_, &b)| b == b'\n').map(|(i, _)| i as u64).collect();
     // A record never starts on a line break, but csv may report the offset of a preceding
@@ -142,7 +149,7 @@ pub fn read_csv_points(path: &Path) -> Result<Loaded, CsvPointsError> {
         line: e.position().map_or(1, |p| line_at(p.byte())),
         message: e.to_string(),
     };
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes.as_slice());
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
     let mut record = csv::StringRecord::new();
     if !reader.read_record(&mut record).map_err(|e| csv_err(&e))? {
         return Err(CsvPointsError::NoCoordinates {
@@ -154,7 +161,7 @@ pub fn read_csv_points(path: &Path) -> Result<Loaded, CsvPointsError> {
     }
     let header: Vec<String> = record.iter().map(normalise).collect();
     if header.iter().any(|h| h == "event_id_cnty") && header.iter().any(|h| h == "event_date") {
-        return super::acled_layer::load(path).map_err(CsvPointsError::Acled);
+        return super::acled_layer::from_bytes(path, bytes).map_err(CsvPointsError::Acled);
     }
     let find = |names: &[&str]| names.iter().find_map(|n| header.iter().position(|h| h == n));
     let missing = |missing: &'static str, names: &[&str]| CsvPointsError::NoCoordinates {

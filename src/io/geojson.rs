@@ -13,8 +13,7 @@ use crate::model::{
 };
 use crate::spatial::Shape;
 
-/// Files larger than this are refused with a clear message instead of exhausting memory.
-pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+pub use super::read::MAX_FILE_BYTES;
 
 /// Why a GeoJSON file could not be loaded at all.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +36,9 @@ pub enum GeoJsonError {
         /// The limit in MB.
         limit_mb: u64,
     },
+    /// The path is a folder, or a pipe or device that would not end.
+    #[error(transparent)]
+    Read(super::read::ReadError),
     /// The text is not JSON.
     #[error("{file}:{line}:{col}: {message}")]
     Syntax {
@@ -69,19 +71,24 @@ pub struct Loaded {
 }
 
 /// Loads a GeoJSON file from disk as a new layer, inferring its kind from its properties.
+/// The file is read once (see [`crate::io::read::read_input`]).
 pub fn load_file(path: &Path) -> Result<Loaded, GeoJsonError> {
-    let meta = std::fs::metadata(path).map_err(|source| GeoJsonError::Io { path: path.to_owned(), source })?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(GeoJsonError::TooLarge {
-            path: path.to_owned(),
-            size_mb: meta.len() / 1_000_000,
-            limit_mb: MAX_FILE_BYTES / 1_000_000,
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|source| GeoJsonError::Io { path: path.to_owned(), source })?;
+    let bytes = super::read::read_input(path).map_err(|e| match e {
+        super::read::ReadError::TooLarge { path, size_mb } => {
+            GeoJsonError::TooLarge { path, size_mb, limit_mb: MAX_FILE_BYTES / 1_000_000 }
+        }
+        super::read::ReadError::Io { path, source } => GeoJsonError::Io { path, source },
+        other => GeoJsonError::Read(other),
+    })?;
+    load_bytes(path, &bytes)
+}
+
+/// Parses the bytes of a GeoJSON file read from `path` (which names the layer and the file
+/// in messages) as a new layer.
+pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Loaded, GeoJsonError> {
     let label = path.display().to_string();
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
-        let (line, col) = line_col_bytes(&bytes, e.valid_up_to());
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let (line, col) = line_col_bytes(bytes, e.valid_up_to());
         GeoJsonError::Syntax { file: label.clone(), line, col, message: "invalid UTF-8".to_owned() }
     })?;
     let name = path.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
@@ -107,6 +114,7 @@ pub fn parse_layer(
     let Value::Object(mut root) = root else {
         return Err(not_geojson("the top level is not a JSON object".to_owned()));
     };
+    super::crs::refuse_non_lon_lat(&root, file_label)?;
     let type_name = root.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
     let mut skipped = Vec::new();
     let mut root_layout = RootLayout::default();
@@ -224,55 +232,123 @@ fn feature_from_json(raw: Value) -> Result<(Feature, FeatureLayout), String> {
 }
 
 /// Converts a GeoJSON geometry object to a `geo` geometry, checking coordinate ranges and rings.
+///
+/// Read straight from the JSON value (not through a typed deserializer), so numbers keep
+/// their exact text in the feature while their `f64` value is used for drawing.
 pub fn geo_from_json(value: &Value) -> Result<geo::Geometry<f64>, String> {
-    let g: geojson::Geometry = serde_json::from_value(value.clone()).map_err(|e| format!("bad geometry: {e}"))?;
-    check_positions(&g.value)?;
-    geo::Geometry::<f64>::try_from(&g.value).map_err(|e| format!("bad geometry: {e}"))
+    geometry(value, 0)
 }
 
-fn check_positions(value: &geojson::GeometryValue) -> Result<(), String> {
-    use geojson::GeometryValue as G;
-    let check = |p: &geojson::Position| -> Result<(), String> {
-        let c = p.as_slice();
-        let (Some(&lon), Some(&lat)) = (c.first(), c.get(1)) else {
-            return Err("a position has fewer than 2 numbers".to_owned());
+/// Deepest nesting of `GeometryCollection`s accepted.
+const MAX_COLLECTION_DEPTH: usize = 32;
+
+fn geometry(value: &Value, depth: usize) -> Result<geo::Geometry<f64>, String> {
+    use geo::Geometry as G;
+    let Value::Object(obj) = value else {
+        return Err(format!("bad geometry: expected an object, found {}", json_kind(value)));
+    };
+    let Some(type_name) = obj.get("type").and_then(Value::as_str) else {
+        return Err("bad geometry: no `type` string".to_owned());
+    };
+    if type_name == "GeometryCollection" {
+        if depth >= MAX_COLLECTION_DEPTH {
+            return Err(format!("bad geometry: GeometryCollections nested deeper than {MAX_COLLECTION_DEPTH}"));
+        }
+        let Some(Value::Array(members)) = obj.get("geometries") else {
+            return Err("bad geometry: a GeometryCollection needs a `geometries` array".to_owned());
         };
-        if c.len() > 3 {
-            return Err(format!("a position has {} numbers; RFC 7946 allows 2 or 3", c.len()));
-        }
-        if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
-            let hint = if (-90.0..=90.0).contains(&lon) && (-180.0..=180.0).contains(&lat) {
-                " (are longitude and latitude swapped?)"
-            } else {
-                ""
-            };
-            return Err(format!("position [{lon}, {lat}] is outside WGS84 ranges{hint}"));
-        }
-        Ok(())
-    };
-    let ring = |r: &[geojson::Position]| -> Result<(), String> {
-        if r.len() < 4 {
-            return Err(format!("a polygon ring has {} positions; at least 4 are needed", r.len()));
-        }
-        if r.first().map(geojson::Position::as_slice) != r.last().map(geojson::Position::as_slice) {
-            return Err("a polygon ring is not closed (first and last positions differ)".to_owned());
-        }
-        r.iter().try_for_each(check)
-    };
-    match value {
-        G::Point { coordinates } => check(coordinates),
-        G::MultiPoint { coordinates } => coordinates.iter().try_for_each(check),
-        G::LineString { coordinates } => {
-            if coordinates.len() < 2 {
-                return Err("a LineString needs at least 2 positions".to_owned());
-            }
-            coordinates.iter().try_for_each(check)
-        }
-        G::MultiLineString { coordinates } => coordinates.iter().flatten().try_for_each(check),
-        G::Polygon { coordinates } => coordinates.iter().try_for_each(|r| ring(r)),
-        G::MultiPolygon { coordinates } => coordinates.iter().flatten().try_for_each(|r| ring(r)),
-        G::GeometryCollection { geometries } => geometries.iter().try_for_each(|g| check_positions(&g.value)),
+        let parts = members.iter().map(|g| geometry(g, depth + 1)).collect::<Result<Vec<_>, _>>()?;
+        return Ok(G::GeometryCollection(geo::GeometryCollection(parts)));
     }
+    let Some(coords) = obj.get("coordinates") else {
+        return Err(format!("bad geometry: {type_name} has no `coordinates`"));
+    };
+    Ok(match type_name {
+        "Point" => G::Point(geo::Point(position(coords)?)),
+        "MultiPoint" => G::MultiPoint(geo::MultiPoint(
+            array(coords, "MultiPoint")?.iter().map(|p| position(p).map(geo::Point)).collect::<Result<_, _>>()?,
+        )),
+        "LineString" => G::LineString(line(coords)?),
+        "MultiLineString" => G::MultiLineString(geo::MultiLineString(
+            array(coords, "MultiLineString")?.iter().map(line).collect::<Result<_, _>>()?,
+        )),
+        "Polygon" => G::Polygon(polygon(coords)?),
+        "MultiPolygon" => G::MultiPolygon(geo::MultiPolygon(
+            array(coords, "MultiPolygon")?.iter().map(polygon).collect::<Result<_, _>>()?,
+        )),
+        other => return Err(format!("bad geometry: unknown type `{other}`")),
+    })
+}
+
+fn array<'a>(value: &'a Value, what: &str) -> Result<&'a [Value], String> {
+    match value {
+        Value::Array(items) => Ok(items),
+        other => Err(format!("bad geometry: {what} coordinates must be an array, found {}", json_kind(other))),
+    }
+}
+
+/// One position: 2 or 3 finite numbers, longitude and latitude within WGS84 ranges.
+fn position(value: &Value) -> Result<geo::Coord<f64>, String> {
+    let items = array(value, "position")?;
+    if items.len() < 2 {
+        return Err("a position has fewer than 2 numbers".to_owned());
+    }
+    if items.len() > 3 {
+        return Err(format!("a position has {} numbers; RFC 7946 allows 2 or 3", items.len()));
+    }
+    let mut numbers = [0.0_f64; 3];
+    for (slot, item) in numbers.iter_mut().zip(items) {
+        *slot = match item {
+            Value::Number(n) => n.as_f64().filter(|x| x.is_finite()).ok_or_else(|| format!("the number {n} is out of range"))?,
+            other => return Err(format!("bad geometry: a position holds {}, not a number", json_kind(other))),
+        };
+    }
+    let [lon, lat, _] = numbers;
+    if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+        let hint = if (-90.0..=90.0).contains(&lon) && (-180.0..=180.0).contains(&lat) {
+            " (are longitude and latitude swapped?)"
+        } else {
+            ""
+        };
+        return Err(format!("position [{lon}, {lat}] is outside WGS84 ranges{hint}"));
+    }
+    Ok(geo::Coord { x: lon, y: lat })
+}
+
+fn positions(value: &Value, what: &str) -> Result<Vec<geo::Coord<f64>>, String> {
+    array(value, what)?.iter().map(position).collect()
+}
+
+fn line(value: &Value) -> Result<geo::LineString<f64>, String> {
+    let coords = positions(value, "LineString")?;
+    if coords.len() < 2 {
+        return Err("a LineString needs at least 2 positions".to_owned());
+    }
+    Ok(geo::LineString(coords))
+}
+
+fn ring(value: &Value) -> Result<geo::LineString<f64>, String> {
+    let items = array(value, "ring")?;
+    let coords = positions(value, "ring")?;
+    if coords.len() < 4 {
+        return Err(format!("a polygon ring has {} positions; at least 4 are needed", coords.len()));
+    }
+    // Closed means the same position, Z included, as RFC 7946 says.
+    let same = |a: &Value, b: &Value| {
+        let nums = |v: &Value| v.as_array().map(|p| p.iter().map(|n| n.as_f64()).collect::<Vec<_>>());
+        nums(a) == nums(b)
+    };
+    if !items.first().zip(items.last()).is_some_and(|(a, b)| same(a, b)) {
+        return Err("a polygon ring is not closed (first and last positions differ)".to_owned());
+    }
+    Ok(geo::LineString(coords))
+}
+
+fn polygon(value: &Value) -> Result<geo::Polygon<f64>, String> {
+    let rings = array(value, "Polygon")?.iter().map(ring).collect::<Result<Vec<_>, _>>()?;
+    let mut rings = rings.into_iter();
+    let exterior = rings.next().unwrap_or_else(|| geo::LineString(Vec::new()));
+    Ok(geo::Polygon::new(exterior, rings.collect()))
 }
 
 /// Guesses a layer's kind from its properties (ACLED events, aid, geoBoundaries levels).

@@ -19,6 +19,11 @@ pub struct FeatureRef {
 pub struct Catalog {
     /// Layers in drawing order.
     pub layers: Vec<Layer>,
+    /// Top-level members of the project this catalog was opened from that this version does
+    /// not know (kept for saving the project again).
+    pub project_extra: serde_json::Map<String, serde_json::Value>,
+    /// Unknown members of that project's `view`, likewise kept.
+    pub view_extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Catalog {

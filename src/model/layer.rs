@@ -116,6 +116,13 @@ pub struct Layer {
     /// How the layer's file was laid out (member order, `properties: null`), for lossless
     /// saves. Edits keep `layout.features` aligned with `features`.
     pub layout: super::SourceLayout,
+    /// The table this layer was read from, for a source that holds several (a GeoPackage).
+    pub source_table: Option<String>,
+    /// Style overrides set by a project (kept across project saves).
+    pub style: Option<super::LayerStyleOverride>,
+    /// Members of the layer's project entry this version does not know (kept across
+    /// project saves).
+    pub project_extra: Map<String, Value>,
 }
 
 /// The property that styles a layer kind by category.
@@ -166,6 +173,9 @@ impl Layer {
             time_index: None,
             date_fields: None,
             layout: super::SourceLayout::default(),
+            source_table: None,
+            style: None,
+            project_extra: Map::new(),
         }
     }
 

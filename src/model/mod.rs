@@ -8,6 +8,7 @@ mod dated;
 mod feature;
 mod filter;
 mod layer;
+mod layer_style;
 mod layout;
 pub mod schema;
 
@@ -16,4 +17,5 @@ pub use dated::{assign_spans, date_fields_of};
 pub use feature::{Feature, FeatureId};
 pub use filter::TimeFilter;
 pub use layer::{Layer, LayerKind, LayerSource, LayerUid};
+pub use layer_style::{LayerStyleOverride, Rgba};
 pub use layout::{FeatureLayout, Member, PropertiesForm, RootKind, RootLayout, SourceLayout};

@@ -30,6 +30,11 @@ pub const FORMAT_TAG: &str = "frontier-atlas-project";
 /// The project format version this build reads and writes.
 pub const FORMAT_VERSION: u64 = 1;
 
+/// The most layers a project may list. Each layer costs draw calls and memory every frame;
+/// a project of thousands (10,000 overflowed the GPU's index buffer) is refused with a
+/// message instead of crashing the app.
+pub const MAX_PROJECT_LAYERS: usize = 256;
+
 /// The file-name ending of project files.
 pub const EXTENSION: &str = ".fatlas.json";
 
@@ -130,28 +135,15 @@ pub struct ProjectLayer {
     pub label_field: Option<String>,
     /// Start (and optional end) date fields of a layer made temporal by the user.
     pub date_fields: Option<(String, Option<String>)>,
-    /// Style overrides (recorded and round-tripped; not yet applied by the renderer).
+    /// For a file that holds several layers (a GeoPackage), the table.
+    pub table: Option<String>,
+    /// Style overrides (recorded and round-tripped).
     pub style: Option<LayerStyleOverride>,
     /// Members of the layer entry this version does not know, kept for saving.
     pub extra: Map<String, Value>,
 }
 
-/// An RGBA colour, straight (not premultiplied) alpha.
-pub type Rgba = [u8; 4];
-
-/// Per-layer style overrides. Stored in projects and kept on round trips; the renderer does
-/// not apply them yet (kind defaults are used).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct LayerStyleOverride {
-    /// Fill colour of polygons and point markers.
-    pub fill: Option<Rgba>,
-    /// Stroke colour of lines and outlines.
-    pub stroke: Option<Rgba>,
-    /// Stroke width in screen points.
-    pub stroke_width: Option<f32>,
-    /// Members this version does not know, kept for saving.
-    pub extra: Map<String, Value>,
-}
+pub use crate::model::{LayerStyleOverride, Rgba};
 
 /// A map view in geographic terms.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -244,25 +236,39 @@ pub fn save_project(project: &Project, path: &Path) -> Result<(), ProjectError> 
         .map_err(|source| ProjectError::Io { path: path.to_owned(), source })
 }
 
-/// Reads and parses a project file.
+/// Reads and parses a project file (read once; a FIFO or device is handled as
+/// [`crate::io::read`] says).
 pub fn load_project(path: &Path) -> Result<Project, ProjectError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ProjectError::Io { path: path.to_owned(), source })?;
-    parse_project(&text, path)
+    let bytes = crate::io::read::read_input(path).map_err(|e| match e {
+        crate::io::read::ReadError::Io { source, .. } => ProjectError::Io { path: path.to_owned(), source },
+        other => ProjectError::NotAProject { path: path.to_owned(), message: other.to_string() },
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        let before = bytes.get(..e.valid_up_to()).unwrap_or_default();
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        ProjectError::Json { path: path.to_owned(), line, col, message: "invalid UTF-8".to_owned() }
+    })?;
+    parse_project(text, path)
 }
 
-/// The project describing a catalog, a date range, a view and bookmarks.
+/// The project describing a catalog, a date range, a view and bookmarks. Layer style
+/// overrides and every member the project the catalog came from had but this version does
+/// not know are carried over.
 pub fn project_from_catalog(
     catalog: &Catalog,
     range: Option<Range>,
     view: &Viewport,
     bookmarks: &[Bookmark],
 ) -> Project {
+    let mut view = ProjectView::from_viewport(view);
+    view.extra.clone_from(&catalog.view_extra);
     Project {
         layers: catalog.layers.iter().map(project_layer).collect(),
         range: range.map(|r| (r.from, r.to)),
-        view: Some(ProjectView::from_viewport(view)),
+        view: Some(view),
         bookmarks: bookmarks.to_vec(),
-        extra: Map::new(),
+        extra: catalog.project_extra.clone(),
     }
 }
 
@@ -278,24 +284,27 @@ fn project_layer(layer: &Layer) -> ProjectLayer {
         opacity: layer.opacity,
         label_field: layer.label_field.clone(),
         date_fields: layer.date_fields.clone(),
-        style: None,
-        extra: Map::new(),
+        table: layer.source_table.clone(),
+        style: layer.style.clone(),
+        extra: layer.project_extra.clone(),
     }
 }
 
 /// Builds the catalog a project describes, in the project's layer order: embedded layers
-/// from [`EMBEDDED`], files through [`crate::io::geojson::load_file`] (`.csv` through
-/// [`crate::io::acled_layer::load`]); then applies name, visibility, opacity, label field
-/// and date fields. A missing or broken layer file does not fail the project: it is skipped
-/// and reported in the returned problems (naming the file), as are skipped features and
-/// unreadable dates.
+/// from [`EMBEDDED`], files through the one dispatcher [`crate::io::open::open_layer`]
+/// (GeoJSON, GeoPackage table, ACLED or point CSV); then applies name, visibility, opacity,
+/// label field, date fields and style, and keeps the members this version does not know.
+/// A missing or broken layer file does not fail the project: it is skipped and reported in
+/// the returned problems (naming the file), as are skipped features and unreadable dates.
 pub fn catalog_from_project(project: &Project) -> (Catalog, Vec<String>) {
     let mut catalog = Catalog::default();
     let mut problems = Vec::new();
     for entry in &project.layers {
         let loaded = match &entry.source {
             LayerRef::Embedded(file) => load_embedded(file),
-            LayerRef::Path(path) => load_path(path),
+            LayerRef::Path(path) => {
+                crate::io::open::open_layer(path, entry.table.as_deref()).map_err(|e| e.to_string())
+            }
         };
         let mut loaded = match loaded {
             Ok(loaded) => loaded,
@@ -309,7 +318,11 @@ pub fn catalog_from_project(project: &Project) -> (Catalog, Vec<String>) {
         layer.name.clone_from(&entry.name);
         layer.visible = entry.visible;
         layer.opacity = if entry.opacity.is_finite() { entry.opacity.clamp(0.0, 1.0) } else { 1.0 };
-        layer.label_field.clone_from(&entry.label_field);
+        if entry.label_field.is_some() {
+            layer.label_field.clone_from(&entry.label_field);
+        }
+        layer.style.clone_from(&entry.style);
+        layer.project_extra.clone_from(&entry.extra);
         if entry.date_fields.is_some() {
             layer.date_fields.clone_from(&entry.date_fields);
             let label = layer.source.to_string();
@@ -317,6 +330,8 @@ pub fn catalog_from_project(project: &Project) -> (Catalog, Vec<String>) {
         }
         catalog.layers.push(layer);
     }
+    catalog.project_extra.clone_from(&project.extra);
+    catalog.view_extra = project.view.as_ref().map(|v| v.extra.clone()).unwrap_or_default();
     (catalog, problems)
 }
 
@@ -325,15 +340,6 @@ fn load_embedded(file: &str) -> Result<crate::io::geojson::Loaded, String> {
     let label = format!("geodata/{}", e.file);
     crate::io::geojson::parse_layer(e.text, &label, e.name, Some(e.kind), LayerSource::Embedded(e.file))
         .map_err(|err| err.to_string())
-}
-
-fn load_path(path: &Path) -> Result<crate::io::geojson::Loaded, String> {
-    let is_csv = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    if is_csv {
-        crate::io::acled_layer::load(path)
-    } else {
-        crate::io::geojson::load_file(path).map_err(|e| e.to_string())
-    }
 }
 
 /// Whether `path` looks like a project: its name ends with [`EXTENSION`] (any case), or it

@@ -15,7 +15,8 @@ use super::{
 use crate::geodata::EMBEDDED;
 
 const TOP_KEYS: [&str; 7] = ["format", "version", "from", "to", "view", "layers", "bookmarks"];
-const LAYER_KEYS: [&str; 8] = ["embedded", "path", "name", "visible", "opacity", "label_field", "date_fields", "style"];
+const LAYER_KEYS: [&str; 9] =
+    ["embedded", "path", "table", "name", "visible", "opacity", "label_field", "date_fields", "style"];
 const STYLE_KEYS: [&str; 3] = ["fill", "stroke", "stroke_width"];
 const VIEW_KEYS: [&str; 3] = ["center_lon", "center_lat", "zoom"];
 const BOOKMARK_KEYS: [&str; 6] = ["name", "center_lon", "center_lat", "zoom", "from", "to"];
@@ -142,7 +143,18 @@ fn read_root(mut root: Map<String, Value>, dir: &Path) -> Res<Project> {
         Some(v) => Some(read_view(object(v, "view")?, "view")?),
         None => None,
     };
-    let layers = take_array(&mut root, "layers", "")?
+    let layers = take_array(&mut root, "layers", "")?;
+    if layers.len() > super::MAX_PROJECT_LAYERS {
+        return bad(
+            "layers",
+            format!(
+                "the project lists {} layers; this app opens at most {} at once (the file is left as it is)",
+                layers.len(),
+                super::MAX_PROJECT_LAYERS
+            ),
+        );
+    }
+    let layers = layers
         .into_iter()
         .enumerate()
         .map(|(i, v)| read_layer(v, &format!("layers[{i}]"), dir))
@@ -185,6 +197,10 @@ fn read_layer(value: Value, at: &str, dir: &Path) -> Res<ProjectLayer> {
         (Some(_), Some(_)) => return bad(at, "has both \"embedded\" and \"path\"; give one"),
         (None, None) => return bad(at, "needs \"embedded\" or \"path\""),
     };
+    let table = take_str(&mut obj, "table", at)?;
+    if table.is_some() && !matches!(source, LayerRef::Path(_)) {
+        return bad(&child(at, "table"), "only a layer file (\"path\") has tables");
+    }
     let name = match take_str(&mut obj, "name", at)? {
         Some(name) => name,
         None => default_name(&source),
@@ -197,7 +213,7 @@ fn read_layer(value: Value, at: &str, dir: &Path) -> Res<ProjectLayer> {
         Some(v) => Some(read_style(object(v, &child(at, "style"))?, &child(at, "style"))?),
         None => None,
     };
-    Ok(ProjectLayer { source, name, visible, opacity, label_field, date_fields, style, extra: obj })
+    Ok(ProjectLayer { source, name, visible, opacity, label_field, date_fields, table, style, extra: obj })
 }
 
 fn default_name(source: &LayerRef) -> String {
@@ -317,6 +333,9 @@ fn write_layer(layer: &ProjectLayer, dir: &Path) -> Value {
         LayerRef::Embedded(file) => obj.insert("embedded".to_owned(), Value::from(file.as_str())),
         LayerRef::Path(p) => obj.insert("path".to_owned(), Value::from(paths::store(p, dir))),
     };
+    if let Some(table) = &layer.table {
+        obj.insert("table".to_owned(), Value::from(table.as_str()));
+    }
     obj.insert("name".to_owned(), Value::from(layer.name.as_str()));
     obj.insert("visible".to_owned(), Value::Bool(layer.visible));
     obj.insert("opacity".to_owned(), num32(layer.opacity.clamp(0.0, 1.0)));

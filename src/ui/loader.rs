@@ -65,20 +65,11 @@ impl BackgroundLoader {
     }
 }
 
-/// Loads a file by extension: GeoJSON, a CSV (ACLED export or points with lon/lat columns),
-/// or every feature table of a GeoPackage.
+/// Loads a file through the one dispatcher, [`crate::io::open::open_layers`]: GeoJSON, a CSV
+/// (ACLED export or points with lon/lat columns), or every feature table of a GeoPackage.
 fn load_any(path: &std::path::Path) -> Vec<LoadResult> {
-    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
-    let loaded: Result<Vec<crate::io::geojson::Loaded>, String> = match ext.as_str() {
-        "csv" => crate::io::csv_points::read_csv_points(path).map(|l| vec![l]).map_err(|e| e.to_string()),
-        "gpkg" => crate::io::gpkg::read_gpkg(path).map_err(|e| e.to_string()),
-        _ => crate::io::geojson::load_file(path).map(|l| vec![l]).map_err(|e| e.to_string()),
-    };
-    match loaded {
-        Ok(layers) if layers.is_empty() => {
-            vec![LoadResult::Failed(path.to_owned(), format!("{}: no feature tables", path.display()))]
-        }
+    match crate::io::open::open_layers(path) {
         Ok(layers) => layers.into_iter().map(|l| LoadResult::Layer(path.to_owned(), Box::new(l))).collect(),
-        Err(e) => vec![LoadResult::Failed(path.to_owned(), e)],
+        Err(e) => vec![LoadResult::Failed(path.to_owned(), e.to_string())],
     }
 }

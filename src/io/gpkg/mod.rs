@@ -615,31 +615,16 @@ pub fn write_gpkg_with_notes(path: &Path, layers: &[&Layer]) -> Result<Vec<Strin
         }
     }
 
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().map_or_else(|| "out.gpkg".to_owned(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let journal = dir.join(format!(".{name}.tmp-{}-journal", std::process::id()));
-    let cleanup = || {
-        let _ = std::fs::remove_file(&tmp);
-        let _ = std::fs::remove_file(&journal);
-    };
-    cleanup();
-    let result = write_file(&tmp, &plans).map_err(sql_err(path)).and_then(|()| {
-        let io = |source| GpkgError::Io { path: path.to_owned(), source };
-        std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)?;
-        if let Ok(d) = std::fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    });
-    if result.is_err() {
-        cleanup();
-    }
-    result.map(|()| notes)
+    // One way to write atomically for every format (see `crate::io::atomic`): SQLite writes
+    // the staged temporary file, which is then synced and renamed over the target.
+    let io = |source| GpkgError::Io { path: path.to_owned(), source };
+    let staged = crate::io::atomic::Staged::new(path).map_err(io)?;
+    let journal = PathBuf::from(format!("{}-journal", staged.path().display()));
+    let result = write_file(staged.path(), &plans).map_err(sql_err(path));
+    std::fs::remove_file(&journal).ok();
+    result?;
+    staged.commit().map_err(io)?;
+    Ok(notes)
 }
 
 const SCHEMA: &str = "
