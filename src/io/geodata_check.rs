@@ -22,8 +22,8 @@ use super::validate::start_of;
 pub fn check_layer_file(file: &str, path: &str, bytes: &[u8]) -> Vec<String> {
     let mut errors = Vec::new();
     let problems = validate::validate_bytes(bytes);
-    if !problems.is_empty() {
-        errors.extend(problems.iter().map(|p| format!("{path}:{}:{}: {}", p.line, p.col, p.message)));
+    if validate::has_errors(&problems) {
+        errors.extend(problems.iter().filter(|p| p.is_error()).map(|p| format!("{path}:{p}")));
         return errors;
     }
     // Valid UTF-8 and JSON: checked by validate_bytes above.

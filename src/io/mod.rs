@@ -7,6 +7,7 @@ pub mod acled_gen;
 pub mod acled_layer;
 pub mod atomic;
 pub mod convert;
+pub mod crs;
 pub mod csv_points;
 pub mod geodata_check;
 pub mod geojson;

@@ -21,6 +21,16 @@ use jsonc_parser::ast::{Array, NumberLit, Object, ObjectProp, ObjectPropName, Va
 use jsonc_parser::errors::ParseErrorKind;
 use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
 
+/// How serious a [`Problem`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Something RFC 7946 does not define but that changes nothing for a reader of this app
+    /// (a `crs` member naming WGS 84 longitude/latitude). The document is still valid.
+    Note,
+    /// The document is not valid GeoJSON, or would be misread.
+    Error,
+}
+
 /// One problem found in a document, 1-based line and column (column in characters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -30,6 +40,29 @@ pub struct Problem {
     pub col: usize,
     /// Human-readable description of the problem.
     pub message: String,
+    /// Whether it makes the document invalid ([`Severity::Error`]) or is only a note.
+    pub severity: Severity,
+}
+
+impl Problem {
+    /// Whether this problem makes the document invalid (notes do not).
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// `LINE:COL: message` for errors and `LINE:COL: note: message` for notes; prefix it with
+/// the file name to get the usual `FILE:LINE:COL: ...` form.
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let note = if self.severity == Severity::Note { "note: " } else { "" };
+        write!(f, "{}:{}: {note}{}", self.line, self.col, self.message)
+    }
+}
+
+/// Whether any of `problems` is an error (notes alone leave a document valid).
+pub fn has_errors(problems: &[Problem]) -> bool {
+    problems.iter().any(Problem::is_error)
 }
 
 /// Deepest nesting of arrays and objects accepted before parsing.
@@ -60,7 +93,12 @@ pub fn validate_bytes(bytes: &[u8]) -> Vec<Problem> {
             let prefix = bytes.get(..good).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("");
             let (line, col) = line_col(prefix, prefix.len());
             let byte = bytes.get(good).copied().unwrap_or(0);
-            vec![Problem { line, col, message: format!("invalid UTF-8: byte 0x{byte:02X} at byte offset {good}") }]
+            vec![Problem {
+                line,
+                col,
+                message: format!("invalid UTF-8: byte 0x{byte:02X} at byte offset {good}"),
+                severity: Severity::Error,
+            }]
         }
     }
 }
@@ -106,43 +144,61 @@ fn floor_char_boundary(text: &str, offset: usize) -> usize {
 /// Collects problems as byte offsets; converts them to lines and columns at the end.
 #[derive(Default)]
 struct Sink {
-    /// Kept problems: byte offset and message.
-    kept: Vec<(usize, String)>,
+    /// Kept problems: byte offset, message and severity.
+    kept: Vec<(usize, String, Severity)>,
     /// Number of problems dropped after the cap.
     dropped: usize,
     /// Offset of the first dropped problem.
     first_dropped: usize,
+    /// Whether any dropped problem is an error.
+    dropped_error: bool,
+    /// The document's `crs` says its coordinates are not longitude/latitude: range checks
+    /// of positions would only repeat that, so they are skipped.
+    projected: bool,
 }
 
 impl Sink {
-    /// Record a problem at a byte offset.
+    /// Record an error at a byte offset.
     fn push(&mut self, offset: usize, message: impl Into<String>) {
+        self.record(offset, message.into(), Severity::Error);
+    }
+
+    /// Record a note at a byte offset.
+    fn note(&mut self, offset: usize, message: impl Into<String>) {
+        self.record(offset, message.into(), Severity::Note);
+    }
+
+    /// Record a problem of either severity, up to [`MAX_PROBLEMS`].
+    fn record(&mut self, offset: usize, message: String, severity: Severity) {
         if self.kept.len() < MAX_PROBLEMS {
-            self.kept.push((offset, message.into()));
+            self.kept.push((offset, message, severity));
         } else {
             if self.dropped == 0 {
                 self.first_dropped = offset;
             }
             self.dropped += 1;
+            self.dropped_error |= severity == Severity::Error;
         }
     }
 
     /// Sort by position and convert offsets to line/column.
     fn finish(mut self, text: &str) -> Vec<Problem> {
-        self.kept.sort_by_key(|(offset, _)| *offset);
+        self.kept.sort_by_key(|(offset, _, _)| *offset);
         let index = LineIndex::new(text);
         let mut out: Vec<Problem> = self
             .kept
             .into_iter()
-            .map(|(offset, message)| {
+            .map(|(offset, message, severity)| {
                 let (line, col) = index.line_col(text, offset);
-                Problem { line, col, message }
+                Problem { line, col, message, severity }
             })
             .collect();
         if self.dropped > 0 {
             let (line, col) = index.line_col(text, self.first_dropped);
             let s = if self.dropped == 1 { "" } else { "s" };
-            out.push(Problem { line, col, message: format!("… {} more problem{s}", self.dropped) });
+            let message = format!("… {} more problem{s}", self.dropped);
+            let severity = if self.dropped_error { Severity::Error } else { Severity::Note };
+            out.push(Problem { line, col, message, severity });
         }
         out
     }
@@ -230,9 +286,12 @@ fn check_document(text: &str, sink: &mut Sink) {
             match result.value {
                 None => sink.push(text.len(), "empty document: expected a GeoJSON object".to_string()),
                 Some(value) => {
-                    check_duplicate_names(&value, sink);
+                    check_every_value(&value, sink);
                     match &value {
-                        Value::Object(obj) => check_geojson(obj, Slot::Root, sink),
+                        Value::Object(obj) => {
+                            sink.projected = obj.get("crs").is_some_and(|crs| !crs_verdict(&crs.value).is_lon_lat());
+                            check_geojson(obj, Slot::Root, sink);
+                        }
                         other => sink.push(
                             start_of(other),
                             format!("the root must be a GeoJSON object, found {}", kind_name(other)),
@@ -295,8 +354,10 @@ fn prescan(text: &str) -> Prescan {
     Prescan { too_deep: None, lexical }
 }
 
-/// Report repeated member names in every object of the document (iteratively).
-fn check_duplicate_names(root: &Value<'_>, sink: &mut Sink) {
+/// Report, anywhere in the document (foreign members included, iteratively): repeated member
+/// names in an object, and numbers outside the 64-bit float range (`1e400`), which no
+/// reader of this app can hold.
+fn check_every_value(root: &Value<'_>, sink: &mut Sink) {
     let mut stack: Vec<&Value<'_>> = vec![root];
     let mut seen: HashSet<&str> = HashSet::new();
     while let Some(value) = stack.pop() {
@@ -312,6 +373,12 @@ fn check_duplicate_names(root: &Value<'_>, sink: &mut Sink) {
                 }
             }
             Value::Array(arr) => stack.extend(arr.elements.iter()),
+            Value::NumberLit(lit) if !lit.value.parse::<f64>().is_ok_and(f64::is_finite) => {
+                sink.push(
+                    lit.range.start,
+                    format!("number {} is not finite (out of the 64-bit float range)", lit.value),
+                );
+            }
             _ => {}
         }
     }
@@ -332,7 +399,11 @@ enum Slot {
 fn check_geojson(obj: &Object<'_>, slot: Slot, sink: &mut Sink) {
     let obj_start = obj.range.start;
     if let Some(crs) = obj.get("crs") {
-        sink.push(prop_name(crs).1, "`crs` member is not allowed by RFC 7946 (coordinates are assumed WGS84)");
+        let at = prop_name(crs).1;
+        match crs_verdict(&crs.value) {
+            CrsVerdict::LonLat(name) => sink.note(at, format!("`crs` member ({name}) is not part of RFC 7946; coordinates are WGS 84 longitude/latitude as RFC 7946 requires")),
+            CrsVerdict::NotLonLat(message) => sink.push(at, message),
+        }
     }
     if let Some(bbox) = obj.get("bbox") {
         check_bbox(&bbox.value, sink);
@@ -357,6 +428,7 @@ fn check_geojson(obj: &Object<'_>, slot: Slot, sink: &mut Sink) {
         }
         _ => {}
     }
+    check_semantics(obj, kind, sink);
     match kind {
         "Feature" => check_feature(obj, sink),
         "FeatureCollection" => check_feature_collection(obj, sink),
@@ -368,6 +440,112 @@ fn check_geojson(obj: &Object<'_>, slot: Slot, sink: &mut Sink) {
             };
             check_coordinates(geometry, &coords.value, sink);
         }
+    }
+}
+
+/// RFC 7946 §7.1: members that define one kind of GeoJSON object must not appear in another
+/// (`features` in a `Feature` or a geometry, `geometry`/`properties` in a `FeatureCollection`
+/// or a geometry, `coordinates`/`geometries` in a `Feature` or a `FeatureCollection`). A
+/// `GeometryCollection`'s `coordinates` is reported by [`check_geometry_collection`].
+fn check_semantics(obj: &Object<'_>, kind: &str, sink: &mut Sink) {
+    let (what, forbidden): (&str, &[&str]) = match kind {
+        "FeatureCollection" => ("a FeatureCollection", &["geometry", "properties", "coordinates", "geometries"]),
+        "Feature" => ("a Feature", &["features", "coordinates", "geometries"]),
+        _ => ("a geometry object", &["features", "geometry", "properties"]),
+    };
+    for prop in &obj.properties {
+        let (name, offset) = prop_name(prop);
+        if forbidden.contains(&name) {
+            sink.push(offset, format!("{what} must not have a `{name}` member (RFC 7946 §7.1)"));
+        }
+    }
+}
+
+/// What a `crs` member says about a document's coordinates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CrsVerdict {
+    /// WGS 84 longitude/latitude (CRS84, EPSG:4326 or its 3-D EPSG:4979), with the name as
+    /// written: what RFC 7946 coordinates are anyway.
+    LonLat(String),
+    /// Anything else, with a message saying the coordinates are not longitude/latitude.
+    NotLonLat(String),
+}
+
+impl CrsVerdict {
+    /// Whether the coordinates are WGS 84 longitude/latitude.
+    pub fn is_lon_lat(&self) -> bool {
+        matches!(self, Self::LonLat(_))
+    }
+}
+
+/// Whether a CRS name is WGS 84 longitude/latitude: `urn:ogc:def:crs:OGC:1.3:CRS84`,
+/// `urn:ogc:def:crs:OGC::CRS84`, `OGC:CRS84`, `CRS84`, `EPSG:4326`, `urn:ogc:def:crs:EPSG::4326`,
+/// `http://www.opengis.net/def/crs/EPSG/0/4326` and the like (case-insensitive). The 3-D forms
+/// (`CRS84h`, EPSG:4979) count too: RFC 7946 allows an elevation.
+pub fn is_lon_lat_crs_name(name: &str) -> bool {
+    let lower = name.trim().to_ascii_lowercase();
+    let (authority, code) = if let Some(rest) = ["http://www.opengis.net/def/crs/", "https://www.opengis.net/def/crs/"]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p))
+    {
+        // AUTHORITY/VERSION/CODE
+        let mut parts = rest.split('/');
+        (parts.next().unwrap_or_default(), parts.next_back().unwrap_or_default())
+    } else if let Some(code) = ["http://www.opengis.net/gml/srs/epsg.xml#", "https://www.opengis.net/gml/srs/epsg.xml#"]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p))
+    {
+        ("epsg", code)
+    } else {
+        // urn:ogc:def:crs:AUTHORITY:[VERSION]:CODE, AUTHORITY:CODE or a bare CODE.
+        let rest =
+            ["urn:ogc:def:crs:", "urn:x-ogc:def:crs:"].iter().find_map(|p| lower.strip_prefix(p)).unwrap_or(&lower);
+        let mut parts = rest.split(':');
+        let first = parts.next().unwrap_or_default();
+        match parts.next_back() {
+            Some(code) => (first, code),
+            None => ("", first),
+        }
+    };
+    match authority {
+        "ogc" | "" => matches!(code, "crs84" | "crs84h"),
+        "epsg" => matches!(code, "4326" | "4979"),
+        _ => false,
+    }
+}
+
+/// Reads a `crs` member value (the GeoJSON 2008 forms: `{"type": "name", "properties":
+/// {"name": ...}}`, `{"type": "EPSG", "properties": {"code": ...}}`, or `null`).
+pub fn crs_verdict(value: &Value<'_>) -> CrsVerdict {
+    let not_lon_lat = |what: &str| {
+        CrsVerdict::NotLonLat(format!(
+            "`crs` {what}: coordinates are not WGS 84 longitude/latitude, which is all this app reads; \
+             reproject the file first (e.g. `ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson`)"
+        ))
+    };
+    let obj = match value {
+        // GeoJSON 2008: a null `crs` names no system; RFC 7946 coordinates are lon/lat.
+        Value::NullKeyword(_) => return CrsVerdict::LonLat("null".to_owned()),
+        Value::Object(obj) => obj,
+        other => return not_lon_lat(&format!("is {}, not an object naming a coordinate system", kind_name(other))),
+    };
+    let kind = obj.get_string("type").map(|t| t.value.as_ref());
+    let props = obj.get_object("properties");
+    match kind {
+        Some("name") => match props.and_then(|p| p.get_string("name")) {
+            Some(name) if is_lon_lat_crs_name(&name.value) => CrsVerdict::LonLat(name.value.to_string()),
+            Some(name) => not_lon_lat(&format!("names \"{}\"", name.value)),
+            None => not_lon_lat("of type \"name\" has no `properties.name`"),
+        },
+        Some(t) if t.eq_ignore_ascii_case("epsg") => match props.and_then(|p| p.get("code")).map(|c| &c.value) {
+            Some(Value::NumberLit(n)) if matches!(n.value, "4326" | "4979") => {
+                CrsVerdict::LonLat(format!("EPSG:{}", n.value))
+            }
+            Some(Value::NumberLit(n)) => not_lon_lat(&format!("names EPSG:{}", n.value)),
+            _ => not_lon_lat("of type \"EPSG\" has no numeric `properties.code`"),
+        },
+        Some(t) => not_lon_lat(&format!("of type \"{t}\" cannot be checked")),
+        None => not_lon_lat("has no `type`"),
     }
 }
 
@@ -576,8 +754,9 @@ fn check_position(value: &Value<'_>, sink: &mut Sink) -> Option<Position> {
         return None;
     }
     let [lon, lat, _] = values;
-    if let (Some(Value::NumberLit(lon_lit)), Some(Value::NumberLit(lat_lit))) =
-        (arr.elements.first(), arr.elements.get(1))
+    if !sink.projected
+        && let (Some(Value::NumberLit(lon_lit)), Some(Value::NumberLit(lat_lit))) =
+            (arr.elements.first(), arr.elements.get(1))
     {
         ok &= check_lon_lat(lon, lon_lit, lat, lat_lit, sink);
     }
@@ -619,6 +798,10 @@ fn check_bbox(value: &Value<'_>, sink: &mut Sink) {
     let (Some(west), Some(south), Some(east), Some(north)) = (get(0), get(1), get(dims), get(dims + 1)) else {
         return;
     };
+    if sink.projected {
+        // Not degrees: the `crs` problem already says so.
+        return;
+    }
     for (v, i, what, limit) in [
         (west, 0, "west", 180.0),
         (east, dims, "east", 180.0),
@@ -642,13 +825,8 @@ fn finite_number(value: &Value<'_>, what: &str, sink: &mut Sink) -> Option<f64> 
         sink.push(start_of(value), format!("{what} must be a number, found {}", kind_name(value)));
         return None;
     };
-    match lit.value.parse::<f64>() {
-        Ok(v) if v.is_finite() => Some(v),
-        _ => {
-            sink.push(lit.range.start, format!("number {} is not finite (out of the 64-bit float range)", lit.value));
-            None
-        }
-    }
+    // A non-finite literal is reported once, by `check_every_value`.
+    lit.value.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 /// `value` as an array, or a problem with `message` and the found kind.
