@@ -155,6 +155,42 @@ fn missing_required_columns_named() {
 }
 
 #[test]
+fn duplicate_headers_are_refused_naming_each_repeated_column() {
+    // `latitude` twice (the second is a different place): which one is meant is a guess.
+    let csv = "event_id_cnty,event_date,event_type,latitude,longitude, Latitude ,notes,NOTES\n\
+               X1,2022-01-02,Battles,37.5,69.1,38.9,a,b\n";
+    let err = parse_acled(Cursor::new(csv), "dup.csv").unwrap_err();
+    assert!(
+        matches!(&err, AcledError::DuplicateColumns { columns, .. }
+            if *columns == [(6, "Latitude".to_owned(), 4), (8, "NOTES".to_owned(), 7)]),
+        "{err:?}"
+    );
+    let lines: Vec<String> = err.to_string().lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("dup.csv:1:6: duplicate column `Latitude` (also column 4)"), "{lines:?}");
+    assert!(lines[1].starts_with("dup.csv:1:8: duplicate column `NOTES` (also column 7)"), "{lines:?}");
+    // Empty header cells are not names: several may appear (trailing commas of spreadsheets).
+    let csv = "event_id_cnty,event_date,event_type,latitude,longitude,,\nX1,2022-01-02,Battles,37.5,69.1,,\n";
+    assert_eq!(parse_acled(Cursor::new(csv), "blank.csv").expect("loads").features.len(), 1);
+}
+
+#[test]
+fn point_csv_with_a_duplicate_header_is_refused() {
+    use frontier_atlas::io::csv_points::{CsvPointsError, read_csv_points};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("points.csv");
+    std::fs::write(&path, "name,lat,lon,LAT\nKhorog,37.49,71.55,0\n").unwrap();
+    let err = read_csv_points(&path).expect_err("duplicate `lat` must be refused");
+    assert!(matches!(&err, CsvPointsError::DuplicateColumns { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.starts_with(&format!("{}:1:4: duplicate column `LAT` (also column 2)", path.display())), "{msg}");
+    // An ACLED export read through the point reader reports the same way.
+    std::fs::write(&path, "event_id_cnty,event_date,event_type,latitude,longitude,latitude\n").unwrap();
+    let msg = read_csv_points(&path).expect_err("duplicate ACLED column").to_string();
+    assert!(msg.contains(&format!("{}:1:6: duplicate column `latitude` (also column 4)", path.display())), "{msg}");
+}
+
+#[test]
 fn empty_input_is_missing_columns() {
     let err = parse_acled(Cursor::new(""), "empty.csv").unwrap_err();
     assert!(matches!(err, AcledError::MissingColumns { .. }));

@@ -139,6 +139,15 @@ pub enum AcledError {
         /// The missing column names.
         columns: Vec<String>,
     },
+    /// Two header cells name the same column (trimmed, case-insensitive), so which one a
+    /// value comes from would be a guess. One `FILE:1:COL` line per repeated cell.
+    #[error("{}", duplicate_columns_message(file, columns))]
+    DuplicateColumns {
+        /// The file.
+        file: String,
+        /// Each repeated cell: its 1-based column, the name, and the 1-based column of its first use.
+        columns: Vec<(usize, String, usize)>,
+    },
     /// The CSV itself is unreadable at some point.
     #[error("`{file}` line {line}: {message}")]
     Csv {
@@ -198,6 +207,10 @@ pub fn parse_acled(reader: impl Read, file_label: &str) -> Result<AcledImport, A
             file: file_label.to_owned(),
             columns: REQUIRED_COLUMNS.iter().map(|c| (*c).to_owned()).collect(),
         });
+    }
+    let duplicates = duplicate_columns(&record);
+    if !duplicates.is_empty() {
+        return Err(AcledError::DuplicateColumns { file: file_label.to_owned(), columns: duplicates });
     }
     let columns = header_columns(&record);
     let required = find_required(&columns, file_label)?;
@@ -300,6 +313,41 @@ impl LineCounter {
 /// Normalised header name: BOM stripped, trimmed, lower case.
 fn normalise(name: &str) -> String {
     name.trim_start_matches('\u{feff}').trim().to_lowercase()
+}
+
+/// Header cells whose name (trimmed, case-insensitive, BOM stripped) an earlier cell already
+/// has: `(column, name, first column)`, 1-based. Empty cells are not names and may repeat.
+pub fn duplicate_columns<'h>(header: impl IntoIterator<Item = &'h str>) -> Vec<(usize, String, usize)> {
+    let mut first: HashMap<String, usize> = HashMap::new();
+    let mut out = Vec::new();
+    for (i, raw) in header.into_iter().enumerate() {
+        let name = normalise(raw);
+        if name.is_empty() {
+            continue;
+        }
+        match first.get(&name) {
+            Some(&at) => out.push((i + 1, raw.trim_start_matches('\u{feff}').trim().to_owned(), at)),
+            None => {
+                first.insert(name, i + 1);
+            }
+        }
+    }
+    out
+}
+
+/// One `FILE:1:COL: duplicate column ...` line per repeated header cell (see
+/// [`duplicate_columns`]), for this reader and the point CSV reader.
+pub fn duplicate_columns_message(file: &str, columns: &[(usize, String, usize)]) -> String {
+    let lines: Vec<String> = columns
+        .iter()
+        .map(|(col, name, first)| {
+            format!(
+                "{file}:1:{col}: duplicate column `{name}` (also column {first}): which one is meant is \
+                 ambiguous; rename or remove one"
+            )
+        })
+        .collect();
+    lines.join("\n")
 }
 
 fn header_columns(header: &csv::StringRecord) -> Vec<Column> {

@@ -64,6 +64,14 @@ pub enum CsvPointsError {
         /// The header found.
         found: String,
     },
+    /// Two header cells name the same column: one `FILE:1:COL` line per repeated cell.
+    #[error("{}", super::acled::duplicate_columns_message(file, columns))]
+    DuplicateColumns {
+        /// The file.
+        file: String,
+        /// Each repeated cell: its 1-based column, the name, and the 1-based column of its first use.
+        columns: Vec<(usize, String, usize)>,
+    },
     /// The ACLED importer failed.
     #[error("{0}")]
     Acled(String),
@@ -162,6 +170,11 @@ pub fn parse_csv_points(path: &Path, bytes: &[u8]) -> Result<Loaded, CsvPointsEr
     let header: Vec<String> = record.iter().map(normalise).collect();
     if header.iter().any(|h| h == "event_id_cnty") && header.iter().any(|h| h == "event_date") {
         return super::acled_layer::from_bytes(path, bytes).map_err(CsvPointsError::Acled);
+    }
+    // Which `lat` or `name` column a value comes from must never be a guess.
+    let duplicates = super::acled::duplicate_columns(&record);
+    if !duplicates.is_empty() {
+        return Err(CsvPointsError::DuplicateColumns { file: label, columns: duplicates });
     }
     let find = |names: &[&str]| names.iter().find_map(|n| header.iter().position(|h| h == n));
     let missing = |missing: &'static str, names: &[&str]| CsvPointsError::NoCoordinates {
