@@ -2,9 +2,12 @@
 
 use frontier_atlas::geodata::{HOME_BBOX, default_catalog};
 use frontier_atlas::model::{LayerKind, TimeFilter};
-use frontier_atlas::render::svg::{Furniture, Raster, scene_to_svg, svg_to_png};
+use frontier_atlas::render::svg::{Furniture, scene_to_svg, svg_to_pdf, svg_to_png};
 use frontier_atlas::render::{Color, Item, SceneOptions, build_scene};
 use frontier_atlas::spatial::Viewport;
+
+mod raster;
+use raster::Raster;
 
 fn render_default(size: [f32; 2]) -> (Viewport, Raster) {
     let (catalog, problems) = default_catalog();
@@ -95,4 +98,40 @@ fn date_filter_hides_events_outside_the_range() {
         scene.items.iter().filter(|i| matches!(i, Item::Marker { .. })).count()
     };
     assert!(count_markers(&all) > count_markers(&none), "filtering must remove event markers");
+}
+
+/// Every character XML 1.0 forbids: C0 controls other than tab, line feed and carriage return.
+fn forbidden_in_xml(c: char) -> bool {
+    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
+}
+
+#[test]
+fn control_characters_in_names_and_titles_do_not_break_png_or_pdf() {
+    let (mut catalog, _) = default_catalog();
+    let text = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"Ay\u0001voj \u0008\u001f\uffff"},"geometry":{"type":"Polygon","coordinates":[[[66.5,35.5],[70.5,35.5],[70.5,38.8],[66.5,38.8],[66.5,35.5]]]}}]}"#;
+    let loaded = frontier_atlas::io::geojson::parse_layer(
+        text,
+        "ctrl.geojson",
+        "Layer \u{1}with\u{7f} controls\u{0}",
+        Some(LayerKind::Regions),
+        frontier_atlas::model::LayerSource::File("ctrl.geojson".into()),
+    )
+    .expect("layer");
+    catalog.layers.push(loaded.layer);
+    let viewport = Viewport::fit_bbox(HOME_BBOX, [800.0, 500.0]);
+    let scene = build_scene(&catalog, &viewport, &SceneOptions::default());
+    assert!(scene.labels.iter().any(|l| l.text.contains('\u{1}')), "the control character reaches the label");
+    let furniture = Furniture {
+        title: Some("Brief\u{1}ing <1> & \"2\"\u{b}".into()),
+        date_range: Some("2021\u{0}–2022".into()),
+        legend: true,
+    };
+    let svg = scene_to_svg(&scene, &furniture);
+    assert!(!svg.chars().any(forbidden_in_xml), "the SVG holds a character XML forbids");
+    assert!(svg.contains("Briefing &lt;1&gt; &amp; &quot;2&quot;"), "title kept, escaped");
+    assert!(svg.contains("Ayvoj"), "label kept without the control character");
+    let png = svg_to_png(&svg, 1.0).expect("PNG export");
+    assert!(Raster::decode_png(&png).is_some_and(|r| r.width == 800), "a decodable PNG");
+    let pdf = svg_to_pdf(&svg).expect("PDF export");
+    assert!(pdf.starts_with(b"%PDF"), "a PDF");
 }

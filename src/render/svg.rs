@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use super::{Color, Item, LegendSwatch, MarkerShape, Scene};
+use super::{Item, LegendSwatch, MarkerShape, Scene};
 
 /// Text and furniture around the map.
 #[derive(Debug, Clone, Default)]
@@ -299,8 +299,24 @@ fn write_furniture(s: &mut String, scene: &Scene, furniture: &Furniture) {
     );
 }
 
+/// Text as XML character data or a double-quoted attribute value: markup characters escaped,
+/// and characters XML 1.0 forbids (control characters other than tab, line feed and carriage
+/// return; U+FFFE and U+FFFF) dropped, since a single one makes the whole SVG unreadable and
+/// the PNG/PDF export fail. Names and titles come from users' files, so they may hold any.
 fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn fontdb() -> Arc<resvg::usvg::fontdb::Database> {
@@ -329,38 +345,4 @@ pub fn svg_to_png(svg: &str, scale: f32) -> Result<Vec<u8>, RasterError> {
     let mut pixmap = resvg::tiny_skia::Pixmap::new(width, height).ok_or(RasterError::Size { width, height })?;
     resvg::render(&tree, resvg::tiny_skia::Transform::from_scale(scale, scale), &mut pixmap.as_mut());
     pixmap.encode_png().map_err(|e| RasterError::Encode(e.to_string()))
-}
-
-/// A decoded image, for tests and checks of rendered output.
-#[derive(Debug, Clone)]
-pub struct Raster {
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-    pixels: Vec<Color>,
-}
-
-impl Raster {
-    /// Decodes PNG bytes.
-    pub fn decode_png(png: &[u8]) -> Option<Self> {
-        let pixmap = resvg::tiny_skia::Pixmap::decode_png(png).ok()?;
-        let pixels = pixmap
-            .pixels()
-            .iter()
-            .map(|p| {
-                let c = p.demultiply();
-                Color([c.red(), c.green(), c.blue(), c.alpha()])
-            })
-            .collect();
-        Some(Self { width: pixmap.width(), height: pixmap.height(), pixels })
-    }
-
-    /// The colour at `(x, y)`, `None` outside the image.
-    pub fn pixel(&self, x: u32, y: u32) -> Option<Color> {
-        if x >= self.width || y >= self.height {
-            return None;
-        }
-        self.pixels.get((y as usize) * (self.width as usize) + x as usize).copied()
-    }
 }
