@@ -2,11 +2,15 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use frontier_atlas::geodata::{HOME_BBOX, default_catalog};
-use frontier_atlas::io::acled_gen::generate_features;
 use frontier_atlas::model::{Feature, Layer, LayerKind, LayerSource, TimeFilter};
 use frontier_atlas::render::{SceneOptions, build_scene};
 use frontier_atlas::spatial::{HitTolerance, Shape, Viewport, hit_test};
 use frontier_atlas::time::{Range, TimeIndex};
+
+#[expect(dead_code, reason = "the CSV writer is for tests/acled.rs")]
+#[path = "../tests/common/acled_gen.rs"]
+mod acled_gen;
+use acled_gen::generate_features;
 
 fn scene(c: &mut Criterion) {
     let (catalog, _) = default_catalog();

@@ -5,8 +5,12 @@ use std::hint::black_box;
 
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
-use frontier_atlas::io::acled_gen::generate_features;
 use frontier_atlas::time::{Bin, DateSpan, Range, TimeIndex, histogram};
+
+#[expect(dead_code, reason = "the CSV writer is for tests/acled.rs")]
+#[path = "../tests/common/acled_gen.rs"]
+mod acled_gen;
+use acled_gen::generate_features;
 
 const N: usize = 1_000_000;
 

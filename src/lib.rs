@@ -13,4 +13,5 @@ pub mod project;
 pub mod render;
 pub mod spatial;
 pub mod time;
+#[cfg(feature = "gui")]
 pub mod ui;

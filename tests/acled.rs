@@ -4,8 +4,11 @@ use std::io::Cursor;
 use std::path::Path;
 
 use frontier_atlas::io::acled::{AcledError, import_acled, parse_acled, write_geojson};
-use frontier_atlas::io::acled_gen::{generate_acled_csv, generate_features};
 use serde_json::{Value, json};
+
+#[path = "common/acled_gen.rs"]
+mod acled_gen;
+use acled_gen::{generate_acled_csv, generate_features};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/acled/hostile.csv");
 

@@ -1,6 +1,8 @@
 //! Saving is atomic: a process killed with SIGKILL in the middle of saving leaves either the
-//! old or the new complete file, never a partial one; an unwritable location fails with a
-//! message naming the file and changes nothing.
+//! old or the new complete file, never a partial one; an unwritable location (a file where a
+//! folder should be, a read-only folder, a full disk) fails with a message naming the file and
+//! changes nothing. The read-only and full-disk cases run the save in a child process, so that
+//! they also fail writes for root (CI runs as root): see `tests/common/child.rs`.
 
 #![expect(clippy::unwrap_used, reason = "test helpers unwrap like #[test] functions do")]
 
@@ -14,7 +16,13 @@ use frontier_atlas::model::{Feature, FeatureId, Layer, LayerKind, LayerSource};
 use frontier_atlas::spatial::Shape;
 use serde_json::{Map, Value, json};
 
+#[cfg(unix)]
+#[path = "common/child.rs"]
+mod child;
+
 const TARGET_VAR: &str = "FRONTIER_ATLAS_CRASH_TARGET";
+/// The file the read-only-folder and full-disk children save over.
+const FAIL_TARGET_VAR: &str = "FRONTIER_ATLAS_FAILING_SAVE_TARGET";
 const FEATURES: usize = 10_000;
 const ROUNDS: u64 = 12;
 
@@ -144,6 +152,42 @@ fn saving_under_a_file_fails_naming_the_file_and_changes_nothing() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no stray files");
 }
 
+/// Not a real test: the child of the read-only-folder and full-disk tests. Saves generation 2
+/// over the target, which must fail naming the file, and prints the message for the parent.
+#[test]
+#[ignore = "child process helper; run by the read-only-folder and full-disk tests"]
+fn failing_child_saver() {
+    let Some(target) = std::env::var_os(FAIL_TARGET_VAR) else { return };
+    let path = PathBuf::from(target);
+    let err = save_layer(&big_layer(2), &path).expect_err("this save must fail");
+    let msg = err.to_string();
+    assert!(msg.ends_with(&path.display().to_string()), "the message names the file: {msg}");
+    assert!(matches!(err, SaveError::Io { .. }), "{err:?}");
+    println!("child error: {msg}");
+}
+
+/// Runs [`failing_child_saver`] through `wrapper` over `path` (a complete save of generation
+/// 1), then checks that the file is unchanged and that its folder holds nothing else. Returns
+/// the child's error message.
+#[cfg(unix)]
+fn failing_save_changes_nothing(wrapper: Command, path: &Path) -> String {
+    let old = std::fs::read(path).unwrap();
+    let out = child::run_child_test(wrapper, "failing_child_saver", &[(FAIL_TARGET_VAR, path.as_os_str())]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let msg = stdout.lines().find_map(|l| l.split_once("child error: ")).map(|(_, m)| m.to_owned());
+    let msg = msg.unwrap_or_else(|| panic!("the child did not try the save:\n{stdout}"));
+    assert!(std::fs::read(path).unwrap() == old, "the old file changed");
+    assert_eq!(check_complete(path), 1);
+    let folder = path.parent().unwrap();
+    let names: Vec<_> = std::fs::read_dir(folder).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, [path.file_name().unwrap()], "files left behind");
+    msg
+}
+
+/// A read-only folder: the save fails with a permission message and the old file stays. Root
+/// writes through folder permissions, so when this process can, the save runs in a child
+/// without the capabilities that override them (`setpriv` from util-linux drops
+/// `CAP_DAC_OVERRIDE`, `CAP_DAC_READ_SEARCH` and `CAP_FOWNER`).
 #[cfg(unix)]
 #[test]
 fn saving_into_a_read_only_folder_fails_and_keeps_the_old_file() {
@@ -153,20 +197,30 @@ fn saving_into_a_read_only_folder_fails_and_keeps_the_old_file() {
     std::fs::create_dir(&folder).unwrap();
     let path = folder.join("aid.geojson");
     save_layer(&big_layer(1), &path).unwrap();
-    let old = std::fs::read(&path).unwrap();
     std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o555)).unwrap();
     let probe = folder.join("probe");
-    if std::fs::write(&probe, "x").is_ok() {
-        // Running as root: permissions do not stop writes; the test above covers failures.
-        let _ = std::fs::remove_file(&probe);
-        std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
-        eprintln!("skipped: this user can write into a 0o555 folder");
-        return;
-    }
-    let err = save_layer(&big_layer(2), &path).unwrap_err();
+    let privileged = std::fs::write(&probe, "x").is_ok();
+    let wrapper = if privileged {
+        std::fs::remove_file(&probe).unwrap();
+        let mut setpriv = Command::new("setpriv");
+        setpriv.args(["--bounding-set=-dac_override,-dac_read_search,-fowner", "--"]);
+        setpriv
+    } else {
+        Command::new("env")
+    };
+    let msg = failing_save_changes_nothing(wrapper, &path);
     std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let msg = err.to_string();
-    assert!(msg.ends_with(&path.display().to_string()), "{msg}");
     assert!(msg.contains("permission"), "{msg}");
-    assert_eq!(std::fs::read(&path).unwrap(), old);
+}
+
+/// A full disk (a 512 KiB file-size cap in the child, which binds root too; the new file is
+/// about 1.5 MB): the save fails part-way, naming the file, and the old file stays.
+#[cfg(unix)]
+#[test]
+fn saving_onto_a_full_disk_fails_and_keeps_the_old_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.geojson");
+    save_layer(&big_layer(1), &path).unwrap();
+    let msg = failing_save_changes_nothing(child::with_file_size_limit(512), &path);
+    assert!(msg.contains("too large") || msg.contains("full"), "{msg}");
 }

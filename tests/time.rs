@@ -5,6 +5,10 @@ use frontier_atlas::time::{
     Bin, DateError, DateSpan, OPEN_END, PlayMode, Playback, Precision, Range, Step, TimeIndex, aid_span, histogram,
 };
 
+#[expect(dead_code, reason = "the CSV writer is for tests/acled.rs")]
+#[path = "common/acled_gen.rs"]
+mod acled_gen;
+
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap_or_else(|| panic!("bad test date {y}-{m}-{day}"))
 }
@@ -311,7 +315,7 @@ fn index_matches_brute_force_on_sample() {
 
 #[test]
 fn index_matches_brute_force_on_generated() {
-    let spans: Vec<(usize, DateSpan)> = frontier_atlas::io::acled_gen::generate_features(20_000, 3)
+    let spans: Vec<(usize, DateSpan)> = acled_gen::generate_features(20_000, 3)
         .into_iter()
         .enumerate()
         .map(|(i, (_, _, s))| (i, s))

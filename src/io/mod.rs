@@ -3,7 +3,6 @@
 //! One error enum per format; every message names the file and, where known, the line.
 
 pub mod acled;
-pub mod acled_gen;
 pub mod acled_layer;
 pub mod atomic;
 pub mod convert;

@@ -1,13 +1,16 @@
 //! Deterministic generator of ACLED-like data for benchmarks and tests: a CSV in ACLED's
 //! 31-column layout, or the same events in memory. Invented data (notes say "Generated event");
 //! events fall between 2016-01-01 and 2024-12-31, longitude 66–76, latitude 35–40.
+//!
+//! Not part of the library (the app never generates data): benches and tests include this file
+//! with `#[path = "…/tests/common/acled_gen.rs"] mod acled_gen;`.
 
 use std::io::{self, Write};
 
 use chrono::{Datelike, NaiveDate};
 
-use super::acled::ACLED_COLUMNS;
-use crate::time::DateSpan;
+use frontier_atlas::io::acled::ACLED_COLUMNS;
+use frontier_atlas::time::DateSpan;
 
 /// Event types with their sub-event types, as ACLED names them.
 const EVENT_TYPES: [(&str, &[&str]); 6] = [
