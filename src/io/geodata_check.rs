@@ -107,6 +107,7 @@ impl LayerCheck<'_> {
         match file {
             "countries.geojson" => self.require(props, &["name", "iso_a3"]),
             "provinces.geojson" => self.require(props, &["name", "country"]),
+            "districts.geojson" => self.require(props, &["name", "province", "country", "source"]),
             "border.geojson" | "rivers.geojson" | "lakes.geojson" | "regions.geojson" => {
                 self.require(props, &["name"]);
             }

@@ -4,8 +4,10 @@
 use super::labels::{LabelCandidate, place_labels};
 use super::scene::{Color, Item, LegendEntry, LegendSwatch, MarkerShape, Mesh, ScaleBar, Scene};
 use super::style::{
-    self, BACKGROUND, BORDER_BAND, BORDER_LINE, LABEL_HALO, LABEL_TEXT, aid_color, event_color, layer_style,
+    self, BACKGROUND, BORDER_BAND, BORDER_LINE, HALO_KM, HALO_LEGEND, HALO_LEGEND_GROUP, HALO_MAX_PTS, LABEL_HALO,
+    LABEL_TEXT, aid_color, event_color, layer_style,
 };
+use super::text::text_width_pts;
 use crate::model::{Catalog, Feature, Layer, LayerKind, TimeFilter};
 use crate::spatial::{Shape, Viewport, WorldRect, polygon_contains};
 
@@ -32,7 +34,10 @@ const MIN_STEP_PTS: f32 = 0.6;
 pub const AGGREGATE_ABOVE: usize = 2_000;
 
 /// How many candidate positions an area label tries (each costs a point-in-polygon test).
-const MAX_AREA_ANCHORS: usize = 8;
+const MAX_AREA_ANCHORS: usize = 24;
+
+/// How many candidate boxes an area label tests against its polygon at most.
+const MAX_BOX_TESTS: usize = 40;
 
 /// Grid cell of aggregated point layers, in points.
 const AGGREGATE_CELL_PTS: f32 = 12.0;
@@ -122,7 +127,7 @@ struct Builder<'a> {
     view_rect: WorldRect,
     items: Vec<Item>,
     candidates: Vec<LabelCandidate>,
-    obstacles: Vec<[f32; 4]>,
+    obstacles: Vec<([f32; 4], u32)>,
     symbol_obstacles: Vec<[f32; 4]>,
     legend: Legend,
 }
@@ -243,9 +248,12 @@ impl Builder<'_> {
             let symbol = marker_for(layer.kind, f, &style);
             let radius = if count > 1 { symbol.radius + 2.0 } else { symbol.radius };
             if let Some(halo) = symbol.halo {
+                let precision = f.prop_f64("geo_precision").unwrap_or(2.0);
+                let (halo_radius, row) = self.halo_radius(precision, radius);
+                self.legend.add(HALO_LEGEND_GROUP, row, LegendSwatch::Area(HALO_LEGEND));
                 self.items.push(Item::Marker {
                     center,
-                    radius: radius * 2.0,
+                    radius: halo_radius,
                     shape: MarkerShape::Circle,
                     fill: halo.faded(layer.opacity),
                     stroke: Color::TRANSPARENT,
@@ -268,11 +276,19 @@ impl Builder<'_> {
             let r = radius;
             let rect = [center[0] - r, center[1] - r, center[0] + r, center[1] + r];
             if layer.kind == LayerKind::Places {
-                self.obstacles.push(rect);
+                self.obstacles.push((rect, place_priority(f)));
             } else {
                 self.symbol_obstacles.push(rect);
             }
         }
+    }
+
+    /// The halo of an approximate location: its ground radius ([`HALO_KM`]) in points where
+    /// that is drawable (between twice the symbol and [`HALO_MAX_PTS`]), and its legend row.
+    fn halo_radius(&self, precision: f64, symbol_radius: f32) -> (f32, &'static str) {
+        let (km, row) = if precision >= 3.0 { HALO_KM[1] } else { HALO_KM[0] };
+        let pts = (km * 1000.0 / self.viewport.metres_per_point().max(1e-6)) as f32;
+        (pts.clamp(symbol_radius * 1.8, HALO_MAX_PTS.max(symbol_radius * 1.8)), row)
     }
 
     /// A count in a small dark disc at the upper right of a symbol.
@@ -406,10 +422,10 @@ impl Builder<'_> {
             let Some(f) = layer.features.get(fi) else { continue };
             let (priority, font_pts, color, italic, offset) = match layer.kind {
                 LayerKind::Places => {
-                    let rank = f.prop_f64("rank").unwrap_or(4.0).clamp(1.0, 9.0) as u32;
-                    let font = [13.5, 12.5, 11.5, 10.5].get(rank as usize - 1).copied().unwrap_or(10.0);
+                    let priority = place_priority(f);
+                    let font = [13.5, 12.5, 11.5, 10.5].get(priority as usize / 1000 - 1).copied().unwrap_or(10.0);
                     let radius = marker_for(layer.kind, f, &layer_style(layer.kind)).radius;
-                    (rank * 1000, font, LABEL_TEXT, false, Some(radius + 3.0))
+                    (priority, font, LABEL_TEXT, false, Some(radius + 3.0))
                 }
                 LayerKind::Regions => (1500, 12.0, Color::hex(0x8a4a12), true, None),
                 LayerKind::Countries => (5000, 15.0, Color::hex(0x6e6257), false, None),
@@ -421,9 +437,11 @@ impl Builder<'_> {
                 }
                 _ => continue,
             };
-            let name = f.display_name(layer.label_field.as_deref());
+            // Only a real name is a label: never an id, a title or "(unnamed)".
+            let Some(name) = label_text(f, layer.label_field.as_deref()) else { continue };
             let text = if layer.kind == LayerKind::Countries { name.to_uppercase() } else { name };
-            let anchors = self.label_anchors(&f.shape, offset.is_some());
+            let size = [text_width_pts(&text, font_pts), font_pts * 1.2];
+            let anchors = self.label_anchors(&f.shape, offset.is_some(), size);
             if anchors.is_empty() {
                 continue;
             }
@@ -442,7 +460,9 @@ impl Builder<'_> {
 
     /// Where a label may hang: the point itself, or points inside the visible part of the
     /// area (the centre first, then outwards), so a label can dodge what is already placed.
-    fn label_anchors(&self, shape: &Shape, is_point: bool) -> Vec<[f32; 2]> {
+    /// An area label's whole box (`size` in points, centred on the anchor) must lie inside
+    /// the polygon, so a name is never drawn over a neighbour.
+    fn label_anchors(&self, shape: &Shape, is_point: bool, size: [f32; 2]) -> Vec<[f32; 2]> {
         if is_point || shape.polygons.is_empty() {
             if !shape.lines.is_empty() {
                 let visible: Vec<&[f64; 2]> =
@@ -461,7 +481,15 @@ impl Builder<'_> {
         if lo[0] >= hi[0] || lo[1] >= hi[1] {
             return Vec::new();
         }
-        let steps = 5;
+        let scale = self.transform.0;
+        let half = [f64::from(size[0]) / 2.0 / scale, f64::from(size[1]) / 2.0 / scale];
+        if hi[0] - lo[0] < 2.0 * half[0] || hi[1] - lo[1] < 2.0 * half[1] {
+            return Vec::new();
+        }
+        let steps = 7;
+        // Box tests cost nine point-in-polygon tests each; a label that fits nowhere after
+        // this many tries is dropped rather than slowing the frame.
+        let mut budget = MAX_BOX_TESTS;
         let mut anchors = Vec::new();
         for ring in 0..=steps {
             for (dx, dy) in ring_offsets(ring) {
@@ -469,7 +497,14 @@ impl Builder<'_> {
                     f64::midpoint(lo[0], hi[0]) + f64::from(dx) * (hi[0] - lo[0]) / f64::from(2 * steps + 2),
                     f64::midpoint(lo[1], hi[1]) + f64::from(dy) * (hi[1] - lo[1]) / f64::from(2 * steps + 2),
                 ];
-                if polygon_contains(largest, p) {
+                if !polygon_contains(largest, p) {
+                    continue;
+                }
+                budget = budget.saturating_sub(1);
+                if budget == 0 {
+                    return anchors;
+                }
+                if box_inside(largest, p, half) {
                     anchors.push(self.project(p));
                     if anchors.len() >= MAX_AREA_ANCHORS {
                         return anchors;
@@ -479,6 +514,35 @@ impl Builder<'_> {
         }
         anchors
     }
+}
+
+/// Label priority of a place (lower is placed first): 1000 × its rank (1 capitals, 2 cities
+/// and province seats, 3 towns and district seats, 4 villages). Its symbol blocks labels of
+/// the same or lower importance only.
+fn place_priority(f: &Feature) -> u32 {
+    f.prop_f64("rank").unwrap_or(4.0).clamp(1.0, 9.0) as u32 * 1000
+}
+
+/// The text a feature is labelled with: the layer's label field, `name` or `shapeName`, if
+/// non-empty. Unlike [`Feature::display_name`] it never falls back to a title or the id, so an
+/// internal id ("wdb-9832") is never drawn as a name.
+pub(crate) fn label_text(f: &Feature, label_field: Option<&str>) -> Option<String> {
+    [label_field.unwrap_or("name"), "name", "shapeName"]
+        .iter()
+        .filter_map(|k| f.prop_str(k))
+        .map(str::trim)
+        .find(|t| !t.is_empty())
+        .map(str::to_owned)
+}
+
+/// Whether the box `centre ± half` (world units) lies inside the polygon `rings`: its
+/// corners, edge midpoints and centre are all inside. Labels are short, so nine points
+/// catch every neighbour's edge that matters at label size.
+fn box_inside(rings: &[Vec<[f64; 2]>], centre: [f64; 2], half: [f64; 2]) -> bool {
+    let [cx, cy] = centre;
+    [-1.0, 0.0, 1.0]
+        .iter()
+        .all(|&i| [-1.0, 0.0, 1.0].iter().all(|&j| polygon_contains(rings, [cx + i * half[0], cy + j * half[1]])))
 }
 
 /// Offsets of the square ring `r` around the origin.

@@ -28,12 +28,15 @@ pub struct LabelCandidate {
 const PAD_PTS: f32 = 2.0;
 
 /// Places candidates in priority order (ties: input order) where they fit inside `size_pts`
-/// without overlapping an already placed label or an `obstacle` rectangle `[x0, y0, x1, y1]`.
-/// Area labels (centred, no offset) also avoid `area_obstacles` (event and aid symbols).
+/// without overlapping an already placed label or an `obstacle` rectangle `[x0, y0, x1, y1]`
+/// of the same or higher importance: an obstacle `(rect, priority)` blocks only candidates
+/// whose priority number is not lower, so a capital's name may cross a village's symbol but a
+/// village's name never crosses a capital's. Area labels (centred, no offset) also avoid
+/// `area_obstacles` (event and aid symbols).
 pub fn place_labels(
     mut candidates: Vec<LabelCandidate>,
     size_pts: [f32; 2],
-    obstacles: &[[f32; 4]],
+    obstacles: &[([f32; 4], u32)],
     area_obstacles: &[[f32; 4]],
 ) -> Vec<Label> {
     candidates.sort_by_key(|c| c.priority);
@@ -64,7 +67,8 @@ pub fn place_labels(
                 && r[1] >= 0.0
                 && r[2] <= size_pts[0]
                 && r[3] <= size_pts[1]
-                && !placed.iter().chain(obstacles).any(|o| overlaps(o, r))
+                && !placed.iter().any(|o| overlaps(o, r))
+                && !obstacles.iter().any(|(o, p)| *p <= c.priority && overlaps(o, r))
                 && (c.offset_pts.is_some() || !area_obstacles.iter().any(|o| overlaps(o, r)))
         };
         let chosen = positions
@@ -135,8 +139,23 @@ mod tests {
     }
 
     #[test]
+    fn a_capital_label_may_cross_a_village_symbol_but_not_the_reverse() {
+        // A village symbol right of the capital, a capital symbol right of the village.
+        let village_symbol = ([112.0, 95.0, 118.0, 105.0], 4000);
+        let mut capital = cand("Dushanbe", [100.0, 100.0], 1000);
+        capital.anchors = vec![[100.0, 100.0]];
+        let labels = place_labels(vec![capital.clone()], [400.0, 300.0], &[village_symbol], &[]);
+        assert_eq!(labels[0].pos[0], 105.0, "the capital keeps its first (right-hand) position");
+        let mut village = cand("Ziraki", [100.0, 100.0], 4000);
+        village.anchors = vec![[100.0, 100.0]];
+        let capital_symbol = ([112.0, 95.0, 118.0, 105.0], 1000);
+        let labels = place_labels(vec![village], [400.0, 300.0], &[capital_symbol], &[]);
+        assert!(labels.is_empty() || labels[0].pos[0] != 105.0, "a village name never covers a capital");
+    }
+
+    #[test]
     fn obstacles_are_avoided() {
-        let obstacle = [[0.0, 0.0, 400.0, 140.0]];
+        let obstacle = [([0.0, 0.0, 400.0, 140.0], 1)];
         let labels = place_labels(vec![cand("Khorog", [100.0, 145.0], 1)], [400.0, 300.0], &obstacle, &[]);
         assert_eq!(labels.len(), 1);
         assert!(labels[0].pos[1] >= 140.0);

@@ -14,6 +14,20 @@ pub const LABEL_TEXT: Color = Color::hex(0x222222);
 /// Label halo.
 pub const LABEL_HALO: Color = Color([255, 255, 255, 210]);
 
+/// Ground radius in km of the halo around an approximate location, and its legend row:
+/// precision 2 (known to the district or near a named place), precision 3 (known only to
+/// the province, or a national fact placed at the capital).
+pub const HALO_KM: [(f64, &str); 2] = [
+    (10.0, "Halo: place known to ~10 km (district)"),
+    (40.0, "Halo: place known only to the province or country (~40 km)"),
+];
+/// Largest halo drawn, in points (beyond it the halo would hide the map).
+pub const HALO_MAX_PTS: f32 = 120.0;
+/// Legend swatch of the halo rows.
+pub const HALO_LEGEND: Color = Color([90, 90, 90, 70]);
+/// Legend group of the halo rows (after events and aid).
+pub const HALO_LEGEND_GROUP: u8 = 30;
+
 /// How a layer's features are drawn.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerStyle {
@@ -52,7 +66,8 @@ pub fn layer_style(kind: LayerKind) -> LayerStyle {
             LayerStyle { stroke: Color::hex(0x9c8f7e), stroke_pts: 0.7, dash: Some([5.0, 3.0]), ..base }
         }
         LayerKind::Districts => LayerStyle {
-            fill: Color([180, 150, 110, 18]),
+            // Outlined, not tinted: the country colours stay readable under 83 districts.
+            fill: Color([180, 150, 110, 0]),
             stroke: Color::hex(0x8a6d4b),
             stroke_pts: 0.8,
             dash: Some([2.0, 2.0]),

@@ -1,0 +1,308 @@
+//! The map tells the truth (issue 10): places lie in their official districts, labels sit
+//! inside their own polygon and are never internal ids, current names, and the curated record
+//! keeps the corrections of its line-by-line audit (`geodata/RECORD.md`).
+
+#[path = "common/shared_data.rs"]
+mod shared_data;
+
+use frontier_atlas::geodata::{ATTRIBUTION, HOME_BBOX, default_catalog};
+use frontier_atlas::model::{Catalog, Feature, Layer, LayerKind};
+use frontier_atlas::render::svg::{Furniture, scene_to_svg};
+use frontier_atlas::render::{Color, SceneOptions, build_scene};
+use frontier_atlas::spatial::{Viewport, world_from_geo};
+
+fn catalog() -> Catalog {
+    let (catalog, problems) = default_catalog();
+    assert!(problems.is_empty(), "embedded data has problems: {problems:?}");
+    catalog
+}
+
+fn layer(catalog: &Catalog, kind: LayerKind) -> &Layer {
+    catalog.layer_of_kind(kind).map(|(_, l)| l).unwrap_or_else(|| panic!("no {kind:?} layer shipped"))
+}
+
+/// Even-odd point in polygon over all rings of one polygon (world coordinates).
+fn in_rings(rings: &[Vec<[f64; 2]>], p: [f64; 2]) -> bool {
+    let mut inside = false;
+    for ring in rings {
+        for w in ring.windows(2) {
+            let ([x1, y1], [x2, y2]) = (w[0], w[1]);
+            if (y1 > p[1]) != (y2 > p[1]) && p[0] < x1 + (p[1] - y1) * (x2 - x1) / (y2 - y1) {
+                inside = !inside;
+            }
+        }
+    }
+    inside
+}
+
+fn in_feature(f: &Feature, p: [f64; 2]) -> bool {
+    f.shape.polygons.iter().any(|rings| in_rings(rings, p))
+}
+
+fn names(f: &Feature) -> Vec<String> {
+    let mut out: Vec<String> = f.prop_str("name").map(str::to_owned).into_iter().collect();
+    out.extend(f.alt_names());
+    out
+}
+
+fn point(f: &Feature) -> [f64; 2] {
+    *f.shape.points.first().unwrap_or_else(|| panic!("{:?} has no point", f.id))
+}
+
+fn id(f: &Feature) -> String {
+    f.id.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+/// Cities of regional subordination that geoBoundaries folds into a surrounding district:
+/// their `admin2` is the city itself, which no ADM2 polygon carries.
+const CITY_UNITS: [&str; 2] = ["Khorog", "Bokhtar"];
+
+// ------------------------------------------------------------------ the district layer
+
+#[test]
+fn districts_ship_for_both_banks_with_clean_unique_names() {
+    let catalog = catalog();
+    let districts = layer(&catalog, LayerKind::Districts);
+    assert!(districts.visible, "the district layer is on for a new user");
+    let mut seen = std::collections::HashSet::new();
+    let mut provinces = std::collections::BTreeMap::<String, usize>::new();
+    for f in &districts.features {
+        let name = f.prop_str("name").unwrap_or_default();
+        let province = f.prop_str("province").unwrap_or_default();
+        assert!(!name.is_empty() && name.trim() == name && !name.contains('\n'), "raw name {name:?}");
+        assert!(!name.ends_with(" District"), "suffix left on {name:?}");
+        assert!(seen.insert((name.to_owned(), province.to_owned())), "two districts {name} in {province}");
+        assert!(f.shape.is_area(), "{name} has no polygon");
+        *provinces.entry(province.to_owned()).or_default() += 1;
+    }
+    for p in ["Kunduz", "Takhar", "Badakhshan", "Khatlon", "Gorno-Badakhshan"] {
+        assert!(provinces.get(p).is_some_and(|&n| n >= 7), "districts of {p}: {provinces:?}");
+    }
+    // The two Baharak are told apart by province; renamed districts carry their old names.
+    let baharak: Vec<&str> = districts
+        .features
+        .iter()
+        .filter(|f| f.prop_str("name") == Some("Baharak"))
+        .filter_map(|f| f.prop_str("province"))
+        .collect();
+    assert_eq!(baharak, ["Badakhshan", "Takhar"]);
+    let dusti = districts.features.iter().find(|f| f.prop_str("name") == Some("Dusti")).expect("Dusti");
+    assert!(names(dusti).iter().any(|n| n == "Qumsangir"), "{:?}", names(dusti));
+    assert!(ATTRIBUTION.contains("geoBoundaries"), "the footer credits geoBoundaries: {ATTRIBUTION}");
+}
+
+#[test]
+fn every_place_with_an_admin2_lies_in_that_shipped_district() {
+    let catalog = catalog();
+    let districts = layer(&catalog, LayerKind::Districts);
+    let places = layer(&catalog, LayerKind::Places);
+    let shipped_provinces: Vec<&str> = districts.features.iter().filter_map(|f| f.prop_str("province")).collect();
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for place in &places.features {
+        let Some(admin2) = place.prop_str("admin2").filter(|s| !s.is_empty()) else { continue };
+        let named: Vec<&Feature> = districts.features.iter().filter(|d| names(d).iter().any(|n| n == admin2)).collect();
+        let admin1 = place.prop_str("admin1").unwrap_or_default();
+        if named.is_empty() {
+            assert!(
+                !shipped_provinces.contains(&admin1) || CITY_UNITS.contains(&admin2),
+                "{}: admin2 {admin2:?} names no district of {admin1}",
+                id(place)
+            );
+            continue;
+        }
+        checked += 1;
+        let p = point(place);
+        if !named.iter().any(|d| in_feature(d, p)) {
+            let actual: Vec<String> = districts
+                .features
+                .iter()
+                .filter(|d| in_feature(d, p))
+                .filter_map(|d| d.prop_str("name").map(str::to_owned))
+                .collect();
+            wrong.push(format!("{} {admin2:?} lies in {actual:?}", id(place)));
+        }
+    }
+    assert!(wrong.is_empty(), "places outside their district: {wrong:#?}");
+    assert!(checked >= 50, "only {checked} places checked");
+}
+
+/// Lower-case letters and digits only, so "Mazar-i-Sharif" meets "Mazari Sharif".
+fn fold(name: &str) -> String {
+    let name = name.trim();
+    let name = name.strip_suffix(" District").unwrap_or(name);
+    name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// Places whose `admin2` spelling differs from the raw geoBoundaries `shapeName` beyond
+/// punctuation (renamed since, or a different transliteration): admin2 → raw name.
+const RAW_SPELLING: [(&str, &str); 3] = [("Lakhsh", "Jirgatol"), ("Khulm", "Khulm"), ("Balkh", "Balkh")];
+
+#[test]
+#[cfg_attr(missing_shared_data, ignore = "needs ../shared/data (see README)")]
+fn every_place_with_an_admin2_lies_in_the_raw_official_district() {
+    let catalog = catalog();
+    let places = layer(&catalog, LayerKind::Places);
+    let districts = layer(&catalog, LayerKind::Districts);
+    let mut raw = Vec::new();
+    for file in
+        ["geoboundaries/geoBoundaries-AFG-ADM2_simplified.geojson", "geoboundaries/geoBoundaries-TJK-ADM2.geojson"]
+    {
+        let loaded = frontier_atlas::io::geojson::load_file(&shared_data::shared_data(file)).expect("raw file loads");
+        raw.extend(loaded.layer.features);
+    }
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for place in &places.features {
+        let Some(admin2) = place.prop_str("admin2").filter(|s| !s.is_empty()) else { continue };
+        if CITY_UNITS.contains(&admin2) {
+            continue;
+        }
+        // Every spelling the shipped layer knows for this district, plus the raw-name table.
+        let mut spellings = vec![fold(admin2)];
+        for d in districts.features.iter().filter(|d| names(d).iter().any(|n| n == admin2)) {
+            spellings.extend(names(d).iter().map(|n| fold(n)));
+        }
+        spellings.extend(RAW_SPELLING.iter().filter(|(a, _)| *a == admin2).map(|(_, r)| fold(r)));
+        let p = point(place);
+        let containing: Vec<String> = raw
+            .iter()
+            .filter(|d| in_feature(d, p))
+            .filter_map(|d| d.prop_str("shapeName").map(|s| s.trim().to_owned()))
+            .collect();
+        checked += 1;
+        if !containing.iter().any(|n| spellings.contains(&fold(n))) {
+            wrong.push(format!("{} admin2 {admin2:?} lies in official {containing:?}", id(place)));
+        }
+    }
+    assert!(wrong.is_empty(), "places outside their official district: {wrong:#?}");
+    assert!(checked >= 60, "only {checked} places checked");
+}
+
+// ------------------------------------------------------------------ labels
+
+const COUNTRY_LABEL: Color = Color::hex(0x6e6257);
+const PROVINCE_LABEL: Color = Color::hex(0x7d6d5a);
+const DISTRICT_LABEL: Color = Color::hex(0x6b4f2f);
+
+/// Views to check: the home view and several zooms and extents on both banks.
+fn views() -> Vec<(String, Viewport)> {
+    let mut out = vec![("home".to_owned(), Viewport::fit_bbox(HOME_BBOX, [1600.0, 1000.0]))];
+    for (lon, lat, zoom) in [
+        (70.5, 37.0, 5.5),
+        (70.5, 37.0, 6.5),
+        (71.5, 37.2, 7.0),
+        (68.8, 38.5, 7.0),
+        (69.5, 37.4, 8.0),
+        (71.6, 36.9, 8.5),
+        (73.5, 37.2, 7.5),
+        (68.5, 37.1, 9.0),
+    ] {
+        for size in [[1600.0, 1000.0], [900.0, 700.0]] {
+            out.push((format!("{lon},{lat} z{zoom} {size:?}"), Viewport::centered(lon, lat, zoom, size)));
+        }
+    }
+    out
+}
+
+#[test]
+fn area_labels_lie_inside_their_own_polygon_in_every_view() {
+    let catalog = catalog();
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for (name, viewport) in views() {
+        let scene = build_scene(&catalog, &viewport, &SceneOptions::default());
+        for label in &scene.labels {
+            let (kind, text) = match label.color {
+                c if c == COUNTRY_LABEL => (LayerKind::Countries, label.text.clone()),
+                c if c == PROVINCE_LABEL => (LayerKind::Provinces, label.text.clone()),
+                c if c == DISTRICT_LABEL => (LayerKind::Districts, label.text.clone()),
+                _ => continue,
+            };
+            let owners: Vec<&Feature> = layer(&catalog, kind)
+                .features
+                .iter()
+                .filter(|f| f.prop_str("name").is_some_and(|n| n == text || n.to_uppercase() == text))
+                .collect();
+            assert!(!owners.is_empty(), "{name}: label {text:?} names no {kind:?} feature");
+            let [x, y] = label.pos;
+            let [w, h] = label.size;
+            let corners = [[x, y], [x + w, y], [x, y + h], [x + w, y + h], [x + w / 2.0, y + h / 2.0]];
+            let inside = owners.iter().any(|f| corners.iter().all(|c| in_feature(f, viewport.world_from_screen(*c))));
+            checked += 1;
+            if !inside {
+                wrong.push(format!("{name}: {text:?} at {:?}", viewport.geo_from_screen(label.pos)));
+            }
+        }
+        // The SVG carries the same labels (the PNG is rendered from it).
+        let svg = scene_to_svg(&scene, &Furniture { title: None, date_range: None, legend: true });
+        for label in &scene.labels {
+            let escaped = label.text.replace('&', "&amp;").replace('\'', "&#39;");
+            assert!(svg.contains(&escaped) || svg.contains(&label.text), "{name}: {:?} not in the SVG", label.text);
+        }
+    }
+    assert!(wrong.is_empty(), "labels outside their polygon: {wrong:#?}");
+    assert!(checked > 100, "only {checked} area labels checked");
+}
+
+#[test]
+fn no_internal_id_is_ever_a_label() {
+    let catalog = catalog();
+    let ids: std::collections::HashSet<String> =
+        catalog.layers.iter().flat_map(|l| l.features.iter().map(id)).filter(|i| !i.is_empty()).collect();
+    for (name, viewport) in views() {
+        let scene = build_scene(&catalog, &viewport, &SceneOptions::default());
+        for label in &scene.labels {
+            assert!(!ids.contains(&label.text), "{name}: internal id {:?} drawn as a label", label.text);
+            assert!(!label.text.starts_with("wdb-") && !label.text.starts_with("gshhg-"), "{name}: {:?}", label.text);
+            assert!(!label.text.to_lowercase().contains("unnamed"), "{name}: {:?}", label.text);
+        }
+    }
+    // Hover and the inspector show a word, not the id, for unnamed rivers and lakes.
+    for kind in [LayerKind::Rivers, LayerKind::Lakes] {
+        for f in &layer(&catalog, kind).features {
+            assert_ne!(f.display_name(None), id(f), "{kind:?} {} shows its id as its name", id(f));
+        }
+    }
+}
+
+#[test]
+fn capitals_and_province_seats_are_labelled_before_villages() {
+    let catalog = catalog();
+    for (lon, lat) in [(68.78, 38.54), (69.2, 38.2), (68.5, 38.8), (69.5, 37.8)] {
+        for size in [[1600.0, 1000.0], [1000.0, 700.0]] {
+            let viewport = Viewport::centered(lon, lat, 7.0, size);
+            let scene = build_scene(&catalog, &viewport, &SceneOptions::default());
+            let texts: Vec<&str> = scene.labels.iter().map(|l| l.text.as_str()).collect();
+            assert!(texts.contains(&"Dushanbe"), "Dushanbe unlabelled at zoom 7 centred {lon},{lat}: {texts:?}");
+        }
+    }
+    // Every province seat (a place of rank ≤ 2) in view is labelled at the home view.
+    let viewport = Viewport::fit_bbox(HOME_BBOX, [1600.0, 1000.0]);
+    let scene = build_scene(&catalog, &viewport, &SceneOptions::default());
+    let texts: Vec<&str> = scene.labels.iter().map(|l| l.text.as_str()).collect();
+    for f in &layer(&catalog, LayerKind::Places).features {
+        let [x, y] = viewport.screen_from_world(point(f));
+        let in_view = (20.0..1580.0).contains(&x) && (20.0..980.0).contains(&y);
+        if f.prop_f64("rank").is_some_and(|r| r <= 2.0) && in_view {
+            let name = f.prop_str("name").unwrap_or_default();
+            assert!(texts.contains(&name), "{name} (rank ≤ 2) unlabelled at the home view");
+        }
+    }
+}
+
+#[test]
+fn provinces_carry_their_current_names_with_the_old_ones_as_alternates() {
+    let catalog = catalog();
+    let provinces = layer(&catalog, LayerKind::Provinces);
+    let find = |n: &str| provinces.features.iter().find(|f| f.prop_str("name") == Some(n));
+    for old in ["F.A.T.A.", "Northern Areas", "K.P.", "N.W.F.P.", "Leninabad"] {
+        assert!(find(old).is_none(), "outdated province name {old:?} still shown");
+    }
+    let gb = find("Gilgit-Baltistan").expect("Gilgit-Baltistan");
+    assert!(gb.alt_names().iter().any(|a| a == "Northern Areas"));
+    let kp = find("Khyber Pakhtunkhwa").expect("Khyber Pakhtunkhwa");
+    assert!(kp.alt_names().iter().any(|a| a == "F.A.T.A."), "{:?}", kp.alt_names());
+    // The former tribal areas are part of Khyber Pakhtunkhwa's polygon (Miranshah, N Waziristan).
+    assert!(in_feature(kp, world_from_geo(70.08, 33.0)), "FATA merged into Khyber Pakhtunkhwa");
+}
