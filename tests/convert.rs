@@ -82,7 +82,7 @@ fn geojson_to_csv_to_geojson_round_trips_points() {
 }
 
 #[test]
-fn csv_bad_rows_are_reported_by_line_and_the_rest_converts() {
+fn csv_bad_rows_are_reported_by_line_and_nothing_is_written_unless_skip_bad() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("posts.csv");
     std::fs::write(
@@ -97,6 +97,15 @@ fn csv_bad_rows_are_reported_by_line_and_the_rest_converts() {
     let label = csv.display();
     assert!(stderr.contains(&format!("{label}:3:2: latitude 91.5 is outside")), "{stderr}");
     assert!(stderr.contains(&format!("{label}:5:2: latitude is empty")), "{stderr}");
+    assert!(!out_path.exists(), "a command that fails writes nothing");
+    let out = Command::new(env!("CARGO_BIN_EXE_frontier-atlas"))
+        .arg("convert")
+        .args([&csv, &out_path])
+        .arg("--skip-bad")
+        .output()
+        .expect("run binary");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(&format!("{label}:3:2: latitude 91.5 is outside")));
     let layer = load(&out_path);
     assert_eq!(layer.features.len(), 2);
     // `007` is not a JSON number, so the column stays text.
@@ -135,6 +144,9 @@ fn invalid_geojson_exits_1_with_file_line_col_and_writes_nothing() {
 #[test]
 fn unknown_extensions_are_named() {
     let dir = tempfile::tempdir().unwrap();
+    // An unknown extension is looked into (GeoJSON and GeoPackage are recognised by content);
+    // KML is neither.
+    std::fs::write(dir.path().join("map.kml"), "<?xml version=\"1.0\"?><kml/>").unwrap();
     let out = convert(&[&dir.path().join("map.kml"), &dir.path().join("x.gpkg")]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
