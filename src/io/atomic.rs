@@ -162,7 +162,7 @@ fn remove_stale_temporaries(dir: &Path, name: &str) {
                 .and_then(|m| m.modified())
                 .ok()
                 .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > std::time::Duration::from_secs(24 * 3600)),
+                .is_some_and(|age| age > std::time::Duration::from_hours(24)),
         };
         if stale && entry.file_type().is_ok_and(|t| t.is_file()) {
             std::fs::remove_file(entry.path()).ok();

@@ -335,7 +335,7 @@ fn ring(value: &Value) -> Result<geo::LineString<f64>, String> {
     }
     // Closed means the same position, Z included, as RFC 7946 says.
     let same = |a: &Value, b: &Value| {
-        let nums = |v: &Value| v.as_array().map(|p| p.iter().map(|n| n.as_f64()).collect::<Vec<_>>());
+        let nums = |v: &Value| v.as_array().map(|p| p.iter().map(Value::as_f64).collect::<Vec<_>>());
         nums(a) == nums(b)
     };
     if !items.first().zip(items.last()).is_some_and(|(a, b)| same(a, b)) {

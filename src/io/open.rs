@@ -121,14 +121,11 @@ pub fn open_layers(path: &Path) -> Result<Vec<Loaded>, OpenError> {
         return open_gpkg(path);
     }
     let bytes = read_input(path)?;
-    let format = match format.or_else(|| Format::sniff(&bytes)) {
-        Some(f) => f,
-        None => {
-            return Err(OpenError::UnknownFormat {
-                path: path.to_owned(),
-                ext: path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default(),
-            });
-        }
+    let Some(format) = format.or_else(|| Format::sniff(&bytes)) else {
+        return Err(OpenError::UnknownFormat {
+            path: path.to_owned(),
+            ext: path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default(),
+        });
     };
     match format {
         Format::GeoJson => {

@@ -245,7 +245,7 @@ pub fn load_project(path: &Path) -> Result<Project, ProjectError> {
     })?;
     let text = std::str::from_utf8(&bytes).map_err(|e| {
         let before = bytes.get(..e.valid_up_to()).unwrap_or_default();
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = before.split(|&b| b == b'\n').count();
         let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
         ProjectError::Json { path: path.to_owned(), line, col, message: "invalid UTF-8".to_owned() }
     })?;
