@@ -51,13 +51,23 @@ fn undo_redo_exact(catalog: &mut Catalog, uid: LayerUid, cmd: EditCommand, what:
     history.apply(catalog, cmd, what).unwrap();
     let after = snapshot(catalog, uid);
     assert_ne!(before, after, "{what} changed nothing");
-    assert_eq!(history.undo(catalog).as_deref(), Some(what));
+    assert_eq!(undone(&mut history, catalog).as_deref(), Some(what));
     assert_eq!(snapshot(catalog, uid), before, "undo of {what} is not exact");
-    assert_eq!(history.redo(catalog).as_deref(), Some(what));
+    assert_eq!(redone(&mut history, catalog).as_deref(), Some(what));
     assert_eq!(snapshot(catalog, uid), after, "redo of {what} is not exact");
-    assert_eq!(history.undo(catalog).as_deref(), Some(what));
+    assert_eq!(undone(&mut history, catalog).as_deref(), Some(what));
     assert_eq!(snapshot(catalog, uid), before);
     after
+}
+
+/// Undoes the last step and gives its description.
+fn undone(h: &mut History, c: &mut Catalog) -> Option<String> {
+    h.undo(c).unwrap().map(|s| s.description)
+}
+
+/// Redoes the last undone step and gives its description.
+fn redone(h: &mut History, c: &mut Catalog) -> Option<String> {
+    h.redo(c).unwrap().map(|s| s.description)
 }
 
 fn new_point(layer: &Layer, lon: f64, lat: f64) -> Feature {
@@ -156,7 +166,7 @@ fn set_property_undoes_and_redoes_exactly() {
     let mut h = History::default();
     h.apply(&mut c, EditCommand::SetProperty { layer: uid, index: 2, key: "k".to_owned(), value: Some(json!(1)) }, "k")
         .unwrap();
-    h.undo(&mut c).unwrap();
+    h.undo(&mut c).unwrap().unwrap();
     assert_eq!(snapshot(&c, uid), before);
     assert!(before.contains(r#""properties":null"#));
 }
@@ -285,9 +295,9 @@ fn group_is_one_undo_step() {
     h.apply_group(&mut c, cmds, "Drag").unwrap();
     let after = snapshot(&c, uid);
     assert_eq!(h.undo.len(), 1);
-    assert_eq!(h.undo(&mut c).as_deref(), Some("Drag"));
+    assert_eq!(undone(&mut h, &mut c).as_deref(), Some("Drag"));
     assert_eq!(snapshot(&c, uid), before);
-    h.redo(&mut c).unwrap();
+    h.redo(&mut c).unwrap().unwrap();
     assert_eq!(snapshot(&c, uid), after);
 }
 
@@ -301,11 +311,11 @@ fn history_is_capped() {
         h.apply(&mut c, cmd, format!("set {i}")).unwrap();
     }
     assert_eq!(h.undo.len(), 3);
-    assert_eq!(h.undo(&mut c).as_deref(), Some("set 4"));
-    assert_eq!(h.undo(&mut c).as_deref(), Some("set 3"));
-    assert_eq!(h.undo(&mut c).as_deref(), Some("set 2"));
+    assert_eq!(undone(&mut h, &mut c).as_deref(), Some("set 4"));
+    assert_eq!(undone(&mut h, &mut c).as_deref(), Some("set 3"));
+    assert_eq!(undone(&mut h, &mut c).as_deref(), Some("set 2"));
     assert!(!h.can_undo());
-    assert_eq!(h.undo(&mut c), None);
+    assert_eq!(h.undo(&mut c), Ok(None));
     assert_eq!(layer(&c, uid).features[0].properties["n"], json!(1), "oldest steps dropped, not undone");
     assert!(h.can_redo());
     let full = History::default();
@@ -321,21 +331,21 @@ fn dirty_tracking_follows_undo_back_to_saved() {
     assert!(!h.is_dirty(uid));
     h.apply(&mut c, set(1), "a").unwrap();
     assert!(h.is_dirty(uid));
-    h.undo(&mut c).unwrap();
+    h.undo(&mut c).unwrap().unwrap();
     assert!(!h.is_dirty(uid), "undone back to the loaded state");
-    h.redo(&mut c).unwrap();
+    h.redo(&mut c).unwrap().unwrap();
     h.mark_saved(uid);
     assert!(!h.is_dirty(uid));
     h.apply(&mut c, set(2), "b").unwrap();
     assert!(h.is_dirty(uid));
-    h.undo(&mut c).unwrap();
+    h.undo(&mut c).unwrap().unwrap();
     assert!(!h.is_dirty(uid), "back to the saved state");
-    h.undo(&mut c).unwrap();
+    h.undo(&mut c).unwrap().unwrap();
     assert!(h.is_dirty(uid), "before the saved state");
-    h.redo(&mut c).unwrap();
+    h.redo(&mut c).unwrap().unwrap();
     assert!(!h.is_dirty(uid));
     // A different edit after an undo is never mistaken for the saved state.
-    h.undo(&mut c).unwrap();
+    h.undo(&mut c).unwrap().unwrap();
     h.apply(&mut c, set(1), "same value, new branch").unwrap();
     assert!(h.is_dirty(uid));
     assert!(!h.can_redo(), "a new edit clears redo");
@@ -366,4 +376,126 @@ fn new_ids_are_unique_and_continue_the_sequence() {
         r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":4,"geometry":null,"properties":{}},{"type":"Feature","id":9,"geometry":null,"properties":{}}]}"#,
     );
     assert_eq!(new_feature_id(layer(&c, uid), ""), FeatureId::Num(10.into()));
+}
+
+/// Two layers in one catalog: the events and the shapes.
+fn two_layers() -> (Catalog, LayerUid, LayerUid) {
+    let (mut c, a) = catalog(EVENTS);
+    let b_layer = parse_layer(SHAPES, "s", "s", None, LayerSource::Embedded("s")).unwrap().layer;
+    let b = b_layer.uid;
+    c.insert(b_layer);
+    (c, a, b)
+}
+
+fn set_name(layer: LayerUid, index: usize, v: &str) -> EditCommand {
+    EditCommand::SetProperty { layer, index, key: "name".to_owned(), value: Some(json!(v)) }
+}
+
+#[test]
+fn undo_in_one_layer_leaves_later_edits_of_another_alone_and_names_its_layer() {
+    let (mut c, a, b) = two_layers();
+    let mut h = History::default();
+    h.apply(&mut c, set_name(a, 0, "a1"), "Set name").unwrap();
+    h.apply(&mut c, set_name(b, 0, "b1"), "Set name").unwrap();
+    let step = h.undo_layer(&mut c, a).unwrap().unwrap();
+    assert_eq!(step.layers, vec![a]);
+    assert_eq!(step.description, "Set name");
+    assert!(layer(&c, a).features[0].properties.get("name").is_none(), "a's edit undone");
+    assert_eq!(layer(&c, b).features[0].properties["name"], json!("b1"), "b's later edit kept");
+    assert!(!h.is_dirty(a) && h.is_dirty(b));
+    assert!(!h.can_undo_layer(a) && h.can_redo_layer(a) && h.can_undo_layer(b));
+    assert_eq!(h.undo_description_for(b), Some("Set name"));
+    // A new edit in b keeps a's redo.
+    h.apply(&mut c, set_name(b, 1, "b2"), "Set name").unwrap();
+    let redone = h.redo_layer(&mut c, a).unwrap().unwrap();
+    assert_eq!(redone.layers, vec![a]);
+    assert_eq!(layer(&c, a).features[0].properties["name"], json!("a1"));
+    // The global undo takes the last step of any layer and says which.
+    let step = h.undo(&mut c).unwrap().unwrap();
+    assert_eq!(step.layers, vec![a]);
+}
+
+#[test]
+fn a_step_spanning_layers_waits_for_later_steps_of_those_layers() {
+    let (mut c, a, b) = two_layers();
+    let mut h = History::default();
+    h.apply_group(&mut c, vec![set_name(a, 0, "a"), set_name(b, 0, "b")], "Both").unwrap();
+    h.apply(&mut c, set_name(b, 1, "later"), "Later").unwrap();
+    let err = h.undo_layer(&mut c, a).unwrap_err();
+    assert!(matches!(&err, frontier_atlas::edit::UndoError::Blocked { blocker, .. } if blocker == "Later"), "{err}");
+    assert_eq!(err.layers(), &[a, b]);
+    assert_eq!(h.undo.len(), 2, "nothing dropped");
+    assert_eq!(layer(&c, a).features[0].properties["name"], json!("a"), "nothing changed");
+}
+
+#[test]
+fn a_step_that_no_longer_applies_is_kept_and_reported() {
+    let (mut c, uid) = catalog(EVENTS);
+    let mut h = History::default();
+    h.apply(&mut c, EditCommand::SetProperty { layer: uid, index: 2, key: "k".to_owned(), value: Some(json!(1)) }, "k")
+        .unwrap();
+    // Something outside the history shortened the layer: the inverse's feature #2 is gone.
+    let li = c.index_of(uid).unwrap();
+    let removed = c.layers[li].features.pop().unwrap();
+    let err = h.undo(&mut c).unwrap_err();
+    assert!(matches!(err, frontier_atlas::edit::UndoError::Failed { .. }), "{err}");
+    assert!(err.to_string().contains("cannot undo “k”"), "{err}");
+    assert_eq!(h.undo.len(), 1, "the step is kept");
+    assert!(h.is_dirty(uid));
+    // Once the layer is whole again the same step undoes.
+    c.layers[li].features.push(removed);
+    assert_eq!(undone(&mut h, &mut c).as_deref(), Some("k"));
+    assert!(!h.is_dirty(uid));
+    // Redo failures keep the step too.
+    let removed = c.layers[li].features.pop().unwrap();
+    assert!(h.redo(&mut c).is_err());
+    assert_eq!(h.redo.len(), 1);
+    c.layers[li].features.push(removed);
+    assert_eq!(redone(&mut h, &mut c).as_deref(), Some("k"));
+}
+
+#[test]
+fn references_follow_inserts_and_deletes_through_undo_and_redo() {
+    let features: Vec<String> = (0..8)
+        .map(|i| {
+            format!(
+                r#"{{"type":"Feature","id":"f{i}","geometry":{{"type":"Point","coordinates":[70.{i},37.0]}},"properties":{{}}}}"#
+            )
+        })
+        .collect();
+    let text = format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(","));
+    let (mut c, uid) = catalog(&text);
+    let id_at = |c: &Catalog, i: usize| layer(c, uid).features[i].id.as_ref().unwrap().to_string();
+    let follow =
+        |applied: &[EditCommand], i: usize| applied.iter().try_fold(i, |i, cmd: &EditCommand| cmd.remap(uid, i));
+    let mut h = History::default();
+    let delete = EditCommand::DeleteFeature { layer: uid, index: 2 };
+    let mut selected = 5;
+    h.apply(&mut c, delete.clone(), "Delete feature").unwrap();
+    selected = follow(&[delete], selected).unwrap();
+    assert_eq!(id_at(&c, selected), "f5");
+    // Undoing the delete at index 2 must not move the selection onto another feature.
+    let step = h.undo(&mut c).unwrap().unwrap();
+    selected = follow(&step.applied, selected).unwrap();
+    assert_eq!((selected, id_at(&c, selected)), (5, "f5".to_owned()));
+    let step = h.redo(&mut c).unwrap().unwrap();
+    selected = follow(&step.applied, selected).unwrap();
+    assert_eq!(id_at(&c, selected), "f5");
+    // The deleted feature itself is no longer referenced; other layers are untouched.
+    assert_eq!(follow(&step.applied, 2), None);
+    assert_eq!(EditCommand::DeleteFeature { layer: uid, index: 0 }.remap(uid + 1, 3), Some(3));
+}
+
+#[test]
+fn a_save_records_the_generation_it_wrote_so_later_edits_stay_unsaved() {
+    let (mut c, uid) = catalog(EVENTS);
+    let mut h = History::default();
+    h.apply(&mut c, set_name(uid, 0, "one"), "Set name").unwrap();
+    let saving = h.generation(uid);
+    // An edit while the save runs on its worker…
+    h.apply(&mut c, set_name(uid, 0, "two"), "Set name").unwrap();
+    h.mark_saved_generation(uid, saving);
+    assert!(h.is_dirty(uid), "the second edit is not in the file");
+    h.undo_layer(&mut c, uid).unwrap().unwrap();
+    assert!(!h.is_dirty(uid), "back to what was saved");
 }

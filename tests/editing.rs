@@ -91,9 +91,11 @@ fn draw_polygon_edit_attribute_undo_redo_save_reload() {
     h.run_steps(2);
     assert_eq!(name(&h).as_deref(), Some("Test area"));
 
-    // Save, reload from disk, compare.
+    // Save (on a worker), reload from disk, compare.
     h.get_by_label("Save").click();
     h.run_steps(2);
+    h.state_mut().finish_jobs();
+    h.run_steps(1);
     let li = layer_index(h.state(), "areas");
     assert!(!h.state().history.is_dirty(h.state().catalog.layers[li].uid), "saved");
     let reloaded = frontier_atlas::io::geojson::load_file(&path).expect("reload").layer;
@@ -131,6 +133,7 @@ fn a_failed_save_names_the_file_and_keeps_the_edits() {
     let target = blocker.join("areas.geojson");
     h.state_mut().apply(Command::SaveTo(uid, target.clone()));
     h.run_steps(2);
+    h.state_mut().finish_jobs();
     let app = h.state();
     let msg = app.messages.last().expect("an error message");
     assert!(msg.text.contains("not-a-folder"), "{}", msg.text);
@@ -165,6 +168,7 @@ fn a_saved_project_reopens_with_layers_range_view_and_bookmarks() {
     let mut h2 = harness();
     h2.run_steps(2);
     h2.state_mut().open_project(&project_path);
+    h2.state_mut().finish_jobs();
     h2.run_steps(2);
     let app = h2.state();
     let order: Vec<String> = app.catalog.layers.iter().map(|l| l.name.clone()).collect();
@@ -194,6 +198,7 @@ fn unsaved_edits_are_autosaved_offered_after_a_crash_and_journalled_on_save() {
         geometry: serde_json::json!({"type":"Point","coordinates":[70.5,38.1]}),
     });
     h.run_steps(30); // more than the autosave interval of egui time
+    h.state_mut().finish_jobs();
     assert!(std::fs::read_dir(&recovery).expect("recovery folder").count() >= 1, "an autosave was written");
     // "Crash": drop the app without saving; a new session finds the autosave and restores it.
     drop(h);
@@ -211,6 +216,7 @@ fn unsaved_edits_are_autosaved_offered_after_a_crash_and_journalled_on_save() {
     let uid = restored.uid;
     h2.state_mut().apply(Command::SaveTo(uid, path.clone()));
     h2.run_steps(2);
+    h2.state_mut().finish_jobs();
     assert_eq!(frontier_atlas::io::geojson::load_file(&path).expect("reload").layer.features.len(), 2);
     assert!(std::fs::read_dir(&recovery).expect("recovery folder").count() == 0, "autosave removed after saving");
 }
@@ -235,6 +241,7 @@ fn saving_writes_the_edit_journal_beside_the_layer() {
     ));
     h.state_mut().apply(Command::Save(uid));
     h.run_steps(2);
+    h.state_mut().finish_jobs();
     let journal =
         frontier_atlas::io::journal::read_journal(&frontier_atlas::io::journal::journal_path(&path)).expect("journal");
     let entry = journal.entries.last().expect("an entry");
@@ -252,7 +259,7 @@ fn a_layer_saves_as_geopackage_but_never_over_other_tables() {
     let uid = h.state().catalog.layers[li].uid;
     let gpkg = dir.path().join("areas.gpkg");
     h.state_mut().apply(Command::SaveTo(uid, gpkg.clone()));
-    h.run_steps(1);
+    h.state_mut().finish_jobs();
     let back = frontier_atlas::io::gpkg::read_gpkg(&gpkg).expect("read back");
     assert_eq!(back.len(), 1);
     assert_eq!(back[0].layer.features[0].prop_str("name"), Some("Existing"));
@@ -262,7 +269,241 @@ fn a_layer_saves_as_geopackage_but_never_over_other_tables() {
     frontier_atlas::io::gpkg::write_gpkg(&other, &[&places]).expect("write");
     let before = std::fs::read(&other).expect("read");
     h.state_mut().apply(Command::SaveTo(uid, other.clone()));
-    h.run_steps(1);
+    h.state_mut().finish_jobs();
     assert_eq!(std::fs::read(&other).expect("read"), before, "the other GeoPackage is untouched");
     assert!(h.state().messages.last().expect("message").text.contains("Places"));
+}
+
+/// An app without a window whose data folder and recovery store are in `dir`.
+fn app_in(dir: &std::path::Path) -> AtlasApp {
+    let mut app = AtlasApp::new(None);
+    app.user_dir = dir.join("user");
+    app.safety = frontier_atlas::ui::Safety::with_store(dir.join("recovery"));
+    app
+}
+
+fn events_layer(app: &AtlasApp) -> (usize, frontier_atlas::model::LayerUid, usize) {
+    let (li, l) = app.catalog.layer_of_kind(frontier_atlas::model::LayerKind::Events).expect("events");
+    (li, l.uid, l.features.len())
+}
+
+/// A crashed session that added a point to the shipped "Security events" and autosaved it:
+/// returns the number of features the shipped layer has and the new point's id.
+fn crashed_session_with_a_new_event(dir: &std::path::Path) -> (usize, String) {
+    let mut app = app_in(dir);
+    let (li, uid, shipped) = events_layer(&app);
+    app.apply(Command::StartEditing(li));
+    app.apply(Command::AddFeature {
+        layer: uid,
+        geometry: serde_json::json!({"type":"Point","coordinates":[70.5,38.1]}),
+    });
+    let id = app.catalog.layers[li].features.last().and_then(|f| f.id.as_ref()).expect("new id").to_string();
+    app.autosave(f64::INFINITY);
+    app.finish_jobs();
+    assert_eq!(app.safety.autosaved.len(), 1, "autosaved: {:?}", app.messages);
+    // kill -9: nothing else runs.
+    drop(app);
+    (shipped, id)
+}
+
+fn files_in(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, Iterator::count)
+}
+
+#[test]
+fn restore_replaces_the_shipped_layer_and_save_writes_the_user_copy_before_the_recovery_file_goes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (shipped, id) = crashed_session_with_a_new_event(dir.path());
+    let recovery = dir.path().join("recovery");
+    let mut app = app_in(dir.path());
+    assert_eq!(app.safety.offered.len(), 1, "the autosave is offered");
+    let entry = app.safety.offered.remove(0);
+    app.restore(&entry);
+    // One "Security events" layer, with the restored point: nothing drawn or counted twice.
+    let named: Vec<_> = app.catalog.layers.iter().filter(|l| l.name == "Security events").collect();
+    assert_eq!(named.len(), 1, "the restored layer replaces the shipped one");
+    assert_eq!(named[0].features.len(), shipped + 1);
+    let uid = named[0].uid;
+    assert!(app.history.is_dirty(uid));
+    assert_eq!(app.dirty_layers().len(), 1);
+
+    app.apply(Command::Save(uid));
+    // The save runs on a worker; until it is known to be durable the recovery file stays.
+    assert!(entry.data_path.exists(), "recovery file removed before the save finished");
+    app.finish_jobs();
+    let saved = dir.path().join("user").join("layers").join("events.geojson");
+    let msg = &app.messages.iter().find(|m| m.text.starts_with("Saved")).expect("saved message").text;
+    assert!(msg.contains("events.geojson") && !msg.contains("recovery"), "{msg}");
+    // Reopen: the point is in the user copy.
+    let reopened = frontier_atlas::io::geojson::load_file(&saved).expect("reopen the user copy").layer;
+    assert_eq!(reopened.features.len(), shipped + 1);
+    assert!(reopened.features.iter().any(|f| f.id.as_ref().is_some_and(|i| i.to_string() == id)), "point {id} saved");
+    // Its journal entry, autosaved with it, went beside the user copy.
+    let journal =
+        frontier_atlas::io::journal::read_journal(&frontier_atlas::io::journal::journal_path(&saved)).expect("journal");
+    assert!(journal.entries.iter().any(|e| e.feature_id.as_deref() == Some(id.as_str())), "{journal:?}");
+    assert_eq!(files_in(&recovery), 0, "recovery files removed once the save is durable");
+    assert!(!app.history.is_dirty(uid), "saved");
+    let li = app.catalog.index_of(uid).expect("layer");
+    assert_eq!(app.catalog.layers[li].source, LayerSource::File(saved));
+}
+
+#[test]
+fn a_failed_save_of_a_restored_layer_keeps_the_recovery_file_and_the_edits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (shipped, _) = crashed_session_with_a_new_event(dir.path());
+    // The user-copy folder cannot be created: its parent is a file.
+    std::fs::write(dir.path().join("user"), "x").expect("write");
+    let mut app = app_in(dir.path());
+    let entry = app.safety.offered.remove(0);
+    app.restore(&entry);
+    let (_, uid, count) = events_layer(&app);
+    assert_eq!(count, shipped + 1);
+    app.apply(Command::Save(uid));
+    app.finish_jobs();
+    let err = app.messages.iter().find(|m| m.level == frontier_atlas::ui::Level::Error).expect("an error");
+    assert!(err.text.contains("user"), "names the folder: {}", err.text);
+    assert!(entry.data_path.exists() && entry.meta_path.exists(), "the recovery file is kept");
+    assert!(app.history.is_dirty(uid), "still unsaved");
+}
+
+#[test]
+fn a_layer_restored_without_its_sidecar_is_never_saved_into_the_recovery_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    crashed_session_with_a_new_event(dir.path());
+    let recovery = dir.path().join("recovery");
+    for e in std::fs::read_dir(&recovery).expect("dir") {
+        let p = e.expect("entry").path();
+        if p.to_string_lossy().ends_with(".recovery.json") {
+            std::fs::remove_file(p).expect("remove sidecar");
+        }
+    }
+    let mut app = app_in(dir.path());
+    let entry = app.safety.offered.remove(0);
+    app.restore(&entry);
+    let uid = app.catalog.layers.last().expect("restored").uid;
+    let into_recovery = entry.data_path.clone();
+    app.apply(Command::SaveTo(uid, into_recovery));
+    app.finish_jobs();
+    let err = &app.messages.last().expect("message").text;
+    assert!(err.contains("is a recovery file"), "{err}");
+    assert!(entry.data_path.exists());
+    assert!(app.history.is_dirty(uid));
+}
+
+#[test]
+fn quit_then_save_in_the_unsaved_edits_dialog_saves_a_restored_layer_to_its_user_copy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (shipped, _) = crashed_session_with_a_new_event(dir.path());
+    let mut h = harness();
+    h.state_mut().user_dir = dir.path().join("user");
+    h.state_mut().safety = frontier_atlas::ui::Safety::with_store(dir.path().join("recovery"));
+    h.run_steps(2);
+    h.get_by_label("Restore").click();
+    h.run_steps(2);
+    assert_eq!(h.state().catalog.layers.iter().filter(|l| l.name == "Security events").count(), 1);
+    // The window's close button.
+    h.input_mut().viewports.entry(egui::ViewportId::ROOT).or_default().events.push(egui::ViewportEvent::Close);
+    h.run_steps(2);
+    assert!(!h.state().allow_close, "unsaved edits stop the window from closing");
+    h.get_by_label("Save").click();
+    h.run_steps(1);
+    h.state_mut().finish_jobs();
+    h.run_steps(3);
+    assert!(h.state().allow_close, "closes once saved: {:?}", h.state().messages);
+    let saved = dir.path().join("user").join("layers").join("events.geojson");
+    let reopened = frontier_atlas::io::geojson::load_file(&saved).expect("user copy").layer;
+    assert_eq!(reopened.features.len(), shipped + 1);
+    assert_eq!(files_in(&dir.path().join("recovery")), 0);
+}
+
+#[test]
+fn undo_names_its_layer_and_keeps_the_selection_on_the_same_feature() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = app_in(dir.path());
+    let (li, uid, _) = events_layer(&app);
+    let id_at = |app: &AtlasApp, i: usize| app.catalog.layers[li].features[i].id.as_ref().map(ToString::to_string);
+    app.apply(Command::StartEditing(li));
+    let selected = frontier_atlas::model::FeatureRef { layer: li, feature: 5 };
+    let selected_id = id_at(&app, 5);
+    app.apply(Command::Select(Some(selected)));
+    app.apply(Command::Edit(
+        frontier_atlas::edit::EditCommand::DeleteFeature { layer: uid, index: 2 },
+        "Delete feature".into(),
+    ));
+    let sel = app.selection.expect("still selected");
+    assert_eq!(id_at(&app, sel.feature), selected_id, "the delete moved the selection");
+    app.apply(Command::Undo);
+    let sel = app.selection.expect("still selected");
+    assert_eq!(sel.feature, 5);
+    assert_eq!(id_at(&app, sel.feature), selected_id, "undoing the delete moved the selection");
+    let msg = &app.messages.last().expect("message").text;
+    assert_eq!(msg, "Undid: Delete feature in Security events");
+    // Undo while editing another layer leaves this layer's steps alone.
+    app.apply(Command::Redo);
+    let (pi, places) = app.catalog.layer_of_kind(frontier_atlas::model::LayerKind::Places).expect("places");
+    let puid = places.uid;
+    app.apply(Command::StartEditing(pi));
+    app.apply(Command::Edit(
+        frontier_atlas::edit::EditCommand::SetProperty {
+            layer: puid,
+            index: 0,
+            key: "name".into(),
+            value: Some("X".into()),
+        },
+        "Set name".into(),
+    ));
+    app.apply(Command::StartEditing(li));
+    app.apply(Command::Undo);
+    assert_eq!(app.messages.last().expect("message").text, "Undid: Delete feature in Security events");
+    assert!(app.history.is_dirty(puid), "the other layer's edit stays");
+}
+
+#[cfg(unix)]
+#[test]
+fn saves_exports_and_projects_run_off_the_ui_thread_even_on_a_fifo() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("pipe.geojson");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success(), "mkfifo failed");
+    let project = dir.path().join("p.fatlas.json");
+    std::fs::write(
+        &project,
+        r#"{"format":"frontier-atlas-project","version":1,"layers":[{"path":"pipe.geojson","name":"Pipe","visible":true,"opacity":1.0}]}"#,
+    )
+    .expect("write project");
+    let mut app = app_in(dir.path());
+    let before = app.catalog.layers.len();
+    let started = std::time::Instant::now();
+    app.open_project(&project);
+    let png = dir.path().join("view.png");
+    app.export_to(png.clone());
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "the UI thread waited");
+    assert_eq!(app.catalog.layers.len(), before, "nothing replaced yet");
+    assert!(app.jobs.running.iter().any(|j| j.label.contains("p.fatlas.json")));
+    // Feed the FIFO once the worker opens it, so that it can finish (without blocking here
+    // if the loader refuses a FIFO without opening it).
+    let feeder = std::thread::spawn(move || {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        const O_NONBLOCK: i32 = 0o4000;
+        for _ in 0..200 {
+            if let Ok(mut f) = std::fs::OpenOptions::new().write(true).custom_flags(O_NONBLOCK).open(&fifo) {
+                let _ = f.write_all(AREAS.as_bytes());
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    });
+    app.finish_jobs();
+    feeder.join().expect("feeder");
+    assert!(png.exists(), "exported: {:?}", app.messages);
+    assert!(app.messages.iter().any(|m| m.text.contains("Exported the view")));
+    assert!(app.messages.iter().any(|m| m.text.contains("Opened project")), "{:?}", app.messages);
+    // The recent list is private.
+    let mode = |p: &std::path::Path| {
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).expect("meta").permissions()) & 0o777
+    };
+    assert_eq!(mode(&dir.path().join("user")), 0o700);
+    assert_eq!(mode(&dir.path().join("user").join("recent-projects.json")), 0o600);
 }

@@ -105,26 +105,22 @@ fn timeline_preset_changes_shown_counts_and_playback_moves_the_window() {
 fn clicking_an_event_shows_its_source() {
     let mut h = harness();
     h.run_steps(3);
-    // Hide the aid layer so that events are the topmost points.
     let app = h.state();
     let (ei, events) = app.catalog.layer_of_kind(LayerKind::Events).expect("events");
-    let (fi, f) = events
-        .features
-        .iter()
-        .enumerate()
-        .find(|(_, f)| f.prop_str("location") == Some("Dushanbe"))
-        .or_else(|| events.features.iter().enumerate().next())
-        .expect("an event");
+    // An event alone at its place, so the click can only mean this one.
+    let alone = |f: &frontier_atlas::model::Feature| {
+        let here = f.shape.anchor();
+        here.is_some() && events.features.iter().filter(|g| g.shape.anchor() == here).count() == 1
+    };
+    let (fi, f) = events.features.iter().enumerate().find(|(_, f)| alone(f)).expect("an event alone at its place");
     let source = f.prop_str("source").expect("source").to_owned();
     let anchor = f.shape.anchor().expect("anchor");
     let (lon, lat) = frontier_atlas::spatial::geo_from_world(anchor);
     let pos = screen_of(&h, lon, lat);
     click_at(&mut h, pos);
     let sel = h.state().selection.expect("something selected");
-    assert_eq!(sel.layer, ei, "expected an event, got layer {}", sel.layer);
-    let chosen = h.state().catalog.feature(sel).and_then(|f| f.prop_str("source")).expect("source").to_owned();
-    assert!(h.query_all_by_label(&chosen).count() >= 1, "source line not shown");
-    let _ = (fi, source);
+    assert_eq!(sel, FeatureRef { layer: ei, feature: fi }, "the clicked event is the one selected");
+    assert!(h.query_all_by_label(&source).count() >= 1, "its source line is shown: {source}");
 }
 
 #[test]
@@ -149,8 +145,10 @@ fn opening_a_broken_file_reports_it_and_keeps_everything_loaded() {
     .expect("write");
     h.state_mut().open_file_now(&good);
     h.run_steps(2);
-    let (_, districts) = h.state().catalog.layer_of_kind(LayerKind::Districts).expect("districts layer");
-    assert_eq!(districts.feature_name(0).as_deref(), Some("Warduj"));
+    // Named after the file; the shipped district layer is another one.
+    let opened = h.state().catalog.layers.iter().find(|l| l.name == "districts").expect("the opened layer");
+    assert_eq!(opened.kind, LayerKind::Districts, "recognised as a geoBoundaries district file");
+    assert_eq!(opened.feature_name(0).as_deref(), Some("Warduj"));
 }
 
 #[test]
@@ -275,4 +273,63 @@ fn loading_a_layer_keeps_the_selection_and_the_features_here_list_on_the_same_fe
     assert_eq!(after, before, "the list still names the same features");
     let sel = app.selection.expect("still selected");
     assert_eq!(app.catalog.layers[sel.layer].kind, LayerKind::Events);
+}
+
+#[test]
+fn the_from_and_to_fields_follow_a_bookmark_and_a_project() {
+    let mut h = harness();
+    h.run_steps(3);
+    let from = chrono::NaiveDate::from_ymd_opt(2021, 6, 1).expect("date");
+    let to = chrono::NaiveDate::from_ymd_opt(2022, 6, 30).expect("date");
+    let range = frontier_atlas::time::Range::new(from, to);
+    let b = frontier_atlas::project::Bookmark::new("Briefing", &h.state().map.viewport, Some(range));
+    h.state_mut().bookmarks.push(b);
+    h.get_by_label("Bookmarks").click();
+    h.run_steps(2);
+    h.get_by_label("Briefing").click();
+    h.run_steps(3);
+    let app = h.state();
+    assert_eq!(app.filter.range.map(|r| (r.from, r.to)), Some((from, to)));
+    assert_eq!((app.timeline.from_text.as_str(), app.timeline.to_text.as_str()), ("2021-06-01", "2022-06-30"));
+    assert_eq!(h.get_by_label("From").value().as_deref(), Some("2021-06-01"), "the From field shows the bookmark's");
+    assert_eq!(h.get_by_label("To").value().as_deref(), Some("2022-06-30"));
+
+    // A project with another range.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path().join("p.fatlas.json");
+    std::fs::write(
+        &project,
+        r#"{"format":"frontier-atlas-project","version":1,"from":"2023-01-01","to":"2023-03-31","layers":[{"embedded":"events.geojson","name":"Security events","visible":true,"opacity":1.0}]}"#,
+    )
+    .expect("write");
+    h.state_mut().user_dir = dir.path().join("user");
+    h.state_mut().open_project(&project);
+    h.state_mut().finish_jobs();
+    h.run_steps(3);
+    assert_eq!(h.get_by_label("From").value().as_deref(), Some("2023-01-01"), "{:?}", h.state().messages);
+    assert_eq!(h.get_by_label("To").value().as_deref(), Some("2023-03-31"));
+}
+
+#[test]
+fn a_project_of_ten_thousand_layers_is_refused_with_a_message_and_the_app_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path().join("huge.fatlas.json");
+    let layer = r#"{"embedded":"events.geojson","name":"Security events","visible":true,"opacity":1.0}"#;
+    let layers = vec![layer; 10_000].join(",");
+    std::fs::write(&project, format!(r#"{{"format":"frontier-atlas-project","version":1,"layers":[{layers}]}}"#))
+        .expect("write");
+    let mut h = harness();
+    h.run_steps(2);
+    let before: Vec<String> = h.state().catalog.layers.iter().map(|l| l.name.clone()).collect();
+    h.state_mut().user_dir = dir.path().join("user");
+    h.state_mut().open_project(&project);
+    h.state_mut().finish_jobs();
+    h.run_steps(3);
+    let app = h.state();
+    let msg = app.messages.last().expect("a message");
+    assert_eq!(msg.level, frontier_atlas::ui::Level::Error);
+    assert!(msg.text.contains("huge.fatlas.json") && msg.text.contains("10000 layers"), "{}", msg.text);
+    let after: Vec<String> = app.catalog.layers.iter().map(|l| l.name.clone()).collect();
+    assert_eq!(after, before, "what was loaded is untouched");
+    assert!(h.query_all_by_label_contains("10000 layers").count() >= 1, "the message is on screen");
 }

@@ -101,6 +101,32 @@ impl EditCommand {
         }
     }
 
+    /// Where the feature at `index` of `layer` is after this command was applied: shifted up
+    /// by an insert at or before it, down by a delete before it, `None` when it was the one
+    /// deleted. Other layers and other commands leave it where it was.
+    ///
+    /// ```
+    /// use frontier_atlas::edit::EditCommand;
+    /// let delete = EditCommand::DeleteFeature { layer: 1, index: 2 };
+    /// assert_eq!(delete.remap(1, 5), Some(4));
+    /// assert_eq!(delete.remap(1, 2), None);
+    /// assert_eq!(delete.remap(1, 1), Some(1));
+    /// assert_eq!(delete.remap(7, 5), Some(5));
+    /// ```
+    pub fn remap(&self, layer: LayerUid, index: usize) -> Option<usize> {
+        if self.layer() != layer {
+            return Some(index);
+        }
+        match self {
+            Self::AddFeature { index: at, .. } | Self::RestoreFeature { index: at, .. } if *at <= index => {
+                Some(index + 1)
+            }
+            Self::DeleteFeature { index: at, .. } if *at == index => None,
+            Self::DeleteFeature { index: at, .. } if *at < index => Some(index - 1),
+            _ => Some(index),
+        }
+    }
+
     /// The feature index the command is about.
     pub fn index(&self) -> usize {
         match self {

@@ -1,6 +1,11 @@
 //! The undo history: capped stacks of applied commands with their inverses, and per-layer
 //! dirty tracking.
 //!
+//! Undo and redo work on the whole history ([`History::undo`]) or on one layer
+//! ([`History::undo_layer`]): undoing in the layer being edited never reverts a later edit of
+//! another layer. Every [`Step`] says which layers it touched, so the app can name them. A step
+//! whose commands no longer apply is kept where it was and the error returned, never dropped.
+//!
 //! Like rerun's undo state, the history lives only in memory: it deliberately does not
 //! implement `serde::Serialize` (a test checks this), so it cannot end up in persisted app
 //! state by accident.
@@ -30,6 +35,67 @@ pub struct Entry {
     generations: Vec<(LayerUid, u64, u64)>,
 }
 
+impl Entry {
+    /// The layers the step touches, in first-seen order.
+    pub fn layers(&self) -> Vec<LayerUid> {
+        self.generations.iter().map(|(uid, _, _)| *uid).collect()
+    }
+
+    fn touches(&self, layer: LayerUid) -> bool {
+        self.generations.iter().any(|(uid, _, _)| *uid == layer)
+    }
+}
+
+/// What an undo or redo did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// The step's description ("Set fatalities").
+    pub description: String,
+    /// The layers it changed.
+    pub layers: Vec<LayerUid>,
+    /// The commands just applied, in order (the inverses for an undo), so references to
+    /// features can be remapped with [`EditCommand::remap`].
+    pub applied: Vec<EditCommand>,
+}
+
+/// Why an undo or redo did nothing. The step stays in the history.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum UndoError {
+    /// The step's commands failed to apply (nothing was changed).
+    #[error("cannot {action} “{description}”: {error}")]
+    Failed {
+        /// `"undo"` or `"redo"`.
+        action: &'static str,
+        /// The step's description.
+        description: String,
+        /// The layers it touches.
+        layers: Vec<LayerUid>,
+        /// Why it failed.
+        error: Box<EditError>,
+    },
+    /// The step also touched another layer that has later steps, which must go first.
+    #[error("cannot {action} “{description}” yet: “{blocker}” changed the same layers later")]
+    Blocked {
+        /// `"undo"` or `"redo"`.
+        action: &'static str,
+        /// The step's description.
+        description: String,
+        /// The layers it touches.
+        layers: Vec<LayerUid>,
+        /// The later step in the way.
+        blocker: String,
+    },
+}
+
+impl UndoError {
+    /// The layers of the step that could not be undone or redone.
+    pub fn layers(&self) -> &[LayerUid] {
+        match self {
+            Self::Failed { layers, .. } | Self::Blocked { layers, .. } => layers,
+        }
+    }
+}
+
 /// Undo and redo stacks plus per-layer edit generations.
 ///
 /// A layer is dirty when its current edit generation differs from the one it had when it
@@ -54,6 +120,13 @@ impl Default for History {
     fn default() -> Self {
         Self::new(MAX_UNDOS)
     }
+}
+
+/// Which stack an operation takes its step from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Undo,
+    Redo,
 }
 
 impl History {
@@ -81,6 +154,7 @@ impl History {
 
     /// Applies several commands as one undo step (a drag, a multi-field form). If one fails,
     /// the ones already applied are rolled back and the error returned: all or nothing.
+    /// Redo steps of the touched layers are dropped (those of other layers stay).
     pub fn apply_group(
         &mut self,
         catalog: &mut Catalog,
@@ -92,12 +166,11 @@ impl History {
         }
         let inverse = apply_all(catalog, &cmds)?;
         let layers = touched(&cmds);
-        let generations = layers
-            .into_iter()
-            .map(|uid| {
+        let generations: Vec<(LayerUid, u64, u64)> = layers
+            .iter()
+            .map(|&uid| {
                 let before = self.generation(uid);
-                let after = self.next_generation;
-                self.next_generation += 1;
+                let after = self.fresh_generation();
                 self.current.insert(uid, after);
                 (uid, before, after)
             })
@@ -109,7 +182,7 @@ impl History {
             when: Utc::now(),
             generations,
         });
-        self.redo.clear();
+        self.redo.retain(|e| !layers.iter().any(|&l| e.touches(l)));
         if self.undo.len() > self.cap {
             let excess = self.undo.len() - self.cap;
             self.undo.drain(..excess);
@@ -117,29 +190,68 @@ impl History {
         Ok(())
     }
 
-    /// Undoes the last step and says what it was; `None` when there is nothing to undo or the
-    /// step no longer applies (its layer was removed), in which case it is dropped.
-    pub fn undo(&mut self, catalog: &mut Catalog) -> Option<String> {
-        let entry = self.undo.pop()?;
-        apply_all(catalog, &entry.inverse).ok()?;
-        for &(uid, before, _) in &entry.generations {
-            self.current.insert(uid, before);
-        }
-        let description = entry.description.clone();
-        self.redo.push(entry);
-        Some(description)
+    /// Undoes the last step of any layer. `Ok(None)` when there is nothing to undo; on error
+    /// the step stays where it was.
+    pub fn undo(&mut self, catalog: &mut Catalog) -> Result<Option<Step>, UndoError> {
+        self.step(catalog, Direction::Undo, None)
     }
 
-    /// Redoes the last undone step and says what it was.
-    pub fn redo(&mut self, catalog: &mut Catalog) -> Option<String> {
-        let entry = self.redo.pop()?;
-        apply_all(catalog, &entry.forward).ok()?;
-        for &(uid, _, after) in &entry.generations {
-            self.current.insert(uid, after);
+    /// Redoes the last undone step of any layer.
+    pub fn redo(&mut self, catalog: &mut Catalog) -> Result<Option<Step>, UndoError> {
+        self.step(catalog, Direction::Redo, None)
+    }
+
+    /// Undoes the last step that touched `layer`, even when other layers were edited since.
+    pub fn undo_layer(&mut self, catalog: &mut Catalog, layer: LayerUid) -> Result<Option<Step>, UndoError> {
+        self.step(catalog, Direction::Undo, Some(layer))
+    }
+
+    /// Redoes the last undone step of `layer`.
+    pub fn redo_layer(&mut self, catalog: &mut Catalog, layer: LayerUid) -> Result<Option<Step>, UndoError> {
+        self.step(catalog, Direction::Redo, Some(layer))
+    }
+
+    fn step(
+        &mut self,
+        catalog: &mut Catalog,
+        direction: Direction,
+        layer: Option<LayerUid>,
+    ) -> Result<Option<Step>, UndoError> {
+        let action = if direction == Direction::Undo { "undo" } else { "redo" };
+        let stack = if direction == Direction::Undo { &self.undo } else { &self.redo };
+        let Some(i) = stack.iter().rposition(|e| layer.is_none_or(|l| e.touches(l))) else { return Ok(None) };
+        let entry = &stack[i];
+        let layers = entry.layers();
+        // A later step on any layer this one touches must be undone (redone) first.
+        if let Some(blocker) = stack[i + 1..].iter().find(|e| layers.iter().any(|&l| e.touches(l))) {
+            return Err(UndoError::Blocked {
+                action,
+                description: entry.description.clone(),
+                layers,
+                blocker: blocker.description.clone(),
+            });
         }
-        let description = entry.description.clone();
-        self.undo.push(entry);
-        Some(description)
+        let cmds = if direction == Direction::Undo { &entry.inverse } else { &entry.forward };
+        if let Err(error) = apply_all(catalog, cmds) {
+            return Err(UndoError::Failed {
+                action,
+                description: entry.description.clone(),
+                layers,
+                error: Box::new(error),
+            });
+        }
+        let applied = cmds.clone();
+        let entry = if direction == Direction::Undo { self.undo.remove(i) } else { self.redo.remove(i) };
+        for &(uid, before, after) in &entry.generations {
+            self.current.insert(uid, if direction == Direction::Undo { before } else { after });
+        }
+        let step = Step { description: entry.description.clone(), layers, applied };
+        if direction == Direction::Undo {
+            self.redo.push(entry);
+        } else {
+            self.undo.push(entry);
+        }
+        Ok(Some(step))
     }
 
     /// Whether there is a step to undo.
@@ -152,6 +264,16 @@ impl History {
         !self.redo.is_empty()
     }
 
+    /// Whether `layer` has a step to undo.
+    pub fn can_undo_layer(&self, layer: LayerUid) -> bool {
+        self.undo.iter().any(|e| e.touches(layer))
+    }
+
+    /// Whether `layer` has a step to redo.
+    pub fn can_redo_layer(&self, layer: LayerUid) -> bool {
+        self.redo.iter().any(|e| e.touches(layer))
+    }
+
     /// What the next undo would undo.
     pub fn undo_description(&self) -> Option<&str> {
         self.undo.last().map(|e| e.description.as_str())
@@ -162,6 +284,16 @@ impl History {
         self.redo.last().map(|e| e.description.as_str())
     }
 
+    /// What the next undo in `layer` would undo.
+    pub fn undo_description_for(&self, layer: LayerUid) -> Option<&str> {
+        self.undo.iter().rev().find(|e| e.touches(layer)).map(|e| e.description.as_str())
+    }
+
+    /// What the next redo in `layer` would redo.
+    pub fn redo_description_for(&self, layer: LayerUid) -> Option<&str> {
+        self.redo.iter().rev().find(|e| e.touches(layer)).map(|e| e.description.as_str())
+    }
+
     /// Whether the layer differs from what was last saved (or loaded).
     pub fn is_dirty(&self, layer: LayerUid) -> bool {
         self.generation(layer) != self.saved.get(&layer).copied().unwrap_or(0)
@@ -170,8 +302,7 @@ impl History {
     /// Marks a layer as differing from its file without an undo step (a layer restored from
     /// a recovery file holds edits that were never saved).
     pub fn mark_unsaved(&mut self, layer: LayerUid) {
-        let generation = self.next_generation;
-        self.next_generation += 1;
+        let generation = self.fresh_generation();
         self.current.insert(layer, generation);
     }
 
@@ -180,17 +311,29 @@ impl History {
         self.saved.insert(layer, self.generation(layer));
     }
 
+    /// Records that the layer was saved as it was at `generation` (from [`History::generation`]
+    /// when the save started). Edits made while the save was running keep the layer dirty.
+    pub fn mark_saved_generation(&mut self, layer: LayerUid, generation: u64) {
+        self.saved.insert(layer, generation);
+    }
+
     /// Drops every step touching a removed layer, and its dirty state.
     pub fn forget_layer(&mut self, layer: LayerUid) {
-        let keep = |e: &Entry| e.generations.iter().all(|(uid, _, _)| *uid != layer);
-        self.undo.retain(keep);
-        self.redo.retain(keep);
+        self.undo.retain(|e| !e.touches(layer));
+        self.redo.retain(|e| !e.touches(layer));
         self.current.remove(&layer);
         self.saved.remove(&layer);
     }
 
-    fn generation(&self, layer: LayerUid) -> u64 {
+    /// The layer's current edit generation: equal generations mean equal content.
+    pub fn generation(&self, layer: LayerUid) -> u64 {
         self.current.get(&layer).copied().unwrap_or(0)
+    }
+
+    fn fresh_generation(&mut self) -> u64 {
+        let g = self.next_generation;
+        self.next_generation += 1;
+        g
     }
 }
 

@@ -11,5 +11,5 @@ mod history;
 mod ids;
 
 pub use command::{EditCommand, EditError, apply};
-pub use history::{Entry, History, MAX_UNDOS};
+pub use history::{Entry, History, MAX_UNDOS, Step, UndoError};
 pub use ids::new_feature_id;

@@ -98,11 +98,7 @@ pub fn append_journal(layer_path: &Path, entries: &[JournalEntry]) -> Result<Pat
     if std::fs::read(&path).is_ok_and(|old| old.last().is_some_and(|&b| b != b'\n')) {
         text.push(b'\n');
     }
-    for e in entries {
-        serde_json::to_writer(&mut text, e)
-            .map_err(|e| JournalError::Serialize { path: path.clone(), message: e.to_string() })?;
-        text.push(b'\n');
-    }
+    text.extend(to_jsonl(entries).map_err(|e| JournalError::Serialize { path: path.clone(), message: e.to_string() })?);
     let existed = path.exists();
     let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(io)?;
     file.write_all(&text).map_err(io)?;
@@ -114,6 +110,17 @@ pub fn append_journal(layer_path: &Path, entries: &[JournalEntry]) -> Result<Pat
         }
     }
     Ok(path)
+}
+
+/// Entries as JSON lines, each ending with a newline (the journal's format; recovery
+/// autosaves keep pending entries in it too, privately).
+pub fn to_jsonl(entries: &[JournalEntry]) -> Result<Vec<u8>, serde_json::Error> {
+    let mut text = Vec::new();
+    for e in entries {
+        serde_json::to_writer(&mut text, e)?;
+        text.push(b'\n');
+    }
+    Ok(text)
 }
 
 /// Reads a journal file. A missing file is an empty journal. Lines that do not parse are

@@ -1,22 +1,27 @@
 //! Crash recovery: autosaves of layers with unsaved edits, and finding them again.
 //!
-//! Each autosave is two files in the store's folder (the app passes an OS data folder):
-//! `<name>-<uid>.recovery.geojson`, the layer written by [`crate::io::save`], and
-//! `<name>-<uid>.recovery.json`, a small sidecar saying where the layer came from, when it
-//! was saved and how many features it had. Both are written atomically. Layer uids restart
-//! with each run, so the app should offer (and then load or discard) what [`RecoveryStore::list`]
-//! finds before it autosaves again.
+//! Each autosave is up to three files in the store's folder (the app passes an OS data
+//! folder): `<name>-<session>-<uid>.recovery.geojson`, the layer written by
+//! [`crate::io::save`]; `….recovery.journal.jsonl`, the edit-journal entries not yet written
+//! beside the layer's file; and `….recovery.json`, a small sidecar saying where the layer came
+//! from (its file, or the shipped layer it copies), when it was saved and how many features it
+//! had. All are written atomically, and privately (see [`crate::io::private`]): unsaved edits
+//! are nobody else's to read. The session part of the name is new for every
+//! [`RecoveryStore::new`], so a new run never overwrites what an earlier, crashed run left
+//! (layer uids restart with each run).
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::geojson::{GeoJsonError, Loaded, parse_layer};
+use super::journal::{JournalEntry, read_journal, to_jsonl};
 use super::save::{SaveError, layer_to_text};
 use crate::model::{Layer, LayerKind, LayerSource};
 
 const DATA_SUFFIX: &str = ".recovery.geojson";
 const META_SUFFIX: &str = ".recovery.json";
+const JOURNAL_SUFFIX: &str = ".recovery.journal.jsonl";
 
 /// The sidecar of one autosave.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +32,10 @@ pub struct RecoveryMeta {
     pub source_label: String,
     /// The layer's file, when it came from one: where "Recover" should save it back.
     pub original_path: Option<PathBuf>,
+    /// The shipped layer it is an edited copy of (its file name under `geodata/`), when it
+    /// is one. Sidecars written before this field existed read as `None`.
+    #[serde(default)]
+    pub embedded: Option<String>,
     /// The layer's kind (see `LayerKind::label`).
     pub kind: String,
     /// When the autosave was written, RFC 3339 UTC.
@@ -42,22 +51,50 @@ pub struct RecoveryEntry {
     pub data_path: PathBuf,
     /// Its sidecar.
     pub meta_path: PathBuf,
+    /// Its pending journal entries (the file may not exist: no entries).
+    pub journal_path: PathBuf,
     /// The sidecar's content, when it could be read.
     pub meta: Option<RecoveryMeta>,
     /// Why the sidecar could not be read, if it could not.
     pub problem: Option<String>,
 }
 
+/// Where a recovered layer belongs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// An edited copy of a layer file: saving writes that file.
+    File(PathBuf),
+    /// An edited copy of a shipped layer (`geodata/NAME`): saving writes the user copy.
+    Embedded(&'static str),
+    /// Not known (the sidecar is missing or unreadable): the app must ask where to save.
+    Unknown,
+}
+
+/// An autosave read back.
+#[derive(Debug)]
+pub struct Recovered {
+    /// The layer, named and typed as the original. Its source is the original's (the file,
+    /// or the shipped layer); for [`Origin::Unknown`] it is the autosave file, which must never
+    /// be saved to.
+    pub loaded: Loaded,
+    /// Where it belongs.
+    pub origin: Origin,
+    /// Journal entries of its edits that were never written beside its file.
+    pub journal: Vec<JournalEntry>,
+}
+
 /// A folder of autosaves.
 #[derive(Debug, Clone)]
 pub struct RecoveryStore {
     dir: PathBuf,
+    session: String,
 }
 
 impl RecoveryStore {
-    /// A store in `dir` (created on the first autosave).
+    /// A store in `dir` (created, private, on the first autosave).
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir }
+        let millis = chrono::Utc::now().timestamp_millis();
+        Self { dir, session: format!("{:x}{millis:x}", std::process::id()) }
     }
 
     /// The store's folder.
@@ -65,20 +102,30 @@ impl RecoveryStore {
         &self.dir
     }
 
-    /// Writes the layer and its sidecar atomically; returns the layer file's path. Writing
-    /// again for the same layer replaces the previous autosave.
-    pub fn autosave(&self, layer: &Layer, source_label: &str) -> Result<PathBuf, SaveError> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| SaveError::io(&self.dir, e))?;
-        let stem = format!("{}-{}", sanitize(&layer.name), layer.uid);
+    /// Whether `path` is one of the store's own files (a layer must never be saved there).
+    pub fn holds(&self, path: &Path) -> bool {
+        let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+        path.parent().is_some_and(|d| canon(d) == canon(&self.dir))
+    }
+
+    /// Writes the layer, its pending journal entries and its sidecar atomically and
+    /// privately; returns the layer file's path. Writing again for the same layer in the same
+    /// session replaces the previous autosave.
+    pub fn autosave(&self, layer: &Layer, source_label: &str, journal: &[JournalEntry]) -> Result<PathBuf, SaveError> {
+        super::private::create_private_dir(&self.dir).map_err(|e| SaveError::io(&self.dir, e))?;
+        let stem = format!("{}-{}-{}", sanitize(&layer.name), self.session, layer.uid);
         let data_path = self.dir.join(format!("{stem}{DATA_SUFFIX}"));
         let meta_path = self.dir.join(format!("{stem}{META_SUFFIX}"));
+        let journal_path = self.dir.join(format!("{stem}{JOURNAL_SUFFIX}"));
+        let (original_path, embedded) = match &layer.source {
+            LayerSource::File(p) => (Some(p.clone()), None),
+            LayerSource::Embedded(name) => (None, Some((*name).to_owned())),
+        };
         let meta = RecoveryMeta {
             layer_name: layer.name.clone(),
             source_label: source_label.to_owned(),
-            original_path: match &layer.source {
-                LayerSource::File(p) => Some(p.clone()),
-                LayerSource::Embedded(_) => None,
-            },
+            original_path,
+            embedded,
             kind: layer.kind.label().to_owned(),
             saved_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             feature_count: layer.features.len(),
@@ -87,8 +134,16 @@ impl RecoveryStore {
             |path: &Path, e: serde_json::Error| SaveError::Serialize { path: path.to_owned(), message: e.to_string() };
         let data = layer_to_text(layer).map_err(|e| serialize(&data_path, e))?;
         let meta_text = serde_json::to_vec_pretty(&meta).map_err(|e| serialize(&meta_path, e))?;
-        super::atomic::write_atomic(&data_path, &data).map_err(|e| SaveError::io(&data_path, e))?;
-        super::atomic::write_atomic(&meta_path, &meta_text).map_err(|e| SaveError::io(&meta_path, e))?;
+        let journal_text = to_jsonl(journal).map_err(|e| serialize(&journal_path, e))?;
+        let write =
+            |path: &Path, bytes: &[u8]| super::private::write_private(path, bytes).map_err(|e| SaveError::io(path, e));
+        write(&data_path, &data)?;
+        if journal.is_empty() {
+            remove_if_present(&journal_path).map_err(|e| SaveError::io(&journal_path, e))?;
+        } else {
+            write(&journal_path, &journal_text)?;
+        }
+        write(&meta_path, &meta_text)?;
         Ok(data_path)
     }
 
@@ -102,20 +157,21 @@ impl RecoveryStore {
                 let name = data_path.file_name()?.to_str()?;
                 let stem = name.strip_suffix(DATA_SUFFIX)?;
                 let meta_path = self.dir.join(format!("{stem}{META_SUFFIX}"));
+                let journal_path = self.dir.join(format!("{stem}{JOURNAL_SUFFIX}"));
                 let (meta, problem) = match read_meta(&meta_path) {
                     Ok(m) => (Some(m), None),
                     Err(why) => (None, Some(why)),
                 };
-                Some(RecoveryEntry { data_path, meta_path, meta, problem })
+                Some(RecoveryEntry { data_path, meta_path, journal_path, meta, problem })
             })
             .collect();
         entries.sort_by(|a, b| a.data_path.cmp(&b.data_path));
         entries
     }
 
-    /// Loads an autosave as a layer named and typed as the original, whose source is the
-    /// original file (so saving writes there) or, without one, the autosave itself.
-    pub fn load(&self, entry: &RecoveryEntry) -> Result<Loaded, GeoJsonError> {
+    /// Loads an autosave as a layer named and typed as the original, with where it belongs
+    /// and its pending journal entries (unreadable journal lines are reported as skipped).
+    pub fn load(&self, entry: &RecoveryEntry) -> Result<Recovered, GeoJsonError> {
         let path = &entry.data_path;
         let text = std::fs::read_to_string(path).map_err(|source| GeoJsonError::Io { path: path.clone(), source })?;
         let label = path.display().to_string();
@@ -125,19 +181,58 @@ impl RecoveryStore {
             |m| m.layer_name.clone(),
         );
         let kind = meta.and_then(|m| kind_from_label(&m.kind));
-        let source = LayerSource::File(meta.and_then(|m| m.original_path.clone()).unwrap_or_else(|| path.clone()));
-        parse_layer(&text, &label, &name, kind, source)
+        let origin = match meta {
+            Some(RecoveryMeta { original_path: Some(p), .. }) => Origin::File(p.clone()),
+            Some(RecoveryMeta { embedded: Some(e), .. }) => crate::geodata::EMBEDDED
+                .iter()
+                .find(|x| x.file == e)
+                .map_or(Origin::Unknown, |x| Origin::Embedded(x.file)),
+            _ => Origin::Unknown,
+        };
+        let source = match &origin {
+            Origin::File(p) => LayerSource::File(p.clone()),
+            Origin::Embedded(e) => LayerSource::Embedded(e),
+            Origin::Unknown => LayerSource::File(path.clone()),
+        };
+        let mut loaded = parse_layer(&text, &label, &name, kind, source)?;
+        let journal = match read_journal(&entry.journal_path) {
+            Ok(read) => {
+                loaded.skipped.extend(read.problems);
+                read.entries
+            }
+            Err(e) => {
+                loaded.skipped.push(e.to_string());
+                Vec::new()
+            }
+        };
+        Ok(Recovered { loaded, origin, journal })
     }
 
-    /// Deletes an autosave and its sidecar (after it was recovered or declined).
+    /// Deletes an autosave, its journal and its sidecar (after it was saved or declined).
     pub fn discard(&self, entry: &RecoveryEntry) -> std::io::Result<()> {
-        for p in [&entry.data_path, &entry.meta_path] {
-            match std::fs::remove_file(p) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
+        for p in [&entry.data_path, &entry.journal_path, &entry.meta_path] {
+            remove_if_present(p)?;
         }
         Ok(())
+    }
+
+    /// The entry of an autosave file this store wrote (for [`RecoveryStore::discard`]).
+    pub fn entry_of(&self, data_path: &Path) -> Option<RecoveryEntry> {
+        let stem = data_path.file_name()?.to_str()?.strip_suffix(DATA_SUFFIX)?;
+        Some(RecoveryEntry {
+            data_path: data_path.to_owned(),
+            meta_path: self.dir.join(format!("{stem}{META_SUFFIX}")),
+            journal_path: self.dir.join(format!("{stem}{JOURNAL_SUFFIX}")),
+            meta: None,
+            problem: None,
+        })
+    }
+}
+
+fn remove_if_present(p: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(p) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
     }
 }
 
@@ -198,7 +293,7 @@ mod tests {
         let store = RecoveryStore::new(dir.path().join("recovery"));
         assert!(store.list().is_empty());
         let original = layer();
-        let data = store.autosave(&original, "/data/Events: Panj (v2).geojson").unwrap();
+        let data = store.autosave(&original, "/data/Events: Panj (v2).geojson", &[]).unwrap();
         let name = data.file_name().unwrap().to_string_lossy().into_owned();
         assert!(name.starts_with("Events__Panj__v2_-"), "{name}");
         let list = store.list();
@@ -208,7 +303,10 @@ mod tests {
         assert_eq!(meta.feature_count, 2);
         assert_eq!(meta.kind, "events");
         assert_eq!(meta.original_path.as_deref(), Some(Path::new("/data/Events: Panj (v2).geojson")));
-        let loaded = store.load(entry).unwrap().layer;
+        let recovered = store.load(entry).unwrap();
+        assert_eq!(recovered.origin, Origin::File(PathBuf::from("/data/Events: Panj (v2).geojson")));
+        assert!(recovered.journal.is_empty());
+        let loaded = recovered.loaded.layer;
         assert_eq!(loaded.name, original.name);
         assert_eq!(loaded.kind, LayerKind::Events);
         assert_eq!(loaded.source, original.source);
@@ -222,7 +320,7 @@ mod tests {
     fn corrupt_recovery_is_reported_not_panicked_on() {
         let dir = tempfile::tempdir().unwrap();
         let store = RecoveryStore::new(dir.path().to_owned());
-        let data = store.autosave(&layer(), "x").unwrap();
+        let data = store.autosave(&layer(), "x", &[]).unwrap();
         std::fs::write(&data, "{\"type\":\"FeatureCollection\",\"features\":[\n{\"type\":").unwrap();
         let stem = data.file_name().unwrap().to_string_lossy().replace(DATA_SUFFIX, "");
         std::fs::write(dir.path().join(format!("{stem}{META_SUFFIX}")), "not json").unwrap();
@@ -230,9 +328,67 @@ mod tests {
         assert_eq!(list.len(), 1);
         assert!(list[0].meta.is_none());
         assert!(list[0].problem.as_deref().unwrap().contains("unreadable recovery sidecar"), "{:?}", list[0].problem);
-        let err = store.load(&list[0]).unwrap_err().to_string();
+        let err = store.load(&list[0]).map(|_| ()).unwrap_err().to_string();
         assert!(err.contains(".recovery.geojson"), "{err}");
         store.discard(&list[0]).unwrap();
         assert!(store.list().is_empty());
+    }
+
+    #[test]
+    fn a_shipped_layer_is_recovered_as_that_layer_with_its_pending_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RecoveryStore::new(dir.path().join("recovery"));
+        let (catalog, _) = crate::geodata::default_catalog();
+        let (_, events) = catalog.layer_of_kind(LayerKind::Events).unwrap();
+        let entry = JournalEntry::now("Add Point", Some("NEW-FA-1".to_owned()), "added");
+        store.autosave(events, &events.source.to_string(), std::slice::from_ref(&entry)).unwrap();
+        let list = store.list();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].meta.as_ref().unwrap().embedded.as_deref(), Some("events.geojson"));
+        let recovered = store.load(&list[0]).unwrap();
+        assert_eq!(recovered.origin, Origin::Embedded("events.geojson"));
+        assert_eq!(recovered.loaded.layer.source, LayerSource::Embedded("events.geojson"));
+        assert_eq!(recovered.loaded.layer.kind, LayerKind::Events);
+        assert_eq!(recovered.journal, vec![entry]);
+        store.discard(&list[0]).unwrap();
+        assert_eq!(std::fs::read_dir(store.dir()).unwrap().count(), 0, "data, journal and sidecar removed");
+    }
+
+    #[test]
+    fn a_new_session_never_overwrites_an_earlier_sessions_autosave() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = RecoveryStore::new(dir.path().to_owned());
+        let l = layer();
+        first.autosave(&l, "x", &[]).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        // A new run: same layer name and (uids restart) the same uid.
+        let second = RecoveryStore::new(dir.path().to_owned());
+        second.autosave(&l, "x", &[]).unwrap();
+        assert_eq!(second.list().len(), 2, "both autosaves kept");
+    }
+
+    #[test]
+    fn old_sidecars_without_the_embedded_field_still_read() {
+        let meta: RecoveryMeta = serde_json::from_str(
+            r#"{"layer_name":"a","source_label":"b","original_path":null,"kind":"events","saved_at":"x","feature_count":1}"#,
+        )
+        .unwrap();
+        assert_eq!(meta.embedded, None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn autosaves_are_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let store = RecoveryStore::new(dir.path().join("recovery"));
+        let entry = JournalEntry::now("Set name", None, "name: a → b");
+        store.autosave(&layer(), "x", &[entry]).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(store.dir()), 0o700);
+        let e = &store.list()[0];
+        for p in [&e.data_path, &e.meta_path, &e.journal_path] {
+            assert_eq!(mode(p), 0o600, "{}", p.display());
+        }
     }
 }

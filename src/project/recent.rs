@@ -48,15 +48,16 @@ impl RecentProjects {
         self.entries.retain(|e| *e != p);
     }
 
-    /// Writes the list to `path` atomically, creating its folder if needed.
+    /// Writes the list to `path` atomically and privately (`0600` in a `0700` folder on
+    /// Unix, see [`crate::io::private`]), creating its folder if needed.
     pub fn save(&self, path: &Path) -> Result<(), ProjectError> {
         let io = |source| ProjectError::Io { path: path.to_owned(), source };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
+            crate::io::private::create_private_dir(dir).map_err(io)?;
         }
         let list: Vec<String> = self.entries.iter().map(|p| p.to_string_lossy().into_owned()).collect();
         let text = format!("{:#}\n", json!({ "recent": list }));
-        crate::io::atomic::write_atomic(path, text.as_bytes()).map_err(io)
+        crate::io::private::write_private(path, text.as_bytes()).map_err(io)
     }
 
     /// The projects, most recent first.

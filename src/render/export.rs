@@ -45,7 +45,13 @@ pub fn export_view(
 ) -> Result<(), ExportError> {
     let options = SceneOptions { filter: Some(filter), ..SceneOptions::default() };
     let scene = build_scene(catalog, viewport, &options);
-    let svg = scene_to_svg(&scene, furniture);
+    export_scene(&scene, furniture, path)
+}
+
+/// Writes an already built scene to `path` (the app builds the scene on its own thread and
+/// leaves this slow part, rasterising and writing, to a worker).
+pub fn export_scene(scene: &super::Scene, furniture: &Furniture, path: &Path) -> Result<(), ExportError> {
+    let svg = scene_to_svg(scene, furniture);
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
     let bytes = match ext.as_str() {
         "svg" => svg.into_bytes(),

@@ -6,6 +6,7 @@ use super::attribute_form::FormState;
 use super::command::Command;
 use super::editing::Pending;
 use super::editor::EditorState;
+use super::jobs::{JobKind, Jobs, Outcome, SPINNER_AFTER_SECS};
 use super::loader::{BackgroundLoader, LoadResult};
 use super::map_view::{MapView, MapViewState};
 use super::timeline::TimelineState;
@@ -126,6 +127,17 @@ pub struct AtlasApp {
     pub bookmark_name: String,
     /// Autosave, recovery and the edit journal.
     pub safety: super::recovery_ui::Safety,
+    /// The app's own data folder: user copies of shipped layers (`layers/`), the recent
+    /// projects list (tests point it at a temporary folder).
+    pub user_dir: PathBuf,
+    /// The recent projects, most recent first (read once, kept up to date here).
+    pub recent: crate::project::RecentProjects,
+    /// Saves, exports, autosaves and project opening running on worker threads.
+    pub jobs: Jobs,
+    /// A project that finished opening while edits were unsaved, waiting for the analyst.
+    pub(crate) opened_project: Option<(PathBuf, Box<super::jobs::OpenedProject>)>,
+    /// egui time of the current frame, seconds.
+    pub(crate) now_secs: f64,
     loader: BackgroundLoader,
 }
 
@@ -146,6 +158,14 @@ impl AtlasApp {
         }
         let filter = TimeFilter::new(&catalog, None);
         let timeline = TimelineState::new(&catalog);
+        let user_dir = super::editing::user_data_dir();
+        // Only the real app (with storage) reads and writes its data folder; tests opt in
+        // with their own folder.
+        let recent = if storage.is_some() {
+            crate::project::RecentProjects::load(&user_dir.join(super::projects::RECENT_FILE))
+        } else {
+            crate::project::RecentProjects::default()
+        };
         Self {
             state,
             catalog,
@@ -165,13 +185,61 @@ impl AtlasApp {
             project_path: None,
             bookmarks: Vec::new(),
             bookmark_name: String::new(),
-            // Only the real app (with storage) autosaves; tests opt in with their own folder.
             safety: if storage.is_some() {
-                super::recovery_ui::Safety::with_store(super::editing::user_data_dir().join("recovery"))
+                super::recovery_ui::Safety::with_store(user_dir.join("recovery"))
             } else {
                 super::recovery_ui::Safety::default()
             },
+            user_dir,
+            recent,
+            jobs: Jobs::default(),
+            opened_project: None,
+            now_secs: 0.0,
             loader: BackgroundLoader::default(),
+        }
+    }
+
+    /// Waits (up to a minute) for every background job and applies what they report: tests
+    /// use it, and the app before its window closes.
+    pub fn finish_jobs(&mut self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_mins(1);
+        while !self.jobs.running.is_empty() {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            for outcome in self.jobs.wait(left) {
+                self.apply_outcome(outcome);
+            }
+        }
+    }
+
+    /// Applies the outcomes of jobs that finished since the last frame.
+    fn receive_jobs(&mut self) {
+        for outcome in self.jobs.poll() {
+            self.apply_outcome(outcome);
+        }
+    }
+
+    fn apply_outcome(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Saved { uid, generation, path, journalled, result } => {
+                self.on_saved(uid, generation, &path, journalled, result);
+            }
+            Outcome::Exported { path, result } => {
+                let message = match result {
+                    Ok(()) => Message::new(Level::Info, format!("Exported the view to {}", path.display())),
+                    Err(e) => Message::new(Level::Error, e),
+                };
+                self.messages.push(message);
+            }
+            Outcome::Autosaved(results) => self.on_autosaved(results),
+            Outcome::Housekeeping(problems) => {
+                for p in problems {
+                    self.messages.push(Message::new(Level::Warning, p));
+                }
+            }
+            Outcome::ProjectOpened { path, result } => self.on_project_opened(path, result),
         }
     }
 
@@ -188,10 +256,19 @@ impl AtlasApp {
 
     /// Draws the whole app into `ui` and applies what the panels asked for.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
+        self.now_secs = ui.input(|i| i.time);
+        if self.jobs.ctx.is_none() {
+            self.jobs.ctx = Some(ui.ctx().clone());
+        }
+        self.receive_jobs();
         self.receive_loaded();
         self.handle_dropped_files(ui.ctx());
         let mut commands = self.edit_shortcuts(ui.ctx());
-        if ui.ctx().input(|i| i.viewport().close_requested()) && !self.allow_close && !self.dirty_layers().is_empty() {
+        let busy = self.jobs.busy(JobKind::Save, None) || self.jobs.busy(JobKind::Export, None);
+        if ui.ctx().input(|i| i.viewport().close_requested())
+            && !self.allow_close
+            && (busy || !self.dirty_layers().is_empty())
+        {
             ui.ctx().send_viewport_cmd(egui::ViewportCommand::CancelClose);
             self.pending = Some(Pending::Quit);
         }
@@ -228,6 +305,7 @@ impl AtlasApp {
                     self.selection,
                     &self.hits_here,
                     form,
+                    self.filter.range.as_ref(),
                 ));
             });
         }
@@ -319,7 +397,8 @@ impl AtlasApp {
                 }
             }
             Command::SetRange(range) => {
-                self.timeline.range = range;
+                // The From/To fields follow whoever set the range (a project, a bookmark).
+                self.timeline.show_range(range);
                 self.filter.range = range;
                 self.filter.update(&self.catalog);
                 self.map.invalidate();
@@ -470,15 +549,24 @@ impl AtlasApp {
         else {
             return;
         };
+        self.export_to(path);
+    }
+
+    /// Exports the current view to `path` (PNG, SVG or PDF by extension). The scene is built
+    /// now; rasterising and writing run on a worker, reported by a message when done.
+    pub fn export_to(&mut self, path: PathBuf) {
         let furniture = crate::render::svg::Furniture {
             title: Some("Tajikistan–Afghanistan frontier".to_owned()),
             date_range: self.filter.range.map(|r| crate::cli::describe_range(&r)),
             legend: true,
         };
-        match crate::render::export::export_view(&self.catalog, &self.map.viewport, &self.filter, &furniture, &path) {
-            Ok(()) => self.messages.push(Message::new(Level::Info, format!("Exported the view to {}", path.display()))),
-            Err(e) => self.messages.push(Message::new(Level::Error, e.to_string())),
-        }
+        let options = crate::render::SceneOptions { filter: Some(&self.filter), ..Default::default() };
+        let scene = crate::render::build_scene(&self.catalog, &self.map.viewport, &options);
+        let label = format!("exporting {}", path.display());
+        self.jobs.spawn(JobKind::Export, label, None, self.now_secs, move || {
+            let result = crate::render::export::export_scene(&scene, &furniture, &path).map_err(|e| e.to_string());
+            Outcome::Exported { path, result }
+        });
     }
 
     fn status_bar_ui(&self, ui: &mut egui::Ui) {
@@ -494,6 +582,15 @@ impl AtlasApp {
                 ui.separator();
                 ui.spinner();
                 ui.label(format!("loading {} file(s)…", self.loader.pending.len()));
+            }
+            if !self.jobs.running.is_empty() {
+                // Poll again soon: a job that outlives half a second gets a spinner.
+                ui.ctx().request_repaint_after(std::time::Duration::from_millis(250));
+            }
+            for job in self.jobs.running.iter().filter(|j| self.now_secs - j.started_secs >= SPINNER_AFTER_SECS) {
+                ui.separator();
+                ui.spinner();
+                ui.label(format!("{}…", job.label));
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 ui.small(ATTRIBUTION);

@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use super::app::{AtlasApp, Level, Message};
 use super::command::Command;
 use super::editor::Tool;
+use super::jobs::{JobKind, Outcome, SaveNotes};
 use crate::edit::{EditCommand, new_feature_id};
 use crate::model::{Feature, FeatureRef, LayerKind, LayerSource, LayerUid};
 use crate::spatial::Shape;
@@ -85,18 +86,60 @@ impl AtlasApp {
         true
     }
 
-    /// Undoes (or redoes) one step, journals it and refreshes everything that depends on data.
+    /// Undoes (or redoes) one step — in the layer being edited, or the last step of any
+    /// layer when none is — journals it, remaps the selection and says which layer it touched.
+    /// A step that cannot be applied stays in the history and the error is shown.
     fn undo_or_redo(&mut self, redo: bool) {
-        let stack = if redo { &self.history.redo } else { &self.history.undo };
-        let uid = stack.last().and_then(|e| e.forward.first()).map(EditCommand::layer);
-        let done = if redo { self.history.redo(&mut self.catalog) } else { self.history.undo(&mut self.catalog) };
-        let Some(what) = done else { return };
-        let (action, past) = if redo { ("Redo", "Redid") } else { ("Undo", "Undid") };
-        if let Some(uid) = uid {
-            self.journal_edit(uid, action, None, what.clone());
+        let result = match (redo, self.editor.layer) {
+            (false, Some(uid)) => self.history.undo_layer(&mut self.catalog, uid),
+            (false, None) => self.history.undo(&mut self.catalog),
+            (true, Some(uid)) => self.history.redo_layer(&mut self.catalog, uid),
+            (true, None) => self.history.redo(&mut self.catalog),
+        };
+        match result {
+            Ok(None) => {}
+            Ok(Some(step)) => {
+                let (action, past) = if redo { ("Redo", "Redid") } else { ("Undo", "Undid") };
+                self.remap_refs(&step.applied);
+                for &uid in &step.layers {
+                    self.journal_edit(uid, action, None, step.description.clone());
+                }
+                self.after_edit();
+                let text = format!("{past}: {} in {}", step.description, self.layer_names(&step.layers));
+                self.messages.push(Message::new(Level::Info, text));
+            }
+            Err(e) => {
+                let text = format!("{e} (in {}); the step is kept", self.layer_names(e.layers()));
+                self.messages.push(Message::new(Level::Error, text));
+            }
         }
-        self.after_edit();
-        self.messages.push(Message::new(Level::Info, format!("{past}: {what}")));
+    }
+
+    /// The names of layers, for messages ("Security events, Places").
+    fn layer_names(&self, uids: &[LayerUid]) -> String {
+        let names: Vec<String> = uids
+            .iter()
+            .map(|&uid| {
+                self.catalog
+                    .index_of(uid)
+                    .and_then(|i| self.catalog.layers.get(i))
+                    .map_or_else(|| format!("removed layer #{uid}"), |l| l.name.clone())
+            })
+            .collect();
+        names.join(", ")
+    }
+
+    /// Keeps the selection and the co-located hits on the same features after `applied`
+    /// commands inserted or deleted features; references to deleted features are dropped.
+    pub(crate) fn remap_refs(&mut self, applied: &[EditCommand]) {
+        let catalog = &self.catalog;
+        let remap = |r: FeatureRef| -> Option<FeatureRef> {
+            let uid = catalog.layers.get(r.layer)?.uid;
+            let feature = applied.iter().try_fold(r.feature, |i, cmd| cmd.remap(uid, i))?;
+            Some(FeatureRef { layer: r.layer, feature })
+        };
+        self.selection = self.selection.and_then(remap);
+        self.hits_here = self.hits_here.iter().filter_map(|r| remap(*r)).collect();
     }
 
     /// What the journal records about one command: the layer, the feature id, a detail.
@@ -156,8 +199,10 @@ impl AtlasApp {
         }
         cmds.extend(follow);
         let journal: Vec<(LayerUid, Option<String>, String)> = cmds.iter().map(|c| self.journal_detail(c)).collect();
+        let applied = cmds.clone();
         match self.history.apply_group(&mut self.catalog, cmds, what) {
             Ok(()) => {
+                self.remap_refs(&applied);
                 for (uid, id, detail) in journal {
                     self.journal_edit(uid, what, id, detail);
                 }
@@ -243,47 +288,102 @@ impl AtlasApp {
     }
 
     /// Where a layer would be saved: its file, or for shipped layers a user copy in the app's
-    /// data folder (the embedded original is never overwritten).
+    /// data folder (the embedded original is never overwritten). A layer restored from a
+    /// recovery file whose origin is unknown is offered the user folder too, never the
+    /// recovery file.
     pub(crate) fn suggested_path(&self, uid: LayerUid) -> PathBuf {
         let Some(layer) = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i)) else {
             return PathBuf::from("layer.geojson");
         };
         match &layer.source {
+            LayerSource::File(p) if self.is_recovery_file(p) => {
+                self.user_layers_dir().join(format!("{}.geojson", file_stem_for(&layer.name)))
+            }
             LayerSource::File(p) if is_geojson(p) => p.clone(),
             LayerSource::File(p) => p.with_extension("geojson"),
-            LayerSource::Embedded(name) => user_data_dir().join("layers").join(name),
+            LayerSource::Embedded(name) => self.user_layers_dir().join(name),
         }
     }
 
+    /// Where user copies of shipped layers go.
+    pub(crate) fn user_layers_dir(&self) -> PathBuf {
+        self.user_dir.join("layers")
+    }
+
+    /// Whether `path` is one of the recovery store's own files.
+    fn is_recovery_file(&self, path: &Path) -> bool {
+        self.safety.store.as_ref().is_some_and(|s| s.holds(path))
+    }
+
+    /// Saves a layer on a worker thread: to `to`, else to its GeoJSON file, else (a shipped
+    /// layer) to its user copy; a CSV import or a layer of unknown origin asks where. Editing
+    /// goes on meanwhile; the outcome arrives in [`AtlasApp::on_saved`].
     fn save(&mut self, uid: LayerUid, to: Option<PathBuf>) {
-        let Some(li) = self.catalog.index_of(uid) else { return };
-        let path = match (to, &self.catalog.layers[li].source) {
+        let Some(layer) = self.catalog.index_of(uid).and_then(|li| self.catalog.layers.get(li)) else { return };
+        let path = match (to, &layer.source) {
             (Some(p), _) => p,
-            (None, LayerSource::File(p)) if is_geojson(p) => p.clone(),
-            // A shipped layer or a CSV import: ask where the GeoJSON should go.
+            (None, LayerSource::File(p)) if is_geojson(p) && !self.is_recovery_file(p) => p.clone(),
+            (None, LayerSource::Embedded(_)) => self.suggested_path(uid),
+            // A CSV import, a GeoPackage table or an orphaned recovery: ask where.
             (None, _) => {
                 let _ = self.apply_edit(Command::SaveAs(uid));
                 return;
             }
         };
-        if let Some(dir) = path.parent()
-            && !dir.as_os_str().is_empty()
-            && !dir.exists()
-            && let Err(e) = std::fs::create_dir_all(dir)
-        {
-            self.messages.push(Message::new(
-                Level::Error,
-                format!("cannot create the folder {}: {e}; the edits are still here, unsaved", dir.display()),
-            ));
+        if self.is_recovery_file(&path) {
+            let text = format!(
+                "{} is a recovery file, which is deleted once its edits are saved; use Save as to choose a file",
+                path.display()
+            );
+            self.messages.push(Message::new(Level::Error, text));
             return;
         }
-        match save_by_extension(&self.catalog.layers[li], &path) {
-            Ok(()) => {
-                self.history.mark_saved(uid);
+        if self.jobs.busy(JobKind::Save, Some(uid)) {
+            let text = format!("{} is still being saved; save again when it is done", layer.name);
+            self.messages.push(Message::new(Level::Info, text));
+            return;
+        }
+        let snapshot = super::jobs::snapshot(layer);
+        let generation = self.history.generation(uid);
+        let entries = self.safety.journal.get(&uid).cloned().unwrap_or_default();
+        let private_dir = path.parent().is_some_and(|d| d == self.user_layers_dir());
+        let label = format!("saving {}", layer.name);
+        self.jobs.spawn(JobKind::Save, label, Some(uid), self.now_secs, move || {
+            let result = write_layer(&snapshot, &path, private_dir, &entries);
+            Outcome::Saved { uid, generation, path, journalled: entries.len(), result }
+        });
+    }
+
+    /// A save finished. On success the layer is clean if nothing was edited meanwhile, its
+    /// file is the one just written, its journal entries are out of the pending list, and
+    /// its recovery files — now that the save is durable — are deleted. On failure the edits
+    /// stay in memory and are autosaved at once.
+    pub(crate) fn on_saved(
+        &mut self,
+        uid: LayerUid,
+        generation: u64,
+        path: &Path,
+        journalled: usize,
+        result: Result<SaveNotes, String>,
+    ) {
+        let Some(li) = self.catalog.index_of(uid) else { return };
+        match result {
+            Ok(SaveNotes { not_kept, journal_problem }) => {
+                self.history.mark_saved_generation(uid, generation);
                 let layer = &mut self.catalog.layers[li];
-                layer.source = LayerSource::File(path.clone());
-                self.messages.push(Message::new(Level::Info, format!("Saved {} to {}", layer.name, path.display())));
-                self.after_save(uid, &path);
+                layer.source = LayerSource::File(path.to_owned());
+                let text = format!("Saved {} to {}", layer.name, path.display());
+                let level = if not_kept.is_empty() { Level::Info } else { Level::Warning };
+                self.messages.push(Message::new(level, text).with_details(not_kept));
+                match journal_problem {
+                    None => {
+                        if let Some(pending) = self.safety.journal.get_mut(&uid) {
+                            pending.drain(..journalled.min(pending.len()));
+                        }
+                    }
+                    Some(problem) => self.messages.push(Message::new(Level::Warning, problem)),
+                }
+                self.discard_recovery(uid);
             }
             Err(e) => {
                 // Keep the edits in memory and, right now, in the recovery file too.
@@ -298,7 +398,7 @@ impl AtlasApp {
     }
 
     /// Names of layers with unsaved edits.
-    pub(crate) fn dirty_layers(&self) -> Vec<(LayerUid, String)> {
+    pub fn dirty_layers(&self) -> Vec<(LayerUid, String)> {
         self.catalog.layers.iter().filter(|l| self.history.is_dirty(l.uid)).map(|l| (l.uid, l.name.clone())).collect()
     }
 
@@ -310,7 +410,10 @@ impl AtlasApp {
         egui::Frame::popup(ui.style()).show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
                 ui.strong(format!("Editing {}", layer.name));
-                if self.history.is_dirty(uid) {
+                if self.jobs.busy(JobKind::Save, Some(uid)) {
+                    ui.spinner();
+                    ui.weak("saving…");
+                } else if self.history.is_dirty(uid) {
                     ui.colored_label(egui::Color32::from_rgb(200, 110, 0), "unsaved changes");
                 } else {
                     ui.weak("saved");
@@ -324,16 +427,18 @@ impl AtlasApp {
                 ui.separator();
                 let undo = self
                     .history
-                    .undo_description()
-                    .map_or_else(|| "Nothing to undo".to_owned(), |d| format!("Undo {d} (Ctrl+Z)"));
-                if ui.add_enabled(self.history.can_undo(), egui::Button::new("Undo")).on_hover_text(undo).clicked() {
+                    .undo_description_for(uid)
+                    .map_or_else(|| "Nothing to undo in this layer".to_owned(), |d| format!("Undo {d} (Ctrl+Z)"));
+                let can_undo = self.history.can_undo_layer(uid);
+                if ui.add_enabled(can_undo, egui::Button::new("Undo")).on_hover_text(undo).clicked() {
                     commands.push(Command::Undo);
                 }
                 let redo = self
                     .history
-                    .redo_description()
-                    .map_or_else(|| "Nothing to redo".to_owned(), |d| format!("Redo {d} (Ctrl+Shift+Z)"));
-                if ui.add_enabled(self.history.can_redo(), egui::Button::new("Redo")).on_hover_text(redo).clicked() {
+                    .redo_description_for(uid)
+                    .map_or_else(|| "Nothing to redo in this layer".to_owned(), |d| format!("Redo {d} (Ctrl+Shift+Z)"));
+                let can_redo = self.history.can_redo_layer(uid);
+                if ui.add_enabled(can_redo, egui::Button::new("Redo")).on_hover_text(redo).clicked() {
                     commands.push(Command::Redo);
                 }
                 let has_sel = self.editable_selection().is_some();
@@ -400,20 +505,45 @@ impl AtlasApp {
         commands
     }
 
-    /// The "unsaved edits" dialog for quitting or removing a layer.
+    /// The "unsaved edits" dialog for quitting, removing a layer or opening a project. After
+    /// "Save" it waits for the saves (and, on quit, exports) to finish and goes on only when
+    /// every layer really saved; a failed save leaves the dialog up with the error shown.
     pub(crate) fn unsaved_dialog_ui(&mut self, ctx: &egui::Context) {
         let Some(pending) = self.pending.clone() else { return };
         let dirty: Vec<(LayerUid, String)> = match &pending {
             Pending::Quit | Pending::OpenProject(_) => self.dirty_layers(),
             Pending::RemoveLayer(uid) => self.dirty_layers().into_iter().filter(|(u, _)| u == uid).collect(),
         };
-        if dirty.is_empty() {
+        let waiting: Vec<String> = self
+            .jobs
+            .running
+            .iter()
+            .filter(|j| match &pending {
+                Pending::Quit => matches!(j.kind, JobKind::Save | JobKind::Export),
+                _ => j.kind == JobKind::Save && dirty.iter().any(|(u, _)| j.layer == Some(*u)),
+            })
+            .map(|j| j.label.clone())
+            .collect();
+        if dirty.is_empty() && waiting.is_empty() {
             self.pending = None;
             self.finish_pending(&pending, ctx);
             return;
         }
         let mut choice = None;
-        egui::Modal::new(egui::Id::unique("unsaved")).show(ctx, |ui| {
+        egui::Modal::new(egui::Id::unique("unsaved-edits")).show(ctx, |ui| {
+            if !waiting.is_empty() {
+                ui.heading("Finishing");
+                for label in &waiting {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label(format!("{label}…"));
+                    });
+                }
+                if ui.button("Cancel").clicked() {
+                    choice = Some(2);
+                }
+                return;
+            }
             ui.heading("Unsaved edits");
             for (_, name) in &dirty {
                 ui.label(format!("• {name}"));
@@ -437,24 +567,25 @@ impl AtlasApp {
             });
         });
         match choice {
+            // The saves run on workers; the dialog waits for them, then checks again.
             Some(0) => {
                 for (uid, _) in &dirty {
                     self.save(*uid, None);
-                }
-                // Only go on when everything really saved.
-                if self.dirty_layers().iter().all(|(u, _)| !dirty.iter().any(|(d, _)| d == u)) {
-                    self.pending = None;
-                    self.finish_pending(&pending, ctx);
                 }
             }
             Some(1) => {
                 for (uid, _) in &dirty {
                     self.history.forget_layer(*uid);
+                    self.safety.journal.remove(uid);
+                    self.discard_recovery(*uid);
                 }
                 self.pending = None;
                 self.finish_pending(&pending, ctx);
             }
-            Some(_) => self.pending = None,
+            Some(_) => {
+                self.pending = None;
+                self.opened_project = None;
+            }
             None => {}
         }
     }
@@ -462,6 +593,8 @@ impl AtlasApp {
     fn finish_pending(&mut self, pending: &Pending, ctx: &egui::Context) {
         match pending {
             Pending::Quit => {
+                // Let the last housekeeping (recovery clean-up) finish before the process ends.
+                self.finish_jobs();
                 self.allow_close = true;
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
@@ -470,35 +603,42 @@ impl AtlasApp {
                     self.remove_layer_now(li);
                 }
             }
-            Pending::OpenProject(path) => self.open_project(path),
+            Pending::OpenProject(path) => match self.opened_project.take() {
+                Some((p, opened)) if p == *path => self.use_project(&p, *opened),
+                _ => self.open_project(path),
+            },
         }
     }
 }
 
-/// Saves a layer as GeoPackage (`.gpkg`) or GeoJSON (anything else), both written atomically.
-fn save_by_extension(layer: &crate::model::Layer, path: &Path) -> Result<(), String> {
-    let gpkg = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("gpkg"));
-    if gpkg {
-        // Writing one layer replaces the whole file: never drop other tables silently.
-        if path.exists() {
-            let others: Vec<String> = crate::io::gpkg::read_gpkg(path)
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .map(|l| l.layer.name)
-                .filter(|n| *n != layer.name)
-                .collect();
-            if !others.is_empty() {
-                return Err(format!(
-                    "{} also holds the layers {}; saving one layer would drop them — save to a new file",
-                    path.display(),
-                    others.join(", ")
-                ));
-            }
-        }
-        crate::io::gpkg::write_gpkg(path, &[layer]).map_err(|e| e.to_string())
-    } else {
-        crate::io::save::save_layer(layer, path).map_err(|e| e.to_string())
+/// The worker's half of a save: the folder (private when it is the app's own), the layer
+/// through [`crate::io::open::write_layer`] (the one writer: GeoJSON, GeoPackage refusing to
+/// drop other tables, CSV; atomically), then the journal entries beside it.
+fn write_layer(
+    layer: &crate::model::Layer,
+    path: &Path,
+    private_dir: bool,
+    entries: &[crate::io::journal::JournalEntry],
+) -> Result<SaveNotes, String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let made = if private_dir { crate::io::private::create_private_dir(dir) } else { std::fs::create_dir_all(dir) };
+        made.map_err(|e| {
+            format!("cannot create the folder {}: {e}; the edits are still here, unsaved", dir.display())
+        })?;
     }
+    let not_kept = crate::io::open::write_layer(layer, path)?;
+    let journal_problem = if entries.is_empty() {
+        None
+    } else {
+        crate::io::journal::append_journal(path, entries).err().map(|e| format!("the layer saved, but {e}"))
+    };
+    Ok(SaveNotes { not_kept, journal_problem })
+}
+
+/// A layer name as a file name: letters, digits, `-` and `_` kept, the rest `_`.
+fn file_stem_for(name: &str) -> String {
+    let s: String = name.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    if s.trim_matches('_').is_empty() { "layer".to_owned() } else { s }
 }
 
 /// Files a layer is saved back to without asking: GeoJSON. (A GeoPackage may hold other

@@ -9,6 +9,7 @@ mod command;
 mod editing;
 mod editor;
 mod inspector;
+pub mod jobs;
 mod layers_panel;
 mod loader;
 mod map_view;
@@ -18,7 +19,7 @@ pub mod recovery_ui;
 mod search;
 mod timeline;
 
-pub use app::{AtlasApp, PersistedState};
+pub use app::{AtlasApp, Level, Message, PersistedState};
 pub use command::Command;
 pub use editor::{EditorState, Tool};
 pub use recovery_ui::Safety;
@@ -29,6 +30,13 @@ use std::process::ExitCode;
 
 /// Opens the app window on the embedded data plus `files`.
 pub fn run_app(files: Vec<PathBuf>) -> ExitCode {
+    // The settings folder (also home of recovery files, user copies and the recent list) is
+    // private: made 0700 with a 0600 app.ron before eframe writes there (Unix; on Windows the
+    // per-user AppData folder is already private).
+    let settings = editing::user_data_dir();
+    if let Err(e) = crate::io::private::prepare_settings_dir(&settings) {
+        eprintln!("frontier-atlas: cannot make the settings folder private: {e}: {}", settings.display());
+    }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Frontier Atlas")

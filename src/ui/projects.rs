@@ -5,46 +5,76 @@ use std::path::{Path, PathBuf};
 
 use super::app::{AtlasApp, Level, Message};
 use super::command::Command;
-use super::editing::{Pending, user_data_dir};
-use crate::project::{
-    Bookmark, RecentProjects, catalog_from_project, load_project, project_from_catalog, save_project,
-};
+use super::editing::Pending;
+use super::jobs::{JobKind, OpenedProject, Outcome};
+use crate::project::{Bookmark, catalog_from_project, load_project, project_from_catalog, save_project};
 
-/// Where the recent-projects list is kept.
-fn recent_file() -> PathBuf {
-    user_data_dir().join("recent-projects.json")
-}
+/// The recent-projects list's file name in the app's data folder.
+pub const RECENT_FILE: &str = "recent-projects.json";
 
 impl AtlasApp {
-    /// The recent projects, most recent first.
-    pub(crate) fn recent_projects() -> RecentProjects {
-        RecentProjects::load(&recent_file())
-    }
-
+    /// Puts a project first in the recent list and writes the list (privately, on a worker).
     fn remember(&mut self, path: &Path) {
-        let mut recent = Self::recent_projects();
-        recent.push(path);
-        if let Err(e) = recent.save(&recent_file()) {
-            self.messages.push(Message::new(Level::Warning, format!("the recent-projects list was not updated: {e}")));
-        }
+        self.recent.push(path);
+        self.write_recent();
     }
 
-    /// Opens a project, replacing the layers (asks first when edits are unsaved).
+    fn write_recent(&mut self) {
+        let list = self.recent.clone();
+        let file: PathBuf = self.user_dir.join(RECENT_FILE);
+        self.jobs.spawn(JobKind::Housekeeping, "updating recent projects".to_owned(), None, self.now_secs, move || {
+            let problems = match list.save(&file) {
+                Ok(()) => Vec::new(),
+                Err(e) => vec![format!("the recent-projects list was not updated: {e}")],
+            };
+            Outcome::Housekeeping(problems)
+        });
+    }
+
+    /// Opens a project, replacing the layers (asks first when edits are unsaved). The file
+    /// and its layers are read on a worker; the app keeps running meanwhile, and a project it
+    /// cannot open (unreadable, too many layers) is reported without touching what is loaded.
     pub fn open_project(&mut self, path: &Path) {
         if !self.dirty_layers().is_empty() && self.pending.is_none() {
             self.pending = Some(Pending::OpenProject(path.to_owned()));
             return;
         }
-        let project = match load_project(path) {
-            Ok(p) => p,
-            Err(e) => {
-                self.messages.push(Message::new(Level::Error, e.to_string()));
-                return;
+        if self.jobs.busy(JobKind::OpenProject, None) {
+            self.messages.push(Message::new(Level::Info, "A project is still opening; try again when it is done"));
+            return;
+        }
+        let path = path.to_owned();
+        let label = format!("opening {}", path.display());
+        self.jobs.spawn(JobKind::OpenProject, label, None, self.now_secs, move || {
+            let result = load_project(&path).map_err(|e| e.to_string()).map(|project| {
+                let (catalog, problems) = catalog_from_project(&project);
+                Box::new(OpenedProject { project, catalog, problems })
+            });
+            Outcome::ProjectOpened { path, result }
+        });
+    }
+
+    /// A project finished opening: use it, or, if edits were made meanwhile, ask first.
+    pub(crate) fn on_project_opened(&mut self, path: PathBuf, result: Result<Box<OpenedProject>, String>) {
+        match result {
+            Ok(opened) if !self.dirty_layers().is_empty() => {
+                self.opened_project = Some((path.clone(), opened));
+                self.pending = Some(Pending::OpenProject(path));
             }
-        };
-        let (catalog, problems) = catalog_from_project(&project);
+            Ok(opened) => self.use_project(&path, *opened),
+            Err(e) => {
+                let text = if e.contains(&path.display().to_string()) { e } else { format!("{}: {e}", path.display()) };
+                self.messages.push(Message::new(Level::Error, text));
+            }
+        }
+    }
+
+    /// Replaces the layers, view, range and bookmarks with an opened project's.
+    pub(crate) fn use_project(&mut self, path: &Path, opened: OpenedProject) {
+        let OpenedProject { project, catalog, problems } = opened;
         self.catalog = catalog;
         self.history = crate::edit::History::new(crate::edit::MAX_UNDOS);
+        self.safety.journal.clear();
         self.editor = super::editor::EditorState::default();
         self.selection = None;
         self.hits_here.clear();
@@ -111,12 +141,12 @@ impl AtlasApp {
             }
             ui.close();
         }
-        let recent = Self::recent_projects();
+        let recent = self.recent.entries().to_vec();
         ui.menu_button("Recent projects", |ui| {
-            if recent.entries().is_empty() {
+            if recent.is_empty() {
                 ui.weak("none yet");
             }
-            for p in recent.entries() {
+            for p in &recent {
                 if ui.button(p.display().to_string()).clicked() {
                     self.open_project(p);
                     ui.close();

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::app::{AtlasApp, Level, Message};
-use crate::io::journal::{JournalEntry, append_journal, journal_path, read_journal};
-use crate::io::recovery::{RecoveryEntry, RecoveryStore};
-use crate::model::{LayerSource, LayerUid};
+use super::jobs::{JobKind, Outcome};
+use crate::io::journal::{JournalEntry, journal_path, read_journal};
+use crate::io::recovery::{Origin, RecoveryEntry, RecoveryStore};
+use crate::model::{Layer, LayerSource, LayerUid};
 
 /// Seconds between autosaves of layers with unsaved edits.
 pub const AUTOSAVE_SECS: f64 = 5.0;
@@ -21,6 +22,9 @@ pub struct Safety {
     pub offered: Vec<RecoveryEntry>,
     /// The autosave file of each layer written this session.
     pub autosaved: HashMap<LayerUid, PathBuf>,
+    /// The earlier session's autosave each restored layer came from; deleted once a save of
+    /// the layer is durable.
+    pub restored: HashMap<LayerUid, RecoveryEntry>,
     /// Whether an edit happened since the last autosave.
     pub due: bool,
     /// egui time of the last autosave.
@@ -53,45 +57,89 @@ impl AtlasApp {
         self.safety.due = true;
     }
 
-    /// Writes the pending journal beside the just-saved layer file and drops its autosave.
-    pub(crate) fn after_save(&mut self, uid: LayerUid, path: &std::path::Path) {
-        if let Some(entries) = self.safety.journal.remove(&uid)
-            && !entries.is_empty()
-            && let Err(e) = append_journal(path, &entries)
+    /// Deletes, on a worker, the recovery files a just-saved layer no longer needs: the
+    /// earlier session's autosave it was restored from (the save holds all of it) and, when
+    /// nothing was edited since, this session's autosave. Also used when edits are discarded.
+    pub(crate) fn discard_recovery(&mut self, uid: LayerUid) {
+        let Some(store) = self.safety.store.clone() else { return };
+        let mut entries: Vec<RecoveryEntry> = self.safety.restored.remove(&uid).into_iter().collect();
+        if !self.history.is_dirty(uid)
+            && let Some(data) = self.safety.autosaved.remove(&uid)
         {
-            self.messages.push(Message::new(Level::Warning, format!("the layer saved, but {e}")));
-            self.safety.journal.insert(uid, entries);
+            entries.extend(store.entry_of(&data));
         }
-        self.discard_autosave(uid);
+        self.discard_entries(store, entries);
     }
 
-    fn discard_autosave(&mut self, uid: LayerUid) {
-        let (Some(store), Some(data)) = (&self.safety.store, self.safety.autosaved.remove(&uid)) else { return };
-        if let Some(entry) = store.list().into_iter().find(|e| e.data_path == data)
-            && let Err(e) = store.discard(&entry)
-        {
-            let text = format!("saved, but the old recovery file {} could not be removed: {e}", data.display());
-            self.messages.push(Message::new(Level::Warning, text));
+    fn discard_entries(&mut self, store: RecoveryStore, entries: Vec<RecoveryEntry>) {
+        if entries.is_empty() {
+            return;
         }
+        let label = "removing recovery files".to_owned();
+        self.jobs.spawn(JobKind::Housekeeping, label, None, self.now_secs, move || {
+            let problems = entries
+                .iter()
+                .filter_map(|e| store.discard(e).err().map(|err| (e, err)))
+                .map(|(e, err)| {
+                    format!("saved, but the old recovery file could not be removed: {err}: {}", e.data_path.display())
+                })
+                .collect();
+            Outcome::Housekeeping(problems)
+        });
     }
 
-    /// Autosaves every layer with unsaved edits, at most every [`AUTOSAVE_SECS`] (or at once
-    /// with `now_secs = f64::INFINITY`).
-    pub(crate) fn autosave(&mut self, now_secs: f64) {
+    /// Autosaves every layer with unsaved edits, with its pending journal entries, on a
+    /// worker: at most every [`AUTOSAVE_SECS`] (or at once with `now_secs = f64::INFINITY`),
+    /// and one autosave at a time (a later call while one runs waits for the next turn).
+    pub fn autosave(&mut self, now_secs: f64) {
         if !self.safety.due || now_secs - self.safety.last_secs < AUTOSAVE_SECS {
             return;
         }
-        let Some(store) = &self.safety.store else { return };
+        let Some(store) = self.safety.store.clone() else { return };
+        if self.jobs.busy(JobKind::Autosave, None) {
+            return;
+        }
         self.safety.due = false;
         self.safety.last_secs = if now_secs.is_finite() { now_secs } else { self.safety.last_secs };
-        for layer in self.catalog.layers.iter().filter(|l| self.history.is_dirty(l.uid)) {
-            match store.autosave(layer, &layer.source.to_string()) {
-                Ok(path) => {
-                    self.safety.autosaved.insert(layer.uid, path);
+        let batch: Vec<(Layer, String, Vec<JournalEntry>)> = self
+            .catalog
+            .layers
+            .iter()
+            .filter(|l| self.history.is_dirty(l.uid))
+            .map(|l| {
+                let journal = self.safety.journal.get(&l.uid).cloned().unwrap_or_default();
+                (super::jobs::snapshot(l), l.source.to_string(), journal)
+            })
+            .collect();
+        if batch.is_empty() {
+            return;
+        }
+        self.jobs.spawn(JobKind::Autosave, "autosaving unsaved edits".to_owned(), None, self.now_secs, move || {
+            let results = batch
+                .iter()
+                .map(|(layer, label, journal)| {
+                    (layer.uid, store.autosave(layer, label, journal).map_err(|e| e.to_string()))
+                })
+                .collect();
+            Outcome::Autosaved(results)
+        });
+    }
+
+    /// An autosave finished. A layer saved (or removed) while it ran no longer needs its
+    /// recovery file, which is deleted again.
+    pub(crate) fn on_autosaved(&mut self, results: Vec<(LayerUid, Result<PathBuf, String>)>) {
+        let Some(store) = self.safety.store.clone() else { return };
+        let mut stale = Vec::new();
+        for (uid, result) in results {
+            match result {
+                Ok(path) if self.catalog.index_of(uid).is_some() && self.history.is_dirty(uid) => {
+                    self.safety.autosaved.insert(uid, path);
                 }
+                Ok(path) => stale.extend(store.entry_of(&path)),
                 Err(e) => self.messages.push(Message::new(Level::Error, format!("autosave failed: {e}"))),
             }
         }
+        self.discard_entries(store, stale);
     }
 
     /// The window offering autosaves from an earlier session.
@@ -140,33 +188,83 @@ impl AtlasApp {
         }
     }
 
-    /// Loads an autosave as a layer with unsaved edits, to be saved back where it came from.
+    /// Loads an autosave as a layer with unsaved edits. It replaces the layer it is an
+    /// edited copy of (the shipped layer, or its file's layer) when that is loaded, so nothing
+    /// is drawn or counted twice; saving it writes where a save of that layer would go (the
+    /// user copy of a shipped layer, or the file), never the recovery file, which is deleted
+    /// once that save is durable. A layer with unsaved edits of this session is not replaced.
     pub fn restore(&mut self, entry: &RecoveryEntry) {
         let Some(store) = &self.safety.store else { return };
-        match store.load(entry) {
-            Ok(loaded) => {
-                let mut layer = loaded.layer;
-                if let Some(meta) = &entry.meta {
-                    layer.name.clone_from(&meta.layer_name);
-                    if let Some(p) = &meta.original_path {
-                        layer.source = LayerSource::File(p.clone());
-                    }
-                }
-                let uid = layer.uid;
-                let name = layer.name.clone();
-                self.catalog.insert(layer);
-                self.history.mark_unsaved(uid);
-                self.safety.autosaved.insert(uid, entry.data_path.clone());
-                self.filter.update(&self.catalog);
-                self.timeline.catalog_changed(&self.catalog);
-                self.map.invalidate();
-                self.messages.push(Message::new(
-                    Level::Info,
-                    format!("Restored {name} with its unsaved edits; save it to keep them"),
-                ));
+        let recovered = match store.load(entry) {
+            Ok(r) => r,
+            Err(e) => {
+                self.messages.push(Message::new(Level::Error, e.to_string()));
+                return;
             }
-            Err(e) => self.messages.push(Message::new(Level::Error, e.to_string())),
+        };
+        let mut layer = recovered.loaded.layer;
+        let original = match &recovered.origin {
+            Origin::File(p) => self.catalog.layers.iter().position(|l| l.source == LayerSource::File(p.clone())),
+            Origin::Embedded(e) => self.catalog.layers.iter().position(|l| l.source == LayerSource::Embedded(e)),
+            Origin::Unknown => None,
+        };
+        let name = layer.name.clone();
+        let uid = layer.uid;
+        if let Some(li) = original {
+            let old = &self.catalog.layers[li];
+            if self.history.is_dirty(old.uid) {
+                let text = format!(
+                    "{name} has unsaved edits of this session; save or discard them, then restore the earlier ones"
+                );
+                self.messages.push(Message::new(Level::Warning, text));
+                self.safety.offered.push(entry.clone());
+                return;
+            }
+            layer.visible = old.visible;
+            layer.opacity = old.opacity;
+            layer.label_field.clone_from(&old.label_field);
+            layer.style.clone_from(&old.style);
+            layer.project_extra.clone_from(&old.project_extra);
+            layer.source_table.clone_from(&old.source_table);
+            if old.date_fields.is_some() {
+                layer.date_fields.clone_from(&old.date_fields);
+                crate::model::assign_spans(&mut layer);
+            }
+            let old_uid = old.uid;
+            self.history.forget_layer(old_uid);
+            self.safety.journal.remove(&old_uid);
+            if self.editor.is_editing(old_uid) {
+                self.editor.layer = Some(layer.uid);
+            }
+            // Features of the replaced layer may be numbered differently now.
+            self.selection = self.selection.filter(|s| s.layer != li);
+            self.hits_here.retain(|r| r.layer != li);
+            self.catalog.layers[li] = layer;
+        } else {
+            let at = self.catalog.insert(layer);
+            for r in self.selection.iter_mut().chain(self.hits_here.iter_mut()) {
+                if r.layer >= at {
+                    r.layer += 1;
+                }
+            }
         }
+        self.history.mark_unsaved(uid);
+        self.safety.restored.insert(uid, entry.clone());
+        if !recovered.journal.is_empty() {
+            self.safety.journal.insert(uid, recovered.journal);
+            self.safety.due = true;
+        }
+        self.filter.update(&self.catalog);
+        self.timeline.catalog_changed(&self.catalog);
+        self.map.invalidate();
+        let how = if original.is_some() { "in place of the loaded layer" } else { "as a new layer" };
+        let target = self.suggested_path(uid);
+        let text = format!(
+            "Restored {name} with its unsaved edits, {how}; save it to keep them (Save writes {})",
+            target.display()
+        );
+        let level = if recovered.loaded.skipped.is_empty() { Level::Info } else { Level::Warning };
+        self.messages.push(Message::new(level, text).with_details(recovered.loaded.skipped));
     }
 
     /// The journal window of one layer: entries saved beside its file, then pending ones.

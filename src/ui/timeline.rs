@@ -67,6 +67,14 @@ impl TimelineState {
         self.sync_texts();
     }
 
+    /// Shows `range` (set elsewhere: a project, a bookmark, the app) in the panel, the typed
+    /// From/To fields included.
+    pub fn show_range(&mut self, range: Option<Range>) {
+        self.range = range;
+        self.date_error = None;
+        self.sync_texts();
+    }
+
     fn sync_texts(&mut self) {
         let r = self.range.or(self.extent);
         self.from_text = r.map(|r| r.from.to_string()).unwrap_or_default();

@@ -1,0 +1,230 @@
+//! Disk work off the UI thread: saves, exports, autosaves, recovery clean-up and opening
+//! projects each run on a named worker thread (like [`super::loader`]); the app polls the
+//! results every frame, so a slow disk, a network folder or a FIFO never freezes the window.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use crate::model::{Catalog, Layer, LayerUid};
+
+/// A job still running, for the status bar and the unsaved-edits dialog.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Running {
+    /// Job number.
+    pub id: u64,
+    /// What it is doing, for the status bar ("saving Security events").
+    pub label: String,
+    /// The layer it saves, for saves.
+    pub layer: Option<LayerUid>,
+    /// What kind of work it is.
+    pub kind: JobKind,
+    /// egui time when it started, seconds (progress shows after [`SPINNER_AFTER_SECS`]).
+    pub started_secs: f64,
+}
+
+/// How long a job runs before the status bar shows it.
+pub const SPINNER_AFTER_SECS: f64 = 0.5;
+
+/// Kinds of background work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// Saving a layer.
+    Save,
+    /// Exporting the view.
+    Export,
+    /// Autosaving layers with unsaved edits.
+    Autosave,
+    /// Small writes of the app's own files: deleting recovery files after a save, the
+    /// recent-projects list.
+    Housekeeping,
+    /// Opening a project.
+    OpenProject,
+}
+
+/// A project read and its layers loaded, ready to replace the app's.
+#[derive(Debug)]
+pub struct OpenedProject {
+    /// The project file.
+    pub project: crate::project::Project,
+    /// Its layers.
+    pub catalog: Catalog,
+    /// Layers or features that could not be loaded.
+    pub problems: Vec<String>,
+}
+
+/// What a successful save has to say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SaveNotes {
+    /// What the file format could not keep (one line each).
+    pub not_kept: Vec<String>,
+    /// Why the journal entries were not written beside the layer, if they were not.
+    pub journal_problem: Option<String>,
+}
+
+/// What a finished job reports.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A layer save finished.
+    Saved {
+        /// The layer.
+        uid: LayerUid,
+        /// The layer's edit generation that was written.
+        generation: u64,
+        /// The file.
+        path: PathBuf,
+        /// How many pending journal entries were written beside it.
+        journalled: usize,
+        /// What was saved with reservations, or why the save failed (naming the file).
+        result: Result<SaveNotes, String>,
+    },
+    /// An export finished.
+    Exported {
+        /// The file.
+        path: PathBuf,
+        /// Why it failed.
+        result: Result<(), String>,
+    },
+    /// An autosave finished: per layer, the recovery file or why not.
+    Autosaved(Vec<(LayerUid, Result<PathBuf, String>)>),
+    /// Housekeeping finished; what went wrong, if anything (one message each).
+    Housekeeping(Vec<String>),
+    /// A project was opened (or not).
+    ProjectOpened {
+        /// The project file.
+        path: PathBuf,
+        /// The project, or why it could not be opened.
+        result: Result<Box<OpenedProject>, String>,
+    },
+}
+
+/// Background jobs and their results.
+pub struct Jobs {
+    tx: Sender<(u64, Outcome)>,
+    rx: Receiver<(u64, Outcome)>,
+    next_id: u64,
+    /// Jobs still running.
+    pub running: Vec<Running>,
+    /// Repainted when a job finishes (the real app's context; `None` in tests).
+    pub ctx: Option<egui::Context>,
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        let (tx, rx) = channel();
+        Self { tx, rx, next_id: 1, running: Vec::new(), ctx: None }
+    }
+}
+
+impl Jobs {
+    /// Runs `work` on a thread named `frontier-<kind>`; its outcome comes back through
+    /// [`Jobs::poll`]. If no thread can be started, `work` runs here (slow, but nothing is lost).
+    pub fn spawn(
+        &mut self,
+        kind: JobKind,
+        label: String,
+        layer: Option<LayerUid>,
+        now_secs: f64,
+        work: impl FnOnce() -> Outcome + Send + 'static,
+    ) {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.running.push(Running { id, label, layer, kind, started_secs: now_secs });
+        let tx = self.tx.clone();
+        let ctx = self.ctx.clone();
+        let name = format!("frontier-{}", format!("{kind:?}").to_lowercase());
+        // The closure is shared so that it can still run here if the thread cannot start.
+        let work = std::sync::Arc::new(std::sync::Mutex::new(Some(work)));
+        let remote = std::sync::Arc::clone(&work);
+        let spawned = std::thread::Builder::new().name(name).spawn(move || {
+            let taken = remote.lock().ok().and_then(|mut w| w.take());
+            if let Some(work) = taken {
+                let _ = tx.send((id, work()));
+            }
+            if let Some(ctx) = ctx {
+                ctx.request_repaint();
+            }
+        });
+        if spawned.is_err()
+            && let Some(work) = work.lock().ok().and_then(|mut w| w.take())
+        {
+            let _ = self.tx.send((id, work()));
+        }
+    }
+
+    /// Outcomes of the jobs that finished since the last call.
+    pub fn poll(&mut self) -> Vec<Outcome> {
+        let done: Vec<(u64, Outcome)> = self.rx.try_iter().collect();
+        self.running.retain(|r| !done.iter().any(|(id, _)| *id == r.id));
+        done.into_iter().map(|(_, o)| o).collect()
+    }
+
+    /// Waits up to `timeout` for every running job, then returns all outcomes (tests, and
+    /// the last moment before the window closes).
+    pub fn wait(&mut self, timeout: std::time::Duration) -> Vec<Outcome> {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut out = Vec::new();
+        while !self.running.is_empty() {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok((id, outcome)) => {
+                    self.running.retain(|r| r.id != id);
+                    out.push(outcome);
+                }
+                Err(_) => break,
+            }
+        }
+        out
+    }
+
+    /// Whether a job of `kind` is running (for `layer`, when given).
+    pub fn busy(&self, kind: JobKind, layer: Option<LayerUid>) -> bool {
+        self.running.iter().any(|r| r.kind == kind && (layer.is_none() || r.layer == layer))
+    }
+}
+
+/// A copy of a layer with what saving needs (features, foreign members, layout), without
+/// the spatial and date indexes, to hand to a worker while editing goes on.
+pub fn snapshot(layer: &Layer) -> Layer {
+    let mut copy = Layer::new(layer.name.clone(), layer.kind, layer.source.clone(), Vec::new());
+    copy.uid = layer.uid;
+    // Drawing caches (tessellations) are left out: saves write the JSON.
+    copy.features = layer
+        .features
+        .iter()
+        .map(|f| crate::model::Feature {
+            id: f.id.clone(),
+            geometry: f.geometry.clone(),
+            properties: f.properties.clone(),
+            foreign_members: f.foreign_members.clone(),
+            shape: crate::spatial::Shape::default(),
+            time: f.time,
+        })
+        .collect();
+    copy.foreign_members.clone_from(&layer.foreign_members);
+    copy.layout = layer.layout.clone();
+    copy.label_field.clone_from(&layer.label_field);
+    copy.date_fields.clone_from(&layer.date_fields);
+    copy.source_table.clone_from(&layer.source_table);
+    copy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_run_on_named_threads_and_report_back() {
+        let mut jobs = Jobs::default();
+        jobs.spawn(JobKind::Export, "export".into(), None, 0.0, || {
+            let name = std::thread::current().name().map(str::to_owned);
+            Outcome::Exported { path: PathBuf::from(name.unwrap_or_default()), result: Ok(()) }
+        });
+        assert!(jobs.busy(JobKind::Export, None));
+        let out = jobs.wait(std::time::Duration::from_secs(10));
+        assert!(!jobs.busy(JobKind::Export, None));
+        match out.as_slice() {
+            [Outcome::Exported { path, result: Ok(()) }] => assert_eq!(path, &PathBuf::from("frontier-export")),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
