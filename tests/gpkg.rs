@@ -91,10 +91,14 @@ fn other_coordinate_systems_are_refused_naming_the_table() {
     )
     .unwrap();
     drop(conn);
-    let err = read_gpkg(&path).unwrap_err();
-    assert!(matches!(err, GpkgError::UnsupportedSrs { srs_id: 3857, .. }), "{err:?}");
-    let msg = err.to_string();
+    // The other tables still load; the refused one is reported, naming it and its system.
+    let back = read_gpkg(&path).unwrap();
+    assert_eq!(back.iter().map(|l| l.layer.name.as_str()).collect::<Vec<_>>(), ["places", "districts"]);
+    let msg = back[0].skipped.join("\n");
     assert!(msg.contains("`rivers`") && msg.contains("3857") && msg.contains("Pseudo-Mercator"), "{msg}");
+    let tables = frontier_atlas::io::gpkg::read_gpkg_tables(&path).unwrap();
+    let err = tables.unreadable_table("rivers").expect("rivers is unreadable");
+    assert!(matches!(err, GpkgError::UnsupportedSrs { srs_id: 3857, .. }), "{err:?}");
 }
 
 #[test]

@@ -1,12 +1,17 @@
 //! GeoPackage (OGC 12-128r18) feature tables to [`Layer`]s and back.
 //!
-//! Reading takes every table `gpkg_contents` lists as `features`, in order. Geometries are
+//! Reading takes every table `gpkg_contents` lists, in order: `features` tables become layers,
+//! `attributes` tables layers without geometries ([`read_gpkg_tables`]), and a table that
+//! cannot be read (another coordinate system, no integer primary key, tiles…) is reported by
+//! name without hiding the others. Geometries are
 //! decoded from the GeoPackage blob ([`wkb`]); columns become properties in column order
 //! (INTEGER and REAL → numbers, TEXT → strings, BOOLEAN → booleans, BLOB → base64 strings
 //! with a note, NULL → null; DATE/DATETIME text stays text; columns that `gpkg_data_columns`
 //! marks `application/json` are parsed back to JSON). The integer primary key becomes the
-//! feature id. Only WGS 84 (`srs_id` 4326 or any EPSG:4326 entry) and the undefined systems
-//! 0 and −1 are accepted: nothing is reprojected.
+//! feature id. Only WGS 84 longitude/latitude (EPSG 4326, its 3-D form 4979 that GDAL writes
+//! for layers with Z, or any entry whose definition is geographic WGS 84) and the undefined
+//! systems 0 and −1 are accepted: nothing is reprojected. EMPTY parts of multi-geometries are
+//! dropped (GeoJSON has no form for them).
 //!
 //! Writing makes one table per layer with `fid INTEGER PRIMARY KEY AUTOINCREMENT`, a `geom`
 //! column and one column per property key (union over features, first-seen order) typed from
@@ -159,10 +164,63 @@ fn id_policy(description: &str) -> IdPolicy {
     }
 }
 
+/// Everything a GeoPackage holds, table by table, so nothing is dropped without being named.
+#[derive(Debug, Default)]
+pub struct GpkgTables {
+    /// Feature tables (`gpkg_contents.data_type = 'features'`) read as layers, in
+    /// `gpkg_contents` order.
+    pub layers: Vec<Loaded>,
+    /// Attributes-only tables (`data_type = 'attributes'`: no geometry column) read as layers
+    /// whose features have no geometry, in `gpkg_contents` order.
+    pub attributes: Vec<Loaded>,
+    /// Tables that could not be read (a coordinate system other than WGS 84, no integer
+    /// primary key, tiles or other kinds of data…), each error naming the file and the table.
+    pub unreadable: Vec<GpkgError>,
+}
+
+impl GpkgTables {
+    /// The error of the unreadable table called `name` (case-insensitive, as SQLite compares
+    /// table names), if it is one.
+    pub fn unreadable_table(&self, name: &str) -> Option<&GpkgError> {
+        self.unreadable.iter().find(|e| e.table().is_some_and(|t| t.eq_ignore_ascii_case(name)))
+    }
+}
+
+impl GpkgError {
+    /// The table this error is about, if it is about one table.
+    pub fn table(&self) -> Option<&str> {
+        match self {
+            Self::UnsupportedSrs { table, .. } | Self::Table { table, .. } => Some(table),
+            Self::Feature { layer, .. } => Some(layer),
+            Self::Io { .. } | Self::Sqlite { .. } | Self::NotGeoPackage { .. } => None,
+        }
+    }
+}
+
 /// Reads every feature table of a GeoPackage as a layer (named after the table), in
 /// `gpkg_contents` order. Features whose geometry cannot be used are skipped and reported in
-/// [`Loaded::skipped`].
+/// [`Loaded::skipped`]; a table that cannot be read at all does not stop the others: it is
+/// reported in the first layer's [`Loaded::skipped`], and is the error only when no feature
+/// table can be read. Attributes-only tables are not map layers and are not returned here:
+/// [`read_gpkg_tables`] has them, and the unreadable tables, separately.
 pub fn read_gpkg(path: &Path) -> Result<Vec<Loaded>, GpkgError> {
+    let GpkgTables { mut layers, attributes: _, unreadable } = read_gpkg_tables(path)?;
+    let mut unreadable = unreadable.into_iter();
+    match layers.first_mut() {
+        Some(first) => first.skipped.extend(unreadable.map(|e| format!("{e} (table not read)"))),
+        None => {
+            if let Some(e) = unreadable.next() {
+                return Err(e);
+            }
+        }
+    }
+    Ok(layers)
+}
+
+/// Reads every table `gpkg_contents` lists: feature tables and attributes-only tables as
+/// layers, and the tables that cannot be read as errors, so one bad table never hides the
+/// others (see [`GpkgTables`]).
+pub fn read_gpkg_tables(path: &Path) -> Result<GpkgTables, GpkgError> {
     std::fs::metadata(path).map_err(|source| GpkgError::Io { path: path.to_owned(), source })?;
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(sql_err(path))?;
@@ -178,63 +236,120 @@ pub fn read_gpkg(path: &Path) -> Result<Vec<Loaded>, GpkgError> {
             other => GpkgError::Sqlite { path: path.to_owned(), source: other },
         })
     };
-    for required in ["gpkg_contents", "gpkg_geometry_columns"] {
-        if !has_table(required)? {
-            return Err(GpkgError::NotGeoPackage { path: path.to_owned(), why: format!("no `{required}` table") });
-        }
+    if !has_table("gpkg_contents")? {
+        return Err(GpkgError::NotGeoPackage { path: path.to_owned(), why: "no `gpkg_contents` table".to_owned() });
     }
+    let has_geometry_columns = has_table("gpkg_geometry_columns")?;
     let has_data_columns = has_table("gpkg_data_columns")?;
-    let tables: Vec<(String, String, i64, String)> = conn
-        .prepare(
-            "SELECT c.table_name, g.column_name, g.srs_id, coalesce(c.description, '') \
-             FROM gpkg_contents c JOIN gpkg_geometry_columns g ON lower(g.table_name) = lower(c.table_name) \
-             WHERE c.data_type = 'features' ORDER BY c.rowid",
-        )
-        .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect())
+    let geometry_join = if has_geometry_columns {
+        "LEFT JOIN gpkg_geometry_columns g ON lower(g.table_name) = lower(c.table_name)"
+    } else {
+        "LEFT JOIN (SELECT NULL AS table_name, NULL AS column_name, NULL AS srs_id) g ON 0"
+    };
+    // Every table in gpkg_contents: name, data type, geometry column and srs_id (NULL when
+    // the table has no gpkg_geometry_columns row), description.
+    let tables: Vec<ContentsRow> = conn
+        .prepare(&format!(
+            "SELECT c.table_name, c.data_type, g.column_name, g.srs_id, coalesce(c.description, '') \
+             FROM gpkg_contents c {geometry_join} ORDER BY c.rowid"
+        ))
+        .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect())
         .map_err(sql_err(path))?;
-    let mut out = Vec::with_capacity(tables.len());
-    for (table, geom_col, srs_id, description) in tables {
-        check_srs(&conn, path, &table, srs_id)?;
-        let json_cols: HashSet<String> = if has_data_columns {
-            conn.prepare(
-                "SELECT lower(column_name) FROM gpkg_data_columns \
-                 WHERE lower(table_name) = lower(?1) AND mime_type = 'application/json'",
-            )
-            .and_then(|mut st| st.query_map([&table], |r| r.get(0))?.collect())
-            .map_err(sql_err(path))?
-        } else {
-            HashSet::new()
+    let mut out = GpkgTables::default();
+    for (table, data_type, geom_col, srs_id, description) in tables {
+        let table_err = |message: String| GpkgError::Table { path: path.to_owned(), table: table.clone(), message };
+        let read = |geom_col: Option<&str>| -> Result<Loaded, GpkgError> {
+            let json_cols = if has_data_columns { json_columns(&conn, path, &table)? } else { HashSet::new() };
+            read_table(&conn, path, &table, geom_col, &id_policy(&description), &json_cols)
         };
-        out.push(read_table(&conn, path, &table, &geom_col, &id_policy(&description), &json_cols)?);
+        match (data_type.as_str(), geom_col, srs_id) {
+            ("features", Some(geom_col), Some(srs_id)) => {
+                match check_srs(&conn, path, &table, srs_id).and_then(|()| read(Some(&geom_col))) {
+                    Ok(loaded) => out.layers.push(loaded),
+                    Err(e) => out.unreadable.push(e),
+                }
+            }
+            ("features", _, _) => {
+                out.unreadable.push(table_err("listed as features but has no `gpkg_geometry_columns` row".to_owned()));
+            }
+            ("attributes", _, _) => match read(None) {
+                Ok(loaded) => out.attributes.push(loaded),
+                Err(e) => out.unreadable.push(e),
+            },
+            (other, _, _) => {
+                out.unreadable.push(table_err(format!("holds `{other}` data, which this app does not read")));
+            }
+        }
     }
     Ok(out)
 }
 
+/// A `gpkg_contents` row with its geometry column: table name, data type, geometry column and
+/// `srs_id` (`None` without a `gpkg_geometry_columns` row), description.
+type ContentsRow = (String, String, Option<String>, Option<i64>, String);
+
+/// Lower-case names of the columns of `table` that `gpkg_data_columns` marks as JSON.
+fn json_columns(conn: &Connection, path: &Path, table: &str) -> Result<HashSet<String>, GpkgError> {
+    conn.prepare(
+        "SELECT lower(column_name) FROM gpkg_data_columns \
+         WHERE lower(table_name) = lower(?1) AND mime_type = 'application/json'",
+    )
+    .and_then(|mut st| st.query_map([table], |r| r.get(0))?.collect())
+    .map_err(sql_err(path))
+}
+
+/// Accepts the systems whose coordinates are WGS 84 longitude/latitude (see
+/// [`is_wgs84_lon_lat`]) and the undefined systems 0 and −1; anything else is refused.
 fn check_srs(conn: &Connection, path: &Path, table: &str, srs_id: i64) -> Result<(), GpkgError> {
-    if matches!(srs_id, 4326 | 0 | -1) {
+    if matches!(srs_id, 0 | -1) {
         return Ok(());
     }
-    let row: Option<(String, String, i64)> = conn
+    let row: Option<(String, String, i64, String)> = conn
         .query_row(
-            "SELECT srs_name, organization, organization_coordsys_id FROM gpkg_spatial_ref_sys WHERE srs_id = ?1",
+            "SELECT srs_name, organization, organization_coordsys_id, definition \
+             FROM gpkg_spatial_ref_sys WHERE srs_id = ?1",
             [srs_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .map(Some)
         .or_else(|e| if matches!(e, rusqlite::Error::QueryReturnedNoRows) { Ok(None) } else { Err(e) })
         .map_err(sql_err(path))?;
-    match row {
-        Some((_, org, 4326)) if org.eq_ignore_ascii_case("EPSG") => Ok(()),
-        other => Err(GpkgError::UnsupportedSrs {
-            path: path.to_owned(),
-            table: table.to_owned(),
-            srs_id,
-            srs_name: other.map_or_else(
-                || "not in gpkg_spatial_ref_sys".to_owned(),
-                |(name, org, code)| format!("{name}, {org}:{code}"),
-            ),
-        }),
+    let ok = match &row {
+        // No definition to go by: the id itself is the only hint.
+        None => srs_id == i64::from(WGS84_SRS_ID),
+        Some((_, org, code, definition)) => is_wgs84_lon_lat(org, *code, definition),
+    };
+    if ok {
+        return Ok(());
     }
+    Err(GpkgError::UnsupportedSrs {
+        path: path.to_owned(),
+        table: table.to_owned(),
+        srs_id,
+        srs_name: row.map_or_else(
+            || "not in gpkg_spatial_ref_sys".to_owned(),
+            |(name, org, code, _)| format!("{name}, {org}:{code}"),
+        ),
+    })
+}
+
+/// Whether a `gpkg_spatial_ref_sys` entry is WGS 84 longitude/latitude: EPSG 4326, or its 3-D
+/// form EPSG 4979 (what GDAL writes for any layer with Z), or, whatever its id, a definition
+/// that is a geographic (not projected) system on the WGS 84 datum — WKT 1 (`GEOGCS["WGS 84",
+/// DATUM["WGS_1984", …`) or WKT 2 (`GEOGCRS[…"World Geodetic System 1984"…`).
+pub fn is_wgs84_lon_lat(organization: &str, code: i64, definition: &str) -> bool {
+    if organization.eq_ignore_ascii_case("EPSG") && matches!(code, 4326 | 4979) {
+        return true;
+    }
+    let wkt = definition.trim_start().to_ascii_uppercase();
+    let geographic =
+        ["GEOGCS[", "GEOGCRS[", "GEOGRAPHICCRS[", "GEODCRS[", "GEODETICCRS["].iter().any(|k| wkt.starts_with(k));
+    let projected = ["PROJCS[", "PROJCRS[", "CONVERSION[", "CS[CARTESIAN"].iter().any(|k| wkt.contains(k));
+    let wgs84_datum =
+        ["DATUM[\"WGS_1984\"", "DATUM[\"WORLD GEODETIC SYSTEM 1984\"", "ENSEMBLE[\"WORLD GEODETIC SYSTEM 1984"]
+            .iter()
+            .any(|k| wkt.contains(k));
+    geographic && !projected && wgs84_datum
 }
 
 /// Standard base64 with padding, for BLOB attributes.
@@ -283,7 +398,7 @@ fn read_table(
     conn: &Connection,
     path: &Path,
     table: &str,
-    geom_col: &str,
+    geom_col: Option<&str>,
     policy: &IdPolicy,
     json_cols: &HashSet<String>,
 ) -> Result<Loaded, GpkgError> {
@@ -309,7 +424,9 @@ fn read_table(
         .iter()
         .filter(|(name, _, _)| {
             let lower = name.to_lowercase();
-            lower != pk.to_lowercase() && lower != geom_col.to_lowercase() && Some(&lower) != id_column.as_ref()
+            lower != pk.to_lowercase()
+                && geom_col.is_none_or(|g| lower != g.to_lowercase())
+                && Some(&lower) != id_column.as_ref()
         })
         .map(|(name, ty, _)| Column {
             name: name.clone(),
@@ -317,7 +434,7 @@ fn read_table(
             json: json_cols.contains(&name.to_lowercase()),
         })
         .collect();
-    let mut select = vec![quote(&pk), quote(geom_col)];
+    let mut select = vec![quote(&pk), geom_col.map_or_else(|| "NULL".to_owned(), quote)];
     select.push(id_column.as_deref().map_or_else(|| "NULL".to_owned(), quote));
     select.extend(columns.iter().map(|c| quote(&c.name)));
     let sql = format!("SELECT {} FROM {} ORDER BY {}", select.join(", "), quote(table), quote(&pk));
@@ -460,6 +577,8 @@ struct PlannedLayer<'a> {
     bbox: Option<Envelope>,
     geometry_type: String,
     z: u8,
+    /// An attributes-only table: no geometry column.
+    attributes_only: bool,
 }
 
 /// Picks the first of `candidates`, then `candidates[0]_2`, `_3`… not in `used` (lower case).
@@ -481,6 +600,7 @@ fn feature_label(layer: &Layer, i: usize) -> String {
 fn plan_layer<'a>(
     path: &Path,
     layer: &'a Layer,
+    attributes_only: bool,
     tables: &mut HashSet<String>,
     notes: &mut Vec<String>,
 ) -> Result<PlannedLayer<'a>, GpkgError> {
@@ -569,6 +689,14 @@ fn plan_layer<'a>(
             blobs.push(None);
             continue;
         };
+        if attributes_only {
+            return Err(GpkgError::Feature {
+                path: path.to_owned(),
+                layer: layer.name.clone(),
+                feature: feature_label(layer, i),
+                message: "has a geometry, but an attributes table has no geometry column".to_owned(),
+            });
+        }
         let enc = wkb::encode_blob(g, WGS84_SRS_ID).map_err(|message| GpkgError::Feature {
             path: path.to_owned(),
             layer: layer.name.clone(),
@@ -590,7 +718,19 @@ fn plan_layer<'a>(
         (true, true) => 1,
         (true, false) => 2,
     };
-    Ok(PlannedLayer { layer, table, fid, geom, ids: id_policy, columns, blobs, bbox, geometry_type, z })
+    Ok(PlannedLayer {
+        layer,
+        table,
+        fid,
+        geom,
+        ids: id_policy,
+        columns,
+        blobs,
+        bbox,
+        geometry_type,
+        z,
+        attributes_only,
+    })
 }
 
 /// Writes layers to a new GeoPackage at `path` (replacing it atomically). See the module docs
@@ -602,10 +742,21 @@ pub fn write_gpkg(path: &Path, layers: &[&Layer]) -> Result<(), GpkgError> {
 /// Like [`write_gpkg`], returning one line per thing that could not be kept exactly
 /// (renamed tables or columns, foreign members, numeric ids stored as text…).
 pub fn write_gpkg_with_notes(path: &Path, layers: &[&Layer]) -> Result<Vec<String>, GpkgError> {
+    write_gpkg_tables(path, layers, &[])
+}
+
+/// Like [`write_gpkg_with_notes`], also writing `attributes` as attributes-only tables (no
+/// geometry column, `gpkg_contents.data_type = 'attributes'`), such as those
+/// [`read_gpkg_tables`] returns, so a GeoPackage converted to a GeoPackage keeps every table.
+/// A feature with a geometry in an attributes table is an error.
+pub fn write_gpkg_tables(path: &Path, layers: &[&Layer], attributes: &[&Layer]) -> Result<Vec<String>, GpkgError> {
     let mut notes = Vec::new();
     let mut tables = HashSet::new();
-    let plans = layers.iter().map(|l| plan_layer(path, l, &mut tables, &mut notes)).collect::<Result<Vec<_>, _>>()?;
-    for l in layers {
+    let kinds = layers.iter().map(|l| (*l, false)).chain(attributes.iter().map(|l| (*l, true)));
+    let plans = kinds
+        .map(|(l, attributes_only)| plan_layer(path, l, attributes_only, &mut tables, &mut notes))
+        .collect::<Result<Vec<_>, _>>()?;
+    for l in layers.iter().chain(attributes) {
         if !l.foreign_members.is_empty() {
             notes.push(format!("layer `{}`: FeatureCollection foreign members dropped", l.name));
         }
@@ -694,10 +845,10 @@ fn write_layer(tx: &rusqlite::Transaction<'_>, plan: &PlannedLayer<'_>) -> Resul
         IdPolicy::None => "none.".to_owned(),
     };
     let description = format!("Written by Frontier Atlas. {IDS_MARKER}{ids_text}");
-    let mut defs = vec![
-        format!("{} INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL", quote(&plan.fid)),
-        format!("{} {}", quote(&plan.geom), plan.geometry_type),
-    ];
+    let mut defs = vec![format!("{} INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL", quote(&plan.fid))];
+    if !plan.attributes_only {
+        defs.push(format!("{} {}", quote(&plan.geom), plan.geometry_type));
+    }
     if let IdPolicy::Column(c) = &plan.ids {
         defs.push(format!("{} TEXT", quote(c)));
     }
@@ -706,22 +857,24 @@ fn write_layer(tx: &rusqlite::Transaction<'_>, plan: &PlannedLayer<'_>) -> Resul
     let b = plan.bbox;
     tx.execute(
         "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, srs_id)
-         VALUES (?1, 'features', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         VALUES (?1, ?2, ?1, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             plan.table,
-            plan.table,
+            if plan.attributes_only { "attributes" } else { "features" },
             description,
             b.map(|e| e.min_x),
             b.map(|e| e.min_y),
             b.map(|e| e.max_x),
             b.map(|e| e.max_y),
-            WGS84_SRS_ID
+            (!plan.attributes_only).then_some(WGS84_SRS_ID)
         ],
     )?;
-    tx.execute(
-        "INSERT INTO gpkg_geometry_columns VALUES (?1, ?2, ?3, ?4, ?5, 0)",
-        params![plan.table, plan.geom, plan.geometry_type, WGS84_SRS_ID, plan.z],
-    )?;
+    if !plan.attributes_only {
+        tx.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+            params![plan.table, plan.geom, plan.geometry_type, WGS84_SRS_ID, plan.z],
+        )?;
+    }
     for c in plan.columns.iter().filter(|c| c.ty == ColType::Json) {
         tx.execute(
             "INSERT INTO gpkg_data_columns (table_name, column_name, mime_type) VALUES (?1, ?2, 'application/json')",
@@ -729,7 +882,10 @@ fn write_layer(tx: &rusqlite::Transaction<'_>, plan: &PlannedLayer<'_>) -> Resul
         )?;
     }
 
-    let mut names = vec![quote(&plan.fid), quote(&plan.geom)];
+    let mut names = vec![quote(&plan.fid)];
+    if !plan.attributes_only {
+        names.push(quote(&plan.geom));
+    }
     if let IdPolicy::Column(c) = &plan.ids {
         names.push(quote(c));
     }
@@ -747,7 +903,9 @@ fn write_layer(tx: &rusqlite::Transaction<'_>, plan: &PlannedLayer<'_>) -> Resul
             (IdPolicy::Fid, Some(FeatureId::Num(n))) => n.as_i64().map_or(rusqlite::types::Value::Null, Into::into),
             _ => rusqlite::types::Value::Null,
         });
-        values.push(blob.clone().map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Blob));
+        if !plan.attributes_only {
+            values.push(blob.clone().map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Blob));
+        }
         if let IdPolicy::Column(_) = &plan.ids {
             values.push(f.id.as_ref().map_or(rusqlite::types::Value::Null, |id| id.to_string().into()));
         }

@@ -27,6 +27,7 @@ pub struct BlobInfo {
 
 /// Decodes a GeoPackage geometry blob to a GeoJSON geometry object; `None` for an empty
 /// geometry (an empty point, line or polygon; empty multi-geometries stay as empty arrays).
+/// EMPTY parts of multi-geometries and collections are dropped (RFC 7946 has no form for them).
 pub fn decode_blob(blob: &[u8]) -> Result<(Option<Value>, BlobInfo), String> {
     let header = blob.get(..8).ok_or("geometry blob is shorter than the 8-byte GeoPackage header")?;
     let [g, p, version, flags, s0, s1, s2, s3] = <[u8; 8]>::try_from(header).map_err(|e| e.to_string())?;
@@ -190,8 +191,10 @@ impl Reader<'_> {
                         Value::Object(mut o) => o.remove("coordinates").unwrap_or(Value::Null),
                         _ => Value::Null,
                     };
-                    // An empty point inside a MultiPoint has no position to keep.
-                    if base == 4 && coords.as_array().is_some_and(Vec::is_empty) {
+                    // An EMPTY part (a point without a position, a line without points, a
+                    // polygon without rings) has no GeoJSON form inside a multi-geometry and
+                    // adds nothing to it: drop it, so the result is valid RFC 7946.
+                    if coords.as_array().is_some_and(Vec::is_empty) {
                         continue;
                     }
                     parts.push(coords);
@@ -202,7 +205,11 @@ impl Reader<'_> {
                 let n = self.count(little, 5)?;
                 let mut parts = Vec::with_capacity(n);
                 for _ in 0..n {
-                    parts.push(self.geometry(depth + 1, None)?);
+                    let part = self.geometry(depth + 1, None)?;
+                    // Likewise an EMPTY point, line or polygon member.
+                    if !is_empty_simple(&part) {
+                        parts.push(part);
+                    }
                 }
                 ("GeometryCollection", "geometries", Value::Array(parts))
             }
