@@ -1,6 +1,8 @@
 //! The geodata shipped inside the binary (`geodata/*.geojson`, validated by `build.rs`).
 
-use crate::model::{Catalog, LayerKind, LayerSource};
+use crate::model::{Catalog, Feature, FeatureRef, LayerKind, LayerSource};
+use crate::spatial::polygon_contains;
+use crate::time::Range;
 
 /// One embedded file.
 #[derive(Debug, Clone, Copy)]
@@ -63,4 +65,64 @@ pub fn default_catalog() -> (Catalog, Vec<String>) {
         }
     }
     (catalog, problems)
+}
+
+/// What one district holds: its name and province, and the dated events and aid whose point
+/// lies inside its polygon and whose date overlaps the range (all of them without a range).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistrictSummary {
+    /// District name.
+    pub name: String,
+    /// Province (Afghanistan) or region (Tajikistan) it belongs to.
+    pub province: String,
+    /// Events inside it, in layer order.
+    pub events: Vec<FeatureRef>,
+    /// Aid records inside it, in layer order.
+    pub aid: Vec<FeatureRef>,
+}
+
+/// The summary of the district `district` (a feature of a districts layer), or `None` when it
+/// is not an area. Features without a date are counted whatever the range.
+pub fn district_summary(catalog: &Catalog, district: FeatureRef, range: Option<&Range>) -> Option<DistrictSummary> {
+    let f = catalog.feature(district)?;
+    if !f.shape.is_area() {
+        return None;
+    }
+    let inside = |kind: LayerKind| -> Vec<FeatureRef> {
+        let mut out = Vec::new();
+        for (li, layer) in catalog.layers.iter().enumerate().filter(|(_, l)| l.kind == kind) {
+            for (fi, g) in layer.features.iter().enumerate() {
+                let in_range = match (range, g.time) {
+                    (Some(r), Some(t)) => t.overlaps(r),
+                    _ => true,
+                };
+                let in_district =
+                    g.shape.points.iter().any(|p| f.shape.polygons.iter().any(|rings| polygon_contains(rings, *p)));
+                if in_range && in_district {
+                    out.push(FeatureRef { layer: li, feature: fi });
+                }
+            }
+        }
+        out
+    };
+    Some(DistrictSummary {
+        name: f.prop_str("name").or_else(|| f.prop_str("shapeName")).unwrap_or_default().trim().to_owned(),
+        province: f.prop_str("province").unwrap_or_default().to_owned(),
+        events: inside(LayerKind::Events),
+        aid: inside(LayerKind::Aid),
+    })
+}
+
+/// How a curated record's date was found, in words, from its notes (`geodata/RECORD.md`):
+/// inferred by the curator ("Date inferred: …"), or the date of the report that cites the
+/// fact ("Report date: …"). `None` when the source gives the date itself.
+pub fn date_basis(f: &Feature) -> Option<&'static str> {
+    let notes = ["notes", "note"].iter().find_map(|k| f.prop_str(k))?;
+    if notes.contains("Date inferred") {
+        Some("Date inferred: the source gives no date; the span is the widest the text supports (see notes)")
+    } else if notes.contains("Report date") {
+        Some("Report date: the date of the report citing the fact, not of the fact itself")
+    } else {
+        None
+    }
 }

@@ -306,3 +306,195 @@ fn provinces_carry_their_current_names_with_the_old_ones_as_alternates() {
     // The former tribal areas are part of Khyber Pakhtunkhwa's polygon (Miranshah, N Waziristan).
     assert!(in_feature(kp, world_from_geo(70.08, 33.0)), "FATA merged into Khyber Pakhtunkhwa");
 }
+
+// ------------------------------------------------------------------ the district inspector
+
+#[test]
+fn a_district_summarises_the_events_and_aid_inside_it_in_the_range() {
+    use frontier_atlas::geodata::district_summary;
+    use frontier_atlas::model::FeatureRef;
+    let catalog = catalog();
+    let (li, districts) = catalog.layer_of_kind(LayerKind::Districts).expect("districts");
+    let fi =
+        districts.features.iter().position(|f| f.prop_str("name") == Some("Shahritus")).expect("Shahritus district");
+    let all = district_summary(&catalog, FeatureRef { layer: li, feature: fi }, None).expect("an area");
+    assert_eq!((all.name.as_str(), all.province.as_str()), ("Shahritus", "Khatlon"));
+    let titles =
+        |refs: &[FeatureRef]| -> Vec<String> { refs.iter().map(|r| id(catalog.feature(*r).unwrap())).collect() };
+    assert_eq!(titles(&all.events), ["TJK-FA-008"], "the Ayvoj report lies in Shahritus");
+    assert_eq!(titles(&all.aid), ["AID-US-002"]);
+    let range = frontier_atlas::time::Range::year(2022).expect("range");
+    let in_2022 = district_summary(&catalog, FeatureRef { layer: li, feature: fi }, Some(&range)).expect("an area");
+    assert!(in_2022.events.is_empty(), "the September 2021 report is outside 2022");
+}
+
+// ------------------------------------------------------------------ the record audit
+
+fn record<'c>(catalog: &'c Catalog, kind: LayerKind, rid: &str) -> &'c Feature {
+    layer(catalog, kind).features.iter().find(|f| id(f) == rid).unwrap_or_else(|| panic!("{rid} missing"))
+}
+
+fn text(f: &Feature, key: &str) -> String {
+    f.prop_str(key).unwrap_or_default().to_owned()
+}
+
+#[test]
+fn recipients_and_status_stay_within_the_text() {
+    let catalog = catalog();
+    for rid in ["AID-RU-002", "AID-RU-004"] {
+        let r = text(record(&catalog, LayerKind::Aid, rid), "recipient");
+        assert!(r.contains("Russia") && !r.contains("of Tajikistan"), "{rid}: Russia supplied its own base, not {r:?}");
+    }
+    let cn4 = record(&catalog, LayerKind::Aid, "AID-CN-004");
+    assert_ne!(text(cn4, "status"), "delivered", "'appears to have supplied' is not a delivery");
+    for (kind, rid) in [(LayerKind::Events, "TJK-FA-001"), (LayerKind::Aid, "AID-CN-001")] {
+        let notes = text(record(&catalog, kind, rid), "notes");
+        assert!(notes.contains("built"), "{rid}: the article says built");
+        for claim in ["has run", "has used", "China runs", "run by China", "used by China"] {
+            assert!(!notes.contains(claim), "{rid} says {claim:?}, which the article does not");
+        }
+    }
+    let fa8 = text(record(&catalog, LayerKind::Events, "TJK-FA-008"), "notes");
+    assert!(!fa8.contains("US said") && !fa8.contains("United States said"), "no US statement in the article: {fa8}");
+}
+
+#[test]
+fn dates_the_articles_do_not_give_are_wide_inferred_spans() {
+    let catalog = catalog();
+    let inferred = [
+        (LayerKind::Events, "AFG-FA-006", "event_date"),
+        (LayerKind::Events, "AFG-FA-007", "event_date"),
+        (LayerKind::Events, "TJK-FA-015", "event_date"),
+        (LayerKind::Aid, "AID-USRU-001", "announced"),
+        (LayerKind::Aid, "AID-CN-003", "announced"),
+        (LayerKind::Aid, "AID-CN-004", "start"),
+    ];
+    for (kind, rid, key) in inferred {
+        let f = record(&catalog, kind, rid);
+        let date = text(f, key);
+        let span = f.time.unwrap_or_else(|| panic!("{rid} has no date"));
+        assert!(date.contains('/'), "{rid}: {key} {date:?} must be a span, not a bare year");
+        assert!((span.end - span.start).num_days() > 300, "{rid}: {date} narrower than the text supports");
+        assert!(span.start <= chrono::NaiveDate::from_ymd_opt(2021, 8, 15).unwrap(), "{rid} starts after the takeover");
+        let basis = frontier_atlas::geodata::date_basis(f).unwrap_or_default();
+        assert!(basis.starts_with("Date inferred"), "{rid}: the inspector must say the date is inferred");
+    }
+    // Report dates stay marked as such.
+    for rid in ["TJK-FA-005", "TJK-FA-008", "AFG-FA-005", "TJK-FA-013"] {
+        let basis = frontier_atlas::geodata::date_basis(record(&catalog, LayerKind::Events, rid));
+        assert!(basis.is_some_and(|b| b.starts_with("Report date")), "{rid}: {basis:?}");
+    }
+}
+
+/// Shortest distance in km from a point to the shipped Tajik–Afghan border line.
+fn km_to_border(catalog: &Catalog, lonlat: (f64, f64)) -> f64 {
+    let border = &layer(catalog, LayerKind::Border).features[0];
+    let mut best = f64::INFINITY;
+    let (lon, lat) = lonlat;
+    for line in &border.shape.lines {
+        for w in line.windows(2) {
+            // Sample the segment densely; segments are short (≤ a few km).
+            for k in 0..=20 {
+                let t = f64::from(k) / 20.0;
+                let p = [w[0][0] + t * (w[1][0] - w[0][0]), w[0][1] + t * (w[1][1] - w[0][1])];
+                let (blon, blat) = frontier_atlas::spatial::geo_from_world(p);
+                let dy = (blat - lat).to_radians();
+                let dx = (blon - lon).to_radians() * ((blat + lat) / 2.0).to_radians().cos();
+                best = best.min(6371.0 * dx.hypot(dy));
+            }
+        }
+    }
+    best
+}
+
+#[test]
+fn places_follow_the_precision_rules() {
+    let catalog = catalog();
+    let places = layer(&catalog, LayerKind::Places);
+    let mut checked = 0;
+    for kind in [LayerKind::Events, LayerKind::Aid] {
+        for f in &layer(&catalog, kind).features {
+            let rid = id(f);
+            let location = text(f, "location");
+            let lonlat = frontier_atlas::spatial::geo_from_world(point(f));
+            // A province- or country-level fact never looks like a riverside border event,
+            // unless the article places it at the border.
+            if f.prop_f64("geo_precision") == Some(3.0) && !location.contains("border") {
+                let km = km_to_border(&catalog, lonlat);
+                assert!(km > 25.0, "{rid} ({location}) precision 3 but {km:.1} km from the border");
+                checked += 1;
+            }
+            // Points said to come from places.geojson equal it.
+            let notes = text(f, "notes");
+            if let Some(rest) = notes.split("taken from places.geojson (").nth(1) {
+                let name = rest.split(')').next().unwrap_or_default();
+                let place = places.features.iter().find(|p| p.prop_str("name") == Some(name)).expect("named place");
+                let there = frontier_atlas::spatial::geo_from_world(point(place));
+                let same = (lonlat.0 - there.0).abs() < 1e-6 && (lonlat.1 - there.1).abs() < 1e-6;
+                assert!(same, "{rid}: {lonlat:?} is not the {name} of places.geojson {there:?}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 20, "{checked}");
+    // National facts at the capital; a named host city is exact; two valleys are precision 3.
+    for (kind, rid) in [(LayerKind::Events, "TJK-FA-004"), (LayerKind::Aid, "AID-CN-002")] {
+        assert_eq!(text(record(&catalog, kind, rid), "location"), "Dushanbe", "{rid}: national fact at the capital");
+    }
+    assert_eq!(record(&catalog, LayerKind::Events, "TJK-FA-015").prop_f64("geo_precision"), Some(1.0));
+    assert_eq!(record(&catalog, LayerKind::Events, "AFG-FA-008").prop_f64("geo_precision"), Some(3.0));
+}
+
+#[test]
+fn the_missed_facts_are_recorded() {
+    let catalog = catalog();
+    let events = layer(&catalog, LayerKind::Events);
+    let gbao_deaths = events
+        .features
+        .iter()
+        .filter(|f| text(f, "admin1") == "Gorno-Badakhshan" && f.prop_f64("fatalities").is_some_and(|n| n > 0.0))
+        .count();
+    assert_eq!(gbao_deaths, 1, "the deaths after 18 May 2022 in GBAO ('dozens') are coded");
+    for cited in ["EDM, 2021-09-10", "EDM, 2021-10-26", "Hasht e Subh, 2021-11-01", "report of 2022-05-09"] {
+        assert!(events.features.iter().any(|f| text(f, "source").contains(cited)), "no record citing {cited}");
+    }
+    assert_eq!(events.features.len() + layer(&catalog, LayerKind::Aid).features.len(), 49, "44 audited + 5 added");
+}
+
+#[test]
+fn halos_follow_precision_in_ground_distance_and_the_legend_explains_them() {
+    use frontier_atlas::render::{Item, LegendSwatch};
+    let catalog = catalog();
+    let mut sizes = Vec::new();
+    for zoom in [7.0, 8.0] {
+        let viewport = Viewport::centered(70.5, 37.5, zoom, [1600.0, 1000.0]);
+        let scene = build_scene(&catalog, &viewport, &SceneOptions::default());
+        let legend: Vec<&str> = scene.legend.iter().map(|e| e.label.as_str()).collect();
+        assert!(legend.iter().any(|l| l.starts_with("Halo") && l.contains("district")), "{legend:?}");
+        assert!(legend.iter().any(|l| l.starts_with("Halo") && l.contains("province")), "{legend:?}");
+        assert!(scene.legend.iter().any(|e| e.label.starts_with("Halo") && matches!(e.swatch, LegendSwatch::Area(_))));
+        // The halo at the Badakhshan province point (precision 3) and at Shaymak (precision 2).
+        let halo_at = |lon: f64, lat: f64| {
+            let c = viewport.screen_from_geo(lon, lat);
+            scene
+                .items
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Marker { center, radius, stroke_width, .. }
+                        if *stroke_width == 0.0 && (center[0] - c[0]).hypot(center[1] - c[1]) < 1.0 =>
+                    {
+                        Some(*radius)
+                    }
+                    _ => None,
+                })
+                .fold(0.0_f32, f32::max)
+        };
+        let province = halo_at(70.78, 36.89);
+        let district = halo_at(74.8187, 37.5316);
+        assert!(province > district * 2.0, "zoom {zoom}: province halo {province} vs district {district}");
+        let km_per_pt = viewport.metres_per_point() / 1000.0;
+        assert!((f64::from(province) * km_per_pt - 40.0).abs() < 4.0, "zoom {zoom}: {province} pts");
+        sizes.push(province);
+    }
+    assert!(sizes[1] > sizes[0] * 1.8, "ground-sized halos grow with zoom: {sizes:?}");
+}

@@ -14,6 +14,7 @@ pub fn inspector_ui(
     selection: Option<FeatureRef>,
     here: &[FeatureRef],
     form: Option<&mut FormState>,
+    range: Option<&crate::time::Range>,
 ) -> Vec<Command> {
     let mut commands = Vec::new();
     ui.heading("Inspector");
@@ -64,6 +65,12 @@ pub fn inspector_ui(
     });
     if let Some(span) = f.time {
         ui.label(format!("Date: {} ({})", span.describe(), precision_words(span.precision)));
+        if let Some(basis) = crate::geodata::date_basis(f) {
+            ui.colored_label(egui::Color32::from_rgb(190, 110, 0), basis);
+        }
+    }
+    if layer.kind == LayerKind::Districts {
+        district_section(ui, catalog, sel, range, &mut commands);
     }
     if let Some(p) = f.prop_f64("geo_precision") {
         let text = match p as i64 {
@@ -119,6 +126,32 @@ pub fn inspector_ui(
         });
     });
     commands
+}
+
+/// A district: its province and the events and aid inside it in the current date range.
+fn district_section(
+    ui: &mut egui::Ui,
+    catalog: &Catalog,
+    sel: FeatureRef,
+    range: Option<&crate::time::Range>,
+    commands: &mut Vec<Command>,
+) {
+    let Some(summary) = crate::geodata::district_summary(catalog, sel, range) else { return };
+    if !summary.province.is_empty() {
+        ui.label(format!("District of {}", summary.province));
+    }
+    let scope = if range.is_some() { "in the date range" } else { "in all dates" };
+    for (what, refs) in [("Events", &summary.events), ("Aid", &summary.aid)] {
+        ui.label(egui::RichText::new(format!("{what} inside it {scope}: {}", refs.len())).strong());
+        for r in refs {
+            let (Some(layer), Some(g)) = (catalog.layers.get(r.layer), catalog.feature(*r)) else { continue };
+            let date = g.time.map(|t| format!("{} · ", t.describe())).unwrap_or_default();
+            let name = g.prop_str("title").map_or_else(|| g.display_name(layer.label_field.as_deref()), str::to_owned);
+            if ui.selectable_label(false, format!("{date}{name}")).clicked() {
+                commands.push(Command::Select(Some(*r)));
+            }
+        }
+    }
 }
 
 fn precision_words(p: crate::time::Precision) -> &'static str {
