@@ -2,6 +2,7 @@
 //! the mistake it exists for, at the right line.
 
 use frontier_atlas::io::geodata_check::check_layer_file;
+use frontier_atlas::time::DateSpan;
 
 fn check(file: &str, text: &str) -> Vec<String> {
     check_layer_file(file, &format!("geodata/{file}"), text.as_bytes())
@@ -54,7 +55,7 @@ fn a_valid_event_passes() {
 #[test]
 fn event_rules_catch_each_mistake_at_its_line() {
     let cases = [
-        (acled("E", "2022-02-30", "Battles", "Armed clash", 71.0, 37.0), "has no day 30"),
+        (acled("E", "2022-02-30", "Battles", "Armed clash", 71.0, 37.0), "`2022-02-30` is not a calendar date"),
         (acled("E", "2022-05", "Battles", "Grenade", 71.0, 37.0), "sub_event_type"),
         (acled("E", "2022", "Fights", "Armed clash", 71.0, 37.0), "unknown ACLED event_type"),
         (acled("E", "2022-05-18/2022-05-01", "Battles", "Armed clash", 71.0, 37.0), "2022-05-18/2022-05-01"),
@@ -124,6 +125,31 @@ fn aid_rules_catch_unknown_types_and_missing_dates() {
     );
     let negative = aid(r#","announced":"2021","amount_usd":-5"#);
     assert!(!check("aid.geojson", &collection(&[negative])).is_empty(), "negative amount not caught");
+}
+
+#[test]
+fn shipped_dates_follow_the_app_grammar_exactly() {
+    // The build check and the app share one date parser: whatever the app reads passes, and a
+    // date it refuses fails with the app's own message.
+    let aid = |announced: &str| {
+        format!(
+            r#"{{"type":"Feature","id":"A-1","geometry":{{"type":"Point","coordinates":[68.1,37.0]}},"properties":{{"id":"A-1","donor":"United States","recipient":"Border Troops","aid_type":"facility","title":"T","status":"planned","location":"Ayvoj","geo_precision":2,"source":"S","notes":"N","announced":"{announced}"}}}}"#
+        )
+    };
+    for date in
+        ["2021-09", "2021-06-01/2021-08-31", "2021-06/2021-08", "2021-03/..", "18 May 2022", "2022-05-18T06:00:00Z"]
+    {
+        assert!(DateSpan::parse(date).is_ok(), "{date}");
+        assert_eq!(check("aid.geojson", &collection(&[aid(date)])), Vec::<String>::new(), "{date}");
+    }
+    for date in ["2022-5-1", "5/6/2022", "2022-13", "2021-09-31", "2022-05-18/2022-05-01", "soon"] {
+        let why = DateSpan::parse(date).expect_err(date).to_string();
+        let problems = check("aid.geojson", &collection(&[aid(date)]));
+        assert!(
+            problems.len() == 1 && problems[0].ends_with(&format!("`announced`: {why}")),
+            "{date}: expected the app's message {why:?}, got {problems:?}"
+        );
+    }
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //!
 //! `build.rs` includes this file (with the validator and the schema vocabularies) so broken
 //! shipped data fails the build; the library exposes it so tests can prove each rule bites.
-//! It uses only `std`, `jsonc_parser` and its two sibling modules.
+//! It uses only `std`, `jsonc_parser` and its sibling modules: the validator, the schema
+//! vocabularies and the app's date grammar (`time/span.rs`), which `build.rs` includes too.
 
 use std::collections::HashMap;
 
@@ -13,6 +14,7 @@ use jsonc_parser::{CollectOptions, parse_to_ast};
 use super::schema::{
     ACLED_KEYS, ACLED_TYPES, AID_REQUIRED, AID_STATUSES, AID_TYPES, DISORDER_TYPES, PLACE_KINDS, sub_event_types,
 };
+use super::span::DateSpan;
 use super::validate;
 use super::validate::start_of;
 
@@ -290,71 +292,19 @@ impl LayerCheck<'_> {
         }
     }
 
-    /// A date member must follow [`check_date`]; null/absent allowed unless `required`.
+    /// A date member must be a date the app reads ([`DateSpan::parse`], the one grammar);
+    /// null/absent allowed unless `required`.
     fn date(&mut self, props: &Object<'_>, key: &str, required: bool) {
         match props.get(key).map(|p| &p.value) {
             Some(Value::StringLit(s)) => {
-                if let Err(why) = check_date(&s.value) {
-                    self.error(s.range.start, format!("`{key}` \"{}\": {why}", s.value));
+                if let Err(why) = DateSpan::parse(&s.value) {
+                    self.error(s.range.start, format!("`{key}`: {why}"));
                 }
             }
             Some(Value::NullKeyword(_)) | None if !required => {}
             None => {}
             Some(other) => self.error(start_of(other), format!("`{key}` must be a date string")),
         }
-    }
-}
-
-/// Check the date grammar `YYYY-MM-DD | YYYY-MM | YYYY | YYYY-MM-DD/YYYY-MM-DD`: real
-/// calendar dates, and an interval must not end before it starts.
-fn check_date(text: &str) -> Result<(), String> {
-    if let Some((start, end)) = text.split_once('/') {
-        let a = parse_date(start)?;
-        let b = parse_date(end)?;
-        if a.1 == 0 || a.2 == 0 || b.1 == 0 || b.2 == 0 {
-            return Err("an interval needs two full YYYY-MM-DD dates".to_string());
-        }
-        if b < a {
-            return Err("the interval ends before it starts".to_string());
-        }
-        return Ok(());
-    }
-    parse_date(text).map(|_| ())
-}
-
-/// Parse `YYYY`, `YYYY-MM` or `YYYY-MM-DD` into (year, month, day); 0 marks a missing part.
-fn parse_date(text: &str) -> Result<(u32, u32, u32), String> {
-    let bad = || format!("not a date in the form YYYY, YYYY-MM or YYYY-MM-DD: \"{text}\"");
-    let parts: Vec<&str> = text.split('-').collect();
-    let field = |i: usize, width: usize| -> Result<u32, String> {
-        match parts.get(i) {
-            None => Ok(0),
-            Some(p) if p.len() == width && p.bytes().all(|b| b.is_ascii_digit()) => {
-                p.parse().map_err(|_not_digits| bad())
-            }
-            Some(_) => Err(bad()),
-        }
-    };
-    if parts.len() > 3 {
-        return Err(bad());
-    }
-    let (year, month, day) = (field(0, 4)?, field(1, 2)?, field(2, 2)?);
-    if parts.len() >= 2 && !(1..=12).contains(&month) {
-        return Err(format!("month {month} outside 1..12"));
-    }
-    if parts.len() == 3 && !(1..=days_in_month(year, month)).contains(&day) {
-        return Err(format!("{year:04}-{month:02} has no day {day}"));
-    }
-    Ok((year, month, day))
-}
-
-/// Days in a month of the proleptic Gregorian calendar.
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
     }
 }
 

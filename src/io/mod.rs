@@ -20,3 +20,6 @@ pub mod validate;
 /// The schema vocabularies, reachable as `super::schema` from [`geodata_check`] both here and
 /// in `build.rs`, which includes the same file.
 pub(crate) use crate::model::schema;
+/// The app's date grammar, reachable as `super::span` from [`geodata_check`] both here and in
+/// `build.rs`, which includes the same file: one grammar for shipped data and the app.
+pub(crate) use crate::time::span;
