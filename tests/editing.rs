@@ -345,7 +345,17 @@ fn restore_replaces_the_shipped_layer_and_save_writes_the_user_copy_before_the_r
     assert_eq!(files_in(&recovery), 0, "recovery files removed once the save is durable");
     assert!(!app.history.is_dirty(uid), "saved");
     let li = app.catalog.index_of(uid).expect("layer");
-    assert_eq!(app.catalog.layers[li].source, LayerSource::File(saved));
+    assert_eq!(app.catalog.layers[li].source, LayerSource::File(saved.clone()));
+    // The next start shows the saved copy in place of the shipped layer.
+    drop(app);
+    let mut app = app_in(dir.path());
+    assert!(app.safety.offered.is_empty(), "nothing left to recover");
+    app.load_user_copies();
+    app.finish_jobs();
+    let named: Vec<_> = app.catalog.layers.iter().filter(|l| l.name == "Security events").collect();
+    assert_eq!(named.len(), 1);
+    assert_eq!(named[0].features.len(), shipped + 1, "{:?}", app.messages);
+    assert_eq!(named[0].source, LayerSource::File(saved));
 }
 
 #[test]

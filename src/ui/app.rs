@@ -240,6 +240,7 @@ impl AtlasApp {
                 }
             }
             Outcome::ProjectOpened { path, result } => self.on_project_opened(path, result),
+            Outcome::UserCopies(copies) => self.on_user_copies(copies),
         }
     }
 
@@ -322,11 +323,21 @@ impl AtlasApp {
         if let Some(range) = self.timeline.tick(ui.ctx()) {
             commands.push(Command::SetRange(Some(range)));
         }
+        // Commands are applied after this frame was laid out: draw their result at once
+        // rather than on the next input.
+        if !commands.is_empty() {
+            ui.ctx().request_repaint();
+        }
         for c in commands {
             self.apply(c);
         }
         let now = ui.input(|i| i.time);
         self.autosave(now);
+        if self.safety.due && self.safety.store.is_some() {
+            // Wake up for the autosave even if the analyst does nothing.
+            let wait = (self.safety.last_secs + super::recovery_ui::AUTOSAVE_SECS - now).max(0.1);
+            ui.ctx().request_repaint_after(std::time::Duration::from_secs_f64(wait));
+        }
     }
 
     /// Applies one command.

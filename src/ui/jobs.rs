@@ -88,6 +88,8 @@ pub enum Outcome {
     Autosaved(Vec<(LayerUid, Result<PathBuf, String>)>),
     /// Housekeeping finished; what went wrong, if anything (one message each).
     Housekeeping(Vec<String>),
+    /// User copies of shipped layers were read: per embedded file name, the layer or why not.
+    UserCopies(Vec<(&'static str, Result<Box<crate::io::geojson::Loaded>, String>)>),
     /// A project was opened (or not).
     ProjectOpened {
         /// The project file.

@@ -18,6 +18,7 @@ mod projects;
 pub mod recovery_ui;
 mod search;
 mod timeline;
+mod user_copies;
 
 pub use app::{AtlasApp, Level, Message, PersistedState};
 pub use command::Command;
@@ -50,6 +51,8 @@ pub fn run_app(files: Vec<PathBuf>) -> ExitCode {
         options,
         Box::new(move |cc| {
             let mut app = AtlasApp::new(cc.storage);
+            app.jobs.ctx = Some(cc.egui_ctx.clone());
+            app.load_user_copies();
             for f in files.into_iter().filter(|f| !f.as_os_str().is_empty()) {
                 if crate::project::is_project_path(&f) {
                     app.open_project(&f);

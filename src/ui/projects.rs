@@ -91,6 +91,10 @@ impl AtlasApp {
         self.apply(Command::SetRange(project.time_range()));
         self.map.invalidate();
         self.remember(path);
+        if self.safety.store.is_some() {
+            // The real app: shipped layers show the analyst's saved copies here too.
+            self.load_user_copies();
+        }
         let text = format!("Opened project {} ({} layers)", path.display(), self.catalog.layers.len());
         let level = if problems.is_empty() { Level::Info } else { Level::Warning };
         self.messages.push(Message::new(level, text).with_details(problems));

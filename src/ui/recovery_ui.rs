@@ -203,8 +203,17 @@ impl AtlasApp {
             }
         };
         let mut layer = recovered.loaded.layer;
+        // A user copy of a shipped layer may not have replaced the shipped layer yet.
+        let shipped_copy = |p: &std::path::Path| {
+            crate::geodata::EMBEDDED
+                .iter()
+                .find(|e| *p == self.user_layers_dir().join(e.file))
+                .map(|e| LayerSource::Embedded(e.file))
+        };
         let original = match &recovered.origin {
-            Origin::File(p) => self.catalog.layers.iter().position(|l| l.source == LayerSource::File(p.clone())),
+            Origin::File(p) => self.catalog.layers.iter().position(|l| {
+                l.source == LayerSource::File(p.clone()) || shipped_copy(p).is_some_and(|s| l.source == s)
+            }),
             Origin::Embedded(e) => self.catalog.layers.iter().position(|l| l.source == LayerSource::Embedded(e)),
             Origin::Unknown => None,
         };
