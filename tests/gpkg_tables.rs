@@ -252,3 +252,21 @@ fn attributes_only_tables_are_read_and_written_back() {
     let err = write_gpkg_tables(&dir.path().join("x.gpkg"), &[], &[&load("places.geojson")]).unwrap_err();
     assert!(err.to_string().contains("attributes table has no geometry column"), "{err}");
 }
+
+#[test]
+fn saving_one_layer_over_a_geopackage_never_drops_tables_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let sql = format!(
+        "INSERT INTO gpkg_spatial_ref_sys VALUES ('Mercator', 3857, 'EPSG', 3857, '{MERCATOR}', ''); {}
+         CREATE TABLE sources (fid INTEGER PRIMARY KEY, title TEXT);
+         INSERT INTO gpkg_contents (table_name, data_type, identifier) VALUES ('sources', 'attributes', 'sources');",
+        set_srs("rivers", 3857)
+    );
+    let path = two_tables(dir.path(), &sql);
+    let before = std::fs::read(&path).unwrap();
+    assert_eq!(frontier_atlas::io::gpkg::table_names(&path).unwrap(), ["places", "rivers", "sources"]);
+    let places = read_gpkg(&path).unwrap().remove(0).layer;
+    let err = frontier_atlas::io::open::write_layer(&places, &path).expect_err("would drop rivers and sources");
+    assert!(err.contains("rivers") && err.contains("sources"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the file is untouched");
+}

@@ -189,11 +189,11 @@ pub fn write_layer(layer: &Layer, path: &Path) -> Result<Vec<String>, String> {
     match Format::of_output(path).map_err(|e| e.to_string())? {
         Format::GeoPackage => {
             if super::read::is_regular_file(path) {
-                let others: Vec<String> = super::gpkg::read_gpkg(path)
+                // Every table, readable or not (attributes-only, another SRS…), counts.
+                let others: Vec<String> = super::gpkg::table_names(path)
                     .map_err(|e| e.to_string())?
                     .into_iter()
-                    .map(|l| l.layer.name)
-                    .filter(|n| *n != layer.name)
+                    .filter(|n| !n.eq_ignore_ascii_case(&layer.name))
                     .collect();
                 if !others.is_empty() {
                     return Err(format!(

@@ -217,6 +217,28 @@ pub fn read_gpkg(path: &Path) -> Result<Vec<Loaded>, GpkgError> {
     Ok(layers)
 }
 
+/// The names of every table (and view) of the GeoPackage that holds data: everything but the
+/// `gpkg_*` metadata, the `rtree_*` spatial indexes and SQLite's own tables, whether or not
+/// it can be read. Writing a GeoPackage replaces the file, so these are what a write of
+/// other layers would drop.
+pub fn table_names(path: &Path) -> Result<Vec<String>, GpkgError> {
+    std::fs::metadata(path).map_err(|source| GpkgError::Io { path: path.to_owned(), source })?;
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(sql_err(path))?;
+    conn.prepare(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') \
+         AND name NOT LIKE 'gpkg\\_%' ESCAPE '\\' AND name NOT LIKE 'rtree\\_%' ESCAPE '\\' \
+         AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
+    )
+    .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
+            GpkgError::NotGeoPackage { path: path.to_owned(), why: "the file is not an SQLite database".to_owned() }
+        }
+        other => GpkgError::Sqlite { path: path.to_owned(), source: other },
+    })
+}
+
 /// Reads every table `gpkg_contents` lists: feature tables and attributes-only tables as
 /// layers, and the tables that cannot be read as errors, so one bad table never hides the
 /// others (see [`GpkgTables`]).
