@@ -18,7 +18,7 @@ fn catalog() -> Catalog {
 }
 
 fn layer(catalog: &Catalog, kind: LayerKind) -> &Layer {
-    catalog.layer_of_kind(kind).map(|(_, l)| l).unwrap_or_else(|| panic!("no {kind:?} layer shipped"))
+    catalog.layer_of_kind(kind).map_or_else(|| panic!("no {kind:?} layer shipped"), |(_, l)| l)
 }
 
 /// Even-odd point in polygon over all rings of one polygon (world coordinates).
@@ -399,7 +399,7 @@ fn km_to_border(catalog: &Catalog, lonlat: (f64, f64)) -> f64 {
                 let p = [w[0][0] + t * (w[1][0] - w[0][0]), w[0][1] + t * (w[1][1] - w[0][1])];
                 let (blon, blat) = frontier_atlas::spatial::geo_from_world(p);
                 let dy = (blat - lat).to_radians();
-                let dx = (blon - lon).to_radians() * ((blat + lat) / 2.0).to_radians().cos();
+                let dx = (blon - lon).to_radians() * f64::midpoint(blat, lat).to_radians().cos();
                 best = best.min(6371.0 * dx.hypot(dy));
             }
         }

@@ -441,7 +441,10 @@ impl Builder<'_> {
             let Some(name) = label_text(f, layer.label_field.as_deref()) else { continue };
             let text = if layer.kind == LayerKind::Countries { name.to_uppercase() } else { name };
             let size = [text_width_pts(&text, font_pts), font_pts * 1.2];
-            let anchors = self.label_anchors(&f.shape, offset.is_some(), size);
+            // Names of countries, provinces, districts and regions must fit inside their own
+            // polygon; a lake's name may spill onto the shore (most lakes are smaller than it).
+            let fit = if layer.kind == LayerKind::Lakes { [0.0, 0.0] } else { size };
+            let anchors = self.label_anchors(&f.shape, offset.is_some(), fit);
             if anchors.is_empty() {
                 continue;
             }
@@ -460,8 +463,8 @@ impl Builder<'_> {
 
     /// Where a label may hang: the point itself, or points inside the visible part of the
     /// area (the centre first, then outwards), so a label can dodge what is already placed.
-    /// An area label's whole box (`size` in points, centred on the anchor) must lie inside
-    /// the polygon, so a name is never drawn over a neighbour.
+    /// An area label's whole box (`size` in points, centred on the anchor; zero to test the
+    /// anchor only) must lie inside the polygon, so a name is never drawn over a neighbour.
     fn label_anchors(&self, shape: &Shape, is_point: bool, size: [f32; 2]) -> Vec<[f32; 2]> {
         if is_point || shape.polygons.is_empty() {
             if !shape.lines.is_empty() {

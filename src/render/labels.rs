@@ -145,12 +145,12 @@ mod tests {
         let mut capital = cand("Dushanbe", [100.0, 100.0], 1000);
         capital.anchors = vec![[100.0, 100.0]];
         let labels = place_labels(vec![capital.clone()], [400.0, 300.0], &[village_symbol], &[]);
-        assert_eq!(labels[0].pos[0], 105.0, "the capital keeps its first (right-hand) position");
+        assert!((labels[0].pos[0] - 105.0).abs() < 1e-3, "the capital keeps its first (right-hand) position");
         let mut village = cand("Ziraki", [100.0, 100.0], 4000);
         village.anchors = vec![[100.0, 100.0]];
         let capital_symbol = ([112.0, 95.0, 118.0, 105.0], 1000);
         let labels = place_labels(vec![village], [400.0, 300.0], &[capital_symbol], &[]);
-        assert!(labels.is_empty() || labels[0].pos[0] != 105.0, "a village name never covers a capital");
+        assert!(labels.is_empty() || (labels[0].pos[0] - 105.0).abs() > 1e-3, "a village name never covers a capital");
     }
 
     #[test]

@@ -21,8 +21,9 @@ pub const HALO_KM: [(f64, &str); 2] = [
     (10.0, "Halo: place known to ~10 km (district)"),
     (40.0, "Halo: place known only to the province or country (~40 km)"),
 ];
-/// Largest halo drawn, in points (beyond it the halo would hide the map).
-pub const HALO_MAX_PTS: f32 = 120.0;
+/// Largest halo drawn, in points: up to it a halo is drawn to scale (40 km up to about
+/// zoom 8.5); beyond it the disc would hide the map it qualifies.
+pub const HALO_MAX_PTS: f32 = 300.0;
 /// Legend swatch of the halo rows.
 pub const HALO_LEGEND: Color = Color([90, 90, 90, 70]);
 /// Legend group of the halo rows (after events and aid).
