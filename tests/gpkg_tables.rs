@@ -1,4 +1,4 @@
-//! GeoPackages as GDAL writes them: SRS 4979 and WGS 84 by definition, one unusable table
+//! GeoPackage files as GDAL writes them: SRS 4979 and WGS 84 by definition, one unusable table
 //! among good ones, EMPTY parts, attributes-only tables. Built here with SQLite, so no GDAL
 //! is needed.
 
@@ -23,9 +23,9 @@ fn load(name: &str) -> Layer {
 /// `places` and `rivers` written by this app, then edited with `sql`.
 fn two_tables(dir: &Path, sql: &str) -> PathBuf {
     let path = dir.join("gdal.gpkg");
-    write_gpkg(&path, &[&load("places.geojson"), &load("rivers.geojson")]).unwrap();
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch(sql).unwrap();
+    write_gpkg(&path, &[&load("places.geojson"), &load("rivers.geojson")]).expect("write the GeoPackage");
+    let conn = rusqlite::Connection::open(&path).expect("open it with SQLite");
+    conn.execute_batch(sql).expect("edit it");
     path
 }
 

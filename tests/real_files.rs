@@ -33,7 +33,7 @@ fn write_with_crs(dir: &Path, crs_name: &str) -> std::path::PathBuf {
         r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"{crs_name}"}}}},"features":[
 {{"type":"Feature","properties":{{"name":"a"}},"geometry":{{"type":"Point","coordinates":[68.5,37.25]}}}}]}}"#
     );
-    std::fs::write(&path, body).unwrap();
+    std::fs::write(&path, body).expect("write the test layer");
     path
 }
 
