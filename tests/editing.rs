@@ -161,6 +161,7 @@ fn a_saved_project_reopens_with_layers_range_view_and_bookmarks() {
         app.apply(Command::SetVisible(places, false));
         app.bookmarks.push(frontier_atlas::project::Bookmark::new("Khorog", &app.map.viewport, None));
         app.save_project_to(&project_path);
+        app.finish_jobs();
     }
     let saved_order: Vec<String> = h.state().catalog.layers.iter().map(|l| l.name.clone()).collect();
     let saved_range = h.state().filter.range;
@@ -249,6 +250,11 @@ fn saving_writes_the_edit_journal_beside_the_layer() {
     assert_eq!(entry.feature_id.as_deref(), Some("7"));
     assert!(entry.detail.contains("name") && entry.detail.contains("Renamed"), "{}", entry.detail);
     assert_eq!(entry.source_note.as_deref(), Some("Asia-Plus, 2022-05-18"));
+    // The Journal window reads the saved journal off the UI thread, then lists it.
+    h.state_mut().apply(Command::ShowJournal(uid));
+    h.state_mut().finish_jobs();
+    h.run_steps(2);
+    assert!(h.query_all_by_label("analyst-7").count() >= 1, "the saved entry is listed");
 }
 
 #[test]

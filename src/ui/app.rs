@@ -241,6 +241,8 @@ impl AtlasApp {
             }
             Outcome::ProjectOpened { path, result } => self.on_project_opened(path, result),
             Outcome::UserCopies(copies) => self.on_user_copies(copies),
+            Outcome::ProjectSaved { path, result } => self.on_project_saved(&path, result),
+            Outcome::JournalRead { uid, result } => self.on_journal_read(uid, result),
         }
     }
 
@@ -265,7 +267,7 @@ impl AtlasApp {
         self.receive_loaded();
         self.handle_dropped_files(ui.ctx());
         let mut commands = self.edit_shortcuts(ui.ctx());
-        let busy = self.jobs.busy(JobKind::Save, None) || self.jobs.busy(JobKind::Export, None);
+        let busy = [JobKind::Save, JobKind::SaveProject, JobKind::Export].into_iter().any(|k| self.jobs.busy(k, None));
         if ui.ctx().input(|i| i.viewport().close_requested())
             && !self.allow_close
             && (busy || !self.dirty_layers().is_empty())

@@ -80,7 +80,7 @@ impl AtlasApp {
                 }
             }
             Command::SaveTo(uid, path) => self.save(uid, Some(path)),
-            Command::ShowJournal(uid) => self.safety.journal_open = Some(uid),
+            Command::ShowJournal(uid) => self.open_journal(uid),
             _ => return false,
         }
         true
@@ -160,7 +160,8 @@ impl AtlasApp {
                 let old =
                     feature.and_then(|f| f.properties.get(key)).map_or_else(|| "—".to_owned(), ToString::to_string);
                 let new = value.as_ref().map_or_else(|| "(removed)".to_owned(), ToString::to_string);
-                (uid, id(feature), format!("{key}: {old} → {new}"))
+                // "->", not an arrow: the app's font has no arrow glyph.
+                (uid, id(feature), format!("{key}: {old} -> {new}"))
             }
             _ => (uid, id(feature), "geometry changed".to_owned()),
         }
@@ -384,6 +385,9 @@ impl AtlasApp {
                     Some(problem) => self.messages.push(Message::new(Level::Warning, problem)),
                 }
                 self.discard_recovery(uid);
+                if self.safety.journal_open == Some(uid) {
+                    self.open_journal(uid);
+                }
             }
             Err(e) => {
                 // Keep the edits in memory and, right now, in the recovery file too.
@@ -519,7 +523,7 @@ impl AtlasApp {
             .running
             .iter()
             .filter(|j| match &pending {
-                Pending::Quit => matches!(j.kind, JobKind::Save | JobKind::Export),
+                Pending::Quit => matches!(j.kind, JobKind::Save | JobKind::SaveProject | JobKind::Export),
                 _ => j.kind == JobKind::Save && dirty.iter().any(|(u, _)| j.layer == Some(*u)),
             })
             .map(|j| j.label.clone())

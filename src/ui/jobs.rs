@@ -39,6 +39,8 @@ pub enum JobKind {
     Housekeeping,
     /// Opening a project.
     OpenProject,
+    /// Saving a project.
+    SaveProject,
 }
 
 /// A project read and its layers loaded, ready to replace the app's.
@@ -88,6 +90,20 @@ pub enum Outcome {
     Autosaved(Vec<(LayerUid, Result<PathBuf, String>)>),
     /// Housekeeping finished; what went wrong, if anything (one message each).
     Housekeeping(Vec<String>),
+    /// A project was saved (or not).
+    ProjectSaved {
+        /// The project file.
+        path: PathBuf,
+        /// Why it was not saved.
+        result: Result<(), String>,
+    },
+    /// A layer's saved edit journal was read (for the journal window).
+    JournalRead {
+        /// The layer.
+        uid: LayerUid,
+        /// Its entries and unreadable lines, or why it could not be read.
+        result: Result<crate::io::journal::JournalRead, String>,
+    },
     /// User copies of shipped layers were read: per embedded file name, the layer or why not.
     UserCopies(Vec<(&'static str, Result<Box<crate::io::geojson::Loaded>, String>)>),
     /// A project was opened (or not).

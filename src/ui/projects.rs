@@ -100,28 +100,38 @@ impl AtlasApp {
         self.messages.push(Message::new(level, text).with_details(problems));
     }
 
-    /// Saves the layers, their order and settings, the date range, the view and bookmarks.
+    /// Saves the layers, their order and settings, the date range, the view and bookmarks
+    /// (written on a worker; [`AtlasApp::on_project_saved`] reports it).
     pub fn save_project_to(&mut self, path: &Path) {
         let project = project_from_catalog(&self.catalog, self.filter.range, &self.map.viewport, &self.bookmarks);
-        match save_project(&project, path) {
-            Ok(()) => {
-                self.project_path = Some(path.to_owned());
-                self.remember(path);
-                let unsaved = self.dirty_layers();
-                let text = if unsaved.is_empty() {
-                    format!("Saved project {}", path.display())
-                } else {
-                    let names: Vec<String> = unsaved.into_iter().map(|(_, n)| n).collect();
-                    format!(
-                        "Saved project {}; layers with unsaved edits still need saving: {}",
-                        path.display(),
-                        names.join(", ")
-                    )
-                };
-                self.messages.push(Message::new(Level::Info, text));
-            }
-            Err(e) => self.messages.push(Message::new(Level::Error, e.to_string())),
+        let path = path.to_owned();
+        let label = format!("saving project {}", path.display());
+        self.jobs.spawn(JobKind::SaveProject, label, None, self.now_secs, move || {
+            let result = save_project(&project, &path).map_err(|e| e.to_string());
+            Outcome::ProjectSaved { path, result }
+        });
+    }
+
+    /// A project save finished.
+    pub(crate) fn on_project_saved(&mut self, path: &Path, result: Result<(), String>) {
+        if let Err(e) = result {
+            self.messages.push(Message::new(Level::Error, e));
+            return;
         }
+        self.project_path = Some(path.to_owned());
+        self.remember(path);
+        let unsaved = self.dirty_layers();
+        let text = if unsaved.is_empty() {
+            format!("Saved project {}", path.display())
+        } else {
+            let names: Vec<String> = unsaved.into_iter().map(|(_, n)| n).collect();
+            format!(
+                "Saved project {}; layers with unsaved edits still need saving: {}",
+                path.display(),
+                names.join(", ")
+            )
+        };
+        self.messages.push(Message::new(Level::Info, text));
     }
 
     /// The project entries of the File menu.

@@ -33,6 +33,8 @@ pub struct Safety {
     pub journal: HashMap<LayerUid, Vec<JournalEntry>>,
     /// The layer whose journal window is open.
     pub journal_open: Option<LayerUid>,
+    /// The saved journal of that layer, read on a worker (`None` while reading).
+    pub journal_saved: Option<(LayerUid, Vec<JournalEntry>)>,
     /// A source note to attach to the next edits' journal entries.
     pub source_note: String,
 }
@@ -276,6 +278,44 @@ impl AtlasApp {
         self.messages.push(Message::new(level, text).with_details(recovered.loaded.skipped));
     }
 
+    /// Opens the journal window of a layer and reads its saved journal on a worker.
+    pub(crate) fn open_journal(&mut self, uid: LayerUid) {
+        self.safety.journal_open = Some(uid);
+        self.safety.journal_saved = None;
+        let file = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i)).and_then(|l| match &l.source {
+            LayerSource::File(p) => Some(journal_path(p)),
+            LayerSource::Embedded(_) => None,
+        });
+        let Some(file) = file else {
+            self.safety.journal_saved = Some((uid, Vec::new()));
+            return;
+        };
+        self.jobs.spawn(JobKind::Housekeeping, "reading the edit journal".to_owned(), None, self.now_secs, move || {
+            Outcome::JournalRead { uid, result: read_journal(&file).map_err(|e| e.to_string()) }
+        });
+    }
+
+    /// A saved journal was read: shown in the window, unreadable lines reported.
+    pub(crate) fn on_journal_read(&mut self, uid: LayerUid, result: Result<crate::io::journal::JournalRead, String>) {
+        match result {
+            Ok(read) => {
+                if !read.problems.is_empty() {
+                    let text = "some lines of the edit journal could not be read".to_owned();
+                    self.messages.push(Message::new(Level::Warning, text).with_details(read.problems));
+                }
+                if self.safety.journal_open == Some(uid) {
+                    self.safety.journal_saved = Some((uid, read.entries));
+                }
+            }
+            Err(e) => {
+                self.messages.push(Message::new(Level::Error, e));
+                if self.safety.journal_open == Some(uid) {
+                    self.safety.journal_saved = Some((uid, Vec::new()));
+                }
+            }
+        }
+    }
+
     /// The journal window of one layer: entries saved beside its file, then pending ones.
     pub(crate) fn journal_ui(&mut self, ctx: &egui::Context) {
         let Some(uid) = self.safety.journal_open else { return };
@@ -283,14 +323,9 @@ impl AtlasApp {
             self.safety.journal_open = None;
             return;
         };
-        let saved = match &layer.source {
-            LayerSource::File(p) if journal_path(p).exists() => match read_journal(&journal_path(p)) {
-                Ok(read) => read.entries,
-                Err(e) => {
-                    self.messages.push(Message::new(Level::Error, e.to_string()));
-                    Vec::new()
-                }
-            },
+        let reading = !matches!(&self.safety.journal_saved, Some((u, _)) if *u == uid);
+        let saved = match &self.safety.journal_saved {
+            Some((u, entries)) if *u == uid => entries.clone(),
             _ => Vec::new(),
         };
         let pending = self.safety.journal.get(&uid).cloned().unwrap_or_default();
@@ -311,13 +346,21 @@ impl AtlasApp {
                     .labelled_by(note.id);
                 });
                 ui.separator();
+                if reading {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.weak("reading the saved journal…");
+                    });
+                }
                 egui::ScrollArea::vertical().max_height(360.0).show(ui, |ui| {
                     egui::Grid::new("journal").striped(true).num_columns(5).show(ui, |ui| {
                         for (e, is_saved) in saved.iter().map(|e| (e, true)).chain(pending.iter().map(|e| (e, false))) {
                             ui.monospace(&e.when);
                             ui.label(&e.who);
                             ui.label(&e.action);
-                            ui.label(format!("{} {}", e.feature_id.as_deref().unwrap_or(""), e.detail));
+                            // Journals written by earlier versions used an arrow the font lacks.
+                            let detail = e.detail.replace('→', "->");
+                            ui.label(format!("{} {detail}", e.feature_id.as_deref().unwrap_or("")));
                             ui.weak(if is_saved {
                                 e.source_note.clone().unwrap_or_default()
                             } else {
@@ -331,6 +374,7 @@ impl AtlasApp {
         );
         if !open {
             self.safety.journal_open = None;
+            self.safety.journal_saved = None;
         }
     }
 }
