@@ -345,3 +345,55 @@ fn convert_reads_a_fifo_once() {
     let layer = frontier_atlas::io::geojson::load_file(&out_path).unwrap().layer;
     assert!(!layer.features.is_empty());
 }
+
+/// A GeoPackage with two feature tables, an attributes-only table and a table in a projected
+/// system nobody here reads, as GDAL or QGIS users make them.
+fn mixed_geopackage(dir: &Path) -> PathBuf {
+    let path = dir.join("atlas.gpkg");
+    let places = frontier_atlas::io::geojson::load_file(&fixture("gpkg/places.geojson")).unwrap().layer;
+    let rivers = frontier_atlas::io::geojson::load_file(&fixture("gpkg/rivers.geojson")).unwrap().layer;
+    frontier_atlas::io::gpkg::write_gpkg(&path, &[&places, &rivers]).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE sources (fid INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT, year INTEGER);
+         INSERT INTO sources (title, year) VALUES ('RFE/RL report', 2021), ('Asia-Plus', 2022);
+         INSERT INTO gpkg_contents (table_name, data_type, identifier) VALUES ('sources', 'attributes', 'sources');
+         INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 / Pseudo-Mercator', 3857, 'EPSG', 3857, 'PROJCS[\"WGS 84 / Pseudo-Mercator\"]', '');
+         CREATE TABLE grid (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom BLOB);
+         INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) VALUES ('grid', 'features', 'grid', 3857);
+         INSERT INTO gpkg_geometry_columns VALUES ('grid', 'geom', 'POINT', 3857, 0, 0);",
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn convert_geopackage_to_geopackage_keeps_every_table_and_names_what_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = mixed_geopackage(dir.path());
+    let copy = dir.path().join("copy.gpkg");
+    let out = run(&[os("convert"), os(&src), os(&copy)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("layer `sources`: 2 features written"), "{stdout}");
+    assert!(stdout.contains("not kept: table `grid` not converted"), "the unreadable table is named: {stdout}");
+    let back = frontier_atlas::io::gpkg::read_gpkg_tables(&copy).unwrap();
+    let names: Vec<&str> = back.layers.iter().chain(&back.attributes).map(|l| l.layer.name.as_str()).collect();
+    assert_eq!(names, ["places", "rivers", "sources"]);
+    assert_eq!(back.attributes[0].layer.features[1].properties["title"], "Asia-Plus");
+
+    // To GeoJSON one table is needed, attributes-only ones count; --layer takes one of them.
+    let geojson = dir.path().join("sources.geojson");
+    let out = run(&[os("convert"), os(&src), os(&geojson)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("`sources`"), "{}", text(&out.stderr));
+    assert!(!geojson.exists());
+    let out = run(&[os("convert"), os(&src), os(&geojson), os("--layer"), os("sources")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let layer = frontier_atlas::io::geojson::load_file(&geojson).unwrap().layer;
+    assert_eq!(layer.features.len(), 2);
+    // Asking for the unreadable table says why it cannot be read.
+    let out = run(&[os("convert"), os(&src), os(&dir.path().join("grid.geojson")), os("--layer"), os("grid")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("grid"), "{}", text(&out.stderr));
+}

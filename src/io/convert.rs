@@ -127,42 +127,65 @@ pub fn convert_layer(
     if super::open::same_file(input, output) {
         return Err(ConvertError::SameFile { output: output.to_owned() });
     }
-    let mut loaded = read(input)?;
-    let names = |loaded: &[Loaded]| loaded.iter().map(|l| format!("`{}`", l.layer.name)).collect::<Vec<_>>().join(", ");
+    let Input { mut layers, mut attributes, unreadable } = read(input)?;
+    let all_names = |layers: &[Loaded], attributes: &[Loaded]| {
+        layers.iter().chain(attributes).map(|l| format!("`{}`", l.layer.name)).collect::<Vec<_>>().join(", ")
+    };
     if let Some(wanted) = layer {
-        let Some(pos) = loaded.iter().position(|l| l.layer.name == wanted) else {
+        if let Some(pos) = layers.iter().position(|l| l.layer.name == wanted) {
+            layers = vec![layers.swap_remove(pos)];
+        } else if let Some(pos) = attributes.iter().position(|l| l.layer.name == wanted) {
+            layers = vec![attributes.swap_remove(pos)];
+        } else {
+            let why = unreadable.iter().find(|(t, _)| t.eq_ignore_ascii_case(wanted)).map(|(_, e)| e.clone());
             return Err(ConvertError::Layer {
                 path: input.to_owned(),
-                message: format!("no layer `{wanted}`; layers: {}", names(&loaded)),
+                message: why
+                    .unwrap_or_else(|| format!("no layer `{wanted}`; layers: {}", all_names(&layers, &attributes))),
             });
+        }
+        attributes.clear();
+    }
+    if layers.is_empty() && attributes.is_empty() {
+        let message = match unreadable.first() {
+            Some((_, e)) => format!("no readable layers ({e})"),
+            None => "no feature layers".to_owned(),
         };
-        loaded = vec![loaded.swap_remove(pos)];
+        return Err(ConvertError::Layer { path: input.to_owned(), message });
     }
-    if loaded.is_empty() {
-        return Err(ConvertError::Layer { path: input.to_owned(), message: "no feature layers".to_owned() });
+    let mut lossy: Vec<String> = Vec::new();
+    if out_format != Format::GeoPackage {
+        if layers.len() + attributes.len() > 1 {
+            return Err(ConvertError::Layer {
+                path: input.to_owned(),
+                message: format!(
+                    "{} layers ({}); choose one with --layer NAME",
+                    layers.len() + attributes.len(),
+                    all_names(&layers, &attributes)
+                ),
+            });
+        }
+        layers.append(&mut attributes);
     }
-    if loaded.len() > 1 && out_format != Format::GeoPackage {
-        return Err(ConvertError::Layer {
-            path: input.to_owned(),
-            message: format!("{} layers ({}); choose one with --layer NAME", loaded.len(), names(&loaded)),
-        });
-    }
-    let problems: Vec<String> = loaded.iter().flat_map(|l| l.skipped.iter().cloned()).collect();
+    // Tables nothing can read are named, never dropped in silence.
+    lossy.extend(unreadable.iter().filter(|_| layer.is_none()).map(|(t, e)| format!("table `{t}` not converted: {e}")));
+    let problems: Vec<String> = layers.iter().chain(&attributes).flat_map(|l| l.skipped.iter().cloned()).collect();
     if !problems.is_empty() && bad_rows == BadRows::Fail {
         return Err(ConvertError::Skipped { input: input.to_owned(), output: output.to_owned(), problems });
     }
     let mut report = ConvertReport {
         input: input.to_owned(),
         output: output.to_owned(),
-        layers: loaded.iter().map(|l| (l.layer.name.clone(), l.layer.features.len())).collect(),
+        layers: layers.iter().chain(&attributes).map(|l| (l.layer.name.clone(), l.layer.features.len())).collect(),
         problems,
         lossy: Vec::new(),
     };
-    let layers: Vec<&Layer> = loaded.iter().map(|l| &l.layer).collect();
-    match (out_format, layers.as_slice()) {
+    let feature_layers: Vec<&Layer> = layers.iter().map(|l| &l.layer).collect();
+    let attribute_tables: Vec<&Layer> = attributes.iter().map(|l| &l.layer).collect();
+    match (out_format, feature_layers.as_slice()) {
         (Format::GeoPackage, _) => {
-            report.lossy =
-                super::gpkg::write_gpkg_with_notes(output, &layers).map_err(|e| ConvertError::Write(e.to_string()))?;
+            report.lossy = super::gpkg::write_gpkg_tables(output, &feature_layers, &attribute_tables)
+                .map_err(|e| ConvertError::Write(e.to_string()))?;
         }
         (Format::GeoJson | Format::Csv, [layer]) => {
             report.lossy = super::open::write_layer(layer, output).map_err(ConvertError::Write)?;
@@ -170,29 +193,60 @@ pub fn convert_layer(
         // Ruled out above: several layers only go to a GeoPackage.
         _ => return Err(ConvertError::Layer { path: input.to_owned(), message: "one layer expected".to_owned() }),
     }
+    report.lossy.extend(lossy);
     Ok(report)
 }
 
-/// Reads the input once through [`super::open`]; GeoJSON is first checked by the strict
-/// validator, on the same bytes.
-fn read(input: &Path) -> Result<Vec<Loaded>, ConvertError> {
+/// What an input holds: map layers, a GeoPackage's attributes-only tables, and the tables
+/// that could not be read (name and why).
+struct Input {
+    layers: Vec<Loaded>,
+    attributes: Vec<Loaded>,
+    unreadable: Vec<(String, String)>,
+}
+
+impl Input {
+    fn layers(layers: Vec<Loaded>) -> Self {
+        Self { layers, attributes: Vec::new(), unreadable: Vec::new() }
+    }
+}
+
+/// Reads the input once through [`super::open`] (a GeoPackage table by table, so every
+/// table is kept or named); GeoJSON is first checked by the strict validator, on the same
+/// bytes.
+fn read(input: &Path) -> Result<Input, ConvertError> {
     let format = Format::from_extension(input);
-    if matches!(format, Some(Format::GeoPackage | Format::Csv)) {
-        return super::open::open_layers(input).map_err(|e| ConvertError::Read(e.to_string()));
+    let read_err = |e: &dyn std::fmt::Display| ConvertError::Read(e.to_string());
+    if format == Some(Format::GeoPackage) {
+        if !super::read::is_regular_file(input) {
+            // The dispatcher says why (missing file, pipe or device).
+            return super::open::open_layers(input).map(Input::layers).map_err(|e| read_err(&e));
+        }
+        let tables = super::gpkg::read_gpkg_tables(input).map_err(|e| read_err(&e))?;
+        let unreadable =
+            tables.unreadable.iter().map(|e| (e.table().unwrap_or("?").to_owned(), e.to_string())).collect();
+        let mut layers = tables.layers;
+        for l in &mut layers {
+            l.layer.source_table = Some(l.layer.name.clone());
+        }
+        return Ok(Input { layers, attributes: tables.attributes, unreadable });
+    }
+    if format == Some(Format::Csv) {
+        return super::open::open_layers(input).map(Input::layers).map_err(|e| read_err(&e));
     }
     let label = input.display();
-    let bytes = super::read::read_input(input).map_err(|e| ConvertError::Read(e.to_string()))?;
+    let bytes = super::read::read_input(input).map_err(|e| read_err(&e))?;
     let looks_like_json =
         bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes).iter().find(|b| !b.is_ascii_whitespace())
             == Some(&b'{');
     if format.is_none() && !looks_like_json {
-        return super::open::open_layers(input).map_err(|e| ConvertError::Read(e.to_string()));
+        return super::open::open_layers(input).map(Input::layers).map_err(|e| read_err(&e));
     }
     let problems = super::validate::validate_bytes(&bytes);
     if super::validate::has_errors(&problems) {
         return Err(ConvertError::Invalid { problems: problems.iter().map(|p| format!("{label}:{p}")).collect() });
     }
-    super::geojson::load_bytes(input, &bytes).map(|l| vec![l]).map_err(|e| ConvertError::Read(e.to_string()))
+    super::geojson::load_bytes(input, &bytes).map(|l| Input::layers(vec![l])).map_err(|e| read_err(&e))
 }
 
 /// What writing `layer` as CSV loses.
