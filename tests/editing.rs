@@ -523,3 +523,47 @@ fn saves_exports_and_projects_run_off_the_ui_thread_even_on_a_fifo() {
     assert_eq!(mode(&dir.path().join("user")), 0o700);
     assert_eq!(mode(&dir.path().join("user").join("recent-projects.json")), 0o600);
 }
+
+#[test]
+fn edits_made_while_a_save_runs_stay_unsaved_and_are_autosaved() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("areas.geojson");
+    std::fs::write(&path, AREAS).expect("write");
+    let mut app = app_in(dir.path());
+    app.open_file_now(&path);
+    let li = layer_index(&app, "areas");
+    let uid = app.catalog.layers[li].uid;
+    let set = |v: &str| {
+        Command::Edit(
+            frontier_atlas::edit::EditCommand::SetProperty {
+                layer: uid,
+                index: 0,
+                key: "name".into(),
+                value: Some(v.into()),
+            },
+            "Set name".into(),
+        )
+    };
+    app.apply(Command::StartEditing(li));
+    app.apply(set("one"));
+    app.apply(Command::Save(uid));
+    assert!(app.jobs.busy(frontier_atlas::ui::jobs::JobKind::Save, Some(uid)), "the save runs on a worker");
+    app.apply(set("two"));
+    app.finish_jobs();
+    let on_disk = frontier_atlas::io::geojson::load_file(&path).expect("reload").layer;
+    assert_eq!(on_disk.features[0].prop_str("name"), Some("one"), "the save wrote the state it started from");
+    assert!(app.history.is_dirty(uid), "the edit made during the save is still unsaved");
+    app.autosave(f64::INFINITY);
+    app.finish_jobs();
+    let data = app.safety.autosaved.get(&uid).expect("autosaved").clone();
+    assert!(std::fs::read_to_string(&data).expect("read").contains("\"two\""));
+    // Nothing changed since: the next autosave copies and writes nothing.
+    app.safety.due = true;
+    app.autosave(f64::INFINITY);
+    assert!(!app.jobs.busy(frontier_atlas::ui::jobs::JobKind::Autosave, None));
+    // Undo back to the saved state: clean, and the autosave goes.
+    app.apply(Command::Undo);
+    app.finish_jobs();
+    assert!(!app.history.is_dirty(uid));
+    assert!(!data.exists(), "a clean layer keeps no autosave");
+}

@@ -103,6 +103,10 @@ impl AtlasApp {
                 self.remap_refs(&step.applied);
                 for &uid in &step.layers {
                     self.journal_edit(uid, action, None, step.description.clone());
+                    if !self.history.is_dirty(uid) {
+                        // Back to what is on disk: its autosave would offer stale edits.
+                        self.discard_recovery(uid);
+                    }
                 }
                 self.after_edit();
                 let text = format!("{past}: {} in {}", step.description, self.layer_names(&step.layers));

@@ -22,6 +22,9 @@ pub struct Safety {
     pub offered: Vec<RecoveryEntry>,
     /// The autosave file of each layer written this session.
     pub autosaved: HashMap<LayerUid, PathBuf>,
+    /// The edit generation (and pending journal length) each layer's autosave holds, so an
+    /// unchanged layer is not copied and written again.
+    pub autosaved_state: HashMap<LayerUid, (u64, usize)>,
     /// The earlier session's autosave each restored layer came from; deleted once a save of
     /// the layer is durable.
     pub restored: HashMap<LayerUid, RecoveryEntry>,
@@ -68,6 +71,7 @@ impl AtlasApp {
         if !self.history.is_dirty(uid)
             && let Some(data) = self.safety.autosaved.remove(&uid)
         {
+            self.safety.autosaved_state.remove(&uid);
             entries.extend(store.entry_of(&data));
         }
         self.discard_entries(store, entries);
@@ -103,16 +107,23 @@ impl AtlasApp {
         }
         self.safety.due = false;
         self.safety.last_secs = if now_secs.is_finite() { now_secs } else { self.safety.last_secs };
+        let state = |uid: LayerUid| (self.history.generation(uid), self.safety.journal.get(&uid).map_or(0, Vec::len));
         let batch: Vec<(Layer, String, Vec<JournalEntry>)> = self
             .catalog
             .layers
             .iter()
             .filter(|l| self.history.is_dirty(l.uid))
+            // Copying a big layer costs time on this thread: only what changed since its last
+            // autosave.
+            .filter(|l| self.safety.autosaved_state.get(&l.uid) != Some(&state(l.uid)))
             .map(|l| {
                 let journal = self.safety.journal.get(&l.uid).cloned().unwrap_or_default();
                 (super::jobs::snapshot(l), l.source.to_string(), journal)
             })
             .collect();
+        for (layer, _, journal) in &batch {
+            self.safety.autosaved_state.insert(layer.uid, (self.history.generation(layer.uid), journal.len()));
+        }
         if batch.is_empty() {
             return;
         }
@@ -137,8 +148,15 @@ impl AtlasApp {
                 Ok(path) if self.catalog.index_of(uid).is_some() && self.history.is_dirty(uid) => {
                     self.safety.autosaved.insert(uid, path);
                 }
-                Ok(path) => stale.extend(store.entry_of(&path)),
-                Err(e) => self.messages.push(Message::new(Level::Error, format!("autosave failed: {e}"))),
+                Ok(path) => {
+                    self.safety.autosaved_state.remove(&uid);
+                    stale.extend(store.entry_of(&path));
+                }
+                Err(e) => {
+                    // Try again at the next autosave.
+                    self.safety.autosaved_state.remove(&uid);
+                    self.messages.push(Message::new(Level::Error, format!("autosave failed: {e}")));
+                }
             }
         }
         self.discard_entries(store, stale);
