@@ -280,6 +280,24 @@ fn a_layer_saves_as_geopackage_but_never_over_other_tables() {
     assert!(h.state().messages.last().expect("message").text.contains("Places"));
 }
 
+/// Writes `AREAS` into a FIFO once a reader has opened it (giving up after 10 s, so a loader
+/// that refuses FIFOs without opening them cannot hang the test).
+#[cfg(unix)]
+fn feed_fifo(fifo: std::path::PathBuf) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        const O_NONBLOCK: i32 = 0o4000;
+        for _ in 0..200 {
+            if let Ok(mut f) = std::fs::OpenOptions::new().write(true).custom_flags(O_NONBLOCK).open(&fifo) {
+                let _ = f.write_all(AREAS.as_bytes());
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    })
+}
+
 /// An app without a window whose data folder and recovery store are in `dir`.
 fn app_in(dir: &std::path::Path) -> AtlasApp {
     let mut app = AtlasApp::new(None);
@@ -499,18 +517,7 @@ fn saves_exports_and_projects_run_off_the_ui_thread_even_on_a_fifo() {
     assert!(app.jobs.running.iter().any(|j| j.label.contains("p.fatlas.json")));
     // Feed the FIFO once the worker opens it, so that it can finish (without blocking here
     // if the loader refuses a FIFO without opening it).
-    let feeder = std::thread::spawn(move || {
-        use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
-        const O_NONBLOCK: i32 = 0o4000;
-        for _ in 0..200 {
-            if let Ok(mut f) = std::fs::OpenOptions::new().write(true).custom_flags(O_NONBLOCK).open(&fifo) {
-                let _ = f.write_all(AREAS.as_bytes());
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-    });
+    let feeder = feed_fifo(fifo);
     app.finish_jobs();
     feeder.join().expect("feeder");
     assert!(png.exists(), "exported: {:?}", app.messages);
@@ -566,4 +573,34 @@ fn edits_made_while_a_save_runs_stay_unsaved_and_are_autosaved() {
     app.finish_jobs();
     assert!(!app.history.is_dirty(uid));
     assert!(!data.exists(), "a clean layer keeps no autosave");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_slow_project_shows_a_spinner_and_the_window_keeps_drawing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("pipe.geojson");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs").success());
+    let project = dir.path().join("slow.fatlas.json");
+    std::fs::write(
+        &project,
+        r#"{"format":"frontier-atlas-project","version":1,"layers":[{"path":"pipe.geojson","name":"Pipe","visible":true,"opacity":1.0}]}"#,
+    )
+    .expect("write project");
+    let mut h = harness();
+    h.state_mut().user_dir = dir.path().join("user");
+    h.run_steps(2);
+    h.state_mut().open_project(&project);
+    // Frames go on while the worker waits on the FIFO; after half a second the status bar
+    // says what is running.
+    h.run_steps(40);
+    assert!(h.query_all_by_label_contains("opening").count() >= 1, "no progress shown");
+    h.get_by_label("2021").click();
+    h.run_steps(2);
+    assert!(h.state().filter.range.is_some(), "the window still answers");
+    let feeder = feed_fifo(fifo);
+    h.state_mut().finish_jobs();
+    feeder.join().expect("feeder");
+    h.run_steps(2);
+    assert!(h.state().catalog.layers.iter().any(|l| l.name == "Pipe"), "{:?}", h.state().messages);
 }
