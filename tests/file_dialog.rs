@@ -1,0 +1,67 @@
+//! The built-in file dialog (the fallback where the system dialog is unavailable), driven by
+//! clicks and typing as a user would.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use frontier_atlas::ui::file_dialog::{DialogOutcome, FileDialog, FileFilter};
+
+struct State {
+    dialog: FileDialog,
+    outcome: DialogOutcome,
+}
+
+fn harness(dialog: FileDialog) -> Harness<'static, State> {
+    Harness::builder().with_size(egui::vec2(900.0, 700.0)).build_ui_state(
+        |ui, state: &mut State| {
+            if state.outcome == DialogOutcome::Pending {
+                state.outcome = state.dialog.show(ui.ctx());
+            }
+        },
+        State { dialog, outcome: DialogOutcome::Pending },
+    )
+}
+
+#[test]
+fn clicking_a_file_and_open_picks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("events.geojson"), "{}").unwrap();
+    std::fs::write(dir.path().join("readme.txt"), "x").unwrap();
+    let mut dialog =
+        FileDialog::open("Open data", vec![FileFilter::new("Map data", &["geojson"])], Some(dir.path().into()), true);
+    dialog.wait_for_listing(std::time::Duration::from_secs(5));
+    let mut h = harness(dialog);
+    h.run();
+    assert!(h.query_by_label_contains("readme.txt").is_none(), "filtered out");
+    h.get_by_label_contains("events.geojson").click();
+    h.run();
+    h.get_by_label("Open").click();
+    h.run();
+    assert_eq!(h.state().outcome, DialogOutcome::Chosen(vec![dir.path().join("events.geojson")]));
+}
+
+#[test]
+fn typing_a_name_and_save_chooses_it_with_its_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dialog =
+        FileDialog::save("Save layer as", vec![FileFilter::new("GeoJSON", &["geojson"])], Some(dir.path().into()), "");
+    dialog.wait_for_listing(std::time::Duration::from_secs(5));
+    let mut h = harness(dialog);
+    h.run();
+    h.get_by_label("File name:").click();
+    h.run();
+    h.get_by_label("File name:").type_text("my events");
+    h.run();
+    h.get_by_label("Save").click();
+    h.run();
+    assert_eq!(h.state().outcome, DialogOutcome::Chosen(vec![dir.path().join("my events.geojson")]));
+}
+
+#[test]
+fn cancel_closes_without_a_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(FileDialog::open("Open", Vec::new(), Some(dir.path().into()), false));
+    h.run();
+    h.get_by_label("Cancel").click();
+    h.run();
+    assert_eq!(h.state().outcome, DialogOutcome::Cancelled);
+}
