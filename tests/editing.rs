@@ -604,3 +604,23 @@ fn a_slow_project_shows_a_spinner_and_the_window_keeps_drawing() {
     h.run_steps(2);
     assert!(h.state().catalog.layers.iter().any(|l| l.name == "Pipe"), "{:?}", h.state().messages);
 }
+
+#[test]
+fn restoring_over_a_layer_with_unsaved_edits_of_this_session_is_refused_and_still_offered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (shipped, _) = crashed_session_with_a_new_event(dir.path());
+    let mut app = app_in(dir.path());
+    let (li, uid, _) = events_layer(&app);
+    app.apply(Command::StartEditing(li));
+    app.apply(Command::Edit(
+        frontier_atlas::edit::EditCommand::DeleteFeature { layer: uid, index: 0 },
+        "Delete".into(),
+    ));
+    let entry = app.safety.offered.remove(0);
+    app.restore(&entry);
+    let msg = &app.messages.last().expect("message").text;
+    assert!(msg.contains("unsaved edits of this session"), "{msg}");
+    assert_eq!(app.safety.offered.len(), 1, "still offered");
+    let (_, same, count) = events_layer(&app);
+    assert_eq!((same, count), (uid, shipped - 1), "this session's edits are untouched");
+}

@@ -199,10 +199,15 @@ impl AtlasApp {
         }
     }
 
-    /// Waits (up to a minute) for every background job and applies what they report: tests
-    /// use it, and the app before its window closes.
+    /// Waits (up to a minute) for every background job and applies what they report (tests;
+    /// the app itself waits only briefly before its window closes).
     pub fn finish_jobs(&mut self) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_mins(1);
+        self.finish_jobs_within(std::time::Duration::from_mins(1));
+    }
+
+    /// Like [`AtlasApp::finish_jobs`], waiting at most `timeout`.
+    pub(crate) fn finish_jobs_within(&mut self, timeout: std::time::Duration) {
+        let deadline = std::time::Instant::now() + timeout;
         while !self.jobs.running.is_empty() {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {

@@ -601,8 +601,10 @@ impl AtlasApp {
     fn finish_pending(&mut self, pending: &Pending, ctx: &egui::Context) {
         match pending {
             Pending::Quit => {
-                // Let the last housekeeping (recovery clean-up) finish before the process ends.
-                self.finish_jobs();
+                // Let the last housekeeping (recovery clean-up) finish before the process ends;
+                // saves and exports are already done (the dialog waited for them). A job stuck
+                // on a slow path (a project on a FIFO) does not hold the window open for long.
+                self.finish_jobs_within(std::time::Duration::from_secs(5));
                 self.allow_close = true;
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
