@@ -37,7 +37,7 @@ pub const AGGREGATE_ABOVE: usize = 2_000;
 const MAX_AREA_ANCHORS: usize = 24;
 
 /// How many candidate boxes an area label tests against its polygon at most.
-const MAX_BOX_TESTS: usize = 40;
+const MAX_BOX_TESTS: usize = 60;
 
 /// Grid cell of aggregated point layers, in points.
 const AGGREGATE_CELL_PTS: f32 = 12.0;
@@ -489,9 +489,28 @@ impl Builder<'_> {
         if hi[0] - lo[0] < 2.0 * half[0] || hi[1] - lo[1] < 2.0 * half[1] {
             return Vec::new();
         }
+        // The box test needs only the edges that can reach a box around an anchor inside
+        // the visible part: one cheap pass, then each test walks that short list.
+        let reach = WorldRect { min: [lo[0] - half[0], lo[1] - half[1]], max: [hi[0] + half[0], hi[1] + half[1]] };
+        let fit = size[0] > 0.0;
+        let edges: Vec<[[f64; 2]; 2]> = if fit {
+            largest
+                .iter()
+                .flat_map(|r| r.windows(2))
+                .filter(|w| {
+                    w[0][0].max(w[1][0]) >= reach.min[0]
+                        && w[0][0].min(w[1][0]) <= reach.max[0]
+                        && w[0][1].max(w[1][1]) >= reach.min[1]
+                        && w[0][1].min(w[1][1]) <= reach.max[1]
+                })
+                .map(|w| [w[0], w[1]])
+                .collect()
+        } else {
+            Vec::new()
+        };
         let steps = 7;
-        // Box tests cost nine point-in-polygon tests each; a label that fits nowhere after
-        // this many tries is dropped rather than slowing the frame.
+        // A label that fits nowhere after this many boxes is dropped rather than slowing
+        // the frame.
         let mut budget = MAX_BOX_TESTS;
         let mut anchors = Vec::new();
         for ring in 0..=steps {
@@ -500,18 +519,21 @@ impl Builder<'_> {
                     f64::midpoint(lo[0], hi[0]) + f64::from(dx) * (hi[0] - lo[0]) / f64::from(2 * steps + 2),
                     f64::midpoint(lo[1], hi[1]) + f64::from(dy) * (hi[1] - lo[1]) / f64::from(2 * steps + 2),
                 ];
+                if fit {
+                    budget = budget.saturating_sub(1);
+                    if budget == 0 {
+                        return anchors;
+                    }
+                    if !box_clear(&edges, p, half) {
+                        continue;
+                    }
+                }
                 if !polygon_contains(largest, p) {
                     continue;
                 }
-                budget = budget.saturating_sub(1);
-                if budget == 0 {
+                anchors.push(self.project(p));
+                if anchors.len() >= MAX_AREA_ANCHORS {
                     return anchors;
-                }
-                if box_inside(largest, p, half) {
-                    anchors.push(self.project(p));
-                    if anchors.len() >= MAX_AREA_ANCHORS {
-                        return anchors;
-                    }
                 }
             }
         }
@@ -538,14 +560,41 @@ pub(crate) fn label_text(f: &Feature, label_field: Option<&str>) -> Option<Strin
         .map(str::to_owned)
 }
 
-/// Whether the box `centre ± half` (world units) lies inside the polygon `rings`: its
-/// corners, edge midpoints and centre are all inside. Labels are short, so nine points
-/// catch every neighbour's edge that matters at label size.
-fn box_inside(rings: &[Vec<[f64; 2]>], centre: [f64; 2], half: [f64; 2]) -> bool {
-    let [cx, cy] = centre;
-    [-1.0, 0.0, 1.0]
-        .iter()
-        .all(|&i| [-1.0, 0.0, 1.0].iter().all(|&j| polygon_contains(rings, [cx + i * half[0], cy + j * half[1]])))
+/// Whether no edge enters the box `centre ± half`. With the centre inside the polygon, this
+/// means the whole box is inside: exact for any box size.
+fn box_clear(edges: &[[[f64; 2]; 2]], centre: [f64; 2], half: [f64; 2]) -> bool {
+    let lo = [centre[0] - half[0], centre[1] - half[1]];
+    let hi = [centre[0] + half[0], centre[1] + half[1]];
+    !edges.iter().any(|[a, b]| segment_meets_box(*a, *b, lo, hi))
+}
+
+/// Whether the segment `a`–`b` touches the axis-aligned box `lo`–`hi` (Liang–Barsky clip).
+fn segment_meets_box(a: [f64; 2], b: [f64; 2], lo: [f64; 2], hi: [f64; 2]) -> bool {
+    if a[0].max(b[0]) < lo[0] || a[0].min(b[0]) > hi[0] || a[1].max(b[1]) < lo[1] || a[1].min(b[1]) > hi[1] {
+        return false;
+    }
+    let d = [b[0] - a[0], b[1] - a[1]];
+    let (mut t0, mut t1) = (0.0_f64, 1.0_f64);
+    for axis in 0..2 {
+        for (p, q) in [(-d[axis], a[axis] - lo[axis]), (d[axis], hi[axis] - a[axis])] {
+            if p == 0.0 {
+                if q < 0.0 {
+                    return false;
+                }
+            } else {
+                let t = q / p;
+                if p < 0.0 {
+                    t0 = t0.max(t);
+                } else {
+                    t1 = t1.min(t);
+                }
+                if t0 > t1 {
+                    return false;
+                }
+            }
+        }
+    }
+    true
 }
 
 /// Offsets of the square ring `r` around the origin.
@@ -707,6 +756,23 @@ impl Legend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_label_box_is_inside_only_when_no_edge_enters_it() {
+        let edges = |ring: &[[f64; 2]]| ring.windows(2).map(|w| [w[0], w[1]]).collect::<Vec<_>>();
+        let box_inside = |ring: &[[f64; 2]], c: [f64; 2], h: [f64; 2]| {
+            polygon_contains(&[ring.to_vec()], c) && box_clear(&edges(ring), c, h)
+        };
+        let square = [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0], [0.0, 0.0]];
+        assert!(box_inside(&square, [5.0, 5.0], [2.0, 1.0]));
+        assert!(!box_inside(&square, [9.0, 5.0], [2.0, 1.0]), "crosses the right edge");
+        // A thin spike of a neighbour pokes into the box without touching its corners.
+        let notched =
+            [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [5.2, 10.0], [5.0, 4.9], [4.8, 10.0], [0.0, 10.0], [0.0, 0.0]];
+        assert!(!box_inside(&notched, [5.0, 4.0], [2.0, 1.0]), "the notch reaches into the box");
+        assert!(segment_meets_box([-1.0, 5.0], [11.0, 5.0], [4.0, 4.0], [6.0, 6.0]));
+        assert!(!segment_meets_box([-1.0, 7.0], [3.0, 9.0], [4.0, 4.0], [6.0, 6.0]));
+    }
 
     #[test]
     fn scale_bar_is_round_and_near_100_points() {
