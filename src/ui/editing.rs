@@ -371,13 +371,20 @@ impl AtlasApp {
         journalled: usize,
         result: Result<SaveNotes, String>,
     ) {
-        let Some(li) = self.catalog.index_of(uid) else { return };
+        // The layer may have gone meanwhile (removed, another project opened): the file was
+        // still written, and its recovery files are still to be cleaned up.
+        let layer = self.catalog.index_of(uid).and_then(|li| self.catalog.layers.get_mut(li));
         match result {
             Ok(SaveNotes { not_kept, journal_problem }) => {
-                self.history.mark_saved_generation(uid, generation);
-                let layer = &mut self.catalog.layers[li];
-                layer.source = LayerSource::File(path.to_owned());
-                let text = format!("Saved {} to {}", layer.name, path.display());
+                let name = match layer {
+                    Some(layer) => {
+                        layer.source = LayerSource::File(path.to_owned());
+                        self.history.mark_saved_generation(uid, generation);
+                        layer.name.clone()
+                    }
+                    None => "a layer since closed".to_owned(),
+                };
+                let text = format!("Saved {name} to {}", path.display());
                 let level = if not_kept.is_empty() { Level::Info } else { Level::Warning };
                 self.messages.push(Message::new(level, text).with_details(not_kept));
                 match journal_problem {
