@@ -157,3 +157,21 @@ fn rfc_problems_stop_before_layer_rules() {
     let problems = check("countries.geojson", "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"feature\"}]}");
     assert!(problems.iter().any(|p| p.starts_with("geodata/countries.geojson:1:")), "{problems:?}");
 }
+
+#[test]
+fn districts_need_a_name_a_province_a_country_and_a_source() {
+    let square = r#"{"type":"Polygon","coordinates":[[[70,37],[71,37],[71,38],[70,38],[70,37]]]}"#;
+    let ok = format!(
+        r#"{{"type":"Feature","id":"AFG-takhar-baharak","properties":{{"name":"Baharak","province":"Takhar","country":"AFG","source":"geoBoundaries"}},"geometry":{square}}}"#
+    );
+    assert_eq!(check("districts.geojson", &collection(&[ok])), Vec::<String>::new());
+    let no_province = format!(
+        r#"{{"type":"Feature","id":"AFG-x","properties":{{"name":"Baharak","country":"AFG","source":"geoBoundaries"}},"geometry":{square}}}"#
+    );
+    let problems = check("districts.geojson", &collection(&[no_province]));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("geodata/districts.geojson:2:") && problems[0].contains("`province`"),
+        "{problems:?}"
+    );
+}
