@@ -498,3 +498,36 @@ fn halos_follow_precision_in_ground_distance_and_the_legend_explains_them() {
     }
     assert!(sizes[1] > sizes[0] * 1.8, "ground-sized halos grow with zoom: {sizes:?}");
 }
+
+/// Lower-case words of letters and digits.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+}
+
+#[test]
+#[cfg_attr(missing_shared_data, ignore = "needs ../shared/data and ../shared/seeds (see README)")]
+fn no_note_copies_the_articles() {
+    const RUN: usize = 8;
+    // The seeds sit beside the data folder: ../shared/seeds.
+    let dir = shared_data::shared_data("../seeds");
+    let mut article_words = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("seeds") {
+        let path = entry.expect("entry").path();
+        if path.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".txt")) {
+            article_words.push(words(&std::fs::read_to_string(&path).expect("seed")));
+        }
+    }
+    assert_eq!(article_words.len(), 5, "the five articles");
+    let runs: std::collections::HashSet<&[String]> = article_words.iter().flat_map(|w| w.windows(RUN)).collect();
+    let catalog = catalog();
+    let mut copied = Vec::new();
+    for kind in [LayerKind::Events, LayerKind::Aid] {
+        for f in &layer(&catalog, kind).features {
+            let notes = words(&text(f, "notes"));
+            if let Some(run) = notes.windows(RUN).find(|w| runs.contains(w)) {
+                copied.push(format!("{}: \"{}\"", id(f), run.join(" ")));
+            }
+        }
+    }
+    assert!(copied.is_empty(), "notes copying {RUN} words of an article: {copied:#?}");
+}
