@@ -9,6 +9,7 @@ REQ = {
     "border": ["name", "kind", "length_km"], "rivers": ["name", "rank"], "lakes": ["name"],
     "places": ["name", "alt_names", "kind", "country", "admin1", "population", "geo_precision", "source", "rank"],
     "regions": ["name", "alt_names", "kind", "note"],
+    "districts": ["name", "alt_names", "province", "country", "source"],
 }
 KINDS = {"capital", "city", "town", "village", "district_seat", "post"}
 bad = []
