@@ -5,6 +5,8 @@
 #[path = "common/shared_data.rs"]
 mod shared_data;
 
+mod common;
+
 use frontier_atlas::geodata::{ATTRIBUTION, HOME_BBOX, default_catalog};
 use frontier_atlas::model::{Catalog, Feature, Layer, LayerKind};
 use frontier_atlas::render::svg::{Furniture, scene_to_svg};
@@ -530,4 +532,19 @@ fn no_note_copies_the_articles() {
         }
     }
     assert!(copied.is_empty(), "notes copying {RUN} words of an article: {copied:#?}");
+}
+
+#[test]
+fn clicking_a_district_shows_its_province_and_what_lies_inside() {
+    use egui_kittest::kittest::Queryable;
+    let mut h = common::harness();
+    h.run();
+    // Open ground in Shahritus district, west of the town and north of Ayvoj.
+    let pos = common::screen_of(&h, 67.93, 37.45);
+    common::click_at(&mut h, pos);
+    let selected = h.state().selection.and_then(|s| h.state().catalog.feature(s)).map(|f| id(f));
+    assert_eq!(selected.as_deref(), Some("TJK-khatlon-shahritus"));
+    h.get_by_label("District of Khatlon");
+    h.get_by_label("Events inside it in all dates: 1");
+    h.get_by_label("Aid inside it in all dates: 1");
 }
