@@ -542,7 +542,7 @@ fn clicking_a_district_shows_its_province_and_what_lies_inside() {
     // Open ground in Shahritus district, west of the town and north of Ayvoj.
     let pos = common::screen_of(&h, 67.93, 37.45);
     common::click_at(&mut h, pos);
-    let selected = h.state().selection.and_then(|s| h.state().catalog.feature(s)).map(|f| id(f));
+    let selected = h.state().selection.and_then(|s| h.state().catalog.feature(s)).map(id);
     assert_eq!(selected.as_deref(), Some("TJK-khatlon-shahritus"));
     h.get_by_label("District of Khatlon");
     h.get_by_label("Events inside it in all dates: 1");
