@@ -226,13 +226,13 @@ fn validate(files: &[PathBuf]) -> ExitCode {
     let mut bad = false;
     for path in files {
         let label = path.display();
-        match crate::io::read::read_input(path) {
+        // Read once (a FIFO too), streamed: memory stays bounded for a FeatureCollection.
+        match crate::io::validate_stream::validate_path(path) {
             Err(e) => {
                 println!("{label}:1:1: {e}");
                 bad = true;
             }
-            Ok(bytes) => {
-                let problems = crate::io::validate::validate_bytes(&bytes);
+            Ok(problems) => {
                 for p in &problems {
                     println!("{label}:{p}");
                 }

@@ -12,10 +12,13 @@ pub mod geodata_check;
 pub mod geojson;
 pub mod gpkg;
 pub mod journal;
+pub mod open;
 pub mod private;
+pub mod read;
 pub mod recovery;
 pub mod save;
 pub mod validate;
+pub mod validate_stream;
 
 /// The schema vocabularies, reachable as `super::schema` from [`geodata_check`] both here and
 /// in `build.rs`, which includes the same file.

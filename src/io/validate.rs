@@ -13,7 +13,9 @@
 //! capped at [`MAX_PROBLEMS`] per document.
 //!
 //! This file is also compiled standalone inside `build.rs` (via `#[path]`), so it may use
-//! only `std` and `jsonc_parser`.
+//! only `std` and `jsonc_parser`. Its streaming counterpart for big files,
+//! `crate::io::validate_stream`, reuses the checks marked `pub(crate)` here and gives the
+//! same results.
 
 use std::collections::HashSet;
 
@@ -143,23 +145,23 @@ fn floor_char_boundary(text: &str, offset: usize) -> usize {
 
 /// Collects problems as byte offsets; converts them to lines and columns at the end.
 #[derive(Default)]
-struct Sink {
+pub(crate) struct Sink {
     /// Kept problems: byte offset, message and severity.
-    kept: Vec<(usize, String, Severity)>,
+    pub(crate) kept: Vec<(usize, String, Severity)>,
     /// Number of problems dropped after the cap.
-    dropped: usize,
+    pub(crate) dropped: usize,
     /// Offset of the first dropped problem.
-    first_dropped: usize,
+    pub(crate) first_dropped: usize,
     /// Whether any dropped problem is an error.
-    dropped_error: bool,
+    pub(crate) dropped_error: bool,
     /// The document's `crs` says its coordinates are not longitude/latitude: range checks
     /// of positions would only repeat that, so they are skipped.
-    projected: bool,
+    pub(crate) projected: bool,
 }
 
 impl Sink {
     /// Record an error at a byte offset.
-    fn push(&mut self, offset: usize, message: impl Into<String>) {
+    pub(crate) fn push(&mut self, offset: usize, message: impl Into<String>) {
         self.record(offset, message.into(), Severity::Error);
     }
 
@@ -205,14 +207,14 @@ impl Sink {
 }
 
 /// Byte offsets of line starts, for fast repeated offset → line/column conversion.
-struct LineIndex {
+pub(crate) struct LineIndex {
     /// Offset of the first byte of each line; always starts with 0.
     starts: Vec<usize>,
 }
 
 impl LineIndex {
     /// Index the line starts of `text` (same line-break rules as [`line_col`]).
-    fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
         let mut starts = vec![0];
         for (i, &b) in bytes.iter().enumerate() {
@@ -224,7 +226,7 @@ impl LineIndex {
     }
 
     /// 1-based line and column of a byte offset.
-    fn line_col(&self, text: &str, byte_offset: usize) -> (usize, usize) {
+    pub(crate) fn line_col(&self, text: &str, byte_offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(text, byte_offset);
         let line_idx = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
         let start = self.starts.get(line_idx).copied().unwrap_or(0);
@@ -253,22 +255,15 @@ pub fn strict_options() -> ParseOptions {
 fn check_document(text: &str, sink: &mut Sink) {
     let scan = prescan(text);
     if let Some(offset) = scan.too_deep {
-        sink.push(offset, format!("nesting too deep: more than {MAX_DEPTH} levels of arrays and objects"));
+        sink.push(offset, too_deep_message());
         return;
     }
     let options = strict_options();
     let parsed = parse_to_ast(text, &CollectOptions::default(), &options);
     match parsed {
         Err(err) => {
-            let kind = err.kind();
-            let (offset, message) = match kind {
-                ParseErrorKind::UnterminatedArray
-                | ParseErrorKind::UnterminatedObject
-                | ParseErrorKind::UnterminatedCommentBlock => {
-                    (text.len(), format!("JSON syntax error: unexpected end of file ({kind})"))
-                }
-                _ => (err.range().start, format!("JSON syntax error: {kind}")),
-            };
+            let (at, message) = syntax_error(&err);
+            let offset = at.unwrap_or(text.len());
             // Report whichever comes first: the parser's error or a strictness problem
             // the parser tolerates (control characters, non-JSON whitespace).
             match scan.lexical {
@@ -303,6 +298,34 @@ fn check_document(text: &str, sink: &mut Sink) {
     }
 }
 
+/// Where (`None`: at the end of the text) and what a parse error is, as reported.
+pub(crate) fn syntax_error(err: &jsonc_parser::errors::ParseError) -> (Option<usize>, String) {
+    let kind = err.kind();
+    match kind {
+        ParseErrorKind::UnterminatedArray
+        | ParseErrorKind::UnterminatedObject
+        | ParseErrorKind::UnterminatedCommentBlock => {
+            (None, format!("JSON syntax error: unexpected end of file ({kind})"))
+        }
+        _ => (Some(err.range().start), format!("JSON syntax error: {kind}")),
+    }
+}
+
+/// The problem reported for the first bracket nested deeper than [`MAX_DEPTH`].
+pub(crate) fn too_deep_message() -> String {
+    format!("nesting too deep: more than {MAX_DEPTH} levels of arrays and objects")
+}
+
+/// The problem reported for a control character (byte `b < 0x20`) inside a string.
+pub(crate) fn control_character_message(b: u8) -> String {
+    format!("JSON syntax error: control character U+{b:04X} in a string must be escaped")
+}
+
+/// The problem reported for a character strict JSON does not allow outside strings.
+pub(crate) fn outside_character_message(c: char) -> String {
+    format!("JSON syntax error: unexpected character U+{:04X} outside a string", c as u32)
+}
+
 /// Result of the byte-level pre-scan done before parsing.
 struct Prescan {
     /// Offset of the first bracket that exceeds [`MAX_DEPTH`].
@@ -328,8 +351,7 @@ fn prescan(text: &str) -> Prescan {
             } else if b == b'"' {
                 in_string = false;
             } else if b < 0x20 && lexical.is_none() {
-                lexical =
-                    Some((i, format!("JSON syntax error: control character U+{b:04X} in a string must be escaped")));
+                lexical = Some((i, control_character_message(b)));
             }
             continue;
         }
@@ -345,8 +367,7 @@ fn prescan(text: &str) -> Prescan {
             b' ' | b'\t' | b'\n' | b'\r' => {}
             _ if !(0x20..0x80).contains(&b) && lexical.is_none() => {
                 let c = text.get(i..).and_then(|s| s.chars().next()).unwrap_or('?');
-                lexical =
-                    Some((i, format!("JSON syntax error: unexpected character U+{:04X} outside a string", c as u32)));
+                lexical = Some((i, outside_character_message(c)));
             }
             _ => {}
         }
@@ -357,7 +378,7 @@ fn prescan(text: &str) -> Prescan {
 /// Report, anywhere in the document (foreign members included, iteratively): repeated member
 /// names in an object, and numbers outside the 64-bit float range (`1e400`), which no
 /// reader of this app can hold.
-fn check_every_value(root: &Value<'_>, sink: &mut Sink) {
+pub(crate) fn check_every_value(root: &Value<'_>, sink: &mut Sink) {
     let mut stack: Vec<&Value<'_>> = vec![root];
     let mut seen: HashSet<&str> = HashSet::new();
     while let Some(value) = stack.pop() {
@@ -386,7 +407,7 @@ fn check_every_value(root: &Value<'_>, sink: &mut Sink) {
 
 /// Where a GeoJSON object appears, which limits the types it may have.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Slot {
+pub(crate) enum Slot {
     /// The document root: any of the nine types.
     Root,
     /// An element of a `features` array: only `Feature`.
@@ -396,7 +417,7 @@ enum Slot {
 }
 
 /// Validate one GeoJSON object appearing in `slot`.
-fn check_geojson(obj: &Object<'_>, slot: Slot, sink: &mut Sink) {
+pub(crate) fn check_geojson(obj: &Object<'_>, slot: Slot, sink: &mut Sink) {
     let obj_start = obj.range.start;
     if let Some(crs) = obj.get("crs") {
         let at = prop_name(crs).1;
@@ -840,7 +861,7 @@ fn expect_array<'v, 'a>(value: &'v Value<'a>, message: &str, sink: &mut Sink) ->
 }
 
 /// Name and byte offset (of the opening quote) of an object member.
-fn prop_name<'p>(prop: &'p ObjectProp<'_>) -> (&'p str, usize) {
+pub(crate) fn prop_name<'p>(prop: &'p ObjectProp<'_>) -> (&'p str, usize) {
     match &prop.name {
         ObjectPropName::String(lit) => (lit.value.as_ref(), lit.range.start),
         ObjectPropName::Word(word) => (word.value, word.range.start),
@@ -860,7 +881,7 @@ pub fn start_of(value: &Value<'_>) -> usize {
 }
 
 /// JSON kind of a value, for messages.
-fn kind_name(value: &Value<'_>) -> &'static str {
+pub(crate) fn kind_name(value: &Value<'_>) -> &'static str {
     match value {
         Value::StringLit(_) => "a string",
         Value::NumberLit(_) => "a number",

@@ -1,0 +1,978 @@
+//! Streaming validation: the checks of [`crate::io::validate`] on a reader, in bounded memory.
+//!
+//! A document up to [`STREAM_THRESHOLD`] bytes is read whole and validated by
+//! [`validate_bytes`]. A larger one is read in chunks: when its root is an object with a
+//! `features` array, each element of that array is cut out of the stream, parsed and checked
+//! on its own (with the same code, its positions shifted to the file's), and only the rest of
+//! the root (its other members) is kept in memory — memory stays bounded by the largest single
+//! feature, whatever the file size. Anything else (another root, no `features` array) is read
+//! whole, as before.
+//!
+//! The result is exactly what [`validate_bytes`] gives on the same bytes: the same problems,
+//! positions and messages, in the same order, with the same cap of [`MAX_PROBLEMS`] (which
+//! problems the cap keeps depends on the order the checks record them in, and that order is
+//! reproduced: value-level checks from the last feature back, then structure checks forward).
+//! The byte-level checks (UTF-8, control characters, non-JSON whitespace, nesting depth) run
+//! on every byte as it streams past; a syntax error is reported with the parser's own message
+//! by re-parsing the root's text with the few bytes around the error.
+
+use std::collections::{HashSet, VecDeque};
+use std::io::Read;
+use std::path::Path;
+
+use jsonc_parser::ast::{Object, Value};
+use jsonc_parser::{CollectOptions, parse_to_ast};
+
+use super::read::{MAX_FILE_BYTES, MAX_STREAM_BYTES, ReadError};
+use super::validate::{
+    LineIndex, MAX_DEPTH, MAX_PROBLEMS, Problem, Severity, Sink, Slot, check_every_value, check_geojson,
+    control_character_message, crs_verdict, kind_name, outside_character_message, prop_name, start_of, strict_options,
+    syntax_error, too_deep_message, validate_bytes,
+};
+
+/// Documents up to this many bytes are validated in memory by [`validate_bytes`].
+pub const STREAM_THRESHOLD: usize = 16 * 1024 * 1024;
+
+/// Bytes read from the input at a time.
+const CHUNK: usize = 1 << 20;
+
+/// Bytes kept after a syntax error for the parser to name it.
+const ERROR_WINDOW: usize = 1 << 20;
+
+/// Validates the file at `path`, reading it once (a FIFO or pipe too), in bounded memory for
+/// a `FeatureCollection` (see the module docs). Errors name the file, as
+/// [`crate::io::read::read_input`]'s do.
+pub fn validate_path(path: &Path) -> Result<Vec<Problem>, ReadError> {
+    let io = |source| ReadError::Io { path: path.to_owned(), source };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if meta.is_dir() {
+        return Err(ReadError::Folder { path: path.to_owned() });
+    }
+    let limit = if meta.is_file() { MAX_FILE_BYTES } else { MAX_STREAM_BYTES };
+    match validate_reader_with(file, STREAM_THRESHOLD, limit) {
+        Ok(problems) => Ok(problems),
+        Err(StreamError::Io(source)) => Err(io(source)),
+        Err(StreamError::TooMuchHeld) if meta.is_file() => {
+            Err(ReadError::TooLarge { path: path.to_owned(), size_mb: meta.len() / 1_000_000 })
+        }
+        Err(StreamError::TooMuchHeld) => Err(ReadError::EndlessStream { path: path.to_owned() }),
+    }
+}
+
+/// Why a streamed validation stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    /// The reader failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The document needed more than the allowed bytes in memory (it is not a
+    /// `FeatureCollection` that can be streamed, or one of its features is that large).
+    #[error("the document needs more memory than allowed")]
+    TooMuchHeld,
+}
+
+/// Validates what `reader` gives: whole up to `threshold` bytes, streamed above; at most
+/// `max_held` bytes are held in memory at once.
+pub fn validate_reader_with(
+    mut reader: impl Read,
+    threshold: usize,
+    max_held: u64,
+) -> Result<Vec<Problem>, StreamError> {
+    let mut head = Vec::new();
+    (&mut reader).take(threshold.max(4) as u64 + 1).read_to_end(&mut head)?;
+    if head.len() <= threshold {
+        return Ok(validate_bytes(&head));
+    }
+    let bom = head.starts_with(&[0xEF, 0xBB, 0xBF]);
+    let mut streamer = Streamer::new(bom, max_held);
+    streamer.feed(head.get(if bom { 3 } else { 0 }..).unwrap_or_default())?;
+    drop(head);
+    let mut chunk = vec![0u8; CHUNK];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        streamer.feed(chunk.get(..n).unwrap_or_default())?;
+    }
+    Ok(streamer.finish())
+}
+
+/// A position in the (byte-order-mark-free) text: byte offset, 1-based line and column.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Pos {
+    offset: usize,
+    line: usize,
+    col: usize,
+}
+
+impl Pos {
+    /// The position of `local` (line, column) in a text that starts at `self`.
+    fn shift(self, local_offset: usize, (line, col): (usize, usize)) -> Self {
+        if line == 1 {
+            Self { offset: self.offset + local_offset, line: self.line, col: self.col + col - 1 }
+        } else {
+            Self { offset: self.offset + local_offset, line: self.line + line - 1, col }
+        }
+    }
+}
+
+/// One problem with its position resolved.
+#[derive(Debug, Clone)]
+struct Item {
+    pos: Pos,
+    message: String,
+    severity: Severity,
+}
+
+/// Problems in the order they were recorded, capped as [`Sink`] caps them: the first
+/// [`MAX_PROBLEMS`] kept, the rest counted.
+#[derive(Debug, Clone, Default)]
+struct Seq {
+    kept: Vec<Item>,
+    dropped: usize,
+    first_dropped: Pos,
+    dropped_error: bool,
+}
+
+impl Seq {
+    /// The problems of a sink whose offsets `map` resolves.
+    fn from_sink(sink: Sink, map: impl Fn(usize) -> Pos) -> Self {
+        Self {
+            kept: sink
+                .kept
+                .into_iter()
+                .map(|(offset, message, severity)| Item { pos: map(offset), message, severity })
+                .collect(),
+            dropped: sink.dropped,
+            first_dropped: if sink.dropped > 0 { map(sink.first_dropped) } else { Pos::default() },
+            dropped_error: sink.dropped_error,
+        }
+    }
+
+    /// Number of problems recorded.
+    fn len(&self) -> usize {
+        self.kept.len() + self.dropped
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `other`'s problems recorded after these.
+    fn append(&mut self, other: Self) {
+        for item in other.kept {
+            if self.kept.len() < MAX_PROBLEMS {
+                self.kept.push(item);
+            } else {
+                if self.dropped == 0 {
+                    self.first_dropped = item.pos;
+                }
+                self.dropped += 1;
+                self.dropped_error |= item.severity == Severity::Error;
+            }
+        }
+        if other.dropped > 0 {
+            if self.dropped == 0 {
+                self.first_dropped = other.first_dropped;
+            }
+            self.dropped += other.dropped;
+            self.dropped_error |= other.dropped_error;
+        }
+    }
+
+    /// Sorted by position, with the "… N more problems" line, as [`Sink`] finishes.
+    fn into_problems(mut self) -> Vec<Problem> {
+        self.kept.sort_by_key(|item| item.pos.offset);
+        let mut out: Vec<Problem> = self
+            .kept
+            .into_iter()
+            .map(|i| Problem { line: i.pos.line, col: i.pos.col, message: i.message, severity: i.severity })
+            .collect();
+        if self.dropped > 0 {
+            let s = if self.dropped == 1 { "" } else { "s" };
+            out.push(Problem {
+                line: self.first_dropped.line,
+                col: self.first_dropped.col,
+                message: format!("… {} more problem{s}", self.dropped),
+                severity: if self.dropped_error { Severity::Error } else { Severity::Note },
+            });
+        }
+        out
+    }
+}
+
+/// The value-level problems of the features, to be recorded from the last feature back to
+/// the first: only the last features' problems (enough to fill the cap) are kept.
+#[derive(Default)]
+struct Backwards {
+    recent: VecDeque<Seq>,
+    recent_len: usize,
+    older: usize,
+    older_error: bool,
+}
+
+impl Backwards {
+    fn push(&mut self, seq: Seq) {
+        if seq.is_empty() {
+            return;
+        }
+        self.recent_len += seq.len();
+        self.recent.push_back(seq);
+        while let Some(front) = self.recent.front() {
+            if self.recent_len - front.len() <= MAX_PROBLEMS {
+                break;
+            }
+            self.recent_len -= front.len();
+            self.older += front.len();
+            self.older_error |= front.dropped_error || front.kept.iter().any(|i| i.severity == Severity::Error);
+            self.recent.pop_front();
+        }
+    }
+
+    /// All of them, last feature first.
+    fn into_seq(self) -> Seq {
+        let mut out = Seq::default();
+        for seq in self.recent.into_iter().rev() {
+            out.append(seq);
+        }
+        // At least MAX_PROBLEMS + 1 problems come before these, so none of them is kept and
+        // the first dropped one is already known.
+        out.dropped += self.older;
+        out.dropped_error |= self.older_error;
+        out
+    }
+}
+
+/// Where the structural scan is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Before the root object, or inside it before the `features` array: bytes go to `prefix`.
+    Root,
+    /// Not a streamable document: everything goes to `prefix`, validated whole at the end.
+    Whole,
+    /// Inside the `features` array.
+    Elements(Elem),
+    /// After the `features` array: bytes go to `suffix`.
+    Suffix,
+    /// A syntax error (or what the parser will call one) was seen: a window of bytes after it
+    /// is kept for the parser to name it.
+    Halted,
+}
+
+/// Where the scan is inside the `features` array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Elem {
+    /// Right after `[`.
+    First,
+    /// After a `,`.
+    Next,
+    /// Inside an object or array element.
+    Container,
+    /// Inside a string element.
+    Str,
+    /// Inside a number or literal element.
+    Scalar,
+    /// After an element.
+    After,
+}
+
+/// How far the scan has got through `"features" : [` at the root's level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    None,
+    /// A string starts at this offset of `prefix`.
+    InString(usize),
+    Name,
+    Colon,
+}
+
+/// The streaming validator's state.
+#[expect(clippy::struct_excessive_bools, reason = "the pre-scan's flags, as in `validate::prescan`")]
+struct Streamer {
+    max_held: u64,
+    bom: bool,
+    /// Position of the next byte.
+    pos: Pos,
+    /// The previous byte was a `\r` (a line break unless a `\n` follows).
+    cr: bool,
+    /// Up to 3 bytes of a UTF-8 sequence cut by a chunk boundary.
+    utf8_carry: Vec<u8>,
+    /// First invalid UTF-8: raw byte offset (with the BOM), position, the byte.
+    bad_utf8: Option<(usize, Pos, u8)>,
+    // The pre-scan of `validate`: nesting depth, strings, first lexical problem.
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    too_deep: Option<Pos>,
+    lexical: Option<(Pos, String)>,
+    // Structure.
+    mode: Mode,
+    /// The root's first byte has been seen.
+    seen_root: bool,
+    key: Key,
+    /// The root's text up to and including the `[` of `features` (the whole text in
+    /// [`Mode::Whole`]).
+    prefix: Vec<u8>,
+    /// Bytes since the end of the previous element (or the `[`).
+    tail: Vec<u8>,
+    tail_pos: Pos,
+    /// Where the current element starts in `tail`, and its position.
+    elem_at: usize,
+    elem_pos: Pos,
+    /// Depth inside the `features` array.
+    array_depth: usize,
+    /// Elements seen.
+    elements: usize,
+    /// The first byte of the last element seen.
+    last_kind: u8,
+    /// The root's text from the `]` of `features` on.
+    suffix: Vec<u8>,
+    suffix_pos: Pos,
+    /// Bytes still kept after a syntax error.
+    window_left: usize,
+    // Problems of the elements.
+    every: Backwards,
+    /// Structure problems of the features if the root's `crs` says lon/lat (or is absent) …
+    lon_lat: Seq,
+    /// … and if it names another system.
+    projected: Seq,
+}
+
+impl Streamer {
+    fn new(bom: bool, max_held: u64) -> Self {
+        Self {
+            max_held,
+            bom,
+            pos: Pos { offset: 0, line: 1, col: 1 },
+            cr: false,
+            utf8_carry: Vec::new(),
+            bad_utf8: None,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            too_deep: None,
+            lexical: None,
+            mode: Mode::Root,
+            seen_root: false,
+            key: Key::None,
+            prefix: Vec::new(),
+            tail: Vec::new(),
+            tail_pos: Pos::default(),
+            elem_at: 0,
+            elem_pos: Pos::default(),
+            array_depth: 0,
+            elements: 0,
+            last_kind: b'0',
+            suffix: Vec::new(),
+            suffix_pos: Pos::default(),
+            window_left: ERROR_WINDOW,
+            every: Backwards::default(),
+            lon_lat: Seq::default(),
+            projected: Seq::default(),
+        }
+    }
+
+    /// Takes the next bytes of the document.
+    fn feed(&mut self, chunk: &[u8]) -> Result<(), StreamError> {
+        if self.mode == Mode::Whole {
+            // Validated whole at the end (UTF-8 included).
+            self.prefix.extend_from_slice(chunk);
+            return self.check_held();
+        }
+        if self.bad_utf8.is_some() {
+            return Ok(());
+        }
+        let joined;
+        let data = if self.utf8_carry.is_empty() {
+            chunk
+        } else {
+            let mut j = std::mem::take(&mut self.utf8_carry);
+            j.extend_from_slice(chunk);
+            joined = j;
+            &joined
+        };
+        let (good, bad) = match std::str::from_utf8(data) {
+            Ok(_) => (data.len(), false),
+            Err(e) => (e.valid_up_to(), e.error_len().is_some()),
+        };
+        let (valid, rest) = data.split_at(good);
+        if self.too_deep.is_none() {
+            self.scan(valid);
+        }
+        if self.mode == Mode::Whole {
+            self.prefix.extend_from_slice(rest);
+            return self.check_held();
+        }
+        if bad {
+            self.set_bad_utf8(rest.first().copied().unwrap_or(0));
+        } else {
+            self.utf8_carry = rest.to_vec();
+        }
+        self.check_held()
+    }
+
+    /// Records the first invalid UTF-8 byte at the current position.
+    fn set_bad_utf8(&mut self, byte: u8) {
+        let raw = self.pos.offset + if self.bom { 3 } else { 0 };
+        let mut at = self.position_now();
+        if self.bom && at.line == 1 {
+            // `validate_bytes` counts the byte-order mark as a character here.
+            at.col += 1;
+        }
+        self.bad_utf8 = Some((raw, at, byte));
+    }
+
+    /// The position of the next byte, with a pending `\r` counted as a line break.
+    fn position_now(&self) -> Pos {
+        if self.cr { Pos { offset: self.pos.offset, line: self.pos.line + 1, col: 1 } } else { self.pos }
+    }
+
+    fn check_held(&self) -> Result<(), StreamError> {
+        let held = self.prefix.len() + self.tail.len() + self.suffix.len();
+        if held as u64 > self.max_held { Err(StreamError::TooMuchHeld) } else { Ok(()) }
+    }
+
+    /// Scans valid UTF-8 bytes.
+    fn scan(&mut self, data: &[u8]) {
+        for (i, &b) in data.iter().enumerate() {
+            // Position of this byte.
+            if self.cr && b != b'\n' {
+                self.pos.line += 1;
+                self.pos.col = 1;
+            }
+            self.cr = false;
+            let at = self.pos;
+            let was_in_string = self.in_string;
+            // The pre-scan, as `validate::prescan` does it.
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if b == b'\\' {
+                    self.escaped = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                } else if b < 0x20 && self.lexical.is_none() {
+                    self.lexical = Some((at, control_character_message(b)));
+                }
+            } else {
+                match b {
+                    b'[' | b'{' => {
+                        self.depth += 1;
+                        if self.depth > MAX_DEPTH {
+                            self.too_deep = Some(at);
+                            return;
+                        }
+                    }
+                    b']' | b'}' => self.depth = self.depth.saturating_sub(1),
+                    b'"' => self.in_string = true,
+                    b' ' | b'\t' | b'\n' | b'\r' => {}
+                    _ if !(0x20..0x80).contains(&b) && self.lexical.is_none() => {
+                        let c = data.get(i..).and_then(|s| std::str::from_utf8(s).ok()).and_then(|s| s.chars().next());
+                        self.lexical = Some((at, outside_character_message(c.unwrap_or('?'))));
+                    }
+                    _ => {}
+                }
+            }
+            self.structure(b, at, was_in_string);
+            if self.mode == Mode::Whole {
+                // Everything from here on is validated whole at the end.
+                self.prefix.extend_from_slice(data.get(i + 1..).unwrap_or_default());
+                return;
+            }
+            // Advance.
+            self.pos.offset += 1;
+            match b {
+                b'\n' => {
+                    self.pos.line += 1;
+                    self.pos.col = 1;
+                }
+                b'\r' => {
+                    self.pos.col += 1;
+                    self.cr = true;
+                }
+                _ if b & 0xC0 != 0x80 => self.pos.col += 1,
+                _ => {}
+            }
+        }
+    }
+
+    /// The structural scan of byte `b` at `at` (the pre-scan has already seen it;
+    /// `was_in_string` is whether it is inside a string or its closing quote).
+    fn structure(&mut self, b: u8, at: Pos, was_in_string: bool) {
+        let ws = matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+        match self.mode {
+            Mode::Whole => {}
+            Mode::Root => {
+                self.prefix.push(b);
+                if !self.seen_root && !ws {
+                    // The first significant byte: streamable only if it opens an object.
+                    if b != b'{' {
+                        self.mode = Mode::Whole;
+                        return;
+                    }
+                    self.seen_root = true;
+                }
+                self.root_key(b, was_in_string, at);
+            }
+            Mode::Elements(state) => self.element_byte(state, b, at, ws),
+            Mode::Suffix => self.suffix.push(b),
+            Mode::Halted => {
+                if self.window_left > 0 {
+                    self.tail.push(b);
+                    self.window_left -= 1;
+                }
+            }
+        }
+    }
+
+    /// Follows `"features" : [` at the root's level (depth 1).
+    fn root_key(&mut self, b: u8, was_in_string: bool, at: Pos) {
+        let ws = matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+        let end = self.prefix.len();
+        self.key = match (self.key, b) {
+            // The opening quote (the pre-scan is now inside the string, at depth 1).
+            (_, b'"') if !was_in_string && self.depth == 1 => Key::InString(end - 1),
+            (Key::InString(start), b'"') if !self.in_string => {
+                if self.prefix.get(start + 1..end - 1) == Some(b"features".as_slice()) { Key::Name } else { Key::None }
+            }
+            (Key::InString(start), _) => Key::InString(start),
+            (key, _) if ws => key,
+            (Key::Name, b':') => Key::Colon,
+            (Key::Colon, b'[') if self.depth == 2 => {
+                self.array_depth = self.depth;
+                self.mode = Mode::Elements(Elem::First);
+                self.tail_pos = at.next();
+                Key::None
+            }
+            _ => Key::None,
+        };
+    }
+
+    /// One byte inside the `features` array.
+    fn element_byte(&mut self, state: Elem, b: u8, at: Pos, ws: bool) {
+        match state {
+            Elem::First | Elem::Next | Elem::After => {
+                if ws {
+                    self.tail.push(b);
+                    return;
+                }
+                match (state, b) {
+                    (Elem::After, b',') => {
+                        self.tail.push(b);
+                        self.mode = Mode::Elements(Elem::Next);
+                    }
+                    (Elem::First | Elem::After, b']') => {
+                        self.mode = Mode::Suffix;
+                        self.suffix_pos = at;
+                        self.suffix.push(b);
+                        self.tail.clear();
+                    }
+                    (Elem::First | Elem::Next, b'{' | b'[' | b'"') => {
+                        self.start_element(b, at);
+                        self.mode = Mode::Elements(if b == b'"' { Elem::Str } else { Elem::Container });
+                    }
+                    (Elem::First | Elem::Next, b'-' | b'0'..=b'9' | b'a'..=b'z') => {
+                        self.start_element(b, at);
+                        self.mode = Mode::Elements(Elem::Scalar);
+                    }
+                    // Anything else is a syntax error, or (a character strict JSON does not
+                    // allow, which the pre-scan has noted) one the parser may take for white
+                    // space: let it decide.
+                    _ => self.halt(b),
+                }
+            }
+            Elem::Container => {
+                self.tail.push(b);
+                if !self.in_string && self.depth == self.array_depth {
+                    self.end_element(at.next());
+                }
+            }
+            Elem::Str => {
+                self.tail.push(b);
+                if !self.in_string {
+                    self.end_element(at.next());
+                }
+            }
+            Elem::Scalar => match b {
+                b',' | b']' => {
+                    self.end_element(at);
+                    if self.mode == Mode::Halted {
+                        self.tail.push(b);
+                    } else {
+                        self.element_byte(Elem::After, b, at, ws);
+                    }
+                }
+                _ if ws => {
+                    self.end_element(at);
+                    self.tail.push(b);
+                }
+                b'{' | b'[' | b'"' | b'}' | b':' | 0x80.. => self.halt(b),
+                _ => self.tail.push(b),
+            },
+        }
+    }
+
+    fn start_element(&mut self, b: u8, at: Pos) {
+        self.elem_at = self.tail.len();
+        self.elem_pos = at;
+        self.tail.push(b);
+    }
+
+    /// Something the parser will call a syntax error: keep a window of bytes to let it.
+    fn halt(&mut self, b: u8) {
+        self.tail.push(b);
+        self.mode = Mode::Halted;
+    }
+
+    /// The element in `tail[elem_at..]` is complete (the next byte is at `next`): check it.
+    fn end_element(&mut self, next: Pos) {
+        let index = self.elements;
+        let ok = match self.tail.get(self.elem_at..).map(std::str::from_utf8) {
+            Some(Ok(text)) => {
+                check_element(text, index, self.elem_pos, &mut self.every, &mut self.lon_lat, &mut self.projected)
+            }
+            _ => false,
+        };
+        if !ok {
+            self.mode = Mode::Halted;
+            return;
+        }
+        self.elements += 1;
+        self.last_kind = self.tail.get(self.elem_at).copied().unwrap_or(b'0');
+        self.tail.clear();
+        self.tail_pos = next;
+        self.mode = Mode::Elements(Elem::After);
+    }
+
+    /// The result, once every byte has been fed.
+    fn finish(mut self) -> Vec<Problem> {
+        if self.mode == Mode::Whole {
+            return self.validate_prefix();
+        }
+        if self.bad_utf8.is_none() && !self.utf8_carry.is_empty() {
+            let byte = self.utf8_carry.first().copied().unwrap_or(0);
+            self.set_bad_utf8(byte);
+        }
+        if let Some((raw, at, byte)) = self.bad_utf8 {
+            return vec![error(at, format!("invalid UTF-8: byte 0x{byte:02X} at byte offset {raw}"))];
+        }
+        if let Some(at) = self.too_deep {
+            return vec![error(at, too_deep_message())];
+        }
+        let end = self.position_now();
+        match self.mode {
+            // No `features` array: the whole text is in `prefix`.
+            Mode::Root => self.validate_prefix(),
+            Mode::Elements(_) | Mode::Halted => {
+                // A syntax error, or the end of the file inside the array.
+                match (self.window_error(end), self.lexical.take()) {
+                    (Some(syntax), lexical) => {
+                        self.lexical = lexical;
+                        vec![self.first_of(syntax)]
+                    }
+                    (None, Some((at, message))) => vec![error(at, message)],
+                    // Not expected: the scan stopped where the parser sees nothing wrong.
+                    (None, None) => vec![error(self.tail_pos, "JSON syntax error in the `features` array".to_owned())],
+                }
+            }
+            Mode::Suffix | Mode::Whole => self.finish_skeleton(end),
+        }
+    }
+
+    /// [`validate_bytes`] on the whole document, held in `prefix`.
+    fn validate_prefix(&mut self) -> Vec<Problem> {
+        let mut bytes = if self.bom { vec![0xEF, 0xBB, 0xBF] } else { Vec::new() };
+        bytes.append(&mut self.prefix);
+        validate_bytes(&bytes)
+    }
+
+    /// The lexical problem if it comes before `syntax`, else `syntax` (as `validate` does).
+    fn first_of(&mut self, (syntax_at, message): (Pos, String)) -> Problem {
+        match self.lexical.take() {
+            Some((at, lexical)) if at.offset < syntax_at.offset => error(at, lexical),
+            _ => error(syntax_at, message),
+        }
+    }
+
+    /// The parser's error on the root's text, the previous elements replaced by `0`, and the
+    /// bytes kept from the previous element's end on.
+    fn window_error(&self, end: Pos) -> Option<(Pos, String)> {
+        let mut text = self.prefix.clone();
+        if self.elements > 0 {
+            // A stand-in of the same kind as the last element, so that the bytes after it are
+            // read as they are after that element.
+            text.extend_from_slice(match self.last_kind {
+                b'{' => b"{}",
+                b'[' => b"[]",
+                b'"' => b"\"\"",
+                _ => b"0",
+            });
+        }
+        let cut = text.len();
+        text.extend_from_slice(&self.tail);
+        let text = String::from_utf8_lossy(&text);
+        let prefix_text = String::from_utf8_lossy(&self.prefix);
+        let tail_text = String::from_utf8_lossy(&self.tail);
+        match parse_to_ast(&text, &CollectOptions::default(), &strict_options()) {
+            Err(err) => {
+                let (offset, message) = syntax_error(&err);
+                let at = match offset {
+                    None => end,
+                    Some(o) if o < self.prefix.len() => Pos::START.shift(o, super::validate::line_col(&prefix_text, o)),
+                    Some(o) => {
+                        let local = o.saturating_sub(cut);
+                        self.tail_pos.shift(local, super::validate::line_col(&tail_text, local))
+                    }
+                };
+                Some((at, message))
+            }
+            // The scan stopped at a character the parser takes for white space.
+            Ok(_) => None,
+        }
+    }
+
+    /// The document parsed as its root without the elements of `features`, plus the
+    /// elements' problems.
+    fn finish_skeleton(&mut self, end: Pos) -> Vec<Problem> {
+        let cut = self.prefix.len();
+        let mut bytes = std::mem::take(&mut self.prefix);
+        bytes.extend_from_slice(&self.suffix);
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let prefix_index = LineIndex::new(text.get(..cut).unwrap_or_default());
+        let suffix_text = text.get(cut..).unwrap_or_default();
+        let suffix_index = LineIndex::new(suffix_text);
+        let suffix_pos = self.suffix_pos;
+        let prefix_text = text.get(..cut).unwrap_or_default();
+        let map = |o: usize| {
+            if o < cut {
+                let (line, col) = prefix_index.line_col(prefix_text, o);
+                Pos { offset: o, line, col }
+            } else {
+                let local = o - cut;
+                suffix_pos.shift(local, suffix_index.line_col(suffix_text, local))
+            }
+        };
+        let parsed = parse_to_ast(&text, &CollectOptions::default(), &strict_options());
+        let root = match parsed {
+            Err(err) => {
+                let (offset, message) = syntax_error(&err);
+                let at = offset.map_or(end, map);
+                return vec![self.first_of((at, message))];
+            }
+            Ok(result) => result.value,
+        };
+        if let Some((at, message)) = self.lexical.take() {
+            return vec![error(at, message)];
+        }
+        let Some(Value::Object(root)) = root else {
+            // Not reachable: the scan saw the root object.
+            return Vec::new();
+        };
+        let features_at =
+            root.properties.iter().position(|p| matches!(&p.value, Value::Array(a) if a.range.start + 1 == cut));
+        // Value-level checks: the root's repeated names, then its members from the last.
+        let mut all = Seq::default();
+        let mut sink = Sink::default();
+        let mut seen: HashSet<&str> = HashSet::new();
+        for prop in &root.properties {
+            let (name, offset) = prop_name(prop);
+            if !seen.insert(name) {
+                sink.push(offset, format!("duplicate member name \"{name}\" in the same object"));
+            }
+        }
+        all.append(Seq::from_sink(sink, map));
+        let every = std::mem::take(&mut self.every);
+        let mut every = Some(every);
+        for (i, prop) in root.properties.iter().enumerate().rev() {
+            if Some(i) == features_at {
+                if let Some(e) = every.take() {
+                    all.append(e.into_seq());
+                }
+                continue;
+            }
+            let mut sink = Sink::default();
+            check_every_value(&prop.value, &mut sink);
+            all.append(Seq::from_sink(sink, map));
+        }
+        // Structure checks of the root, then of the features.
+        let projected = root.get("crs").is_some_and(|crs| !crs_verdict(&crs.value).is_lon_lat());
+        let mut sink = Sink { projected, ..Sink::default() };
+        check_geojson(&root, Slot::Root, &mut sink);
+        all.append(Seq::from_sink(sink, map));
+        let first_features = root.properties.iter().position(|p| p.name.as_str() == "features");
+        if is_feature_collection(&root) && first_features.is_some() && first_features == features_at {
+            all.append(std::mem::take(if projected { &mut self.projected } else { &mut self.lon_lat }));
+        }
+        all.into_problems()
+    }
+}
+
+impl Pos {
+    /// The start of the text.
+    const START: Self = Self { offset: 0, line: 1, col: 1 };
+
+    /// The position after a one-byte ASCII token at `self`.
+    fn next(self) -> Self {
+        Self { offset: self.offset + 1, line: self.line, col: self.col + 1 }
+    }
+}
+
+/// Whether `validate` checks a root object's `features` elements as Features: its `type` is
+/// `FeatureCollection` (in any case, which is reported but checked on).
+fn is_feature_collection(root: &Object<'_>) -> bool {
+    root.get("type")
+        .is_some_and(|t| matches!(&t.value, Value::StringLit(s) if s.value.eq_ignore_ascii_case("FeatureCollection")))
+}
+
+/// An error at `at`.
+fn error(at: Pos, message: String) -> Problem {
+    Problem { line: at.line, col: at.col, message, severity: Severity::Error }
+}
+
+/// Checks one element of `features` (its `text` starts at `at`); false if it does not parse.
+fn check_element(
+    text: &str,
+    index: usize,
+    at: Pos,
+    every: &mut Backwards,
+    lon_lat: &mut Seq,
+    projected: &mut Seq,
+) -> bool {
+    let Ok(parsed) = parse_to_ast(text, &CollectOptions::default(), &strict_options()) else {
+        return false;
+    };
+    let Some(value) = parsed.value else {
+        return false;
+    };
+    let index_cell = std::cell::OnceCell::new();
+    let map = |o: usize| at.shift(o, index_cell.get_or_init(|| LineIndex::new(text)).line_col(text, o));
+    let mut sink = Sink::default();
+    check_every_value(&value, &mut sink);
+    every.push(Seq::from_sink(sink, map));
+    let structure = |as_projected: bool| {
+        let mut sink = Sink { projected: as_projected, ..Sink::default() };
+        match &value {
+            Value::Object(f) => check_geojson(f, Slot::Feature, &mut sink),
+            other => sink.push(
+                start_of(other),
+                format!("features[{index}] must be a Feature object, found {}", kind_name(other)),
+            ),
+        }
+        Seq::from_sink(sink, map)
+    };
+    let as_lon_lat = structure(false);
+    if as_lon_lat.is_empty() {
+        // Without problems as lon/lat, there are none when range checks are skipped either.
+        return true;
+    }
+    projected.append(structure(true));
+    lon_lat.append(as_lon_lat);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Streamed (threshold 0, so every document streams) and whole results must be equal.
+    fn same(doc: &[u8]) {
+        let whole = validate_bytes(doc);
+        let streamed = validate_reader_with(doc, 0, u64::MAX).unwrap();
+        assert_eq!(streamed, whole, "document: {:?}", String::from_utf8_lossy(doc));
+    }
+
+    const BASE: &str = concat!(
+        "{\"type\": \"FeatureCollection\", \"name\": \"x\",\r\n \"features\": [\n",
+        "  {\"type\": \"Feature\", \"id\": 1, \"geometry\": {\"type\": \"Point\", \"coordinates\": [69.5, 37.2]}, \"properties\": {\"name\": \"Qal\u{02bf}a\"}},\n",
+        "  {\"type\": \"Feature\", \"geometry\": {\"type\": \"Point\", \"coordinates\": [200, 95]}, \"properties\": null, \"bbox\": [1, 2, 3]},\r\n",
+        "  {\"type\": \"Feature\", \"geometry\": {\"type\": \"Polygon\", \"coordinates\": [[[0,0],[1,0],[1,1],[0,2]]]}, \"properties\": {\"a\": 1e400, \"a\": 2}},\r",
+        "  {\"type\": \"feature\", \"geometry\": null},\n",
+        "  5, \"text\", null, [1, 2],\n",
+        "  {\"type\": \"Feature\", \"geometry\": {\"type\": \"LineString\", \"coordinates\": [[190, 10]]}, \"properties\": {}, \"features\": []}\n",
+        " ], \"bbox\": [-10, 5, 10, 4], \"crs\": {\"type\": \"name\", \"properties\": {\"name\": \"EPSG:4326\"}}}\n"
+    );
+
+    #[test]
+    fn the_base_document_streams_to_the_same_problems() {
+        assert!(validate_bytes(BASE.as_bytes()).len() > 10);
+        same(BASE.as_bytes());
+        same(BASE.replace("EPSG:4326", "EPSG:3857").as_bytes());
+        same(format!("\u{FEFF}{BASE}").as_bytes());
+        same(BASE.replace("\"FeatureCollection\"", "\"featurecollection\"").as_bytes());
+        same(BASE.replace("\"type\": \"FeatureCollection\", ", "").as_bytes());
+        same(BASE.replace("\"FeatureCollection\"", "\"Feature\"").as_bytes());
+        same(BASE.replace("\"name\": \"x\"", "\"features\": 1").as_bytes());
+        same(BASE.replace("\"name\": \"x\"", "\"feat\\u0075res\": 1").as_bytes());
+        same(BASE.replace("\"crs\"", "\"features\"").as_bytes());
+        same(b"[1, 2]");
+        same(b"  \"x\" ");
+        same(b"");
+        same(b"\xEF\xBB\xBF");
+        same(b"{\"features\": []}");
+        same(b"{\"type\": \"FeatureCollection\", \"features\": [] } {}");
+        same(b"{\"type\": \"FeatureCollection\", \"features\": [ ] , }");
+    }
+
+    #[test]
+    fn every_mutation_of_the_base_document_streams_to_the_same_problems() {
+        let base = BASE.as_bytes();
+        let inserts: [&[u8]; 12] =
+            [b",", b"]", b"}", b"[", b"{", b"\"", b"x", b"\n", b"\x01", "\u{a0}".as_bytes(), b"\xff", b"\\"];
+        for i in 0..=base.len() {
+            let (head, tail) = base.split_at(i);
+            same(head);
+            if let Some(rest) = tail.get(1..) {
+                same(&[head, rest].concat());
+            }
+            for ins in inserts {
+                same(&[head, ins, tail].concat());
+            }
+        }
+    }
+
+    #[test]
+    fn problems_past_the_cap_are_counted_as_the_whole_parser_counts_them() {
+        let bad = "{\"type\":\"Feature\",\"geometry\":{\"type\":\"MultiPoint\",\"coordinates\":[[500,0],[1e999,1],[0,-100]]},\"properties\":{\"k\":1,\"k\":2}}";
+        let good = "{\"type\":\"Feature\",\"geometry\":null,\"properties\":null}";
+        for n in [300, 340, 400, 600, 1100] {
+            let features: Vec<&str> = (0..n).map(|i| if i % 3 == 0 { good } else { bad }).collect();
+            for crs in ["", "\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"EPSG:3857\"}},"] {
+                let doc = format!(
+                    "{{\"type\":\"FeatureCollection\",{crs}\"features\":[{}],\"x\":[1e999]}}",
+                    features.join(",\n")
+                );
+                same(doc.as_bytes());
+                let doc = format!(
+                    "{{\"x\":1e999,\"type\":\"FeatureCollection\",\"features\":[{}]{}}}",
+                    features.join(","),
+                    if crs.is_empty() { String::new() } else { format!(",{}", crs.trim_end_matches(',')) }
+                );
+                same(doc.as_bytes());
+            }
+        }
+    }
+
+    #[test]
+    fn deep_nesting_and_bad_utf8_anywhere_win() {
+        let deep = format!("{}{}", "[".repeat(70), "]".repeat(70));
+        same(BASE.replace("[1, 2]", &deep).as_bytes());
+        let mut bad = BASE.as_bytes().to_vec();
+        bad.extend_from_slice(b"\xC3");
+        same(&bad);
+        same(&[b"\xEF\xBB\xBF", BASE.replace("null,", "\u{1}\u{a0}").as_bytes(), b"\xC3x"].concat());
+    }
+
+    #[test]
+    fn a_document_larger_than_the_limit_held_is_refused() {
+        let zeros = vec![0u8; 10_000];
+        assert!(matches!(validate_reader_with(zeros.as_slice(), 0, 1000), Err(StreamError::TooMuchHeld)));
+        // A streamed collection holds only one feature at a time.
+        let feature = "{\"type\":\"Feature\",\"geometry\":null,\"properties\":null}";
+        let doc = format!("{{\"type\":\"FeatureCollection\",\"features\":[{}]}}", vec![feature; 1000].join(","));
+        assert_eq!(validate_reader_with(doc.as_bytes(), 0, 1000).unwrap(), Vec::<Problem>::new());
+    }
+}
