@@ -65,3 +65,41 @@ fn cancel_closes_without_a_choice() {
     h.run();
     assert_eq!(h.state().outcome, DialogOutcome::Cancelled);
 }
+
+mod common;
+
+/// The whole path in the app: File → Open, the built-in dialog, a folder typed, a file
+/// clicked, Open — the layer is loaded and the folder remembered.
+#[test]
+fn file_open_through_the_built_in_dialog_loads_the_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("posts.csv");
+    std::fs::write(&path, "name,lat,lon\nKhorog,37.49,71.55\nIshkashim,36.71,71.61\n").unwrap();
+    let mut h = common::harness();
+    h.state_mut().state.builtin_file_dialog = true;
+    h.run();
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("Open GeoJSON, GeoPackage or CSV…").click();
+    h.run();
+    assert!(h.state().file_dialog_open());
+    // Go to the folder (as the Folder field or a Recent place would).
+    h.state_mut().files.dialog.as_mut().unwrap().0.go_to(dir.path().to_owned());
+    h.state_mut().files.dialog.as_mut().unwrap().0.wait_for_listing(std::time::Duration::from_secs(5));
+    h.run();
+    h.get_by_label_contains("posts.csv").click();
+    h.run();
+    h.get_by_label("Open").click();
+    h.run();
+    assert!(!h.state().file_dialog_open());
+    for _ in 0..200 {
+        h.run_steps(1);
+        if h.state().catalog.layers.iter().any(|l| l.name == "posts") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let layer = h.state().catalog.layers.iter().find(|l| l.name == "posts").expect("the CSV was opened");
+    assert_eq!(layer.features.len(), 2);
+    assert_eq!(h.state().state.recent_dirs.first(), Some(&dir.path().to_owned()));
+}

@@ -6,6 +6,7 @@ use super::attribute_form::FormState;
 use super::command::Command;
 use super::editing::Pending;
 use super::editor::EditorState;
+use super::file_choice::FilePurpose;
 use super::jobs::{JobKind, Jobs, Outcome, SPINNER_AFTER_SECS};
 use super::loader::{BackgroundLoader, LoadResult};
 use super::map_view::{MapView, MapViewState};
@@ -32,6 +33,10 @@ pub struct PersistedState {
     pub show_timeline: bool,
     /// Who is editing, for the edit journal (the OS user unless changed).
     pub user_name: String,
+    /// Folders files were last chosen in, most recent first (see [`super::file_choice`]).
+    pub recent_dirs: Vec<std::path::PathBuf>,
+    /// Always use the built-in file dialog instead of the system one.
+    pub builtin_file_dialog: bool,
 }
 
 impl Default for PersistedState {
@@ -42,6 +47,8 @@ impl Default for PersistedState {
             show_inspector: true,
             show_timeline: true,
             user_name: crate::io::journal::default_user(),
+            recent_dirs: Vec::new(),
+            builtin_file_dialog: false,
         }
     }
 }
@@ -138,6 +145,8 @@ pub struct AtlasApp {
     pub(crate) opened_project: Option<(PathBuf, Box<super::jobs::OpenedProject>)>,
     /// egui time of the current frame, seconds.
     pub(crate) now_secs: f64,
+    /// The built-in file dialog and whether the system one is there.
+    pub files: super::file_choice::FileChoice,
     loader: BackgroundLoader,
 }
 
@@ -195,6 +204,7 @@ impl AtlasApp {
             jobs: Jobs::default(),
             opened_project: None,
             now_secs: 0.0,
+            files: super::file_choice::FileChoice::default(),
             loader: BackgroundLoader::default(),
         }
     }
@@ -327,6 +337,7 @@ impl AtlasApp {
         self.unsaved_dialog_ui(ui.ctx());
         self.recovery_ui(ui.ctx());
         self.journal_ui(ui.ctx());
+        self.file_dialog_ui(ui.ctx());
         if let Some(range) = self.timeline.tick(ui.ctx()) {
             commands.push(Command::SetRange(Some(range)));
         }
@@ -511,18 +522,12 @@ impl AtlasApp {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
                 if ui.button("Open GeoJSON, GeoPackage or CSV…").clicked() {
-                    if let Some(paths) =
-                        rfd::FileDialog::new().add_filter("Map data", &["geojson", "json", "gpkg", "csv"]).pick_files()
-                    {
-                        commands.push(Command::OpenFiles(paths));
-                    }
                     ui.close();
+                    self.choose_file(FilePurpose::OpenData, None, None);
                 }
                 if ui.button("Import ACLED CSV…").clicked() {
-                    if let Some(paths) = rfd::FileDialog::new().add_filter("ACLED export", &["csv"]).pick_files() {
-                        commands.push(Command::OpenFiles(paths));
-                    }
                     ui.close();
+                    self.choose_file(FilePurpose::ImportAcled, None, None);
                 }
                 ui.separator();
                 self.project_menu_ui(ui);
@@ -544,6 +549,9 @@ impl AtlasApp {
                 ui.checkbox(&mut self.state.show_layers, "Layers panel");
                 ui.checkbox(&mut self.state.show_inspector, "Inspector panel");
                 ui.checkbox(&mut self.state.show_timeline, "Timeline panel");
+                ui.separator();
+                ui.checkbox(&mut self.state.builtin_file_dialog, "Use the built-in file dialog")
+                    .on_hover_text("Instead of the system's; used anyway where the system has none");
             });
             ui.menu_button("Bookmarks", |ui| self.bookmarks_menu_ui(ui));
             ui.menu_button("Help", |ui| {
@@ -558,16 +566,7 @@ impl AtlasApp {
     }
 
     fn export_dialog(&mut self) {
-        let Some(path) = rfd::FileDialog::new()
-            .add_filter("PNG image", &["png"])
-            .add_filter("PDF", &["pdf"])
-            .add_filter("SVG", &["svg"])
-            .set_file_name("briefing.png")
-            .save_file()
-        else {
-            return;
-        };
-        self.export_to(path);
+        self.choose_file(FilePurpose::ExportView, Some("briefing.png".to_owned()), None);
     }
 
     /// Exports the current view to `path` (PNG, SVG or PDF by extension). The scene is built

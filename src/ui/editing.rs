@@ -66,18 +66,9 @@ impl AtlasApp {
             Command::Save(uid) => self.save(uid, None),
             Command::SaveAs(uid) => {
                 let suggested = self.suggested_path(uid);
-                let mut dialog = rfd::FileDialog::new()
-                    .add_filter("GeoJSON", &["geojson", "json"])
-                    .add_filter("GeoPackage", &["gpkg"]);
-                if let Some(name) = suggested.file_name() {
-                    dialog = dialog.set_file_name(name.to_string_lossy());
-                }
-                if let Some(dir) = suggested.parent() {
-                    dialog = dialog.set_directory(dir);
-                }
-                if let Some(path) = dialog.save_file() {
-                    self.save(uid, Some(path));
-                }
+                let name = suggested.file_name().map(|n| n.to_string_lossy().into_owned());
+                let dir = suggested.parent().filter(|d| d.is_dir()).map(Path::to_owned);
+                self.choose_file(super::file_choice::FilePurpose::SaveLayerAs(uid), name, dir);
             }
             Command::SaveTo(uid, path) => self.save(uid, Some(path)),
             Command::ShowJournal(uid) => self.open_journal(uid),

@@ -8,6 +8,8 @@ mod attribute_form;
 mod command;
 mod editing;
 mod editor;
+pub mod file_choice;
+pub mod file_dialog;
 mod inspector;
 pub mod jobs;
 mod layers_panel;

@@ -137,23 +137,19 @@ impl AtlasApp {
     /// The project entries of the File menu.
     pub(crate) fn project_menu_ui(&mut self, ui: &mut egui::Ui) {
         if ui.button("Open project…").clicked() {
-            if let Some(path) = rfd::FileDialog::new().add_filter("Frontier Atlas project", &["json"]).pick_file() {
-                self.open_project(&path);
-            }
             ui.close();
+            self.choose_file(super::file_choice::FilePurpose::OpenProject, None, None);
         }
         if ui.button("Save project…").clicked() {
-            let mut dialog = rfd::FileDialog::new().add_filter("Frontier Atlas project", &["json"]);
-            dialog = match &self.project_path {
-                Some(p) => {
-                    dialog.set_file_name(p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
-                }
-                None => dialog.set_file_name("briefing.fatlas.json"),
-            };
-            if let Some(path) = dialog.save_file() {
-                self.save_project_to(&path);
-            }
             ui.close();
+            let name = match &self.project_path {
+                Some(p) => {
+                    p.file_name().map_or_else(|| "briefing.fatlas.json".to_owned(), |n| n.to_string_lossy().into())
+                }
+                None => "briefing.fatlas.json".to_owned(),
+            };
+            let dir = self.project_path.as_ref().and_then(|p| p.parent()).map(Path::to_owned);
+            self.choose_file(super::file_choice::FilePurpose::SaveProject, Some(name), dir);
         }
         let recent = self.recent.entries().to_vec();
         ui.menu_button("Recent projects", |ui| {
