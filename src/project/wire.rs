@@ -77,7 +77,7 @@ fn need<T>(value: Option<T>, key: &str, at: &str) -> Res<T> {
 fn take_date(obj: &mut Map<String, Value>, key: &str, at: &str) -> Res<Option<NaiveDate>> {
     let Some(text) = take_str(obj, key, at)? else { return Ok(None) };
     match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
-        Ok(d) if text.len() == 10 => Ok(Some(d)),
+        Ok(d) if text.len() == 10 && text.starts_with(|c: char| c.is_ascii_digit()) => Ok(Some(d)),
         _ => bad(&child(at, key), format!("expected a date as YYYY-MM-DD, found \"{text}\"")),
     }
 }
