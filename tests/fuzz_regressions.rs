@@ -18,7 +18,9 @@ fn fixture(name: &str) -> PathBuf {
 fn project_date_with_a_sign_is_refused() {
     let path = Path::new("/briefings/frontier.fatlas.json");
     for date in ["-023-01-01", "+023-01-01"] {
-        let text = json!({"format": "frontier-atlas-project", "version": 1, "from": date, "to": "2023-12-31", "layers": []}).to_string();
+        let text =
+            json!({"format": "frontier-atlas-project", "version": 1, "from": date, "to": "2023-12-31", "layers": []})
+                .to_string();
         let err = parse_project(&text, path).expect_err(date).to_string();
         assert!(err.contains("frontier.fatlas.json") && err.contains("from"), "{err}");
         assert!(err.contains("YYYY-MM-DD"), "{err}");
