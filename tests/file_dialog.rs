@@ -11,7 +11,7 @@ struct State {
 }
 
 fn harness(dialog: FileDialog) -> Harness<'static, State> {
-    Harness::builder().with_size(egui::vec2(900.0, 700.0)).build_ui_state(
+    Harness::builder().with_size(egui::vec2(900.0, 700.0)).with_step_dt(1.0 / 60.0).build_ui_state(
         |ui, state: &mut State| {
             if state.outcome == DialogOutcome::Pending {
                 state.outcome = state.dialog.show(ui.ctx());
@@ -102,4 +102,32 @@ fn file_open_through_the_built_in_dialog_loads_the_layer() {
     let layer = h.state().catalog.layers.iter().find(|l| l.name == "posts").expect("the CSV was opened");
     assert_eq!(layer.features.len(), 2);
     assert_eq!(h.state().state.recent_dirs.first(), Some(&dir.path().to_owned()));
+}
+
+#[test]
+fn double_clicking_a_file_picks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("events.geojson"), "{}").unwrap();
+    let mut dialog = FileDialog::open("Open data", Vec::new(), Some(dir.path().into()), false);
+    dialog.wait_for_listing(std::time::Duration::from_secs(5));
+    let mut h = harness(dialog);
+    h.run();
+    let pos = h.get_by_label_contains("events.geojson").rect().center();
+    let pos = egui::pos2(pos.x as f32, pos.y as f32);
+    h.hover_at(pos);
+    h.step();
+    // Two clicks within egui's double-click time (this harness steps 1/60 s).
+    for _ in 0..2 {
+        for pressed in [true, false] {
+            h.event(egui::Event::PointerButton {
+                pos,
+                button: egui::PointerButton::Primary,
+                pressed,
+                modifiers: egui::Modifiers::NONE,
+            });
+            h.step();
+        }
+    }
+    h.run();
+    assert_eq!(h.state().outcome, DialogOutcome::Chosen(vec![dir.path().join("events.geojson")]));
 }
