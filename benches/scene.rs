@@ -7,7 +7,6 @@ use frontier_atlas::render::{SceneOptions, build_scene};
 use frontier_atlas::spatial::{HitTolerance, Shape, Viewport, hit_test};
 use frontier_atlas::time::{Range, TimeIndex};
 
-#[expect(dead_code, reason = "the CSV writer is for tests/acled.rs")]
 #[path = "../tests/common/acled_gen.rs"]
 mod acled_gen;
 use acled_gen::generate_features;

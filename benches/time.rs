@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
 use frontier_atlas::time::{Bin, DateSpan, Range, TimeIndex, histogram};
 
-#[expect(dead_code, reason = "the CSV writer is for tests/acled.rs")]
 #[path = "../tests/common/acled_gen.rs"]
 mod acled_gen;
 use acled_gen::generate_features;

@@ -45,7 +45,7 @@ fn projects_that_open_save_to_text_that_opens() {
     }
 }
 
-/// Target `wkb`: a 2-D GeometryCollection holding a 2-D and a 3-D point decodes as mixed
+/// Target `wkb`: a 2-D `GeometryCollection` holding a 2-D and a 3-D point decodes as mixed
 /// dimensions; writing it gives every position a Z (0 where there was none, as documented in
 /// `wkb::encode_blob`), and from then on decoding and encoding are exact inverses.
 #[test]

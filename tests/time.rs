@@ -5,7 +5,6 @@ use frontier_atlas::time::{
     Bin, DateError, DateSpan, OPEN_END, PlayMode, Playback, Precision, Range, Step, TimeIndex, aid_span, histogram,
 };
 
-#[expect(dead_code, reason = "the CSV writer is for tests/acled.rs")]
 #[path = "common/acled_gen.rs"]
 mod acled_gen;
 
