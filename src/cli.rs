@@ -271,8 +271,22 @@ fn convert(input: &Path, output: &Path, layer: Option<&str>, bad_rows: crate::io
 }
 
 /// `import acled`: read once, refuse to write onto the input, write nothing when rows
-/// cannot be used (unless `--skip-bad`), write the output by its extension.
+/// cannot be used (unless `--skip-bad`), write the output by its extension. A GeoJSON output is
+/// streamed: each row's feature is written to the staged output as it is read, and the output
+/// is committed only when the whole input was good (or `--skip-bad` was given).
 fn import_acled(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows) -> ExitCode {
+    use crate::io::acled::{AcledImport, AcledStreamError, AcledSummary, GeoJsonWriter};
+    /// Why the streamed GeoJSON import wrote nothing.
+    enum Failed {
+        Input(AcledStreamError),
+        Refused(String),
+        Write(std::io::Error),
+    }
+    impl From<std::io::Error> for Failed {
+        fn from(e: std::io::Error) -> Self {
+            Self::Write(e)
+        }
+    }
     let fail = |message: String| {
         eprintln!("{message}");
         ExitCode::from(1)
@@ -284,34 +298,64 @@ fn import_acled(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows)
     if crate::io::open::same_file(input, out) {
         return fail(format!("{}: the output is the input file; write to another file", out.display()));
     }
-    let bytes = match crate::io::read::read_input(input) {
-        Ok(b) => b,
+    let source = match crate::io::acled::open_acled(input) {
+        Ok(source) => source,
         Err(e) => return fail(e.to_string()),
     };
-    let import = match crate::io::acled::parse_acled(bytes.as_slice(), &input.display().to_string()) {
-        Ok(import) => import,
-        Err(e) => return fail(e.to_string()),
+    let cannot_write = |e: &std::io::Error| format!("cannot write {}: {e}", out.display());
+    // Reports the problems; the message refusing to write, if it must.
+    let check = |summary: &AcledSummary| {
+        for p in &summary.problems {
+            let what = if p.skipped { "row skipped" } else { "kept" };
+            eprintln!("{}:{}:{}: {} ({what})", input.display(), p.line, p.col.max(1), p.message);
+        }
+        (summary.rows_skipped() > 0 && bad_rows == crate::io::convert::BadRows::Fail).then(|| {
+            format!(
+                "{}: nothing written: {} row(s) of {} could not be used; fix them, or pass --skip-bad to write the rest",
+                out.display(),
+                summary.rows_skipped(),
+                input.display()
+            )
+        })
     };
-    for p in &import.problems {
-        let what = if p.skipped { "row skipped" } else { "kept" };
-        eprintln!("{}:{}:{}: {} ({what})", input.display(), p.line, p.col.max(1), p.message);
-    }
-    if import.rows_skipped() > 0 && bad_rows == crate::io::convert::BadRows::Fail {
-        return fail(format!(
-            "{}: nothing written: {} row(s) of {} could not be used; fix them, or pass --skip-bad to write the rest",
-            out.display(),
-            import.rows_skipped(),
-            input.display()
-        ));
-    }
-    let text = crate::io::acled::write_geojson(&import);
-    let written = if format == crate::io::open::Format::GeoJson {
-        crate::io::atomic::write_atomic(out, text.as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", out.display()))
+    let summary = if format == crate::io::open::Format::GeoJson {
+        let mut done = None;
+        let written = crate::io::atomic::write_atomic_with(out, |w| {
+            let mut writer = GeoJsonWriter::new(w)?;
+            let summary = source.stream(|feature| writer.feature(&feature)).map_err(Failed::Input)?;
+            writer.finish()?;
+            if let Some(refusal) = check(&summary) {
+                return Err(Failed::Refused(refusal));
+            }
+            done = Some(summary);
+            Ok(())
+        });
+        match (written, done) {
+            (Ok(()), Some(summary)) => summary,
+            (Err(Failed::Input(AcledStreamError::Output(e)) | Failed::Write(e)), _) => return fail(cannot_write(&e)),
+            (Err(Failed::Input(e)), _) => return fail(e.to_string()),
+            (Err(Failed::Refused(message)), _) => return fail(message),
+            // Not reachable: a successful write records its summary.
+            (Ok(()), None) => return fail(format!("{}: nothing imported", input.display())),
+        }
     } else {
+        let mut features = Vec::new();
+        let summary = match source.stream(|feature| {
+            features.push(feature);
+            Ok(())
+        }) {
+            Ok(summary) => summary,
+            Err(e) => return fail(e.to_string()),
+        };
+        if let Some(refusal) = check(&summary) {
+            return fail(refusal);
+        }
+        let import = AcledImport { features, problems: summary.problems.clone(), rows_read: summary.rows_read };
+        let text = crate::io::acled::write_geojson(&import);
+        drop(import);
         let label = input.display().to_string();
         let name = input.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
-        crate::io::geojson::parse_layer(
+        let written = crate::io::geojson::parse_layer(
             &text,
             &label,
             &name,
@@ -324,17 +368,18 @@ fn import_acled(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows)
             for l in lossy {
                 println!("{}: not kept: {l}", out.display());
             }
-        })
+        });
+        if let Err(e) = written {
+            return fail(e);
+        }
+        summary
     };
-    if let Err(e) = written {
-        return fail(e);
-    }
     println!(
         "{}: {} events written to {} ({} rows skipped)",
         input.display(),
-        import.features.len(),
+        summary.features,
         out.display(),
-        import.rows_skipped()
+        summary.rows_skipped()
     );
     ExitCode::SUCCESS
 }

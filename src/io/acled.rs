@@ -186,10 +186,130 @@ struct Required {
 
 /// Reads an ACLED export from `reader`; `file_label` names it in messages.
 pub fn parse_acled(reader: impl Read, file_label: &str) -> Result<AcledImport, AcledError> {
+    let mut features = Vec::new();
+    let summary = stream_acled(reader, file_label, |feature| {
+        features.push(feature);
+        Ok(())
+    })
+    .map_err(|e| match e {
+        AcledStreamError::Input(e) => e,
+        // Neither happens here: the closure above never fails, and the reader is the caller's.
+        AcledStreamError::Output(source) => AcledError::Io { path: file_label.to_owned(), source },
+        AcledStreamError::Read(e) => {
+            AcledError::Io { path: file_label.to_owned(), source: std::io::Error::other(e.to_string()) }
+        }
+    })?;
+    Ok(AcledImport { features, problems: summary.problems, rows_read: summary.rows_read })
+}
+
+/// What a streamed import found (the features themselves went to the caller one by one).
+#[derive(Debug, Clone, Default)]
+pub struct AcledSummary {
+    /// Problems, in file order.
+    pub problems: Vec<RowProblem>,
+    /// Data rows read (excluding the header and blank lines).
+    pub rows_read: usize,
+    /// Features handed over.
+    pub features: usize,
+}
+
+impl AcledSummary {
+    /// Number of rows skipped because of a problem.
+    pub fn rows_skipped(&self) -> usize {
+        self.problems.iter().filter(|p| p.skipped).count()
+    }
+}
+
+/// Why a streamed import stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum AcledStreamError {
+    /// The input cannot be imported (see [`AcledError`]).
+    #[error(transparent)]
+    Input(#[from] AcledError),
+    /// The consumer of the features failed (a write, typically).
+    #[error("{0}")]
+    Output(std::io::Error),
+    /// The file cannot be read (or is larger than [`crate::io::read`] allows).
+    #[error(transparent)]
+    Read(#[from] crate::io::read::ReadError),
+}
+
+/// An ACLED export opened for streaming ([`open_acled`]).
+#[derive(Debug)]
+pub struct AcledInput {
+    file: std::io::Take<File>,
+    path: std::path::PathBuf,
+    limit: u64,
+    regular: bool,
+}
+
+/// Opens the ACLED export at `path` to be read once, streamed, within the limits of
+/// [`crate::io::read::read_input`] (a folder, a regular file over its cap and a pipe or device
+/// that gives more than its cap are refused with the same messages).
+pub fn open_acled(path: &Path) -> Result<AcledInput, crate::io::read::ReadError> {
+    use crate::io::read::{MAX_FILE_BYTES, MAX_STREAM_BYTES, ReadError};
+    let io = |source| ReadError::Io { path: path.to_owned(), source };
+    let file = File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if meta.is_dir() {
+        return Err(ReadError::Folder { path: path.to_owned() });
+    }
+    let regular = meta.is_file();
+    if regular && meta.len() > MAX_FILE_BYTES {
+        return Err(ReadError::TooLarge { path: path.to_owned(), size_mb: meta.len() / 1_000_000 });
+    }
+    let limit = if regular { MAX_FILE_BYTES } else { MAX_STREAM_BYTES };
+    // One byte more than the cap, to tell a file at the cap from a larger one.
+    Ok(AcledInput { file: file.take(limit + 1), path: path.to_owned(), limit, regular })
+}
+
+impl AcledInput {
+    /// [`stream_acled`] on the file, named in messages as its path is displayed.
+    pub fn stream(self, each: impl FnMut(Feature) -> std::io::Result<()>) -> Result<AcledSummary, AcledStreamError> {
+        use crate::io::read::ReadError;
+        let Self { file, path, limit, regular } = self;
+        let count = std::cell::Cell::new(0u64);
+        let reader = Counting { inner: file, count: &count };
+        let result = stream_acled(reader, &path.display().to_string(), each);
+        if count.get() > limit {
+            return Err(if regular {
+                ReadError::TooLarge { path, size_mb: count.get() / 1_000_000 }
+            } else {
+                ReadError::EndlessStream { path }
+            }
+            .into());
+        }
+        result
+    }
+}
+
+/// A reader that counts the bytes it gives.
+struct Counting<'c, R> {
+    inner: R,
+    count: &'c std::cell::Cell<u64>,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Reads an ACLED export from `reader` row by row, handing each good row's feature to `each`
+/// as soon as it is read, in file order; never holds more than one row. Problems and
+/// skipped rows are as [`parse_acled`] reports them.
+pub fn stream_acled(
+    reader: impl Read,
+    file_label: &str,
+    mut each: impl FnMut(Feature) -> std::io::Result<()>,
+) -> Result<AcledSummary, AcledStreamError> {
     let newlines = Rc::new(RefCell::new(VecDeque::new()));
     let mut lines = LineCounter { newlines: Rc::clone(&newlines), passed: 0 };
     let tracker = NewlineTracker { inner: reader, offset: 0, newlines };
-    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(tracker);
+    let mut csv =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 16).from_reader(tracker);
     let mut record = csv::StringRecord::new();
     let csv_error = |e: &csv::Error| AcledError::Csv {
         file: file_label.to_owned(),
@@ -203,14 +323,14 @@ pub fn parse_acled(reader: impl Read, file_label: &str) -> Result<AcledImport, A
         _ => csv_error(&e),
     })?;
     if !has_header {
-        return Err(AcledError::MissingColumns {
+        return Err(AcledStreamError::Input(AcledError::MissingColumns {
             file: file_label.to_owned(),
             columns: REQUIRED_COLUMNS.iter().map(|c| (*c).to_owned()).collect(),
-        });
+        }));
     }
     let duplicates = duplicate_columns(&record);
     if !duplicates.is_empty() {
-        return Err(AcledError::DuplicateColumns { file: file_label.to_owned(), columns: duplicates });
+        return Err(AcledError::DuplicateColumns { file: file_label.to_owned(), columns: duplicates }.into());
     }
     let columns = header_columns(&record);
     let required = find_required(&columns, file_label)?;
@@ -218,7 +338,7 @@ pub fn parse_acled(reader: impl Read, file_label: &str) -> Result<AcledImport, A
     let mut order: Vec<usize> = (0..columns.len()).collect();
     order.sort_by_key(|&i| columns.get(i).map_or((1, i), |c| c.known.map_or((1, i), |k| (0, k))));
 
-    let mut out = AcledImport::default();
+    let mut out = AcledSummary::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
     loop {
         match csv.read_record(&mut record) {
@@ -237,7 +357,7 @@ pub fn parse_acled(reader: impl Read, file_label: &str) -> Result<AcledImport, A
                     });
                     continue;
                 }
-                return Err(csv_error(&e));
+                return Err(csv_error(&e).into());
             }
         }
         let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
@@ -258,7 +378,8 @@ pub fn parse_acled(reader: impl Read, file_label: &str) -> Result<AcledImport, A
                     });
                 } else {
                     seen.insert(id, line);
-                    out.features.push(feature);
+                    each(feature).map_err(AcledStreamError::Output)?;
+                    out.features += 1;
                 }
             }
         }
@@ -486,20 +607,56 @@ fn row_to_feature(
     })
 }
 
+/// What [`write_geojson`] writes before the first feature.
+pub const GEOJSON_HEAD: &str = "{\"type\":\"FeatureCollection\",\"features\":[\n";
+/// What [`write_geojson`] writes between two features.
+pub const GEOJSON_SEPARATOR: &str = ",\n";
+/// What [`write_geojson`] writes after the last feature.
+pub const GEOJSON_TAIL: &str = "\n]}\n";
+
+/// Writes features one by one as [`write_geojson`] writes them all at once: the same bytes.
+pub struct GeoJsonWriter<W: std::io::Write> {
+    out: W,
+    first: bool,
+}
+
+impl<W: std::io::Write> GeoJsonWriter<W> {
+    /// Starts the `FeatureCollection`.
+    pub fn new(mut out: W) -> std::io::Result<Self> {
+        out.write_all(GEOJSON_HEAD.as_bytes())?;
+        Ok(Self { out, first: true })
+    }
+
+    /// Writes one feature.
+    pub fn feature(&mut self, feature: &Feature) -> std::io::Result<()> {
+        if !self.first {
+            self.out.write_all(GEOJSON_SEPARATOR.as_bytes())?;
+        }
+        self.first = false;
+        serde_json::to_writer(&mut self.out, feature).map_err(std::io::Error::other)
+    }
+
+    /// Ends the `FeatureCollection` and gives back the writer.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.out.write_all(GEOJSON_TAIL.as_bytes())?;
+        Ok(self.out)
+    }
+}
+
 /// The import as a GeoJSON `FeatureCollection` text, one feature per line.
 pub fn write_geojson(import: &AcledImport) -> String {
-    let mut out = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
+    let mut out = String::from(GEOJSON_HEAD);
     let mut first = true;
     for feature in &import.features {
         // Serialising a geojson Feature of finite numbers and strings cannot fail; a feature
         // that somehow did would be written as `null` rather than dropped silently.
         let text = serde_json::to_string(feature).unwrap_or_else(|_| "null".to_owned());
         if !first {
-            out.push_str(",\n");
+            out.push_str(GEOJSON_SEPARATOR);
         }
         first = false;
         out.push_str(&text);
     }
-    out.push_str("\n]}\n");
+    out.push_str(GEOJSON_TAIL);
     out
 }
