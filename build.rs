@@ -109,7 +109,7 @@ const SHARED_DATA: &str = "../shared/data";
 /// (to anything but empty, `0` or `false`). Reruns when `CI` or `PATH` change or the shared
 /// folder changes; after creating `../shared/data` where it was missing, `touch build.rs`.
 fn gate_tests() {
-    println!("cargo::rustc-check-cfg=cfg(missing_gdal, missing_shared_data)");
+    println!("cargo::rustc-check-cfg=cfg(missing_gdal, missing_shared_data, missing_poppler)");
     println!("cargo::rerun-if-env-changed=CI");
     println!("cargo::rerun-if-env-changed=PATH");
     let shared = Path::new(SHARED_DATA).is_dir();
@@ -125,6 +125,9 @@ fn gate_tests() {
     }
     if !shared {
         println!("cargo::rustc-cfg=missing_shared_data");
+    }
+    if !["pdfinfo", "pdftoppm", "pdftotext", "pdffonts"].into_iter().all(on_path) {
+        println!("cargo::rustc-cfg=missing_poppler");
     }
 }
 

@@ -30,6 +30,9 @@ pub struct Cli {
 pub enum Command {
     /// Render the map (default view or a bounding box) to a PNG, SVG or PDF briefing.
     Render(RenderArgs),
+    /// Export a project's scenes as a briefing deck: one multi-page PDF, or a PNG or SVG per
+    /// scene (`deck.png` → `deck-1.png`, …).
+    Brief(BriefArgs),
     /// Check GeoJSON files strictly against RFC 7946.
     Validate {
         /// Files to check.
@@ -101,6 +104,12 @@ pub struct RenderArgs {
     /// Leave out the legend.
     #[arg(long)]
     pub no_legend: bool,
+    /// Page size instead of `--size`: a4, letter, or `WIDTHxHEIGHT` with mm, in or pt.
+    #[arg(long)]
+    pub page: Option<String>,
+    /// Orientation of a named `--page` size.
+    #[arg(long, value_enum, default_value = "landscape")]
+    pub orientation: OrientationArg,
 }
 
 fn parse_bbox(text: &str) -> Result<[f64; 4], String> {
@@ -152,6 +161,7 @@ pub fn date_range(from: Option<&str>, to: Option<&str>) -> Result<Option<Range>,
 pub fn run(command: Command) -> ExitCode {
     match command {
         Command::Render(args) => render(&args),
+        Command::Brief(args) => brief(&args),
         Command::Validate { files } => validate(&files),
         Command::Import { what: ImportCommand::Acled { input, out, skip_bad } } => {
             import_acled(&input, &out, bad_rows(skip_bad))
@@ -194,7 +204,17 @@ fn render(args: &RenderArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let viewport = Viewport::fit_bbox(args.bbox.unwrap_or(HOME_BBOX), args.size);
+    let size = match &args.page {
+        None => args.size,
+        Some(page) => match crate::render::deck::PageSize::parse(page, args.orientation.into()) {
+            Ok(p) => [p.width_pts, p.height_pts],
+            Err(e) => {
+                eprintln!("--page: {e}");
+                return ExitCode::from(1);
+            }
+        },
+    };
+    let viewport = Viewport::fit_bbox(args.bbox.unwrap_or(HOME_BBOX), size);
     let filter = TimeFilter::new(&catalog, range);
     let furniture =
         Furniture { title: args.title.clone(), date_range: range.map(|r| describe_range(&r)), legend: !args.no_legend };
@@ -382,4 +402,93 @@ fn import_acled(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows)
         summary.rows_skipped()
     );
     ExitCode::SUCCESS
+}
+
+/// Page orientation on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum OrientationArg {
+    /// Wider than tall.
+    Landscape,
+    /// Taller than wide.
+    Portrait,
+}
+
+impl From<OrientationArg> for crate::render::deck::Orientation {
+    fn from(o: OrientationArg) -> Self {
+        match o {
+            OrientationArg::Landscape => Self::Landscape,
+            OrientationArg::Portrait => Self::Portrait,
+        }
+    }
+}
+
+/// Arguments of `brief`.
+#[derive(Debug, clap::Args)]
+pub struct BriefArgs {
+    /// The project file (`*.fatlas.json`) holding the scenes.
+    pub project: PathBuf,
+    /// Output: `.pdf` (one multi-page deck), `.png` or `.svg` (one file per scene, numbered).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Page size: a4, letter, or `WIDTHxHEIGHT` with mm, in or pt (e.g. `297x210mm`).
+    #[arg(long, default_value = "a4")]
+    pub page: String,
+    /// Orientation of a named page size.
+    #[arg(long, value_enum, default_value = "landscape")]
+    pub orientation: OrientationArg,
+    /// Which scenes, 1-based, in this order: e.g. `1,3-5` (default: all).
+    #[arg(long)]
+    pub scenes: Option<String>,
+    /// Pixels per inch of PNG pages.
+    #[arg(long, default_value_t = 150.0)]
+    pub dpi: f32,
+}
+
+/// The `brief` subcommand: the project's scenes as a deck. Exit 1 when the project cannot be
+/// read, has no scenes, the selection or page is wrong, or the output cannot be written.
+fn brief(args: &BriefArgs) -> ExitCode {
+    use crate::render::deck::{DeckOptions, PageSize, write_deck};
+    let fail = |message: String| {
+        eprintln!("{message}");
+        ExitCode::from(1)
+    };
+    let project = match crate::project::load_project(&args.project) {
+        Ok(p) => p,
+        Err(e) => return fail(e.to_string()),
+    };
+    if project.scenes.is_empty() {
+        return fail(format!("{}: the project has no scenes (add \"scenes\"; see docs/PROJECT_FORMAT.md)", args.project.display()));
+    }
+    let picked = match &args.scenes {
+        None => (0..project.scenes.len()).collect(),
+        Some(text) => match crate::project::parse_selection(text, project.scenes.len()) {
+            Ok(p) => p,
+            Err(e) => return fail(format!("--scenes: {e}")),
+        },
+    };
+    let page = match PageSize::parse(&args.page, args.orientation.into()) {
+        Ok(p) => p,
+        Err(e) => return fail(format!("--page: {e}")),
+    };
+    if !(36.0..=1200.0).contains(&args.dpi) {
+        return fail("--dpi: expected 36 to 1200".to_owned());
+    }
+    let (catalog, problems) = crate::project::catalog_from_project(&project);
+    for p in problems {
+        eprintln!("{}: {p}", args.project.display());
+    }
+    let scenes: Vec<&crate::project::ProjectScene> = picked.iter().filter_map(|&i| project.scenes.get(i)).collect();
+    match write_deck(&catalog, &scenes, &DeckOptions { page, dpi: args.dpi }, &args.out) {
+        Ok(report) => {
+            for p in &report.problems {
+                eprintln!("{}: {p}", args.project.display());
+            }
+            for f in &report.files {
+                println!("wrote {}", f.display());
+            }
+            println!("{} page(s)", report.pages);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e.to_string()),
+    }
 }

@@ -1,5 +1,5 @@
 //! Project files (`*.fatlas.json`): which layers are open and how, the date range, the view
-//! and named bookmarks, saved as versioned JSON (see `docs/PROJECT_FORMAT.md`).
+//! named bookmarks and briefing scenes, saved as versioned JSON (see `docs/PROJECT_FORMAT.md`).
 //!
 //! A project references layer files, it does not contain them: embedded layers by their
 //! `geodata/` file name, user layers by a path stored relative to the project's folder when
@@ -9,6 +9,7 @@
 
 mod paths;
 mod recent;
+mod scene;
 mod wire;
 
 use std::io::Read as _;
@@ -23,6 +24,7 @@ use crate::spatial::{Viewport, geo_from_world};
 use crate::time::Range;
 
 pub use recent::{MAX_RECENT, RecentProjects};
+pub use scene::{ProjectScene, SceneLayer, parse_selection};
 
 /// The value of the `format` member that marks a project file.
 pub const FORMAT_TAG: &str = "frontier-atlas-project";
@@ -100,6 +102,8 @@ pub struct Project {
     pub view: Option<ProjectView>,
     /// Named views.
     pub bookmarks: Vec<Bookmark>,
+    /// The briefing's scenes, in deck order.
+    pub scenes: Vec<ProjectScene>,
     /// Top-level members this version does not know, kept for saving.
     pub extra: Map<String, Value>,
 }
@@ -268,6 +272,7 @@ pub fn project_from_catalog(
         range: range.map(|r| (r.from, r.to)),
         view: Some(view),
         bookmarks: bookmarks.to_vec(),
+        scenes: Vec::new(),
         extra: catalog.project_extra.clone(),
     }
 }

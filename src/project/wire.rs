@@ -14,7 +14,9 @@ use super::{
 };
 use crate::geodata::EMBEDDED;
 
-const TOP_KEYS: [&str; 7] = ["format", "version", "from", "to", "view", "layers", "bookmarks"];
+mod scenes;
+
+const TOP_KEYS: [&str; 8] = ["format", "version", "from", "to", "view", "layers", "bookmarks", "scenes"];
 const LAYER_KEYS: [&str; 9] =
     ["embedded", "path", "table", "name", "visible", "opacity", "label_field", "date_fields", "style"];
 const STYLE_KEYS: [&str; 3] = ["fill", "stroke", "stroke_width"];
@@ -164,7 +166,8 @@ fn read_root(mut root: Map<String, Value>, dir: &Path) -> Res<Project> {
         .enumerate()
         .map(|(i, v)| read_bookmark(v, &format!("bookmarks[{i}]")))
         .collect::<Res<Vec<_>>>()?;
-    Ok(Project { layers, range, view, bookmarks, extra: root })
+    let scenes = scenes::read_scenes(&mut root, dir)?;
+    Ok(Project { layers, range, view, bookmarks, scenes, extra: root })
 }
 
 /// `center_lon`, `center_lat` and `zoom` of an object.
@@ -323,6 +326,9 @@ pub fn write(project: &Project, path: &Path) -> String {
     root.insert("layers".to_owned(), Value::Array(layers));
     let bookmarks = project.bookmarks.iter().map(write_bookmark).collect();
     root.insert("bookmarks".to_owned(), Value::Array(bookmarks));
+    if !project.scenes.is_empty() {
+        root.insert("scenes".to_owned(), scenes::write_scenes(&project.scenes, &dir));
+    }
     extend(&mut root, &project.extra, &TOP_KEYS);
     format!("{:#}\n", Value::Object(root))
 }

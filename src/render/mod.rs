@@ -4,6 +4,7 @@
 //! into files (PNG through resvg), so the live map and a briefing export are the same picture.
 
 mod builder;
+pub mod deck;
 pub mod export;
 mod labels;
 mod scene;
