@@ -271,3 +271,28 @@ fn render_takes_a_page_size_and_the_typed_title() {
     let bad = bin().args(["render", "--page", "huge", "--out"]).arg(&out).output().unwrap();
     assert_eq!(bad.status.code(), Some(1));
 }
+
+#[test]
+fn the_app_keeps_a_projects_scenes_when_it_saves_it() {
+    // Regression: the app rebuilt the project from its catalog on save and dropped `scenes`.
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/frontier-briefing.fatlas.json");
+    let original = load_project(&shipped).unwrap();
+    let copy = dir.path().join("copy.fatlas.json");
+    std::fs::copy(&shipped, &copy).unwrap();
+    let mut h =
+        egui_kittest::Harness::builder().with_size(egui::vec2(1400.0, 900.0)).with_max_steps(12).build_ui_state(
+            |ui, app: &mut frontier_atlas::ui::AtlasApp| app.ui(ui),
+            frontier_atlas::ui::AtlasApp::new(None),
+        );
+    h.run_steps(2);
+    h.state_mut().open_project(&copy);
+    h.state_mut().finish_jobs();
+    h.run_steps(2);
+    assert_eq!(h.state().scenes.len(), original.scenes.len());
+    let saved = dir.path().join("saved.fatlas.json");
+    h.state_mut().save_project_to(&saved);
+    h.state_mut().finish_jobs();
+    let reread = load_project(&saved).unwrap();
+    assert_eq!(reread.scenes, original.scenes);
+}

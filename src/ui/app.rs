@@ -130,6 +130,8 @@ pub struct AtlasApp {
     pub project_path: Option<std::path::PathBuf>,
     /// Named views.
     pub bookmarks: Vec<crate::project::Bookmark>,
+    /// The project's briefing scenes (kept from open to save).
+    pub scenes: Vec<crate::project::ProjectScene>,
     /// Name typed for a new bookmark.
     pub bookmark_name: String,
     /// Autosave, recovery and the edit journal.
@@ -193,6 +195,7 @@ impl AtlasApp {
             allow_close: false,
             project_path: None,
             bookmarks: Vec::new(),
+            scenes: Vec::new(),
             bookmark_name: String::new(),
             safety: if storage.is_some() {
                 super::recovery_ui::Safety::with_store(user_dir.join("recovery"))

@@ -79,6 +79,7 @@ impl AtlasApp {
         self.selection = None;
         self.hits_here.clear();
         self.bookmarks.clone_from(&project.bookmarks);
+        self.scenes.clone_from(&project.scenes);
         self.project_path = Some(path.to_owned());
         if let Some(view) = &project.view {
             let v = view.viewport(self.map.viewport.size_pts);
@@ -103,7 +104,8 @@ impl AtlasApp {
     /// Saves the layers, their order and settings, the date range, the view and bookmarks
     /// (written on a worker; [`AtlasApp::on_project_saved`] reports it).
     pub fn save_project_to(&mut self, path: &Path) {
-        let project = project_from_catalog(&self.catalog, self.filter.range, &self.map.viewport, &self.bookmarks);
+        let mut project = project_from_catalog(&self.catalog, self.filter.range, &self.map.viewport, &self.bookmarks);
+        project.scenes.clone_from(&self.scenes);
         let path = path.to_owned();
         let label = format!("saving project {}", path.display());
         self.jobs.spawn(JobKind::SaveProject, label, None, self.now_secs, move || {
