@@ -295,7 +295,7 @@ fn convert(input: &Path, output: &Path, layer: Option<&str>, bad_rows: crate::io
 /// streamed: each row's feature is written to the staged output as it is read, and the output
 /// is committed only when the whole input was good (or `--skip-bad` was given).
 fn import_acled(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows) -> ExitCode {
-    use crate::io::acled::{AcledImport, AcledStreamError, AcledSummary, GeoJsonWriter};
+    use crate::io::acled::{AcledStreamError, AcledSummary, GeoJsonWriter};
     /// Why the streamed GeoJSON import wrote nothing.
     enum Failed {
         Input(AcledStreamError),
@@ -359,20 +359,26 @@ fn import_acled(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows)
             (Ok(()), None) => return fail(format!("{}: nothing imported", input.display())),
         }
     } else {
-        let mut features = Vec::new();
-        let summary = match source.stream(|feature| {
-            features.push(feature);
-            Ok(())
-        }) {
+        // The layer is parsed from the GeoJSON text `import acled` would write (streamed into
+        // memory), so every output format carries the same features.
+        let mut writer = match GeoJsonWriter::new(Vec::new()) {
+            Ok(writer) => writer,
+            Err(e) => return fail(e.to_string()),
+        };
+        let summary = match source.stream(|feature| writer.feature(&feature)) {
             Ok(summary) => summary,
             Err(e) => return fail(e.to_string()),
         };
         if let Some(refusal) = check(&summary) {
             return fail(refusal);
         }
-        let import = AcledImport { features, problems: summary.problems.clone(), rows_read: summary.rows_read };
-        let text = crate::io::acled::write_geojson(&import);
-        drop(import);
+        let text = match writer.finish().map_err(|e| e.to_string()).and_then(|bytes| {
+            // Serialised from strings and finite numbers: always UTF-8.
+            String::from_utf8(bytes).map_err(|e| format!("{}: {e}", input.display()))
+        }) {
+            Ok(text) => text,
+            Err(e) => return fail(e),
+        };
         let label = input.display().to_string();
         let name = input.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
         let written = crate::io::geojson::parse_layer(

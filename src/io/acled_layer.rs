@@ -1,26 +1,84 @@
 //! An ACLED CSV export opened as an events layer (the File → Open path for `.csv`).
+//!
+//! The rows are streamed straight into the GeoJSON text the layer is parsed from (no list of
+//! intermediate features is held beside it), so the layer is exactly what `import acled`
+//! followed by opening its output gives.
 
 use std::path::Path;
 
+use super::acled::{AcledStreamError, AcledSummary, GeoJsonWriter};
 use super::geojson::{Loaded, parse_layer};
 use crate::model::{LayerKind, LayerSource};
 
 /// Imports an ACLED CSV as an events layer; bad rows become "skipped" lines with their line
-/// numbers, the rest loads. The file is read once (see [`crate::io::read::read_input`]).
+/// numbers, the rest loads. The file is read once, streamed, within the limits of
+/// [`crate::io::read::read_input`].
 pub fn load(path: &Path) -> Result<Loaded, String> {
-    let bytes = super::read::read_input(path).map_err(|e| e.to_string())?;
-    from_bytes(path, &bytes)
+    let input = super::acled::open_acled(path).map_err(|e| e.to_string())?;
+    let mut writer = GeoJsonWriter::new(Vec::new()).map_err(|e| e.to_string())?;
+    let summary = input.stream(|feature| writer.feature(&feature)).map_err(|e| e.to_string())?;
+    layer(path, writer, &summary)
 }
 
 /// [`load`] on bytes already read from `path`.
 pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Loaded, String> {
     let label = path.display().to_string();
-    let import = super::acled::parse_acled(bytes, &label).map_err(|e| e.to_string())?;
-    let text = super::acled::write_geojson(&import);
+    let mut writer = GeoJsonWriter::new(Vec::new()).map_err(|e| e.to_string())?;
+    let summary = super::acled::stream_acled(bytes, &label, |feature| writer.feature(&feature))
+        .map_err(|e: AcledStreamError| e.to_string())?;
+    layer(path, writer, &summary)
+}
+
+/// The layer parsed from the written text, with the rows' problems first among the skipped.
+fn layer(path: &Path, writer: GeoJsonWriter<Vec<u8>>, summary: &AcledSummary) -> Result<Loaded, String> {
+    let label = path.display().to_string();
+    let bytes = writer.finish().map_err(|e| e.to_string())?;
+    // Serialised from strings and finite numbers: always UTF-8.
+    let text = String::from_utf8(bytes).map_err(|e| format!("{label}: {e}"))?;
     let name = path.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
     let mut loaded = parse_layer(&text, &label, &name, Some(LayerKind::Events), LayerSource::File(path.to_owned()))
         .map_err(|e| e.to_string())?;
-    let row_problems = import.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message));
+    let row_problems = summary.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message));
     loaded.skipped.splice(0..0, row_problems);
     Ok(loaded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/acled/hostile.csv");
+
+    /// The layer before streaming: the whole import, its GeoJSON text, that text parsed.
+    fn round_trip(path: &Path, bytes: &[u8]) -> Loaded {
+        let label = path.display().to_string();
+        let import = super::super::acled::parse_acled(bytes, &label).expect("imports");
+        let text = super::super::acled::write_geojson(&import);
+        let mut loaded = parse_layer(&text, &label, "hostile", Some(LayerKind::Events), LayerSource::File(path.into()))
+            .expect("parses");
+        let rows = import.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message));
+        loaded.skipped.splice(0..0, rows);
+        loaded
+    }
+
+    #[test]
+    fn the_streamed_layer_is_the_round_tripped_one() {
+        let path = Path::new(HOSTILE);
+        let bytes = std::fs::read(path).unwrap();
+        let expected = round_trip(path, &bytes);
+        for mut loaded in [load(path).unwrap(), from_bytes(path, &bytes).unwrap()] {
+            assert_eq!(loaded.skipped, expected.skipped);
+            // Every layer gets its own identity.
+            loaded.layer.uid = expected.layer.uid;
+            assert_eq!(format!("{:?}", loaded.layer), format!("{:?}", expected.layer));
+        }
+        assert!(!expected.skipped.is_empty() && !expected.layer.features.is_empty());
+    }
+
+    #[test]
+    fn a_folder_is_refused_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = load(dir.path()).unwrap_err();
+        assert!(e.contains("is a folder"), "{e}");
+    }
 }
