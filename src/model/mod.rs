@@ -17,5 +17,5 @@ pub use dated::{assign_spans, date_fields_of};
 pub use feature::{Feature, FeatureId};
 pub use filter::TimeFilter;
 pub use layer::{Layer, LayerKind, LayerSource, LayerUid};
-pub use layer_style::{LayerStyleOverride, Rgba};
+pub use layer_style::{Categories, LayerStyleOverride, PALETTE, PointShape, Rgba};
 pub use layout::{FeatureLayout, Member, PropertiesForm, RootKind, RootLayout, SourceLayout};

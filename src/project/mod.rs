@@ -185,6 +185,8 @@ impl ProjectView {
 pub struct Bookmark {
     /// The name shown in the bookmarks menu.
     pub name: String,
+    /// The analyst's note about the place (optional).
+    pub note: Option<String>,
     /// Longitude of the centre, degrees.
     pub center_lon: f64,
     /// Latitude of the centre, degrees.
@@ -203,6 +205,7 @@ impl Bookmark {
         let v = ProjectView::from_viewport(view);
         Self {
             name: name.into(),
+            note: None,
             center_lon: v.center_lon,
             center_lat: v.center_lat,
             zoom: v.zoom,

@@ -13,15 +13,16 @@ use super::{
     ProjectView, Rgba,
 };
 use crate::geodata::EMBEDDED;
+use crate::model::{Categories, PointShape};
 
 mod scenes;
 
 const TOP_KEYS: [&str; 8] = ["format", "version", "from", "to", "view", "layers", "bookmarks", "scenes"];
 const LAYER_KEYS: [&str; 9] =
     ["embedded", "path", "table", "name", "visible", "opacity", "label_field", "date_fields", "style"];
-const STYLE_KEYS: [&str; 3] = ["fill", "stroke", "stroke_width"];
+const STYLE_KEYS: [&str; 7] = ["fill", "stroke", "stroke_width", "point_size", "point_shape", "categories", "label"];
 const VIEW_KEYS: [&str; 3] = ["center_lon", "center_lat", "zoom"];
-const BOOKMARK_KEYS: [&str; 6] = ["name", "center_lon", "center_lat", "zoom", "from", "to"];
+const BOOKMARK_KEYS: [&str; 7] = ["name", "note", "center_lon", "center_lat", "zoom", "from", "to"];
 
 /// A bad member: where it is and what is wrong.
 struct Bad {
@@ -186,9 +187,10 @@ fn read_view(mut obj: Map<String, Value>, at: &str) -> Res<ProjectView> {
 fn read_bookmark(value: Value, at: &str) -> Res<Bookmark> {
     let mut obj = object(value, at)?;
     let name = need(take_str(&mut obj, "name", at)?, "name", at)?;
+    let note = take_str(&mut obj, "note", at)?.filter(|n| !n.is_empty());
     let (center_lon, center_lat, zoom) = read_centre(&mut obj, at)?;
     let range = take_range(&mut obj, at)?;
-    Ok(Bookmark { name, center_lon, center_lat, zoom, range, extra: obj })
+    Ok(Bookmark { name, note, center_lon, center_lat, zoom, range, extra: obj })
 }
 
 fn read_layer(value: Value, at: &str, dir: &Path) -> Res<ProjectLayer> {
@@ -254,7 +256,42 @@ fn read_style(mut obj: Map<String, Value>, at: &str) -> Res<LayerStyleOverride> 
     let fill = colour("fill")?;
     let stroke = colour("stroke")?;
     let stroke_width = take_num(&mut obj, "stroke_width", at, 0.0, 1000.0)?.map(|x| x as f32);
-    Ok(LayerStyleOverride { fill, stroke, stroke_width, extra: obj })
+    let point_size = take_num(&mut obj, "point_size", at, 0.0, 1000.0)?.map(|x| x as f32);
+    let point_shape = match take_str(&mut obj, "point_shape", at)? {
+        None => None,
+        Some(name) => match PointShape::from_name(&name) {
+            Some(shape) => Some(shape),
+            None => {
+                return bad(
+                    &child(at, "point_shape"),
+                    format!("expected \"circle\", \"square\" or \"diamond\", found \"{name}\""),
+                );
+            }
+        },
+    };
+    let categories = match take(&mut obj, "categories") {
+        Some(v) => Some(read_categories(object(v, &child(at, "categories"))?, &child(at, "categories"))?),
+        None => None,
+    };
+    let label = take_str(&mut obj, "label", at)?.filter(|l| !l.is_empty());
+    Ok(LayerStyleOverride { fill, stroke, stroke_width, point_size, point_shape, categories, label, extra: obj })
+}
+
+/// `{"property": "event_type", "colours": [{"value": "Battles", "colour": "#e41a1c"}, ...]}`.
+fn read_categories(mut obj: Map<String, Value>, at: &str) -> Res<Categories> {
+    let property = need(take_str(&mut obj, "property", at)?, "property", at)?;
+    let mut colours = Vec::new();
+    for (i, v) in take_array(&mut obj, "colours", at)?.into_iter().enumerate() {
+        let here = format!("{}[{i}]", child(at, "colours"));
+        let mut entry = object(v, &here)?;
+        let value = need(take_str(&mut entry, "value", &here)?, "value", &here)?;
+        let text = need(take_str(&mut entry, "colour", &here)?, "colour", &here)?;
+        let Some(colour) = parse_colour(&text) else {
+            return bad(&child(&here, "colour"), format!("expected \"#rrggbb\" or \"#rrggbbaa\", found \"{text}\""));
+        };
+        colours.push((value, colour));
+    }
+    Ok(Categories { property, colours })
 }
 
 /// Parses `#rrggbb` (opaque) or `#rrggbbaa`, any case.
@@ -353,26 +390,59 @@ fn write_layer(layer: &ProjectLayer, dir: &Path) -> Value {
         obj.insert("date_fields".to_owned(), Value::Array(fields));
     }
     if let Some(style) = &layer.style {
-        let mut s = Map::new();
-        if let Some(c) = style.fill {
-            s.insert("fill".to_owned(), Value::from(colour_text(c)));
-        }
-        if let Some(c) = style.stroke {
-            s.insert("stroke".to_owned(), Value::from(colour_text(c)));
-        }
-        if let Some(w) = style.stroke_width {
-            s.insert("stroke_width".to_owned(), num32(w));
-        }
-        extend(&mut s, &style.extra, &STYLE_KEYS);
-        obj.insert("style".to_owned(), Value::Object(s));
+        obj.insert("style".to_owned(), style_value(style));
     }
     extend(&mut obj, &layer.extra, &LAYER_KEYS);
     Value::Object(obj)
 }
 
+/// A layer style as its JSON object: known members in table order, then the unknown ones.
+fn style_value(style: &LayerStyleOverride) -> Value {
+    let mut s = Map::new();
+    if let Some(c) = style.fill {
+        s.insert("fill".to_owned(), Value::from(colour_text(c)));
+    }
+    if let Some(c) = style.stroke {
+        s.insert("stroke".to_owned(), Value::from(colour_text(c)));
+    }
+    if let Some(w) = style.stroke_width {
+        s.insert("stroke_width".to_owned(), num32(w));
+    }
+    if let Some(r) = style.point_size {
+        s.insert("point_size".to_owned(), num32(r));
+    }
+    if let Some(shape) = style.point_shape {
+        s.insert("point_shape".to_owned(), Value::from(shape.name()));
+    }
+    if let Some(c) = &style.categories {
+        let colours = c
+            .colours
+            .iter()
+            .map(|(value, colour)| {
+                let mut e = Map::new();
+                e.insert("value".to_owned(), Value::from(value.as_str()));
+                e.insert("colour".to_owned(), Value::from(colour_text(*colour)));
+                Value::Object(e)
+            })
+            .collect();
+        let mut cat = Map::new();
+        cat.insert("property".to_owned(), Value::from(c.property.as_str()));
+        cat.insert("colours".to_owned(), Value::Array(colours));
+        s.insert("categories".to_owned(), Value::Object(cat));
+    }
+    if let Some(label) = &style.label {
+        s.insert("label".to_owned(), Value::from(label.as_str()));
+    }
+    extend(&mut s, &style.extra, &STYLE_KEYS);
+    Value::Object(s)
+}
+
 fn write_bookmark(b: &Bookmark) -> Value {
     let mut obj = Map::new();
     obj.insert("name".to_owned(), Value::from(b.name.as_str()));
+    if let Some(note) = b.note.as_deref().filter(|n| !n.is_empty()) {
+        obj.insert("note".to_owned(), Value::from(note));
+    }
     put_centre(&mut obj, b.center_lon, b.center_lat, b.zoom);
     put_range(&mut obj, b.range);
     extend(&mut obj, &b.extra, &BOOKMARK_KEYS);

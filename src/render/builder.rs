@@ -159,13 +159,21 @@ impl Builder<'_> {
         if !layer.index.has_areas() {
             return;
         }
-        let style = layer_style(layer.kind);
+        let style = style::effective_style(layer);
+        let own_fill = layer.style.as_ref().is_some_and(|o| o.fill.is_some());
         for &fi in shown {
             let Some(f) = layer.features.get(fi) else { continue };
             if !f.shape.is_area() {
                 continue;
             }
-            let color = if layer.kind == LayerKind::Countries { style::country_fill(f) } else { style.fill };
+            let color = if let Some((c, label)) = style::category_colour(layer, f) {
+                self.legend.add(style::USER_LEGEND_GROUP, &label, LegendSwatch::Area(c));
+                c
+            } else if layer.kind == LayerKind::Countries && !own_fill {
+                style::country_fill(f)
+            } else {
+                style.fill
+            };
             let color = color.faded(layer.opacity);
             if color.0[3] == 0 {
                 continue;
@@ -179,6 +187,9 @@ impl Builder<'_> {
         }
         if !shown.is_empty() && matches!(layer.kind, LayerKind::Regions | LayerKind::Districts | LayerKind::Lakes) {
             self.legend.add(1, &layer.name, LegendSwatch::Area(style.fill.alpha(style.fill.0[3].max(90))));
+        } else if !shown.is_empty() && (layer.kind == LayerKind::Generic || own_fill) {
+            let swatch = LegendSwatch::Area(style.fill.alpha(style.fill.0[3].max(90)));
+            self.legend.add(style::USER_LEGEND_GROUP, &layer.name, swatch);
         }
     }
 
@@ -186,15 +197,23 @@ impl Builder<'_> {
         if !layer.index.has_areas() && !layer.index.has_lines() {
             return;
         }
-        let style = layer_style(layer.kind);
+        let style = style::effective_style(layer);
         let color = style.stroke.faded(layer.opacity);
+        let own_width = layer.style.as_ref().is_some_and(|o| o.stroke_width.is_some());
         for &fi in shown {
             let Some(f) = layer.features.get(fi) else { continue };
             for ring in f.shape.polygons.iter().flatten() {
                 let points = self.project_line(ring);
                 self.items.push(Item::Stroke { points, width: style.stroke_pts, color, dash: style.dash });
             }
-            let width = if layer.kind == LayerKind::Rivers { river_width(f) } else { style.stroke_pts };
+            let width = if layer.kind == LayerKind::Rivers && !own_width { river_width(f) } else { style.stroke_pts };
+            let color = match style::category_colour(layer, f).filter(|_| !f.shape.lines.is_empty()) {
+                Some((c, label)) => {
+                    self.legend.add(style::USER_LEGEND_GROUP, &label, LegendSwatch::Line(c, width.max(1.6)));
+                    c.faded(layer.opacity)
+                }
+                None => color,
+            };
             for line in &f.shape.lines {
                 let points = self.project_line(line);
                 self.items.push(Item::Stroke { points, width, color, dash: None });
@@ -202,6 +221,9 @@ impl Builder<'_> {
         }
         if !shown.is_empty() && layer.kind == LayerKind::Rivers {
             self.legend.add(2, "River", LegendSwatch::Line(style.stroke, 1.6));
+        } else if !shown.is_empty() && layer.kind == LayerKind::Generic && !layer.index.has_areas() {
+            let swatch = LegendSwatch::Line(style.stroke, style.stroke_pts.max(1.6));
+            self.legend.add(style::USER_LEGEND_GROUP, &layer.name, swatch);
         }
     }
 
@@ -216,7 +238,7 @@ impl Builder<'_> {
     }
 
     fn markers(&mut self, li: usize, layer: &Layer, shown: &[usize]) {
-        let style = layer_style(layer.kind);
+        let style = style::effective_style(layer);
         if layer.kind != LayerKind::Places && shown.len() > AGGREGATE_ABOVE {
             self.aggregated_markers(li, layer, shown, &style);
             return;
@@ -238,14 +260,15 @@ impl Builder<'_> {
                     by_pos.insert(key, groups.len());
                     groups.push((center, fi, 1));
                 }
-                if let Some((row, label, swatch)) = marker_for(layer.kind, f, &style).legend {
+                if let Some((row, label, swatch)) = restyle(layer, f, &style, marker_for(layer.kind, f, &style)).legend
+                {
                     self.legend.add(row, &label, swatch);
                 }
             }
         }
         for (center, fi, count) in groups {
             let Some(f) = layer.features.get(fi) else { continue };
-            let symbol = marker_for(layer.kind, f, &style);
+            let symbol = restyle(layer, f, &style, marker_for(layer.kind, f, &style));
             let radius = if count > 1 { symbol.radius + 2.0 } else { symbol.radius };
             if let Some(halo) = symbol.halo {
                 let precision = f.prop_f64("geo_precision").unwrap_or(2.0);
@@ -363,6 +386,7 @@ impl Builder<'_> {
             .category_names
             .iter()
             .map(|name| match layer.kind {
+                _ if layer.style.as_ref().is_some_and(|o| o.fill.is_some()) => style.marker_fill,
                 LayerKind::Events => event_color(name),
                 LayerKind::Aid => aid_color(name),
                 _ => style.marker_fill,
@@ -406,6 +430,10 @@ impl Builder<'_> {
 
     fn label_candidates(&mut self, layer: &Layer, shown: &[usize]) {
         let zoom = self.viewport.zoom;
+        if let Some(property) = layer.style.as_ref().and_then(|o| o.label.as_deref()) {
+            self.styled_labels(layer, shown, property);
+            return;
+        }
         for &fi in shown {
             if !matches!(
                 layer.kind,
@@ -457,6 +485,32 @@ impl Builder<'_> {
                 color,
                 halo: LABEL_HALO,
                 italic,
+            });
+        }
+    }
+
+    /// Labels by the property the analyst chose in the layer's style, for any layer kind.
+    fn styled_labels(&mut self, layer: &Layer, shown: &[usize], property: &str) {
+        let style = style::effective_style(layer);
+        for &fi in shown {
+            let Some(f) = layer.features.get(fi) else { continue };
+            let Some(text) = f.prop_text(property).filter(|t| !t.trim().is_empty()) else { continue };
+            let is_point = f.shape.polygons.is_empty();
+            let font_pts = 10.5;
+            let size = [text_width_pts(&text, font_pts), font_pts * 1.2];
+            let anchors = self.label_anchors(&f.shape, is_point, if is_point { [0.0, 0.0] } else { size });
+            if anchors.is_empty() {
+                continue;
+            }
+            self.candidates.push(LabelCandidate {
+                text,
+                anchors,
+                priority: 4500,
+                font_pts,
+                offset_pts: is_point.then_some(style.radius_pts + 3.0),
+                color: LABEL_TEXT,
+                halo: LABEL_HALO,
+                italic: false,
             });
         }
     }
@@ -690,6 +744,38 @@ fn marker_for(kind: LayerKind, f: &Feature, style: &style::LayerStyle) -> Symbol
             legend: None,
         },
     }
+}
+
+/// The analyst's style on a symbol: shape, size, colour (categorised or fixed), and a legend
+/// row naming the layer (or "layer: value"); user layers get their row even when unstyled.
+fn restyle(layer: &Layer, f: &Feature, style: &style::LayerStyle, mut symbol: Symbol) -> Symbol {
+    let o = layer.style.as_ref();
+    if o.is_some_and(|o| o.point_shape.is_some()) {
+        symbol.shape = style.marker;
+    }
+    if o.is_some_and(|o| o.point_size.is_some()) {
+        symbol.radius = style.radius_pts;
+    }
+    let category = style::category_colour(layer, f);
+    let colour = category.as_ref().map(|(c, _)| *c).or_else(|| o.and_then(|o| o.fill).map(Color));
+    if let Some(c) = colour {
+        if symbol.halo.is_some() {
+            symbol.stroke = c;
+            symbol.halo = Some(c.alpha(50));
+        } else {
+            symbol.fill = c;
+        }
+    }
+    if style::styled(layer) || layer.kind == LayerKind::Generic {
+        let (label, c) = match category {
+            Some((c, label)) => (label, c),
+            None => (layer.name.clone(), colour.unwrap_or(symbol.fill)),
+        };
+        symbol.legend = Some((style::USER_LEGEND_GROUP, label, LegendSwatch::Marker(symbol.shape, c)));
+    } else if let Some((_, _, LegendSwatch::Marker(shape, _))) = &mut symbol.legend {
+        *shape = symbol.shape;
+    }
+    symbol
 }
 
 /// Exact locations are solid; approximate ones (precision 2–3) are hollow with a soft halo.

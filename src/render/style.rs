@@ -1,7 +1,7 @@
 //! Colours and widths by layer kind and category. One place for every colour of the map.
 
 use super::{Color, MarkerShape};
-use crate::model::{Feature, LayerKind};
+use crate::model::{Feature, Layer, LayerKind, LayerStyleOverride, PALETTE, PointShape};
 
 /// Background outside any country (the window is landlocked; this reads as "no data").
 pub const BACKGROUND: Color = Color::hex(0xdde6ee);
@@ -146,4 +146,79 @@ pub fn aid_color(donor: &str) -> Color {
     } else {
         Color::hex(0x546e7a)
     }
+}
+
+/// Legend group of layers without a legend of their own (user point, line and area layers,
+/// and any layer the analyst styled).
+pub const USER_LEGEND_GROUP: u8 = 40;
+
+/// A layer's style: its kind's default with the analyst's overrides (`Layer::style`) applied.
+/// User layers without an override get a palette colour picked by name, so two of them never
+/// share one swatch by default.
+pub fn effective_style(layer: &Layer) -> LayerStyle {
+    let s = default_style_of(layer);
+    match &layer.style {
+        Some(o) => apply_override(s, o),
+        None => s,
+    }
+}
+
+/// A layer's style before the analyst's overrides: its kind's default, and for a user layer
+/// a palette colour picked by its name.
+pub fn default_style_of(layer: &Layer) -> LayerStyle {
+    let mut s = layer_style(layer.kind);
+    if layer.kind == LayerKind::Generic {
+        let hash = layer.name.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+        let c = PALETTE.get(hash as usize % PALETTE.len()).copied().unwrap_or([74, 111, 165, 255]);
+        s.stroke = Color(c);
+        s.marker_fill = Color(c);
+        s.fill = Color([c[0], c[1], c[2], 40]);
+    }
+    s
+}
+
+/// `s` with the overrides `o` sets.
+pub fn apply_override(mut s: LayerStyle, o: &LayerStyleOverride) -> LayerStyle {
+    if let Some(c) = o.fill {
+        s.fill = Color(c);
+        s.marker_fill = Color(c);
+    }
+    if let Some(c) = o.stroke {
+        s.stroke = Color(c);
+    }
+    if let Some(w) = o.stroke_width {
+        s.stroke_pts = w.clamp(0.0, 50.0);
+    }
+    if let Some(r) = o.point_size {
+        s.radius_pts = r.clamp(0.5, 60.0);
+    }
+    if let Some(shape) = o.point_shape {
+        s.marker = marker_shape(shape);
+    }
+    s
+}
+
+/// The scene's marker shape for a style's point shape.
+pub fn marker_shape(shape: PointShape) -> MarkerShape {
+    match shape {
+        PointShape::Circle => MarkerShape::Circle,
+        PointShape::Square => MarkerShape::Square,
+        PointShape::Diamond => MarkerShape::Diamond,
+    }
+}
+
+/// A feature's colour under the layer's categorised style, with its legend label
+/// ("Layer: value"), when the palette has its value.
+pub fn category_colour(layer: &Layer, f: &Feature) -> Option<(Color, String)> {
+    let style = layer.style.as_ref()?;
+    let property = &style.categories.as_ref()?.property;
+    let value = f.prop_text(property)?;
+    let colour = style.category_colour(&value)?;
+    Some((Color(colour), format!("{}: {value}", layer.name)))
+}
+
+/// Whether the analyst recoloured the layer (so the legend names the layer or its chosen
+/// categories instead of the kind's own categories).
+pub fn styled(layer: &Layer) -> bool {
+    layer.style.as_ref().is_some_and(|o| o.fill.is_some() || o.categories.is_some())
 }

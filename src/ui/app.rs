@@ -20,6 +20,7 @@ use crate::spatial::Viewport;
 pub const APP_KEY: &str = "frontier-atlas";
 
 /// What survives a restart (eframe storage). Runtime state — data, selection, undo — does not.
+#[expect(clippy::struct_excessive_bools, reason = "independent settings, each a checkbox in the View menu")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct PersistedState {
@@ -37,6 +38,35 @@ pub struct PersistedState {
     pub recent_dirs: Vec<std::path::PathBuf>,
     /// Always use the built-in file dialog instead of the system one.
     pub builtin_file_dialog: bool,
+    /// Light, dark or the system's theme.
+    pub theme: Theme,
+}
+
+/// The window's colour theme (View → Theme).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Theme {
+    /// Follow the system's light or dark setting.
+    #[default]
+    System,
+    /// Light.
+    Light,
+    /// Dark.
+    Dark,
+}
+
+impl Theme {
+    /// Every theme, in menu order, with its menu label.
+    pub const ALL: [(Self, &'static str); 3] =
+        [(Self::System, "Follow the system"), (Self::Light, "Light"), (Self::Dark, "Dark")];
+
+    /// egui's preference for this theme.
+    pub fn preference(self) -> egui::ThemePreference {
+        match self {
+            Self::System => egui::ThemePreference::System,
+            Self::Light => egui::ThemePreference::Light,
+            Self::Dark => egui::ThemePreference::Dark,
+        }
+    }
 }
 
 impl Default for PersistedState {
@@ -49,6 +79,7 @@ impl Default for PersistedState {
             user_name: crate::io::journal::default_user(),
             recent_dirs: Vec::new(),
             builtin_file_dialog: false,
+            theme: Theme::System,
         }
     }
 }
@@ -95,6 +126,7 @@ impl Message {
 }
 
 /// The Frontier Atlas app.
+#[expect(clippy::struct_excessive_bools, reason = "independent window toggles, each shown or not")]
 pub struct AtlasApp {
     /// Persisted settings.
     pub state: PersistedState,
@@ -132,8 +164,21 @@ pub struct AtlasApp {
     pub bookmarks: Vec<crate::project::Bookmark>,
     /// The project's briefing scenes (kept from open to save).
     pub scenes: Vec<crate::project::ProjectScene>,
-    /// Name typed for a new bookmark.
-    pub bookmark_name: String,
+    /// The bookmark dialog (add or rename), when open.
+    pub bookmark_dialog: Option<super::dialogs::BookmarkDialog>,
+    /// Whether Help → Keyboard shortcuts is open.
+    pub show_shortcuts: bool,
+    /// Whether Help → Quick guide is open.
+    pub show_guide: bool,
+    /// The layer whose settings section is open in the Layers panel (by uid, so it stays
+    /// with its layer when layers move).
+    pub layer_settings: Option<crate::model::LayerUid>,
+    /// Layer moves that Undo reverses: (layer, from, to), most recent last.
+    move_undo: Vec<(crate::model::LayerUid, usize, usize)>,
+    /// Undone layer moves that Redo replays.
+    move_redo: Vec<(crate::model::LayerUid, usize, usize)>,
+    /// Layer moves since the last edit: Undo reverses these before any edit.
+    pub(crate) moves_since_edit: usize,
     /// Autosave, recovery and the edit journal.
     pub safety: super::recovery_ui::Safety,
     /// The app's own data folder: user copies of shipped layers (`layers/`), the recent
@@ -196,7 +241,13 @@ impl AtlasApp {
             project_path: None,
             bookmarks: Vec::new(),
             scenes: Vec::new(),
-            bookmark_name: String::new(),
+            bookmark_dialog: None,
+            show_shortcuts: false,
+            show_guide: false,
+            layer_settings: None,
+            move_undo: Vec::new(),
+            move_redo: Vec::new(),
+            moves_since_edit: 0,
             safety: if storage.is_some() {
                 super::recovery_ui::Safety::with_store(user_dir.join("recovery"))
             } else {
@@ -278,6 +329,9 @@ impl AtlasApp {
     /// Draws the whole app into `ui` and applies what the panels asked for.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.now_secs = ui.input(|i| i.time);
+        if ui.ctx().options(|o| o.theme_preference) != self.state.theme.preference() {
+            ui.ctx().set_theme(self.state.theme.preference());
+        }
         if self.jobs.ctx.is_none() {
             self.jobs.ctx = Some(ui.ctx().clone());
         }
@@ -310,6 +364,7 @@ impl AtlasApp {
                     &self.filter,
                     self.loader.pending.len(),
                     &editing,
+                    &mut self.layer_settings,
                 ));
             });
         }
@@ -337,6 +392,8 @@ impl AtlasApp {
             self.messages_ui(ui);
         });
         self.about_ui(ui.ctx());
+        self.bookmark_dialog_ui(ui.ctx());
+        self.help_ui(ui.ctx());
         self.unsaved_dialog_ui(ui.ctx());
         self.recovery_ui(ui.ctx());
         self.journal_ui(ui.ctx());
@@ -364,6 +421,37 @@ impl AtlasApp {
     /// Applies one command.
     pub fn apply(&mut self, command: Command) {
         match command {
+            Command::Undo if self.moves_since_edit > 0 => {
+                if let Some((uid, from, to)) = self.move_undo.pop() {
+                    self.move_layer_now(uid, from);
+                    self.move_redo.push((uid, from, to));
+                }
+                self.moves_since_edit = self.moves_since_edit.saturating_sub(1);
+            }
+            Command::Redo if !self.move_redo.is_empty() => {
+                if let Some((uid, from, to)) = self.move_redo.pop() {
+                    self.move_layer_now(uid, to);
+                    self.move_undo.push((uid, from, to));
+                    self.moves_since_edit += 1;
+                }
+            }
+            Command::MoveLayer { layer, to } => {
+                if let Some(from) = self.catalog.index_of(layer) {
+                    let to = to.min(self.catalog.layers.len().saturating_sub(1));
+                    if from != to {
+                        self.move_layer_now(layer, to);
+                        self.move_undo.push((layer, from, to));
+                        self.move_redo.clear();
+                        self.moves_since_edit += 1;
+                    }
+                }
+            }
+            Command::SetStyle(uid, style) => {
+                if let Some(layer) = self.catalog.layer_by_uid_mut(uid) {
+                    layer.style = style.map(|s| *s);
+                    self.map.invalidate();
+                }
+            }
             c @ (Command::Edit(..)
             | Command::AddFeature { .. }
             | Command::Notify(_)
@@ -391,6 +479,10 @@ impl AtlasApp {
                 self.hits_here = hits;
             }
             Command::FlyTo(r) => {
+                // A search flying elsewhere leaves nothing of the last click's list.
+                if !self.hits_here.contains(&r) {
+                    self.hits_here.clear();
+                }
                 self.selection = Some(r);
                 if let Some(anchor) = self.catalog.feature(r).and_then(|f| f.shape.anchor()) {
                     self.map.fly_to(anchor, self.catalog.feature(r).and_then(|f| f.shape.bounds));
@@ -447,6 +539,32 @@ impl AtlasApp {
             }
             Command::Home => self.map.go_home(),
         }
+    }
+
+    /// Moves layer `uid` to position `to`, keeping the selection and the features-here list
+    /// on the same features.
+    fn move_layer_now(&mut self, uid: crate::model::LayerUid, to: usize) {
+        let Some(from) = self.catalog.index_of(uid) else { return };
+        if to >= self.catalog.layers.len() || from == to {
+            return;
+        }
+        let layer = self.catalog.layers.remove(from);
+        self.catalog.layers.insert(to, layer);
+        let moved = |i: usize| {
+            if i == from {
+                to
+            } else if from < to && i > from && i <= to {
+                i - 1
+            } else if to < from && i >= to && i < from {
+                i + 1
+            } else {
+                i
+            }
+        };
+        for r in self.selection.iter_mut().chain(self.hits_here.iter_mut()) {
+            r.layer = moved(r.layer);
+        }
+        self.catalog_changed();
     }
 
     /// Removes a layer without asking (the caller has asked about unsaved edits).
@@ -545,7 +663,7 @@ impl AtlasApp {
                 }
             });
             ui.menu_button("View", |ui| {
-                if ui.button("Home view").clicked() {
+                if ui.button("Home view").on_hover_text("Home").clicked() {
                     commands.push(Command::Home);
                     ui.close();
                 }
@@ -555,9 +673,33 @@ impl AtlasApp {
                 ui.separator();
                 ui.checkbox(&mut self.state.builtin_file_dialog, "Use the built-in file dialog")
                     .on_hover_text("Instead of the system's; used anyway where the system has none");
+                ui.separator();
+                ui.menu_button("Theme", |ui| {
+                    for (theme, label) in Theme::ALL {
+                        if ui.radio(self.state.theme == theme, label).clicked() {
+                            self.state.theme = theme;
+                            ui.ctx().set_theme(theme.preference());
+                            ui.close();
+                        }
+                    }
+                });
             });
-            ui.menu_button("Bookmarks", |ui| self.bookmarks_menu_ui(ui));
+            // Moving or deleting a bookmark keeps the menu open; going to one closes it.
+            let stay_open =
+                egui::containers::menu::MenuConfig::new().close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside);
+            egui::containers::menu::MenuButton::new("Bookmarks")
+                .config(stay_open)
+                .ui(ui, |ui| self.bookmarks_menu_ui(ui));
             ui.menu_button("Help", |ui| {
+                if ui.button("Keyboard shortcuts").clicked() {
+                    self.show_shortcuts = true;
+                    ui.close();
+                }
+                if ui.button("Quick guide").clicked() {
+                    self.show_guide = true;
+                    ui.close();
+                }
+                ui.separator();
                 if ui.button("About Frontier Atlas").clicked() {
                     self.show_about = true;
                     ui.close();
@@ -569,7 +711,7 @@ impl AtlasApp {
     }
 
     fn export_dialog(&mut self) {
-        self.choose_file(FilePurpose::ExportView, Some("briefing.png".to_owned()), None);
+        self.choose_file(FilePurpose::ExportView, Some("briefing.png"), None);
     }
 
     /// Exports the current view to `path` (PNG, SVG or PDF by extension). The scene is built

@@ -23,6 +23,15 @@ pub enum Command {
     SetVisible(usize, bool),
     /// Set a layer's opacity.
     SetOpacity(usize, f32),
+    /// Set (or with `None` clear) a layer's style overrides.
+    SetStyle(LayerUid, Option<Box<crate::model::LayerStyleOverride>>),
+    /// Move a layer to catalog position `to` (0 is drawn first); Undo moves it back.
+    MoveLayer {
+        /// The layer.
+        layer: LayerUid,
+        /// Its new position.
+        to: usize,
+    },
     /// Remove a user layer.
     RemoveLayer(usize),
     /// Make a layer temporal with a start (and optional end) date field.

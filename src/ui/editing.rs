@@ -68,7 +68,7 @@ impl AtlasApp {
                 let suggested = self.suggested_path(uid);
                 let name = suggested.file_name().map(|n| n.to_string_lossy().into_owned());
                 let dir = suggested.parent().filter(|d| d.is_dir()).map(Path::to_owned);
-                self.choose_file(super::file_choice::FilePurpose::SaveLayerAs(uid), name, dir);
+                self.choose_file(super::file_choice::FilePurpose::SaveLayerAs(uid), name.as_deref(), dir);
             }
             Command::SaveTo(uid, path) => self.save(uid, Some(path)),
             Command::ShowJournal(uid) => self.open_journal(uid),
@@ -172,6 +172,8 @@ impl AtlasApp {
     /// Applies commands as one undo step; an event point that moves carries its latitude and
     /// longitude properties along so the ACLED columns never disagree with the map.
     fn run_edit(&mut self, mut cmds: Vec<EditCommand>, what: &str) {
+        // Undo now reverses this edit before any earlier layer move.
+        self.moves_since_edit = 0;
         let mut follow = Vec::new();
         for cmd in &cmds {
             if let EditCommand::SetGeometry { layer, index, geometry } = cmd
@@ -426,7 +428,11 @@ impl AtlasApp {
                 }
                 ui.separator();
                 for tool in Tool::ALL {
-                    if ui.selectable_label(self.editor.tool == tool, tool.label()).clicked() {
+                    if ui
+                        .selectable_label(self.editor.tool == tool, tool.label())
+                        .on_hover_text(tool_hint(tool))
+                        .clicked()
+                    {
                         commands.push(Command::SetTool(tool));
                     }
                 }
@@ -448,39 +454,35 @@ impl AtlasApp {
                     commands.push(Command::Redo);
                 }
                 let has_sel = self.editable_selection().is_some();
-                if ui.add_enabled(has_sel, egui::Button::new("Delete feature")).clicked() {
+                if ui
+                    .add_enabled(has_sel, egui::Button::new("Delete feature"))
+                    .on_hover_text("Delete the selected feature (Ctrl+Z brings it back)")
+                    .clicked()
+                {
                     commands.push(Command::DeleteSelected);
                 }
-                if ui.add_enabled(has_sel, egui::Button::new("Duplicate")).clicked() {
+                if ui
+                    .add_enabled(has_sel, egui::Button::new("Duplicate"))
+                    .on_hover_text("Copy the selected feature")
+                    .clicked()
+                {
                     commands.push(Command::DuplicateSelected);
                 }
                 ui.separator();
                 if ui.button("Save").on_hover_text("Save the layer (Ctrl+S)").clicked() {
                     commands.push(Command::Save(uid));
                 }
-                if ui.button("Save as…").clicked() {
+                if ui.button("Save as…").on_hover_text("Save the layer to a new file").clicked() {
                     commands.push(Command::SaveAs(uid));
                 }
                 if ui.button("Journal").on_hover_text("Who changed what, and from which source").clicked() {
                     commands.push(Command::ShowJournal(uid));
                 }
-                if ui.button("Stop editing").clicked() {
+                if ui.button("Stop editing").on_hover_text("Edits stay in memory until saved").clicked() {
                     commands.push(Command::StopEditing);
                 }
             });
-            let hint = match self.editor.tool {
-                Tool::Select => "Click a feature to select it and edit its attributes in the inspector.",
-                Tool::Move => "Drag the selected feature to move it.",
-                Tool::Vertices => {
-                    "Drag a vertex; click an edge to insert one; Delete removes the vertex under the cursor."
-                }
-                Tool::AddPoint => "Click to add a point. Snaps to existing vertices.",
-                Tool::DrawLine => {
-                    "Click vertices; Enter or double-click finishes; Backspace removes the last; Esc cancels."
-                }
-                Tool::DrawPolygon => "Click vertices; click the first one, Enter or double-click closes; Esc cancels.",
-                Tool::AddHole => "Select a polygon, then click the hole's vertices; Enter closes it.",
-            };
+            let hint = tool_hint(self.editor.tool);
             ui.small(hint);
         });
         commands
@@ -644,6 +646,19 @@ fn write_layer(
 }
 
 /// A layer name as a file name: letters, digits, `-` and `_` kept, the rest `_`.
+/// What a tool does and its keys (the toolbar's hint line and the tool button's tooltip).
+fn tool_hint(tool: Tool) -> &'static str {
+    match tool {
+        Tool::Select => "Click a feature to select it and edit its attributes in the inspector.",
+        Tool::Move => "Drag the selected feature to move it.",
+        Tool::Vertices => "Drag a vertex; click an edge to insert one; Delete removes the vertex under the cursor.",
+        Tool::AddPoint => "Click to add a point. Snaps to existing vertices.",
+        Tool::DrawLine => "Click vertices; Enter or double-click finishes; Backspace removes the last; Esc cancels.",
+        Tool::DrawPolygon => "Click vertices; click the first one, Enter or double-click closes; Esc cancels.",
+        Tool::AddHole => "Select a polygon, then click the hole's vertices; Enter closes it.",
+    }
+}
+
 fn file_stem_for(name: &str) -> String {
     let s: String = name.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
     if s.trim_matches('_').is_empty() { "layer".to_owned() } else { s }

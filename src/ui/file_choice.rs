@@ -90,11 +90,11 @@ pub struct FileChoice {
 impl AtlasApp {
     /// Asks the user for a file for `purpose`, proposing `file_name` (saves) in `dir`
     /// (default: the most recent folder); acts on the answer when there is one.
-    pub fn choose_file(&mut self, purpose: FilePurpose, file_name: Option<String>, dir: Option<PathBuf>) {
+    pub fn choose_file(&mut self, purpose: FilePurpose, file_name: Option<&str>, dir: Option<PathBuf>) {
         let dir = dir.or_else(|| self.state.recent_dirs.first().cloned());
         if !self.state.builtin_file_dialog && !self.files.native_unavailable {
             let started = Instant::now();
-            let chosen = native_dialog(purpose, file_name.as_deref(), dir.as_deref());
+            let chosen = native_dialog(purpose, file_name, dir.as_deref());
             if let Some(paths) = chosen.filter(|p| !p.is_empty()) {
                 self.file_chosen(purpose, paths);
                 return;
@@ -111,7 +111,7 @@ impl AtlasApp {
         }
         let filters = purpose.filters();
         let dialog = if purpose.is_save() {
-            FileDialog::save(purpose.title(), filters, dir, file_name.as_deref().unwrap_or_default())
+            FileDialog::save(purpose.title(), filters, dir, file_name.unwrap_or_default())
         } else {
             FileDialog::open(purpose.title(), filters, dir, purpose.multiple())
         };

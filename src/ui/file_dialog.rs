@@ -43,7 +43,7 @@ impl FileFilter {
             || path
                 .extension()
                 .map(|e| e.to_string_lossy().to_ascii_lowercase())
-                .is_some_and(|e| self.extensions.iter().any(|x| *x == e))
+                .is_some_and(|e| self.extensions.contains(&e))
     }
 }
 

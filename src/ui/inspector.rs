@@ -21,10 +21,16 @@ pub fn inspector_ui(
     if here.len() > 1 {
         egui::CollapsingHeader::new(format!("{} features here", here.len())).default_open(true).show(ui, |ui| {
             egui::ScrollArea::vertical().id_salt("here").max_height(140.0).show(ui, |ui| {
+                let several_layers = here.iter().any(|r| r.layer != here[0].layer);
                 for r in here {
                     let (Some(layer), Some(f)) = (catalog.layers.get(r.layer), catalog.feature(*r)) else { continue };
                     let date = f.time.map(|t| format!("{} · ", t.describe())).unwrap_or_default();
-                    let text = format!("{date}{}", f.display_name(layer.label_field.as_deref()));
+                    let name = match layer.kind {
+                        LayerKind::Aid => f.prop_str("title").map_or_else(|| f.display_name(None), str::to_owned),
+                        _ => f.display_name(layer.label_field.as_deref()),
+                    };
+                    let text =
+                        if several_layers { format!("{date}{name} ({})", layer.name) } else { format!("{date}{name}") };
                     if ui.selectable_label(selection == Some(*r), text).clicked() {
                         commands.push(Command::Select(Some(*r)));
                     }
@@ -64,7 +70,7 @@ pub fn inspector_ui(
         }
     });
     if let Some(span) = f.time {
-        ui.label(format!("Date: {} ({})", span.describe(), precision_words(span.precision)));
+        ui.label(format!("Date: {}", date_words(f, span)));
         if let Some(basis) = crate::geodata::date_basis(f) {
             ui.colored_label(egui::Color32::from_rgb(190, 110, 0), basis);
         }
@@ -88,12 +94,17 @@ pub fn inspector_ui(
         let amount = f.prop_f64("amount_usd").map_or_else(|| "amount not reported".to_owned(), format_usd);
         ui.label(format!("Amount: {amount}"));
     }
-    if let Some(source) = f.prop_text("source").filter(|t| !t.trim().is_empty()) {
+    // While the form is open its own fields hold the source and notes: a block appearing
+    // above the form as they are typed would move every row under the pointer.
+    let editing = form.is_some();
+    if let Some(source) = f.prop_text("source").filter(|t| !editing && !t.trim().is_empty()) {
         ui.separator();
         ui.label(egui::RichText::new("Source").strong());
         ui.label(source);
     }
-    if let Some(notes) = ["notes", "note"].iter().filter_map(|k| f.prop_text(k)).find(|t| !t.trim().is_empty()) {
+    if let Some(notes) =
+        ["notes", "note"].iter().filter_map(|k| f.prop_text(k)).find(|t| !editing && !t.trim().is_empty())
+    {
         ui.separator();
         ui.label(egui::RichText::new("Notes").strong());
         ui.label(notes);
@@ -107,13 +118,15 @@ pub fn inspector_ui(
         return commands;
     }
     egui::ScrollArea::vertical().id_salt("attrs").show(ui, |ui| {
-        egui::Grid::new("attributes").num_columns(2).striped(true).show(ui, |ui| {
+        // A grid per feature: one feature's column widths never lay out another's rows.
+        egui::Grid::new(("attributes", sel.layer, sel.feature)).num_columns(2).striped(true).show(ui, |ui| {
             if let Some(id) = &f.id {
                 ui.monospace("id");
                 ui.label(id.to_string());
                 ui.end_row();
             }
-            for (k, v) in &f.properties {
+            // The feature id is shown once, above, even when the properties repeat it.
+            for (k, v) in f.properties.iter().filter(|(k, _)| f.id.is_none() || k.as_str() != "id") {
                 ui.monospace(k);
                 let text = match v {
                     Value::String(s) => s.clone(),
@@ -151,6 +164,32 @@ fn district_section(
                 commands.push(Command::Select(Some(*r)));
             }
         }
+    }
+}
+
+/// A feature's date in words at its real precision: an aid project that started in "1991"
+/// reads "from 1991 (year only), no end reported", not "from 1 Jan 1991".
+pub fn date_words(f: &crate::model::Feature, span: crate::time::DateSpan) -> String {
+    use crate::time::DateSpan;
+    let parsed = |key: &str| f.prop_text(key).and_then(|t| DateSpan::parse(t.trim()).ok());
+    // The typed date the span starts from (aid: the earlier of announced and start).
+    let first =
+        ["start", "announced", "event_date", "date"].iter().filter_map(|k| parsed(k)).find(|s| s.start == span.start);
+    if span.is_open_ended() {
+        return match first {
+            Some(s) => format!("from {} ({}), no end reported", s.describe(), precision_words(s.precision)),
+            None => format!("{}, no end reported", span.describe()),
+        };
+    }
+    match (first, parsed("end").filter(|e| e.end == span.end)) {
+        (Some(s), Some(e)) if s != span => format!(
+            "{} ({}) to {} ({})",
+            s.describe(),
+            precision_words(s.precision),
+            e.describe(),
+            precision_words(e.precision)
+        ),
+        _ => format!("{} ({})", span.describe(), precision_words(span.precision)),
     }
 }
 

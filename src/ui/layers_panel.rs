@@ -1,7 +1,11 @@
-//! The layers panel: every layer with its visibility, feature count, opacity and date fields.
+//! The layers panel: every layer with its visibility, feature count, opacity, date fields and
+//! style; layers reorder by drag (or Move up / Move down).
 
 use super::command::Command;
-use crate::model::{Catalog, LayerKind, LayerSource, LayerUid, TimeFilter, date_fields_of};
+use crate::model::{
+    Catalog, Categories, Layer, LayerKind, LayerSource, LayerStyleOverride, LayerUid, PALETTE, PointShape, Rgba,
+    TimeFilter, date_fields_of,
+};
 
 /// What the layers panel needs to know about editing.
 pub struct EditingInfo<'a> {
@@ -11,6 +15,9 @@ pub struct EditingInfo<'a> {
     pub dirty: &'a dyn Fn(LayerUid) -> bool,
 }
 
+/// Most values a categorised style lists (the rest keep the layer's colour).
+pub const MAX_CATEGORIES: usize = 12;
+
 /// Draws the layer list, top layer first.
 pub fn layers_ui(
     ui: &mut egui::Ui,
@@ -18,6 +25,7 @@ pub fn layers_ui(
     filter: &TimeFilter,
     loading: usize,
     editing: &EditingInfo<'_>,
+    open_settings: &mut Option<LayerUid>,
 ) -> Vec<Command> {
     let mut commands = Vec::new();
     ui.heading("Layers");
@@ -28,10 +36,15 @@ pub fn layers_ui(
         });
     }
     egui::ScrollArea::vertical().show(ui, |ui| {
+        let top = catalog.layers.len().saturating_sub(1);
         for (i, layer) in catalog.layers.iter().enumerate().rev() {
-            ui.push_id(("layer", i), |ui| {
+            ui.push_id(("layer", layer.uid), |ui| {
                 let (shown, total) = filter.counts(catalog, i);
-                ui.horizontal(|ui| {
+                let row = ui.horizontal(|ui| {
+                    // Drag the handle onto another layer's row to move this layer there.
+                    ui.dnd_drag_source(ui.scope_id().with(("drag layer", layer.uid)), layer.uid, |ui| {
+                        ui.weak("::").on_hover_text("Drag to reorder");
+                    });
                     let mut visible = layer.visible;
                     if ui.checkbox(&mut visible, &layer.name).changed() {
                         commands.push(Command::SetVisible(i, visible));
@@ -46,7 +59,17 @@ pub fn layers_ui(
                         ui.colored_label(egui::Color32::from_rgb(200, 110, 0), "unsaved");
                     }
                 });
-                egui::CollapsingHeader::new("settings").id_salt(("settings", i)).show(ui, |ui| {
+                if let Some(dragged) = row.response.dnd_release_payload::<LayerUid>()
+                    && *dragged != layer.uid
+                {
+                    commands.push(Command::MoveLayer { layer: *dragged, to: i });
+                }
+                // The open section is remembered by layer uid, so it stays with its layer when
+                // layers are added, removed or reordered.
+                let is_open = *open_settings == Some(layer.uid);
+                let header =
+                    egui::CollapsingHeader::new("settings").id_salt(("settings", layer.uid)).open(Some(is_open));
+                let section = header.show(ui, |ui| {
                     let mut opacity = layer.opacity;
                     if ui.add(egui::Slider::new(&mut opacity, 0.0..=1.0).text("opacity")).changed() {
                         commands.push(Command::SetOpacity(i, opacity));
@@ -55,6 +78,23 @@ pub fn layers_ui(
                     if !matches!(layer.kind, LayerKind::Events | LayerKind::Aid) {
                         date_fields_ui(ui, i, layer, &mut commands);
                     }
+                    ui.horizontal(|ui| {
+                        if ui
+                            .add_enabled(i < top, egui::Button::new("Move up"))
+                            .on_hover_text("Draw above the layer over it")
+                            .clicked()
+                        {
+                            commands.push(Command::MoveLayer { layer: layer.uid, to: i + 1 });
+                        }
+                        if ui
+                            .add_enabled(i > 0, egui::Button::new("Move down"))
+                            .on_hover_text("Draw below the layer under it")
+                            .clicked()
+                        {
+                            commands.push(Command::MoveLayer { layer: layer.uid, to: i - 1 });
+                        }
+                    });
+                    style_ui(ui, layer, &mut commands);
                     ui.horizontal(|ui| {
                         if editing.layer == Some(layer.uid) {
                             if ui.button("Stop editing").clicked() {
@@ -74,10 +114,153 @@ pub fn layers_ui(
                         }
                     });
                 });
+                if section.header_response.clicked() {
+                    *open_settings = if is_open { None } else { Some(layer.uid) };
+                }
             });
         }
     });
     commands
+}
+
+/// The layer's style: colours, widths, point symbol, categories and labels. Every change is a
+/// [`Command::SetStyle`] (saved in projects, applied by the renderer and exports).
+fn style_ui(ui: &mut egui::Ui, layer: &Layer, commands: &mut Vec<Command>) {
+    let current = layer.style.clone().unwrap_or_default();
+    let mut style = current.clone();
+    let defaults = crate::render::default_style_of(layer);
+    ui.separator();
+    ui.label(egui::RichText::new("Style").strong());
+    egui::Grid::new(("style", layer.uid)).num_columns(2).show(ui, |ui| {
+        colour_row(ui, "Fill colour", &mut style.fill, defaults.marker_fill.0);
+        colour_row(ui, "Stroke colour", &mut style.stroke, defaults.stroke.0);
+        let label = ui.label("Line width");
+        let mut width = style.stroke_width.unwrap_or(defaults.stroke_pts);
+        if ui
+            .add(egui::DragValue::new(&mut width).range(0.0..=20.0).speed(0.1).suffix(" pt"))
+            .labelled_by(label.id)
+            .changed()
+        {
+            style.stroke_width = Some(width);
+        }
+        ui.end_row();
+        let label = ui.label("Point size");
+        let mut size = style.point_size.unwrap_or(defaults.radius_pts);
+        if ui
+            .add(egui::DragValue::new(&mut size).range(1.0..=30.0).speed(0.1).suffix(" pt"))
+            .labelled_by(label.id)
+            .changed()
+        {
+            style.point_size = Some(size);
+        }
+        ui.end_row();
+        ui.label("");
+        let shape_text = style.point_shape.map_or("default", PointShape::name);
+        egui::ComboBox::new(("shape", layer.uid), "Point shape").selected_text(shape_text).show_ui(ui, |ui| {
+            if ui.selectable_label(style.point_shape.is_none(), "default").clicked() {
+                style.point_shape = None;
+            }
+            for shape in PointShape::ALL {
+                if ui.selectable_label(style.point_shape == Some(shape), shape.name()).clicked() {
+                    style.point_shape = Some(shape);
+                }
+            }
+        });
+        ui.end_row();
+        let properties = property_names(layer);
+        ui.label("");
+        let by = style.categories.as_ref().map_or("one colour", |c| c.property.as_str()).to_owned();
+        egui::ComboBox::new(("categories", layer.uid), "Colour by").selected_text(&by).show_ui(ui, |ui| {
+            if ui.selectable_label(style.categories.is_none(), "one colour").clicked() {
+                style.categories = None;
+            }
+            for p in &properties {
+                if ui.selectable_label(by == *p, p).clicked() {
+                    style.categories = Some(categories_of(layer, p));
+                }
+            }
+        });
+        ui.end_row();
+        ui.label("");
+        let label_text = style.label.clone().unwrap_or_else(|| "default".to_owned());
+        egui::ComboBox::new(("labels", layer.uid), "Labels").selected_text(&label_text).show_ui(ui, |ui| {
+            if ui.selectable_label(style.label.is_none(), "default").clicked() {
+                style.label = None;
+            }
+            for p in &properties {
+                if ui.selectable_label(style.label.as_ref() == Some(p), p).clicked() {
+                    style.label = Some(p.clone());
+                }
+            }
+        });
+        ui.end_row();
+    });
+    if let Some(c) = &mut style.categories {
+        egui::CollapsingHeader::new(format!("palette ({} values)", c.colours.len()))
+            .id_salt(("palette", layer.uid))
+            .show(ui, |ui| {
+                for (value, colour) in &mut c.colours {
+                    ui.horizontal(|ui| {
+                        let mut c32 = egui::Color32::from_rgba_unmultiplied(colour[0], colour[1], colour[2], colour[3]);
+                        if egui::widgets::color_picker::color_edit_button_srgba(
+                            ui,
+                            &mut c32,
+                            egui::color_picker::Alpha::Opaque,
+                        )
+                        .on_hover_text(value.as_str())
+                        .changed()
+                        {
+                            *colour = c32.to_srgba_unmultiplied();
+                        }
+                        ui.label(value.as_str());
+                    });
+                }
+            });
+    }
+    if ui.add_enabled(!current.is_empty(), egui::Button::new("Reset style")).clicked() {
+        style = LayerStyleOverride { extra: current.extra.clone(), ..LayerStyleOverride::default() };
+    }
+    if style != current {
+        commands.push(Command::SetStyle(layer.uid, (!style.is_empty()).then(|| Box::new(style))));
+    }
+}
+
+/// A colour button for an optional colour override (the default shown when unset).
+fn colour_row(ui: &mut egui::Ui, label: &str, value: &mut Option<Rgba>, default: Rgba) {
+    ui.label(label);
+    let c = value.unwrap_or(default);
+    let mut c32 = egui::Color32::from_rgba_unmultiplied(c[0], c[1], c[2], c[3]);
+    let response =
+        egui::widgets::color_picker::color_edit_button_srgba(ui, &mut c32, egui::color_picker::Alpha::OnlyBlend);
+    if response.on_hover_text(label).changed() {
+        *value = Some(c32.to_srgba_unmultiplied());
+    }
+    ui.end_row();
+}
+
+/// Property names of a layer's features (the first 500 features), sorted.
+pub fn property_names(layer: &Layer) -> Vec<String> {
+    let mut names: Vec<String> = layer.features.iter().take(500).flat_map(|f| f.properties.keys().cloned()).collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// A palette for `property`: its first [`MAX_CATEGORIES`] distinct values, in feature order,
+/// with well-separated colours.
+pub fn categories_of(layer: &Layer, property: &str) -> Categories {
+    let mut colours: Vec<(String, Rgba)> = Vec::new();
+    for f in &layer.features {
+        if colours.len() >= MAX_CATEGORIES {
+            break;
+        }
+        let Some(v) = f.prop_text(property) else { continue };
+        if !colours.iter().any(|(x, _)| *x == v) {
+            let colour = PALETTE.get(colours.len() % PALETTE.len()).copied().unwrap_or([102, 102, 102, 255]);
+            colours.push((v, colour));
+        }
+    }
+    Categories { property: property.to_owned(), colours }
 }
 
 /// Lets the analyst make a layer temporal by choosing its date field(s).

@@ -192,7 +192,7 @@ impl MapView<'_> {
             && !click_draws(editor)
             && let Some(p) = response.interact_pointer_pos()
         {
-            let hits = hit_test_all(&self.catalog.layers, &state.viewport, local(p), HitTolerance::default(), is_shown);
+            let hits = hits_in_every_layer(&self.catalog.layers, &state.viewport, local(p), is_shown);
             commands.push(Command::SelectHits(hits));
         }
 
@@ -231,6 +231,39 @@ impl MapView<'_> {
         }
         commands
     }
+}
+
+/// Everything a click at `pos` hits: the topmost layer's hits (points, lines or areas), then
+/// the point symbols of every lower visible layer drawn at the same spot, so co-located
+/// events, aid and places are all offered.
+pub(crate) fn hits_in_every_layer(
+    layers: &[crate::model::Layer],
+    viewport: &Viewport,
+    pos: [f32; 2],
+    is_shown: impl Fn(usize, usize) -> bool,
+) -> Vec<crate::model::FeatureRef> {
+    let tol = HitTolerance::default();
+    let symbol_here = |r: &crate::model::FeatureRef| {
+        layers.get(r.layer).and_then(|l| l.features.get(r.feature)).is_some_and(|f| {
+            f.shape.points.iter().any(|p| {
+                let s = viewport.screen_from_world(*p);
+                (s[0] - pos[0]).hypot(s[1] - pos[1]) <= tol.point_pts
+            })
+        })
+    };
+    let mut all = Vec::new();
+    let mut done: Vec<usize> = Vec::new();
+    loop {
+        let hits = hit_test_all(layers, viewport, pos, tol, |l, f| !done.contains(&l) && is_shown(l, f));
+        let Some(first) = hits.first() else { break };
+        done.push(first.layer);
+        if all.is_empty() {
+            all.extend(hits);
+        } else {
+            all.extend(hits.into_iter().filter(|r| symbol_here(r)));
+        }
+    }
+    all
 }
 
 fn keyboard(ui: &egui::Ui, state: &mut MapViewState) {

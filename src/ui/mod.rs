@@ -6,6 +6,7 @@
 mod app;
 mod attribute_form;
 mod command;
+mod dialogs;
 mod editing;
 mod editor;
 pub mod file_choice;
@@ -22,8 +23,9 @@ mod search;
 mod timeline;
 mod user_copies;
 
-pub use app::{AtlasApp, Level, Message, PersistedState};
+pub use app::{AtlasApp, Level, Message, PersistedState, Theme};
 pub use command::Command;
+pub use dialogs::{BookmarkDialog, QUICK_GUIDE, SHORTCUTS};
 pub use editor::{EditorState, Tool};
 pub use recovery_ui::Safety;
 pub use search::{SearchHit, search};

@@ -7,7 +7,7 @@ use super::app::{AtlasApp, Level, Message};
 use super::command::Command;
 use super::editing::Pending;
 use super::jobs::{JobKind, OpenedProject, Outcome};
-use crate::project::{Bookmark, catalog_from_project, load_project, project_from_catalog, save_project};
+use crate::project::{catalog_from_project, load_project, project_from_catalog, save_project};
 
 /// The recent-projects list's file name in the app's data folder.
 pub const RECENT_FILE: &str = "recent-projects.json";
@@ -151,7 +151,7 @@ impl AtlasApp {
                 None => "briefing.fatlas.json".to_owned(),
             };
             let dir = self.project_path.as_ref().and_then(|p| p.parent()).map(Path::to_owned);
-            self.choose_file(super::file_choice::FilePurpose::SaveProject, Some(name), dir);
+            self.choose_file(super::file_choice::FilePurpose::SaveProject, Some(&name), dir);
         }
         let recent = self.recent.entries().to_vec();
         ui.menu_button("Recent projects", |ui| {
@@ -165,46 +165,5 @@ impl AtlasApp {
                 }
             }
         });
-    }
-
-    /// The Bookmarks menu: add the current view, go to or delete a bookmark.
-    pub(crate) fn bookmarks_menu_ui(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            let label = ui.label("Name");
-            ui.add(egui::TextEdit::singleline(&mut self.bookmark_name).hint_text("e.g. Khorog").desired_width(140.0))
-                .labelled_by(label.id);
-            let name = self.bookmark_name.trim().to_owned();
-            if ui.add_enabled(!name.is_empty(), egui::Button::new("Add bookmark")).clicked() {
-                self.bookmarks.push(Bookmark::new(name, &self.map.viewport, self.filter.range));
-                self.bookmark_name.clear();
-            }
-        });
-        ui.separator();
-        let mut go = None;
-        let mut remove = None;
-        for (i, b) in self.bookmarks.iter().enumerate() {
-            ui.horizontal(|ui| {
-                if ui.button(&b.name).clicked() {
-                    go = Some(i);
-                }
-                if ui.small_button("Delete").clicked() {
-                    remove = Some(i);
-                }
-            });
-        }
-        if let Some(i) = go
-            && let Some(b) = self.bookmarks.get(i).cloned()
-        {
-            let v = b.viewport(self.map.viewport.size_pts);
-            self.map.fly_to(v.center, None);
-            self.map.set_fly_zoom(v.zoom);
-            if let Some((from, to)) = b.range {
-                self.apply(Command::SetRange(Some(crate::time::Range::new(from, to))));
-            }
-            ui.close();
-        }
-        if let Some(i) = remove {
-            self.bookmarks.remove(i);
-        }
     }
 }

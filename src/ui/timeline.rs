@@ -22,6 +22,10 @@ pub struct TimelineState {
     pub to_text: String,
     /// Why the typed date was refused.
     pub date_error: Option<String>,
+    /// Playback jumps over steps in which nothing starts.
+    pub skip_empty: bool,
+    /// Start dates of every dated feature, sorted (playback looks for the next one).
+    starts: Vec<NaiveDate>,
     hist: Option<Histogram>,
     drag: Option<Drag>,
 }
@@ -52,6 +56,8 @@ impl TimelineState {
             from_text: String::new(),
             to_text: String::new(),
             date_error: None,
+            skip_empty: true,
+            starts: Vec::new(),
             hist: None,
             drag: None,
         };
@@ -62,6 +68,11 @@ impl TimelineState {
     /// Recomputes the extent and histogram after layers were added, removed or re-dated.
     pub fn catalog_changed(&mut self, catalog: &Catalog) {
         self.extent = data_extent(catalog);
+        self.starts = dated_layers(catalog)
+            .flat_map(|(_, l, _)| l.features.iter().filter_map(|f| f.time))
+            .map(|s| s.start)
+            .collect();
+        self.starts.sort_unstable();
         let indices: Vec<&TimeIndex> = dated_layers(catalog).map(|(_, _, idx)| idx).collect();
         self.hist = self.extent.map(|e| histogram(&indices, &e, Bin::auto(&e)));
         self.sync_texts();
@@ -89,8 +100,19 @@ impl TimelineState {
         let extent = self.extent?;
         ctx.request_repaint();
         let dt = f64::from(ctx.input(|i| i.stable_dt)).min(0.25);
-        let mut range = self.range.unwrap_or_else(|| self.playback.first_frame(&extent));
-        let changed = self.playback.tick(&mut range, &extent, dt);
+        let before = self.range.unwrap_or_else(|| self.playback.first_frame(&extent));
+        let mut range = before;
+        let mut changed = self.playback.tick(&mut range, &extent, dt);
+        if changed && self.skip_empty {
+            if let Some(r) = self.next_with_data(range) {
+                range = r;
+            } else {
+                // Nothing starts after this: stop on the last frame that showed something.
+                self.playback.pause();
+                range = before;
+            }
+        }
+        changed = self.range != Some(range);
         changed.then(|| {
             self.range = Some(range);
             self.sync_texts();
@@ -152,8 +174,33 @@ impl TimelineState {
         } else {
             let mut range = self.range.unwrap_or_else(|| self.playback.first_frame(&extent));
             self.playback.play(&mut range, &extent);
+            // Start where there is something to see, not on months of empty map.
+            let range = self.jump_to_data(range);
             self.set_range(Some(range), commands);
         }
+    }
+
+    /// `range` when something starts in it; otherwise the same window moved (accumulate:
+    /// extended) to the next date on which something starts, if any.
+    pub fn jump_to_data(&self, range: Range) -> Range {
+        self.next_with_data(range).unwrap_or(range)
+    }
+
+    /// Like [`TimelineState::jump_to_data`], `None` when nothing starts on or after
+    /// `range.from`.
+    fn next_with_data(&self, range: Range) -> Option<Range> {
+        let first = self.starts.partition_point(|d| *d < range.from);
+        let next = *self.starts.get(first)?;
+        if next <= range.to {
+            return Some(range);
+        }
+        Some(match self.playback.mode {
+            PlayMode::MovingWindow { .. } => {
+                let width = range.to.signed_duration_since(range.from);
+                Range::new(next, next.checked_add_signed(width).unwrap_or(next))
+            }
+            PlayMode::Accumulate => Range::new(range.from, next),
+        })
     }
 
     fn date_fields_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>, extent: Range) {
@@ -214,6 +261,8 @@ impl TimelineState {
             egui::Slider::new(&mut self.playback.speed_steps_per_sec, 0.25..=10.0).text("steps/s").logarithmic(true),
         );
         ui.checkbox(&mut self.playback.looping, "Loop");
+        ui.checkbox(&mut self.skip_empty, "Skip empty")
+            .on_hover_text("Playback jumps over steps in which nothing starts");
     }
 
     fn histogram_ui(&mut self, ui: &mut egui::Ui, catalog: &Catalog, commands: &mut Vec<Command>, extent: Range) {

@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 
 use super::super::scene::{ProjectScene, SceneLayer};
 use super::{
-    LayerRef, LayerStyleOverride, Res, bad, child, colour_text, extend, num32, object, paths, put_centre, put_range,
-    read_centre, read_style, take, take_array, take_num, take_range, take_str,
+    LayerRef, LayerStyleOverride, Res, bad, child, extend, num32, object, paths, put_centre, put_range, read_centre,
+    read_style, take, take_array, take_num, take_range, take_str,
 };
 
 const SCENE_KEYS: [&str; 9] =
@@ -75,18 +75,7 @@ fn read_scene_layer(value: Value, at: &str, dir: &Path) -> Res<SceneLayer> {
 
 /// A scene layer's style (the same members as a layer entry's `style`).
 fn write_style(style: &LayerStyleOverride) -> Value {
-    let mut s = Map::new();
-    if let Some(c) = style.fill {
-        s.insert("fill".to_owned(), Value::from(colour_text(c)));
-    }
-    if let Some(c) = style.stroke {
-        s.insert("stroke".to_owned(), Value::from(colour_text(c)));
-    }
-    if let Some(w) = style.stroke_width {
-        s.insert("stroke_width".to_owned(), num32(w));
-    }
-    extend(&mut s, &style.extra, &["fill", "stroke", "stroke_width"]);
-    Value::Object(s)
+    super::style_value(style)
 }
 
 /// The `scenes` array.
