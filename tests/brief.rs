@@ -25,7 +25,7 @@ fn poppler(tool: &str) -> Command {
 }
 
 fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
+    let out = cmd.output().expect("run the command");
     assert!(out.status.success(), "{cmd:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -121,7 +121,7 @@ fn a_bad_scene_is_reported_at_its_place() {
 
 fn write_project(dir: &Path, scenes: &str) -> PathBuf {
     let path = dir.join("deck.fatlas.json");
-    std::fs::write(&path, project_text(scenes)).unwrap();
+    std::fs::write(&path, project_text(scenes)).expect("write the project");
     path
 }
 
@@ -172,7 +172,7 @@ fn brief_writes_one_page_per_scene_with_titles_dates_and_sources() {
 
 /// Width, height and number of distinct colours of a PNG (decoded with resvg's tiny-skia).
 fn read_png(path: &Path) -> (u32, u32, usize) {
-    let pixmap = resvg::tiny_skia::Pixmap::load_png(path).unwrap();
+    let pixmap = resvg::tiny_skia::Pixmap::load_png(path).expect("read the PNG");
     let mut colours: Vec<u32> =
         pixmap.pixels().iter().map(|p| u32::from_be_bytes([p.red(), p.green(), p.blue(), p.alpha()])).collect();
     colours.sort_unstable();

@@ -187,7 +187,7 @@ pub fn convert_layer(
             report.lossy = super::gpkg::write_gpkg_tables(output, &feature_layers, &attribute_tables)
                 .map_err(|e| ConvertError::Write(e.to_string()))?;
         }
-        (Format::GeoJson | Format::Csv, [layer]) => {
+        (Format::GeoJson | Format::Csv | Format::Kml, [layer]) => {
             report.lossy = super::open::write_layer(layer, output).map_err(ConvertError::Write)?;
         }
         // Ruled out above: several layers only go to a GeoPackage.
@@ -231,7 +231,7 @@ fn read(input: &Path) -> Result<Input, ConvertError> {
         }
         return Ok(Input { layers, attributes: tables.attributes, unreadable });
     }
-    if format == Some(Format::Csv) {
+    if matches!(format, Some(Format::Csv | Format::Kml)) {
         return super::open::open_layers(input).map(Input::layers).map_err(|e| read_err(&e));
     }
     let label = input.display();

@@ -12,6 +12,7 @@ pub mod geodata_check;
 pub mod geojson;
 pub mod gpkg;
 pub mod journal;
+pub mod kml;
 pub mod open;
 pub mod private;
 pub mod read;

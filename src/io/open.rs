@@ -1,7 +1,7 @@
 //! One way to open a file as layers and to write a layer to a file, used by the app
 //! (File → Open, drag and drop, Save as), projects, `render --add`, `import` and `convert`.
 //!
-//! The format comes from the extension (`.geojson`/`.json`, `.gpkg`, `.csv`); a file with
+//! The format comes from the extension (`.geojson`/`.json`, `.gpkg`, `.csv`, `.kml`); a file with
 //! another or no extension is recognised by its first bytes (SQLite header → GeoPackage,
 //! `{` → GeoJSON). The file is read exactly once (a FIFO works; a device is cut off, see
 //! [`crate::io::read`]). A GeoPackage yields one layer per feature table, each remembering
@@ -22,6 +22,8 @@ pub enum Format {
     GeoPackage,
     /// CSV: an ACLED export, or points with longitude/latitude columns (`.csv`).
     Csv,
+    /// KML (`.kml`): Placemarks in, folders of Placemarks with times and styles out.
+    Kml,
 }
 
 impl Format {
@@ -32,6 +34,7 @@ impl Format {
             "geojson" | "json" => Some(Self::GeoJson),
             "gpkg" => Some(Self::GeoPackage),
             "csv" => Some(Self::Csv),
+            "kml" => Some(Self::Kml),
             _ => None,
         }
     }
@@ -63,6 +66,7 @@ impl Format {
             Self::GeoJson => "GeoJSON",
             Self::GeoPackage => "GeoPackage",
             Self::Csv => "CSV",
+            Self::Kml => "KML",
         }
     }
 }
@@ -72,7 +76,7 @@ impl Format {
 pub enum OpenError {
     /// Neither the extension nor the content says what the file is.
     #[error(
-        "{}: unknown file type{}; expected .geojson, .json, .gpkg or .csv",
+        "{}: unknown file type{}; expected .geojson, .json, .gpkg, .csv or .kml",
         path.display(),
         if ext.is_empty() { " (no extension)".to_owned() } else { format!(" `.{ext}`") }
     )]
@@ -134,6 +138,23 @@ pub fn open_layers(path: &Path) -> Result<Vec<Loaded>, OpenError> {
         Format::Csv => super::csv_points::parse_csv_points(path, &bytes)
             .map(|l| vec![l])
             .map_err(|e| OpenError::Format(e.to_string())),
+        Format::Kml => {
+            let text = std::str::from_utf8(&bytes).map_err(|e| {
+                let before = bytes.get(..e.valid_up_to()).unwrap_or_default();
+                let line = before.split(|&b| b == b'\n').count();
+                let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+                OpenError::Format(format!("{}:{line}:{col}: invalid UTF-8", path.display()))
+            })?;
+            let name = path.file_stem().map_or_else(|| "KML".to_owned(), |s| s.to_string_lossy().into_owned());
+            super::kml::parse_kml(
+                text,
+                &path.display().to_string(),
+                &name,
+                crate::model::LayerSource::File(path.to_owned()),
+            )
+            .map(|l| vec![l])
+            .map_err(|e| OpenError::Format(e.to_string()))
+        }
         // Sniffed from the SQLite header: SQLite reads the file itself.
         Format::GeoPackage => open_gpkg(path),
     }
@@ -206,6 +227,9 @@ pub fn write_layer(layer: &Layer, path: &Path) -> Result<Vec<String>, String> {
             super::gpkg::write_gpkg_with_notes(path, &[layer]).map_err(|e| e.to_string())
         }
         Format::GeoJson => super::save::save_layer(layer, path).map(|()| Vec::new()).map_err(|e| e.to_string()),
+        Format::Kml => super::kml::write_kml_file(&[(layer, None)], path)
+            .map(|()| Vec::new())
+            .map_err(|e| format!("cannot write {}: {e}", path.display())),
         Format::Csv => {
             super::csv_points::write_csv_points(path, layer).map_err(|e| e.to_string())?;
             Ok(super::convert::csv_losses(layer))
@@ -235,8 +259,8 @@ mod tests {
 
     #[test]
     fn an_output_needs_a_known_extension() {
-        let e = Format::of_output(Path::new("out.kml")).unwrap_err();
-        assert!(e.to_string().contains("out.kml: unknown file type `.kml`"), "{e}");
+        let e = Format::of_output(Path::new("out.kmx")).unwrap_err();
+        assert!(e.to_string().contains("out.kmx: unknown file type `.kmx`"), "{e}");
         assert_eq!(Format::of_output(Path::new("A.GPKG")).unwrap(), Format::GeoPackage);
     }
 }

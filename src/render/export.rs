@@ -43,6 +43,13 @@ pub fn export_view(
     furniture: &Furniture,
     path: &Path,
 ) -> Result<(), ExportError> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("kml")) {
+        // The visible map for Google Earth: visible layers, the features the date range shows.
+        let layers: Vec<_> =
+            catalog.layers.iter().enumerate().filter(|(_, l)| l.visible).map(|(i, l)| (l, Some((filter, i)))).collect();
+        return crate::io::kml::write_kml_file(&layers, path)
+            .map_err(|source| ExportError::Io { path: path.to_owned(), source });
+    }
     let options = SceneOptions { filter: Some(filter), ..SceneOptions::default() };
     let scene = build_scene(catalog, viewport, &options);
     export_scene(&scene, furniture, path)
