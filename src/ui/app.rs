@@ -418,7 +418,8 @@ impl AtlasApp {
         }
     }
 
-    /// Applies one command.
+    /// Applies one command: one exhaustive match, so a variant added to [`Command`] must be
+    /// handled here (nothing falls through silently).
     pub fn apply(&mut self, command: Command) {
         match command {
             Command::Undo if self.moves_since_edit > 0 => {
@@ -452,22 +453,52 @@ impl AtlasApp {
                     self.map.invalidate();
                 }
             }
-            c @ (Command::Edit(..)
-            | Command::AddFeature { .. }
-            | Command::Notify(_)
-            | Command::StartEditing(_)
-            | Command::StopEditing
-            | Command::SetTool(_)
-            | Command::Undo
-            | Command::Redo
-            | Command::DeleteSelected
-            | Command::DuplicateSelected
-            | Command::Save(_)
-            | Command::SaveAs(_)
-            | Command::SaveTo(..)
-            | Command::ShowJournal(_)) => {
-                self.apply_edit(c);
+            // Editing.
+            Command::Edit(cmd, what) => self.run_edit(vec![cmd], &what),
+            Command::AddFeature { layer, geometry } => self.add_feature(layer, geometry),
+            Command::Notify(text) => self.messages.push(Message::new(Level::Info, text)),
+            Command::StartEditing(li) => {
+                if let Some(layer) = self.catalog.layers.get(li) {
+                    self.editor.layer = Some(layer.uid);
+                    self.editor.tool = super::editor::Tool::Select;
+                    self.editor.cancel();
+                    if !layer.visible {
+                        self.catalog.layers[li].visible = true;
+                        self.map.invalidate();
+                    }
+                }
             }
+            Command::StopEditing => {
+                self.editor.cancel();
+                self.editor.layer = None;
+            }
+            Command::SetTool(tool) => {
+                self.editor.cancel();
+                self.editor.tool = tool;
+            }
+            Command::Undo => self.undo_or_redo(false),
+            Command::Redo => self.undo_or_redo(true),
+            Command::DeleteSelected => {
+                if let Some((uid, sel)) = self.editable_selection() {
+                    self.run_edit(
+                        vec![crate::edit::EditCommand::DeleteFeature { layer: uid, index: sel.feature }],
+                        "Delete feature",
+                    );
+                    self.selection = None;
+                    self.hits_here.clear();
+                }
+            }
+            Command::DuplicateSelected => self.duplicate_selected(),
+            Command::Save(uid) => self.save(uid, None),
+            Command::SaveAs(uid) => {
+                let suggested = self.suggested_path(uid);
+                let name = suggested.file_name().map(|n| n.to_string_lossy().into_owned());
+                let dir = suggested.parent().filter(|d| d.is_dir()).map(std::path::Path::to_owned);
+                self.choose_file(FilePurpose::SaveLayerAs(uid), name.as_deref(), dir);
+            }
+            Command::SaveTo(uid, path) => self.save(uid, Some(path)),
+            Command::ShowJournal(uid) => self.open_journal(uid),
+            // Selection, layers, time and files.
             Command::Select(sel) => {
                 if sel.is_none() || !sel.is_some_and(|s| self.hits_here.contains(&s)) {
                     self.hits_here.clear();

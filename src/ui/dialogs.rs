@@ -196,7 +196,7 @@ impl AtlasApp {
     /// Help > Keyboard shortcuts and Help > Quick guide.
     pub(crate) fn help_ui(&mut self, ctx: &egui::Context) {
         let mut open = self.show_shortcuts;
-        egui::Window::new("Keyboard shortcuts").open(&mut open).collapsible(false).show(ctx, |ui| {
+        egui::Window::new("Keyboard shortcuts").open(&mut open).collapsible(false).min_width(600.0).show(ctx, |ui| {
             ui.weak("Map and timeline keys work while no text field has the keyboard.");
             egui::Grid::new("shortcuts").num_columns(3).striped(true).show(ui, |ui| {
                 for (keys, what, place) in SHORTCUTS {
@@ -209,7 +209,7 @@ impl AtlasApp {
         });
         self.show_shortcuts = open;
         let mut open = self.show_guide;
-        egui::Window::new("Quick guide").open(&mut open).collapsible(false).default_width(440.0).show(ctx, |ui| {
+        egui::Window::new("Quick guide").open(&mut open).collapsible(false).min_width(460.0).show(ctx, |ui| {
             for (title, text) in QUICK_GUIDE {
                 ui.label(egui::RichText::new(title).strong());
                 ui.label(text);

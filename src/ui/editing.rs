@@ -25,62 +25,10 @@ pub enum Pending {
 }
 
 impl AtlasApp {
-    /// Applies an editing command. Returns `true` when it was one.
-    pub(crate) fn apply_edit(&mut self, command: Command) -> bool {
-        match command {
-            Command::Edit(cmd, what) => self.run_edit(vec![cmd], &what),
-            Command::AddFeature { layer, geometry } => self.add_feature(layer, geometry),
-            Command::Notify(text) => self.messages.push(Message::new(Level::Info, text)),
-            Command::StartEditing(li) => {
-                if let Some(layer) = self.catalog.layers.get(li) {
-                    self.editor.layer = Some(layer.uid);
-                    self.editor.tool = Tool::Select;
-                    self.editor.cancel();
-                    if !layer.visible {
-                        self.catalog.layers[li].visible = true;
-                        self.map.invalidate();
-                    }
-                }
-            }
-            Command::StopEditing => {
-                self.editor.cancel();
-                self.editor.layer = None;
-            }
-            Command::SetTool(tool) => {
-                self.editor.cancel();
-                self.editor.tool = tool;
-            }
-            Command::Undo => self.undo_or_redo(false),
-            Command::Redo => self.undo_or_redo(true),
-            Command::DeleteSelected => {
-                if let Some((uid, sel)) = self.editable_selection() {
-                    self.run_edit(
-                        vec![EditCommand::DeleteFeature { layer: uid, index: sel.feature }],
-                        "Delete feature",
-                    );
-                    self.selection = None;
-                    self.hits_here.clear();
-                }
-            }
-            Command::DuplicateSelected => self.duplicate_selected(),
-            Command::Save(uid) => self.save(uid, None),
-            Command::SaveAs(uid) => {
-                let suggested = self.suggested_path(uid);
-                let name = suggested.file_name().map(|n| n.to_string_lossy().into_owned());
-                let dir = suggested.parent().filter(|d| d.is_dir()).map(Path::to_owned);
-                self.choose_file(super::file_choice::FilePurpose::SaveLayerAs(uid), name.as_deref(), dir);
-            }
-            Command::SaveTo(uid, path) => self.save(uid, Some(path)),
-            Command::ShowJournal(uid) => self.open_journal(uid),
-            _ => return false,
-        }
-        true
-    }
-
     /// Undoes (or redoes) one step — in the layer being edited, or the last step of any
     /// layer when none is — journals it, remaps the selection and says which layer it touched.
     /// A step that cannot be applied stays in the history and the error is shown.
-    fn undo_or_redo(&mut self, redo: bool) {
+    pub(super) fn undo_or_redo(&mut self, redo: bool) {
         let result = match (redo, self.editor.layer) {
             (false, Some(uid)) => self.history.undo_layer(&mut self.catalog, uid),
             (false, None) => self.history.undo(&mut self.catalog),
@@ -163,7 +111,7 @@ impl AtlasApp {
     }
 
     /// The selection when it is in the layer being edited.
-    fn editable_selection(&self) -> Option<(LayerUid, FeatureRef)> {
+    pub(super) fn editable_selection(&self) -> Option<(LayerUid, FeatureRef)> {
         let sel = self.selection?;
         let uid = self.catalog.layers.get(sel.layer)?.uid;
         self.editor.is_editing(uid).then_some((uid, sel))
@@ -171,7 +119,7 @@ impl AtlasApp {
 
     /// Applies commands as one undo step; an event point that moves carries its latitude and
     /// longitude properties along so the ACLED columns never disagree with the map.
-    fn run_edit(&mut self, mut cmds: Vec<EditCommand>, what: &str) {
+    pub(super) fn run_edit(&mut self, mut cmds: Vec<EditCommand>, what: &str) {
         // Undo now reverses this edit before any earlier layer move.
         self.moves_since_edit = 0;
         let mut follow = Vec::new();
@@ -223,7 +171,7 @@ impl AtlasApp {
     }
 
     /// A new feature: a fresh id and, for the two dated schemas, every field with a default.
-    fn add_feature(&mut self, uid: LayerUid, geometry: Value) {
+    pub(super) fn add_feature(&mut self, uid: LayerUid, geometry: Value) {
         let Some(li) = self.catalog.index_of(uid) else { return };
         let layer = &self.catalog.layers[li];
         let (lon, lat) = point_of(&geometry).unwrap_or_default();
@@ -261,7 +209,7 @@ impl AtlasApp {
         }
     }
 
-    fn duplicate_selected(&mut self) {
+    pub(super) fn duplicate_selected(&mut self) {
         let Some((uid, sel)) = self.editable_selection() else { return };
         let Some(layer) = self.catalog.layers.get(sel.layer) else { return };
         let Some(original) = layer.features.get(sel.feature) else { return };
@@ -316,7 +264,7 @@ impl AtlasApp {
     /// Saves a layer on a worker thread: to `to`, else to its GeoJSON file, else (a shipped
     /// layer) to its user copy; a CSV import or a layer of unknown origin asks where. Editing
     /// goes on meanwhile; the outcome arrives in [`AtlasApp::on_saved`].
-    fn save(&mut self, uid: LayerUid, to: Option<PathBuf>) {
+    pub(super) fn save(&mut self, uid: LayerUid, to: Option<PathBuf>) {
         let Some(layer) = self.catalog.index_of(uid).and_then(|li| self.catalog.layers.get(li)) else { return };
         let path = match (to, &layer.source) {
             (Some(p), _) => p,
@@ -324,7 +272,7 @@ impl AtlasApp {
             (None, LayerSource::Embedded(_)) => self.suggested_path(uid),
             // A CSV import, a GeoPackage table or an orphaned recovery: ask where.
             (None, _) => {
-                let _ = self.apply_edit(Command::SaveAs(uid));
+                self.apply(Command::SaveAs(uid));
                 return;
             }
         };

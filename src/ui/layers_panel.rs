@@ -154,46 +154,41 @@ fn style_ui(ui: &mut egui::Ui, layer: &Layer, commands: &mut Vec<Command>) {
             style.point_size = Some(size);
         }
         ui.end_row();
-        ui.label("");
-        let shape_text = style.point_shape.map_or("default", PointShape::name);
-        egui::ComboBox::new(("shape", layer.uid), "Point shape").selected_text(shape_text).show_ui(ui, |ui| {
-            if ui.selectable_label(style.point_shape.is_none(), "default").clicked() {
-                style.point_shape = None;
+    });
+    // Choosers with their label on the right (egui's combo box names itself by it).
+    let shape_text = style.point_shape.map_or("default", PointShape::name);
+    egui::ComboBox::new(("shape", layer.uid), "Point shape").selected_text(shape_text).show_ui(ui, |ui| {
+        if ui.selectable_label(style.point_shape.is_none(), "default").clicked() {
+            style.point_shape = None;
+        }
+        for shape in PointShape::ALL {
+            if ui.selectable_label(style.point_shape == Some(shape), shape.name()).clicked() {
+                style.point_shape = Some(shape);
             }
-            for shape in PointShape::ALL {
-                if ui.selectable_label(style.point_shape == Some(shape), shape.name()).clicked() {
-                    style.point_shape = Some(shape);
-                }
+        }
+    });
+    let properties = property_names(layer);
+    let by = style.categories.as_ref().map_or("one colour", |c| c.property.as_str()).to_owned();
+    egui::ComboBox::new(("categories", layer.uid), "Colour by").selected_text(&by).show_ui(ui, |ui| {
+        if ui.selectable_label(style.categories.is_none(), "one colour").clicked() {
+            style.categories = None;
+        }
+        for p in &properties {
+            if ui.selectable_label(by == *p, p).clicked() {
+                style.categories = Some(categories_of(layer, p));
             }
-        });
-        ui.end_row();
-        let properties = property_names(layer);
-        ui.label("");
-        let by = style.categories.as_ref().map_or("one colour", |c| c.property.as_str()).to_owned();
-        egui::ComboBox::new(("categories", layer.uid), "Colour by").selected_text(&by).show_ui(ui, |ui| {
-            if ui.selectable_label(style.categories.is_none(), "one colour").clicked() {
-                style.categories = None;
+        }
+    });
+    let label_text = style.label.clone().unwrap_or_else(|| "default".to_owned());
+    egui::ComboBox::new(("labels", layer.uid), "Labels").selected_text(&label_text).show_ui(ui, |ui| {
+        if ui.selectable_label(style.label.is_none(), "default").clicked() {
+            style.label = None;
+        }
+        for p in &properties {
+            if ui.selectable_label(style.label.as_ref() == Some(p), p).clicked() {
+                style.label = Some(p.clone());
             }
-            for p in &properties {
-                if ui.selectable_label(by == *p, p).clicked() {
-                    style.categories = Some(categories_of(layer, p));
-                }
-            }
-        });
-        ui.end_row();
-        ui.label("");
-        let label_text = style.label.clone().unwrap_or_else(|| "default".to_owned());
-        egui::ComboBox::new(("labels", layer.uid), "Labels").selected_text(&label_text).show_ui(ui, |ui| {
-            if ui.selectable_label(style.label.is_none(), "default").clicked() {
-                style.label = None;
-            }
-            for p in &properties {
-                if ui.selectable_label(style.label.as_ref() == Some(p), p).clicked() {
-                    style.label = Some(p.clone());
-                }
-            }
-        });
-        ui.end_row();
+        }
     });
     if let Some(c) = &mut style.categories {
         egui::CollapsingHeader::new(format!("palette ({} values)", c.colours.len()))
@@ -254,7 +249,7 @@ pub fn categories_of(layer: &Layer, property: &str) -> Categories {
         if colours.len() >= MAX_CATEGORIES {
             break;
         }
-        let Some(v) = f.prop_text(property) else { continue };
+        let Some(v) = f.prop_text(property).filter(|v| !v.trim().is_empty()) else { continue };
         if !colours.iter().any(|(x, _)| *x == v) {
             let colour = PALETTE.get(colours.len() % PALETTE.len()).copied().unwrap_or([102, 102, 102, 255]);
             colours.push((v, colour));
