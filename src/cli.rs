@@ -45,7 +45,8 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportCommand,
     },
-    /// Convert between GeoJSON (.geojson/.json), GeoPackage (.gpkg) and point CSV (.csv).
+    /// Convert between GeoJSON (.geojson/.json), GeoPackage (.gpkg), point CSV (.csv) and KML
+    /// (.kml, zipped .kmz).
     Convert {
         /// The input file.
         input: PathBuf,

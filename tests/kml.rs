@@ -178,3 +178,31 @@ fn render_exports_the_visible_map_in_the_date_range_as_kml() {
     assert!(text.contains(r#"<Placemark id="TJK-FA-020">"#), "the GBAO operation of 18 May 2022");
     assert!(!text.contains(r#"<Placemark id="TJK-FA-010">"#), "October 2021 is outside the range");
 }
+
+#[test]
+#[cfg_attr(missing_gdal, ignore = "needs GDAL's ogrinfo/ogr2ogr (apt-get install gdal-bin)")]
+fn kmz_is_zipped_kml_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let kmz = dir.path().join("aid.kmz");
+    run_ok(bin().arg("convert").arg(shipped("aid.geojson")).arg(&kmz));
+    assert!(std::fs::read(&kmz).unwrap().starts_with(b"PK\x03\x04"), "a zip");
+    let summary = run_ok(gdal::gdal("ogrinfo").args(["-al", "-so"]).arg(&kmz));
+    assert!(summary.contains("Feature Count: 14"), "{summary}");
+    let back = dir.path().join("back.geojson");
+    run_ok(bin().arg("convert").arg(&kmz).arg(&back));
+    let again = open_layers(&back).unwrap().remove(0).layer;
+    assert_eq!(again.kind, LayerKind::Aid);
+    assert_eq!(again.features.len(), 14);
+    // A broken KML inside a KMZ is reported at its entry, line and column.
+    let bad = dir.path().join("bad.kmz");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&bad).unwrap());
+    zip.start_file("doc.kml", zip::write::SimpleFileOptions::default()).unwrap();
+    std::io::Write::write_all(
+        &mut zip,
+        b"<kml>\n<Placemark><Point><coordinates>x</coordinates></Point></Placemark></kml>",
+    )
+    .unwrap();
+    zip.finish().unwrap();
+    let err = open_layers(&bad).unwrap_err().to_string();
+    assert!(err.contains("bad.kmz!doc.kml:2:19: bad coordinate `x`"), "{err}");
+}

@@ -505,9 +505,63 @@ fn read_geometry(node: roxmltree::Node<'_, '_>, at: &At<'_>) -> Result<Value, Km
     })
 }
 
-/// Writes `layers` to `path` as KML, atomically.
+/// Writes `layers` to `path` as KML, atomically; a `.kmz` path gets the KML zipped as
+/// `doc.kml`.
 pub fn write_kml_file(layers: &[(&Layer, Option<(&TimeFilter, usize)>)], path: &Path) -> std::io::Result<()> {
     let name = path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     let text = write_kml(layers, &name);
-    super::atomic::write_atomic(path, text.as_bytes())
+    if !is_kmz(path) {
+        return super::atomic::write_atomic(path, text.as_bytes());
+    }
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("doc.kml", options).map_err(std::io::Error::other)?;
+    std::io::Write::write_all(&mut zip, text.as_bytes())?;
+    let bytes = zip.finish().map_err(std::io::Error::other)?.into_inner();
+    super::atomic::write_atomic(path, &bytes)
+}
+
+/// Whether `path` names a KMZ (zipped KML).
+pub fn is_kmz(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("kmz"))
+}
+
+/// Reads a KML or KMZ file's bytes (a KMZ is recognised by its zip header: its `doc.kml`, or
+/// else its first `.kml` entry, is read; positions then name `FILE!ENTRY`).
+pub fn read_kml_bytes(bytes: &[u8], path: &Path) -> Result<Loaded, String> {
+    let name = path.file_stem().map_or_else(|| "KML".to_owned(), |s| s.to_string_lossy().into_owned());
+    let source = LayerSource::File(path.to_owned());
+    let file = path.display().to_string();
+    if !bytes.starts_with(b"PK\x03\x04") {
+        let text = utf8(bytes, &file)?;
+        return parse_kml(text, &file, &name, source).map_err(|e| e.to_string());
+    }
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| format!("{file}: not a readable KMZ: {e}"))?;
+    let names: Vec<String> = archive
+        .file_names()
+        .map(|n| n.map(std::borrow::Cow::into_owned))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{file}: not a readable KMZ: {e}"))?;
+    let entry = names
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case("doc.kml"))
+        .or_else(|| names.iter().find(|n| n.to_ascii_lowercase().ends_with(".kml")))
+        .ok_or_else(|| format!("{file}: a KMZ without a .kml file inside"))?
+        .clone();
+    let mut text = Vec::new();
+    let mut inner = archive.by_name(&entry).map_err(|e| format!("{file}!{entry}: {e}"))?;
+    std::io::Read::read_to_end(&mut inner, &mut text).map_err(|e| format!("{file}!{entry}: {e}"))?;
+    let label = format!("{file}!{entry}");
+    let text = utf8(&text, &label)?;
+    parse_kml(text, &label, &name, source).map_err(|e| e.to_string())
+}
+
+fn utf8<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str, String> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let before = bytes.get(..e.valid_up_to()).unwrap_or_default();
+        let line = before.split(|&b| b == b'\n').count();
+        let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        format!("{file}:{line}:{col}: invalid UTF-8")
+    })
 }

@@ -1,7 +1,7 @@
 //! One way to open a file as layers and to write a layer to a file, used by the app
 //! (File → Open, drag and drop, Save as), projects, `render --add`, `import` and `convert`.
 //!
-//! The format comes from the extension (`.geojson`/`.json`, `.gpkg`, `.csv`, `.kml`); a file with
+//! The format comes from the extension (`.geojson`/`.json`, `.gpkg`, `.csv`, `.kml`/`.kmz`); a file with
 //! another or no extension is recognised by its first bytes (SQLite header → GeoPackage,
 //! `{` → GeoJSON). The file is read exactly once (a FIFO works; a device is cut off, see
 //! [`crate::io::read`]). A GeoPackage yields one layer per feature table, each remembering
@@ -22,7 +22,8 @@ pub enum Format {
     GeoPackage,
     /// CSV: an ACLED export, or points with longitude/latitude columns (`.csv`).
     Csv,
-    /// KML (`.kml`): Placemarks in, folders of Placemarks with times and styles out.
+    /// KML (`.kml`, or zipped `.kmz`): Placemarks in, folders of Placemarks with times and
+    /// styles out.
     Kml,
 }
 
@@ -34,7 +35,7 @@ impl Format {
             "geojson" | "json" => Some(Self::GeoJson),
             "gpkg" => Some(Self::GeoPackage),
             "csv" => Some(Self::Csv),
-            "kml" => Some(Self::Kml),
+            "kml" | "kmz" => Some(Self::Kml),
             _ => None,
         }
     }
@@ -76,7 +77,7 @@ impl Format {
 pub enum OpenError {
     /// Neither the extension nor the content says what the file is.
     #[error(
-        "{}: unknown file type{}; expected .geojson, .json, .gpkg, .csv or .kml",
+        "{}: unknown file type{}; expected .geojson, .json, .gpkg, .csv, .kml or .kmz",
         path.display(),
         if ext.is_empty() { " (no extension)".to_owned() } else { format!(" `.{ext}`") }
     )]
@@ -138,23 +139,7 @@ pub fn open_layers(path: &Path) -> Result<Vec<Loaded>, OpenError> {
         Format::Csv => super::csv_points::parse_csv_points(path, &bytes)
             .map(|l| vec![l])
             .map_err(|e| OpenError::Format(e.to_string())),
-        Format::Kml => {
-            let text = std::str::from_utf8(&bytes).map_err(|e| {
-                let before = bytes.get(..e.valid_up_to()).unwrap_or_default();
-                let line = before.split(|&b| b == b'\n').count();
-                let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-                OpenError::Format(format!("{}:{line}:{col}: invalid UTF-8", path.display()))
-            })?;
-            let name = path.file_stem().map_or_else(|| "KML".to_owned(), |s| s.to_string_lossy().into_owned());
-            super::kml::parse_kml(
-                text,
-                &path.display().to_string(),
-                &name,
-                crate::model::LayerSource::File(path.to_owned()),
-            )
-            .map(|l| vec![l])
-            .map_err(|e| OpenError::Format(e.to_string()))
-        }
+        Format::Kml => super::kml::read_kml_bytes(&bytes, path).map(|l| vec![l]).map_err(OpenError::Format),
         // Sniffed from the SQLite header: SQLite reads the file itself.
         Format::GeoPackage => open_gpkg(path),
     }

@@ -43,7 +43,7 @@ pub fn export_view(
     furniture: &Furniture,
     path: &Path,
 ) -> Result<(), ExportError> {
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("kml")) {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("kml") || e.eq_ignore_ascii_case("kmz")) {
         // The visible map for Google Earth: visible layers, the features the date range shows.
         let layers: Vec<_> =
             catalog.layers.iter().enumerate().filter(|(_, l)| l.visible).map(|(i, l)| (l, Some((filter, i)))).collect();
