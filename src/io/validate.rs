@@ -17,8 +17,6 @@
 //! `crate::io::validate_stream`, reuses the checks marked `pub(crate)` here and gives the
 //! same results.
 
-use std::collections::HashSet;
-
 use jsonc_parser::ast::{Array, NumberLit, Object, ObjectProp, ObjectPropName, Value};
 use jsonc_parser::errors::ParseErrorKind;
 use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
@@ -380,18 +378,26 @@ fn prescan(text: &str) -> Prescan {
 /// reader of this app can hold.
 pub(crate) fn check_every_value(root: &Value<'_>, sink: &mut Sink) {
     let mut stack: Vec<&Value<'_>> = vec![root];
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut names: Vec<(&str, usize)> = Vec::new();
+    let mut repeated: Vec<usize> = Vec::new();
     while let Some(value) = stack.pop() {
         match value {
             Value::Object(obj) => {
-                seen.clear();
-                for prop in &obj.properties {
-                    let (name, offset) = prop_name(prop);
-                    if !seen.insert(name) {
+                // Repeats are found by sorting the names (faster than hashing them), then
+                // reported in member order.
+                names.clear();
+                names.extend(obj.properties.iter().enumerate().map(|(i, prop)| (prop_name(prop).0, i)));
+                names.sort_unstable();
+                repeated.clear();
+                repeated.extend(names.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[1].1));
+                repeated.sort_unstable();
+                for &i in &repeated {
+                    if let Some(prop) = obj.properties.get(i) {
+                        let (name, offset) = prop_name(prop);
                         sink.push(offset, format!("duplicate member name \"{name}\" in the same object"));
                     }
-                    stack.push(&prop.value);
                 }
+                stack.extend(obj.properties.iter().map(|prop| &prop.value));
             }
             Value::Array(arr) => stack.extend(arr.elements.iter()),
             Value::NumberLit(lit) if !lit.value.parse::<f64>().is_ok_and(f64::is_finite) => {

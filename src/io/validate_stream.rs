@@ -438,7 +438,57 @@ impl Streamer {
 
     /// Scans valid UTF-8 bytes.
     fn scan(&mut self, data: &[u8]) {
-        for (i, &b) in data.iter().enumerate() {
+        let mut i = 0;
+        while let Some(&b) = data.get(i) {
+            // Fast path: a run of plain characters inside a string (most of a feature's bytes)
+            // changes nothing but the position, and is kept as a whole.
+            if self.in_string && !self.escaped && is_plain(b) {
+                let run = data.get(i..).unwrap_or_default();
+                let len = run.iter().position(|&c| !is_plain(c)).unwrap_or(run.len());
+                if let Some(run) = run.get(..len)
+                    && self.keep_run(run)
+                {
+                    i += len;
+                    continue;
+                }
+            }
+            self.byte(data, i, b);
+            if self.too_deep.is_some() {
+                return;
+            }
+            if self.mode == Mode::Whole {
+                // Everything from here on is validated whole at the end.
+                self.prefix.extend_from_slice(data.get(i + 1..).unwrap_or_default());
+                return;
+            }
+            i += 1;
+        }
+    }
+
+    /// Keeps a run of plain string characters where the current mode keeps bytes, and moves
+    /// the position past it; false (nothing done) in a mode that looks at each byte.
+    fn keep_run(&mut self, run: &[u8]) -> bool {
+        let keep = match self.mode {
+            Mode::Root => &mut self.prefix,
+            Mode::Elements(Elem::Container | Elem::Str) => &mut self.tail,
+            Mode::Suffix => &mut self.suffix,
+            _ => return false,
+        };
+        keep.extend_from_slice(run);
+        if self.cr {
+            // A `\r` before the run (none inside a string is plain) was a line break.
+            self.pos.line += 1;
+            self.pos.col = 1;
+            self.cr = false;
+        }
+        self.pos.offset += run.len();
+        self.pos.col += run.iter().filter(|&&c| c & 0xC0 != 0x80).count();
+        true
+    }
+
+    /// Scans byte `b` at `data[i]`.
+    fn byte(&mut self, data: &[u8], i: usize, b: u8) {
+        {
             // Position of this byte.
             if self.cr && b != b'\n' {
                 self.pos.line += 1;
@@ -479,8 +529,6 @@ impl Streamer {
             }
             self.structure(b, at, was_in_string);
             if self.mode == Mode::Whole {
-                // Everything from here on is validated whole at the end.
-                self.prefix.extend_from_slice(data.get(i + 1..).unwrap_or_default());
                 return;
             }
             // Advance.
@@ -819,6 +867,11 @@ impl Pos {
     fn next(self) -> Self {
         Self { offset: self.offset + 1, line: self.line, col: self.col + 1 }
     }
+}
+
+/// A byte inside a string that ends nothing, escapes nothing and is no control character.
+fn is_plain(b: u8) -> bool {
+    b != b'"' && b != b'\\' && b >= 0x20
 }
 
 /// Whether `validate` checks a root object's `features` elements as Features: its `type` is
