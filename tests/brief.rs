@@ -66,7 +66,7 @@ const THREE_SCENES: &str = r#"
 fn scenes_round_trip_with_unknown_members_kept() {
     let scenes = r##"{"title": "Wakhan", "notes": "Line one.\nLine two.", "center_lon": 73.45, "center_lat": 37.2,
         "zoom": 8.0, "from": "2016-01-01", "to": "2022-12-31",
-        "layers": [{"embedded": "border.geojson", "opacity": 0.5, "style": {"stroke": "#ff0000", "dash": true}, "pin": 1}],
+        "layers": [{"embedded": "border.geojson", "opacity": 0.5, "style": {"stroke": "#ff0000", "point_size": 7, "dash": true}, "pin": 1}],
         "highlight": ["AID-CN-001", 42], "mood": "calm"}"##;
     let path = Path::new("/tmp/x/brief.fatlas.json");
     let project = parse_project(&project_text(scenes), path).unwrap();
@@ -80,7 +80,10 @@ fn scenes_round_trip_with_unknown_members_kept() {
     assert!(scene.extra.contains_key("mood") && layers[0].extra.contains_key("pin"));
     let text = project_to_json(&project, path);
     assert!(
-        text.contains("\"mood\": \"calm\"") && text.contains("\"pin\": 1") && text.contains("\"dash\": true"),
+        text.contains("\"mood\": \"calm\"")
+            && text.contains("\"pin\": 1")
+            && text.contains("\"dash\": true")
+            && text.contains("\"point_size\": 7"),
         "{text}"
     );
     assert_eq!(parse_project(&text, path).unwrap(), project, "second read differs:\n{text}");

@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 
 use super::super::scene::{ProjectScene, SceneLayer};
 use super::{
-    LayerRef, LayerStyleOverride, Res, bad, child, extend, num32, object, paths, put_centre, put_range, read_centre,
-    read_style, take, take_array, take_num, take_range, take_str,
+    LayerRef, Res, bad, child, extend, num32, object, paths, put_centre, put_range, read_centre, read_style,
+    style_value, take, take_array, take_num, take_range, take_str,
 };
 
 const SCENE_KEYS: [&str; 9] =
@@ -73,11 +73,6 @@ fn read_scene_layer(value: Value, at: &str, dir: &Path) -> Res<SceneLayer> {
     Ok(SceneLayer { source, table, opacity, style, extra: obj })
 }
 
-/// A scene layer's style (the same members as a layer entry's `style`).
-fn write_style(style: &LayerStyleOverride) -> Value {
-    super::style_value(style)
-}
-
 /// The `scenes` array.
 pub(super) fn write_scenes(scenes: &[ProjectScene], dir: &Path) -> Value {
     Value::Array(scenes.iter().map(|s| write_scene(s, dir)).collect())
@@ -116,7 +111,7 @@ fn write_scene_layer(l: &SceneLayer, dir: &Path) -> Value {
         obj.insert("opacity".to_owned(), num32(o.clamp(0.0, 1.0)));
     }
     if let Some(style) = &l.style {
-        obj.insert("style".to_owned(), write_style(style));
+        obj.insert("style".to_owned(), style_value(style));
     }
     extend(&mut obj, &l.extra, &SCENE_LAYER_KEYS);
     Value::Object(obj)
