@@ -346,3 +346,42 @@ fn playback_from_an_empty_year_starts_at_the_first_date_with_data() {
     }
     assert!(frames > 0, "playback stopped at once");
 }
+
+#[test]
+fn the_attribute_form_does_not_jump_when_a_note_is_typed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("sites.geojson");
+    std::fs::write(
+        &path,
+        r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"name":"Site A","notes":"","source":""},"geometry":{"type":"Point","coordinates":[71.5,37.5]}}]}"#,
+    )
+    .expect("write");
+    let mut h = harness();
+    h.state_mut().user_dir = dir.path().join("user");
+    h.run_steps(2);
+    h.state_mut().open_file_now(&path);
+    h.run_steps(2);
+    let li = h.state().catalog.layers.iter().position(|l| l.name == "sites").expect("sites layer");
+    h.state_mut().apply(frontier_atlas::ui::Command::StartEditing(li));
+    h.state_mut().apply(frontier_atlas::ui::Command::Select(Some(FeatureRef { layer: li, feature: 0 })));
+    h.run_steps(3);
+    let row_y = |h: &egui_kittest::Harness<'static, AtlasApp>| {
+        h.query_all_by_label("name").last().expect("name field").rect().top()
+    };
+    let before = row_y(&h);
+    for (key, text) in [("notes", "Seen from the river"), ("source", "Field report")] {
+        h.query_all_by_label(key).last().expect("field").click();
+        h.run_steps(1);
+        h.query_all_by_label(key).last().expect("field").type_text(text);
+        h.run_steps(1);
+        // Moving on to the next field commits the value.
+        h.query_all_by_label("name").last().expect("name field").click();
+        h.run_steps(3);
+    }
+    let f = &h.state().catalog.layers[li].features[0];
+    assert_eq!(f.prop_str("notes"), Some("Seen from the river"), "the note was saved");
+    assert_eq!(f.prop_str("source"), Some("Field report"));
+    let after = row_y(&h);
+    assert!((after - before).abs() < 1.0, "the form moved by {} points while typing", after - before);
+}
