@@ -299,3 +299,54 @@ fn the_app_keeps_a_projects_scenes_when_it_saves_it() {
     let reread = load_project(&saved).unwrap();
     assert_eq!(reread.scenes, original.scenes);
 }
+
+#[test]
+fn scenes_panel_adds_and_renames_a_scene_and_presentation_steps_through_scenes() {
+    use egui_kittest::kittest::Queryable as _;
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/frontier-briefing.fatlas.json");
+    let mut h =
+        egui_kittest::Harness::builder().with_size(egui::vec2(1400.0, 900.0)).with_max_steps(12).build_ui_state(
+            |ui, app: &mut frontier_atlas::ui::AtlasApp| app.ui(ui),
+            frontier_atlas::ui::AtlasApp::new(None),
+        );
+    h.run_steps(2);
+    h.state_mut().open_project(&shipped);
+    h.state_mut().finish_jobs();
+    h.run_steps(2);
+    let n = h.state().scenes.len();
+    h.get_by_label("Scenes").click();
+    h.run_steps(2);
+    h.get_by_label("Scenes panel").click();
+    h.run_steps(2);
+    h.get_by_label("New scene").click();
+    h.run_steps(1);
+    h.get_by_label("New scene").type_text("Khorog");
+    h.run_steps(1);
+    h.get_by_label("Add current view").click();
+    h.run_steps(2);
+    assert_eq!(h.state().scenes.len(), n + 1);
+    assert_eq!(h.state().scenes[n].title, "Khorog");
+    let row = format!("{}.", n + 1);
+    h.get_by_label(&row).click();
+    h.run_steps(1);
+    h.get_by_label(&row).type_text(" at night");
+    h.run_steps(2);
+    assert_eq!(h.state().scenes[n].title, "Khorog at night");
+    // Presentation mode: F5 starts at the first scene, → goes to the next, Esc leaves.
+    h.key_press(egui::Key::F5);
+    h.run_steps(2);
+    assert_eq!(h.state().scenes_ui.presenting, Some(0));
+    h.key_press(egui::Key::ArrowRight);
+    h.run_steps(2);
+    let app = h.state();
+    assert_eq!(app.scenes_ui.presenting, Some(1));
+    let second = &app.scenes[1];
+    let [x, y] = app.map.viewport.screen_from_geo(second.center_lon, second.center_lat);
+    let [w, hgt] = app.map.viewport.size_pts;
+    assert!((x - w / 2.0).abs() < 1.0 && (y - hgt / 2.0).abs() < 1.0, "the map is on scene 2");
+    assert_eq!(app.filter.range.map(|r| (r.from, r.to)), second.range);
+    assert!(h.query_by_label(&second.title).is_some(), "its title is shown");
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert_eq!(h.state().scenes_ui.presenting, None);
+}

@@ -31,6 +31,8 @@ pub enum FilePurpose {
     ImportAcled,
     /// File → Export view (PNG, SVG, PDF).
     ExportView,
+    /// Scenes → Export deck (one PDF, or PNG/SVG per scene).
+    ExportDeck,
     /// Save a layer to a file of the user's choice.
     SaveLayerAs(LayerUid),
     /// File → Open project.
@@ -45,6 +47,7 @@ impl FilePurpose {
             Self::OpenData => "Open GeoJSON, GeoPackage or CSV",
             Self::ImportAcled => "Import an ACLED CSV export",
             Self::ExportView => "Export the view",
+            Self::ExportDeck => "Export the scenes as a deck",
             Self::SaveLayerAs(_) => "Save layer as",
             Self::OpenProject => "Open project",
             Self::SaveProject => "Save project",
@@ -53,9 +56,9 @@ impl FilePurpose {
 
     fn filters(self) -> Vec<FileFilter> {
         match self {
-            Self::OpenData => vec![FileFilter::new("Map data", &["geojson", "json", "gpkg", "csv"])],
+            Self::OpenData => vec![FileFilter::new("Map data", &["geojson", "json", "gpkg", "csv", "kml", "kmz"])],
             Self::ImportAcled => vec![FileFilter::new("ACLED export", &["csv"])],
-            Self::ExportView => vec![
+            Self::ExportView | Self::ExportDeck => vec![
                 FileFilter::new("PNG image", &["png"]),
                 FileFilter::new("PDF", &["pdf"]),
                 FileFilter::new("SVG", &["svg"]),
@@ -70,7 +73,7 @@ impl FilePurpose {
     }
 
     fn is_save(self) -> bool {
-        matches!(self, Self::ExportView | Self::SaveLayerAs(_) | Self::SaveProject)
+        matches!(self, Self::ExportView | Self::ExportDeck | Self::SaveLayerAs(_) | Self::SaveProject)
     }
 
     fn multiple(self) -> bool {
@@ -145,6 +148,7 @@ impl AtlasApp {
         match purpose {
             FilePurpose::OpenData | FilePurpose::ImportAcled => self.apply(super::Command::OpenFiles(paths)),
             FilePurpose::ExportView => self.export_to(first),
+            FilePurpose::ExportDeck => self.export_deck_to(first),
             FilePurpose::SaveLayerAs(uid) => self.apply(super::Command::SaveTo(uid, first)),
             FilePurpose::OpenProject => self.open_project(&first),
             FilePurpose::SaveProject => self.save_project_to(&first),

@@ -19,6 +19,7 @@ mod map_view;
 mod painter;
 mod projects;
 pub mod recovery_ui;
+mod scenes_panel;
 mod search;
 mod timeline;
 mod user_copies;
