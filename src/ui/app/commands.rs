@@ -1,0 +1,265 @@
+//! Applying [`Command`]s: one exhaustive match over every user intent, and the layer
+//! bookkeeping that follows (moves, removal, files loaded or dropped).
+
+use std::path::PathBuf;
+
+use super::{AtlasApp, Level, Message};
+use crate::ui::command::Command;
+use crate::ui::editing::Pending;
+use crate::ui::editor::EditorState;
+use crate::ui::file_choice::FilePurpose;
+use crate::ui::loader::LoadResult;
+
+impl AtlasApp {
+    /// Applies one command: one exhaustive match, so a variant added to [`Command`] must be
+    /// handled here (nothing falls through silently).
+    pub fn apply(&mut self, command: Command) {
+        match command {
+            Command::Undo if self.moves_since_edit > 0 => {
+                if let Some((uid, from, to)) = self.move_undo.pop() {
+                    self.move_layer_now(uid, from);
+                    self.move_redo.push((uid, from, to));
+                }
+                self.moves_since_edit = self.moves_since_edit.saturating_sub(1);
+            }
+            Command::Redo if !self.move_redo.is_empty() => {
+                if let Some((uid, from, to)) = self.move_redo.pop() {
+                    self.move_layer_now(uid, to);
+                    self.move_undo.push((uid, from, to));
+                    self.moves_since_edit += 1;
+                }
+            }
+            Command::MoveLayer { layer, to } => {
+                if let Some(from) = self.catalog.index_of(layer) {
+                    let to = to.min(self.catalog.layers.len().saturating_sub(1));
+                    if from != to {
+                        self.move_layer_now(layer, to);
+                        self.move_undo.push((layer, from, to));
+                        self.move_redo.clear();
+                        self.moves_since_edit += 1;
+                    }
+                }
+            }
+            Command::SetStyle(uid, style) => {
+                if let Some(layer) = self.catalog.layer_by_uid_mut(uid) {
+                    layer.style = style.map(|s| *s);
+                    self.map.invalidate();
+                }
+            }
+            // Editing.
+            Command::Edit(cmd, what) => self.run_edit(vec![cmd], &what),
+            Command::AddFeature { layer, geometry } => self.add_feature(layer, geometry),
+            Command::Notify(text) => self.messages.push(Message::new(Level::Info, text)),
+            Command::StartEditing(li) => {
+                if let Some(layer) = self.catalog.layers.get(li) {
+                    self.editor.layer = Some(layer.uid);
+                    self.editor.tool = crate::ui::editor::Tool::Select;
+                    self.editor.cancel();
+                    if !layer.visible {
+                        self.catalog.layers[li].visible = true;
+                        self.map.invalidate();
+                    }
+                }
+            }
+            Command::StopEditing => {
+                self.editor.cancel();
+                self.editor.layer = None;
+            }
+            Command::SetTool(tool) => {
+                self.editor.cancel();
+                self.editor.tool = tool;
+            }
+            Command::Undo => self.undo_or_redo(false),
+            Command::Redo => self.undo_or_redo(true),
+            Command::DeleteSelected => {
+                if let Some((uid, sel)) = self.editable_selection() {
+                    self.run_edit(
+                        vec![crate::edit::EditCommand::DeleteFeature { layer: uid, index: sel.feature }],
+                        "Delete feature",
+                    );
+                    self.selection = None;
+                    self.hits_here.clear();
+                }
+            }
+            Command::DuplicateSelected => self.duplicate_selected(),
+            Command::Save(uid) => self.save(uid, None),
+            Command::SaveAs(uid) => {
+                let suggested = self.suggested_path(uid);
+                let name = suggested.file_name().map(|n| n.to_string_lossy().into_owned());
+                let dir = suggested.parent().filter(|d| d.is_dir()).map(std::path::Path::to_owned);
+                self.choose_file(FilePurpose::SaveLayerAs(uid), name.as_deref(), dir);
+            }
+            Command::SaveTo(uid, path) => self.save(uid, Some(path)),
+            Command::ShowJournal(uid) => self.open_journal(uid),
+            // Selection, layers, time and files.
+            Command::Select(sel) => {
+                if sel.is_none() || !sel.is_some_and(|s| self.hits_here.contains(&s)) {
+                    self.hits_here.clear();
+                }
+                self.selection = sel;
+            }
+            Command::SelectHits(hits) => {
+                self.selection = hits.first().copied();
+                self.hits_here = hits;
+            }
+            Command::FlyTo(r) => {
+                // A search flying elsewhere leaves nothing of the last click's list.
+                if !self.hits_here.contains(&r) {
+                    self.hits_here.clear();
+                }
+                self.selection = Some(r);
+                if let Some(anchor) = self.catalog.feature(r).and_then(|f| f.shape.anchor()) {
+                    self.map.fly_to(anchor, self.catalog.feature(r).and_then(|f| f.shape.bounds));
+                }
+            }
+            Command::SetVisible(l, v) => {
+                if let Some(layer) = self.catalog.layers.get_mut(l) {
+                    layer.visible = v;
+                    self.map.invalidate();
+                }
+            }
+            Command::SetOpacity(l, o) => {
+                if let Some(layer) = self.catalog.layers.get_mut(l) {
+                    layer.opacity = o.clamp(0.0, 1.0);
+                    self.map.invalidate();
+                }
+            }
+            Command::RemoveLayer(l) => {
+                if let Some(layer) = self.catalog.layers.get(l) {
+                    if self.history.is_dirty(layer.uid) {
+                        self.pending = Some(Pending::RemoveLayer(layer.uid));
+                    } else {
+                        self.remove_layer_now(l);
+                    }
+                }
+            }
+            Command::SetDateFields(l, fields) => {
+                if let Some(layer) = self.catalog.layers.get_mut(l) {
+                    layer.date_fields = fields;
+                    let problems = crate::model::assign_spans(layer);
+                    if !problems.is_empty() {
+                        let text = format!("{}: {} features have no usable date", layer.name, problems.len());
+                        self.messages.push(Message::new(Level::Warning, text).with_details(problems));
+                    }
+                    self.catalog_changed();
+                }
+            }
+            Command::SetRange(range) => {
+                // The From/To fields follow whoever set the range (a project, a bookmark).
+                self.timeline.show_range(range);
+                self.filter.range = range;
+                self.filter.update(&self.catalog);
+                self.map.invalidate();
+                if let Some(sel) = self.selection
+                    && !self.filter.is_shown(sel.layer, sel.feature)
+                {
+                    self.selection = None;
+                }
+            }
+            Command::OpenFiles(paths) => {
+                for p in paths {
+                    self.open_file_in_background(p);
+                }
+            }
+            Command::Home => self.map.go_home(),
+        }
+    }
+
+    /// Moves layer `uid` to position `to`, keeping the selection and the features-here list
+    /// on the same features.
+    pub(super) fn move_layer_now(&mut self, uid: crate::model::LayerUid, to: usize) {
+        let Some(from) = self.catalog.index_of(uid) else { return };
+        if to >= self.catalog.layers.len() || from == to {
+            return;
+        }
+        let layer = self.catalog.layers.remove(from);
+        self.catalog.layers.insert(to, layer);
+        let moved = |i: usize| {
+            if i == from {
+                to
+            } else if from < to && i > from && i <= to {
+                i - 1
+            } else if to < from && i >= to && i < from {
+                i + 1
+            } else {
+                i
+            }
+        };
+        for r in self.selection.iter_mut().chain(self.hits_here.iter_mut()) {
+            r.layer = moved(r.layer);
+        }
+        self.catalog_changed();
+    }
+
+    /// Removes a layer without asking (the caller has asked about unsaved edits).
+    pub(crate) fn remove_layer_now(&mut self, l: usize) {
+        if l >= self.catalog.layers.len() {
+            return;
+        }
+        let layer = self.catalog.layers.remove(l);
+        self.history.forget_layer(layer.uid);
+        if self.editor.is_editing(layer.uid) {
+            self.editor = EditorState::default();
+        }
+        self.selection = None;
+        self.hits_here.clear();
+        self.catalog_changed();
+    }
+
+    pub(super) fn catalog_changed(&mut self) {
+        self.filter.update(&self.catalog);
+        self.timeline.catalog_changed(&self.catalog);
+        self.map.invalidate();
+    }
+
+    pub(super) fn receive_loaded(&mut self) {
+        for result in self.loader.poll() {
+            match result {
+                LoadResult::Layer(path, loaded) => {
+                    let loaded = *loaded;
+                    let name = loaded.layer.name.clone();
+                    let count = loaded.layer.features.len();
+                    let bounds = loaded.layer.bounds();
+                    let id = self.catalog.insert(loaded.layer);
+                    // Layers at or above the new one moved up by one: keep references pointing
+                    // at the same features.
+                    for r in self.selection.iter_mut().chain(self.hits_here.iter_mut()) {
+                        if r.layer >= id {
+                            r.layer += 1;
+                        }
+                    }
+                    let (level, text) = if loaded.skipped.is_empty() {
+                        (Level::Info, format!("Opened {} as layer “{name}” ({count} features)", path.display()))
+                    } else {
+                        (
+                            Level::Warning,
+                            format!("Opened {} ({count} features); {} skipped", path.display(), loaded.skipped.len()),
+                        )
+                    };
+                    self.messages.push(Message::new(level, text).with_details(loaded.skipped));
+                    if let Some(b) = bounds {
+                        self.map.fit(b);
+                    }
+                    self.catalog_changed();
+                }
+                LoadResult::Failed(path, error) => {
+                    let text = if error.contains(&path.display().to_string()) {
+                        error
+                    } else {
+                        format!("{}: {error}", path.display())
+                    };
+                    self.messages.push(Message::new(Level::Error, text));
+                }
+            }
+        }
+    }
+
+    pub(super) fn handle_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect()
+        });
+        for p in dropped {
+            self.open_file_in_background(p);
+        }
+    }
+}

