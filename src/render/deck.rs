@@ -329,15 +329,16 @@ fn page_svg(page: PageSize, layout: &Layout, scene: &ProjectScene, map_svg: &str
     let [tx, ty, tw, th] = layout.text;
     let bottom = ty + th;
     let mut y = ty + 12.0;
-    let heading = |s: &mut String, y: &mut f32, text: &str| {
-        let _ = writeln!(
-            s,
-            r##"<text x="{tx}" y="{y:.1}" font-size="12" fill="#1a1a1a" font-weight="bold">{text}</text>"##
-        );
+    // A wide text area (portrait pages) puts the sources in a second column.
+    let split = tw > 400.0;
+    let (tw, sx, sw) = if split { (tw * 0.55, tx + tw * 0.6, tw * 0.4) } else { (tw, tx, tw) };
+    let heading = |s: &mut String, x: f32, y: &mut f32, text: &str| {
+        let _ =
+            writeln!(s, r##"<text x="{x}" y="{y:.1}" font-size="12" fill="#1a1a1a" font-weight="bold">{text}</text>"##);
         *y += 16.0;
     };
     if !scene.notes.trim().is_empty() {
-        heading(&mut s, &mut y, "Notes");
+        heading(&mut s, tx, &mut y, "Notes");
         for line in wrap(&scene.notes, 10.0, tw) {
             if y > bottom - 60.0 {
                 let _ = writeln!(s, r##"<text x="{tx}" y="{y:.1}" font-size="10" fill="#333333">…</text>"##);
@@ -350,9 +351,11 @@ fn page_svg(page: PageSize, layout: &Layout, scene: &ProjectScene, map_svg: &str
         y += 10.0;
     }
     if !text.legend.is_empty() {
-        heading(&mut s, &mut y, "Legend");
+        heading(&mut s, tx, &mut y, "Legend");
         for entry in text.legend {
-            if y > bottom - 50.0 {
+            // Room is kept for the sources when they follow in the same column.
+            if y > bottom - if split { 6.0 } else { 50.0 } {
+                let _ = writeln!(s, r##"<text x="{tx}" y="{y:.1}" font-size="9" fill="#1a1a1a">…</text>"##);
                 break;
             }
             swatch(&mut s, [tx + 7.0, y - 3.5], &entry.swatch);
@@ -366,24 +369,27 @@ fn page_svg(page: PageSize, layout: &Layout, scene: &ProjectScene, map_svg: &str
         }
         y += 10.0;
     }
-    heading(&mut s, &mut y, "Sources");
+    if split {
+        y = ty + 12.0;
+    }
+    heading(&mut s, sx, &mut y, "Sources");
     if sources.is_empty() {
         let _ = writeln!(
             s,
-            r##"<text x="{tx}" y="{y:.1}" font-size="8.5" fill="#333333">No events or aid in this view and range.</text>"##
+            r##"<text x="{sx}" y="{y:.1}" font-size="8.5" fill="#333333">No events or aid in this view and range.</text>"##
         );
     }
     for (i, source) in sources.iter().enumerate() {
-        let lines = wrap(&format!("• {source}"), 8.5, tw);
+        let lines = wrap(&format!("• {source}"), 8.5, sw);
         let room = bottom - y;
         if i >= MAX_SOURCES || room < 11.0 * lines.len() as f32 + 11.0 {
             let rest = sources.len() - i;
             let _ =
-                writeln!(s, r##"<text x="{tx}" y="{y:.1}" font-size="8.5" fill="#333333">… and {rest} more</text>"##);
+                writeln!(s, r##"<text x="{sx}" y="{y:.1}" font-size="8.5" fill="#333333">… and {rest} more</text>"##);
             break;
         }
         for (k, line) in lines.iter().enumerate() {
-            let x = if k == 0 { tx } else { tx + 7.0 };
+            let x = if k == 0 { sx } else { sx + 7.0 };
             let _ = writeln!(s, r##"<text x="{x}" y="{y:.1}" font-size="8.5" fill="#333333">{}</text>"##, xml(line));
             y += 11.0;
         }
