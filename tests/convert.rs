@@ -144,13 +144,13 @@ fn invalid_geojson_exits_1_with_file_line_col_and_writes_nothing() {
 #[test]
 fn unknown_extensions_are_named() {
     let dir = tempfile::tempdir().unwrap();
-    // An unknown extension is looked into (GeoJSON and GeoPackage are recognised by content);
-    // KML is neither.
-    std::fs::write(dir.path().join("map.kml"), "<?xml version=\"1.0\"?><kml/>").unwrap();
-    let out = convert(&[&dir.path().join("map.kml"), &dir.path().join("x.gpkg")]);
+    // An unknown extension is looked into (GeoJSON, GeoPackage and KML are recognised by
+    // content); a shapefile is none of them.
+    std::fs::write(dir.path().join("map.shp"), b"\x00\x00\x27\x0a shapefile header").unwrap();
+    let out = convert(&[&dir.path().join("map.shp"), &dir.path().join("x.gpkg")]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("map.kml: unknown file type `.kml`; expected .geojson, .json, .gpkg or .csv"), "{stderr}");
+    assert!(stderr.contains("map.shp: unknown file type `.shp`; expected .geojson"), "{stderr}");
     let out = convert(&[&fixture("places.geojson"), &dir.path().join("x.shp")]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("x.shp: unknown file type `.shp`"));
