@@ -11,6 +11,7 @@ mod layer;
 mod layer_style;
 mod layout;
 pub mod schema;
+pub mod templates;
 
 pub use catalog::{Catalog, FeatureRef, LayerId};
 pub use dated::{assign_spans, date_fields_of};

@@ -177,9 +177,9 @@ impl AtlasApp {
         let (lon, lat) = point_of(&geometry).unwrap_or_default();
         let today = chrono::Local::now().date_naive().to_string();
         let (prefix, properties) = match layer.kind {
-            LayerKind::Events => ("NEW-FA-", event_template(&today, lon, lat)),
-            LayerKind::Aid => ("AID-NEW-", aid_template(&today)),
-            _ => ("", generic_template(layer.features.first().map(|f| &f.properties))),
+            LayerKind::Events => ("NEW-FA-", crate::model::templates::event(&today, lon, lat)),
+            LayerKind::Aid => ("AID-NEW-", crate::model::templates::aid(&today)),
+            _ => ("", crate::model::templates::generic(layer.features.first().map(|f| &f.properties))),
         };
         let id = new_feature_id(layer, prefix);
         let mut properties = properties;
@@ -639,71 +639,4 @@ fn id_prefix(f: &Feature) -> &'static str {
         Some(s) if s.contains("-FA-") => "NEW-FA-",
         _ => "",
     }
-}
-
-/// Every ACLED field with an honest default: today, exact, "Other", nothing invented.
-fn event_template(today: &str, lon: f64, lat: f64) -> Map<String, Value> {
-    let mut m = Map::new();
-    for (k, v) in [
-        ("event_id_cnty", json!("")),
-        ("event_date", json!(today)),
-        ("time_precision", json!(1)),
-        ("disorder_type", json!("Strategic developments")),
-        ("event_type", json!("Strategic developments")),
-        ("sub_event_type", json!("Other")),
-        ("actor1", json!("")),
-        ("actor2", json!("")),
-        ("country", json!("")),
-        ("admin1", json!("")),
-        ("admin2", json!("")),
-        ("location", json!("")),
-        ("latitude", json!(lat)),
-        ("longitude", json!(lon)),
-        ("geo_precision", json!(1)),
-        ("source", json!("")),
-        ("notes", json!("")),
-        ("fatalities", json!(0)),
-    ] {
-        m.insert(k.to_owned(), v);
-    }
-    m
-}
-
-fn aid_template(today: &str) -> Map<String, Value> {
-    let mut m = Map::new();
-    for (k, v) in [
-        ("id", json!("")),
-        ("donor", json!("")),
-        ("recipient", json!("")),
-        ("aid_type", json!("facility")),
-        ("title", json!("")),
-        ("announced", json!(today)),
-        ("start", Value::Null),
-        ("end", Value::Null),
-        ("status", json!("announced")),
-        ("location", json!("")),
-        ("geo_precision", json!(1)),
-        ("source", json!("")),
-        ("notes", json!("")),
-    ] {
-        m.insert(k.to_owned(), v);
-    }
-    m
-}
-
-/// A generic layer's new feature gets the first feature's keys, empty, so the form shows them.
-fn generic_template(first: Option<&Map<String, Value>>) -> Map<String, Value> {
-    let mut m = Map::new();
-    if let Some(first) = first {
-        for (k, v) in first {
-            let empty = match v {
-                Value::String(_) => json!(""),
-                _ => Value::Null,
-            };
-            m.insert(k.clone(), empty);
-        }
-    } else {
-        m.insert("name".to_owned(), json!(""));
-    }
-    m
 }
