@@ -988,6 +988,64 @@ mod tests {
     }
 
     #[test]
+    fn random_multiple_mutations_stream_to_the_same_problems() {
+        let base = format!(
+            "{}\n{}",
+            BASE.replace("5, \"text\"", "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"GeometryCollection\",\"geometries\":[{\"type\":\"Point\",\"coordinates\":[1,2,3]},{\"type\":\"MultiPolygon\",\"coordinates\":[[[[0,0],[1,0],[0,0]]]]}]}}, \"a\\\"b\\\\\""),
+            "  "
+        );
+        let pieces: [&[u8]; 16] = [
+            b",",
+            b"]",
+            b"}",
+            b"[",
+            b"{",
+            b"\"",
+            b"x",
+            b"\n",
+            b"\r",
+            b"\x01",
+            "\u{a0}".as_bytes(),
+            b"\\",
+            b":",
+            b"1e999",
+            b"null",
+            b" ",
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _ in 0..3000 {
+            let mut doc = base.as_bytes().to_vec();
+            for _ in 0..1 + next(3) {
+                let at = next(doc.len() + 1);
+                match next(3) {
+                    0 if at < doc.len() => {
+                        doc.remove(at);
+                    }
+                    1 => {
+                        let piece = pieces[next(pieces.len())];
+                        doc.splice(at..at, piece.iter().copied());
+                    }
+                    _ => {
+                        // Move a byte elsewhere.
+                        if at < doc.len() {
+                            let b = doc.remove(at);
+                            let to = next(doc.len() + 1);
+                            doc.insert(to, b);
+                        }
+                    }
+                }
+            }
+            same(&doc);
+        }
+    }
+
+    #[test]
     fn problems_past_the_cap_are_counted_as_the_whole_parser_counts_them() {
         let bad = "{\"type\":\"Feature\",\"geometry\":{\"type\":\"MultiPoint\",\"coordinates\":[[500,0],[1e999,1],[0,-100]]},\"properties\":{\"k\":1,\"k\":2}}";
         let good = "{\"type\":\"Feature\",\"geometry\":null,\"properties\":null}";
