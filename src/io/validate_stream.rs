@@ -1021,7 +1021,7 @@ mod tests {
         };
         for _ in 0..3000 {
             let mut doc = base.as_bytes().to_vec();
-            for _ in 0..1 + next(3) {
+            for _ in 0..=next(3) {
                 let at = next(doc.len() + 1);
                 match next(3) {
                     0 if at < doc.len() => {
