@@ -363,7 +363,8 @@ fn the_attribute_form_does_not_jump_when_a_note_is_typed() {
     h.state_mut().open_file_now(&path);
     h.run_steps(2);
     let li = h.state().catalog.layers.iter().position(|l| l.name == "sites").expect("sites layer");
-    h.state_mut().apply(frontier_atlas::ui::Command::StartEditing(li));
+    let uid = h.state().catalog.layers[li].uid;
+    h.state_mut().apply(frontier_atlas::ui::Command::StartEditing(uid));
     h.state_mut().apply(frontier_atlas::ui::Command::Select(Some(FeatureRef { layer: li, feature: 0 })));
     h.run_steps(3);
     let row_y = |h: &egui_kittest::Harness<'static, AtlasApp>| {

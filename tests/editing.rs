@@ -40,7 +40,8 @@ fn draw_polygon_edit_attribute_undo_redo_save_reload() {
     h.state_mut().apply(Command::Home);
     h.run_steps(6);
     let li = layer_index(h.state(), "areas");
-    h.state_mut().apply(Command::StartEditing(li));
+    let uid_li = h.state().catalog.layers[li].uid;
+    h.state_mut().apply(Command::StartEditing(uid_li));
     h.run_steps(2);
 
     // Draw a triangle north of Kulob by clicking, then Enter.
@@ -121,7 +122,8 @@ fn a_failed_save_names_the_file_and_keeps_the_edits() {
     let (mut h, path) = with_areas(dir.path());
     let li = layer_index(h.state(), "areas");
     let uid = h.state().catalog.layers[li].uid;
-    h.state_mut().apply(Command::StartEditing(li));
+    let uid_li = h.state().catalog.layers[li].uid;
+    h.state_mut().apply(Command::StartEditing(uid_li));
     h.state_mut().apply(Command::AddFeature {
         layer: uid,
         geometry: serde_json::json!({"type":"Point","coordinates":[70.0,38.0]}),
@@ -158,7 +160,7 @@ fn a_saved_project_reopens_with_layers_range_view_and_bookmarks() {
     {
         let app = h.state_mut();
         let places = app.catalog.layers.iter().position(|l| l.name == "Places").expect("places");
-        app.apply(Command::SetVisible(places, false));
+        app.apply(Command::SetVisible(app.catalog.layers[places].uid, false));
         app.bookmarks.push(frontier_atlas::project::Bookmark::new("Khorog", &app.map.viewport, None));
         app.save_project_to(&project_path);
         app.finish_jobs();
@@ -193,7 +195,8 @@ fn unsaved_edits_are_autosaved_offered_after_a_crash_and_journalled_on_save() {
     h.run_steps(2);
     let li = layer_index(h.state(), "areas");
     let uid = h.state().catalog.layers[li].uid;
-    h.state_mut().apply(Command::StartEditing(li));
+    let uid_li = h.state().catalog.layers[li].uid;
+    h.state_mut().apply(Command::StartEditing(uid_li));
     h.state_mut().apply(Command::AddFeature {
         layer: uid,
         geometry: serde_json::json!({"type":"Point","coordinates":[70.5,38.1]}),
@@ -230,7 +233,8 @@ fn saving_writes_the_edit_journal_beside_the_layer() {
     let uid = h.state().catalog.layers[li].uid;
     h.state_mut().state.user_name = "analyst-7".to_owned();
     h.state_mut().safety.source_note = "Asia-Plus, 2022-05-18".to_owned();
-    h.state_mut().apply(Command::StartEditing(li));
+    let uid_li = h.state().catalog.layers[li].uid;
+    h.state_mut().apply(Command::StartEditing(uid_li));
     h.state_mut().apply(Command::Edit(
         frontier_atlas::edit::EditCommand::SetProperty {
             layer: uid,
@@ -316,7 +320,7 @@ fn events_layer(app: &AtlasApp) -> (usize, frontier_atlas::model::LayerUid, usiz
 fn crashed_session_with_a_new_event(dir: &std::path::Path) -> (usize, String) {
     let mut app = app_in(dir);
     let (li, uid, shipped) = events_layer(&app);
-    app.apply(Command::StartEditing(li));
+    app.apply(Command::StartEditing(app.catalog.layers[li].uid));
     app.apply(Command::AddFeature {
         layer: uid,
         geometry: serde_json::json!({"type":"Point","coordinates":[70.5,38.1]}),
@@ -457,7 +461,7 @@ fn undo_names_its_layer_and_keeps_the_selection_on_the_same_feature() {
     let mut app = app_in(dir.path());
     let (li, uid, _) = events_layer(&app);
     let id_at = |app: &AtlasApp, i: usize| app.catalog.layers[li].features[i].id.as_ref().map(ToString::to_string);
-    app.apply(Command::StartEditing(li));
+    app.apply(Command::StartEditing(app.catalog.layers[li].uid));
     let selected = frontier_atlas::model::FeatureRef { layer: li, feature: 5 };
     let selected_id = id_at(&app, 5);
     app.apply(Command::Select(Some(selected)));
@@ -477,7 +481,7 @@ fn undo_names_its_layer_and_keeps_the_selection_on_the_same_feature() {
     app.apply(Command::Redo);
     let (pi, places) = app.catalog.layer_of_kind(frontier_atlas::model::LayerKind::Places).expect("places");
     let puid = places.uid;
-    app.apply(Command::StartEditing(pi));
+    app.apply(Command::StartEditing(app.catalog.layers[pi].uid));
     app.apply(Command::Edit(
         frontier_atlas::edit::EditCommand::SetProperty {
             layer: puid,
@@ -487,7 +491,7 @@ fn undo_names_its_layer_and_keeps_the_selection_on_the_same_feature() {
         },
         "Set name".into(),
     ));
-    app.apply(Command::StartEditing(li));
+    app.apply(Command::StartEditing(app.catalog.layers[li].uid));
     app.apply(Command::Undo);
     assert_eq!(app.messages.last().expect("message").text, "Undid: Delete feature in Security events");
     assert!(app.history.is_dirty(puid), "the other layer's edit stays");
@@ -551,7 +555,7 @@ fn edits_made_while_a_save_runs_stay_unsaved_and_are_autosaved() {
             "Set name".into(),
         )
     };
-    app.apply(Command::StartEditing(li));
+    app.apply(Command::StartEditing(app.catalog.layers[li].uid));
     app.apply(set("one"));
     app.apply(Command::Save(uid));
     assert!(app.jobs.busy(frontier_atlas::ui::jobs::JobKind::Save, Some(uid)), "the save runs on a worker");
@@ -611,7 +615,7 @@ fn restoring_over_a_layer_with_unsaved_edits_of_this_session_is_refused_and_stil
     let (shipped, _) = crashed_session_with_a_new_event(dir.path());
     let mut app = app_in(dir.path());
     let (li, uid, _) = events_layer(&app);
-    app.apply(Command::StartEditing(li));
+    app.apply(Command::StartEditing(app.catalog.layers[li].uid));
     app.apply(Command::Edit(
         frontier_atlas::edit::EditCommand::DeleteFeature { layer: uid, index: 0 },
         "Delete".into(),

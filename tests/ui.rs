@@ -231,7 +231,8 @@ fn a_plain_layer_with_a_date_property_can_be_put_on_the_timeline() {
     let li = h.state().catalog.layers.iter().position(|l| l.name == "visits").expect("layer");
     assert!(h.state().catalog.layers[li].time_index.is_none(), "undated until a field is chosen");
     assert_eq!(frontier_atlas::model::date_fields_of(&h.state().catalog.layers[li]), vec!["when".to_owned()]);
-    h.state_mut().apply(frontier_atlas::ui::Command::SetDateFields(li, Some(("when".to_owned(), None))));
+    let uid = h.state().catalog.layers[li].uid;
+    h.state_mut().apply(frontier_atlas::ui::Command::SetDateFields(uid, Some(("when".to_owned(), None))));
     h.run_steps(2);
     // The unreadable date is reported, not dropped silently.
     let msg = h.state().messages.last().expect("message");

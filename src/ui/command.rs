@@ -20,9 +20,9 @@ pub enum Command {
     /// Select a feature and fly the view to it.
     FlyTo(FeatureRef),
     /// Show or hide a layer.
-    SetVisible(usize, bool),
+    SetVisible(LayerUid, bool),
     /// Set a layer's opacity.
-    SetOpacity(usize, f32),
+    SetOpacity(LayerUid, f32),
     /// Set (or with `None` clear) a layer's style overrides.
     SetStyle(LayerUid, Option<Box<crate::model::LayerStyleOverride>>),
     /// Move a layer to catalog position `to` (0 is drawn first); Undo moves it back.
@@ -33,9 +33,9 @@ pub enum Command {
         to: usize,
     },
     /// Remove a user layer.
-    RemoveLayer(usize),
+    RemoveLayer(LayerUid),
     /// Make a layer temporal with a start (and optional end) date field.
-    SetDateFields(usize, Option<(String, Option<String>)>),
+    SetDateFields(LayerUid, Option<(String, Option<String>)>),
     /// Change the date range (`None`: show everything).
     SetRange(Option<Range>),
     /// Open files as layers.
@@ -53,8 +53,8 @@ pub enum Command {
     },
     /// Show a short message to the analyst.
     Notify(String),
-    /// Start editing a layer (by catalog position).
-    StartEditing(usize),
+    /// Start editing a layer.
+    StartEditing(LayerUid),
     /// Stop editing (edits stay in memory until saved).
     StopEditing,
     /// Choose an editing tool.

@@ -47,7 +47,7 @@ pub fn layers_ui(
                     });
                     let mut visible = layer.visible;
                     if ui.checkbox(&mut visible, &layer.name).changed() {
-                        commands.push(Command::SetVisible(i, visible));
+                        commands.push(Command::SetVisible(layer.uid, visible));
                     }
                     let count = if layer.time_index.is_some() && filter.range.is_some() {
                         format!("{shown} of {total}")
@@ -72,11 +72,11 @@ pub fn layers_ui(
                 let section = header.show(ui, |ui| {
                     let mut opacity = layer.opacity;
                     if ui.add(egui::Slider::new(&mut opacity, 0.0..=1.0).text("opacity")).changed() {
-                        commands.push(Command::SetOpacity(i, opacity));
+                        commands.push(Command::SetOpacity(layer.uid, opacity));
                     }
                     ui.small(format!("source: {}", layer.source));
                     if !matches!(layer.kind, LayerKind::Events | LayerKind::Aid) {
-                        date_fields_ui(ui, i, layer, &mut commands);
+                        date_fields_ui(ui, layer, &mut commands);
                     }
                     ui.horizontal(|ui| {
                         if ui
@@ -107,10 +107,10 @@ pub fn layers_ui(
                             )
                             .clicked()
                         {
-                            commands.push(Command::StartEditing(i));
+                            commands.push(Command::StartEditing(layer.uid));
                         }
                         if matches!(layer.source, LayerSource::File(_)) && ui.button("Remove layer").clicked() {
-                            commands.push(Command::RemoveLayer(i));
+                            commands.push(Command::RemoveLayer(layer.uid));
                         }
                     });
                 });
@@ -259,7 +259,7 @@ pub fn categories_of(layer: &Layer, property: &str) -> Categories {
 }
 
 /// Lets the analyst make a layer temporal by choosing its date field(s).
-fn date_fields_ui(ui: &mut egui::Ui, i: usize, layer: &crate::model::Layer, commands: &mut Vec<Command>) {
+fn date_fields_ui(ui: &mut egui::Ui, layer: &crate::model::Layer, commands: &mut Vec<Command>) {
     let candidates = date_fields_of(layer);
     if candidates.is_empty() {
         return;
@@ -268,12 +268,12 @@ fn date_fields_ui(ui: &mut egui::Ui, i: usize, layer: &crate::model::Layer, comm
     let start_text = current.as_ref().map_or_else(|| "not dated".to_owned(), |(s, _)| s.clone());
     egui::ComboBox::from_label("date field").selected_text(start_text).show_ui(ui, |ui| {
         if ui.selectable_label(current.is_none(), "not dated").clicked() {
-            commands.push(Command::SetDateFields(i, None));
+            commands.push(Command::SetDateFields(layer.uid, None));
         }
         for c in &candidates {
             let selected = current.as_ref().is_some_and(|(s, _)| s == c);
             if ui.selectable_label(selected, c).clicked() {
-                commands.push(Command::SetDateFields(i, Some((c.clone(), None))));
+                commands.push(Command::SetDateFields(layer.uid, Some((c.clone(), None))));
             }
         }
     });
@@ -281,11 +281,11 @@ fn date_fields_ui(ui: &mut egui::Ui, i: usize, layer: &crate::model::Layer, comm
         let end_text = end.clone().unwrap_or_else(|| "none".to_owned());
         egui::ComboBox::from_label("end field").selected_text(end_text).show_ui(ui, |ui| {
             if ui.selectable_label(end.is_none(), "none").clicked() {
-                commands.push(Command::SetDateFields(i, Some((start.clone(), None))));
+                commands.push(Command::SetDateFields(layer.uid, Some((start.clone(), None))));
             }
             for c in candidates.iter().filter(|c| *c != start) {
                 if ui.selectable_label(end.as_ref() == Some(c), c).clicked() {
-                    commands.push(Command::SetDateFields(i, Some((start.clone(), Some(c.clone())))));
+                    commands.push(Command::SetDateFields(layer.uid, Some((start.clone(), Some(c.clone())))));
                 }
             }
         });

@@ -50,13 +50,13 @@ impl AtlasApp {
             Command::Edit(cmd, what) => self.run_edit(vec![cmd], &what),
             Command::AddFeature { layer, geometry } => self.add_feature(layer, geometry),
             Command::Notify(text) => self.messages.push(Message::new(Level::Info, text)),
-            Command::StartEditing(li) => {
-                if let Some(layer) = self.catalog.layers.get(li) {
-                    self.editor.layer = Some(layer.uid);
+            Command::StartEditing(uid) => {
+                if let Some(layer) = self.catalog.layer_by_uid_mut(uid) {
+                    self.editor.layer = Some(uid);
                     self.editor.tool = crate::ui::editor::Tool::Select;
                     self.editor.cancel();
                     if !layer.visible {
-                        self.catalog.layers[li].visible = true;
+                        layer.visible = true;
                         self.map.invalidate();
                     }
                 }
@@ -112,29 +112,29 @@ impl AtlasApp {
                     self.map.fly_to(anchor, self.catalog.feature(r).and_then(|f| f.shape.bounds));
                 }
             }
-            Command::SetVisible(l, v) => {
-                if let Some(layer) = self.catalog.layers.get_mut(l) {
+            Command::SetVisible(uid, v) => {
+                if let Some(layer) = self.catalog.layer_by_uid_mut(uid) {
                     layer.visible = v;
                     self.map.invalidate();
                 }
             }
-            Command::SetOpacity(l, o) => {
-                if let Some(layer) = self.catalog.layers.get_mut(l) {
+            Command::SetOpacity(uid, o) => {
+                if let Some(layer) = self.catalog.layer_by_uid_mut(uid) {
                     layer.opacity = o.clamp(0.0, 1.0);
                     self.map.invalidate();
                 }
             }
-            Command::RemoveLayer(l) => {
-                if let Some(layer) = self.catalog.layers.get(l) {
-                    if self.history.is_dirty(layer.uid) {
-                        self.pending = Some(Pending::RemoveLayer(layer.uid));
+            Command::RemoveLayer(uid) => {
+                if let Some(l) = self.catalog.index_of(uid) {
+                    if self.history.is_dirty(uid) {
+                        self.pending = Some(Pending::RemoveLayer(uid));
                     } else {
                         self.remove_layer_now(l);
                     }
                 }
             }
-            Command::SetDateFields(l, fields) => {
-                if let Some(layer) = self.catalog.layers.get_mut(l) {
+            Command::SetDateFields(uid, fields) => {
+                if let Some(layer) = self.catalog.layer_by_uid_mut(uid) {
                     layer.date_fields = fields;
                     let problems = crate::model::assign_spans(layer);
                     if !problems.is_empty() {
