@@ -343,7 +343,7 @@ fn import_acled(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows)
         let mut done = None;
         let written = crate::io::atomic::write_atomic_with(out, |w| {
             let mut writer = GeoJsonWriter::new(w)?;
-            let summary = source.stream(|feature| writer.feature(&feature)).map_err(Failed::Input)?;
+            let summary = source.stream_rows(|row| writer.row(&row)).map_err(Failed::Input)?;
             writer.finish()?;
             if let Some(refusal) = check(&summary) {
                 return Err(Failed::Refused(refusal));
@@ -366,7 +366,7 @@ fn import_acled(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows)
             Ok(writer) => writer,
             Err(e) => return fail(e.to_string()),
         };
-        let summary = match source.stream(|feature| writer.feature(&feature)) {
+        let summary = match source.stream_rows(|row| writer.row(&row)) {
             Ok(summary) => summary,
             Err(e) => return fail(e.to_string()),
         };
