@@ -41,7 +41,7 @@ fn write(rows: usize, csv: &Path, geojson: Option<&Path>, seed: u64) -> Result<(
             .map_err(|e| format!("{}: {e}", path.display()))?;
         let summary = open_acled(csv)
             .map_err(|e| e.to_string())?
-            .stream(|feature| writer.feature(&feature))
+            .stream_rows(|row| writer.row(&row))
             .map_err(|e| e.to_string())?;
         writer.finish().and_then(|mut w| w.flush()).map_err(|e| format!("{}: {e}", path.display()))?;
         eprintln!("{} rows, {} events", summary.rows_read, summary.features);

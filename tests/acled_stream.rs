@@ -7,7 +7,9 @@ mod acled_gen;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use frontier_atlas::io::acled::{GeoJsonWriter, import_acled, parse_acled, stream_acled, write_geojson};
+use frontier_atlas::io::acled::{
+    GeoJsonWriter, import_acled, parse_acled, stream_acled, stream_acled_rows, write_geojson,
+};
 
 const HOSTILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/acled/hostile.csv");
 
@@ -43,6 +45,10 @@ fn streamed_features_are_written_byte_for_byte_as_the_whole_import_writes_them()
         let summary = stream_acled(bytes.as_slice(), "x.csv", |f| writer.feature(&f)).unwrap();
         let streamed = writer.finish().unwrap();
         assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+        // Rows written without building their features: the same bytes.
+        let mut writer = GeoJsonWriter::new(Vec::new()).unwrap();
+        stream_acled_rows(bytes.as_slice(), "x.csv", |row| writer.row(&row)).unwrap();
+        assert_eq!(String::from_utf8(writer.finish().unwrap()).unwrap(), whole);
         let import = parse_acled(bytes.as_slice(), "x.csv").unwrap();
         assert_eq!(summary.problems, import.problems);
         assert_eq!(summary.rows_read, import.rows_read);

@@ -265,12 +265,23 @@ pub fn open_acled(path: &Path) -> Result<AcledInput, crate::io::read::ReadError>
 
 impl AcledInput {
     /// [`stream_acled`] on the file, named in messages as its path is displayed.
-    pub fn stream(self, each: impl FnMut(Feature) -> std::io::Result<()>) -> Result<AcledSummary, AcledStreamError> {
+    pub fn stream(
+        self,
+        mut each: impl FnMut(Feature) -> std::io::Result<()>,
+    ) -> Result<AcledSummary, AcledStreamError> {
+        self.stream_rows(|row| each(row.into_feature()))
+    }
+
+    /// [`stream_acled_rows`] on the file, named in messages as its path is displayed.
+    pub fn stream_rows(
+        self,
+        each: impl FnMut(AcledRow<'_>) -> std::io::Result<()>,
+    ) -> Result<AcledSummary, AcledStreamError> {
         use crate::io::read::ReadError;
         let Self { file, path, limit, regular } = self;
         let count = std::cell::Cell::new(0u64);
         let reader = Counting { inner: file, count: &count };
-        let result = stream_acled(reader, &path.display().to_string(), each);
+        let result = stream_acled_rows(reader, &path.display().to_string(), each);
         if count.get() > limit {
             return Err(if regular {
                 ReadError::TooLarge { path, size_mb: count.get() / 1_000_000 }
@@ -304,6 +315,16 @@ pub fn stream_acled(
     reader: impl Read,
     file_label: &str,
     mut each: impl FnMut(Feature) -> std::io::Result<()>,
+) -> Result<AcledSummary, AcledStreamError> {
+    stream_acled_rows(reader, file_label, |row| each(row.into_feature()))
+}
+
+/// [`stream_acled`] handing over each good row as an [`AcledRow`], which
+/// [`GeoJsonWriter::row`] writes without building the [`Feature`] first.
+pub fn stream_acled_rows(
+    reader: impl Read,
+    file_label: &str,
+    mut each: impl FnMut(AcledRow<'_>) -> std::io::Result<()>,
 ) -> Result<AcledSummary, AcledStreamError> {
     let newlines = Rc::new(RefCell::new(VecDeque::new()));
     let mut lines = LineCounter { newlines: Rc::clone(&newlines), passed: 0 };
@@ -365,9 +386,9 @@ pub fn stream_acled(
             continue;
         }
         out.rows_read += 1;
-        match row_to_feature(&record, &columns, &order, &required, line, &mut out.problems) {
+        match row_values(&record, &columns, &order, &required, line, &mut out.problems) {
             Err(problem) => out.problems.push(problem),
-            Ok(feature) => {
+            Ok(row) => {
                 let id = record.get(required.id).unwrap_or_default().trim().to_owned();
                 if let Some(first) = seen.get(&id) {
                     out.problems.push(RowProblem {
@@ -378,7 +399,7 @@ pub fn stream_acled(
                     });
                 } else {
                     seen.insert(id, line);
-                    each(feature).map_err(AcledStreamError::Output)?;
+                    each(row).map_err(AcledStreamError::Output)?;
                     out.features += 1;
                 }
             }
@@ -527,14 +548,88 @@ fn number_value(text: &str) -> Option<Value> {
     t.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number)
 }
 
-fn row_to_feature(
+/// One good row of an ACLED export: its feature's id, position and properties (in
+/// property order), ready to be written ([`GeoJsonWriter::row`]) or made a [`Feature`].
+#[derive(Debug, Clone)]
+pub struct AcledRow<'c> {
+    columns: &'c [Column],
+    id: String,
+    lon: f64,
+    lat: f64,
+    /// `(column, value)` in property order.
+    values: Vec<(usize, Value)>,
+}
+
+impl AcledRow<'_> {
+    /// The row as a GeoJSON point feature.
+    pub fn into_feature(self) -> Feature {
+        let mut properties = JsonObject::with_capacity(self.values.len());
+        for (i, value) in self.values {
+            if let Some(column) = self.columns.get(i) {
+                properties.insert(column.key.clone(), value);
+            }
+        }
+        Feature {
+            bbox: None,
+            geometry: Some(Geometry::new_point([self.lon, self.lat])),
+            id: Some(Id::String(self.id)),
+            properties: Some(properties),
+            foreign_members: None,
+        }
+    }
+
+    /// Writes the feature as `serde_json` writes [`AcledRow::into_feature`]'s: the same bytes.
+    fn write_json<W: std::io::Write>(&self, out: &mut W) -> std::io::Result<()> {
+        out.write_all(b"{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[")?;
+        Scalar::Float(self.lon).write_json(out)?;
+        out.write_all(b",")?;
+        Scalar::Float(self.lat).write_json(out)?;
+        out.write_all(b"]},\"id\":")?;
+        Scalar::Str(&self.id).write_json(out)?;
+        out.write_all(b",\"properties\":{")?;
+        let mut first = true;
+        for (i, value) in &self.values {
+            let Some(column) = self.columns.get(*i) else {
+                continue;
+            };
+            if !first {
+                out.write_all(b",")?;
+            }
+            first = false;
+            Scalar::Str(&column.key).write_json(out)?;
+            out.write_all(b":")?;
+            Scalar::Json(value).write_json(out)?;
+        }
+        out.write_all(b"}}")
+    }
+}
+
+/// The values of a row, written by `serde_json` exactly as inside a [`Feature`].
+enum Scalar<'v> {
+    Float(f64),
+    Str(&'v str),
+    Json(&'v Value),
+}
+
+impl Scalar<'_> {
+    fn write_json<W: std::io::Write>(&self, out: &mut W) -> std::io::Result<()> {
+        match self {
+            Self::Float(v) => serde_json::to_writer(out, v),
+            Self::Str(v) => serde_json::to_writer(out, v),
+            Self::Json(v) => serde_json::to_writer(out, v),
+        }
+        .map_err(std::io::Error::other)
+    }
+}
+
+fn row_values<'c>(
     record: &csv::StringRecord,
-    columns: &[Column],
+    columns: &'c [Column],
     order: &[usize],
     req: &Required,
     line: usize,
     problems: &mut Vec<RowProblem>,
-) -> Result<Feature, RowProblem> {
+) -> Result<AcledRow<'c>, RowProblem> {
     if record.len() != columns.len() {
         return Err(skip(line, 0, format!("{} fields, expected {} (row skipped)", record.len(), columns.len())));
     }
@@ -571,7 +666,7 @@ fn row_to_feature(
         )
     })?;
 
-    let mut properties = JsonObject::new();
+    let mut values = Vec::with_capacity(order.len());
     for &i in order {
         let Some(column) = columns.get(i) else {
             continue;
@@ -596,15 +691,9 @@ fn row_to_feature(
         } else {
             Value::String(text.to_owned())
         };
-        properties.insert(column.key.clone(), value);
+        values.push((i, value));
     }
-    Ok(Feature {
-        bbox: None,
-        geometry: Some(Geometry::new_point([lon, lat])),
-        id: Some(Id::String(id.to_owned())),
-        properties: Some(properties),
-        foreign_members: None,
-    })
+    Ok(AcledRow { columns, id: id.to_owned(), lon, lat, values })
 }
 
 /// What [`write_geojson`] writes before the first feature.
@@ -625,6 +714,16 @@ impl<W: std::io::Write> GeoJsonWriter<W> {
     pub fn new(mut out: W) -> std::io::Result<Self> {
         out.write_all(GEOJSON_HEAD.as_bytes())?;
         Ok(Self { out, first: true })
+    }
+
+    /// Writes one row's feature (the same bytes as [`GeoJsonWriter::feature`] on
+    /// [`AcledRow::into_feature`], without building it).
+    pub fn row(&mut self, row: &AcledRow<'_>) -> std::io::Result<()> {
+        if !self.first {
+            self.out.write_all(GEOJSON_SEPARATOR.as_bytes())?;
+        }
+        self.first = false;
+        row.write_json(&mut self.out)
     }
 
     /// Writes one feature.

@@ -16,7 +16,7 @@ use crate::model::{LayerKind, LayerSource};
 pub fn load(path: &Path) -> Result<Loaded, String> {
     let input = super::acled::open_acled(path).map_err(|e| e.to_string())?;
     let mut writer = GeoJsonWriter::new(Vec::new()).map_err(|e| e.to_string())?;
-    let summary = input.stream(|feature| writer.feature(&feature)).map_err(|e| e.to_string())?;
+    let summary = input.stream_rows(|row| writer.row(&row)).map_err(|e| e.to_string())?;
     layer(path, writer, &summary)
 }
 
@@ -24,7 +24,7 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
 pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Loaded, String> {
     let label = path.display().to_string();
     let mut writer = GeoJsonWriter::new(Vec::new()).map_err(|e| e.to_string())?;
-    let summary = super::acled::stream_acled(bytes, &label, |feature| writer.feature(&feature))
+    let summary = super::acled::stream_acled_rows(bytes, &label, |row| writer.row(&row))
         .map_err(|e: AcledStreamError| e.to_string())?;
     layer(path, writer, &summary)
 }
