@@ -33,6 +33,8 @@ pub enum Command {
     /// Export a project's scenes as a briefing deck: one multi-page PDF, or a PNG or SVG per
     /// scene (`deck.png` → `deck-1.png`, …).
     Brief(BriefArgs),
+    /// Events within a distance of aid sites (geodesic km), as CSV, with a summary per site.
+    Near(NearArgs),
     /// Check GeoJSON files strictly against RFC 7946.
     Validate {
         /// Files to check.
@@ -163,6 +165,7 @@ pub fn run(command: Command) -> ExitCode {
     match command {
         Command::Render(args) => render(&args),
         Command::Brief(args) => brief(&args),
+        Command::Near(args) => near(&args),
         Command::Validate { files } => validate(&files),
         Command::Import { what: ImportCommand::Acled { input, out, skip_bad } } => {
             import_acled(&input, &out, bad_rows(skip_bad))
@@ -498,4 +501,70 @@ fn brief(args: &BriefArgs) -> ExitCode {
         }
         Err(e) => fail(e.to_string()),
     }
+}
+
+/// Arguments of `near`.
+#[derive(Debug, clap::Args)]
+pub struct NearArgs {
+    /// The aid sites (any layer file).
+    #[arg(long)]
+    pub sites: PathBuf,
+    /// The events (any layer file).
+    #[arg(long)]
+    pub events: PathBuf,
+    /// The radius in km (geodesic, WGS84).
+    #[arg(long)]
+    pub km: f64,
+    /// Count only events whose dates overlap each site's own active dates.
+    #[arg(long)]
+    pub during_site_dates: bool,
+    /// First day of events counted (YYYY-MM-DD, YYYY-MM or YYYY).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day of events counted (inclusive).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// The CSV to write (one row per site–event pair).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// The `near` subcommand: prints a line per site and writes the pairs as CSV.
+fn near(args: &NearArgs) -> ExitCode {
+    use crate::spatial::near::{When, events_near_sites, matches_csv, summary};
+    let fail = |message: String| {
+        eprintln!("{message}");
+        ExitCode::from(1)
+    };
+    if !(args.km.is_finite() && args.km >= 0.0 && args.km <= 20_000.0) {
+        return fail(format!("--km: expected a distance from 0 to 20000 km, got {}", args.km));
+    }
+    let open = |path: &Path| crate::io::open::open_layer(path, None).map_err(|e| e.to_string());
+    let (sites, events) = match (open(&args.sites), open(&args.events)) {
+        (Ok(s), Ok(e)) => (s, e),
+        (Err(e), _) | (_, Err(e)) => return fail(e),
+    };
+    for p in sites.skipped.iter().chain(&events.skipped) {
+        eprintln!("{p}");
+    }
+    let range = match date_range(args.from.as_deref(), args.to.as_deref()) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let when = match (args.during_site_dates, range) {
+        (true, Some(_)) => return fail("--during-site-dates and --from/--to: choose one".to_owned()),
+        (true, None) => When::DuringSiteDates,
+        (false, Some(r)) => When::Range(r),
+        (false, None) => When::Always,
+    };
+    let matches = events_near_sites(&sites.layer, &events.layer, args.km, when);
+    let csv = matches_csv(&sites.layer, &events.layer, &matches);
+    if let Err(e) = crate::io::atomic::write_atomic(&args.out, csv.as_bytes()) {
+        return fail(format!("cannot write {}: {e}", args.out.display()));
+    }
+    for line in summary(&sites.layer, &events.layer, &matches) {
+        println!("{line}");
+    }
+    println!("{} site–event pairs within {} km written to {}", matches.len(), args.km, args.out.display());
+    ExitCode::SUCCESS
 }

@@ -3,6 +3,7 @@
 mod hit;
 mod index;
 mod mercator;
+pub mod near;
 mod shape;
 mod viewport;
 
