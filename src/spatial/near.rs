@@ -101,6 +101,30 @@ pub fn events_near_sites(sites: &Layer, events: &Layer, km: f64, when: When) -> 
     out
 }
 
+/// A measured path: each leg's geodesic length in km, their total, and for a closed shape
+/// (three or more points) the geodesic area in km².
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measure {
+    /// Length of each leg, km.
+    pub legs_km: Vec<f64>,
+    /// Sum of the legs, km.
+    pub total_km: f64,
+    /// Area of the polygon the points enclose, km² (`None` below three points).
+    pub area_km2: Option<f64>,
+}
+
+/// Measures a path of `(lon, lat)` points on WGS84 (the measure tool's numbers).
+pub fn measure(points: &[(f64, f64)]) -> Measure {
+    use geo::GeodesicArea as _;
+    let legs_km: Vec<f64> = points.windows(2).map(|w| geodesic_km(w[0], w[1])).collect();
+    let total_km = legs_km.iter().sum();
+    let area_km2 = (points.len() >= 3).then(|| {
+        let ring: Vec<geo::Coord<f64>> = points.iter().map(|&(x, y)| geo::coord! { x: x, y: y }).collect();
+        geo::Polygon::new(geo::LineString::new(ring), Vec::new()).geodesic_area_unsigned() / 1e6
+    });
+    Measure { legs_km, total_km, area_km2 }
+}
+
 fn cell(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_owned() }
 }
@@ -193,6 +217,21 @@ pub fn summary(sites: &Layer, events: &Layer, matches: &[NearMatch]) -> Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn measure_matches_geographiclib_legs_and_area() {
+        // GeographicLib (Python geographiclib 2.x): Dushanbe → Kulob 111.8447 km, Kulob →
+        // Khorog 162.9523 km; the 0.2° × 0.2° square at 71–71.2 E, 37–37.2 N 394.6206 km².
+        let m = measure(&[(68.779, 38.536), (69.7845, 37.9146), (71.553, 37.489)]);
+        for (got, want) in m.legs_km.iter().zip([111.8447, 162.9523]) {
+            assert!((got - want).abs() / want < 0.001, "{got} km, want {want}");
+        }
+        assert!((m.total_km - 274.7970).abs() / 274.797 < 0.001, "{}", m.total_km);
+        let square = measure(&[(71.0, 37.0), (71.2, 37.0), (71.2, 37.2), (71.0, 37.2)]);
+        let area = square.area_km2.unwrap();
+        assert!((area - 394.6206).abs() / 394.6206 < 0.001, "{area} km²");
+        assert_eq!(measure(&[(71.0, 37.0)]), Measure { legs_km: Vec::new(), total_km: 0.0, area_km2: None });
+    }
 
     #[test]
     fn geodesic_distances_match_geographiclib() {
