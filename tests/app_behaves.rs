@@ -364,7 +364,7 @@ fn the_attribute_form_does_not_jump_when_a_note_is_typed() {
     h.run_steps(2);
     let li = h.state().catalog.layers.iter().position(|l| l.name == "sites").expect("sites layer");
     let uid = h.state().catalog.layers[li].uid;
-    h.state_mut().apply(frontier_atlas::ui::Command::StartEditing(uid));
+    h.state_mut().apply(frontier_atlas::ui::Command::Edit(frontier_atlas::ui::EditIntent::StartEditing(uid)));
     h.state_mut().apply(frontier_atlas::ui::Command::Select(Some(FeatureRef { layer: li, feature: 0 })));
     h.run_steps(3);
     let row_y = |h: &egui_kittest::Harness<'static, AtlasApp>| {

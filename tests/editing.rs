@@ -7,7 +7,7 @@ use common::{click_at, harness, screen_of};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use frontier_atlas::model::LayerSource;
-use frontier_atlas::ui::{AtlasApp, Command};
+use frontier_atlas::ui::{AtlasApp, Command, EditIntent};
 
 const AREAS: &str = r#"{"type":"FeatureCollection","name":"areas","features":[
 {"type":"Feature","id":7,"properties":{"name":"Existing","note":null},"geometry":{"type":"Point","coordinates":[69.5,38.9,1200]},"extra":"kept"}
@@ -41,7 +41,7 @@ fn draw_polygon_edit_attribute_undo_redo_save_reload() {
     h.run_steps(6);
     let li = layer_index(h.state(), "areas");
     let uid_li = h.state().catalog.layers[li].uid;
-    h.state_mut().apply(Command::StartEditing(uid_li));
+    h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid_li)));
     h.run_steps(2);
 
     // Draw a triangle north of Kulob by clicking, then Enter.
@@ -123,17 +123,17 @@ fn a_failed_save_names_the_file_and_keeps_the_edits() {
     let li = layer_index(h.state(), "areas");
     let uid = h.state().catalog.layers[li].uid;
     let uid_li = h.state().catalog.layers[li].uid;
-    h.state_mut().apply(Command::StartEditing(uid_li));
-    h.state_mut().apply(Command::AddFeature {
+    h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid_li)));
+    h.state_mut().apply(Command::Edit(EditIntent::AddFeature {
         layer: uid,
         geometry: serde_json::json!({"type":"Point","coordinates":[70.0,38.0]}),
-    });
+    }));
     h.run_steps(2);
     // A path whose parent is a regular file cannot be written, even by root.
     let blocker = dir.path().join("not-a-folder");
     std::fs::write(&blocker, "x").expect("write");
     let target = blocker.join("areas.geojson");
-    h.state_mut().apply(Command::SaveTo(uid, target.clone()));
+    h.state_mut().apply(Command::Edit(EditIntent::SaveTo(uid, target.clone())));
     h.run_steps(2);
     h.state_mut().finish_jobs();
     let app = h.state();
@@ -196,11 +196,11 @@ fn unsaved_edits_are_autosaved_offered_after_a_crash_and_journalled_on_save() {
     let li = layer_index(h.state(), "areas");
     let uid = h.state().catalog.layers[li].uid;
     let uid_li = h.state().catalog.layers[li].uid;
-    h.state_mut().apply(Command::StartEditing(uid_li));
-    h.state_mut().apply(Command::AddFeature {
+    h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid_li)));
+    h.state_mut().apply(Command::Edit(EditIntent::AddFeature {
         layer: uid,
         geometry: serde_json::json!({"type":"Point","coordinates":[70.5,38.1]}),
-    });
+    }));
     h.run_steps(30); // more than the autosave interval of egui time
     h.state_mut().finish_jobs();
     assert!(std::fs::read_dir(&recovery).expect("recovery folder").count() >= 1, "an autosave was written");
@@ -218,7 +218,7 @@ fn unsaved_edits_are_autosaved_offered_after_a_crash_and_journalled_on_save() {
     assert!(app.history.is_dirty(restored.uid), "restored edits still need saving");
     // Saving writes the layer, the journal beside it, and removes the autosave.
     let uid = restored.uid;
-    h2.state_mut().apply(Command::SaveTo(uid, path.clone()));
+    h2.state_mut().apply(Command::Edit(EditIntent::SaveTo(uid, path.clone())));
     h2.run_steps(2);
     h2.state_mut().finish_jobs();
     assert_eq!(frontier_atlas::io::geojson::load_file(&path).expect("reload").layer.features.len(), 2);
@@ -234,8 +234,8 @@ fn saving_writes_the_edit_journal_beside_the_layer() {
     h.state_mut().state.user_name = "analyst-7".to_owned();
     h.state_mut().safety.source_note = "Asia-Plus, 2022-05-18".to_owned();
     let uid_li = h.state().catalog.layers[li].uid;
-    h.state_mut().apply(Command::StartEditing(uid_li));
-    h.state_mut().apply(Command::Edit(
+    h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid_li)));
+    h.state_mut().apply(Command::Edit(EditIntent::Apply(
         frontier_atlas::edit::EditCommand::SetProperty {
             layer: uid,
             index: 0,
@@ -243,8 +243,8 @@ fn saving_writes_the_edit_journal_beside_the_layer() {
             value: Some("Renamed".into()),
         },
         "Set name".into(),
-    ));
-    h.state_mut().apply(Command::Save(uid));
+    )));
+    h.state_mut().apply(Command::Edit(EditIntent::Save(uid)));
     h.run_steps(2);
     h.state_mut().finish_jobs();
     let journal =
@@ -255,7 +255,7 @@ fn saving_writes_the_edit_journal_beside_the_layer() {
     assert!(entry.detail.contains("name") && entry.detail.contains("Renamed"), "{}", entry.detail);
     assert_eq!(entry.source_note.as_deref(), Some("Asia-Plus, 2022-05-18"));
     // The Journal window reads the saved journal off the UI thread, then lists it.
-    h.state_mut().apply(Command::ShowJournal(uid));
+    h.state_mut().apply(Command::Edit(EditIntent::ShowJournal(uid)));
     h.state_mut().finish_jobs();
     h.run_steps(2);
     assert!(h.query_all_by_label("analyst-7").count() >= 1, "the saved entry is listed");
@@ -268,7 +268,7 @@ fn a_layer_saves_as_geopackage_but_never_over_other_tables() {
     let li = layer_index(h.state(), "areas");
     let uid = h.state().catalog.layers[li].uid;
     let gpkg = dir.path().join("areas.gpkg");
-    h.state_mut().apply(Command::SaveTo(uid, gpkg.clone()));
+    h.state_mut().apply(Command::Edit(EditIntent::SaveTo(uid, gpkg.clone())));
     h.state_mut().finish_jobs();
     let back = frontier_atlas::io::gpkg::read_gpkg(&gpkg).expect("read back");
     assert_eq!(back.len(), 1);
@@ -278,7 +278,7 @@ fn a_layer_saves_as_geopackage_but_never_over_other_tables() {
     let places = h.state().catalog.layers.iter().find(|l| l.name == "Places").expect("places").clone();
     frontier_atlas::io::gpkg::write_gpkg(&other, &[&places]).expect("write");
     let before = std::fs::read(&other).expect("read");
-    h.state_mut().apply(Command::SaveTo(uid, other.clone()));
+    h.state_mut().apply(Command::Edit(EditIntent::SaveTo(uid, other.clone())));
     h.state_mut().finish_jobs();
     assert_eq!(std::fs::read(&other).expect("read"), before, "the other GeoPackage is untouched");
     assert!(h.state().messages.last().expect("message").text.contains("Places"));
@@ -320,11 +320,11 @@ fn events_layer(app: &AtlasApp) -> (usize, frontier_atlas::model::LayerUid, usiz
 fn crashed_session_with_a_new_event(dir: &std::path::Path) -> (usize, String) {
     let mut app = app_in(dir);
     let (li, uid, shipped) = events_layer(&app);
-    app.apply(Command::StartEditing(app.catalog.layers[li].uid));
-    app.apply(Command::AddFeature {
+    app.apply(Command::Edit(EditIntent::StartEditing(app.catalog.layers[li].uid)));
+    app.apply(Command::Edit(EditIntent::AddFeature {
         layer: uid,
         geometry: serde_json::json!({"type":"Point","coordinates":[70.5,38.1]}),
-    });
+    }));
     let id = app.catalog.layers[li].features.last().and_then(|f| f.id.as_ref()).expect("new id").to_string();
     app.autosave(f64::INFINITY);
     app.finish_jobs();
@@ -355,7 +355,7 @@ fn restore_replaces_the_shipped_layer_and_save_writes_the_user_copy_before_the_r
     assert!(app.history.is_dirty(uid));
     assert_eq!(app.dirty_layers().len(), 1);
 
-    app.apply(Command::Save(uid));
+    app.apply(Command::Edit(EditIntent::Save(uid)));
     // The save runs on a worker; until it is known to be durable the recovery file stays.
     assert!(entry.data_path.exists(), "recovery file removed before the save finished");
     app.finish_jobs();
@@ -397,7 +397,7 @@ fn a_failed_save_of_a_restored_layer_keeps_the_recovery_file_and_the_edits() {
     app.restore(&entry);
     let (_, uid, count) = events_layer(&app);
     assert_eq!(count, shipped + 1);
-    app.apply(Command::Save(uid));
+    app.apply(Command::Edit(EditIntent::Save(uid)));
     app.finish_jobs();
     let err = app.messages.iter().find(|m| m.level == frontier_atlas::ui::Level::Error).expect("an error");
     assert!(err.text.contains("user"), "names the folder: {}", err.text);
@@ -421,7 +421,7 @@ fn a_layer_restored_without_its_sidecar_is_never_saved_into_the_recovery_folder(
     app.restore(&entry);
     let uid = app.catalog.layers.last().expect("restored").uid;
     let into_recovery = entry.data_path.clone();
-    app.apply(Command::SaveTo(uid, into_recovery));
+    app.apply(Command::Edit(EditIntent::SaveTo(uid, into_recovery)));
     app.finish_jobs();
     let err = &app.messages.last().expect("message").text;
     assert!(err.contains("is a recovery file"), "{err}");
@@ -461,28 +461,28 @@ fn undo_names_its_layer_and_keeps_the_selection_on_the_same_feature() {
     let mut app = app_in(dir.path());
     let (li, uid, _) = events_layer(&app);
     let id_at = |app: &AtlasApp, i: usize| app.catalog.layers[li].features[i].id.as_ref().map(ToString::to_string);
-    app.apply(Command::StartEditing(app.catalog.layers[li].uid));
+    app.apply(Command::Edit(EditIntent::StartEditing(app.catalog.layers[li].uid)));
     let selected = frontier_atlas::model::FeatureRef { layer: li, feature: 5 };
     let selected_id = id_at(&app, 5);
     app.apply(Command::Select(Some(selected)));
-    app.apply(Command::Edit(
+    app.apply(Command::Edit(EditIntent::Apply(
         frontier_atlas::edit::EditCommand::DeleteFeature { layer: uid, index: 2 },
         "Delete feature".into(),
-    ));
+    )));
     let sel = app.selection.expect("still selected");
     assert_eq!(id_at(&app, sel.feature), selected_id, "the delete moved the selection");
-    app.apply(Command::Undo);
+    app.apply(Command::Edit(EditIntent::Undo));
     let sel = app.selection.expect("still selected");
     assert_eq!(sel.feature, 5);
     assert_eq!(id_at(&app, sel.feature), selected_id, "undoing the delete moved the selection");
     let msg = &app.messages.last().expect("message").text;
     assert_eq!(msg, "Undid: Delete feature in Security events");
     // Undo while editing another layer leaves this layer's steps alone.
-    app.apply(Command::Redo);
+    app.apply(Command::Edit(EditIntent::Redo));
     let (pi, places) = app.catalog.layer_of_kind(frontier_atlas::model::LayerKind::Places).expect("places");
     let puid = places.uid;
-    app.apply(Command::StartEditing(app.catalog.layers[pi].uid));
-    app.apply(Command::Edit(
+    app.apply(Command::Edit(EditIntent::StartEditing(app.catalog.layers[pi].uid)));
+    app.apply(Command::Edit(EditIntent::Apply(
         frontier_atlas::edit::EditCommand::SetProperty {
             layer: puid,
             index: 0,
@@ -490,9 +490,9 @@ fn undo_names_its_layer_and_keeps_the_selection_on_the_same_feature() {
             value: Some("X".into()),
         },
         "Set name".into(),
-    ));
-    app.apply(Command::StartEditing(app.catalog.layers[li].uid));
-    app.apply(Command::Undo);
+    )));
+    app.apply(Command::Edit(EditIntent::StartEditing(app.catalog.layers[li].uid)));
+    app.apply(Command::Edit(EditIntent::Undo));
     assert_eq!(app.messages.last().expect("message").text, "Undid: Delete feature in Security events");
     assert!(app.history.is_dirty(puid), "the other layer's edit stays");
 }
@@ -545,7 +545,7 @@ fn edits_made_while_a_save_runs_stay_unsaved_and_are_autosaved() {
     let li = layer_index(&app, "areas");
     let uid = app.catalog.layers[li].uid;
     let set = |v: &str| {
-        Command::Edit(
+        Command::Edit(EditIntent::Apply(
             frontier_atlas::edit::EditCommand::SetProperty {
                 layer: uid,
                 index: 0,
@@ -553,11 +553,11 @@ fn edits_made_while_a_save_runs_stay_unsaved_and_are_autosaved() {
                 value: Some(v.into()),
             },
             "Set name".into(),
-        )
+        ))
     };
-    app.apply(Command::StartEditing(app.catalog.layers[li].uid));
+    app.apply(Command::Edit(EditIntent::StartEditing(app.catalog.layers[li].uid)));
     app.apply(set("one"));
-    app.apply(Command::Save(uid));
+    app.apply(Command::Edit(EditIntent::Save(uid)));
     assert!(app.jobs.busy(frontier_atlas::ui::jobs::JobKind::Save, Some(uid)), "the save runs on a worker");
     app.apply(set("two"));
     app.finish_jobs();
@@ -573,7 +573,7 @@ fn edits_made_while_a_save_runs_stay_unsaved_and_are_autosaved() {
     app.autosave(f64::INFINITY);
     assert!(!app.jobs.busy(frontier_atlas::ui::jobs::JobKind::Autosave, None));
     // Undo back to the saved state: clean, and the autosave goes.
-    app.apply(Command::Undo);
+    app.apply(Command::Edit(EditIntent::Undo));
     app.finish_jobs();
     assert!(!app.history.is_dirty(uid));
     assert!(!data.exists(), "a clean layer keeps no autosave");
@@ -615,11 +615,11 @@ fn restoring_over_a_layer_with_unsaved_edits_of_this_session_is_refused_and_stil
     let (shipped, _) = crashed_session_with_a_new_event(dir.path());
     let mut app = app_in(dir.path());
     let (li, uid, _) = events_layer(&app);
-    app.apply(Command::StartEditing(app.catalog.layers[li].uid));
-    app.apply(Command::Edit(
+    app.apply(Command::Edit(EditIntent::StartEditing(app.catalog.layers[li].uid)));
+    app.apply(Command::Edit(EditIntent::Apply(
         frontier_atlas::edit::EditCommand::DeleteFeature { layer: uid, index: 0 },
         "Delete".into(),
-    ));
+    )));
     let entry = app.safety.offered.remove(0);
     app.restore(&entry);
     let msg = &app.messages.last().expect("message").text;

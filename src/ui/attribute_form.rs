@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::command::Command;
+use super::command::{Command, EditIntent};
 use crate::edit::EditCommand;
 use crate::model::schema::{ACLED_TYPES, AID_STATUSES, AID_TYPES, DISORDER_TYPES, sub_event_types};
 use crate::model::{Feature, FeatureRef, Layer, LayerKind};
@@ -129,10 +129,10 @@ pub fn attribute_form_ui(
     }
     let set = |key: &str, value: Option<Value>| {
         let what = if value.is_some() { format!("Set {key}") } else { format!("Remove {key}") };
-        Command::Edit(
+        Command::Edit(EditIntent::Apply(
             EditCommand::SetProperty { layer: layer.uid, index: sel.feature, key: key.to_owned(), value },
             what,
-        )
+        ))
     };
     let keys: Vec<String> = feature.properties.keys().cloned().collect();
     egui::Grid::new(("form", layer.uid, sel.feature)).num_columns(2).striped(true).show(ui, |ui| {

@@ -42,8 +42,19 @@ pub enum Command {
     OpenFiles(Vec<PathBuf>),
     /// Go to the home view.
     Home,
+    /// Show a short message to the analyst.
+    Notify(String),
+    /// Editing: features, the undo history and saving (see [`EditIntent`]).
+    Edit(EditIntent),
+}
+
+/// What the analyst asks of editing. Nested in [`Command::Edit`] and matched exhaustively by
+/// the app, so a new intent cannot be silently ignored.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub enum EditIntent {
     /// Apply an edit through the undo history, with a description for the history and journal.
-    Edit(EditCommand, String),
+    Apply(EditCommand, String),
     /// Add a new feature with this geometry to a layer; its id and schema fields are filled in.
     AddFeature {
         /// The layer.
@@ -51,8 +62,6 @@ pub enum Command {
         /// A GeoJSON geometry object.
         geometry: Value,
     },
-    /// Show a short message to the analyst.
-    Notify(String),
     /// Start editing a layer.
     StartEditing(LayerUid),
     /// Stop editing (edits stay in memory until saved).

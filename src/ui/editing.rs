@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use super::app::{AtlasApp, Level, Message};
-use super::command::Command;
+use super::command::{Command, EditIntent};
 use super::editor::Tool;
 use super::jobs::{JobKind, Outcome, SaveNotes};
 use crate::edit::{EditCommand, new_feature_id};
@@ -272,7 +272,7 @@ impl AtlasApp {
             (None, LayerSource::Embedded(_)) => self.suggested_path(uid),
             // A CSV import, a GeoPackage table or an orphaned recovery: ask where.
             (None, _) => {
-                self.apply(Command::SaveAs(uid));
+                self.apply(Command::Edit(EditIntent::SaveAs(uid)));
                 return;
             }
         };
@@ -381,7 +381,7 @@ impl AtlasApp {
                         .on_hover_text(tool_hint(tool))
                         .clicked()
                     {
-                        commands.push(Command::SetTool(tool));
+                        commands.push(Command::Edit(EditIntent::SetTool(tool)));
                     }
                 }
                 ui.separator();
@@ -391,7 +391,7 @@ impl AtlasApp {
                     .map_or_else(|| "Nothing to undo in this layer".to_owned(), |d| format!("Undo {d} (Ctrl+Z)"));
                 let can_undo = self.history.can_undo_layer(uid);
                 if ui.add_enabled(can_undo, egui::Button::new("Undo")).on_hover_text(undo).clicked() {
-                    commands.push(Command::Undo);
+                    commands.push(Command::Edit(EditIntent::Undo));
                 }
                 let redo = self
                     .history
@@ -399,7 +399,7 @@ impl AtlasApp {
                     .map_or_else(|| "Nothing to redo in this layer".to_owned(), |d| format!("Redo {d} (Ctrl+Shift+Z)"));
                 let can_redo = self.history.can_redo_layer(uid);
                 if ui.add_enabled(can_redo, egui::Button::new("Redo")).on_hover_text(redo).clicked() {
-                    commands.push(Command::Redo);
+                    commands.push(Command::Edit(EditIntent::Redo));
                 }
                 let has_sel = self.editable_selection().is_some();
                 if ui
@@ -407,27 +407,27 @@ impl AtlasApp {
                     .on_hover_text("Delete the selected feature (Ctrl+Z brings it back)")
                     .clicked()
                 {
-                    commands.push(Command::DeleteSelected);
+                    commands.push(Command::Edit(EditIntent::DeleteSelected));
                 }
                 if ui
                     .add_enabled(has_sel, egui::Button::new("Duplicate"))
                     .on_hover_text("Copy the selected feature")
                     .clicked()
                 {
-                    commands.push(Command::DuplicateSelected);
+                    commands.push(Command::Edit(EditIntent::DuplicateSelected));
                 }
                 ui.separator();
                 if ui.button("Save").on_hover_text("Save the layer (Ctrl+S)").clicked() {
-                    commands.push(Command::Save(uid));
+                    commands.push(Command::Edit(EditIntent::Save(uid)));
                 }
                 if ui.button("Save as…").on_hover_text("Save the layer to a new file").clicked() {
-                    commands.push(Command::SaveAs(uid));
+                    commands.push(Command::Edit(EditIntent::SaveAs(uid)));
                 }
                 if ui.button("Journal").on_hover_text("Who changed what, and from which source").clicked() {
-                    commands.push(Command::ShowJournal(uid));
+                    commands.push(Command::Edit(EditIntent::ShowJournal(uid)));
                 }
                 if ui.button("Stop editing").on_hover_text("Edits stay in memory until saved").clicked() {
-                    commands.push(Command::StopEditing);
+                    commands.push(Command::Edit(EditIntent::StopEditing));
                 }
             });
             let hint = tool_hint(self.editor.tool);
@@ -447,15 +447,15 @@ impl AtlasApp {
             let redo_shift = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
             if i.consume_shortcut(&redo_shift) || i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Y))
             {
-                commands.push(Command::Redo);
+                commands.push(Command::Edit(EditIntent::Redo));
             }
             if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Z)) {
-                commands.push(Command::Undo);
+                commands.push(Command::Edit(EditIntent::Undo));
             }
             if let Some(uid) = self.editor.layer
                 && i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::S))
             {
-                commands.push(Command::Save(uid));
+                commands.push(Command::Edit(EditIntent::Save(uid)));
             }
         });
         commands

@@ -1,10 +1,10 @@
 //! Editing on the map: tools, sketches, snapping and drag previews. The editor never mutates
-//! the catalog; it returns [`Command::Edit`]s that the app applies through the undo history.
+//! the catalog; it returns [`Command::Edit`]s (an [`EditIntent`](super::EditIntent)) that the app applies through the undo history.
 
 use egui::{Color32, Pos2, Stroke, pos2};
 use serde_json::{Value, json};
 
-use super::command::Command;
+use super::command::{Command, EditIntent};
 use crate::edit::EditCommand;
 use crate::edit::geometry::{
     VertexPath, delete_vertex, insert_vertex, move_vertex, nearest_edge, nearest_vertex, translate,
@@ -166,7 +166,7 @@ impl EditorState {
                 {
                     let [lon, lat] = snapped(p);
                     let geometry = json!({ "type": "Point", "coordinates": [lon, lat] });
-                    commands.push(Command::AddFeature { layer: uid, geometry });
+                    commands.push(Command::Edit(EditIntent::AddFeature { layer: uid, geometry }));
                 }
             }
             Tool::DrawLine | Tool::DrawPolygon | Tool::AddHole => {
@@ -256,10 +256,10 @@ impl EditorState {
                 };
                 if moved != original {
                     let layer = self.layer.unwrap_or_default();
-                    commands.push(Command::Edit(
+                    commands.push(Command::Edit(EditIntent::Apply(
                         EditCommand::SetGeometry { layer, index: feature, geometry: moved },
                         what.to_owned(),
-                    ));
+                    )));
                 }
             }
             self.preview = None;
@@ -282,10 +282,10 @@ impl EditorState {
         let path = nearest_edge(&geometry, viewport, pos, SNAP_PTS)?;
         let new = insert_vertex(&geometry, &path, at[0], at[1]).ok()?;
         let layer = self.layer?;
-        Some(Command::Edit(
+        Some(Command::Edit(EditIntent::Apply(
             EditCommand::SetGeometry { layer, index: sel.feature, geometry: new },
             "Insert vertex".to_owned(),
-        ))
+        )))
     }
 
     fn delete_vertex_at(
@@ -299,10 +299,10 @@ impl EditorState {
         let path = nearest_vertex(&geometry, viewport, pos, SNAP_PTS)?;
         let layer = self.layer?;
         match delete_vertex(&geometry, &path) {
-            Ok(new) => Some(Command::Edit(
+            Ok(new) => Some(Command::Edit(EditIntent::Apply(
                 EditCommand::SetGeometry { layer, index: sel.feature, geometry: new },
                 "Delete vertex".to_owned(),
-            )),
+            ))),
             Err(e) => Some(Command::Notify(format!("Cannot delete that vertex: {e}"))),
         }
     }
@@ -319,16 +319,16 @@ impl EditorState {
         let coords: Vec<Value> = sketch.iter().map(|[x, y]| json!([x, y])).collect();
         match self.tool {
             Tool::DrawLine if coords.len() >= 2 => {
-                vec![Command::AddFeature {
+                vec![Command::Edit(EditIntent::AddFeature {
                     layer: uid,
                     geometry: json!({ "type": "LineString", "coordinates": coords }),
-                }]
+                })]
             }
             Tool::DrawPolygon if coords.len() >= 3 => {
-                vec![Command::AddFeature {
+                vec![Command::Edit(EditIntent::AddFeature {
                     layer: uid,
                     geometry: json!({ "type": "Polygon", "coordinates": [closed_ring(coords)] }),
-                }]
+                })]
             }
             Tool::AddHole if coords.len() >= 3 => {
                 let Some(sel) = selected else {
@@ -338,10 +338,10 @@ impl EditorState {
                     return Vec::new();
                 };
                 if add_hole(&mut geometry, closed_ring(coords)) {
-                    vec![Command::Edit(
+                    vec![Command::Edit(EditIntent::Apply(
                         EditCommand::SetGeometry { layer: uid, index: sel.feature, geometry },
                         "Add hole".to_owned(),
-                    )]
+                    ))]
                 } else {
                     vec![Command::Notify("A hole can only be added to a Polygon or MultiPolygon".to_owned())]
                 }

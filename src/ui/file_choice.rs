@@ -149,7 +149,7 @@ impl AtlasApp {
             FilePurpose::OpenData | FilePurpose::ImportAcled => self.apply(super::Command::OpenFiles(paths)),
             FilePurpose::ExportView => self.export_to(first),
             FilePurpose::ExportDeck => self.export_deck_to(first),
-            FilePurpose::SaveLayerAs(uid) => self.apply(super::Command::SaveTo(uid, first)),
+            FilePurpose::SaveLayerAs(uid) => self.apply(super::Command::Edit(super::EditIntent::SaveTo(uid, first))),
             FilePurpose::OpenProject => self.open_project(&first),
             FilePurpose::SaveProject => self.save_project_to(&first),
         }

@@ -1,7 +1,7 @@
 //! The layers panel: every layer with its visibility, feature count, opacity, date fields and
 //! style; layers reorder by drag (or Move up / Move down).
 
-use super::command::Command;
+use super::command::{Command, EditIntent};
 use crate::model::{
     Catalog, Categories, Layer, LayerKind, LayerSource, LayerStyleOverride, LayerUid, PALETTE, PointShape, Rgba,
     TimeFilter, date_fields_of,
@@ -98,7 +98,7 @@ pub fn layers_ui(
                     ui.horizontal(|ui| {
                         if editing.layer == Some(layer.uid) {
                             if ui.button("Stop editing").clicked() {
-                                commands.push(Command::StopEditing);
+                                commands.push(Command::Edit(EditIntent::StopEditing));
                             }
                         } else if ui
                             .button("Edit layer")
@@ -107,7 +107,7 @@ pub fn layers_ui(
                             )
                             .clicked()
                         {
-                            commands.push(Command::StartEditing(layer.uid));
+                            commands.push(Command::Edit(EditIntent::StartEditing(layer.uid)));
                         }
                         if matches!(layer.source, LayerSource::File(_)) && ui.button("Remove layer").clicked() {
                             commands.push(Command::RemoveLayer(layer.uid));

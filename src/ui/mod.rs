@@ -25,7 +25,7 @@ mod timeline;
 mod user_copies;
 
 pub use app::{AtlasApp, Level, Message, PersistedState, Theme};
-pub use command::Command;
+pub use command::{Command, EditIntent};
 pub use dialogs::{BookmarkDialog, QUICK_GUIDE, SHORTCUTS};
 pub use editor::{EditorState, Tool};
 pub use recovery_ui::Safety;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::{AtlasApp, Level, Message};
-use crate::ui::command::Command;
+use crate::ui::command::{Command, EditIntent};
 use crate::ui::editing::Pending;
 use crate::ui::editor::EditorState;
 use crate::ui::file_choice::FilePurpose;
@@ -15,14 +15,14 @@ impl AtlasApp {
     /// handled here (nothing falls through silently).
     pub fn apply(&mut self, command: Command) {
         match command {
-            Command::Undo if self.moves_since_edit > 0 => {
+            Command::Edit(EditIntent::Undo) if self.moves_since_edit > 0 => {
                 if let Some((uid, from, to)) = self.move_undo.pop() {
                     self.move_layer_now(uid, from);
                     self.move_redo.push((uid, from, to));
                 }
                 self.moves_since_edit = self.moves_since_edit.saturating_sub(1);
             }
-            Command::Redo if !self.move_redo.is_empty() => {
+            Command::Edit(EditIntent::Redo) if !self.move_redo.is_empty() => {
                 if let Some((uid, from, to)) = self.move_redo.pop() {
                     self.move_layer_now(uid, to);
                     self.move_undo.push((uid, from, to));
@@ -47,10 +47,10 @@ impl AtlasApp {
                 }
             }
             // Editing.
-            Command::Edit(cmd, what) => self.run_edit(vec![cmd], &what),
-            Command::AddFeature { layer, geometry } => self.add_feature(layer, geometry),
+            Command::Edit(EditIntent::Apply(cmd, what)) => self.run_edit(vec![cmd], &what),
+            Command::Edit(EditIntent::AddFeature { layer, geometry }) => self.add_feature(layer, geometry),
             Command::Notify(text) => self.messages.push(Message::new(Level::Info, text)),
-            Command::StartEditing(uid) => {
+            Command::Edit(EditIntent::StartEditing(uid)) => {
                 if let Some(layer) = self.catalog.layer_by_uid_mut(uid) {
                     self.editor.layer = Some(uid);
                     self.editor.tool = crate::ui::editor::Tool::Select;
@@ -61,17 +61,17 @@ impl AtlasApp {
                     }
                 }
             }
-            Command::StopEditing => {
+            Command::Edit(EditIntent::StopEditing) => {
                 self.editor.cancel();
                 self.editor.layer = None;
             }
-            Command::SetTool(tool) => {
+            Command::Edit(EditIntent::SetTool(tool)) => {
                 self.editor.cancel();
                 self.editor.tool = tool;
             }
-            Command::Undo => self.undo_or_redo(false),
-            Command::Redo => self.undo_or_redo(true),
-            Command::DeleteSelected => {
+            Command::Edit(EditIntent::Undo) => self.undo_or_redo(false),
+            Command::Edit(EditIntent::Redo) => self.undo_or_redo(true),
+            Command::Edit(EditIntent::DeleteSelected) => {
                 if let Some((uid, sel)) = self.editable_selection() {
                     self.run_edit(
                         vec![crate::edit::EditCommand::DeleteFeature { layer: uid, index: sel.feature }],
@@ -81,16 +81,16 @@ impl AtlasApp {
                     self.hits_here.clear();
                 }
             }
-            Command::DuplicateSelected => self.duplicate_selected(),
-            Command::Save(uid) => self.save(uid, None),
-            Command::SaveAs(uid) => {
+            Command::Edit(EditIntent::DuplicateSelected) => self.duplicate_selected(),
+            Command::Edit(EditIntent::Save(uid)) => self.save(uid, None),
+            Command::Edit(EditIntent::SaveAs(uid)) => {
                 let suggested = self.suggested_path(uid);
                 let name = suggested.file_name().map(|n| n.to_string_lossy().into_owned());
                 let dir = suggested.parent().filter(|d| d.is_dir()).map(std::path::Path::to_owned);
                 self.choose_file(FilePurpose::SaveLayerAs(uid), name.as_deref(), dir);
             }
-            Command::SaveTo(uid, path) => self.save(uid, Some(path)),
-            Command::ShowJournal(uid) => self.open_journal(uid),
+            Command::Edit(EditIntent::SaveTo(uid, path)) => self.save(uid, Some(path)),
+            Command::Edit(EditIntent::ShowJournal(uid)) => self.open_journal(uid),
             // Selection, layers, time and files.
             Command::Select(sel) => {
                 if sel.is_none() || !sel.is_some_and(|s| self.hits_here.contains(&s)) {
