@@ -524,7 +524,8 @@ pub struct NearArgs {
     /// Last day of events counted (inclusive).
     #[arg(long)]
     pub to: Option<String>,
-    /// The CSV to write (one row per site–event pair).
+    /// The CSV to write (one row per site–event pair), or a `.geojson` layer of the matched
+    /// events (with the site, distance and approximate flag as properties).
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -558,8 +559,14 @@ fn near(args: &NearArgs) -> ExitCode {
         (false, None) => When::Always,
     };
     let matches = events_near_sites(&sites.layer, &events.layer, args.km, when);
-    let csv = matches_csv(&sites.layer, &events.layer, &matches);
-    if let Err(e) = crate::io::atomic::write_atomic(&args.out, csv.as_bytes()) {
+    let geojson =
+        args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("geojson") || e.eq_ignore_ascii_case("json"));
+    let text = if geojson {
+        crate::spatial::near::matches_geojson(&sites.layer, &events.layer, &matches)
+    } else {
+        matches_csv(&sites.layer, &events.layer, &matches)
+    };
+    if let Err(e) = crate::io::atomic::write_atomic(&args.out, text.as_bytes()) {
         return fail(format!("cannot write {}: {e}", args.out.display()));
     }
     for line in summary(&sites.layer, &events.layer, &matches) {

@@ -131,3 +131,29 @@ fn near_refuses_bad_input_with_exit_1() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/aid.geojson"));
 }
+
+#[test]
+fn near_writes_the_matched_events_as_a_geojson_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sites, events) = write(dir.path());
+    let out = dir.path().join("near.geojson");
+    let status = bin()
+        .arg("near")
+        .arg("--sites")
+        .arg(&sites)
+        .arg("--events")
+        .arg(&events)
+        .args(["--km", "30", "--out"])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let layer = frontier_atlas::io::open::open_layers(&out).unwrap().remove(0).layer;
+    assert_eq!(layer.kind, frontier_atlas::model::LayerKind::Events, "still an events layer");
+    assert_eq!(layer.features.len(), 3);
+    let f = &layer.features[2];
+    assert_eq!(f.prop_str("near_site"), Some("AID-X-1"));
+    assert_eq!(f.prop_str("near_site_title"), Some("Test post"));
+    assert_eq!(f.properties.get("approximate"), Some(&serde_json::json!(true)));
+    assert!((f.prop_f64("distance_km").unwrap() - 28.35).abs() < 0.01);
+}

@@ -167,6 +167,36 @@ pub fn matches_csv(sites: &Layer, events: &Layer, matches: &[NearMatch]) -> Stri
     s
 }
 
+/// The matched events as a GeoJSON layer (one feature per site–event pair: the event's
+/// geometry and properties, plus `near_site`, `near_site_title`, `distance_km`, `approximate`).
+pub fn matches_geojson(sites: &Layer, events: &Layer, matches: &[NearMatch]) -> String {
+    use serde_json::{Map, Value, json};
+    let features: Vec<Value> = matches
+        .iter()
+        .filter_map(|m| {
+            let (site, event) = (sites.features.get(m.site)?, events.features.get(m.event)?);
+            let mut props: Map<String, Value> = event.properties.clone();
+            props.insert("near_site".to_owned(), json!(site.id.as_ref().map(ToString::to_string)));
+            let title = site.prop_text("title").unwrap_or_else(|| site.display_name(sites.label_field.as_deref()));
+            props.insert("near_site_title".to_owned(), json!(title));
+            props.insert("distance_km".to_owned(), json!((m.distance_km * 100.0).round() / 100.0));
+            props.insert("approximate".to_owned(), json!(m.approximate));
+            let mut f = Map::new();
+            f.insert("type".to_owned(), json!("Feature"));
+            if let Some(id) = &event.id {
+                f.insert(
+                    "id".to_owned(),
+                    json!(format!("{}@{}", id, site.id.as_ref().map(ToString::to_string).unwrap_or_default())),
+                );
+            }
+            f.insert("geometry".to_owned(), event.geometry.clone().unwrap_or(Value::Null));
+            f.insert("properties".to_owned(), Value::Object(props));
+            Some(Value::Object(f))
+        })
+        .collect();
+    format!("{:#}\n", json!({"type": "FeatureCollection", "features": features}))
+}
+
 /// One line per site with matches: counts by event type, fatalities, first and last date.
 pub fn summary(sites: &Layer, events: &Layer, matches: &[NearMatch]) -> Vec<String> {
     let mut lines = Vec::new();
