@@ -1,5 +1,5 @@
-//! Applying edits: the undo history, new-feature templates, saving, and the guard that never
-//! lets unsaved edits go without asking.
+//! Applying edits: the undo history, new features, and saving. The edit toolbar is in
+//! [`super::edit_toolbar`], the unsaved-edits dialog in [`super::unsaved_dialog`].
 
 use std::path::{Path, PathBuf};
 
@@ -7,22 +7,10 @@ use serde_json::{Map, Value, json};
 
 use super::app::{AtlasApp, Level, Message};
 use super::command::{Command, EditIntent};
-use super::editor::Tool;
 use super::jobs::{JobKind, Outcome, SaveNotes};
 use crate::edit::{EditCommand, new_feature_id};
 use crate::model::{Feature, FeatureRef, LayerKind, LayerSource, LayerUid};
 use crate::spatial::Shape;
-
-/// What the "unsaved edits" dialog is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pending {
-    /// The window is closing.
-    Quit,
-    /// A layer is being removed.
-    RemoveLayer(LayerUid),
-    /// Another project is being opened.
-    OpenProject(PathBuf),
-}
 
 impl AtlasApp {
     /// Undoes (or redoes) one step — in the layer being edited, or the last step of any
@@ -357,216 +345,6 @@ impl AtlasApp {
     pub fn dirty_layers(&self) -> Vec<(LayerUid, String)> {
         self.catalog.layers.iter().filter(|l| self.history.is_dirty(l.uid)).map(|l| (l.uid, l.name.clone())).collect()
     }
-
-    /// The edit toolbar over the map, when a layer is being edited.
-    pub(crate) fn edit_toolbar_ui(&self, ui: &mut egui::Ui) -> Vec<Command> {
-        let mut commands = Vec::new();
-        let Some(uid) = self.editor.layer else { return commands };
-        let Some(layer) = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i)) else { return commands };
-        egui::Frame::popup(ui.style()).show(ui, |ui| {
-            ui.horizontal_wrapped(|ui| {
-                ui.strong(format!("Editing {}", layer.name));
-                if self.jobs.busy(JobKind::Save, Some(uid)) {
-                    ui.spinner();
-                    ui.weak("saving…");
-                } else if self.history.is_dirty(uid) {
-                    ui.colored_label(egui::Color32::from_rgb(200, 110, 0), "unsaved changes");
-                } else {
-                    ui.weak("saved");
-                }
-                ui.separator();
-                for tool in Tool::ALL {
-                    if ui
-                        .selectable_label(self.editor.tool == tool, tool.label())
-                        .on_hover_text(tool_hint(tool))
-                        .clicked()
-                    {
-                        commands.push(Command::Edit(EditIntent::SetTool(tool)));
-                    }
-                }
-                ui.separator();
-                let undo = self
-                    .history
-                    .undo_description_for(uid)
-                    .map_or_else(|| "Nothing to undo in this layer".to_owned(), |d| format!("Undo {d} (Ctrl+Z)"));
-                let can_undo = self.history.can_undo_layer(uid);
-                if ui.add_enabled(can_undo, egui::Button::new("Undo")).on_hover_text(undo).clicked() {
-                    commands.push(Command::Edit(EditIntent::Undo));
-                }
-                let redo = self
-                    .history
-                    .redo_description_for(uid)
-                    .map_or_else(|| "Nothing to redo in this layer".to_owned(), |d| format!("Redo {d} (Ctrl+Shift+Z)"));
-                let can_redo = self.history.can_redo_layer(uid);
-                if ui.add_enabled(can_redo, egui::Button::new("Redo")).on_hover_text(redo).clicked() {
-                    commands.push(Command::Edit(EditIntent::Redo));
-                }
-                let has_sel = self.editable_selection().is_some();
-                if ui
-                    .add_enabled(has_sel, egui::Button::new("Delete feature"))
-                    .on_hover_text("Delete the selected feature (Ctrl+Z brings it back)")
-                    .clicked()
-                {
-                    commands.push(Command::Edit(EditIntent::DeleteSelected));
-                }
-                if ui
-                    .add_enabled(has_sel, egui::Button::new("Duplicate"))
-                    .on_hover_text("Copy the selected feature")
-                    .clicked()
-                {
-                    commands.push(Command::Edit(EditIntent::DuplicateSelected));
-                }
-                ui.separator();
-                if ui.button("Save").on_hover_text("Save the layer (Ctrl+S)").clicked() {
-                    commands.push(Command::Edit(EditIntent::Save(uid)));
-                }
-                if ui.button("Save as…").on_hover_text("Save the layer to a new file").clicked() {
-                    commands.push(Command::Edit(EditIntent::SaveAs(uid)));
-                }
-                if ui.button("Journal").on_hover_text("Who changed what, and from which source").clicked() {
-                    commands.push(Command::Edit(EditIntent::ShowJournal(uid)));
-                }
-                if ui.button("Stop editing").on_hover_text("Edits stay in memory until saved").clicked() {
-                    commands.push(Command::Edit(EditIntent::StopEditing));
-                }
-            });
-            let hint = tool_hint(self.editor.tool);
-            ui.small(hint);
-        });
-        commands
-    }
-
-    /// Keyboard shortcuts for editing, when no text field has the keyboard.
-    pub(crate) fn edit_shortcuts(&self, ctx: &egui::Context) -> Vec<Command> {
-        let mut commands = Vec::new();
-        if ctx.egui_wants_keyboard_input() {
-            return commands;
-        }
-        ctx.input_mut(|i| {
-            use egui::{Key, KeyboardShortcut, Modifiers};
-            let redo_shift = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
-            if i.consume_shortcut(&redo_shift) || i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Y))
-            {
-                commands.push(Command::Edit(EditIntent::Redo));
-            }
-            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Z)) {
-                commands.push(Command::Edit(EditIntent::Undo));
-            }
-            if let Some(uid) = self.editor.layer
-                && i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::S))
-            {
-                commands.push(Command::Edit(EditIntent::Save(uid)));
-            }
-        });
-        commands
-    }
-
-    /// The "unsaved edits" dialog for quitting, removing a layer or opening a project. After
-    /// "Save" it waits for the saves (and, on quit, exports) to finish and goes on only when
-    /// every layer really saved; a failed save leaves the dialog up with the error shown.
-    pub(crate) fn unsaved_dialog_ui(&mut self, ctx: &egui::Context) {
-        let Some(pending) = self.pending.clone() else { return };
-        let dirty: Vec<(LayerUid, String)> = match &pending {
-            Pending::Quit | Pending::OpenProject(_) => self.dirty_layers(),
-            Pending::RemoveLayer(uid) => self.dirty_layers().into_iter().filter(|(u, _)| u == uid).collect(),
-        };
-        let waiting: Vec<String> = self
-            .jobs
-            .running
-            .iter()
-            .filter(|j| match &pending {
-                Pending::Quit => matches!(j.kind, JobKind::Save | JobKind::SaveProject | JobKind::Export),
-                _ => j.kind == JobKind::Save && dirty.iter().any(|(u, _)| j.layer == Some(*u)),
-            })
-            .map(|j| j.label.clone())
-            .collect();
-        if dirty.is_empty() && waiting.is_empty() {
-            self.pending = None;
-            self.finish_pending(&pending, ctx);
-            return;
-        }
-        let mut choice = None;
-        egui::Modal::new(egui::Id::unique("unsaved-edits")).show(ctx, |ui| {
-            if !waiting.is_empty() {
-                ui.heading("Finishing");
-                for label in &waiting {
-                    ui.horizontal(|ui| {
-                        ui.spinner();
-                        ui.label(format!("{label}…"));
-                    });
-                }
-                if ui.button("Cancel").clicked() {
-                    choice = Some(2);
-                }
-                return;
-            }
-            ui.heading("Unsaved edits");
-            for (_, name) in &dirty {
-                ui.label(format!("• {name}"));
-            }
-            ui.label("They are also kept in the recovery file until you decide.");
-            ui.horizontal(|ui| {
-                if ui.button("Save").clicked() {
-                    choice = Some(0);
-                }
-                let discard = match pending {
-                    Pending::Quit => "Discard and quit",
-                    Pending::RemoveLayer(_) => "Discard and remove",
-                    Pending::OpenProject(_) => "Discard and open",
-                };
-                if ui.button(discard).clicked() {
-                    choice = Some(1);
-                }
-                if ui.button("Cancel").clicked() {
-                    choice = Some(2);
-                }
-            });
-        });
-        match choice {
-            // The saves run on workers; the dialog waits for them, then checks again.
-            Some(0) => {
-                for (uid, _) in &dirty {
-                    self.save(*uid, None);
-                }
-            }
-            Some(1) => {
-                for (uid, _) in &dirty {
-                    self.history.forget_layer(*uid);
-                    self.safety.journal.remove(uid);
-                    self.discard_recovery(*uid);
-                }
-                self.pending = None;
-                self.finish_pending(&pending, ctx);
-            }
-            Some(_) => {
-                self.pending = None;
-                self.opened_project = None;
-            }
-            None => {}
-        }
-    }
-
-    fn finish_pending(&mut self, pending: &Pending, ctx: &egui::Context) {
-        match pending {
-            Pending::Quit => {
-                // Let the last housekeeping (recovery clean-up) finish before the process ends;
-                // saves and exports are already done (the dialog waited for them). A job stuck
-                // on a slow path (a project on a FIFO) does not hold the window open for long.
-                self.finish_jobs_within(std::time::Duration::from_secs(5));
-                self.allow_close = true;
-                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-            }
-            Pending::RemoveLayer(uid) => {
-                if let Some(li) = self.catalog.index_of(*uid) {
-                    self.remove_layer_now(li);
-                }
-            }
-            Pending::OpenProject(path) => match self.opened_project.take() {
-                Some((p, opened)) if p == *path => self.use_project(&p, *opened),
-                _ => self.open_project(path),
-            },
-        }
-    }
 }
 
 /// The worker's half of a save: the folder (private when it is the app's own), the layer
@@ -594,19 +372,6 @@ fn write_layer(
 }
 
 /// A layer name as a file name: letters, digits, `-` and `_` kept, the rest `_`.
-/// What a tool does and its keys (the toolbar's hint line and the tool button's tooltip).
-fn tool_hint(tool: Tool) -> &'static str {
-    match tool {
-        Tool::Select => "Click a feature to select it and edit its attributes in the inspector.",
-        Tool::Move => "Drag the selected feature to move it.",
-        Tool::Vertices => "Drag a vertex; click an edge to insert one; Delete removes the vertex under the cursor.",
-        Tool::AddPoint => "Click to add a point. Snaps to existing vertices.",
-        Tool::DrawLine => "Click vertices; Enter or double-click finishes; Backspace removes the last; Esc cancels.",
-        Tool::DrawPolygon => "Click vertices; click the first one, Enter or double-click closes; Esc cancels.",
-        Tool::AddHole => "Select a polygon, then click the hole's vertices; Enter closes it.",
-    }
-}
-
 fn file_stem_for(name: &str) -> String {
     let s: String = name.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
     if s.trim_matches('_').is_empty() { "layer".to_owned() } else { s }

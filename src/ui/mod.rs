@@ -7,6 +7,7 @@ mod app;
 mod attribute_form;
 mod command;
 mod dialogs;
+mod edit_toolbar;
 mod editing;
 mod editor;
 pub mod file_choice;
@@ -22,6 +23,7 @@ pub mod recovery_ui;
 mod scenes_panel;
 mod search;
 mod timeline;
+mod unsaved_dialog;
 mod user_copies;
 
 pub use app::{AtlasApp, Level, Message, PersistedState, Theme};

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use super::app::{AtlasApp, Level, Message};
 use super::command::Command;
-use super::editing::Pending;
 use super::jobs::{JobKind, OpenedProject, Outcome};
+use super::unsaved_dialog::Pending;
 use crate::project::{catalog_from_project, load_project, project_from_catalog, save_project};
 
 /// The recent-projects list's file name in the app's data folder.

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use super::{AtlasApp, Level, Message};
 use crate::ui::command::{Command, EditIntent};
-use crate::ui::editing::Pending;
 use crate::ui::editor::EditorState;
 use crate::ui::file_choice::FilePurpose;
 use crate::ui::loader::LoadResult;
+use crate::ui::unsaved_dialog::Pending;
 
 impl AtlasApp {
     /// Applies one command: one exhaustive match, so a variant added to [`Command`] must be

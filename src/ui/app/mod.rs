@@ -8,12 +8,12 @@ use std::path::PathBuf;
 
 use super::attribute_form::FormState;
 use super::command::Command;
-use super::editing::Pending;
 use super::editor::EditorState;
 use super::jobs::{JobKind, Jobs, Outcome};
 use super::loader::BackgroundLoader;
 use super::map_view::{MapView, MapViewState};
 use super::timeline::TimelineState;
+use super::unsaved_dialog::Pending;
 use crate::edit::{History, MAX_UNDOS};
 use crate::geodata::{HOME_BBOX, default_catalog};
 use crate::model::{Catalog, FeatureRef, TimeFilter};
