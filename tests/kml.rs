@@ -8,6 +8,8 @@
 mod gdal;
 
 use std::path::{Path, PathBuf};
+
+use egui_kittest::kittest::Queryable as _;
 use std::process::Command;
 
 use frontier_atlas::io::open::open_layers;
@@ -205,4 +207,23 @@ fn kmz_is_zipped_kml_both_ways() {
     zip.finish().unwrap();
     let err = open_layers(&bad).unwrap_err().to_string();
     assert!(err.contains("bad.kmz!doc.kml:2:19: bad coordinate `x`"), "{err}");
+}
+
+#[test]
+fn the_apps_export_view_writes_the_visible_map_as_kml() {
+    let dir = tempfile::tempdir().unwrap();
+    let kml = dir.path().join("view.kml");
+    let mut h =
+        egui_kittest::Harness::builder().with_size(egui::vec2(1400.0, 900.0)).with_max_steps(12).build_ui_state(
+            |ui, app: &mut frontier_atlas::ui::AtlasApp| app.ui(ui),
+            frontier_atlas::ui::AtlasApp::new(None),
+        );
+    h.run_steps(2);
+    h.get_by_label("2021").click();
+    h.run_steps(2);
+    h.state_mut().export_to(kml.clone());
+    h.state_mut().finish_jobs();
+    let text = std::fs::read_to_string(&kml).unwrap();
+    assert!(text.contains(r#"<Placemark id="TJK-FA-010">"#), "an event of 2021");
+    assert!(!text.contains(r#"<Placemark id="TJK-FA-020">"#), "2022 is outside the range");
 }

@@ -58,15 +58,22 @@ impl FilePurpose {
         match self {
             Self::OpenData => vec![FileFilter::new("Map data", &["geojson", "json", "gpkg", "csv", "kml", "kmz"])],
             Self::ImportAcled => vec![FileFilter::new("ACLED export", &["csv"])],
-            Self::ExportView | Self::ExportDeck => vec![
+            Self::ExportView => vec![
                 FileFilter::new("PNG image", &["png"]),
                 FileFilter::new("PDF", &["pdf"]),
                 FileFilter::new("SVG", &["svg"]),
+                FileFilter::new("KML for Google Earth", &["kml", "kmz"]),
+            ],
+            Self::ExportDeck => vec![
+                FileFilter::new("PDF", &["pdf"]),
+                FileFilter::new("PNG image per scene", &["png"]),
+                FileFilter::new("SVG per scene", &["svg"]),
             ],
             Self::SaveLayerAs(_) => vec![
                 FileFilter::new("GeoJSON", &["geojson", "json"]),
                 FileFilter::new("GeoPackage", &["gpkg"]),
                 FileFilter::new("CSV (points)", &["csv"]),
+                FileFilter::new("KML for Google Earth", &["kml", "kmz"]),
             ],
             Self::OpenProject | Self::SaveProject => vec![FileFilter::new("Frontier Atlas project", &["json"])],
         }

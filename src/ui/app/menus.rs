@@ -88,6 +88,24 @@ impl AtlasApp {
     /// Exports the current view to `path` (PNG, SVG or PDF by extension). The scene is built
     /// now; rasterising and writing run on a worker, reported by a message when done.
     pub fn export_to(&mut self, path: PathBuf) {
+        if crate::io::kml::is_kmz(&path) || path.extension().is_some_and(|e| e.eq_ignore_ascii_case("kml")) {
+            // The visible map for Google Earth: visible layers, what the date range shows.
+            let (catalog, filter) = (self.catalog.clone(), self.filter.clone());
+            let label = format!("exporting {}", path.display());
+            self.jobs.spawn(JobKind::Export, label, None, self.now_secs, move || {
+                let layers: Vec<_> = catalog
+                    .layers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| l.visible)
+                    .map(|(i, l)| (l, Some((&filter, i))))
+                    .collect();
+                let result = crate::io::kml::write_kml_file(&layers, &path)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()));
+                Outcome::Exported { path, result }
+            });
+            return;
+        }
         let furniture = crate::render::svg::Furniture {
             title: Some(self.scenes_ui.export_title.trim().to_owned()).filter(|t| !t.is_empty()),
             date_range: self.filter.range.map(|r| crate::cli::describe_range(&r)),
