@@ -467,7 +467,10 @@ fn brief(args: &BriefArgs) -> ExitCode {
         Err(e) => return fail(e.to_string()),
     };
     if project.scenes.is_empty() {
-        return fail(format!("{}: the project has no scenes (add \"scenes\"; see docs/PROJECT_FORMAT.md)", args.project.display()));
+        return fail(format!(
+            "{}: the project has no scenes (add \"scenes\"; see docs/PROJECT_FORMAT.md)",
+            args.project.display()
+        ));
     }
     let picked = match &args.scenes {
         None => (0..project.scenes.len()).collect(),
