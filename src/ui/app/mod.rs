@@ -144,21 +144,21 @@ pub struct AtlasApp {
     /// Everything the last click hit (co-located features), best first.
     pub hits_here: Vec<FeatureRef>,
     /// Text in the search box.
-    pub search_text: String,
+    pub(in crate::ui) search_text: String,
     /// Messages to the analyst.
     pub messages: Vec<Message>,
     /// Timeline state.
     pub timeline: TimelineState,
     /// Whether the About window is open.
-    pub show_about: bool,
+    pub(in crate::ui) show_about: bool,
     /// Undo history of every edit (not persisted, by design).
     pub history: History,
     /// Editing tools and sketch.
     pub editor: EditorState,
     /// Attribute form buffers.
-    pub form: FormState,
+    pub(in crate::ui) form: FormState,
     /// A question waiting for the analyst (unsaved edits on quit or layer removal).
-    pub pending: Option<Pending>,
+    pub(in crate::ui) pending: Option<Pending>,
     /// Set once the analyst has decided about unsaved edits, so the window may close.
     pub allow_close: bool,
     /// The open project file, if any.
@@ -174,7 +174,7 @@ pub struct AtlasApp {
     /// Whether Help → Keyboard shortcuts is open.
     pub show_shortcuts: bool,
     /// Whether Help → Quick guide is open.
-    pub show_guide: bool,
+    pub(in crate::ui) show_guide: bool,
     /// The layer whose settings section is open in the Layers panel (by uid, so it stays
     /// with its layer when layers move).
     pub layer_settings: Option<crate::model::LayerUid>,
@@ -190,7 +190,7 @@ pub struct AtlasApp {
     /// projects list (tests point it at a temporary folder).
     pub user_dir: PathBuf,
     /// The recent projects, most recent first (read once, kept up to date here).
-    pub recent: crate::project::RecentProjects,
+    pub(in crate::ui) recent: crate::project::RecentProjects,
     /// Saves, exports, autosaves and project opening running on worker threads.
     pub jobs: Jobs,
     /// A project that finished opening while edits were unsaved, waiting for the analyst.
