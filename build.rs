@@ -126,7 +126,7 @@ fn gate_tests() {
     if !shared {
         println!("cargo::rustc-cfg=missing_shared_data");
     }
-    if !["pdfinfo", "pdftoppm", "pdftotext", "pdffonts"].into_iter().all(on_path) {
+    if !["pdfinfo", "pdftoppm", "pdftotext", "pdffonts", "pdfimages"].into_iter().all(on_path) {
         println!("cargo::rustc-cfg=missing_poppler");
     }
 }

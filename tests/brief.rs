@@ -144,6 +144,8 @@ fn brief_writes_one_page_per_scene_with_titles_dates_and_sources() {
         fonts.contains("Ubuntu") && !fonts.lines().skip(2).any(|l| l.contains(" no ")),
         "fonts not embedded:\n{fonts}"
     );
+    let images = run_ok(poppler("pdfimages").arg("-list").arg(&pdf));
+    assert_eq!(images.lines().count(), 2, "vector pages: no raster images\n{images}");
     let text = run_ok(poppler("pdftotext").args(["-layout"]).arg(&pdf).arg("-"));
     let pages: Vec<&str> = text.split('\u{c}').collect();
     for (i, (title, range)) in [
