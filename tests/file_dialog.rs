@@ -113,7 +113,6 @@ fn double_clicking_a_file_picks_it() {
     let mut h = harness(dialog);
     h.run();
     let pos = h.get_by_label_contains("events.geojson").rect().center();
-    let pos = egui::pos2(pos.x as f32, pos.y as f32);
     h.hover_at(pos);
     h.step();
     // Two clicks within egui's double-click time (this harness steps 1/60 s).
