@@ -86,34 +86,37 @@ impl AtlasApp {
         let mut open = true;
         let mut cancel = false;
         let mut done = false;
-        egui::Window::new(title).collapsible(false).resizable(false).open(&mut open).show(ctx, |ui| {
-            let label = ui.label("Bookmark name");
-            let field = ui.add(
-                egui::TextEdit::singleline(&mut dialog.name).hint_text("e.g. Khorog crossing").desired_width(260.0),
-            );
-            let field = field.labelled_by(label.id);
-            if !dialog.focused {
-                field.request_focus();
-                dialog.focused = true;
-            }
-            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            let note_label = ui.label("Note (optional)");
-            ui.add(egui::TextEdit::multiline(&mut dialog.note).desired_rows(3).desired_width(260.0))
-                .labelled_by(note_label.id);
-            let ok = !dialog.name.trim().is_empty();
-            ui.horizontal(|ui| {
-                let verb = if dialog.index.is_some() { "Save" } else { "Add" };
-                if ui.add_enabled(ok, egui::Button::new(verb)).clicked() || (ok && enter) {
-                    done = true;
+        egui::Window::new(title).collapsible(false).default_pos([360.0, 70.0]).resizable(false).open(&mut open).show(
+            ctx,
+            |ui| {
+                let label = ui.label("Bookmark name");
+                let field = ui.add(
+                    egui::TextEdit::singleline(&mut dialog.name).hint_text("e.g. Khorog crossing").desired_width(260.0),
+                );
+                let field = field.labelled_by(label.id);
+                if !dialog.focused {
+                    field.request_focus();
+                    dialog.focused = true;
                 }
-                if ui.button("Cancel").clicked() {
+                let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                let note_label = ui.label("Note (optional)");
+                ui.add(egui::TextEdit::multiline(&mut dialog.note).desired_rows(3).desired_width(260.0))
+                    .labelled_by(note_label.id);
+                let ok = !dialog.name.trim().is_empty();
+                ui.horizontal(|ui| {
+                    let verb = if dialog.index.is_some() { "Save" } else { "Add" };
+                    if ui.add_enabled(ok, egui::Button::new(verb)).clicked() || (ok && enter) {
+                        done = true;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        cancel = true;
+                    }
+                });
+                if ui.input(|i| i.key_pressed(egui::Key::Escape)) {
                     cancel = true;
                 }
-            });
-            if ui.input(|i| i.key_pressed(egui::Key::Escape)) {
-                cancel = true;
-            }
-        });
+            },
+        );
         if done {
             let name = dialog.name.trim().to_owned();
             let note = Some(dialog.note.trim().to_owned()).filter(|n| !n.is_empty());
@@ -196,26 +199,36 @@ impl AtlasApp {
     /// Help > Keyboard shortcuts and Help > Quick guide.
     pub(crate) fn help_ui(&mut self, ctx: &egui::Context) {
         let mut open = self.show_shortcuts;
-        egui::Window::new("Keyboard shortcuts").open(&mut open).collapsible(false).min_width(600.0).show(ctx, |ui| {
-            ui.weak("Map and timeline keys work while no text field has the keyboard.");
-            egui::Grid::new("shortcuts").num_columns(3).striped(true).show(ui, |ui| {
-                for (keys, what, place) in SHORTCUTS {
-                    ui.monospace(keys);
-                    ui.label(what);
-                    ui.weak(place);
-                    ui.end_row();
-                }
+        egui::Window::new("Keyboard shortcuts")
+            .open(&mut open)
+            .default_pos([360.0, 70.0])
+            .collapsible(false)
+            .min_width(600.0)
+            .show(ctx, |ui| {
+                ui.weak("Map and timeline keys work while no text field has the keyboard.");
+                egui::Grid::new("shortcuts").num_columns(3).striped(true).show(ui, |ui| {
+                    for (keys, what, place) in SHORTCUTS {
+                        ui.monospace(keys);
+                        ui.label(what);
+                        ui.weak(place);
+                        ui.end_row();
+                    }
+                });
             });
-        });
         self.show_shortcuts = open;
         let mut open = self.show_guide;
-        egui::Window::new("Quick guide").open(&mut open).collapsible(false).min_width(460.0).show(ctx, |ui| {
-            for (title, text) in QUICK_GUIDE {
-                ui.label(egui::RichText::new(title).strong());
-                ui.label(text);
-                ui.add_space(6.0);
-            }
-        });
+        egui::Window::new("Quick guide")
+            .open(&mut open)
+            .default_pos([360.0, 70.0])
+            .collapsible(false)
+            .min_width(460.0)
+            .show(ctx, |ui| {
+                for (title, text) in QUICK_GUIDE {
+                    ui.label(egui::RichText::new(title).strong());
+                    ui.label(text);
+                    ui.add_space(6.0);
+                }
+            });
         self.show_guide = open;
     }
 }
