@@ -1,6 +1,9 @@
 //! "Events near aid sites" (issue 11): geodesic distances against `GeographicLib` values, the
 //! site's active dates, approximate locations flagged, and the `near` command.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -156,4 +159,35 @@ fn near_writes_the_matched_events_as_a_geojson_layer() {
     assert_eq!(f.prop_str("near_site_title"), Some("Test post"));
     assert_eq!(f.properties.get("approximate"), Some(&serde_json::json!(true)));
     assert!((f.prop_f64("distance_km").unwrap() - 28.35).abs() < 0.01);
+}
+
+#[test]
+fn the_measure_tool_shows_two_geodesic_legs_and_esc_clears() {
+    use egui_kittest::kittest::Queryable as _;
+    let mut h = common::harness();
+    h.run_steps(2);
+    h.get_by_label("View").click();
+    h.run_steps(2);
+    h.get_by_label("Measure distance").click();
+    h.run_steps(2);
+    assert!(h.state().measure.active);
+    // Three clicks in northern Afghanistan: two legs.
+    for (lon, lat) in [(67.6, 36.3), (68.2, 36.5), (68.8, 36.3)] {
+        let at = common::screen_of(&h, lon, lat);
+        common::click_at(&mut h, at);
+    }
+    h.run_steps(2);
+    let app = h.state();
+    assert_eq!(app.measure.points.len(), 3, "each click adds a point");
+    assert!(app.selection.is_none(), "measuring does not select");
+    let m = frontier_atlas::spatial::near::measure(&app.measure.points);
+    let (a, b) = (app.measure.points[0], app.measure.points[1]);
+    // The first leg agrees with GeographicLib-level geodesics, not a Mercator ruler.
+    let direct = frontier_atlas::spatial::near::geodesic_km(a, b);
+    assert!((m.legs_km[0] - direct).abs() < 1e-9);
+    let label = format!("Measure: 2 legs, total {:.2} km", m.total_km);
+    assert!(h.query_by_label_contains(&label).is_some(), "the total is shown: {label}");
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(h.state().measure.points.is_empty(), "Esc clears");
 }

@@ -17,6 +17,7 @@ pub mod jobs;
 mod layers_panel;
 mod loader;
 mod map_view;
+mod measure_tool;
 mod painter;
 mod projects;
 pub mod recovery_ui;

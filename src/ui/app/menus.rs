@@ -33,6 +33,7 @@ impl AtlasApp {
                 }
             });
             ui.menu_button("View", |ui| {
+                self.measure_menu_ui(ui);
                 if ui.button("Home view").on_hover_text("Home").clicked() {
                     commands.push(Command::Home);
                     ui.close();

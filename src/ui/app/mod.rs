@@ -169,6 +169,8 @@ pub struct AtlasApp {
     pub scenes: Vec<crate::project::ProjectScene>,
     /// The Scenes panel and presentation mode.
     pub scenes_ui: super::scenes_panel::ScenesUi,
+    /// The measure tool.
+    pub measure: super::measure_tool::MeasureTool,
     /// The bookmark dialog (add or rename), when open.
     pub bookmark_dialog: Option<super::dialogs::BookmarkDialog>,
     /// Whether Help → Keyboard shortcuts is open.
@@ -247,6 +249,7 @@ impl AtlasApp {
             bookmarks: Vec::new(),
             scenes: Vec::new(),
             scenes_ui: super::scenes_panel::ScenesUi::default(),
+            measure: super::measure_tool::MeasureTool::default(),
             bookmark_dialog: None,
             show_shortcuts: false,
             show_guide: false,
@@ -397,7 +400,10 @@ impl AtlasApp {
         egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
             commands.extend(self.edit_toolbar_ui(ui));
             let view = MapView { catalog: &self.catalog, filter: &self.filter, selection: self.selection };
-            commands.extend(view.ui(ui, &mut self.map, &mut self.editor));
+            let mut map_commands = view.ui(ui, &mut self.map, &mut self.editor);
+            self.measure_clicks(&mut map_commands);
+            commands.extend(map_commands);
+            self.measure_overlay_ui(ui);
             self.messages_ui(ui);
         });
         self.about_ui(ui.ctx());
