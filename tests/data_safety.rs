@@ -351,10 +351,10 @@ fn convert_reads_a_fifo_once() {
 /// system nobody here reads, as GDAL or QGIS users make them.
 fn mixed_geopackage(dir: &Path) -> PathBuf {
     let path = dir.join("atlas.gpkg");
-    let places = frontier_atlas::io::geojson::load_file(&fixture("gpkg/places.geojson")).unwrap().layer;
-    let rivers = frontier_atlas::io::geojson::load_file(&fixture("gpkg/rivers.geojson")).unwrap().layer;
-    frontier_atlas::io::gpkg::write_gpkg(&path, &[&places, &rivers]).unwrap();
-    let conn = rusqlite::Connection::open(&path).unwrap();
+    let places = frontier_atlas::io::geojson::load_file(&fixture("gpkg/places.geojson")).expect("fixture").layer;
+    let rivers = frontier_atlas::io::geojson::load_file(&fixture("gpkg/rivers.geojson")).expect("fixture").layer;
+    frontier_atlas::io::gpkg::write_gpkg(&path, &[&places, &rivers]).expect("write the GeoPackage");
+    let conn = rusqlite::Connection::open(&path).expect("open it with SQLite");
     conn.execute_batch(
         "CREATE TABLE sources (fid INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT, year INTEGER);
          INSERT INTO sources (title, year) VALUES ('RFE/RL report', 2021), ('Asia-Plus', 2022);
@@ -364,7 +364,7 @@ fn mixed_geopackage(dir: &Path) -> PathBuf {
          INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) VALUES ('grid', 'features', 'grid', 3857);
          INSERT INTO gpkg_geometry_columns VALUES ('grid', 'geom', 'POINT', 3857, 0, 0);",
     )
-    .unwrap();
+    .expect("edit it");
     path
 }
 

@@ -299,7 +299,9 @@ fn position(value: &Value) -> Result<geo::Coord<f64>, String> {
     let mut numbers = [0.0_f64; 3];
     for (slot, item) in numbers.iter_mut().zip(items) {
         *slot = match item {
-            Value::Number(n) => n.as_f64().filter(|x| x.is_finite()).ok_or_else(|| format!("the number {n} is out of range"))?,
+            Value::Number(n) => {
+                n.as_f64().filter(|x| x.is_finite()).ok_or_else(|| format!("the number {n} is out of range"))?
+            }
             other => return Err(format!("bad geometry: a position holds {}, not a number", json_kind(other))),
         };
     }
