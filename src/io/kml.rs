@@ -35,24 +35,6 @@ pub struct KmlError {
     pub message: String,
 }
 
-/// Text as XML character data or attribute value (markup escaped, forbidden characters
-/// dropped).
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// KML colour `aabbggrr`.
 fn kml_colour(c: Color) -> String {
     let [r, g, b, a] = c.0;
@@ -83,7 +65,7 @@ pub fn write_kml(layers: &[(&Layer, Option<(&TimeFilter, usize)>)], document_nam
     s.push_str(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\">\n<Document>\n",
     );
-    let _ = writeln!(s, "<name>{}</name>", xml(document_name));
+    let _ = writeln!(s, "<name>{}</name>", super::xml::escape(document_name));
     // Shared styles, one per colour.
     let mut colours: Vec<Color> = Vec::new();
     for (layer, filter) in layers {
@@ -103,14 +85,14 @@ pub fn write_kml(layers: &[(&Layer, Option<(&TimeFilter, usize)>)], document_nam
         );
     }
     for (n, (layer, _)) in layers.iter().enumerate() {
-        let _ = write!(s, "<Schema name=\"{}\" id=\"schema{n}\">", xml(&layer.name));
+        let _ = write!(s, "<Schema name=\"{}\" id=\"schema{n}\">", super::xml::escape(&layer.name));
         for (key, kind) in field_types(layer) {
-            let _ = write!(s, "<SimpleField type=\"{kind}\" name=\"{}\"/>", xml(&key));
+            let _ = write!(s, "<SimpleField type=\"{kind}\" name=\"{}\"/>", super::xml::escape(&key));
         }
         s.push_str("</Schema>\n");
     }
     for (n, (layer, filter)) in layers.iter().enumerate() {
-        let _ = writeln!(s, "<Folder>\n<name>{}</name>", xml(&layer.name));
+        let _ = writeln!(s, "<Folder>\n<name>{}</name>", super::xml::escape(&layer.name));
         for i in shown(layer, *filter) {
             let Some(f) = layer.features.get(i) else { continue };
             let Some(geometry) = f.geometry.as_ref().and_then(geometry_kml) else { continue };
@@ -122,12 +104,12 @@ pub fn write_kml(layers: &[(&Layer, Option<(&TimeFilter, usize)>)], document_nam
                     if id.starts_with(|c: char| c.is_alphabetic() || c == '_')
                         && id.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.')) =>
                 {
-                    let _ = write!(s, "<Placemark id=\"{}\">", xml(&id));
+                    let _ = write!(s, "<Placemark id=\"{}\">", super::xml::escape(&id));
                 }
                 _ => s.push_str("<Placemark>"),
             }
-            let _ = write!(s, "<name>{}</name>", xml(&name));
-            let _ = write!(s, "<description>{}</description>", xml(&balloon(f)));
+            let _ = write!(s, "<name>{}</name>", super::xml::escape(&name));
+            let _ = write!(s, "<description>{}</description>", super::xml::escape(&balloon(f)));
             if let Some(span) = &f.time {
                 let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
                 if span.start == span.end {
@@ -152,7 +134,12 @@ pub fn write_kml(layers: &[(&Layer, Option<(&TimeFilter, usize)>)], document_nam
                     Value::Null => continue,
                     other => other.to_string(),
                 };
-                let _ = write!(s, "<SimpleData name=\"{}\">{}</SimpleData>", xml(k), xml(&text));
+                let _ = write!(
+                    s,
+                    "<SimpleData name=\"{}\">{}</SimpleData>",
+                    super::xml::escape(k),
+                    super::xml::escape(&text)
+                );
             }
             s.push_str("</SchemaData></ExtendedData>");
             s.push_str(&geometry);

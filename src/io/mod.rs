@@ -20,6 +20,7 @@ pub mod recovery;
 pub mod save;
 pub mod validate;
 pub mod validate_stream;
+pub mod xml;
 
 /// The schema vocabularies, reachable as `super::schema` from [`geodata_check`] both here and
 /// in `build.rs`, which includes the same file.

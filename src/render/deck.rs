@@ -278,22 +278,6 @@ fn wrap(text: &str, font_pts: f32, width_pts: f32) -> Vec<String> {
     lines
 }
 
-/// Text as XML character data (markup escaped, characters XML forbids dropped).
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn page_svg(page: PageSize, layout: &Layout, scene: &ProjectScene, map_svg: &str, text: &PageText<'_>) -> String {
     let sources = text.sources;
     let (w, h) = (page.width_pts, page.height_pts);
@@ -304,12 +288,17 @@ fn page_svg(page: PageSize, layout: &Layout, scene: &ProjectScene, map_svg: &str
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="Ubuntu"><rect width="{w}" height="{h}" fill="#ffffff"/>"##
     );
     let title = if scene.title.trim().is_empty() { "Untitled scene" } else { scene.title.as_str() };
-    let _ = writeln!(s, r##"<text x="{m}" y="{:.1}" font-size="20" fill="#1a1a1a">{}</text>"##, m + 18.0, xml(title));
+    let _ = writeln!(
+        s,
+        r##"<text x="{m}" y="{:.1}" font-size="20" fill="#1a1a1a">{}</text>"##,
+        m + 18.0,
+        crate::io::xml::escape(title)
+    );
     let _ = writeln!(
         s,
         r##"<text x="{m}" y="{:.1}" font-size="12" fill="#444444">{}</text>"##,
         m + 36.0,
-        xml(&range_in_words(scene.range))
+        crate::io::xml::escape(&range_in_words(scene.range))
     );
     // The map, clipped to its frame by the nested <svg>.
     let [mx, my, mw, mh] = layout.map;
@@ -322,7 +311,11 @@ fn page_svg(page: PageSize, layout: &Layout, scene: &ProjectScene, map_svg: &str
     );
     let mut ay = my + mh + 9.0;
     for line in wrap(text.attribution, 7.0, mw).iter().take(2) {
-        let _ = writeln!(s, r##"<text x="{mx}" y="{ay:.1}" font-size="7" fill="#555555">{}</text>"##, xml(line));
+        let _ = writeln!(
+            s,
+            r##"<text x="{mx}" y="{ay:.1}" font-size="7" fill="#555555">{}</text>"##,
+            crate::io::xml::escape(line)
+        );
         ay += 8.5;
     }
     // Notes, then sources.
@@ -345,7 +338,11 @@ fn page_svg(page: PageSize, layout: &Layout, scene: &ProjectScene, map_svg: &str
                 y += 13.0;
                 break;
             }
-            let _ = writeln!(s, r##"<text x="{tx}" y="{y:.1}" font-size="10" fill="#333333">{}</text>"##, xml(&line));
+            let _ = writeln!(
+                s,
+                r##"<text x="{tx}" y="{y:.1}" font-size="10" fill="#333333">{}</text>"##,
+                crate::io::xml::escape(&line)
+            );
             y += 13.0;
         }
         y += 10.0;
@@ -363,7 +360,7 @@ fn page_svg(page: PageSize, layout: &Layout, scene: &ProjectScene, map_svg: &str
                 s,
                 r##"<text x="{:.1}" y="{y:.1}" font-size="9" fill="#1a1a1a">{}</text>"##,
                 tx + 20.0,
-                xml(&entry.label)
+                crate::io::xml::escape(&entry.label)
             );
             y += 12.5;
         }
@@ -390,7 +387,11 @@ fn page_svg(page: PageSize, layout: &Layout, scene: &ProjectScene, map_svg: &str
         }
         for (k, line) in lines.iter().enumerate() {
             let x = if k == 0 { sx } else { sx + 7.0 };
-            let _ = writeln!(s, r##"<text x="{x}" y="{y:.1}" font-size="8.5" fill="#333333">{}</text>"##, xml(line));
+            let _ = writeln!(
+                s,
+                r##"<text x="{x}" y="{y:.1}" font-size="8.5" fill="#333333">{}</text>"##,
+                crate::io::xml::escape(line)
+            );
             y += 11.0;
         }
         y += 2.0;

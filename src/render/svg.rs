@@ -59,7 +59,7 @@ pub fn scene_to_svg(scene: &Scene, furniture: &Furniture) -> String {
     for label in &scene.labels {
         let style = if label.italic { r#" font-style="italic""# } else { "" };
         let baseline = label.pos[1] + label.font_pts * 0.95;
-        let text = xml_escape(&label.text);
+        let text = crate::io::xml::escape(&label.text);
         let _ = writeln!(
             s,
             r#"<text x="{:.1}" y="{baseline:.1}" font-size="{:.1}"{style} fill="{}" stroke="{}" stroke-opacity="{:.2}" stroke-width="3" stroke-linejoin="round" paint-order="stroke">{text}</text>"#,
@@ -133,7 +133,7 @@ fn write_item(s: &mut String, item: &Item) {
                 center[0],
                 center[1] + font_pts * 0.35,
                 color.css_rgb(),
-                xml_escape(text)
+                crate::io::xml::escape(text)
             );
         }
     }
@@ -181,11 +181,19 @@ fn write_furniture(s: &mut String, scene: &Scene, furniture: &Furniture) {
         );
         let mut y = 34.0;
         if !title.is_empty() {
-            let _ = writeln!(s, r##"<text x="22" y="{y}" font-size="20" fill="#1a1a1a">{}</text>"##, xml_escape(title));
+            let _ = writeln!(
+                s,
+                r##"<text x="22" y="{y}" font-size="20" fill="#1a1a1a">{}</text>"##,
+                crate::io::xml::escape(title)
+            );
             y += 20.0;
         }
         if !range.is_empty() {
-            let _ = writeln!(s, r##"<text x="22" y="{y}" font-size="13" fill="#333333">{}</text>"##, xml_escape(range));
+            let _ = writeln!(
+                s,
+                r##"<text x="22" y="{y}" font-size="13" fill="#333333">{}</text>"##,
+                crate::io::xml::escape(range)
+            );
         }
     }
     // Legend.
@@ -238,7 +246,7 @@ fn write_furniture(s: &mut String, scene: &Scene, furniture: &Furniture) {
                 r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#1a1a1a">{}</text>"##,
                 sx + 16.0,
                 cy + 4.0,
-                xml_escape(&entry.label)
+                crate::io::xml::escape(&entry.label)
             );
         }
     }
@@ -295,28 +303,8 @@ fn write_furniture(s: &mut String, scene: &Scene, furniture: &Furniture) {
         r##"<text x="{:.1}" y="{:.1}" font-size="10" fill="#333333">{}</text>"##,
         w - aw - 6.0,
         h - 5.0,
-        xml_escape(&scene.attribution)
+        crate::io::xml::escape(&scene.attribution)
     );
-}
-
-/// Text as XML character data or a double-quoted attribute value: markup characters escaped,
-/// and characters XML 1.0 forbids (control characters other than tab, line feed and carriage
-/// return; U+FFFE and U+FFFF) dropped, since a single one makes the whole SVG unreadable and
-/// the PNG/PDF export fail. Names and titles come from users' files, so they may hold any.
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn fontdb() -> Arc<resvg::usvg::fontdb::Database> {
