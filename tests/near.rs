@@ -191,3 +191,64 @@ fn the_measure_tool_shows_two_geodesic_legs_and_esc_clears() {
     h.run_steps(2);
     assert!(h.state().measure.points.is_empty(), "Esc clears");
 }
+
+#[test]
+fn the_near_panel_lists_sites_within_the_radius_and_a_row_flies_to_its_site() {
+    use egui_kittest::kittest::Queryable as _;
+    use frontier_atlas::model::LayerKind;
+    use frontier_atlas::spatial::near::{When, events_near_sites};
+    let mut h = common::harness();
+    h.run_steps(2);
+    h.get_by_label("Query").click();
+    h.run_steps(2);
+    h.get_by_label("Events near aid sites…").click();
+    h.run_steps(2);
+    assert!(h.state().near.open);
+    h.state_mut().near.km = 10.0;
+    h.get_by_label("Run").click();
+    h.run_steps(2);
+    let app = h.state();
+    let result = app.near.result.clone().expect("the query ran");
+    let (aid_id, aid) = app.catalog.layer_of_kind(LayerKind::Aid).unwrap();
+    let (_, events) = app.catalog.layer_of_kind(LayerKind::Events).unwrap();
+    assert!((result.km - 10.0).abs() < 1e-12);
+    assert_eq!(
+        result.matches,
+        events_near_sites(aid, events, 10.0, When::DuringSiteDates),
+        "the radius and dates used"
+    );
+    assert!(!result.rows.is_empty(), "sites with events within 10 km");
+    assert!(result.matches.iter().all(|m| m.distance_km <= 10.0));
+    let (site, line) = result.rows[0].clone();
+    assert!(
+        line.contains("approximate (precision 3)") || !result.matches.iter().any(|m| m.site == site && m.approximate)
+    );
+    assert!(h.query_by_label_contains("events within 10 km of").is_some(), "the result's heading");
+    h.get_by_label(&line).click();
+    h.run_steps(3);
+    let selection = h.state().selection.expect("the row selects its site");
+    assert_eq!((selection.layer, selection.feature), (aid_id, site), "the row's site");
+}
+
+#[test]
+fn the_near_panel_exports_its_result_as_csv_and_geojson() {
+    let mut h = common::harness();
+    h.run_steps(1);
+    h.state_mut().near.open = true;
+    h.run_steps(2);
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, geojson) = (dir.path().join("near.csv"), dir.path().join("near.geojson"));
+    let app = h.state_mut();
+    app.run_near(None);
+    let pairs = app.near.result.as_ref().unwrap().matches.len();
+    assert!(pairs > 0);
+    app.export_near_to(csv.clone(), false);
+    app.export_near_to(geojson.clone(), true);
+    app.finish_jobs();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("site_id,site_title,site_dates,event_id"));
+    assert_eq!(csv::Reader::from_reader(text.as_bytes()).records().count(), pairs, "one row per pair");
+    let layer: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&geojson).unwrap()).unwrap();
+    assert_eq!(layer["features"].as_array().unwrap().len(), pairs);
+    assert!(h.state().messages.iter().all(|m| m.level != frontier_atlas::ui::Level::Error));
+}

@@ -40,6 +40,22 @@ pub fn geodesic_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     Geodesic.distance(Point::new(a.0, a.1), Point::new(b.0, b.1)) / 1000.0
 }
 
+/// A geodesic circle of radius `km` around `centre` (`(lon, lat)`), as `steps` points of a
+/// closed ring (the first point repeated at the end): the radius drawn on the map.
+pub fn geodesic_circle(centre: (f64, f64), km: f64, steps: usize) -> Vec<(f64, f64)> {
+    use geo::Destination as _;
+    let steps = steps.max(3);
+    let origin = Point::new(centre.0, centre.1);
+    (0..=steps)
+        .map(|i| {
+            #[expect(clippy::cast_precision_loss, reason = "a few hundred steps")]
+            let bearing = 360.0 * (i % steps) as f64 / steps as f64;
+            let p = Geodesic.destination(origin, bearing, km * 1000.0);
+            (p.x(), p.y())
+        })
+        .collect()
+}
+
 /// A feature's positions as `(lon, lat)`: its points, else its line and ring vertices.
 fn positions(f: &Feature) -> Vec<(f64, f64)> {
     let shape = &f.shape;
@@ -261,6 +277,17 @@ mod tests {
         let area = square.area_km2.unwrap();
         assert!((area - 394.6206).abs() / 394.6206 < 0.001, "{area} km²");
         assert_eq!(measure(&[(71.0, 37.0)]), Measure { legs_km: Vec::new(), total_km: 0.0, area_km2: None });
+    }
+
+    #[test]
+    fn the_radius_circle_is_at_the_radius_everywhere() {
+        let ring = geodesic_circle((68.02949, 36.96503), 25.0, 64);
+        assert_eq!(ring.len(), 65);
+        assert_eq!(ring.first(), ring.last());
+        for p in &ring {
+            let d = geodesic_km((68.02949, 36.96503), *p);
+            assert!((d - 25.0).abs() < 1e-6, "{p:?} is {d} km away");
+        }
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub enum FilePurpose {
     ExportDeck,
     /// Save a layer to a file of the user's choice.
     SaveLayerAs(LayerUid),
+    /// Query → Events near aid sites → Export CSV.
+    ExportNearCsv,
+    /// Query → Events near aid sites → Export GeoJSON.
+    ExportNearGeojson,
     /// File → Open project.
     OpenProject,
     /// File → Save project.
@@ -49,6 +53,7 @@ impl FilePurpose {
             Self::ExportView => "Export the view",
             Self::ExportDeck => "Export the scenes as a deck",
             Self::SaveLayerAs(_) => "Save layer as",
+            Self::ExportNearCsv | Self::ExportNearGeojson => "Export events near aid sites",
             Self::OpenProject => "Open project",
             Self::SaveProject => "Save project",
         }
@@ -75,12 +80,22 @@ impl FilePurpose {
                 FileFilter::new("CSV (points)", &["csv"]),
                 FileFilter::new("KML for Google Earth", &["kml", "kmz"]),
             ],
+            Self::ExportNearCsv => vec![FileFilter::new("CSV", &["csv"])],
+            Self::ExportNearGeojson => vec![FileFilter::new("GeoJSON", &["geojson", "json"])],
             Self::OpenProject | Self::SaveProject => vec![FileFilter::new("Frontier Atlas project", &["json"])],
         }
     }
 
     fn is_save(self) -> bool {
-        matches!(self, Self::ExportView | Self::ExportDeck | Self::SaveLayerAs(_) | Self::SaveProject)
+        matches!(
+            self,
+            Self::ExportView
+                | Self::ExportDeck
+                | Self::ExportNearCsv
+                | Self::ExportNearGeojson
+                | Self::SaveLayerAs(_)
+                | Self::SaveProject
+        )
     }
 
     fn multiple(self) -> bool {
@@ -156,6 +171,8 @@ impl AtlasApp {
             FilePurpose::OpenData | FilePurpose::ImportAcled => self.apply(super::Command::OpenFiles(paths)),
             FilePurpose::ExportView => self.export_to(first),
             FilePurpose::ExportDeck => self.export_deck_to(first),
+            FilePurpose::ExportNearCsv => self.export_near_to(first, false),
+            FilePurpose::ExportNearGeojson => self.export_near_to(first, true),
             FilePurpose::SaveLayerAs(uid) => self.apply(super::Command::Edit(super::EditIntent::SaveTo(uid, first))),
             FilePurpose::OpenProject => self.open_project(&first),
             FilePurpose::SaveProject => self.save_project_to(&first),

@@ -18,6 +18,7 @@ mod layers_panel;
 mod loader;
 mod map_view;
 mod measure_tool;
+mod near_panel;
 mod painter;
 mod projects;
 pub mod recovery_ui;

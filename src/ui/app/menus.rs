@@ -62,6 +62,7 @@ impl AtlasApp {
                 .config(stay_open)
                 .ui(ui, |ui| self.bookmarks_menu_ui(ui));
             ui.menu_button("Scenes", |ui| self.scenes_menu_ui(ui));
+            ui.menu_button("Query", |ui| self.near_menu_ui(ui));
             ui.menu_button("Help", |ui| {
                 if ui.button("Keyboard shortcuts").clicked() {
                     self.show_shortcuts = true;

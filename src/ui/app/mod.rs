@@ -171,6 +171,8 @@ pub struct AtlasApp {
     pub scenes_ui: super::scenes_panel::ScenesUi,
     /// The measure tool.
     pub measure: super::measure_tool::MeasureTool,
+    /// The "Events near aid sites" query window and its result.
+    pub near: super::near_panel::NearPanel,
     /// The bookmark dialog (add or rename), when open.
     pub bookmark_dialog: Option<super::dialogs::BookmarkDialog>,
     /// Whether Help → Keyboard shortcuts is open.
@@ -250,6 +252,7 @@ impl AtlasApp {
             scenes: Vec::new(),
             scenes_ui: super::scenes_panel::ScenesUi::default(),
             measure: super::measure_tool::MeasureTool::default(),
+            near: super::near_panel::NearPanel::default(),
             bookmark_dialog: None,
             show_shortcuts: false,
             show_guide: false,
@@ -404,6 +407,7 @@ impl AtlasApp {
             self.measure_clicks(&mut map_commands);
             commands.extend(map_commands);
             self.measure_overlay_ui(ui);
+            self.near_overlay_ui(ui);
             self.messages_ui(ui);
         });
         self.about_ui(ui.ctx());
@@ -414,6 +418,7 @@ impl AtlasApp {
         self.journal_ui(ui.ctx());
         self.file_dialog_ui(ui.ctx());
         self.scenes_window_ui(ui.ctx());
+        self.near_window_ui(ui.ctx(), &mut commands);
         self.presentation_overlay_ui(ui.ctx());
         if let Some(range) = self.timeline.tick(ui.ctx()) {
             commands.push(Command::SetRange(Some(range)));
