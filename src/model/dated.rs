@@ -6,15 +6,21 @@ use super::{Feature, Layer, LayerKind};
 
 /// Sets every feature's span from its date properties and rebuilds the layer's time index.
 /// Returns one message per feature whose date could not be read (the feature stays visible
-/// and undated, so nothing disappears silently).
+/// and undated, so nothing disappears silently). Timestamps count on the day written.
 pub fn assign_spans(layer: &mut Layer) -> Vec<String> {
+    assign_spans_in(layer, None)
+}
+
+/// Like [`assign_spans`], with timestamps (a date and a time of day) on their calendar day in
+/// `zone` ([`crate::time::zone`]); date-only values stay the days they name.
+pub fn assign_spans_in(layer: &mut Layer, zone: Option<chrono_tz::Tz>) -> Vec<String> {
     let mut problems = Vec::new();
     let fields = layer.date_fields.clone();
     for (i, f) in layer.features.iter_mut().enumerate() {
         let span = match (layer.kind, &fields) {
-            (_, Some((start, end))) => field_span(f, start, end.as_deref()),
-            (LayerKind::Events, None) => event_span(f),
-            (LayerKind::Aid, None) => aid_feature_span(f),
+            (_, Some((start, end))) => field_span(f, start, end.as_deref(), zone),
+            (LayerKind::Events, None) => event_span(f, zone),
+            (LayerKind::Aid, None) => aid_feature_span(f, zone),
             _ => Ok(None),
         };
         f.time = match span {
@@ -52,12 +58,20 @@ fn text(f: &Feature, key: &str) -> Option<String> {
     f.prop_text(key).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-fn event_span(f: &Feature) -> Result<Option<DateSpan>, String> {
+/// A date text's span, a timestamp on its day in `zone` when one is given.
+fn parse_in(text: &str, zone: Option<chrono_tz::Tz>) -> Result<DateSpan, crate::time::DateError> {
+    match zone.and_then(|z| crate::time::zone::day_in(text, z)) {
+        Some(day) => Ok(DateSpan::day(day)),
+        None => DateSpan::parse(text),
+    }
+}
+
+fn event_span(f: &Feature, zone: Option<chrono_tz::Tz>) -> Result<Option<DateSpan>, String> {
     let Some(date) = text(f, "event_date") else {
         return Err("no event_date".to_owned());
     };
     let precision = f.prop_f64("time_precision").map(|p| p as u8);
-    let parsed = DateSpan::parse(&date).map_err(|e| e.to_string())?;
+    let parsed = parse_in(&date, zone).map_err(|e| e.to_string())?;
     // An ACLED row carries a full date plus time_precision 2 (week) or 3 (month).
     if parsed.start == parsed.end && matches!(precision, Some(2 | 3)) {
         return DateSpan::from_acled(&date, precision).map(Some).map_err(|e| e.to_string());
@@ -65,18 +79,23 @@ fn event_span(f: &Feature) -> Result<Option<DateSpan>, String> {
     Ok(Some(parsed))
 }
 
-fn aid_feature_span(f: &Feature) -> Result<Option<DateSpan>, String> {
+fn aid_feature_span(f: &Feature, zone: Option<chrono_tz::Tz>) -> Result<Option<DateSpan>, String> {
     let parse = |key: &str| -> Result<Option<DateSpan>, String> {
-        text(f, key).map(|s| DateSpan::parse(&s).map_err(|e| format!("{key}: {e}"))).transpose()
+        text(f, key).map(|s| parse_in(&s, zone).map_err(|e| format!("{key}: {e}"))).transpose()
     };
     Ok(aid_span(parse("announced")?, parse("start")?, parse("end")?))
 }
 
-fn field_span(f: &Feature, start: &str, end: Option<&str>) -> Result<Option<DateSpan>, String> {
+fn field_span(
+    f: &Feature,
+    start: &str,
+    end: Option<&str>,
+    zone: Option<chrono_tz::Tz>,
+) -> Result<Option<DateSpan>, String> {
     let Some(a) = text(f, start) else { return Ok(None) };
-    let a = DateSpan::parse(&a).map_err(|e| format!("{start}: {e}"))?;
+    let a = parse_in(&a, zone).map_err(|e| format!("{start}: {e}"))?;
     let b = match end.and_then(|k| text(f, k)) {
-        Some(b) => Some(DateSpan::parse(&b).map_err(|e| format!("{}: {e}", end.unwrap_or_default()))?),
+        Some(b) => Some(parse_in(&b, zone).map_err(|e| format!("{}: {e}", end.unwrap_or_default()))?),
         None => None,
     };
     Ok(Some(match b {

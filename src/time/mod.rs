@@ -7,6 +7,7 @@ pub mod index;
 pub mod playback;
 pub mod range;
 pub mod span;
+pub mod zone;
 
 pub use histogram::{Bin, Histogram, histogram};
 pub use index::{SHORT_SPAN_MAX_DAYS, TimeIndex, Visible};
