@@ -35,6 +35,9 @@ pub enum Command {
     Brief(BriefArgs),
     /// Events within a distance of aid sites (geodesic km), as CSV, with a summary per site.
     Near(NearArgs),
+    /// Export the timeline's playback as an animated GIF (.gif), APNG (.apng) or numbered PNG
+    /// frames (`frames.png` → `frames-0001.png`, …).
+    Animate(AnimateArgs),
     /// Check GeoJSON files strictly against RFC 7946.
     Validate {
         /// Files to check.
@@ -166,6 +169,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Render(args) => render(&args),
         Command::Brief(args) => brief(&args),
         Command::Near(args) => near(&args),
+        Command::Animate(args) => animate(&args),
         Command::Validate { files } => validate(&files),
         Command::Import { what: ImportCommand::Acled { input, out, skip_bad } } => {
             import_acled(&input, &out, bad_rows(skip_bad))
@@ -577,4 +581,128 @@ fn near(args: &NearArgs) -> ExitCode {
     }
     println!("{} site–event pairs within {} km written to {}", matches.len(), args.km, args.out.display());
     ExitCode::SUCCESS
+}
+
+/// Arguments of `animate`.
+#[derive(Debug, clap::Args)]
+pub struct AnimateArgs {
+    /// Output: `.gif`, `.apng`, or `.png` for numbered frames (`NAME-0001.png`, …).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// First day of the playback (default: the first dated feature).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day of the playback (default: the last dated feature).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Step between frames: `week`, `month` or `Nd` (N days).
+    #[arg(long, default_value = "month", value_parser = parse_step)]
+    pub step: crate::time::Step,
+    /// Window: `Nd` (a moving window of N days) or `accumulate`.
+    #[arg(long, default_value = "90d", value_parser = parse_window)]
+    pub window: crate::time::PlayMode,
+    /// Leave out steps in which nothing starts.
+    #[arg(long)]
+    pub skip_empty: bool,
+    /// Bounding box `W,S,E,N` in degrees (default: the frontier).
+    #[arg(long, value_parser = parse_bbox, allow_hyphen_values = true)]
+    pub bbox: Option<[f64; 4]>,
+    /// Frame size `WIDTHxHEIGHT` in pixels.
+    #[arg(long, default_value = "800x500", value_parser = parse_size)]
+    pub size: [f32; 2],
+    /// Frames per second.
+    #[arg(long, default_value_t = 2.0, value_parser = parse_fps)]
+    pub fps: f64,
+    /// Title printed on every frame.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Leave out the legend.
+    #[arg(long)]
+    pub no_legend: bool,
+    /// Extra layers to draw (GeoJSON, GeoPackage, CSV).
+    #[arg(long = "add")]
+    pub add: Vec<PathBuf>,
+}
+
+fn parse_days(text: &str) -> Option<u32> {
+    text.strip_suffix(['d', 'D']).and_then(|n| n.trim().parse::<u32>().ok()).filter(|n| (1..=3650).contains(n))
+}
+
+fn parse_step(text: &str) -> Result<crate::time::Step, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "week" => Ok(crate::time::Step::Week),
+        "month" => Ok(crate::time::Step::Month),
+        t => parse_days(t)
+            .map(crate::time::Step::Days)
+            .ok_or_else(|| format!("expected week, month or a number of days like 14d (1–3650), got `{text}`")),
+    }
+}
+
+fn parse_window(text: &str) -> Result<crate::time::PlayMode, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "accumulate" => Ok(crate::time::PlayMode::Accumulate),
+        t => parse_days(t)
+            .map(|width_days| crate::time::PlayMode::MovingWindow { width_days })
+            .ok_or_else(|| format!("expected accumulate or a window in days like 90d (1–3650), got `{text}`")),
+    }
+}
+
+fn parse_fps(text: &str) -> Result<f64, String> {
+    let fps: f64 = text.trim().parse().map_err(|e| format!("`{text}` is not a number ({e})"))?;
+    if (0.1..=50.0).contains(&fps) { Ok(fps) } else { Err("frames per second must be between 0.1 and 50".to_owned()) }
+}
+
+fn animate(args: &AnimateArgs) -> ExitCode {
+    use crate::render::animate::{AnimationSettings, export_animation};
+    let (mut catalog, problems) = default_catalog();
+    for p in problems {
+        eprintln!("{p}");
+    }
+    let mut failed = false;
+    for path in &args.add {
+        match crate::io::open::open_layers(path) {
+            Ok(layers) => {
+                for loaded in layers {
+                    for s in &loaded.skipped {
+                        eprintln!("{s}");
+                    }
+                    catalog.insert(loaded.layer);
+                }
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return ExitCode::from(1);
+    }
+    let range = match date_range(args.from.as_deref(), args.to.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let viewport = Viewport::fit_bbox(args.bbox.unwrap_or(HOME_BBOX), args.size);
+    let settings = AnimationSettings {
+        mode: args.window,
+        step: args.step,
+        range,
+        skip_empty: args.skip_empty,
+        fps: args.fps,
+        title: args.title.clone(),
+        legend: !args.no_legend,
+    };
+    match export_animation(&catalog, &viewport, &settings, &args.out, &mut |_, _| {}) {
+        Ok(frames) => {
+            println!("wrote {} ({frames} frames)", args.out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
 }

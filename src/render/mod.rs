@@ -3,6 +3,7 @@
 //! The scene is pure data: the egui painter draws it in the app and the SVG writer turns it
 //! into files (PNG through resvg), so the live map and a briefing export are the same picture.
 
+pub mod animate;
 mod builder;
 pub mod deck;
 pub mod export;
