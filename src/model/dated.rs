@@ -6,9 +6,10 @@ use super::{Feature, Layer, LayerKind};
 
 /// Sets every feature's span from its date properties and rebuilds the layer's time index.
 /// Returns one message per feature whose date could not be read (the feature stays visible
-/// and undated, so nothing disappears silently). Timestamps count on the day written.
+/// and undated, so nothing disappears silently). Timestamps count on their calendar day in
+/// the app's zone ([`crate::time::zone::current`], UTC unless the analyst chose another).
 pub fn assign_spans(layer: &mut Layer) -> Vec<String> {
-    assign_spans_in(layer, None)
+    assign_spans_in(layer, Some(crate::time::zone::current()))
 }
 
 /// Like [`assign_spans`], with timestamps (a date and a time of day) on their calendar day in

@@ -8,6 +8,24 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone as _, Utc};
 use chrono_tz::Tz;
 
+/// The zone the app states and filters in (View → Time zone), UTC until the analyst chooses.
+/// One per process, like a locale: every path that dates features ([`current`] through
+/// [`crate::model::assign_spans`]) then agrees with what the timeline shows.
+static CURRENT: std::sync::RwLock<Tz> = std::sync::RwLock::new(Tz::UTC);
+
+/// The zone timestamps are filtered in now.
+pub fn current() -> Tz {
+    CURRENT.read().map_or(Tz::UTC, |z| *z)
+}
+
+/// Sets the zone timestamps are filtered in; layers must then be re-dated
+/// ([`crate::model::assign_spans`]).
+pub fn set_current(zone: Tz) {
+    if let Ok(mut z) = CURRENT.write() {
+        *z = zone;
+    }
+}
+
 /// The zones offered first in the zone chooser.
 pub const COMMON_ZONES: [Tz; 3] = [Tz::UTC, Tz::Asia__Dushanbe, Tz::Asia__Kabul];
 

@@ -27,6 +27,7 @@ mod search;
 mod timeline;
 mod unsaved_dialog;
 mod user_copies;
+mod zone_menu;
 
 pub use app::{AtlasApp, Level, Message, PersistedState, Theme};
 pub use command::{Command, EditIntent};

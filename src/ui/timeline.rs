@@ -209,6 +209,7 @@ impl TimelineState {
             ui.add(egui::TextEdit::singleline(&mut self.from_text).desired_width(84.0)).labelled_by(from_label.id);
         let to_label = ui.label("To");
         let to = ui.add(egui::TextEdit::singleline(&mut self.to_text).desired_width(84.0)).labelled_by(to_label.id);
+        super::zone_menu::zone_label_ui(ui, extent.from);
         if from.lost_focus() || to.lost_focus() {
             let parse = |t: &str, start: bool| -> Result<NaiveDate, String> {
                 DateSpan::parse(t).map(|s| if start { s.start } else { s.end }).map_err(|e| e.to_string())

@@ -45,6 +45,7 @@ impl AtlasApp {
                 ui.checkbox(&mut self.state.builtin_file_dialog, "Use the built-in file dialog")
                     .on_hover_text("Instead of the system's; used anyway where the system has none");
                 ui.separator();
+                self.zone_menu_ui(ui);
                 ui.menu_button("Theme", |ui| {
                     for (theme, label) in Theme::ALL {
                         if ui.radio(self.state.theme == theme, label).clicked() {

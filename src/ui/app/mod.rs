@@ -171,6 +171,8 @@ pub struct AtlasApp {
     pub scenes_ui: super::scenes_panel::ScenesUi,
     /// The measure tool.
     pub measure: super::measure_tool::MeasureTool,
+    /// View → Time zone → Other: the IANA name being typed.
+    pub zone_text: String,
     /// The "Events near aid sites" query window and its result.
     pub near: super::near_panel::NearPanel,
     /// The bookmark dialog (add or rename), when open.
@@ -253,6 +255,7 @@ impl AtlasApp {
             scenes_ui: super::scenes_panel::ScenesUi::default(),
             measure: super::measure_tool::MeasureTool::default(),
             near: super::near_panel::NearPanel::default(),
+            zone_text: String::new(),
             bookmark_dialog: None,
             show_shortcuts: false,
             show_guide: false,
