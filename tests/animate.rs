@@ -1,5 +1,8 @@
 //! Timeline playback exported as GIF, APNG and numbered PNG frames (issue 11).
 
+#[cfg(feature = "gui")]
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -141,4 +144,51 @@ fn cli_writes_a_gif_and_names_the_file_on_bad_output() {
     let r = run(&["--out", out.to_str().unwrap(), "--window", "sometimes"]);
     assert_eq!(r.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&r.stderr).contains("accumulate or a window in days"));
+}
+
+/// The app: the timeline's "Export animation…" asks for a file with the animation formats;
+/// the export runs on a worker with the timeline's playback settings.
+#[cfg(feature = "gui")]
+#[test]
+fn timeline_button_asks_for_a_file_and_the_app_exports_the_playback() {
+    use egui_kittest::kittest::Queryable as _;
+    use frontier_atlas::ui::file_choice::FilePurpose;
+    let mut h = common::harness();
+    h.state_mut().state.builtin_file_dialog = true;
+    h.run();
+    h.get_by_label("Export animation…").click();
+    h.run();
+    assert!(matches!(h.state().files.dialog, Some((_, FilePurpose::ExportAnimation))));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("app.gif");
+    let app = h.state_mut();
+    app.files.dialog = None;
+    app.timeline.playback.step = Step::Month;
+    app.timeline.playback.mode = PlayMode::Accumulate;
+    app.timeline.skip_empty = true;
+    let expected = catalog_frames(
+        &app.catalog,
+        &AnimationSettings {
+            mode: PlayMode::Accumulate,
+            step: Step::Month,
+            range: app.timeline.extent,
+            skip_empty: true,
+            ..AnimationSettings::default()
+        },
+        1000,
+    )
+    .len();
+    assert!(expected > 1);
+    app.map.viewport = viewport();
+    app.export_animation_to(out.clone());
+    app.finish_jobs();
+    let decoder = gif::DecodeOptions::new().read_info(std::fs::File::open(&out).unwrap()).unwrap();
+    assert_eq!((decoder.width(), decoder.height()), (240, 150));
+    let mut decoder = decoder;
+    let mut frames = 0;
+    while decoder.read_next_frame().unwrap().is_some() {
+        frames += 1;
+    }
+    assert_eq!(frames, expected);
+    assert!(app.messages.iter().all(|m| !m.text.contains("cannot")), "{:?}", app.messages);
 }

@@ -42,6 +42,8 @@ pub enum Command {
     OpenFiles(Vec<PathBuf>),
     /// Go to the home view.
     Home,
+    /// Timeline → Export animation…: ask for a file, then export the playback to it.
+    ExportAnimation,
     /// Show a short message to the analyst.
     Notify(String),
     /// Editing: features, the undo history and saving (see [`EditIntent`]).

@@ -33,6 +33,8 @@ pub enum FilePurpose {
     ExportView,
     /// Scenes → Export deck (one PDF, or PNG/SVG per scene).
     ExportDeck,
+    /// Timeline → Export animation (GIF, APNG, or numbered PNG frames).
+    ExportAnimation,
     /// Save a layer to a file of the user's choice.
     SaveLayerAs(LayerUid),
     /// Query → Events near aid sites → Export CSV.
@@ -52,6 +54,7 @@ impl FilePurpose {
             Self::ImportAcled => "Import an ACLED CSV export",
             Self::ExportView => "Export the view",
             Self::ExportDeck => "Export the scenes as a deck",
+            Self::ExportAnimation => "Export the timeline playback",
             Self::SaveLayerAs(_) => "Save layer as",
             Self::ExportNearCsv | Self::ExportNearGeojson => "Export events near aid sites",
             Self::OpenProject => "Open project",
@@ -74,6 +77,11 @@ impl FilePurpose {
                 FileFilter::new("PNG image per scene", &["png"]),
                 FileFilter::new("SVG per scene", &["svg"]),
             ],
+            Self::ExportAnimation => vec![
+                FileFilter::new("Animated GIF", &["gif"]),
+                FileFilter::new("Animated PNG", &["apng"]),
+                FileFilter::new("Numbered PNG frames", &["png"]),
+            ],
             Self::SaveLayerAs(_) => vec![
                 FileFilter::new("GeoJSON", &["geojson", "json"]),
                 FileFilter::new("GeoPackage", &["gpkg"]),
@@ -91,6 +99,7 @@ impl FilePurpose {
             self,
             Self::ExportView
                 | Self::ExportDeck
+                | Self::ExportAnimation
                 | Self::ExportNearCsv
                 | Self::ExportNearGeojson
                 | Self::SaveLayerAs(_)
@@ -171,6 +180,7 @@ impl AtlasApp {
             FilePurpose::OpenData | FilePurpose::ImportAcled => self.apply(super::Command::OpenFiles(paths)),
             FilePurpose::ExportView => self.export_to(first),
             FilePurpose::ExportDeck => self.export_deck_to(first),
+            FilePurpose::ExportAnimation => self.export_animation_to(first),
             FilePurpose::ExportNearCsv => self.export_near_to(first, false),
             FilePurpose::ExportNearGeojson => self.export_near_to(first, true),
             FilePurpose::SaveLayerAs(uid) => self.apply(super::Command::Edit(super::EditIntent::SaveTo(uid, first))),

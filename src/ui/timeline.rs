@@ -6,6 +6,7 @@ use egui::{Color32, Sense, Stroke, pos2, vec2};
 
 use super::command::Command;
 use crate::model::{Catalog, LayerKind, TimeFilter};
+use crate::render::animate::AnimationSettings;
 use crate::time::{Bin, DateSpan, Histogram, PlayMode, Playback, Range, Step, TimeIndex, histogram};
 
 /// Timeline state kept between frames.
@@ -147,6 +148,13 @@ impl TimelineState {
             self.playback_ui(ui, &mut commands, extent);
         });
         ui.horizontal_wrapped(|ui| {
+            if ui
+                .button("Export animation…")
+                .on_hover_text("Save this playback as an animated GIF, an APNG or numbered PNG frames")
+                .clicked()
+            {
+                commands.push(Command::ExportAnimation);
+            }
             for (li, layer, _) in dated_layers(catalog) {
                 let (shown, total) = filter.counts(catalog, li);
                 let (swatch, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), Sense::hover());
@@ -357,6 +365,38 @@ impl TimelineState {
         if response.drag_stopped() {
             self.drag = None;
         }
+    }
+}
+
+/// The animation the timeline's playback settings describe: its mode, step, "Skip empty"
+/// and speed, over the whole extent of the data, titled like a view export.
+pub fn animation_settings(timeline: &TimelineState, title: Option<String>) -> AnimationSettings {
+    AnimationSettings {
+        mode: timeline.playback.mode,
+        step: timeline.playback.step,
+        range: timeline.extent,
+        skip_empty: timeline.skip_empty,
+        fps: timeline.playback.speed_steps_per_sec,
+        title,
+        legend: true,
+    }
+}
+
+impl super::AtlasApp {
+    /// Exports the timeline's playback through the current view to `path` (GIF, APNG, or
+    /// numbered PNG frames by extension) on a worker; a message reports the outcome.
+    pub fn export_animation_to(&mut self, path: std::path::PathBuf) {
+        let title = Some(self.scenes_ui.export_title.trim().to_owned()).filter(|t| !t.is_empty());
+        let settings = animation_settings(&self.timeline, title);
+        let (catalog, viewport) = (self.catalog.clone(), self.map.viewport);
+        let label = format!("exporting {}", path.display());
+        self.jobs.spawn(super::jobs::JobKind::Export, label, None, self.now_secs, move || {
+            let result =
+                crate::render::animate::export_animation(&catalog, &viewport, &settings, &path, &mut |_, _| {})
+                    .map(|_frames| ())
+                    .map_err(|e| e.to_string());
+            super::jobs::Outcome::Exported { path, result }
+        });
     }
 }
 

@@ -162,6 +162,9 @@ impl AtlasApp {
                 }
             }
             Command::Home => self.map.go_home(),
+            Command::ExportAnimation => {
+                self.choose_file(crate::ui::file_choice::FilePurpose::ExportAnimation, Some("playback.gif"), None);
+            }
         }
     }
 
