@@ -238,16 +238,11 @@ fn render(args: &RenderArgs) -> ExitCode {
     }
 }
 
-/// "1 Jun 2021 – 30 Jun 2022", with open ends written as "…".
+/// "1 Jun 2021 – 30 Jun 2022 · times in UTC (UTC+00:00)": the range in words (open ends
+/// written as "…", see [`crate::render::deck::range_in_words`]) and the zone timestamps were
+/// read in, as every export prints it.
 pub fn describe_range(r: &Range) -> String {
-    let fmt = |d: chrono::NaiveDate| {
-        if d == chrono::NaiveDate::MIN || d == chrono::NaiveDate::MAX {
-            "…".to_owned()
-        } else {
-            d.format("%-d %b %Y").to_string()
-        }
-    };
-    format!("{} – {}", fmt(r.from), fmt(r.to))
+    crate::render::deck::range_stated(Some((r.from, r.to)))
 }
 
 fn validate(files: &[PathBuf]) -> ExitCode {

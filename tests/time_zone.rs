@@ -45,6 +45,13 @@ fn choosing_dushanbe_puts_22_utc_on_30_june_on_1_july_and_says_so() {
     assert_eq!(frontier_atlas::time::zone::current(), chrono_tz::Tz::Asia__Dushanbe);
     assert_eq!(starts(&h), [Some(day(2022, 7, 1)), Some(day(2022, 6, 30))], "the timestamp moves, the date stays");
     assert!(h.query_by_label("Asia/Dushanbe (UTC+05:00)").is_some(), "the zone beside the date fields");
+    assert_eq!(h.state().state.time_zone, "Asia/Dushanbe", "remembered for the next start");
+    // Every export states it beside its dates.
+    let range = frontier_atlas::time::Range::new(day(2022, 6, 1), day(2022, 6, 30));
+    assert_eq!(
+        frontier_atlas::cli::describe_range(&range),
+        "1 Jun 2022 – 30 Jun 2022 · times in Asia/Dushanbe (UTC+05:00)"
+    );
     // An unknown zone is refused with a message naming it; the zone stays.
     h.state_mut().zone_text = "Asia/Nowhere".to_owned();
     h.get_by_label("View").click();

@@ -232,9 +232,9 @@ pub fn catalog_frames(catalog: &Catalog, settings: &AnimationSettings, limit: us
     frame_ranges(settings.mode, settings.step, extent, &visible_starts(catalog), settings.skip_empty, limit)
 }
 
-/// "1 Jun 2021 – 30 Jun 2022".
+/// "1 Jun 2021 – 30 Jun 2022 · times in UTC (UTC+00:00)" (see [`super::deck::range_stated`]).
 pub fn describe(range: &Range) -> String {
-    format!("{} – {}", range.from.format("%-d %b %Y"), range.to.format("%-d %b %Y"))
+    super::deck::range_stated(Some((range.from, range.to)))
 }
 
 /// Renders one frame as PNG bytes.

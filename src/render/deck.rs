@@ -122,6 +122,18 @@ pub fn range_in_words(range: Option<(NaiveDate, NaiveDate)>) -> String {
     if a == b { day(a) } else { format!("{} – {}", day(a), day(b)) }
 }
 
+/// A range in words with the zone timestamps were read in, as every export prints it:
+/// "1 Jun 2021 – 30 Jun 2022 · times in Asia/Dushanbe (UTC+05:00)". The zone's offset is the
+/// one in force on the range's first real day.
+pub fn range_stated(range: Option<(NaiveDate, NaiveDate)>) -> String {
+    let on = range
+        .into_iter()
+        .flat_map(|(a, b)| [a, b])
+        .find(|d| *d != NaiveDate::MIN && *d != NaiveDate::MAX)
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    crate::time::zone::stated(&range_in_words(range), on)
+}
+
 /// Composes the page of one scene over `catalog` (the project's layers; not changed).
 pub fn compose_page(catalog: &Catalog, scene: &ProjectScene, page: PageSize) -> Page {
     let mut catalog = catalog.clone();
@@ -298,7 +310,7 @@ fn page_svg(page: PageSize, layout: &Layout, scene: &ProjectScene, map_svg: &str
         s,
         r##"<text x="{m}" y="{:.1}" font-size="12" fill="#444444">{}</text>"##,
         m + 36.0,
-        crate::io::xml::escape(&range_in_words(scene.range))
+        crate::io::xml::escape(&range_stated(scene.range))
     );
     // The map, clipped to its frame by the nested <svg>.
     let [mx, my, mw, mh] = layout.map;

@@ -71,6 +71,12 @@ pub fn describe(zone: Tz, on: NaiveDate) -> String {
     format!("{} (UTC{sign}{h:02}:{m:02})", zone.name())
 }
 
+/// A date-range line as printed on an export, with the zone its timestamps were read in:
+/// `1 Jun 2021 – 30 Jun 2022 · times in Asia/Dushanbe (UTC+05:00)`.
+pub fn stated(range_text: &str, on: NaiveDate) -> String {
+    format!("{range_text} · times in {}", describe(current(), on))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,6 +41,8 @@ pub struct PersistedState {
     pub recent_dirs: Vec<std::path::PathBuf>,
     /// Always use the built-in file dialog instead of the system one.
     pub builtin_file_dialog: bool,
+    /// The IANA zone timestamps are filtered in (View → Time zone); empty means UTC.
+    pub time_zone: String,
     /// Light, dark or the system's theme.
     pub theme: Theme,
 }
@@ -82,6 +84,7 @@ impl Default for PersistedState {
             user_name: crate::io::journal::default_user(),
             recent_dirs: Vec::new(),
             builtin_file_dialog: false,
+            time_zone: String::new(),
             theme: Theme::System,
         }
     }
@@ -212,10 +215,21 @@ impl AtlasApp {
     /// The app on its embedded data, restoring persisted settings when `storage` has them.
     pub fn new(storage: Option<&dyn eframe::Storage>) -> Self {
         let state: PersistedState = storage.and_then(|s| eframe::get_value(s, APP_KEY)).unwrap_or_default();
+        // The analyst's zone first, so every layer is dated in it from the start.
+        let mut zone_problem = None;
+        if !state.time_zone.is_empty() {
+            match crate::time::zone::parse_zone(&state.time_zone) {
+                Ok(zone) => crate::time::zone::set_current(zone),
+                Err(e) => zone_problem = Some(format!("{e}; using UTC")),
+            }
+        }
         let (catalog, problems) = default_catalog();
         let mut messages = Vec::new();
         if !problems.is_empty() {
             messages.push(Message::new(Level::Warning, "Some embedded data was skipped").with_details(problems));
+        }
+        if let Some(why) = zone_problem {
+            messages.push(Message::new(Level::Warning, why));
         }
         let mut map = MapViewState::new(Viewport::fit_bbox(HOME_BBOX, [1200.0, 760.0]));
         if let Some((center, zoom)) = state.view {
