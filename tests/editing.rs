@@ -525,7 +525,7 @@ fn saves_exports_and_projects_run_off_the_ui_thread_even_on_a_fifo() {
     app.finish_jobs();
     feeder.join().expect("feeder");
     assert!(png.exists(), "exported: {:?}", app.messages);
-    assert!(app.messages.iter().any(|m| m.text.contains("Exported the view")));
+    assert!(app.messages.iter().any(|m| m.text.contains("Exported to")));
     assert!(app.messages.iter().any(|m| m.text.contains("Opened project")), "{:?}", app.messages);
     // The recent list is private.
     let mode = |p: &std::path::Path| {

@@ -326,7 +326,7 @@ impl AtlasApp {
             }
             Outcome::Exported { path, result } => {
                 let message = match result {
-                    Ok(()) => Message::new(Level::Info, format!("Exported the view to {}", path.display())),
+                    Ok(()) => Message::new(Level::Info, format!("Exported to {}", path.display())),
                     Err(e) => Message::new(Level::Error, e),
                 };
                 self.messages.push(message);
