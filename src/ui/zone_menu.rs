@@ -49,7 +49,7 @@ impl AtlasApp {
     /// timeline and map follow.
     pub fn set_time_zone(&mut self, zone: Tz) {
         set_current(zone);
-        self.state.time_zone = zone.name().to_owned();
+        zone.name().clone_into(&mut self.state.time_zone);
         for layer in &mut self.catalog.layers {
             if layer.time_index.is_some() {
                 // Problems were reported when the layer was opened; a zone does not add any.
