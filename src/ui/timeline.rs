@@ -131,7 +131,8 @@ impl TimelineState {
         if !ui.ctx().egui_wants_keyboard_input() && ui.input(|i| i.key_pressed(egui::Key::Space)) {
             self.toggle_play(&mut commands, extent);
         }
-        ui.horizontal(|ui| {
+        // Wrapped: with the zone beside the dates the row is wider than a 1400-px window.
+        ui.horizontal_wrapped(|ui| {
             self.date_fields_ui(ui, &mut commands, extent);
             ui.separator();
             for (label, range) in [
