@@ -180,13 +180,15 @@ pub fn run(command: Command) -> ExitCode {
     }
 }
 
-fn render(args: &RenderArgs) -> ExitCode {
+/// The embedded catalog plus the `--add` files (opened through [`crate::io::open`]); problems
+/// go to stderr, and `None` when a file could not be opened at all.
+fn catalog_with(add: &[PathBuf]) -> Option<crate::model::Catalog> {
     let (mut catalog, problems) = default_catalog();
     for p in problems {
         eprintln!("{p}");
     }
     let mut failed = false;
-    for path in &args.add {
+    for path in add {
         match crate::io::open::open_layers(path) {
             Ok(layers) => {
                 for loaded in layers {
@@ -202,9 +204,11 @@ fn render(args: &RenderArgs) -> ExitCode {
             }
         }
     }
-    if failed {
-        return ExitCode::from(1);
-    }
+    (!failed).then_some(catalog)
+}
+
+fn render(args: &RenderArgs) -> ExitCode {
+    let Some(catalog) = catalog_with(&args.add) else { return ExitCode::from(1) };
     let range = match date_range(args.from.as_deref(), args.to.as_deref()) {
         Ok(r) => r,
         Err(e) => {
@@ -649,30 +653,7 @@ fn parse_fps(text: &str) -> Result<f64, String> {
 
 fn animate(args: &AnimateArgs) -> ExitCode {
     use crate::render::animate::{AnimationSettings, export_animation};
-    let (mut catalog, problems) = default_catalog();
-    for p in problems {
-        eprintln!("{p}");
-    }
-    let mut failed = false;
-    for path in &args.add {
-        match crate::io::open::open_layers(path) {
-            Ok(layers) => {
-                for loaded in layers {
-                    for s in &loaded.skipped {
-                        eprintln!("{s}");
-                    }
-                    catalog.insert(loaded.layer);
-                }
-            }
-            Err(e) => {
-                eprintln!("{e}");
-                failed = true;
-            }
-        }
-    }
-    if failed {
-        return ExitCode::from(1);
-    }
+    let Some(catalog) = catalog_with(&args.add) else { return ExitCode::from(1) };
     let range = match date_range(args.from.as_deref(), args.to.as_deref()) {
         Ok(r) => r,
         Err(e) => {

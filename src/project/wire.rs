@@ -193,15 +193,21 @@ fn read_bookmark(value: Value, at: &str) -> Res<Bookmark> {
     Ok(Bookmark { name, note, center_lon, center_lat, zoom, range, extra: obj })
 }
 
+/// The layer an entry names: `embedded` (a shipped file) or `path` (resolved against the
+/// project's folder), exactly one of them. Shared by layer entries and scene layers.
+fn take_source(obj: &mut Map<String, Value>, at: &str, dir: &Path) -> Res<LayerRef> {
+    match (take_str(obj, "embedded", at)?, take_str(obj, "path", at)?) {
+        (Some(file), None) => Ok(LayerRef::Embedded(file)),
+        (None, Some(p)) if !p.trim().is_empty() => Ok(LayerRef::Path(paths::resolve(&p, dir))),
+        (None, Some(_)) => bad(&child(at, "path"), "empty path"),
+        (Some(_), Some(_)) => bad(at, "has both \"embedded\" and \"path\"; give one"),
+        (None, None) => bad(at, "needs \"embedded\" or \"path\""),
+    }
+}
+
 fn read_layer(value: Value, at: &str, dir: &Path) -> Res<ProjectLayer> {
     let mut obj = object(value, at)?;
-    let source = match (take_str(&mut obj, "embedded", at)?, take_str(&mut obj, "path", at)?) {
-        (Some(file), None) => LayerRef::Embedded(file),
-        (None, Some(p)) if !p.trim().is_empty() => LayerRef::Path(paths::resolve(&p, dir)),
-        (None, Some(_)) => return bad(&child(at, "path"), "empty path"),
-        (Some(_), Some(_)) => return bad(at, "has both \"embedded\" and \"path\"; give one"),
-        (None, None) => return bad(at, "needs \"embedded\" or \"path\""),
-    };
+    let source = take_source(&mut obj, at, dir)?;
     let table = take_str(&mut obj, "table", at)?;
     if table.is_some() && !matches!(source, LayerRef::Path(_)) {
         return bad(&child(at, "table"), "only a layer file (\"path\") has tables");

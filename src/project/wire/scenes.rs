@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::super::scene::{ProjectScene, SceneLayer};
 use super::{
     LayerRef, Res, bad, child, extend, num32, object, paths, put_centre, put_range, read_centre, read_style,
-    style_value, take, take_array, take_num, take_range, take_str,
+    style_value, take, take_array, take_num, take_range, take_source, take_str,
 };
 
 const SCENE_KEYS: [&str; 9] =
@@ -57,13 +57,7 @@ fn read_scene(value: Value, at: &str, dir: &Path) -> Res<ProjectScene> {
 
 fn read_scene_layer(value: Value, at: &str, dir: &Path) -> Res<SceneLayer> {
     let mut obj = object(value, at)?;
-    let source = match (take_str(&mut obj, "embedded", at)?, take_str(&mut obj, "path", at)?) {
-        (Some(file), None) => LayerRef::Embedded(file),
-        (None, Some(p)) if !p.trim().is_empty() => LayerRef::Path(paths::resolve(&p, dir)),
-        (None, Some(_)) => return bad(&child(at, "path"), "empty path"),
-        (Some(_), Some(_)) => return bad(at, "has both \"embedded\" and \"path\"; give one"),
-        (None, None) => return bad(at, "needs \"embedded\" or \"path\" (the layer it shows)"),
-    };
+    let source = take_source(&mut obj, at, dir)?;
     let table = take_str(&mut obj, "table", at)?;
     let opacity = take_num(&mut obj, "opacity", at, 0.0, 1.0)?.map(|x| x as f32);
     let style = match take(&mut obj, "style") {
