@@ -97,7 +97,7 @@ pub fn district_summary(catalog: &Catalog, district: FeatureRef, range: Option<&
                     _ => true,
                 };
                 let in_district =
-                    g.shape.points.iter().any(|p| f.shape.polygons.iter().any(|rings| polygon_contains(rings, *p)));
+                    g.shape.points.iter().any(|p| f.shape.polygons().iter().any(|rings| polygon_contains(rings, *p)));
                 if in_range && in_district {
                     out.push(FeatureRef { layer: li, feature: fi });
                 }

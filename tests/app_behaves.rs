@@ -380,7 +380,7 @@ fn the_attribute_form_does_not_jump_when_a_note_is_typed() {
         h.query_all_by_label("name").last().expect("name field").click();
         h.run_steps(3);
     }
-    let f = &h.state().catalog.layers[li].features[0];
+    let f = &h.state().catalog.layers[li].features.get(0).unwrap();
     assert_eq!(f.prop_str("notes"), Some("Seen from the river"), "the note was saved");
     assert_eq!(f.prop_str("source"), Some("Field report"));
     let after = row_y(&h);

@@ -78,7 +78,7 @@ fn geojson_to_csv_to_geojson_round_trips_points() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let got = load(&back);
     assert_same_layer(&load(&fixture("places.geojson")), &got);
-    assert_eq!(got.features[2].id, Some(FeatureId::Num(3.into())));
+    assert_eq!(got.features.get(2).unwrap().id, Some(FeatureId::Num(3.into())));
 }
 
 #[test]
@@ -109,8 +109,8 @@ fn csv_bad_rows_are_reported_by_line_and_nothing_is_written_unless_skip_bad() {
     let layer = load(&out_path);
     assert_eq!(layer.features.len(), 2);
     // `007` is not a JSON number, so the column stays text.
-    assert_eq!(layer.features[0].properties["code"], "007");
-    assert_eq!(layer.features[1].geometry.as_ref().unwrap()["coordinates"], serde_json::json!([71.55, 37.49]));
+    assert_eq!(layer.features.get(0).unwrap().properties["code"], "007");
+    assert_eq!(layer.features.get(1).unwrap().geometry.as_ref().unwrap()["coordinates"], serde_json::json!([71.55, 37.49]));
 }
 
 #[test]

@@ -381,7 +381,7 @@ fn convert_geopackage_to_geopackage_keeps_every_table_and_names_what_it_cannot_r
     let back = frontier_atlas::io::gpkg::read_gpkg_tables(&copy).unwrap();
     let names: Vec<&str> = back.layers.iter().chain(&back.attributes).map(|l| l.layer.name.as_str()).collect();
     assert_eq!(names, ["places", "rivers", "sources"]);
-    assert_eq!(back.attributes[0].layer.features[1].properties["title"], "Asia-Plus");
+    assert_eq!(back.attributes[0].layer.features.get(1).unwrap().properties["title"], "Asia-Plus");
 
     // To GeoJSON one table is needed, attributes-only ones count; --layer takes one of them.
     let geojson = dir.path().join("sources.geojson");

@@ -98,11 +98,11 @@ fn add_feature_undoes_and_redoes_exactly() {
     // Applied: the shape, date span and indexes are computed.
     let _inverse = apply(&mut c, EditCommand::AddFeature { layer: uid, index: 3, feature: Box::new(feature) }).unwrap();
     let l = layer(&c, uid);
-    let f = &l.features[3];
-    assert!(f.shape.bounds.is_some());
+    let f = &l.features.get(3).unwrap();
+    assert!(f.shape.bounds().is_some());
     assert_eq!(f.time, Some(DateSpan::parse("2023-03-04").unwrap()));
     assert_eq!(l.categories.len(), l.features.len());
-    assert!(l.index.query(&f.shape.bounds.unwrap()).contains(&3));
+    assert!(l.index.query(&f.shape.bounds().unwrap()).contains(&3));
     // A new feature takes the member order of the layer's first feature.
     assert!(snapshot(&c, uid).contains(r#"{"type":"Feature","id":"TJK-FA-031","properties":"#));
 }
@@ -140,7 +140,7 @@ fn move_feature_keeps_heights_and_undoes_exactly() {
 #[test]
 fn reshape_undoes_and_redoes_exactly() {
     let (mut c, uid) = catalog(SHAPES);
-    let g = layer(&c, uid).features[0].geometry.clone().unwrap();
+    let g = layer(&c, uid).features.get(0).unwrap().geometry.clone().unwrap();
     let moved = move_vertex(&g, &VertexPath::new([1, 2]), 71.9, 37.4).unwrap();
     undo_redo_exact(&mut c, uid, EditCommand::SetGeometry { layer: uid, index: 0, geometry: moved }, "Move vertex");
     undo_redo_exact(&mut c, uid, EditCommand::SetGeometry { layer: uid, index: 3, geometry: Value::Null }, "Clear");
@@ -159,7 +159,7 @@ fn set_property_undoes_and_redoes_exactly() {
     // The date span follows the property.
     let _inverse = apply(&mut c, set("event_date", Some(json!("2019-02-03")))).unwrap();
     // time_precision 3: ACLED's "only the month is known".
-    assert_eq!(layer(&c, uid).features[1].time, Some(DateSpan::parse("2019-02").unwrap()));
+    assert_eq!(layer(&c, uid).features.get(1).unwrap().time, Some(DateSpan::parse("2019-02").unwrap()));
     // Properties that were null come back as null after add + undo.
     let (mut c, uid) = catalog(SHAPES);
     let before = snapshot(&c, uid);
@@ -174,7 +174,7 @@ fn set_property_undoes_and_redoes_exactly() {
 #[test]
 fn vertex_ops_on_polygon_with_hole() {
     let (c, uid) = catalog(SHAPES);
-    let g = layer(&c, uid).features[0].geometry.clone().unwrap();
+    let g = layer(&c, uid).features.get(0).unwrap().geometry.clone().unwrap();
     // Moving the first position of the hole moves its closing copy too.
     let m = move_vertex(&g, &VertexPath::new([1, 0]), 70.6, 36.6).unwrap();
     assert_eq!(m["coordinates"][1][0], json!([70.6, 36.6]));
@@ -203,7 +203,7 @@ fn vertex_ops_on_polygon_with_hole() {
 fn vertex_ops_on_multipolygon_line_point_and_collection() {
     let (c, uid) = catalog(SHAPES);
     let l = layer(&c, uid);
-    let multi = l.features[1].geometry.clone().unwrap();
+    let multi = l.features.get(1).unwrap().geometry.clone().unwrap();
     let m = move_vertex(&multi, &VertexPath::new([1, 0, 2]), 74.5, 37.5).unwrap();
     assert_eq!(m["coordinates"][1][0][2], json!([74.5, 37.5]));
     assert_eq!(m["coordinates"][0], multi["coordinates"][0]);
@@ -211,7 +211,7 @@ fn vertex_ops_on_multipolygon_line_point_and_collection() {
     assert_eq!(d["coordinates"][1][0].as_array().unwrap().len(), 4);
     assert!(delete_vertex(&multi, &VertexPath::new([0, 0, 1])).is_err());
 
-    let line = l.features[2].geometry.clone().unwrap();
+    let line = l.features.get(2).unwrap().geometry.clone().unwrap();
     let i = insert_vertex(&line, &VertexPath::new([0]), 70.5, 37.2).unwrap();
     assert_eq!(i["coordinates"][1], json!([70.5, 37.2, 100]), "new position copies the height before it");
     let d = delete_vertex(&line, &VertexPath::new([1])).unwrap();
@@ -223,7 +223,7 @@ fn vertex_ops_on_multipolygon_line_point_and_collection() {
     let t = translate(&line, 1.0, -1.0);
     assert_eq!(t["coordinates"][2], json!([73.0, 36.0, 300]));
 
-    let point = l.features[3].geometry.clone().unwrap();
+    let point = l.features.get(3).unwrap().geometry.clone().unwrap();
     assert_eq!(move_vertex(&point, &VertexPath::default(), 71.0, 38.0).unwrap()["coordinates"], json!([71.0, 38.0]));
     assert!(insert_vertex(&point, &VertexPath::default(), 71.0, 38.0).is_err());
     assert!(delete_vertex(&point, &VertexPath::default()).is_err());
@@ -239,7 +239,7 @@ fn vertex_ops_on_multipolygon_line_point_and_collection() {
 #[test]
 fn nearest_vertex_and_edge_pick_by_screen_distance() {
     let (c, uid) = catalog(SHAPES);
-    let g = layer(&c, uid).features[0].geometry.clone().unwrap();
+    let g = layer(&c, uid).features.get(0).unwrap().geometry.clone().unwrap();
     let vp = Viewport::centered(71.0, 37.0, 7.0, [1000.0, 800.0]);
     let corner = vp.screen_from_geo(72.0, 38.0);
     assert_eq!(nearest_vertex(&g, &vp, [corner[0] + 3.0, corner[1]], 8.0), Some(VertexPath::new([0, 2])));
@@ -316,7 +316,7 @@ fn history_is_capped() {
     assert_eq!(undone(&mut h, &mut c).as_deref(), Some("set 2"));
     assert!(!h.can_undo());
     assert_eq!(h.undo(&mut c), Ok(None));
-    assert_eq!(layer(&c, uid).features[0].properties["n"], json!(1), "oldest steps dropped, not undone");
+    assert_eq!(layer(&c, uid).features.get(0).unwrap().properties["n"], json!(1), "oldest steps dropped, not undone");
     assert!(h.can_redo());
     let full = History::default();
     assert_eq!(full.cap, MAX_UNDOS);
@@ -400,8 +400,8 @@ fn undo_in_one_layer_leaves_later_edits_of_another_alone_and_names_its_layer() {
     let step = h.undo_layer(&mut c, a).unwrap().unwrap();
     assert_eq!(step.layers, vec![a]);
     assert_eq!(step.description, "Set name");
-    assert!(layer(&c, a).features[0].properties.get("name").is_none(), "a's edit undone");
-    assert_eq!(layer(&c, b).features[0].properties["name"], json!("b1"), "b's later edit kept");
+    assert!(layer(&c, a).features.get(0).unwrap().properties.get("name").is_none(), "a's edit undone");
+    assert_eq!(layer(&c, b).features.get(0).unwrap().properties["name"], json!("b1"), "b's later edit kept");
     assert!(!h.is_dirty(a) && h.is_dirty(b));
     assert!(!h.can_undo_layer(a) && h.can_redo_layer(a) && h.can_undo_layer(b));
     assert_eq!(h.undo_description_for(b), Some("Set name"));
@@ -409,7 +409,7 @@ fn undo_in_one_layer_leaves_later_edits_of_another_alone_and_names_its_layer() {
     h.apply(&mut c, set_name(b, 1, "b2"), "Set name").unwrap();
     let redone = h.redo_layer(&mut c, a).unwrap().unwrap();
     assert_eq!(redone.layers, vec![a]);
-    assert_eq!(layer(&c, a).features[0].properties["name"], json!("a1"));
+    assert_eq!(layer(&c, a).features.get(0).unwrap().properties["name"], json!("a1"));
     // The global undo takes the last step of any layer and says which.
     let step = h.undo(&mut c).unwrap().unwrap();
     assert_eq!(step.layers, vec![a]);
@@ -425,7 +425,7 @@ fn a_step_spanning_layers_waits_for_later_steps_of_those_layers() {
     assert!(matches!(&err, frontier_atlas::edit::UndoError::Blocked { blocker, .. } if blocker == "Later"), "{err}");
     assert_eq!(err.layers(), &[a, b]);
     assert_eq!(h.undo.len(), 2, "nothing dropped");
-    assert_eq!(layer(&c, a).features[0].properties["name"], json!("a"), "nothing changed");
+    assert_eq!(layer(&c, a).features.get(0).unwrap().properties["name"], json!("a"), "nothing changed");
 }
 
 #[test]
@@ -465,7 +465,7 @@ fn references_follow_inserts_and_deletes_through_undo_and_redo() {
         .collect();
     let text = format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(","));
     let (mut c, uid) = catalog(&text);
-    let id_at = |c: &Catalog, i: usize| layer(c, uid).features[i].id.as_ref().unwrap().to_string();
+    let id_at = |c: &Catalog, i: usize| layer(c, uid).features.get(i).unwrap().id.as_ref().unwrap().to_string();
     let follow =
         |applied: &[EditCommand], i: usize| applied.iter().try_fold(i, |i, cmd: &EditCommand| cmd.remap(uid, i));
     let mut h = History::default();

@@ -56,7 +56,7 @@ fn draw_polygon_edit_attribute_undo_redo_save_reload() {
     h.run_steps(2);
     let li = layer_index(h.state(), "areas");
     assert_eq!(h.state().catalog.layers[li].features.len(), 2, "polygon added");
-    let new = &h.state().catalog.layers[li].features[1];
+    let new = &h.state().catalog.layers[li].features.get(1).unwrap();
     assert_eq!(new.geometry.as_ref().and_then(|g| g["type"].as_str()), Some("Polygon"));
     assert_eq!(
         new.geometry.as_ref().and_then(|g| g["coordinates"][0].as_array()).map(Vec::len),
@@ -102,8 +102,8 @@ fn draw_polygon_edit_attribute_undo_redo_save_reload() {
     let reloaded = frontier_atlas::io::geojson::load_file(&path).expect("reload").layer;
     let saved = &h.state().catalog.layers[li];
     assert_eq!(reloaded.features.len(), 2);
-    assert_eq!(reloaded.features[1].prop_str("name"), Some("Test area"));
-    assert_eq!(reloaded.features[1].geometry, saved.features[1].geometry);
+    assert_eq!(reloaded.features.get(1).unwrap().prop_str("name"), Some("Test area"));
+    assert_eq!(reloaded.features.get(1).unwrap().geometry, saved.features.get(1).unwrap().geometry);
     // The untouched feature survived byte-for-value: numeric id, 3-D position, null property,
     // foreign member.
     let text = std::fs::read_to_string(&path).expect("read");
@@ -272,7 +272,7 @@ fn a_layer_saves_as_geopackage_but_never_over_other_tables() {
     h.state_mut().finish_jobs();
     let back = frontier_atlas::io::gpkg::read_gpkg(&gpkg).expect("read back");
     assert_eq!(back.len(), 1);
-    assert_eq!(back[0].layer.features[0].prop_str("name"), Some("Existing"));
+    assert_eq!(back[0].layer.features.get(0).unwrap().prop_str("name"), Some("Existing"));
     // A GeoPackage holding another layer is not overwritten by a single-layer save.
     let other = dir.path().join("two.gpkg");
     let places = h.state().catalog.layers.iter().find(|l| l.name == "Places").expect("places").clone();
@@ -325,7 +325,7 @@ fn crashed_session_with_a_new_event(dir: &std::path::Path) -> (usize, String) {
         layer: uid,
         geometry: serde_json::json!({"type":"Point","coordinates":[70.5,38.1]}),
     }));
-    let id = app.catalog.layers[li].features.last().and_then(|f| f.id.as_ref()).expect("new id").to_string();
+    let id = app.catalog.layers[li].features.last().and_then(|f| f.id.clone()).expect("new id").to_string();
     app.autosave(f64::INFINITY);
     app.finish_jobs();
     assert_eq!(app.safety.autosaved.len(), 1, "autosaved: {:?}", app.messages);
@@ -460,7 +460,7 @@ fn undo_names_its_layer_and_keeps_the_selection_on_the_same_feature() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut app = app_in(dir.path());
     let (li, uid, _) = events_layer(&app);
-    let id_at = |app: &AtlasApp, i: usize| app.catalog.layers[li].features[i].id.as_ref().map(ToString::to_string);
+    let id_at = |app: &AtlasApp, i: usize| app.catalog.layers[li].features.get(i).unwrap().id.as_ref().map(ToString::to_string);
     app.apply(Command::Edit(EditIntent::StartEditing(app.catalog.layers[li].uid)));
     let selected = frontier_atlas::model::FeatureRef { layer: li, feature: 5 };
     let selected_id = id_at(&app, 5);
@@ -562,7 +562,7 @@ fn edits_made_while_a_save_runs_stay_unsaved_and_are_autosaved() {
     app.apply(set("two"));
     app.finish_jobs();
     let on_disk = frontier_atlas::io::geojson::load_file(&path).expect("reload").layer;
-    assert_eq!(on_disk.features[0].prop_str("name"), Some("one"), "the save wrote the state it started from");
+    assert_eq!(on_disk.features.get(0).unwrap().prop_str("name"), Some("one"), "the save wrote the state it started from");
     assert!(app.history.is_dirty(uid), "the edit made during the save is still unsaved");
     app.autosave(f64::INFINITY);
     app.finish_jobs();

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use frontier_atlas::io::geojson::load_file;
 use frontier_atlas::io::gpkg::{GpkgError, read_gpkg, write_gpkg};
-use frontier_atlas::model::{Feature, FeatureId, Layer};
+use frontier_atlas::model::{FeatureId, FeatureStore, Layer};
 use serde_json::Value;
 
 mod json_eq;
@@ -33,7 +33,7 @@ fn load(name: &str) -> Layer {
     loaded.layer
 }
 
-fn assert_same_features(want: &[Feature], got: &[Feature], what: &str) {
+fn assert_same_features(want: &FeatureStore, got: &FeatureStore, what: &str) {
     assert_eq!(want.len(), got.len(), "{what}: feature count");
     for (w, g) in want.iter().zip(got) {
         assert_eq!(w.id, g.id, "{what}: id");
@@ -71,11 +71,11 @@ fn round_trip_keeps_features_ids_coordinates_and_attributes() {
     // Spot checks: integer ids are fids, string ids survive, JSON values come back as JSON,
     // booleans as booleans, Z values kept.
     let rivers = &back[1].layer;
-    assert_eq!(rivers.features[0].id, Some(FeatureId::Str("R-PANJ".into())));
-    assert_eq!(rivers.features[0].properties["tags"], serde_json::json!(["border", "Amu Darya"]));
-    assert_eq!(rivers.features[1].geometry.as_ref().unwrap()["coordinates"][0][2], 500.0);
-    assert_eq!(back[0].layer.features[0].properties["capital"], Value::Bool(true));
-    assert_eq!(back[2].layer.features[0].id, None, "features without ids stay without ids");
+    assert_eq!(rivers.features.get(0).unwrap().id, Some(FeatureId::Str("R-PANJ".into())));
+    assert_eq!(rivers.features.get(0).unwrap().properties["tags"], serde_json::json!(["border", "Amu Darya"]));
+    assert_eq!(rivers.features.get(1).unwrap().geometry.as_ref().unwrap()["coordinates"][0][2], 500.0);
+    assert_eq!(back[0].layer.features.get(0).unwrap().properties["capital"], Value::Bool(true));
+    assert_eq!(back[2].layer.features.get(0).unwrap().id, None, "features without ids stay without ids");
     assert_eq!(back[2].layer.label_field.as_deref(), Some("shapeName"));
 }
 
@@ -116,7 +116,7 @@ fn blobs_dates_and_bad_geometries_are_read_with_notes() {
     drop(conn);
     let back = read_gpkg(&path).unwrap().remove(0);
     assert_eq!(back.layer.features.len(), 2, "the broken geometry is skipped");
-    let first = &back.layer.features[0];
+    let first = &back.layer.features.get(0).unwrap();
     assert_eq!(first.properties["raw"], "Zm9v");
     assert_eq!(first.properties["seen"], "2021-07-05");
     assert!(back.skipped.iter().any(|s| s.contains("fid 2 skipped")), "{:?}", back.skipped);
@@ -134,7 +134,7 @@ fn full_disk_child_writer() {
     let Some(target) = std::env::var_os(FULL_DISK_TARGET) else { return };
     let target = PathBuf::from(target);
     let mut big = load("places.geojson");
-    let template = big.features[0].clone();
+    let template = big.features.get(0).unwrap().into_owned();
     big.features = (0_u32..5_000)
         .map(|i| {
             let mut f = template.clone();

@@ -199,7 +199,7 @@ fn empty_parts_are_dropped_so_the_geojson_is_valid() {
 
     let layer = read_gpkg(&path).unwrap().remove(0);
     assert!(layer.skipped.is_empty(), "{:?}", layer.skipped);
-    let geometry = |i: usize| layer.layer.features[i].geometry.clone().unwrap();
+    let geometry = |i: usize| layer.layer.features.get(i).unwrap().geometry.clone().unwrap();
     assert_eq!(geometry(0)["coordinates"].as_array().map(Vec::len), Some(1), "{}", geometry(0));
     assert_eq!(geometry(1)["coordinates"].as_array().map(Vec::len), Some(1), "{}", geometry(1));
     let last = layer.layer.features.len() - 1;
@@ -226,8 +226,8 @@ fn attributes_only_tables_are_read_and_written_back() {
     let features = &sources.layer.features;
     assert_eq!(features.len(), 2);
     assert!(features.iter().all(|f| f.geometry.is_none()));
-    assert_eq!(features[1].properties["title"], "Asia-Plus");
-    assert_eq!(features[1].properties["year"], 2022);
+    assert_eq!(features.get(1).unwrap().properties["title"], "Asia-Plus");
+    assert_eq!(features.get(1).unwrap().properties["year"], 2022);
     // The feature-layer reader does not mistake it for a map layer.
     assert_eq!(read_gpkg(&path).unwrap().len(), 2);
 
@@ -239,7 +239,7 @@ fn attributes_only_tables_are_read_and_written_back() {
     let back = read_gpkg_tables(&copy).unwrap();
     assert_eq!(back.layers.len(), 2);
     assert_eq!(back.attributes.len(), 1);
-    assert_eq!(back.attributes[0].layer.features[0].properties["title"], "RFE/RL report");
+    assert_eq!(back.attributes[0].layer.features.get(0).unwrap().properties["title"], "RFE/RL report");
     let conn = rusqlite::Connection::open(&copy).unwrap();
     let kind: String =
         conn.query_row("SELECT data_type FROM gpkg_contents WHERE table_name = 'sources'", [], |r| r.get(0)).unwrap();

@@ -122,7 +122,7 @@ fn kml_placemarks_open_as_a_layer_with_every_geometry_and_both_times() {
     let layer = loaded.layer;
     assert_eq!(layer.name, "checkpoints");
     assert_eq!(layer.features.len(), 4);
-    let f = &layer.features;
+    let f = layer.features.to_vec();
     assert_eq!(f[0].id.as_ref().map(ToString::to_string).as_deref(), Some("p1"));
     assert_eq!(f[0].prop_str("name"), Some("Post A"));
     assert_eq!(f[0].prop_str("guards"), Some("12"), "untyped <Data> stays text");
@@ -131,8 +131,8 @@ fn kml_placemarks_open_as_a_layer_with_every_geometry_and_both_times() {
     assert_eq!(f[0].prop_str("unit"), Some("GKNB"));
     assert_eq!(f[1].prop_str("unit"), Some("201st"), "SchemaData/SimpleData");
     assert_eq!(f[0].shape.points.len(), 1);
-    assert_eq!(f[1].shape.lines.len(), 1);
-    assert_eq!(f[2].shape.polygons.first().map(Vec::len), Some(2), "outer ring and a hole");
+    assert_eq!(f[1].shape.lines().len(), 1);
+    assert_eq!(f[2].shape.polygons().first().map(Vec::len), Some(2), "outer ring and a hole");
     assert_eq!(f[3].shape.points.len(), 2);
     assert_eq!(f[3].prop_str("description"), Some("Two <b>sites</b>"));
     // Both time elements put the layer on the timeline.

@@ -154,7 +154,7 @@ fn near_writes_the_matched_events_as_a_geojson_layer() {
     let layer = frontier_atlas::io::open::open_layers(&out).unwrap().remove(0).layer;
     assert_eq!(layer.kind, frontier_atlas::model::LayerKind::Events, "still an events layer");
     assert_eq!(layer.features.len(), 3);
-    let f = &layer.features[2];
+    let f = &layer.features.get(2).unwrap();
     assert_eq!(f.prop_str("near_site"), Some("AID-X-1"));
     assert_eq!(f.prop_str("near_site_title"), Some("Test post"));
     assert_eq!(f.properties.get("approximate"), Some(&serde_json::json!(true)));

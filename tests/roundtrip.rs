@@ -112,7 +112,7 @@ fn shipped_geodata_round_trips() {
 #[test]
 fn bare_geometry_with_properties_becomes_a_collection() {
     let mut layer = load_file(&fixture("bare_geometry.geojson")).unwrap().layer;
-    layer.features[0].properties.insert("name".to_owned(), Value::from("box"));
+    layer.features.get_mut(0).unwrap().properties.insert("name".to_owned(), Value::from("box"));
     let v = layer_to_geojson(&layer);
     assert_eq!(v["type"], "FeatureCollection");
     assert_eq!(v["features"][0]["properties"]["name"], "box");
@@ -123,14 +123,14 @@ fn bare_geometry_with_properties_becomes_a_collection() {
 #[test]
 fn null_properties_follow_the_content() {
     let mut layer = load_file(&fixture("properties_null.geojson")).unwrap().layer;
-    layer.features[0].properties.insert("a".to_owned(), Value::from(1));
-    layer.features[2].properties.insert("b".to_owned(), Value::from(2));
+    layer.features.get_mut(0).unwrap().properties.insert("a".to_owned(), Value::from(1));
+    layer.features.get_mut(2).unwrap().properties.insert("b".to_owned(), Value::from(2));
     let v = layer_to_geojson(&layer);
     assert_eq!(v["features"][0]["properties"], serde_json::json!({"a": 1}));
     assert_eq!(
         ordered(&v["features"][2]),
         r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[70.2,37.2]},"properties":{"b":2}}"#
     );
-    layer.features[0].properties.clear();
+    layer.features.get_mut(0).unwrap().properties.clear();
     assert_eq!(layer_to_geojson(&layer)["features"][0]["properties"], Value::Null);
 }

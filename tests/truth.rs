@@ -38,7 +38,7 @@ fn in_rings(rings: &[Vec<[f64; 2]>], p: [f64; 2]) -> bool {
 }
 
 fn in_feature(f: &Feature, p: [f64; 2]) -> bool {
-    f.shape.polygons.iter().any(|rings| in_rings(rings, p))
+    f.shape.polygons().iter().any(|rings| in_rings(rings, p))
 }
 
 fn names(f: &Feature) -> Vec<String> {
@@ -68,7 +68,7 @@ fn districts_ship_for_both_banks_with_clean_unique_names() {
     assert!(districts.visible, "the district layer is on for a new user");
     let mut seen = std::collections::HashSet::new();
     let mut provinces = std::collections::BTreeMap::<String, usize>::new();
-    for f in &districts.features {
+    for f in districts.features.decoded() {
         let name = f.prop_str("name").unwrap_or_default();
         let province = f.prop_str("province").unwrap_or_default();
         assert!(!name.is_empty() && name.trim() == name && !name.contains('\n'), "raw name {name:?}");
@@ -83,12 +83,12 @@ fn districts_ship_for_both_banks_with_clean_unique_names() {
     // The two Baharak are told apart by province; renamed districts carry their old names.
     let baharak: Vec<&str> = districts
         .features
-        .iter()
+        .decoded()
         .filter(|f| f.prop_str("name") == Some("Baharak"))
         .filter_map(|f| f.prop_str("province"))
         .collect();
     assert_eq!(baharak, ["Badakhshan", "Takhar"]);
-    let dusti = districts.features.iter().find(|f| f.prop_str("name") == Some("Dusti")).expect("Dusti");
+    let dusti = districts.features.decoded().find(|f| f.prop_str("name") == Some("Dusti")).expect("Dusti");
     assert!(names(dusti).iter().any(|n| n == "Qumsangir"), "{:?}", names(dusti));
     assert!(ATTRIBUTION.contains("geoBoundaries"), "the footer credits geoBoundaries: {ATTRIBUTION}");
 }
@@ -98,12 +98,12 @@ fn every_place_with_an_admin2_lies_in_that_shipped_district() {
     let catalog = catalog();
     let districts = layer(&catalog, LayerKind::Districts);
     let places = layer(&catalog, LayerKind::Places);
-    let shipped_provinces: Vec<&str> = districts.features.iter().filter_map(|f| f.prop_str("province")).collect();
+    let shipped_provinces: Vec<&str> = districts.features.decoded().filter_map(|f| f.prop_str("province")).collect();
     let mut checked = 0;
     let mut wrong = Vec::new();
-    for place in &places.features {
+    for place in places.features.decoded() {
         let Some(admin2) = place.prop_str("admin2").filter(|s| !s.is_empty()) else { continue };
-        let named: Vec<&Feature> = districts.features.iter().filter(|d| names(d).iter().any(|n| n == admin2)).collect();
+        let named: Vec<&Feature> = districts.features.decoded().filter(|d| names(d).iter().any(|n| n == admin2)).collect();
         let admin1 = place.prop_str("admin1").unwrap_or_default();
         if named.is_empty() {
             assert!(
@@ -118,7 +118,7 @@ fn every_place_with_an_admin2_lies_in_that_shipped_district() {
         if !named.iter().any(|d| in_feature(d, p)) {
             let actual: Vec<String> = districts
                 .features
-                .iter()
+                .decoded()
                 .filter(|d| in_feature(d, p))
                 .filter_map(|d| d.prop_str("name").map(str::to_owned))
                 .collect();
@@ -151,18 +151,18 @@ fn every_place_with_an_admin2_lies_in_the_raw_official_district() {
         ["geoboundaries/geoBoundaries-AFG-ADM2_simplified.geojson", "geoboundaries/geoBoundaries-TJK-ADM2.geojson"]
     {
         let loaded = frontier_atlas::io::geojson::load_file(&shared_data::shared_data(file)).expect("raw file loads");
-        raw.extend(loaded.layer.features);
+        raw.extend(loaded.layer.features.to_vec());
     }
     let mut checked = 0;
     let mut wrong = Vec::new();
-    for place in &places.features {
+    for place in places.features.decoded() {
         let Some(admin2) = place.prop_str("admin2").filter(|s| !s.is_empty()) else { continue };
         if CITY_UNITS.contains(&admin2) {
             continue;
         }
         // Every spelling the shipped layer knows for this district, plus the raw-name table.
         let mut spellings = vec![fold(admin2)];
-        for d in districts.features.iter().filter(|d| names(d).iter().any(|n| n == admin2)) {
+        for d in districts.features.decoded().filter(|d| names(d).iter().any(|n| n == admin2)) {
             spellings.extend(names(d).iter().map(|n| fold(n)));
         }
         spellings.extend(RAW_SPELLING.iter().filter(|(a, _)| *a == admin2).map(|(_, r)| fold(r)));
@@ -223,7 +223,7 @@ fn area_labels_lie_inside_their_own_polygon_in_every_view() {
             };
             let owners: Vec<&Feature> = layer(&catalog, kind)
                 .features
-                .iter()
+                .decoded()
                 .filter(|f| f.prop_str("name").is_some_and(|n| n == text || n.to_uppercase() == text))
                 .collect();
             assert!(!owners.is_empty(), "{name}: label {text:?} names no {kind:?} feature");
@@ -251,7 +251,7 @@ fn area_labels_lie_inside_their_own_polygon_in_every_view() {
 fn no_internal_id_is_ever_a_label() {
     let catalog = catalog();
     let ids: std::collections::HashSet<String> =
-        catalog.layers.iter().flat_map(|l| l.features.iter().map(id)).filter(|i| !i.is_empty()).collect();
+        catalog.layers.iter().flat_map(|l| l.features.decoded().map(id)).filter(|i| !i.is_empty()).collect();
     for (name, viewport) in views() {
         let scene = build_scene(&catalog, &viewport, &SceneOptions::default());
         for label in &scene.labels {
@@ -263,7 +263,7 @@ fn no_internal_id_is_ever_a_label() {
     // Hover and the inspector show a word, not the id, for unnamed rivers and lakes.
     for kind in [LayerKind::Rivers, LayerKind::Lakes] {
         for f in &layer(&catalog, kind).features {
-            assert_ne!(f.display_name(None), id(f), "{kind:?} {} shows its id as its name", id(f));
+            assert_ne!(f.display_name(None), id(&f), "{kind:?} {} shows its id as its name", id(&f));
         }
     }
 }
@@ -284,7 +284,7 @@ fn capitals_and_province_seats_are_labelled_before_villages() {
     let scene = build_scene(&catalog, &viewport, &SceneOptions::default());
     let texts: Vec<&str> = scene.labels.iter().map(|l| l.text.as_str()).collect();
     for f in &layer(&catalog, LayerKind::Places).features {
-        let [x, y] = viewport.screen_from_world(point(f));
+        let [x, y] = viewport.screen_from_world(point(&f));
         let in_view = (20.0..1580.0).contains(&x) && (20.0..980.0).contains(&y);
         if f.prop_f64("rank").is_some_and(|r| r <= 2.0) && in_view {
             let name = f.prop_str("name").unwrap_or_default();
@@ -297,7 +297,7 @@ fn capitals_and_province_seats_are_labelled_before_villages() {
 fn provinces_carry_their_current_names_with_the_old_ones_as_alternates() {
     let catalog = catalog();
     let provinces = layer(&catalog, LayerKind::Provinces);
-    let find = |n: &str| provinces.features.iter().find(|f| f.prop_str("name") == Some(n));
+    let find = |n: &str| provinces.features.decoded().find(|f| f.prop_str("name") == Some(n));
     for old in ["F.A.T.A.", "Northern Areas", "K.P.", "N.W.F.P.", "Leninabad"] {
         assert!(find(old).is_none(), "outdated province name {old:?} still shown");
     }
@@ -318,11 +318,11 @@ fn a_district_summarises_the_events_and_aid_inside_it_in_the_range() {
     let catalog = catalog();
     let (li, districts) = catalog.layer_of_kind(LayerKind::Districts).expect("districts");
     let fi =
-        districts.features.iter().position(|f| f.prop_str("name") == Some("Shahritus")).expect("Shahritus district");
+        districts.features.decoded().position(|f| f.prop_str("name") == Some("Shahritus")).expect("Shahritus district");
     let all = district_summary(&catalog, FeatureRef { layer: li, feature: fi }, None).expect("an area");
     assert_eq!((all.name.as_str(), all.province.as_str()), ("Shahritus", "Khatlon"));
     let titles =
-        |refs: &[FeatureRef]| -> Vec<String> { refs.iter().map(|r| id(catalog.feature(*r).unwrap())).collect() };
+        |refs: &[FeatureRef]| -> Vec<String> { refs.iter().map(|r| id(&catalog.feature(*r).unwrap())).collect() };
     assert_eq!(titles(&all.events), ["TJK-FA-008"], "the Ayvoj report lies in Shahritus");
     assert_eq!(titles(&all.aid), ["AID-US-002"]);
     let range = frontier_atlas::time::Range::year(2022).expect("range");
@@ -333,7 +333,7 @@ fn a_district_summarises_the_events_and_aid_inside_it_in_the_range() {
 // ------------------------------------------------------------------ the record audit
 
 fn record<'c>(catalog: &'c Catalog, kind: LayerKind, rid: &str) -> &'c Feature {
-    layer(catalog, kind).features.iter().find(|f| id(f) == rid).unwrap_or_else(|| panic!("{rid} missing"))
+    layer(catalog, kind).features.decoded().find(|f| id(f) == rid).unwrap_or_else(|| panic!("{rid} missing"))
 }
 
 fn text(f: &Feature, key: &str) -> String {
@@ -390,10 +390,10 @@ fn dates_the_articles_do_not_give_are_wide_inferred_spans() {
 
 /// Shortest distance in km from a point to the shipped Tajik–Afghan border line.
 fn km_to_border(catalog: &Catalog, lonlat: (f64, f64)) -> f64 {
-    let border = &layer(catalog, LayerKind::Border).features[0];
+    let border = &layer(catalog, LayerKind::Border).features.get(0).unwrap();
     let mut best = f64::INFINITY;
     let (lon, lat) = lonlat;
-    for line in &border.shape.lines {
+    for line in border.shape.lines() {
         for w in line.windows(2) {
             // Sample the segment densely; segments are short (≤ a few km).
             for k in 0..=20 {
@@ -416,9 +416,9 @@ fn places_follow_the_precision_rules() {
     let mut checked = 0;
     for kind in [LayerKind::Events, LayerKind::Aid] {
         for f in &layer(&catalog, kind).features {
-            let rid = id(f);
-            let location = text(f, "location");
-            let lonlat = frontier_atlas::spatial::geo_from_world(point(f));
+            let rid = id(&f);
+            let location = text(&f, "location");
+            let lonlat = frontier_atlas::spatial::geo_from_world(point(&f));
             // A province- or country-level fact never looks like a riverside border event,
             // unless the article places it at the border.
             if f.prop_f64("geo_precision") == Some(3.0) && !location.contains("border") {
@@ -427,10 +427,10 @@ fn places_follow_the_precision_rules() {
                 checked += 1;
             }
             // Points said to come from places.geojson equal it.
-            let notes = text(f, "notes");
+            let notes = text(&f, "notes");
             if let Some(rest) = notes.split("taken from places.geojson (").nth(1) {
                 let name = rest.split(')').next().unwrap_or_default();
-                let place = places.features.iter().find(|p| p.prop_str("name") == Some(name)).expect("named place");
+                let place = places.features.decoded().find(|p| p.prop_str("name") == Some(name)).expect("named place");
                 let there = frontier_atlas::spatial::geo_from_world(point(place));
                 let same = (lonlat.0 - there.0).abs() < 1e-6 && (lonlat.1 - there.1).abs() < 1e-6;
                 assert!(same, "{rid}: {lonlat:?} is not the {name} of places.geojson {there:?}");
@@ -453,12 +453,12 @@ fn the_missed_facts_are_recorded() {
     let events = layer(&catalog, LayerKind::Events);
     let gbao_deaths = events
         .features
-        .iter()
+        .decoded()
         .filter(|f| text(f, "admin1") == "Gorno-Badakhshan" && f.prop_f64("fatalities").is_some_and(|n| n > 0.0))
         .count();
     assert_eq!(gbao_deaths, 1, "the deaths after 18 May 2022 in GBAO ('dozens') are coded");
     for cited in ["EDM, 2021-09-10", "EDM, 2021-10-26", "Hasht e Subh, 2021-11-01", "report of 2022-05-09"] {
-        assert!(events.features.iter().any(|f| text(f, "source").contains(cited)), "no record citing {cited}");
+        assert!(events.features.decoded().any(|f| text(f, "source").contains(cited)), "no record citing {cited}");
     }
     assert_eq!(events.features.len() + layer(&catalog, LayerKind::Aid).features.len(), 49, "44 audited + 5 added");
 }
@@ -525,9 +525,9 @@ fn no_note_copies_the_articles() {
     let mut copied = Vec::new();
     for kind in [LayerKind::Events, LayerKind::Aid] {
         for f in &layer(&catalog, kind).features {
-            let notes = words(&text(f, "notes"));
+            let notes = words(&text(&f, "notes"));
             if let Some(run) = notes.windows(RUN).find(|w| runs.contains(w)) {
-                copied.push(format!("{}: \"{}\"", id(f), run.join(" ")));
+                copied.push(format!("{}: \"{}\"", id(&f), run.join(" ")));
             }
         }
     }
@@ -542,7 +542,7 @@ fn clicking_a_district_shows_its_province_and_what_lies_inside() {
     // Open ground in Shahritus district, west of the town and north of Ayvoj.
     let pos = common::screen_of(&h, 67.93, 37.45);
     common::click_at(&mut h, pos);
-    let selected = h.state().selection.and_then(|s| h.state().catalog.feature(s)).map(id);
+    let selected = h.state().selection.and_then(|s| h.state().catalog.feature(s)).map(|f| id(&f));
     assert_eq!(selected.as_deref(), Some("TJK-khatlon-shahritus"));
     h.get_by_label("District of Khatlon");
     h.get_by_label("Events inside it in all dates: 1");

@@ -227,7 +227,9 @@ fn apply_to_layer(layer: &mut Layer, cmd: EditCommand) -> Result<EditCommand, Ed
         EditCommand::DeleteFeature { index, .. } => {
             check_index(layer, index, false)?;
             let layout = if tracks_layout(layer) { Some(layer.layout.features.remove(index)) } else { None };
-            let feature = layer.features.remove(index);
+            let len = layer.features.len();
+            let name = layer.name.clone();
+            let feature = layer.features.remove(index).ok_or(EditError::NoFeature { layer: name, index, len })?;
             EditCommand::RestoreFeature { layer: uid, index, feature: Box::new(feature), layout }
         }
         EditCommand::SetGeometry { index, geometry, .. } => {

@@ -9,7 +9,8 @@ use crate::model::{FeatureId, Layer};
 /// `TJK-FA-030`. Without a prefix, a layer whose ids are all numbers gets the next number;
 /// any other layer gets `f-<n>`.
 pub fn new_feature_id(layer: &Layer, prefix: &str) -> FeatureId {
-    let ids: Vec<&FeatureId> = layer.features.iter().filter_map(|f| f.id.as_ref()).collect();
+    let owned: Vec<FeatureId> = layer.features.iter().filter_map(|f| f.id.clone()).collect();
+    let ids: Vec<&FeatureId> = owned.iter().collect();
     let taken = |candidate: &FeatureId| ids.iter().any(|id| id_eq(id, candidate));
     if prefix.is_empty() && !ids.is_empty() && ids.iter().all(|id| matches!(id, FeatureId::Num(_))) {
         let max = ids.iter().filter_map(|id| if let FeatureId::Num(n) = id { n.as_u64() } else { None }).max();

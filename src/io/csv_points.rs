@@ -305,11 +305,11 @@ pub fn parse_csv_points(path: &Path, bytes: &[u8]) -> Result<Loaded, CsvPointsEr
 /// Writes a point layer as CSV (atomically). See the module docs for the columns and why
 /// non-point features are an error.
 pub fn write_csv_points(path: &Path, layer: &Layer) -> Result<(), CsvPointsError> {
-    let mut keys: Vec<&String> = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
     for f in &layer.features {
         for k in f.properties.keys() {
-            if !keys.contains(&k) {
-                keys.push(k);
+            if !keys.contains(k) {
+                keys.push(k.clone());
             }
         }
     }
@@ -351,7 +351,7 @@ pub fn write_csv_points(path: &Path, layer: &Layer) -> Result<(), CsvPointsError
             lon.to_string(),
             lat.to_string(),
         ];
-        row.extend(keys.iter().map(|k| match f.properties.get(*k) {
+        row.extend(keys.iter().map(|k| match f.properties.get(k) {
             None | Some(Value::Null) => String::new(),
             Some(Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),

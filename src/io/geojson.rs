@@ -170,7 +170,7 @@ const GEOMETRY_TYPES: [&str; 7] =
     ["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"];
 
 /// Where `type` and `features` sit among the members of a `FeatureCollection` object.
-fn collection_layout(root: &Map<String, Value>) -> RootLayout {
+pub(crate) fn collection_layout(root: &Map<String, Value>) -> RootLayout {
     let mut layout =
         RootLayout { kind: RootKind::FeatureCollection, type_before: 0, features_before: 0, features_first: false };
     let mut foreign: u16 = 0;
@@ -192,7 +192,17 @@ fn collection_layout(root: &Map<String, Value>) -> RootLayout {
 }
 
 /// Converts one Feature object with its member layout, or says why it cannot be used.
-fn feature_from_json(raw: Value) -> Result<(Feature, FeatureLayout), String> {
+pub(crate) fn feature_from_json(raw: Value) -> Result<(Feature, FeatureLayout), String> {
+    feature_from_json_shaped(raw, true)
+}
+
+/// [`feature_from_json`] without preparing the shape (the layer store keeps shapes in a
+/// column and decodes a packed feature's text only for its members).
+pub(crate) fn feature_from_json_unshaped(raw: Value) -> Result<(Feature, FeatureLayout), String> {
+    feature_from_json_shaped(raw, false)
+}
+
+fn feature_from_json_shaped(raw: Value, shaped: bool) -> Result<(Feature, FeatureLayout), String> {
     let Value::Object(mut obj) = raw else {
         return Err("not a JSON object".to_owned());
     };
@@ -223,8 +233,8 @@ fn feature_from_json(raw: Value) -> Result<(Feature, FeatureLayout), String> {
         Some(g) => Some(g),
     };
     let geo = match &geometry {
-        None => None,
-        Some(g) => Some(geo_from_json(g)?),
+        Some(g) if shaped => Some(geo_from_json(g)?),
+        _ => None,
     };
     let feature =
         Feature { id, geometry, properties, foreign_members: obj, shape: Shape::from_geo(geo.as_ref()), time: None };
@@ -429,28 +439,31 @@ pub enum RootMember {
 }
 
 /// What a layer is written as at the top level.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RootForm<'a> {
     /// A `FeatureCollection`: the members in write order.
     Collection,
     /// A single bare Feature (the file was one).
-    Feature(&'a Feature, FeatureLayout),
+    Feature(crate::model::FeatureView<'a>, FeatureLayout),
     /// A bare geometry (the file was one).
-    Geometry(&'a Value),
+    Geometry(Value),
 }
 
 /// How a layer is written at the top level. A file that was a bare Feature or geometry is
 /// written back the same way while the layer still fits that form (one feature; for a
 /// geometry, no id, properties or foreign members); otherwise as a `FeatureCollection`.
 pub fn root_form(layer: &Layer) -> RootForm<'_> {
-    let [only] = layer.features.as_slice() else { return RootForm::Collection };
+    let only = match (layer.features.len(), layer.features.get(0)) {
+        (1, Some(only)) => only,
+        _ => return RootForm::Collection,
+    };
     let bare = layer.foreign_members.is_empty();
     match layer.layout.root.kind {
         RootKind::Feature if bare => RootForm::Feature(only, layer.layout.feature(0, 1)),
         RootKind::Geometry
             if bare && only.id.is_none() && only.properties.is_empty() && only.foreign_members.is_empty() =>
         {
-            only.geometry.as_ref().map_or(RootForm::Collection, RootForm::Geometry)
+            only.geometry.clone().map_or(RootForm::Collection, RootForm::Geometry)
         }
         _ => RootForm::Collection,
     }
@@ -473,8 +486,8 @@ pub fn collection_slots(layer: &Layer) -> Vec<Slot<RootMember>> {
 /// [`root_form`]).
 pub fn layer_to_geojson(layer: &Layer) -> Value {
     match root_form(layer) {
-        RootForm::Feature(f, layout) => return feature_to_json(f, layout),
-        RootForm::Geometry(g) => return g.clone(),
+        RootForm::Feature(f, layout) => return feature_to_json(&f, layout),
+        RootForm::Geometry(g) => return g,
         RootForm::Collection => {}
     }
     let count = layer.features.len();
@@ -490,7 +503,7 @@ pub fn layer_to_geojson(layer: &Layer) -> Value {
                     .features
                     .iter()
                     .enumerate()
-                    .map(|(i, f)| feature_to_json(f, layer.layout.feature(i, count)))
+                    .map(|(i, f)| feature_to_json(&f, layer.layout.feature(i, count)))
                     .collect();
                 root.insert("features".to_owned(), Value::Array(features));
             }

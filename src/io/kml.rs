@@ -44,8 +44,8 @@ fn kml_colour(c: Color) -> String {
 /// The colour a feature is drawn in (by category for events and aid).
 fn feature_colour(layer: &Layer, i: usize) -> Color {
     match layer.kind {
-        LayerKind::Events => event_color(layer.features.get(i).and_then(|f| f.prop_str("event_type")).unwrap_or("")),
-        LayerKind::Aid => aid_color(layer.features.get(i).and_then(|f| f.prop_str("donor")).unwrap_or("")),
+        LayerKind::Events => event_color(layer.category_of(i).unwrap_or("")),
+        LayerKind::Aid => aid_color(layer.category_of(i).unwrap_or("")),
         kind => {
             let s = layer_style(kind);
             if s.fill.0[3] > 0 { s.fill } else { s.stroke }
@@ -109,7 +109,7 @@ pub fn write_kml(layers: &[(&Layer, Option<(&TimeFilter, usize)>)], document_nam
                 _ => s.push_str("<Placemark>"),
             }
             let _ = write!(s, "<name>{}</name>", super::xml::escape(&name));
-            let _ = write!(s, "<description>{}</description>", super::xml::escape(&balloon(f)));
+            let _ = write!(s, "<description>{}</description>", super::xml::escape(&balloon(&f)));
             if let Some(span) = &f.time {
                 let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
                 if span.start == span.end {
@@ -342,7 +342,7 @@ pub fn parse_kml(text: &str, file: &str, name: &str, source: LayerSource) -> Res
         let has = |layer: &Layer, k: &str| layer.features.iter().any(|f| f.properties.contains_key(k));
         let fields = if has(layer, "begin") {
             // A TimeStamp among TimeSpans: its day is also its `begin`.
-            for f in &mut layer.features {
+            for f in layer.features.iter_mut() {
                 if let Some(when) = f.properties.get("when").cloned()
                     && !f.properties.contains_key("begin")
                 {

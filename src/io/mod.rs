@@ -10,6 +10,7 @@ pub mod crs;
 pub mod csv_points;
 pub mod geodata_check;
 pub mod geojson;
+pub mod geojson_fast;
 pub mod gpkg;
 pub mod journal;
 pub mod kml;

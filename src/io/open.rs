@@ -125,6 +125,13 @@ pub fn open_layers(path: &Path) -> Result<Vec<Loaded>, OpenError> {
     if format == Some(Format::GeoPackage) {
         return open_gpkg(path);
     }
+    if format == Some(Format::GeoJson) && super::read::is_regular_file(path) {
+        // Read in chunks into the columnar store (see `geojson_fast`).
+        let progress = super::progress::Progress::new();
+        return super::geojson_fast::load_file(path, &progress)
+            .map(|l| vec![l])
+            .map_err(|e| OpenError::Format(e.to_string()));
+    }
     let bytes = read_input(path)?;
     let Some(format) = format.or_else(|| Format::sniff(&bytes)) else {
         return Err(OpenError::UnknownFormat {

@@ -104,7 +104,7 @@ pub fn layer_to_text(layer: &Layer) -> Result<Vec<u8>, serde_json::Error> {
                 out.extend_from_slice(br#""features":["#);
                 for (i, f) in layer.features.iter().enumerate() {
                     out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-                    serde_json::to_writer(&mut out, &feature_to_json(f, layer.layout.feature(i, count)))?;
+                    serde_json::to_writer(&mut out, &feature_to_json(&f, layer.layout.feature(i, count)))?;
                 }
                 if count > 0 {
                     out.push(b'\n');

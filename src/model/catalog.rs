@@ -1,6 +1,6 @@
 //! The catalog: every layer of the map in drawing order (first drawn first).
 
-use super::{Feature, Layer, LayerKind};
+use super::{Layer, LayerKind};
 
 /// Index of a layer in the catalog.
 pub type LayerId = usize;
@@ -36,7 +36,7 @@ impl Catalog {
     }
 
     /// The feature a reference points at.
-    pub fn feature(&self, r: FeatureRef) -> Option<&Feature> {
+    pub fn feature(&self, r: FeatureRef) -> Option<super::FeatureView<'_>> {
         self.layers.get(r.layer)?.features.get(r.feature)
     }
 

@@ -17,8 +17,9 @@ pub fn assign_spans(layer: &mut Layer) -> Vec<String> {
 pub fn assign_spans_in(layer: &mut Layer, zone: Option<chrono_tz::Tz>) -> Vec<String> {
     let mut problems = Vec::new();
     let fields = layer.date_fields.clone();
+    let kind = layer.kind;
     for (i, f) in layer.features.iter_mut().enumerate() {
-        let span = match (layer.kind, &fields) {
+        let span = match (kind, &fields) {
             (_, Some((start, end))) => field_span(f, start, end.as_deref(), zone),
             (LayerKind::Events, None) => event_span(f, zone),
             (LayerKind::Aid, None) => aid_feature_span(f, zone),
@@ -33,12 +34,17 @@ pub fn assign_spans_in(layer: &mut Layer, zone: Option<chrono_tz::Tz>) -> Vec<St
             }
         };
     }
+    index_spans(layer);
+    problems
+}
+
+/// Builds the layer's time index from its features' spans (after they were set).
+pub fn index_spans(layer: &mut Layer) {
     let spans: Vec<(usize, DateSpan)> =
-        layer.features.iter().enumerate().filter_map(|(i, f)| f.time.map(|s| (i, s))).collect();
+        (0..layer.features.len()).filter_map(|i| layer.features.span(i).map(|s| (i, s))).collect();
     layer.time_index =
         (!spans.is_empty() || layer.date_fields.is_some() || matches!(layer.kind, LayerKind::Events | LayerKind::Aid))
             .then(|| TimeIndex::new(&spans));
-    problems
 }
 
 /// Property names that look like dates in a layer (for the "make temporal" chooser), in
@@ -67,7 +73,7 @@ fn parse_in(text: &str, zone: Option<chrono_tz::Tz>) -> Result<DateSpan, crate::
     }
 }
 
-fn event_span(f: &Feature, zone: Option<chrono_tz::Tz>) -> Result<Option<DateSpan>, String> {
+pub(crate) fn event_span(f: &Feature, zone: Option<chrono_tz::Tz>) -> Result<Option<DateSpan>, String> {
     let Some(date) = text(f, "event_date") else {
         return Err("no event_date".to_owned());
     };
@@ -80,7 +86,7 @@ fn event_span(f: &Feature, zone: Option<chrono_tz::Tz>) -> Result<Option<DateSpa
     Ok(Some(parsed))
 }
 
-fn aid_feature_span(f: &Feature, zone: Option<chrono_tz::Tz>) -> Result<Option<DateSpan>, String> {
+pub(crate) fn aid_feature_span(f: &Feature, zone: Option<chrono_tz::Tz>) -> Result<Option<DateSpan>, String> {
     let parse = |key: &str| -> Result<Option<DateSpan>, String> {
         text(f, key).map(|s| parse_in(&s, zone).map_err(|e| format!("{key}: {e}"))).transpose()
     };

@@ -97,8 +97,8 @@ pub struct Layer {
     pub opacity: f32,
     /// Property used for labels and names (e.g. `shapeName` for geoBoundaries files).
     pub label_field: Option<String>,
-    /// The features, in file order.
-    pub features: Vec<Feature>,
+    /// The features, in file order (see [`super::FeatureStore`]).
+    pub features: super::FeatureStore,
     /// Members of the `FeatureCollection` other than `type` and `features` (kept for saving).
     pub foreign_members: Map<String, Value>,
     /// R-tree over feature bounds in world units.
@@ -135,7 +135,7 @@ pub fn category_key(kind: LayerKind) -> Option<&'static str> {
 }
 
 /// Category index per feature and the distinct names.
-fn categorise(kind: LayerKind, features: &[Feature]) -> (Vec<u16>, Vec<String>) {
+fn categorise(kind: LayerKind, features: &super::FeatureStore) -> (Vec<u16>, Vec<String>) {
     let Some(key) = category_key(kind) else { return (Vec::new(), Vec::new()) };
     let mut names: Vec<String> = Vec::new();
     let cats = features
@@ -152,11 +152,56 @@ fn categorise(kind: LayerKind, features: &[Feature]) -> (Vec<u16>, Vec<String>) 
     (cats, names)
 }
 
+/// Renumbers categories read against a longer name list in first-seen order, as
+/// [`categorise`] numbers them.
+fn compact_categories(cats: &[u32], names: &[String]) -> (Vec<u16>, Vec<String>) {
+    let mut new_of_old: Vec<Option<u16>> = vec![None; names.len()];
+    let mut out_names: Vec<String> = Vec::new();
+    let out = cats
+        .iter()
+        .map(|&c| {
+            let Some(slot) = new_of_old.get_mut(c as usize) else { return u16::MAX };
+            *slot.get_or_insert_with(|| {
+                out_names.push(names.get(c as usize).cloned().unwrap_or_default());
+                u16::try_from(out_names.len() - 1).unwrap_or(u16::MAX)
+            })
+        })
+        .collect();
+    (out, out_names)
+}
+
 impl Layer {
     /// Builds a layer and its spatial index.
     pub fn new(name: impl Into<String>, kind: LayerKind, source: LayerSource, features: Vec<Feature>) -> Self {
-        let index = FeatureIndex::build(&features);
-        let (categories, category_names) = categorise(kind, &features);
+        Self::with_store(name, kind, source, super::FeatureStore::from_features(features))
+    }
+
+    /// Builds a layer on a store (packed by a fast loader, or decoded) and its spatial index.
+    pub fn with_store(
+        name: impl Into<String>,
+        kind: LayerKind,
+        source: LayerSource,
+        features: super::FeatureStore,
+    ) -> Self {
+        Self::with_store_and_categories(name, kind, source, features, None)
+    }
+
+    /// [`Layer::with_store`] with the category of each feature already read by the loader:
+    /// an index per feature into `names` (which may hold more names than this kind uses).
+    pub fn with_store_and_categories(
+        name: impl Into<String>,
+        kind: LayerKind,
+        source: LayerSource,
+        features: super::FeatureStore,
+        read: Option<(Vec<u32>, Vec<String>)>,
+    ) -> Self {
+        let index = FeatureIndex::build((0..features.len()).filter_map(|i| features.shape(i)));
+        let (categories, category_names) = match read {
+            Some((cats, names)) if category_key(kind).is_some() && cats.len() == features.len() => {
+                compact_categories(&cats, &names)
+            }
+            _ => categorise(kind, &features),
+        };
         Self {
             categories,
             category_names,
@@ -181,7 +226,7 @@ impl Layer {
 
     /// Rebuilds the spatial index after features changed.
     pub fn reindex(&mut self) {
-        self.index = FeatureIndex::build(&self.features);
+        self.index = FeatureIndex::build((0..self.features.len()).filter_map(|i| self.features.shape(i)));
         (self.categories, self.category_names) = categorise(self.kind, &self.features);
     }
 

@@ -11,12 +11,15 @@ mod layer;
 mod layer_style;
 mod layout;
 pub mod schema;
+pub mod store;
 pub mod templates;
 
 pub use catalog::{Catalog, FeatureRef, LayerId};
-pub use dated::{assign_spans, assign_spans_in, date_fields_of};
+pub(crate) use dated::{aid_feature_span, event_span};
+pub use dated::{assign_spans, assign_spans_in, date_fields_of, index_spans};
 pub use feature::{Feature, FeatureId};
 pub use filter::TimeFilter;
-pub use layer::{Layer, LayerKind, LayerSource, LayerUid};
+pub use layer::{category_key, Layer, LayerKind, LayerSource, LayerUid};
 pub use layer_style::{Categories, LayerStyleOverride, PALETTE, PointShape, Rgba};
+pub use store::{FeatureStore, FeatureView};
 pub use layout::{FeatureLayout, Member, PropertiesForm, RootKind, RootLayout, SourceLayout};

@@ -166,11 +166,11 @@ impl Builder<'_> {
             if !f.shape.is_area() {
                 continue;
             }
-            let color = if let Some((c, label)) = style::category_colour(layer, f) {
+            let color = if let Some((c, label)) = style::category_colour(layer, &f) {
                 self.legend.add(style::USER_LEGEND_GROUP, &label, LegendSwatch::Area(c));
                 c
             } else if layer.kind == LayerKind::Countries && !own_fill {
-                style::country_fill(f)
+                style::country_fill(&f)
             } else {
                 style.fill
             };
@@ -179,10 +179,10 @@ impl Builder<'_> {
                 continue;
             }
             let mesh = Mesh {
-                vertices: f.shape.fill.vertices.iter().map(|p| self.project(*p)).collect(),
-                indices: f.shape.fill.indices.clone(),
+                vertices: f.shape.fill().vertices.iter().map(|p| self.project(*p)).collect(),
+                indices: f.shape.fill().indices.clone(),
             };
-            let rings = f.shape.polygons.iter().flatten().map(|r| self.project_line(r)).collect();
+            let rings = f.shape.polygons().iter().flatten().map(|r| self.project_line(r)).collect();
             self.items.push(Item::Fill { mesh, rings, color });
         }
         if !shown.is_empty() && matches!(layer.kind, LayerKind::Regions | LayerKind::Districts | LayerKind::Lakes) {
@@ -202,19 +202,19 @@ impl Builder<'_> {
         let own_width = layer.style.as_ref().is_some_and(|o| o.stroke_width.is_some());
         for &fi in shown {
             let Some(f) = layer.features.get(fi) else { continue };
-            for ring in f.shape.polygons.iter().flatten() {
+            for ring in f.shape.polygons().iter().flatten() {
                 let points = self.project_line(ring);
                 self.items.push(Item::Stroke { points, width: style.stroke_pts, color, dash: style.dash });
             }
-            let width = if layer.kind == LayerKind::Rivers && !own_width { river_width(f) } else { style.stroke_pts };
-            let color = match style::category_colour(layer, f).filter(|_| !f.shape.lines.is_empty()) {
+            let width = if layer.kind == LayerKind::Rivers && !own_width { river_width(&f) } else { style.stroke_pts };
+            let color = match style::category_colour(layer, &f).filter(|_| !f.shape.lines().is_empty()) {
                 Some((c, label)) => {
                     self.legend.add(style::USER_LEGEND_GROUP, &label, LegendSwatch::Line(c, width.max(1.6)));
                     c.faded(layer.opacity)
                 }
                 None => color,
             };
-            for line in &f.shape.lines {
+            for line in f.shape.lines() {
                 let points = self.project_line(line);
                 self.items.push(Item::Stroke { points, width, color, dash: None });
             }
@@ -230,7 +230,7 @@ impl Builder<'_> {
     fn lines(&mut self, layer: &Layer, shown: &[usize], color: Color, width: f32, dash: Option<[f32; 2]>) {
         for &fi in shown {
             let Some(f) = layer.features.get(fi) else { continue };
-            for line in f.shape.lines.iter().chain(f.shape.polygons.iter().flatten()) {
+            for line in f.shape.lines().iter().chain(f.shape.polygons().iter().flatten()) {
                 let points = self.project_line(line);
                 self.items.push(Item::Stroke { points, width, color, dash });
             }
@@ -260,7 +260,7 @@ impl Builder<'_> {
                     by_pos.insert(key, groups.len());
                     groups.push((center, fi, 1));
                 }
-                if let Some((row, label, swatch)) = restyle(layer, f, &style, marker_for(layer.kind, f, &style)).legend
+                if let Some((row, label, swatch)) = restyle(layer, &f, &style, marker_for(layer.kind, &f, &style)).legend
                 {
                     self.legend.add(row, &label, swatch);
                 }
@@ -268,7 +268,7 @@ impl Builder<'_> {
         }
         for (center, fi, count) in groups {
             let Some(f) = layer.features.get(fi) else { continue };
-            let symbol = restyle(layer, f, &style, marker_for(layer.kind, f, &style));
+            let symbol = restyle(layer, &f, &style, marker_for(layer.kind, &f, &style));
             let radius = if count > 1 { symbol.radius + 2.0 } else { symbol.radius };
             if let Some(halo) = symbol.halo {
                 let precision = f.prop_f64("geo_precision").unwrap_or(2.0);
@@ -299,7 +299,7 @@ impl Builder<'_> {
             let r = radius;
             let rect = [center[0] - r, center[1] - r, center[0] + r, center[1] + r];
             if layer.kind == LayerKind::Places {
-                self.obstacles.push((rect, place_priority(f)));
+                self.obstacles.push((rect, place_priority(&f)));
             } else {
                 self.symbol_obstacles.push(rect);
             }
@@ -407,7 +407,7 @@ impl Builder<'_> {
             {
                 seen.push(c);
                 if let Some(f) = layer.features.get(fi)
-                    && let Some((row, label, swatch)) = marker_for(layer.kind, f, style).legend
+                    && let Some((row, label, swatch)) = marker_for(layer.kind, &f, style).legend
                 {
                     self.legend.add(row, &label, swatch);
                 }
@@ -450,9 +450,9 @@ impl Builder<'_> {
             let Some(f) = layer.features.get(fi) else { continue };
             let (priority, font_pts, color, italic, offset) = match layer.kind {
                 LayerKind::Places => {
-                    let priority = place_priority(f);
+                    let priority = place_priority(&f);
                     let font = [13.5, 12.5, 11.5, 10.5].get(priority as usize / 1000 - 1).copied().unwrap_or(10.0);
-                    let radius = marker_for(layer.kind, f, &layer_style(layer.kind)).radius;
+                    let radius = marker_for(layer.kind, &f, &layer_style(layer.kind)).radius;
                     (priority, font, LABEL_TEXT, false, Some(radius + 3.0))
                 }
                 LayerKind::Regions => (1500, 12.0, Color::hex(0x8a4a12), true, None),
@@ -466,7 +466,7 @@ impl Builder<'_> {
                 _ => continue,
             };
             // Only a real name is a label: never an id, a title or "(unnamed)".
-            let Some(name) = label_text(f, layer.label_field.as_deref()) else { continue };
+            let Some(name) = label_text(&f, layer.label_field.as_deref()) else { continue };
             let text = if layer.kind == LayerKind::Countries { name.to_uppercase() } else { name };
             let size = [text_width_pts(&text, font_pts), font_pts * 1.2];
             // Names of countries, provinces, districts and regions must fit inside their own
@@ -495,7 +495,7 @@ impl Builder<'_> {
         for &fi in shown {
             let Some(f) = layer.features.get(fi) else { continue };
             let Some(text) = f.prop_text(property).filter(|t| !t.trim().is_empty()) else { continue };
-            let is_point = f.shape.polygons.is_empty();
+            let is_point = f.shape.polygons().is_empty();
             let font_pts = 10.5;
             let size = [text_width_pts(&text, font_pts), font_pts * 1.2];
             let anchors = self.label_anchors(&f.shape, is_point, if is_point { [0.0, 0.0] } else { size });
@@ -520,16 +520,16 @@ impl Builder<'_> {
     /// An area label's whole box (`size` in points, centred on the anchor; zero to test the
     /// anchor only) must lie inside the polygon, so a name is never drawn over a neighbour.
     fn label_anchors(&self, shape: &Shape, is_point: bool, size: [f32; 2]) -> Vec<[f32; 2]> {
-        if is_point || shape.polygons.is_empty() {
-            if !shape.lines.is_empty() {
+        if is_point || shape.polygons().is_empty() {
+            if !shape.lines().is_empty() {
                 let visible: Vec<&[f64; 2]> =
-                    shape.lines.iter().flatten().filter(|p| self.view_rect.contains(**p)).collect();
+                    shape.lines().iter().flatten().filter(|p| self.view_rect.contains(**p)).collect();
                 return visible.get(visible.len() / 2).map(|p| self.project(**p)).into_iter().collect();
             }
             return shape.anchor().map(|p| self.project(p)).into_iter().collect();
         }
         let view = self.viewport.world_rect();
-        let Some(largest) = shape.polygons.iter().max_by(|a, b| ring_bbox_area(a).total_cmp(&ring_bbox_area(b))) else {
+        let Some(largest) = shape.polygons().iter().max_by(|a, b| ring_bbox_area(a).total_cmp(&ring_bbox_area(b))) else {
             return Vec::new();
         };
         let Some(bounds) = WorldRect::from_points(largest.iter().flatten()) else { return Vec::new() };

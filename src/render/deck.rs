@@ -230,7 +230,7 @@ fn highlight(items: &mut Vec<Item>, catalog: &Catalog, filter: &TimeFilter, view
                     stroke_width: 2.5,
                 });
             }
-            for line in f.shape.lines.iter().chain(f.shape.polygons.iter().flatten()) {
+            for line in f.shape.lines().iter().chain(f.shape.polygons().iter().flatten()) {
                 let points = line.iter().map(|p| viewport.screen_from_world(*p)).collect();
                 items.push(Item::Stroke { points, width: 3.0, color: HIGHLIGHT, dash: None });
             }

@@ -75,12 +75,12 @@ fn shape_hit(shape: &Shape, viewport: &Viewport, pos: [f32; 2], tol: HitToleranc
     if point_d <= tol.point_pts {
         return Some((0, point_d));
     }
-    let line_d = shape.lines.iter().map(|line| polyline_distance(line, viewport, pos)).fold(f32::INFINITY, f32::min);
+    let line_d = shape.lines().iter().map(|line| polyline_distance(line, viewport, pos)).fold(f32::INFINITY, f32::min);
     if line_d <= tol.line_pts {
         return Some((1, line_d));
     }
     let world = viewport.world_from_screen(pos);
-    shape.polygons.iter().any(|rings| polygon_contains(rings, world)).then_some((2, 0.0))
+    shape.polygons().iter().any(|rings| polygon_contains(rings, world)).then_some((2, 0.0))
 }
 
 fn dist(a: [f32; 2], b: [f32; 2]) -> f32 {

@@ -2,7 +2,7 @@
 
 use rstar::{AABB, RTree, primitives::GeomWithData};
 
-use crate::model::Feature;
+use super::Shape;
 
 /// An axis-aligned rectangle in world units (`min` is the north-west corner).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -84,19 +84,21 @@ pub struct FeatureIndex {
 }
 
 impl FeatureIndex {
-    /// Bulk-loads the tree from the features' prepared shapes.
-    pub fn build(features: &[Feature]) -> Self {
-        let rects = features.iter().map(|f| f.shape.bounds).collect();
-        let has_lines = features.iter().any(|f| !f.shape.lines.is_empty());
-        let has_areas = features.iter().any(|f| f.shape.is_area());
-        let entries = features
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| {
-                let b = f.shape.bounds?;
-                Some(Entry::new(rstar::primitives::Rectangle::from_corners(b.min, b.max), i))
-            })
-            .collect();
+    /// Bulk-loads the tree from the features' prepared shapes, feature `i` being the `i`th
+    /// shape (geometry knows no layers: ids are plain positions).
+    pub fn build<'a>(shapes: impl Iterator<Item = &'a Shape>) -> Self {
+        let mut rects = Vec::with_capacity(shapes.size_hint().0);
+        let (mut has_lines, mut has_areas) = (false, false);
+        let mut entries = Vec::with_capacity(shapes.size_hint().0);
+        for (i, shape) in shapes.enumerate() {
+            let b = shape.bounds();
+            rects.push(b);
+            has_lines |= !shape.lines().is_empty();
+            has_areas |= shape.is_area();
+            if let Some(b) = b {
+                entries.push(Entry::new(rstar::primitives::Rectangle::from_corners(b.min, b.max), i));
+            }
+        }
         Self { tree: RTree::bulk_load(entries), rects, has_lines, has_areas }
     }
 

@@ -60,9 +60,9 @@ pub fn geodesic_circle(centre: (f64, f64), km: f64, steps: usize) -> Vec<(f64, f
 fn positions(f: &Feature) -> Vec<(f64, f64)> {
     let shape = &f.shape;
     let world: Vec<[f64; 2]> = if shape.points.is_empty() {
-        shape.lines.iter().flatten().chain(shape.polygons.iter().flatten().flatten()).copied().collect()
+        shape.lines().iter().flatten().chain(shape.polygons().iter().flatten().flatten()).copied().collect()
     } else {
-        shape.points.clone()
+        shape.points.to_vec()
     };
     world.into_iter().map(geo_from_world).collect()
 }
@@ -73,10 +73,10 @@ fn approximate(f: &Feature) -> bool {
 
 /// The events of `events` within `km` of each feature of `sites`, by site then distance.
 pub fn events_near_sites(sites: &Layer, events: &Layer, km: f64, when: When) -> Vec<NearMatch> {
-    let event_positions: Vec<Vec<(f64, f64)>> = events.features.iter().map(positions).collect();
+    let event_positions: Vec<Vec<(f64, f64)>> = events.features.iter().map(|f| positions(&f)).collect();
     let mut out = Vec::new();
     for (si, site) in sites.features.iter().enumerate() {
-        let site_positions = positions(site);
+        let site_positions = positions(&site);
         if site_positions.is_empty() {
             continue;
         }
@@ -107,7 +107,7 @@ pub fn events_near_sites(sites: &Layer, events: &Layer, km: f64, when: When) -> 
                     site: si,
                     event: ei,
                     distance_km,
-                    approximate: approximate(site) || approximate(event),
+                    approximate: approximate(&site) || approximate(&event),
                 });
             }
         }
@@ -168,11 +168,11 @@ pub fn matches_csv(sites: &Layer, events: &Layer, matches: &[NearMatch]) -> Stri
         let _ = writeln!(
             s,
             "{},{},{},{},{},{},{},{:.2},{},{}",
-            cell(&id(site)),
+            cell(&id(&site)),
             cell(&site.display_name(sites.label_field.as_deref())),
-            cell(&span_text(site)),
-            cell(&id(event)),
-            cell(&event.prop_text("event_date").unwrap_or_else(|| span_text(event))),
+            cell(&span_text(&site)),
+            cell(&id(&event)),
+            cell(&event.prop_text("event_date").unwrap_or_else(|| span_text(&event))),
             cell(&event.prop_text("event_type").unwrap_or_default()),
             event.prop_f64("fatalities").unwrap_or(0.0),
             m.distance_km,

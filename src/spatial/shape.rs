@@ -17,34 +17,79 @@ pub struct Tessellation {
 }
 
 /// A feature's geometry in world units, split by how it is drawn.
+///
+/// Compact for the common case of a million single points (a layer store column holds one
+/// per feature): a point lives inline, everything else (lines, polygons, their fill and the
+/// bounds of anything but points) behind one box that a point never allocates.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Shape {
     /// Point positions (from `Point` and `MultiPoint` members).
-    pub points: Vec<[f64; 2]>,
-    /// Open lines (from `LineString` and `MultiLineString` members).
-    pub lines: Vec<Vec<[f64; 2]>>,
-    /// Polygons as rings: exterior first, then holes. Each ring is closed.
-    pub polygons: Vec<Vec<Vec<[f64; 2]>>>,
-    /// Triangles filling `polygons`.
-    pub fill: Tessellation,
-    /// Bounds of everything above, `None` for an empty or null geometry.
-    pub bounds: Option<WorldRect>,
+    pub points: smallvec::SmallVec<[[f64; 2]; 1]>,
+    /// Lines, polygons, the fill and the bounds, for shapes that have more than points.
+    rest: Option<Box<ShapeRest>>,
 }
+
+/// The parts of a [`Shape`] beyond its points.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ShapeRest {
+    lines: Vec<Vec<[f64; 2]>>,
+    polygons: Vec<Vec<Vec<[f64; 2]>>>,
+    fill: Tessellation,
+    bounds: Option<WorldRect>,
+}
+
+/// The fill of a shape without polygons.
+static NO_FILL: Tessellation = Tessellation { vertices: Vec::new(), indices: Vec::new() };
 
 impl Shape {
     /// Prepares a geometry given in WGS84 degrees.
     pub fn from_geo(geometry: Option<&Geometry<f64>>) -> Self {
         let mut shape = Self::default();
+        let mut rest = ShapeRest::default();
         if let Some(g) = geometry {
-            shape.add(g);
+            shape.add(&mut rest, g);
         }
-        shape.bounds = shape.compute_bounds();
+        if !rest.lines.is_empty() || !rest.polygons.is_empty() || shape.points.len() > 1 {
+            rest.bounds = WorldRect::from_points(
+                shape.points.iter().chain(rest.lines.iter().flatten()).chain(rest.polygons.iter().flatten().flatten()),
+            );
+            shape.rest = Some(Box::new(rest));
+        }
         shape
+    }
+
+    /// A single point, in world units.
+    pub fn point(world: [f64; 2]) -> Self {
+        Self { points: smallvec::smallvec![world], rest: None }
+    }
+
+    /// Open lines (from `LineString` and `MultiLineString` members).
+    pub fn lines(&self) -> &[Vec<[f64; 2]>] {
+        self.rest.as_deref().map_or(&[], |r| &r.lines)
+    }
+
+    /// Polygons as rings: exterior first, then holes. Each ring is closed.
+    pub fn polygons(&self) -> &[Vec<Vec<[f64; 2]>>] {
+        self.rest.as_deref().map_or(&[], |r| &r.polygons)
+    }
+
+    /// Triangles filling [`Shape::polygons`].
+    pub fn fill(&self) -> &Tessellation {
+        self.rest.as_deref().map_or(&NO_FILL, |r| &r.fill)
+    }
+
+    /// Bounds of everything, `None` for an empty or null geometry.
+    pub fn bounds(&self) -> Option<WorldRect> {
+        match (&self.rest, self.points.as_slice()) {
+            (Some(rest), _) => rest.bounds,
+            (None, [p]) => Some(WorldRect { min: *p, max: *p }),
+            (None, points) => WorldRect::from_points(points),
+        }
     }
 
     /// Whether the shape has any area to fill.
     pub fn is_area(&self) -> bool {
-        !self.polygons.is_empty()
+        !self.polygons().is_empty()
     }
 
     /// A representative point: the first point, the middle vertex of the first line, or the
@@ -53,42 +98,42 @@ impl Shape {
         if let Some(p) = self.points.first() {
             return Some(*p);
         }
-        if let Some(line) = self.lines.first() {
+        if let Some(line) = self.lines().first() {
             return line.get(line.len() / 2).copied();
         }
-        self.bounds.map(|b| b.center())
+        self.bounds().map(|b| b.center())
     }
 
-    fn add(&mut self, geometry: &Geometry<f64>) {
+    fn add(&mut self, rest: &mut ShapeRest, geometry: &Geometry<f64>) {
         match geometry {
             Geometry::Point(p) => self.points.push(world_from_geo(p.x(), p.y())),
             Geometry::MultiPoint(mp) => self.points.extend(mp.iter().map(|p| world_from_geo(p.x(), p.y()))),
             Geometry::Line(l) => {
-                self.lines.push(vec![world_from_geo(l.start.x, l.start.y), world_from_geo(l.end.x, l.end.y)]);
+                rest.lines.push(vec![world_from_geo(l.start.x, l.start.y), world_from_geo(l.end.x, l.end.y)]);
             }
-            Geometry::LineString(ls) => self.lines.push(ls.coords().map(|c| world_from_geo(c.x, c.y)).collect()),
+            Geometry::LineString(ls) => rest.lines.push(ls.coords().map(|c| world_from_geo(c.x, c.y)).collect()),
             Geometry::MultiLineString(mls) => {
                 for ls in mls {
-                    self.lines.push(ls.coords().map(|c| world_from_geo(c.x, c.y)).collect());
+                    rest.lines.push(ls.coords().map(|c| world_from_geo(c.x, c.y)).collect());
                 }
             }
-            Geometry::Polygon(p) => self.add_polygon(p),
+            Geometry::Polygon(p) => Self::add_polygon(rest, p),
             Geometry::MultiPolygon(mp) => {
                 for p in mp {
-                    self.add_polygon(p);
+                    Self::add_polygon(rest, p);
                 }
             }
-            Geometry::Rect(r) => self.add_polygon(&r.to_polygon()),
-            Geometry::Triangle(t) => self.add_polygon(&t.to_polygon()),
+            Geometry::Rect(r) => Self::add_polygon(rest, &r.to_polygon()),
+            Geometry::Triangle(t) => Self::add_polygon(rest, &t.to_polygon()),
             Geometry::GeometryCollection(gc) => {
                 for g in gc {
-                    self.add(g);
+                    self.add(rest, g);
                 }
             }
         }
     }
 
-    fn add_polygon(&mut self, polygon: &Polygon<f64>) {
+    fn add_polygon(rest: &mut ShapeRest, polygon: &Polygon<f64>) {
         let world = polygon.map_coords(|c| {
             let [x, y] = world_from_geo(c.x, c.y);
             geo::coord! { x: x, y: y }
@@ -102,15 +147,10 @@ impl Shape {
             return;
         }
         let raw = world.earcut_triangles_raw();
-        let base = self.fill.vertices.len();
-        self.fill.vertices.extend(raw.vertices.iter().copied());
-        self.fill.indices.extend(raw.triangle_indices.iter().map(|&i| (base + i) as u32));
-        self.polygons.push(rings);
-    }
-
-    fn compute_bounds(&self) -> Option<WorldRect> {
-        let all = self.points.iter().chain(self.lines.iter().flatten()).chain(self.polygons.iter().flatten().flatten());
-        WorldRect::from_points(all)
+        let base = rest.fill.vertices.len();
+        rest.fill.vertices.extend(raw.vertices.iter().copied());
+        rest.fill.indices.extend(raw.triangle_indices.iter().map(|&i| (base + i) as u32));
+        rest.polygons.push(rings);
     }
 }
 
@@ -150,18 +190,18 @@ mod tests {
             ]],
         );
         let shape = Shape::from_geo(Some(&Geometry::Polygon(p)));
-        assert_eq!(shape.polygons.len(), 1);
-        let rings = &shape.polygons[0];
+        assert_eq!(shape.polygons().len(), 1);
+        let rings = &shape.polygons()[0];
         let expected = ring_area(&rings[0]) - ring_area(&rings[1]);
-        let got = tess_area(&shape.fill);
-        assert!(shape.fill.indices.len() >= 3 * 8, "too few triangles: {}", shape.fill.indices.len());
+        let got = tess_area(shape.fill());
+        assert!(shape.fill().indices.len() >= 3 * 8, "too few triangles: {}", shape.fill().indices.len());
         assert!((got - expected).abs() / expected < 1e-9, "tessellated area {got} vs polygon area {expected}");
     }
 
     #[test]
     fn null_geometry_has_no_bounds() {
         let shape = Shape::from_geo(None);
-        assert!(shape.bounds.is_none());
+        assert!(shape.bounds().is_none());
         assert!(shape.anchor().is_none());
     }
 
@@ -169,7 +209,7 @@ mod tests {
     fn degenerate_ring_is_skipped_not_panicking() {
         let p = Polygon::new(geo::LineString::from(vec![(70.0, 36.0), (71.0, 36.0)]), vec![]);
         let shape = Shape::from_geo(Some(&Geometry::Polygon(p)));
-        assert!(shape.polygons.is_empty());
-        assert!(shape.fill.indices.is_empty());
+        assert!(shape.polygons().is_empty());
+        assert!(shape.fill().indices.is_empty());
     }
 }

@@ -116,8 +116,8 @@ mod tests {
         assert_eq!(counts(&layer), (2, 0), "in UTC both fall on 30 June");
         assert!(crate::model::assign_spans_in(&mut layer, Some(Tz::Asia__Dushanbe)).is_empty());
         assert_eq!(counts(&layer), (1, 1), "in Dushanbe the timestamp is on 1 July, the date stays 30 June");
-        assert_eq!(layer.features[0].time.map(|t| t.start), Some(day(2022, 7, 1)));
-        assert_eq!(layer.features[1].time.map(|t| t.start), Some(day(2022, 6, 30)));
+        assert_eq!(layer.features.get(0).unwrap().time.map(|t| t.start), Some(day(2022, 7, 1)));
+        assert_eq!(layer.features.get(1).unwrap().time.map(|t| t.start), Some(day(2022, 6, 30)));
     }
 
     #[test]

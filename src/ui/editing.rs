@@ -81,20 +81,20 @@ impl AtlasApp {
             .index_of(uid)
             .and_then(|li| self.catalog.layers.get(li))
             .and_then(|l| l.features.get(cmd.index()));
-        let id = |f: Option<&Feature>| f.and_then(|f| f.id.as_ref()).map(ToString::to_string);
+        let id = |f: Option<&crate::model::FeatureView<'_>>| f.and_then(|f| f.id.as_ref()).map(ToString::to_string);
         match cmd {
             EditCommand::AddFeature { feature, .. } => {
                 (uid, feature.id.as_ref().map(ToString::to_string), "added".to_owned())
             }
-            EditCommand::DeleteFeature { .. } => (uid, id(feature), "deleted".to_owned()),
+            EditCommand::DeleteFeature { .. } => (uid, id(feature.as_ref()), "deleted".to_owned()),
             EditCommand::SetProperty { key, value, .. } => {
                 let old =
-                    feature.and_then(|f| f.properties.get(key)).map_or_else(|| "—".to_owned(), ToString::to_string);
+                    feature.as_ref().and_then(|f| f.properties.get(key)).map_or_else(|| "—".to_owned(), ToString::to_string);
                 let new = value.as_ref().map_or_else(|| "(removed)".to_owned(), ToString::to_string);
                 // "->", not an arrow: the app's font has no arrow glyph.
-                (uid, id(feature), format!("{key}: {old} -> {new}"))
+                (uid, id(feature.as_ref()), format!("{key}: {old} -> {new}"))
             }
-            _ => (uid, id(feature), "geometry changed".to_owned()),
+            _ => (uid, id(feature.as_ref()), "geometry changed".to_owned()),
         }
     }
 
@@ -167,7 +167,7 @@ impl AtlasApp {
         let (prefix, properties) = match layer.kind {
             LayerKind::Events => ("NEW-FA-", crate::model::templates::event(&today, lon, lat)),
             LayerKind::Aid => ("AID-NEW-", crate::model::templates::aid(&today)),
-            _ => ("", crate::model::templates::generic(layer.features.first().map(|f| &f.properties))),
+            _ => ("", crate::model::templates::generic(layer.features.first().map(|f| f.properties.clone()).as_ref())),
         };
         let id = new_feature_id(layer, prefix);
         let mut properties = properties;
@@ -201,8 +201,8 @@ impl AtlasApp {
         let Some((uid, sel)) = self.editable_selection() else { return };
         let Some(layer) = self.catalog.layers.get(sel.layer) else { return };
         let Some(original) = layer.features.get(sel.feature) else { return };
-        let mut copy = original.clone();
-        let id = new_feature_id(layer, id_prefix(original));
+        let mut copy = original.clone().into_owned();
+        let id = new_feature_id(layer, id_prefix(&original));
         for key in ["event_id_cnty", "id"] {
             if let Some(slot) = copy.properties.get_mut(key) {
                 *slot = Value::String(id.to_string());

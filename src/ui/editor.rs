@@ -388,7 +388,7 @@ impl EditorState {
             && catalog.layers.get(sel.layer).is_some_and(|l| Some(l.uid) == self.layer)
             && let Some(f) = catalog.feature(sel)
         {
-            for line in f.shape.lines.iter().chain(f.shape.polygons.iter().flatten()) {
+            for line in f.shape.lines().iter().chain(f.shape.polygons().iter().flatten()) {
                 for p in line {
                     let [x, y] = viewport.screen_from_world(*p);
                     painter.rect(
@@ -468,8 +468,8 @@ fn snap(catalog: &Catalog, viewport: &Viewport, pos: [f32; 2]) -> Option<[f64; 2
                 .shape
                 .points
                 .iter()
-                .chain(f.shape.lines.iter().flatten())
-                .chain(f.shape.polygons.iter().flatten().flatten());
+                .chain(f.shape.lines().iter().flatten())
+                .chain(f.shape.polygons().iter().flatten().flatten());
             for v in vertices {
                 let [x, y] = viewport.screen_from_world(*v);
                 let d = (x - pos[0]).hypot(y - pos[1]);

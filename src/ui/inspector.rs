@@ -70,8 +70,8 @@ pub fn inspector_ui(
         }
     });
     if let Some(span) = f.time {
-        ui.label(format!("Date: {}", date_words(f, span)));
-        if let Some(basis) = crate::geodata::date_basis(f) {
+        ui.label(format!("Date: {}", date_words(&f, span)));
+        if let Some(basis) = crate::geodata::date_basis(&f) {
             ui.colored_label(egui::Color32::from_rgb(190, 110, 0), basis);
         }
     }
@@ -113,7 +113,7 @@ pub fn inspector_ui(
     ui.label(egui::RichText::new("Attributes").strong());
     if let Some(form) = form {
         egui::ScrollArea::vertical().id_salt("form").show(ui, |ui| {
-            commands.extend(super::attribute_form::attribute_form_ui(ui, form, layer, sel, f));
+            commands.extend(super::attribute_form::attribute_form_ui(ui, form, layer, sel, &f));
         });
         return commands;
     }

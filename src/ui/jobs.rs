@@ -217,7 +217,8 @@ pub fn snapshot(layer: &Layer) -> Layer {
             shape: crate::spatial::Shape::default(),
             time: f.time,
         })
-        .collect();
+        .collect::<Vec<_>>()
+        .into();
     copy.foreign_members.clone_from(&layer.foreign_members);
     copy.layout = layer.layout.clone();
     copy.label_field.clone_from(&layer.label_field);

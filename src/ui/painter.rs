@@ -191,7 +191,7 @@ pub fn paint_highlight(
     width: f32,
 ) {
     let stroke = Stroke::new(width, color);
-    for line in shape.lines.iter().chain(shape.polygons.iter().flatten()) {
+    for line in shape.lines().iter().chain(shape.polygons().iter().flatten()) {
         let pts: Vec<Pos2> = line.iter().map(|p| at(origin, viewport.screen_from_world(*p))).collect();
         painter.add(egui::Shape::line(pts, stroke));
     }

@@ -616,7 +616,7 @@ fn unique_name(wanted: &str, used: &HashSet<String>) -> String {
 }
 
 fn feature_label(layer: &Layer, i: usize) -> String {
-    layer.features.get(i).and_then(|f| f.id.as_ref()).map_or_else(|| format!("#{}", i + 1), ToString::to_string)
+    layer.features.get(i).and_then(|f| f.id.clone()).map_or_else(|| format!("#{}", i + 1), |id| id.to_string())
 }
 
 fn plan_layer<'a>(
@@ -661,7 +661,8 @@ fn plan_layer<'a>(
     let fid = pick(&["fid", "ogc_fid", "gpkg_fid"]);
     let geom = pick(&["geom", "geometry", "the_geom"]);
 
-    let ids: Vec<&FeatureId> = layer.features.iter().filter_map(|f| f.id.as_ref()).collect();
+    let owned_ids: Vec<FeatureId> = layer.features.iter().filter_map(|f| f.id.clone()).collect();
+    let ids: Vec<&FeatureId> = owned_ids.iter().collect();
     let integer_ids: Option<HashSet<i64>> = (ids.len() == layer.features.len())
         .then(|| ids.iter().map(|id| if let FeatureId::Num(n) = id { n.as_i64() } else { None }).collect())
         .flatten();

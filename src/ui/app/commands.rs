@@ -109,7 +109,7 @@ impl AtlasApp {
                 }
                 self.selection = Some(r);
                 if let Some(anchor) = self.catalog.feature(r).and_then(|f| f.shape.anchor()) {
-                    self.map.fly_to(anchor, self.catalog.feature(r).and_then(|f| f.shape.bounds));
+                    self.map.fly_to(anchor, self.catalog.feature(r).and_then(|f| f.shape.bounds()));
                 }
             }
             Command::SetVisible(uid, v) => {

@@ -1,0 +1,751 @@
+//! The fast GeoJSON loader: a `FeatureCollection` file read in chunks, its features split by
+//! a byte scanner and packed into the columnar store ([`crate::model::FeatureStore`]) on
+//! every core, without building a JSON value tree per feature.
+//!
+//! It gives exactly the layer [`super::geojson::parse_layer`] gives — the same features,
+//! properties, layouts, dates, skipped lines and errors — and that is how it stays simple:
+//! anything out of the ordinary (a root that is not a `FeatureCollection`, a syntax error, a
+//! feature with an odd member) is handed to the value-tree code, for the whole file (a
+//! syntax error, whose FILE:LINE:COL that code reports) or for the one feature (which it
+//! skips with its reason). What stays in memory per feature is its shape (a point inline),
+//! its date span, its category and its exact text in LZ4 blocks.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::Read as _;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::geojson::{GeoJsonError, Loaded};
+use super::progress::Progress;
+use crate::model::store::{BlockWriter, PackedFeature};
+use crate::model::{
+    Feature, FeatureId, FeatureLayout, FeatureStore, Layer, LayerKind, LayerSource, PropertiesForm, RootKind,
+};
+use crate::spatial::Shape;
+use crate::time::DateSpan;
+
+/// Bytes read from the file at a time.
+const CHUNK: usize = 8 * 1024 * 1024;
+
+/// Features packed per parallel task.
+const TASK_FEATURES: usize = 2048;
+
+/// What a fast load found: the layer, or a reason to use the value-tree loader.
+enum Outcome {
+    Loaded(Box<Loaded>),
+    /// Not for the fast path (not a regular file, not a `FeatureCollection`, a syntax error):
+    /// load with the value-tree code, which reports exactly.
+    Fallback,
+    /// The load was cancelled or the file could not be read.
+    Failed(GeoJsonError),
+}
+
+/// Loads a GeoJSON file as a new layer, reporting to `progress` (and stopping when it is
+/// cancelled). Same result as [`super::geojson::load_file`].
+pub fn load_file(path: &Path, progress: &Progress) -> Result<Loaded, GeoJsonError> {
+    match load_fast(path, progress) {
+        Outcome::Loaded(loaded) => Ok(*loaded),
+        Outcome::Failed(e) => Err(e),
+        Outcome::Fallback => super::geojson::load_file(path),
+    }
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> GeoJsonError {
+    GeoJsonError::Io { path: path.to_owned(), source }
+}
+
+fn cancelled(path: &Path) -> GeoJsonError {
+    GeoJsonError::NotGeoJson { file: path.display().to_string(), message: "loading cancelled".to_owned() }
+}
+
+/// The file, read in chunks: `buf[pos..]` is what has not been consumed yet.
+struct Chunks {
+    file: std::fs::File,
+    buf: Vec<u8>,
+    pos: usize,
+    eof: bool,
+    /// File offset of `buf[0]`.
+    base: u64,
+}
+
+impl Chunks {
+    /// Reads more, keeping the unconsumed part. Returns false at the end of the file.
+    fn more(&mut self) -> std::io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.base += self.pos as u64;
+            self.pos = 0;
+        }
+        let old = self.buf.len();
+        self.buf.resize(old + CHUNK, 0);
+        let mut filled = old;
+        while filled < self.buf.len() {
+            match self.file.read(self.buf.get_mut(filled..).unwrap_or_default()) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.buf.truncate(filled);
+        Ok(filled > old)
+    }
+
+    fn rest(&self) -> &[u8] {
+        self.buf.get(self.pos..).unwrap_or_default()
+    }
+
+    /// Skips whitespace, reading more as needed; the next byte, or `None` at the end.
+    fn peek(&mut self) -> std::io::Result<Option<u8>> {
+        loop {
+            if let Some(skip) = self.rest().iter().position(|b| !b.is_ascii_whitespace()) {
+                self.pos += skip;
+                return Ok(self.rest().first().copied());
+            }
+            self.pos = self.buf.len();
+            if !self.more()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// The next JSON value's text (scanned, not checked), reading more as needed.
+    fn value(&mut self) -> std::io::Result<Option<&[u8]>> {
+        loop {
+            if let Some(len) = value_len(self.rest()) {
+                let start = self.pos;
+                self.pos += len;
+                return Ok(self.buf.get(start..start + len));
+            }
+            if !self.more()? {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+/// The length of the JSON value at the start of `bytes`, if it ends within them. Only the
+/// structure is followed (strings, brackets); the parser checks the text later.
+fn value_len(bytes: &[u8]) -> Option<usize> {
+    match bytes.first()? {
+        b'"' => string_len(bytes),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = 0;
+            while let Some(&b) = bytes.get(i) {
+                match b {
+                    b'"' => {
+                        i += string_len(bytes.get(i..)?)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            None
+        }
+        _ => {
+            let end = bytes.iter().position(|b| matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace())?;
+            Some(end)
+        }
+    }
+}
+
+/// The length of the string literal at the start of `bytes` (quotes included).
+fn string_len(bytes: &[u8]) -> Option<usize> {
+    let mut i = 1;
+    loop {
+        let rel = memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?;
+        i += rel;
+        if bytes.get(i) == Some(&b'\\') {
+            i += 2;
+        } else {
+            return Some(i + 1);
+        }
+    }
+}
+
+/// The fast path proper.
+fn load_fast(path: &Path, progress: &Progress) -> Outcome {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return Outcome::Failed(io_error(path, e)),
+    };
+    match file.metadata() {
+        Ok(m) if m.is_file() && m.len() <= super::read::MAX_FILE_BYTES => progress.set_total_bytes(m.len()),
+        // Folders, FIFOs, devices and files over the limit: the reader that handles them.
+        _ => return Outcome::Fallback,
+    }
+    let label = path.display().to_string();
+    let name = path.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
+    let mut chunks = Chunks { file, buf: Vec::with_capacity(CHUNK), pos: 0, eof: false, base: 0 };
+    match scan(&mut chunks, &label, progress) {
+        Ok(Some(scanned)) => {
+            if progress.cancelled() {
+                return Outcome::Failed(cancelled(path));
+            }
+            match finish(scanned, &label, &name, LayerSource::File(path.to_owned())) {
+                Ok(loaded) => Outcome::Loaded(Box::new(loaded)),
+                Err(e) => Outcome::Failed(e),
+            }
+        }
+        Ok(None) => {
+            if progress.cancelled() {
+                Outcome::Failed(cancelled(path))
+            } else {
+                Outcome::Fallback
+            }
+        }
+        Err(e) => Outcome::Failed(io_error(path, e)),
+    }
+}
+
+/// What the scan of the file collected.
+struct Scanned {
+    root: Map<String, Value>,
+    packer: Packer,
+}
+
+/// Reads the root object; `Ok(None)` means "use the value-tree loader" (or cancelled).
+fn scan(chunks: &mut Chunks, label: &str, progress: &Progress) -> std::io::Result<Option<Scanned>> {
+    chunks.more()?;
+    if chunks.rest().starts_with("\u{feff}".as_bytes()) {
+        chunks.pos += 3;
+    }
+    if chunks.peek()? != Some(b'{') {
+        return Ok(None);
+    }
+    chunks.pos += 1;
+    let mut root = Map::new();
+    let mut packer: Option<Packer> = None;
+    loop {
+        match chunks.peek()? {
+            Some(b'}') => {
+                chunks.pos += 1;
+                break;
+            }
+            Some(b'"') => {}
+            _ => return Ok(None),
+        }
+        let Some(key) = chunks.value()? else { return Ok(None) };
+        let Ok(key) = serde_json::from_slice::<String>(key) else { return Ok(None) };
+        if chunks.peek()? != Some(b':') {
+            return Ok(None);
+        }
+        chunks.pos += 1;
+        if key == "features" {
+            if packer.is_some() || chunks.peek()? != Some(b'[') {
+                return Ok(None);
+            }
+            chunks.pos += 1;
+            root.insert(key, Value::Null);
+            let mut p = Packer::new(label);
+            if !features(chunks, &mut p, progress)? {
+                return Ok(None);
+            }
+            packer = Some(p);
+        } else {
+            let Some(text) = chunks.value()? else { return Ok(None) };
+            let Ok(value) = serde_json::from_slice::<Value>(text) else { return Ok(None) };
+            root.insert(key, value);
+        }
+        match chunks.peek()? {
+            Some(b',') => chunks.pos += 1,
+            Some(b'}') => {}
+            _ => return Ok(None),
+        }
+    }
+    if chunks.peek()?.is_some() {
+        return Ok(None);
+    }
+    if root.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
+        return Ok(None);
+    }
+    Ok(packer.map(|packer| Scanned { root, packer }))
+}
+
+/// Reads the `features` array's elements into the packer, a chunk at a time. False means
+/// "not for the fast path" (a syntax error) or cancelled.
+fn features(chunks: &mut Chunks, packer: &mut Packer, progress: &Progress) -> std::io::Result<bool> {
+    // Whether a feature was read (so the next element needs a `,` first).
+    let mut after_feature = false;
+    loop {
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let mut at = chunks.pos;
+        let mut ended = false;
+        let mut needs_comma = after_feature;
+        loop {
+            let Some(p) = next_non_space(&chunks.buf, at) else { break };
+            let b = chunks.buf.get(p).copied();
+            if b == Some(b']') && !(needs_comma && spans.is_empty() && !after_feature) {
+                at = p + 1;
+                ended = true;
+                break;
+            }
+            let start = if needs_comma {
+                if b != Some(b',') {
+                    return Ok(false);
+                }
+                let Some(q) = next_non_space(&chunks.buf, p + 1) else { break };
+                q
+            } else {
+                p
+            };
+            if chunks.buf.get(start) != Some(&b'{') {
+                return Ok(false);
+            }
+            let Some(len) = value_len(chunks.buf.get(start..).unwrap_or_default()) else { break };
+            spans.push((start, start + len));
+            at = start + len;
+            needs_comma = true;
+        }
+        if !spans.is_empty() {
+            after_feature = true;
+            let texts: Vec<&str> = spans
+                .iter()
+                .filter_map(|&(a, b)| chunks.buf.get(a..b).and_then(|t| std::str::from_utf8(t).ok()))
+                .collect();
+            if texts.len() != spans.len() || !packer.pack(&texts) {
+                return Ok(false);
+            }
+            progress.set_bytes_done(chunks.base + at as u64);
+            progress.add_features(texts.len() as u64);
+            if progress.cancelled() {
+                return Ok(false);
+            }
+        }
+        chunks.pos = at;
+        if ended {
+            return Ok(true);
+        }
+        if !chunks.more()? {
+            return Ok(false);
+        }
+    }
+}
+
+/// The position of the first non-whitespace byte at or after `from`.
+fn next_non_space(buf: &[u8], from: usize) -> Option<usize> {
+    buf.get(from..)?.iter().position(|b| !b.is_ascii_whitespace()).map(|k| from + k)
+}
+
+/// Span results of one feature for both dated kinds (the kind is known only at the end).
+#[derive(Debug, Clone)]
+enum SpanResult {
+    Ok(Option<DateSpan>),
+    /// An event without `event_date`.
+    NoEventDate,
+    Err(String),
+}
+
+impl SpanResult {
+    fn of(r: Result<Option<DateSpan>, String>) -> Self {
+        match r {
+            Ok(s) => Self::Ok(s),
+            Err(e) => Self::Err(e),
+        }
+    }
+}
+
+/// Packs feature texts into the store, on every core.
+struct Packer {
+    label: String,
+    store: FeatureStore,
+    layouts: Vec<FeatureLayout>,
+    /// Per kept feature, the columns read from its properties.
+    columns: Vec<Columns>,
+    /// Category names seen (events' types and donors share one list; the layer keeps those
+    /// of its kind).
+    names: Vec<String>,
+    skipped: Vec<String>,
+    /// Features seen so far (kept or skipped), for skip messages.
+    seen: usize,
+    has_shape_name: bool,
+    /// The first kept feature with properties (it decides the layer kind).
+    first_with_properties: Option<usize>,
+}
+
+/// What the columns need of one feature, whatever the layer's kind turns out to be.
+struct Columns {
+    id: Option<FeatureId>,
+    event_type: u32,
+    donor: u32,
+    event_span: SpanResult,
+    aid_span: SpanResult,
+}
+
+/// One feature read by a parallel task.
+struct Packed {
+    feature: PackedFeature,
+    layout: FeatureLayout,
+    columns: Columns,
+    event_type: String,
+    donor: String,
+    has_shape_name: bool,
+    properties_empty: bool,
+}
+
+/// What a task made of one feature text.
+enum One {
+    Packed(Box<Packed>),
+    /// Loaded by the value-tree code (an unusual feature), kept decoded.
+    Decoded(Box<(Feature, FeatureLayout)>),
+    Skipped(String),
+}
+
+impl Packer {
+    fn new(label: &str) -> Self {
+        Self {
+            label: label.to_owned(),
+            store: FeatureStore::packed(decode_feature),
+            layouts: Vec::new(),
+            columns: Vec::new(),
+            names: Vec::new(),
+            skipped: Vec::new(),
+            seen: 0,
+            has_shape_name: false,
+            first_with_properties: None,
+        }
+    }
+
+    /// Packs a batch of feature texts, in order. False when a text is not JSON (the caller
+    /// falls back to the value-tree loader for its FILE:LINE:COL).
+    fn pack(&mut self, texts: &[&str]) -> bool {
+        let zone = crate::time::zone::current();
+        let results: Vec<Option<(Vec<One>, BlockWriter)>> = texts
+            .par_chunks(TASK_FEATURES)
+            .map(|batch| {
+                let mut writer = BlockWriter::default();
+                let mut out = Vec::with_capacity(batch.len());
+                for text in batch {
+                    out.push(pack_one(text, zone, &mut writer)?);
+                }
+                Some((out, writer))
+            })
+            .collect();
+        for r in results {
+            let Some((ones, writer)) = r else { return false };
+            self.add_batch(ones, writer);
+        }
+        true
+    }
+
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(i) = self.names.iter().position(|n| n == name) {
+            return i as u32;
+        }
+        self.names.push(name.to_owned());
+        (self.names.len() - 1) as u32
+    }
+
+    fn add_batch(&mut self, ones: Vec<One>, writer: BlockWriter) {
+        let first_block = self.store.add_blocks(writer.finish());
+        for one in ones {
+            self.seen += 1;
+            match one {
+                One::Packed(p) => {
+                    let Packed { feature, layout, mut columns, event_type, donor, has_shape_name, properties_empty } =
+                        *p;
+                    columns.event_type = self.intern(&event_type);
+                    columns.donor = self.intern(&donor);
+                    if !properties_empty && self.first_with_properties.is_none() {
+                        self.first_with_properties = Some(self.layouts.len());
+                    }
+                    self.layouts.push(layout);
+                    self.columns.push(columns);
+                    self.has_shape_name |= has_shape_name;
+                    self.store.push_packed(first_block, feature);
+                }
+                One::Decoded(d) => {
+                    let (f, layout) = *d;
+                    if !f.properties.is_empty() && self.first_with_properties.is_none() {
+                        self.first_with_properties = Some(self.layouts.len());
+                    }
+                    let columns = Columns {
+                        id: f.id.clone(),
+                        event_type: self.intern(f.prop_str("event_type").unwrap_or_default()),
+                        donor: self.intern(f.prop_str("donor").unwrap_or_default()),
+                        event_span: SpanResult::of(crate::model::event_span(&f, Some(crate::time::zone::current()))),
+                        aid_span: SpanResult::of(crate::model::aid_feature_span(
+                            &f,
+                            Some(crate::time::zone::current()),
+                        )),
+                    };
+                    self.layouts.push(layout);
+                    self.columns.push(columns);
+                    self.has_shape_name |= f.properties.contains_key("shapeName");
+                    self.store.push(f);
+                }
+                One::Skipped(why) => {
+                    self.skipped.push(format!("{}: feature #{} skipped: {why}", self.label, self.seen));
+                }
+            }
+        }
+    }
+}
+
+/// Reads one feature text in a parallel task. `None` when the text is not JSON.
+fn pack_one(text: &str, zone: chrono_tz::Tz, writer: &mut BlockWriter) -> Option<One> {
+    let slow = || {
+        let value: Value = serde_json::from_str(text).ok()?;
+        Some(match super::geojson::feature_from_json(value) {
+            Ok(d) => One::Decoded(Box::new(d)),
+            Err(why) => One::Skipped(why),
+        })
+    };
+    let Ok(scan) = serde_json::from_str::<FeatureScan<'_>>(text) else {
+        // Not JSON, or JSON the fast reader does not take: the value-tree code decides.
+        return slow();
+    };
+    let Some(ok) = scan.usable() else { return slow() };
+    let geometry = match ok.geometry {
+        None => None,
+        Some(raw) => {
+            let Ok(value) = serde_json::from_str::<Value>(raw.get()) else { return slow() };
+            match super::geojson::geo_from_json(&value) {
+                Ok(g) => Some(g),
+                Err(_) => return slow(),
+            }
+        }
+    };
+    let shape = match &geometry {
+        Some(geo::Geometry::Point(p)) => Shape::point(crate::spatial::world_from_geo(p.x(), p.y())),
+        other => Shape::from_geo(other.as_ref()),
+    };
+    let props = match ok.properties {
+        Some(raw) => match serde_json::from_str::<Picked>(raw.get()) {
+            Ok(p) => p,
+            Err(_) => return slow(),
+        },
+        None => Picked { picked: Map::new(), has_shape_name: false, empty: true },
+    };
+    let event_type = props.picked.get("event_type").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let donor = props.picked.get("donor").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let probe = Feature {
+        id: None,
+        geometry: None,
+        properties: props.picked,
+        foreign_members: Map::new(),
+        shape: Shape::default(),
+        time: None,
+    };
+    let event_span = if probe.properties.contains_key("event_date") {
+        SpanResult::of(crate::model::event_span(&probe, Some(zone)))
+    } else {
+        SpanResult::NoEventDate
+    };
+    let aid_span = SpanResult::of(crate::model::aid_feature_span(&probe, Some(zone)));
+    let at = writer.push(text);
+    Some(One::Packed(Box::new(Packed {
+        feature: PackedFeature { text: at, shape, span: None },
+        layout: ok.layout,
+        columns: Columns { id: ok.id, event_type: 0, donor: 0, event_span, aid_span },
+        event_type,
+        donor,
+        has_shape_name: props.has_shape_name,
+        properties_empty: props.empty,
+    })))
+}
+
+/// Decodes a packed feature's text (the store's [`crate::model::store::Decoder`]).
+fn decode_feature(text: &str) -> Result<(Feature, FeatureLayout), String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    super::geojson::feature_from_json_unshaped(value)
+}
+
+/// A Feature object's members, read without building values: only what the fast path
+/// takes (every member once, `type` exactly "Feature").
+struct FeatureScan<'a> {
+    keys: smallvec::SmallVec<[Cow<'a, str>; 6]>,
+    ty: Option<&'a RawValue>,
+    id: Option<&'a RawValue>,
+    geometry: Option<&'a RawValue>,
+    properties: Option<&'a RawValue>,
+    duplicate: bool,
+}
+
+/// A [`FeatureScan`] the fast path can take.
+struct Usable<'a> {
+    id: Option<FeatureId>,
+    geometry: Option<&'a RawValue>,
+    properties: Option<&'a RawValue>,
+    layout: FeatureLayout,
+}
+
+impl<'a> FeatureScan<'a> {
+    fn usable(&self) -> Option<Usable<'a>> {
+        if self.duplicate || self.ty.map(RawValue::get) != Some("\"Feature\"") {
+            return None;
+        }
+        let id = match self.id.map(RawValue::get) {
+            None | Some("null") => None,
+            Some(t) if t.starts_with('"') => Some(FeatureId::Str(serde_json::from_str(t).ok()?)),
+            Some(t) if t.starts_with(|c: char| c == '-' || c.is_ascii_digit()) => {
+                Some(FeatureId::Num(serde_json::from_str(t).ok()?))
+            }
+            Some(_) => return None,
+        };
+        let geometry = self.geometry.filter(|g| g.get() != "null");
+        let (form, properties) = match self.properties.map(RawValue::get) {
+            None => (PropertiesForm::Absent, None),
+            Some("null") => (PropertiesForm::Null, None),
+            Some(t) if t.starts_with('{') => (PropertiesForm::Object, self.properties),
+            Some(_) => return None,
+        };
+        let layout = FeatureLayout::from_keys(self.keys.iter().map(AsRef::as_ref), form);
+        Some(Usable { id, geometry, properties, layout })
+    }
+}
+
+impl<'de: 'a, 'a> de::Deserialize<'de> for FeatureScan<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = FeatureScan<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a GeoJSON Feature object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut scan = FeatureScan {
+                    keys: smallvec::SmallVec::new(),
+                    ty: None,
+                    id: None,
+                    geometry: None,
+                    properties: None,
+                    duplicate: false,
+                };
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if scan.keys.iter().any(|k| *k == key) {
+                        scan.duplicate = true;
+                    }
+                    let slot = match key.as_ref() {
+                        "type" => Some(&mut scan.ty),
+                        "id" => Some(&mut scan.id),
+                        "geometry" => Some(&mut scan.geometry),
+                        "properties" => Some(&mut scan.properties),
+                        _ => None,
+                    };
+                    match slot {
+                        Some(slot) => *slot = Some(map.next_value::<&'de RawValue>()?),
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                    scan.keys.push(key);
+                }
+                Ok(scan)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// A properties object read for the columns: the values of every key (later keys win, as
+/// in a value tree) kept only for small values, plus what `infer_kind`-like checks need.
+struct Picked {
+    picked: Map<String, Value>,
+    has_shape_name: bool,
+    empty: bool,
+}
+
+impl<'de> de::Deserialize<'de> for Picked {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Picked;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a properties object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut out = Picked { picked: Map::new(), has_shape_name: false, empty: true };
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    out.empty = false;
+                    match key.as_ref() {
+                        "event_date" | "time_precision" | "event_type" | "announced" | "start" | "end" | "donor" => {
+                            let v: Value = map.next_value()?;
+                            out.picked.insert(key.into_owned(), v);
+                        }
+                        other => {
+                            if other == "shapeName" {
+                                out.has_shape_name = true;
+                            }
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Builds the layer from what the scan collected, as `parse_layer` does.
+fn finish(scanned: Scanned, label: &str, name: &str, source: LayerSource) -> Result<Loaded, GeoJsonError> {
+    let Scanned { mut root, packer } = scanned;
+    super::crs::refuse_non_lon_lat(&root, label)?;
+    let root_layout = super::geojson::collection_layout(&root);
+    root.shift_remove("features");
+    root.shift_remove("type");
+    let Packer { mut store, layouts, columns, names, mut skipped, has_shape_name, first_with_properties, .. } = packer;
+    let kind = first_with_properties
+        .and_then(|i| store.get(i))
+        .map_or(LayerKind::Generic, |f| super::geojson::infer_kind(std::slice::from_ref(&*f)));
+    // The spans of the layer's kind, and a message per unreadable date (as assign_spans).
+    let mut problems = Vec::new();
+    for (i, c) in columns.iter().enumerate() {
+        let result = match kind {
+            LayerKind::Events => &c.event_span,
+            LayerKind::Aid => &c.aid_span,
+            _ => continue,
+        };
+        let span = match result {
+            SpanResult::Ok(span) => *span,
+            SpanResult::NoEventDate | SpanResult::Err(_) => {
+                let why = match result {
+                    SpanResult::Err(e) => e.as_str(),
+                    _ => "no event_date",
+                };
+                let id = c.id.as_ref().map_or_else(|| format!("#{}", i + 1), ToString::to_string);
+                problems.push(format!("{label}: feature {id}: {why}"));
+                None
+            }
+        };
+        store.set_span(i, span);
+    }
+    let categories: Option<Vec<u32>> = match kind {
+        LayerKind::Events => Some(columns.iter().map(|c| c.event_type).collect()),
+        LayerKind::Aid => Some(columns.iter().map(|c| c.donor).collect()),
+        _ => None,
+    };
+    drop(columns);
+    let mut layer = Layer::with_store_and_categories(name, kind, source, store, categories.map(|c| (c, names)));
+    layer.foreign_members = root;
+    layer.layout.root = root_layout;
+    layer.layout.features = layouts;
+    layer.layout.root.kind = RootKind::FeatureCollection;
+    if has_shape_name {
+        layer.label_field = Some("shapeName".to_owned());
+    }
+    crate::model::index_spans(&mut layer);
+    skipped.extend(problems);
+    Ok(Loaded { layer, skipped })
+}
