@@ -277,10 +277,19 @@ impl AcledInput {
         self,
         each: impl FnMut(AcledRow<'_>) -> std::io::Result<()>,
     ) -> Result<AcledSummary, AcledStreamError> {
+        self.stream_rows_with(&crate::io::progress::Progress::new(), each)
+    }
+
+    /// [`AcledInput::stream_rows`] reporting the bytes read to `progress`.
+    pub fn stream_rows_with(
+        self,
+        progress: &crate::io::progress::Progress,
+        each: impl FnMut(AcledRow<'_>) -> std::io::Result<()>,
+    ) -> Result<AcledSummary, AcledStreamError> {
         use crate::io::read::ReadError;
         let Self { file, path, limit, regular } = self;
         let count = std::cell::Cell::new(0u64);
-        let reader = Counting { inner: file, count: &count };
+        let reader = Counting { inner: file, count: &count, progress };
         let result = stream_acled_rows(reader, &path.display().to_string(), each);
         if count.get() > limit {
             return Err(if regular {
@@ -294,16 +303,35 @@ impl AcledInput {
     }
 }
 
+/// Whether the regular file at `path` starts with an ACLED header (`event_id_cnty` and
+/// `event_date` among the first row's columns, as the CSV opener tells ACLED exports).
+pub fn is_acled_file(path: &Path) -> bool {
+    let Ok(file) = File::open(path) else { return false };
+    let mut head = Vec::new();
+    if file.take(64 * 1024).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(head.as_slice());
+    let mut record = csv::StringRecord::new();
+    if !reader.read_record(&mut record).unwrap_or(false) {
+        return false;
+    }
+    let header: Vec<String> = record.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_lowercase()).collect();
+    header.iter().any(|h| h == "event_id_cnty") && header.iter().any(|h| h == "event_date")
+}
+
 /// A reader that counts the bytes it gives.
 struct Counting<'c, R> {
     inner: R,
     count: &'c std::cell::Cell<u64>,
+    progress: &'c crate::io::progress::Progress,
 }
 
 impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.count.set(self.count.get() + n as u64);
+        self.progress.set_bytes_done(self.count.get());
         Ok(n)
     }
 }
@@ -579,7 +607,7 @@ impl AcledRow<'_> {
     }
 
     /// Writes the feature as `serde_json` writes [`AcledRow::into_feature`]'s: the same bytes.
-    fn write_json<W: std::io::Write>(&self, out: &mut W) -> std::io::Result<()> {
+    pub(crate) fn write_json<W: std::io::Write>(&self, out: &mut W) -> std::io::Result<()> {
         out.write_all(b"{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[")?;
         Scalar::Float(self.lon).write_json(out)?;
         out.write_all(b",")?;

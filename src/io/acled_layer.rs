@@ -20,6 +20,65 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
     layer(path, writer, &summary)
 }
 
+/// Rows packed per batch (the batch's feature texts are packed on every core).
+const BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+/// [`load`] into the columnar store: each row is written as the feature text `import acled`
+/// writes and packed (see [`super::geojson_fast::FeaturePacker`]); no GeoJSON text of the
+/// whole file is ever held. The same layer as [`load`]; reports to `progress` and stops when
+/// it is cancelled.
+pub fn load_packed(path: &Path, progress: &super::progress::Progress) -> Result<Loaded, String> {
+    let label = path.display().to_string();
+    let input = super::acled::open_acled(path).map_err(|e| e.to_string())?;
+    if let Ok(m) = std::fs::metadata(path) {
+        progress.set_total_bytes(m.len());
+    }
+    let mut packer = super::geojson_fast::FeaturePacker::new(&label);
+    let mut batch: Vec<u8> = Vec::with_capacity(BATCH_BYTES + 64 * 1024);
+    let mut ends: Vec<usize> = Vec::new();
+    let flush = |packer: &mut super::geojson_fast::FeaturePacker, batch: &mut Vec<u8>, ends: &mut Vec<usize>| {
+        let mut texts = Vec::with_capacity(ends.len());
+        let mut start = 0;
+        for &end in ends.iter() {
+            // Serialised from strings and finite numbers: always UTF-8.
+            texts.push(batch.get(start..end).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default());
+            start = end;
+        }
+        let ok = packer.pack(&texts);
+        progress.add_features(texts.len() as u64);
+        batch.clear();
+        ends.clear();
+        if ok { Ok(()) } else { Err(std::io::Error::other("a row's feature text is not JSON")) }
+    };
+    let summary = input
+        .stream_rows_with(progress, |row| {
+            row.write_json(&mut batch)?;
+            ends.push(batch.len());
+            if batch.len() >= BATCH_BYTES {
+                flush(&mut packer, &mut batch, &mut ends)?;
+                if progress.cancelled() {
+                    return Err(std::io::Error::other("loading cancelled"));
+                }
+            }
+            Ok(())
+        })
+        .map_err(|e| e.to_string())?;
+    flush(&mut packer, &mut batch, &mut ends).map_err(|e| format!("{label}: {e}"))?;
+    if progress.cancelled() {
+        return Err(format!("{label}: loading cancelled"));
+    }
+    let name = path.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
+    let mut root = serde_json::Map::new();
+    root.insert("type".to_owned(), serde_json::Value::from("FeatureCollection"));
+    root.insert("features".to_owned(), serde_json::Value::Null);
+    let mut loaded = packer
+        .finish(root, &name, LayerSource::File(path.to_owned()), Some(LayerKind::Events))
+        .map_err(|e| e.to_string())?;
+    let row_problems = summary.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message));
+    loaded.skipped.splice(0..0, row_problems);
+    Ok(loaded)
+}
+
 /// [`load`] on bytes already read from `path`.
 pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Loaded, String> {
     let label = path.display().to_string();

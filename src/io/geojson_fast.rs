@@ -189,11 +189,14 @@ fn load_fast(path: &Path, progress: &Progress) -> Outcome {
         Ok(f) => f,
         Err(e) => return Outcome::Failed(io_error(path, e)),
     };
-    match file.metadata() {
-        Ok(m) if m.is_file() && m.len() <= super::read::MAX_FILE_BYTES => progress.set_total_bytes(m.len()),
+    let total = match file.metadata() {
+        Ok(m) if m.is_file() && m.len() <= super::read::MAX_FILE_BYTES => {
+            progress.set_total_bytes(m.len());
+            m.len()
+        }
         // Folders, FIFOs, devices and files over the limit: the reader that handles them.
         _ => return Outcome::Fallback,
-    }
+    };
     let label = path.display().to_string();
     let name = path.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
     let mut chunks = Chunks { file, buf: Vec::with_capacity(CHUNK), pos: 0, eof: false, base: 0 };
@@ -202,8 +205,12 @@ fn load_fast(path: &Path, progress: &Progress) -> Outcome {
             if progress.cancelled() {
                 return Outcome::Failed(cancelled(path));
             }
-            match finish(scanned, &label, &name, LayerSource::File(path.to_owned())) {
-                Ok(loaded) => Outcome::Loaded(Box::new(loaded)),
+            let Scanned { root, packer } = scanned;
+            match packer.finish(root, &name, LayerSource::File(path.to_owned()), None) {
+                Ok(loaded) => {
+                    progress.set_bytes_done(total);
+                    Outcome::Loaded(Box::new(loaded))
+                }
                 Err(e) => Outcome::Failed(e),
             }
         }
@@ -221,7 +228,7 @@ fn load_fast(path: &Path, progress: &Progress) -> Outcome {
 /// What the scan of the file collected.
 struct Scanned {
     root: Map<String, Value>,
-    packer: Packer,
+    packer: FeaturePacker,
 }
 
 /// Reads the root object; `Ok(None)` means "use the value-tree loader" (or cancelled).
@@ -235,7 +242,7 @@ fn scan(chunks: &mut Chunks, label: &str, progress: &Progress) -> std::io::Resul
     }
     chunks.pos += 1;
     let mut root = Map::new();
-    let mut packer: Option<Packer> = None;
+    let mut packer: Option<FeaturePacker> = None;
     loop {
         match chunks.peek()? {
             Some(b'}') => {
@@ -257,7 +264,7 @@ fn scan(chunks: &mut Chunks, label: &str, progress: &Progress) -> std::io::Resul
             }
             chunks.pos += 1;
             root.insert(key, Value::Null);
-            let mut p = Packer::new(label);
+            let mut p = FeaturePacker::new(label);
             if !features(chunks, &mut p, progress)? {
                 return Ok(None);
             }
@@ -284,7 +291,7 @@ fn scan(chunks: &mut Chunks, label: &str, progress: &Progress) -> std::io::Resul
 
 /// Reads the `features` array's elements into the packer, a chunk at a time. False means
 /// "not for the fast path" (a syntax error) or cancelled.
-fn features(chunks: &mut Chunks, packer: &mut Packer, progress: &Progress) -> std::io::Result<bool> {
+fn features(chunks: &mut Chunks, packer: &mut FeaturePacker, progress: &Progress) -> std::io::Result<bool> {
     // Whether a feature was read (so the next element needs a `,` first).
     let mut after_feature = false;
     loop {
@@ -365,8 +372,10 @@ impl SpanResult {
     }
 }
 
-/// Packs feature texts into the store, on every core.
-struct Packer {
+/// Packs feature texts into the columnar store, on every core: the fast GeoJSON loader and
+/// the ACLED CSV loader (which writes each row as the feature text `import acled` writes)
+/// feed it batches of Feature object texts.
+pub struct FeaturePacker {
     label: String,
     store: FeatureStore,
     layouts: Vec<FeatureLayout>,
@@ -411,8 +420,9 @@ enum One {
     Skipped(String),
 }
 
-impl Packer {
-    fn new(label: &str) -> Self {
+impl FeaturePacker {
+    /// A packer for the file `label` (which names it in messages).
+    pub fn new(label: &str) -> Self {
         Self {
             label: label.to_owned(),
             store: FeatureStore::packed(decode_feature),
@@ -428,7 +438,7 @@ impl Packer {
 
     /// Packs a batch of feature texts, in order. False when a text is not JSON (the caller
     /// falls back to the value-tree loader for its FILE:LINE:COL).
-    fn pack(&mut self, texts: &[&str]) -> bool {
+    pub fn pack(&mut self, texts: &[&str]) -> bool {
         let zone = crate::time::zone::current();
         let results: Vec<Option<(Vec<One>, BlockWriter)>> = texts
             .par_chunks(TASK_FEATURES)
@@ -698,54 +708,67 @@ impl<'de> de::Deserialize<'de> for Picked {
     }
 }
 
-/// Builds the layer from what the scan collected, as `parse_layer` does.
-fn finish(scanned: Scanned, label: &str, name: &str, source: LayerSource) -> Result<Loaded, GeoJsonError> {
-    let Scanned { mut root, packer } = scanned;
-    super::crs::refuse_non_lon_lat(&root, label)?;
-    let root_layout = super::geojson::collection_layout(&root);
-    root.shift_remove("features");
-    root.shift_remove("type");
-    let Packer { mut store, layouts, columns, names, mut skipped, has_shape_name, first_with_properties, .. } = packer;
-    let kind = first_with_properties
-        .and_then(|i| store.get(i))
-        .map_or(LayerKind::Generic, |f| super::geojson::infer_kind(std::slice::from_ref(&*f)));
-    // The spans of the layer's kind, and a message per unreadable date (as assign_spans).
-    let mut problems = Vec::new();
-    for (i, c) in columns.iter().enumerate() {
-        let result = match kind {
-            LayerKind::Events => &c.event_span,
-            LayerKind::Aid => &c.aid_span,
-            _ => continue,
+impl FeaturePacker {
+    /// The layer, as `parse_layer` builds it: `root` is the collection object without its
+    /// features (`"features"` present as a placeholder, for the member order), `kind`
+    /// overrides inference from the first feature with properties.
+    pub fn finish(
+        self,
+        mut root: Map<String, Value>,
+        name: &str,
+        source: LayerSource,
+        kind: Option<LayerKind>,
+    ) -> Result<Loaded, GeoJsonError> {
+        let label = self.label.clone();
+        let label = label.as_str();
+        super::crs::refuse_non_lon_lat(&root, label)?;
+        let root_layout = super::geojson::collection_layout(&root);
+        root.shift_remove("features");
+        root.shift_remove("type");
+        let Self { mut store, layouts, columns, names, mut skipped, has_shape_name, first_with_properties, .. } = self;
+        let kind = kind.unwrap_or_else(|| {
+            first_with_properties
+                .and_then(|i| store.get(i))
+                .map_or(LayerKind::Generic, |f| super::geojson::infer_kind(std::slice::from_ref(&*f)))
+        });
+        // The spans of the layer's kind, and a message per unreadable date (as assign_spans).
+        let mut problems = Vec::new();
+        for (i, c) in columns.iter().enumerate() {
+            let result = match kind {
+                LayerKind::Events => &c.event_span,
+                LayerKind::Aid => &c.aid_span,
+                _ => continue,
+            };
+            let span = match result {
+                SpanResult::Ok(span) => *span,
+                SpanResult::NoEventDate | SpanResult::Err(_) => {
+                    let why = match result {
+                        SpanResult::Err(e) => e.as_str(),
+                        _ => "no event_date",
+                    };
+                    let id = c.id.as_ref().map_or_else(|| format!("#{}", i + 1), ToString::to_string);
+                    problems.push(format!("{label}: feature {id}: {why}"));
+                    None
+                }
+            };
+            store.set_span(i, span);
+        }
+        let categories: Option<Vec<u32>> = match kind {
+            LayerKind::Events => Some(columns.iter().map(|c| c.event_type).collect()),
+            LayerKind::Aid => Some(columns.iter().map(|c| c.donor).collect()),
+            _ => None,
         };
-        let span = match result {
-            SpanResult::Ok(span) => *span,
-            SpanResult::NoEventDate | SpanResult::Err(_) => {
-                let why = match result {
-                    SpanResult::Err(e) => e.as_str(),
-                    _ => "no event_date",
-                };
-                let id = c.id.as_ref().map_or_else(|| format!("#{}", i + 1), ToString::to_string);
-                problems.push(format!("{label}: feature {id}: {why}"));
-                None
-            }
-        };
-        store.set_span(i, span);
+        drop(columns);
+        let mut layer = Layer::with_store_and_categories(name, kind, source, store, categories.map(|c| (c, names)));
+        layer.foreign_members = root;
+        layer.layout.root = root_layout;
+        layer.layout.features = layouts;
+        layer.layout.root.kind = RootKind::FeatureCollection;
+        if has_shape_name {
+            layer.label_field = Some("shapeName".to_owned());
+        }
+        crate::model::index_spans(&mut layer);
+        skipped.extend(problems);
+        Ok(Loaded { layer, skipped })
     }
-    let categories: Option<Vec<u32>> = match kind {
-        LayerKind::Events => Some(columns.iter().map(|c| c.event_type).collect()),
-        LayerKind::Aid => Some(columns.iter().map(|c| c.donor).collect()),
-        _ => None,
-    };
-    drop(columns);
-    let mut layer = Layer::with_store_and_categories(name, kind, source, store, categories.map(|c| (c, names)));
-    layer.foreign_members = root;
-    layer.layout.root = root_layout;
-    layer.layout.features = layouts;
-    layer.layout.root.kind = RootKind::FeatureCollection;
-    if has_shape_name {
-        layer.label_field = Some("shapeName".to_owned());
-    }
-    crate::model::index_spans(&mut layer);
-    skipped.extend(problems);
-    Ok(Loaded { layer, skipped })
 }

@@ -125,6 +125,11 @@ pub fn open_layers(path: &Path) -> Result<Vec<Loaded>, OpenError> {
     if format == Some(Format::GeoPackage) {
         return open_gpkg(path);
     }
+    if format == Some(Format::Csv) && super::read::is_regular_file(path) && super::acled::is_acled_file(path) {
+        // An ACLED export, streamed row by row into the columnar store.
+        let progress = super::progress::Progress::new();
+        return super::acled_layer::load_packed(path, &progress).map(|l| vec![l]).map_err(OpenError::Format);
+    }
     if format == Some(Format::GeoJson) && super::read::is_regular_file(path) {
         // Read in chunks into the columnar store (see `geojson_fast`).
         let progress = super::progress::Progress::new();
