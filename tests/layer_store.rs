@@ -222,3 +222,23 @@ fn acled_csv_files_open_packed_as_the_same_layer() {
     let loaded = frontier_atlas::io::open::open_layers(&csv).unwrap().remove(0);
     assert_eq!(loaded.layer.features.packed_count(), 10_000);
 }
+
+#[test]
+fn the_kind_found_in_a_later_chunk_is_the_same_as_the_value_tree_loaders() {
+    // 40k features without properties (more than a chunk), then events.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
+    for i in 0..40_000 {
+        text.push_str(&format!(
+            "{{\"type\":\"Feature\",\"id\":\"p{i}\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[70.{i},38]}},\"properties\":{{}},\"pad\":\"{}\"}},\n",
+            "y".repeat(200)
+        ));
+    }
+    text.push_str("{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{\"event_date\":\"2021-05-01\",\"event_type\":\"Riots\"}},\n");
+    text.push_str("{\"type\":\"Feature\",\"geometry\":null,\"properties\":{\"event_date\":\"2021-05\",\"event_type\":\"Battles\"}}\n]}\n");
+    let path = dir.path().join("late.geojson");
+    std::fs::write(&path, text).unwrap();
+    let loaded = assert_same_both_ways(&path).unwrap();
+    assert_eq!(loaded.layer.kind, frontier_atlas::model::LayerKind::Events);
+    assert_eq!(loaded.skipped.len(), 40_000);
+}

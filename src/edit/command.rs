@@ -197,9 +197,15 @@ fn tracks_layout(layer: &Layer) -> bool {
 pub fn apply(catalog: &mut Catalog, cmd: EditCommand) -> Result<EditCommand, EditError> {
     let uid = cmd.layer();
     let layer = catalog.layer_by_uid_mut(uid).ok_or(EditError::NoLayer(uid))?;
+    let change = match &cmd {
+        EditCommand::AddFeature { index, .. } | EditCommand::RestoreFeature { index, .. } => {
+            crate::model::Change::Inserted(*index)
+        }
+        EditCommand::DeleteFeature { index, .. } => crate::model::Change::Removed(*index),
+        other => crate::model::Change::Changed(other.index()),
+    };
     let inverse = apply_to_layer(layer, cmd)?;
-    crate::model::assign_spans(layer);
-    layer.reindex();
+    layer.refresh_after(change);
     Ok(inverse)
 }
 

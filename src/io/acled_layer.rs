@@ -33,7 +33,7 @@ pub fn load_packed(path: &Path, progress: &super::progress::Progress) -> Result<
     if let Ok(m) = std::fs::metadata(path) {
         progress.set_total_bytes(m.len());
     }
-    let mut packer = super::geojson_fast::FeaturePacker::new(&label);
+    let mut packer = super::geojson_fast::FeaturePacker::new(&label, Some(LayerKind::Events));
     let mut batch: Vec<u8> = Vec::with_capacity(BATCH_BYTES + 64 * 1024);
     let mut ends: Vec<usize> = Vec::new();
     let flush = |packer: &mut super::geojson_fast::FeaturePacker, batch: &mut Vec<u8>, ends: &mut Vec<usize>| {
@@ -72,7 +72,7 @@ pub fn load_packed(path: &Path, progress: &super::progress::Progress) -> Result<
     root.insert("type".to_owned(), serde_json::Value::from("FeatureCollection"));
     root.insert("features".to_owned(), serde_json::Value::Null);
     let mut loaded = packer
-        .finish(root, &name, LayerSource::File(path.to_owned()), Some(LayerKind::Events))
+        .finish(root, &name, LayerSource::File(path.to_owned()))
         .map_err(|e| e.to_string())?;
     let row_problems = summary.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message));
     loaded.skipped.splice(0..0, row_problems);

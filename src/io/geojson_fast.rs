@@ -206,7 +206,7 @@ fn load_fast(path: &Path, progress: &Progress) -> Outcome {
                 return Outcome::Failed(cancelled(path));
             }
             let Scanned { root, packer } = scanned;
-            match packer.finish(root, &name, LayerSource::File(path.to_owned()), None) {
+            match packer.finish(root, &name, LayerSource::File(path.to_owned())) {
                 Ok(loaded) => {
                     progress.set_bytes_done(total);
                     Outcome::Loaded(Box::new(loaded))
@@ -264,7 +264,7 @@ fn scan(chunks: &mut Chunks, label: &str, progress: &Progress) -> std::io::Resul
             }
             chunks.pos += 1;
             root.insert(key, Value::Null);
-            let mut p = FeaturePacker::new(label);
+            let mut p = FeaturePacker::new(label, None);
             if !features(chunks, &mut p, progress)? {
                 return Ok(None);
             }
@@ -354,62 +354,39 @@ fn next_non_space(buf: &[u8], from: usize) -> Option<usize> {
     buf.get(from..)?.iter().position(|b| !b.is_ascii_whitespace()).map(|k| from + k)
 }
 
-/// Span results of one feature for both dated kinds (the kind is known only at the end).
-#[derive(Debug, Clone)]
-enum SpanResult {
-    Ok(Option<DateSpan>),
-    /// An event without `event_date`.
-    NoEventDate,
-    Err(String),
-}
-
-impl SpanResult {
-    fn of(r: Result<Option<DateSpan>, String>) -> Self {
-        match r {
-            Ok(s) => Self::Ok(s),
-            Err(e) => Self::Err(e),
-        }
-    }
-}
-
 /// Packs feature texts into the columnar store, on every core: the fast GeoJSON loader and
 /// the ACLED CSV loader (which writes each row as the feature text `import acled` writes)
 /// feed it batches of Feature object texts.
+///
+/// The layer's kind decides which columns are read (events' dates and types, aid's dates and
+/// donors). As in [`super::geojson::infer_kind`] it is that of the first kept feature with
+/// properties, found before the first batch with one is packed; the features before it have
+/// no properties, so their columns are the same whatever the kind.
 pub struct FeaturePacker {
     label: String,
     store: FeatureStore,
     layouts: Vec<FeatureLayout>,
-    /// Per kept feature, the columns read from its properties.
-    columns: Vec<Columns>,
-    /// Category names seen (events' types and donors share one list; the layer keeps those
-    /// of its kind).
+    /// Per kept feature: its category (index into `names`), for events and aid.
+    categories: Vec<u32>,
     names: Vec<String>,
+    lookup: std::collections::HashMap<String, u32>,
     skipped: Vec<String>,
+    /// Unreadable dates, as `assign_spans` words them.
+    problems: Vec<String>,
     /// Features seen so far (kept or skipped), for skip messages.
     seen: usize,
     has_shape_name: bool,
-    /// The first kept feature with properties (it decides the layer kind).
-    first_with_properties: Option<usize>,
-}
-
-/// What the columns need of one feature, whatever the layer's kind turns out to be.
-struct Columns {
-    id: Option<FeatureId>,
-    event_type: u32,
-    donor: u32,
-    event_span: SpanResult,
-    aid_span: SpanResult,
+    kind: Option<LayerKind>,
 }
 
 /// One feature read by a parallel task.
 struct Packed {
     feature: PackedFeature,
     layout: FeatureLayout,
-    columns: Columns,
-    event_type: String,
-    donor: String,
+    category: Option<String>,
+    /// Why its date cannot be read, and its id for the message.
+    date_problem: Option<Box<(Option<FeatureId>, String)>>,
     has_shape_name: bool,
-    properties_empty: bool,
 }
 
 /// What a task made of one feature text.
@@ -421,24 +398,48 @@ enum One {
 }
 
 impl FeaturePacker {
-    /// A packer for the file `label` (which names it in messages).
-    pub fn new(label: &str) -> Self {
+    /// A packer for the file `label` (which names it in messages); `kind` overrides the
+    /// kind inferred from the features.
+    pub fn new(label: &str, kind: Option<LayerKind>) -> Self {
         Self {
             label: label.to_owned(),
             store: FeatureStore::packed(decode_feature),
             layouts: Vec::new(),
-            columns: Vec::new(),
+            categories: Vec::new(),
             names: Vec::new(),
+            lookup: std::collections::HashMap::new(),
             skipped: Vec::new(),
+            problems: Vec::new(),
             seen: 0,
             has_shape_name: false,
-            first_with_properties: None,
+            kind,
         }
     }
 
     /// Packs a batch of feature texts, in order. False when a text is not JSON (the caller
     /// falls back to the value-tree loader for its FILE:LINE:COL).
     pub fn pack(&mut self, texts: &[&str]) -> bool {
+        if self.kind.is_none() {
+            for text in texts {
+                match first_properties(text) {
+                    // Not JSON: the caller falls back.
+                    None => return false,
+                    Some(false) => {}
+                    Some(true) => {
+                        let Ok(value) = serde_json::from_str::<Value>(text) else { return false };
+                        if let Ok((f, _)) = super::geojson::feature_from_json(value)
+                            && !f.properties.is_empty()
+                        {
+                            let kind = super::geojson::infer_kind(std::slice::from_ref(&f));
+                            self.kind = Some(kind);
+                            self.backfill(kind);
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let kind = self.kind.unwrap_or(LayerKind::Generic);
         let zone = crate::time::zone::current();
         let results: Vec<Option<(Vec<One>, BlockWriter)>> = texts
             .par_chunks(TASK_FEATURES)
@@ -446,62 +447,91 @@ impl FeaturePacker {
                 let mut writer = BlockWriter::default();
                 let mut out = Vec::with_capacity(batch.len());
                 for text in batch {
-                    out.push(pack_one(text, zone, &mut writer)?);
+                    out.push(pack_one(text, kind, zone, &mut writer)?);
                 }
                 Some((out, writer))
             })
             .collect();
         for r in results {
             let Some((ones, writer)) = r else { return false };
-            self.add_batch(ones, writer);
+            self.add_batch(ones, writer, kind);
         }
         true
     }
 
-    fn intern(&mut self, name: &str) -> u32 {
-        if let Some(i) = self.names.iter().position(|n| n == name) {
-            return i as u32;
+    /// The columns of the features kept before the kind was known (all without properties)
+    /// for the kind now known: an empty category, and an event's missing date.
+    fn backfill(&mut self, kind: LayerKind) {
+        let kept = self.layouts.len();
+        if kept == 0 || crate::model::category_key(kind).is_none() {
+            return;
         }
-        self.names.push(name.to_owned());
-        (self.names.len() - 1) as u32
+        let empty = self.intern("");
+        self.categories = vec![empty; kept];
+        if kind == LayerKind::Events {
+            let mut problems = Vec::with_capacity(kept);
+            for i in 0..kept {
+                let id = self.store.get(i).and_then(|f| f.id.clone());
+                let id = id.map_or_else(|| format!("#{}", i + 1), |id| id.to_string());
+                problems.push(format!("{}: feature {id}: no event_date", self.label));
+            }
+            problems.append(&mut self.problems);
+            self.problems = problems;
+        }
     }
 
-    fn add_batch(&mut self, ones: Vec<One>, writer: BlockWriter) {
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.lookup.get(name) {
+            return i;
+        }
+        self.names.push(name.to_owned());
+        let i = (self.names.len() - 1) as u32;
+        self.lookup.insert(name.to_owned(), i);
+        i
+    }
+
+    fn date_problem(&mut self, id: Option<&FeatureId>, why: &str) {
+        let kept = self.layouts.len();
+        let id = id.map_or_else(|| format!("#{kept}"), ToString::to_string);
+        self.problems.push(format!("{}: feature {id}: {why}", self.label));
+    }
+
+    fn add_batch(&mut self, ones: Vec<One>, writer: BlockWriter, kind: LayerKind) {
         let first_block = self.store.add_blocks(writer.finish());
+        let key = crate::model::category_key(kind);
         for one in ones {
             self.seen += 1;
             match one {
                 One::Packed(p) => {
-                    let Packed { feature, layout, mut columns, event_type, donor, has_shape_name, properties_empty } =
-                        *p;
-                    columns.event_type = self.intern(&event_type);
-                    columns.donor = self.intern(&donor);
-                    if !properties_empty && self.first_with_properties.is_none() {
-                        self.first_with_properties = Some(self.layouts.len());
+                    let Packed { feature, layout, category, date_problem, has_shape_name } = *p;
+                    if key.is_some() {
+                        let c = self.intern(category.as_deref().unwrap_or_default());
+                        self.categories.push(c);
                     }
                     self.layouts.push(layout);
-                    self.columns.push(columns);
                     self.has_shape_name |= has_shape_name;
                     self.store.push_packed(first_block, feature);
+                    if let Some(problem) = date_problem {
+                        let (id, why) = *problem;
+                        self.date_problem(id.as_ref(), &why);
+                    }
                 }
                 One::Decoded(d) => {
-                    let (f, layout) = *d;
-                    if !f.properties.is_empty() && self.first_with_properties.is_none() {
-                        self.first_with_properties = Some(self.layouts.len());
+                    let (mut f, layout) = *d;
+                    if let Some(key) = key {
+                        let c = self.intern(f.prop_str(key).unwrap_or_default());
+                        self.categories.push(c);
                     }
-                    let columns = Columns {
-                        id: f.id.clone(),
-                        event_type: self.intern(f.prop_str("event_type").unwrap_or_default()),
-                        donor: self.intern(f.prop_str("donor").unwrap_or_default()),
-                        event_span: SpanResult::of(crate::model::event_span(&f, Some(crate::time::zone::current()))),
-                        aid_span: SpanResult::of(crate::model::aid_feature_span(
-                            &f,
-                            Some(crate::time::zone::current()),
-                        )),
-                    };
                     self.layouts.push(layout);
-                    self.columns.push(columns);
                     self.has_shape_name |= f.properties.contains_key("shapeName");
+                    let zone = Some(crate::time::zone::current());
+                    match crate::model::feature_span(kind, None, &f, zone) {
+                        Ok(span) => f.time = span,
+                        Err(why) => {
+                            let id = f.id.clone();
+                            self.date_problem(id.as_ref(), &why);
+                        }
+                    }
                     self.store.push(f);
                 }
                 One::Skipped(why) => {
@@ -512,8 +542,19 @@ impl FeaturePacker {
     }
 }
 
+/// Whether a Feature text has a non-empty `properties` object (`None`: not JSON).
+fn first_properties(text: &str) -> Option<bool> {
+    let scan = serde_json::from_str::<FeatureScan<'_>>(text).ok()?;
+    Some(scan.properties.is_some_and(|p| !is_empty_object(p.get())))
+}
+
+/// Whether a JSON object text is `{}` (with any whitespace).
+fn is_empty_object(text: &str) -> bool {
+    text.strip_prefix('{').and_then(|t| t.strip_suffix('}')).is_some_and(|inner| inner.trim().is_empty())
+}
+
 /// Reads one feature text in a parallel task. `None` when the text is not JSON.
-fn pack_one(text: &str, zone: chrono_tz::Tz, writer: &mut BlockWriter) -> Option<One> {
+fn pack_one(text: &str, kind: LayerKind, zone: chrono_tz::Tz, writer: &mut BlockWriter) -> Option<One> {
     let slow = || {
         let value: Value = serde_json::from_str(text).ok()?;
         Some(match super::geojson::feature_from_json(value) {
@@ -545,33 +586,33 @@ fn pack_one(text: &str, zone: chrono_tz::Tz, writer: &mut BlockWriter) -> Option
             Ok(p) => p,
             Err(_) => return slow(),
         },
-        None => Picked { picked: Map::new(), has_shape_name: false, empty: true },
+        None => Picked { picked: Map::new(), has_shape_name: false },
     };
-    let event_type = props.picked.get("event_type").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let donor = props.picked.get("donor").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let probe = Feature {
-        id: None,
-        geometry: None,
-        properties: props.picked,
-        foreign_members: Map::new(),
-        shape: Shape::default(),
-        time: None,
-    };
-    let event_span = if probe.properties.contains_key("event_date") {
-        SpanResult::of(crate::model::event_span(&probe, Some(zone)))
-    } else {
-        SpanResult::NoEventDate
-    };
-    let aid_span = SpanResult::of(crate::model::aid_feature_span(&probe, Some(zone)));
+    let category =
+        crate::model::category_key(kind).map(|key| props.picked.get(key).and_then(Value::as_str).unwrap_or_default().to_owned());
+    let mut span = None;
+    let mut date_problem = None;
+    if matches!(kind, LayerKind::Events | LayerKind::Aid) {
+        let probe = Feature {
+            id: None,
+            geometry: None,
+            properties: props.picked,
+            foreign_members: Map::new(),
+            shape: Shape::default(),
+            time: None,
+        };
+        match crate::model::feature_span(kind, None, &probe, Some(zone)) {
+            Ok(s) => span = s,
+            Err(why) => date_problem = Some(Box::new((ok.id, why))),
+        }
+    }
     let at = writer.push(text);
     Some(One::Packed(Box::new(Packed {
-        feature: PackedFeature { text: at, shape, span: None },
+        feature: PackedFeature { text: at, shape, span },
         layout: ok.layout,
-        columns: Columns { id: ok.id, event_type: 0, donor: 0, event_span, aid_span },
-        event_type,
-        donor,
+        category,
+        date_problem,
         has_shape_name: props.has_shape_name,
-        properties_empty: props.empty,
     })))
 }
 
@@ -673,7 +714,6 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for FeatureScan<'a> {
 struct Picked {
     picked: Map<String, Value>,
     has_shape_name: bool,
-    empty: bool,
 }
 
 impl<'de> de::Deserialize<'de> for Picked {
@@ -685,9 +725,8 @@ impl<'de> de::Deserialize<'de> for Picked {
                 f.write_str("a properties object")
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-                let mut out = Picked { picked: Map::new(), has_shape_name: false, empty: true };
+                let mut out = Picked { picked: Map::new(), has_shape_name: false };
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    out.empty = false;
                     match key.as_ref() {
                         "event_date" | "time_precision" | "event_type" | "announced" | "start" | "end" | "donor" => {
                             let v: Value = map.next_value()?;
@@ -717,7 +756,6 @@ impl FeaturePacker {
         mut root: Map<String, Value>,
         name: &str,
         source: LayerSource,
-        kind: Option<LayerKind>,
     ) -> Result<Loaded, GeoJsonError> {
         let label = self.label.clone();
         let label = label.as_str();
@@ -725,40 +763,9 @@ impl FeaturePacker {
         let root_layout = super::geojson::collection_layout(&root);
         root.shift_remove("features");
         root.shift_remove("type");
-        let Self { mut store, layouts, columns, names, mut skipped, has_shape_name, first_with_properties, .. } = self;
-        let kind = kind.unwrap_or_else(|| {
-            first_with_properties
-                .and_then(|i| store.get(i))
-                .map_or(LayerKind::Generic, |f| super::geojson::infer_kind(std::slice::from_ref(&*f)))
-        });
-        // The spans of the layer's kind, and a message per unreadable date (as assign_spans).
-        let mut problems = Vec::new();
-        for (i, c) in columns.iter().enumerate() {
-            let result = match kind {
-                LayerKind::Events => &c.event_span,
-                LayerKind::Aid => &c.aid_span,
-                _ => continue,
-            };
-            let span = match result {
-                SpanResult::Ok(span) => *span,
-                SpanResult::NoEventDate | SpanResult::Err(_) => {
-                    let why = match result {
-                        SpanResult::Err(e) => e.as_str(),
-                        _ => "no event_date",
-                    };
-                    let id = c.id.as_ref().map_or_else(|| format!("#{}", i + 1), ToString::to_string);
-                    problems.push(format!("{label}: feature {id}: {why}"));
-                    None
-                }
-            };
-            store.set_span(i, span);
-        }
-        let categories: Option<Vec<u32>> = match kind {
-            LayerKind::Events => Some(columns.iter().map(|c| c.event_type).collect()),
-            LayerKind::Aid => Some(columns.iter().map(|c| c.donor).collect()),
-            _ => None,
-        };
-        drop(columns);
+        let Self { store, layouts, categories, names, mut skipped, problems, has_shape_name, kind, .. } = self;
+        let kind = kind.unwrap_or(LayerKind::Generic);
+        let categories = crate::model::category_key(kind).map(|_| categories);
         let mut layer = Layer::with_store_and_categories(name, kind, source, store, categories.map(|c| (c, names)));
         layer.foreign_members = root;
         layer.layout.root = root_layout;

@@ -15,27 +15,59 @@ pub fn assign_spans(layer: &mut Layer) -> Vec<String> {
 /// Like [`assign_spans`], with timestamps (a date and a time of day) on their calendar day in
 /// `zone` ([`crate::time::zone`]); date-only values stay the days they name.
 pub fn assign_spans_in(layer: &mut Layer, zone: Option<chrono_tz::Tz>) -> Vec<String> {
-    let mut problems = Vec::new();
+    use rayon::prelude::*;
     let fields = layer.date_fields.clone();
     let kind = layer.kind;
-    for (i, f) in layer.features.iter_mut().enumerate() {
-        let span = match (kind, &fields) {
-            (_, Some((start, end))) => field_span(f, start, end.as_deref(), zone),
-            (LayerKind::Events, None) => event_span(f, zone),
-            (LayerKind::Aid, None) => aid_feature_span(f, zone),
-            _ => Ok(None),
-        };
-        f.time = match span {
-            Ok(span) => span,
-            Err(why) => {
-                let id = f.id.as_ref().map_or_else(|| format!("#{}", i + 1), ToString::to_string);
-                problems.push(format!("feature {id}: {why}"));
-                None
+    let features = &layer.features;
+    // Packed features are decoded to read their dates (a time-zone or date-field change on
+    // a big layer), on every core; none is kept decoded.
+    let results: Vec<(Option<DateSpan>, Option<String>)> = (0..features.len())
+        .into_par_iter()
+        .map(|i| {
+            let Some(f) = features.get(i) else { return (None, None) };
+            match feature_span(kind, fields.as_ref(), &f, zone) {
+                Ok(span) => (span, None),
+                Err(why) => {
+                    let id = f.id.as_ref().map_or_else(|| format!("#{}", i + 1), ToString::to_string);
+                    (None, Some(format!("feature {id}: {why}")))
+                }
             }
-        };
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for (i, (span, problem)) in results.into_iter().enumerate() {
+        layer.features.set_span(i, span);
+        problems.extend(problem);
     }
     index_spans(layer);
     problems
+}
+
+/// The date span of one feature of a layer of `kind` (with the analyst's date fields, if
+/// any), or why its date cannot be read.
+pub(crate) fn feature_span(
+    kind: LayerKind,
+    fields: Option<&(String, Option<String>)>,
+    f: &Feature,
+    zone: Option<chrono_tz::Tz>,
+) -> Result<Option<DateSpan>, String> {
+    match (kind, fields) {
+        (_, Some((start, end))) => field_span(f, start, end.as_deref(), zone),
+        (LayerKind::Events, None) => event_span(f, zone),
+        (LayerKind::Aid, None) => aid_feature_span(f, zone),
+        _ => Ok(None),
+    }
+}
+
+/// Re-reads the span of feature `i` alone (after an edit of it) and rebuilds the time index.
+pub fn refresh_span(layer: &mut Layer, i: usize) {
+    let zone = Some(crate::time::zone::current());
+    let span = layer
+        .features
+        .get(i)
+        .and_then(|f| feature_span(layer.kind, layer.date_fields.as_ref(), &f, zone).ok().flatten());
+    layer.features.set_span(i, span);
+    index_spans(layer);
 }
 
 /// Builds the layer's time index from its features' spans (after they were set).
@@ -73,7 +105,7 @@ fn parse_in(text: &str, zone: Option<chrono_tz::Tz>) -> Result<DateSpan, crate::
     }
 }
 
-pub(crate) fn event_span(f: &Feature, zone: Option<chrono_tz::Tz>) -> Result<Option<DateSpan>, String> {
+fn event_span(f: &Feature, zone: Option<chrono_tz::Tz>) -> Result<Option<DateSpan>, String> {
     let Some(date) = text(f, "event_date") else {
         return Err("no event_date".to_owned());
     };
@@ -86,7 +118,7 @@ pub(crate) fn event_span(f: &Feature, zone: Option<chrono_tz::Tz>) -> Result<Opt
     Ok(Some(parsed))
 }
 
-pub(crate) fn aid_feature_span(f: &Feature, zone: Option<chrono_tz::Tz>) -> Result<Option<DateSpan>, String> {
+fn aid_feature_span(f: &Feature, zone: Option<chrono_tz::Tz>) -> Result<Option<DateSpan>, String> {
     let parse = |key: &str| -> Result<Option<DateSpan>, String> {
         text(f, key).map(|s| parse_in(&s, zone).map_err(|e| format!("{key}: {e}"))).transpose()
     };

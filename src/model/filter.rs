@@ -43,7 +43,7 @@ impl TimeFilter {
                 };
                 let mut ids: Vec<usize> = index.visible(&range).collect();
                 if index.len() < layer.features.len() {
-                    ids.extend(layer.features.iter().enumerate().filter(|(_, f)| f.time.is_none()).map(|(i, _)| i));
+                    ids.extend(layer.features.spans().enumerate().filter(|(_, s)| s.is_none()).map(|(i, _)| i));
                 }
                 let mut mask = vec![false; layer.features.len()];
                 for &i in &ids {

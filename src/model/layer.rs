@@ -125,6 +125,17 @@ pub struct Layer {
     pub project_extra: Map<String, Value>,
 }
 
+/// What an edit did to a layer's feature list (see [`Layer::refresh_after`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Feature `i` changed in place.
+    Changed(usize),
+    /// A feature was inserted at `i`.
+    Inserted(usize),
+    /// The feature at `i` was removed.
+    Removed(usize),
+}
+
 /// The property that styles a layer kind by category.
 pub fn category_key(kind: LayerKind) -> Option<&'static str> {
     match kind {
@@ -222,6 +233,49 @@ impl Layer {
             style: None,
             project_extra: Map::new(),
         }
+    }
+
+    /// Brings the spans, categories and spatial index up to date after one feature was
+    /// changed, inserted or removed, without decoding packed features (their categories and
+    /// spans are kept from before; only the edited feature is read).
+    pub fn refresh_after(&mut self, change: Change) {
+        let n = self.features.len();
+        match change {
+            Change::Inserted(i) if self.categories.len() + 1 == n => self.categories.insert(i.min(self.categories.len()), u16::MAX),
+            Change::Removed(i) if self.categories.len() == n + 1 && i < self.categories.len() => {
+                self.categories.remove(i);
+            }
+            _ => {}
+        }
+        if let Change::Changed(i) | Change::Inserted(i) = change {
+            super::refresh_span(self, i);
+        } else {
+            super::index_spans(self);
+        }
+        match category_key(self.kind) {
+            Some(key) if self.categories.len() == n => {
+                let mut names: Vec<String> = Vec::new();
+                let mut lookup: std::collections::HashMap<String, u16> = std::collections::HashMap::new();
+                let mut cats = Vec::with_capacity(n);
+                for i in 0..n {
+                    let name = if self.features.is_packed(i) {
+                        let c = self.categories.get(i).copied().unwrap_or(u16::MAX);
+                        self.category_names.get(usize::from(c)).cloned().unwrap_or_default()
+                    } else {
+                        self.features.get(i).and_then(|f| f.prop_str(key).map(str::to_owned)).unwrap_or_default()
+                    };
+                    let c = *lookup.entry(name.clone()).or_insert_with(|| {
+                        names.push(name);
+                        u16::try_from(names.len() - 1).unwrap_or(u16::MAX)
+                    });
+                    cats.push(c);
+                }
+                self.categories = cats;
+                self.category_names = names;
+            }
+            _ => (self.categories, self.category_names) = categorise(self.kind, &self.features),
+        }
+        self.index = FeatureIndex::build((0..n).filter_map(|i| self.features.shape(i)));
     }
 
     /// Rebuilds the spatial index after features changed.

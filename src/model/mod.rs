@@ -15,11 +15,11 @@ pub mod store;
 pub mod templates;
 
 pub use catalog::{Catalog, FeatureRef, LayerId};
-pub(crate) use dated::{aid_feature_span, event_span};
-pub use dated::{assign_spans, assign_spans_in, date_fields_of, index_spans};
+pub(crate) use dated::feature_span;
+pub use dated::{assign_spans, assign_spans_in, date_fields_of, index_spans, refresh_span};
 pub use feature::{Feature, FeatureId};
 pub use filter::TimeFilter;
-pub use layer::{category_key, Layer, LayerKind, LayerSource, LayerUid};
+pub use layer::{Change, category_key, Layer, LayerKind, LayerSource, LayerUid};
 pub use layer_style::{Categories, LayerStyleOverride, PALETTE, PointShape, Rgba};
 pub use store::{FeatureStore, FeatureView};
 pub use layout::{FeatureLayout, Member, PropertiesForm, RootKind, RootLayout, SourceLayout};

@@ -267,6 +267,16 @@ impl FeatureStore {
         }
     }
 
+    /// Every feature's date span, in order, without decoding.
+    pub fn spans(&self) -> impl Iterator<Item = Option<DateSpan>> + '_ {
+        (0..self.records.len()).map(|i| self.span(i))
+    }
+
+    /// Whether feature `i` is held packed (its text not decoded).
+    pub fn is_packed(&self, i: usize) -> bool {
+        matches!(self.records.get(i), Some(Record::Packed(_)))
+    }
+
     /// Sets the date span of feature `i`.
     pub fn set_span(&mut self, i: usize, span: Option<DateSpan>) {
         match self.records.get_mut(i) {
@@ -360,6 +370,34 @@ impl FeatureStore {
             *s = Shape::default();
         }
         Some(old)
+    }
+
+    /// A copy for saving on a worker: decoded features cloned without their drawing shapes,
+    /// packed ones sharing this store's text blocks (nothing is decoded or copied). Cheap
+    /// enough for the UI thread at a million features.
+    pub fn snapshot(&self) -> Self {
+        let records = self
+            .records
+            .iter()
+            .map(|r| match r {
+                Record::Owned(f) => Record::Owned(Box::new(Feature {
+                    id: f.id.clone(),
+                    geometry: f.geometry.clone(),
+                    properties: f.properties.clone(),
+                    foreign_members: f.foreign_members.clone(),
+                    shape: Shape::default(),
+                    time: f.time,
+                })),
+                Record::Packed(at) => Record::Packed(*at),
+            })
+            .collect();
+        Self {
+            records,
+            shapes: vec![Shape::default(); self.records.len()],
+            spans: self.spans.clone(),
+            arena: Arc::clone(&self.arena),
+            decoder: self.decoder,
+        }
     }
 
     /// Every feature, decoded.

@@ -149,7 +149,7 @@ fn dated_spans(catalog: &Catalog) -> impl Iterator<Item = crate::time::DateSpan>
         .layers
         .iter()
         .filter(|l| l.visible && l.time_index.is_some())
-        .flat_map(|l| l.features.iter().filter_map(|f| f.time))
+        .flat_map(|l| l.features.spans().flatten())
 }
 
 /// First to last date of the visible dated features (open-ended spans count by their start,

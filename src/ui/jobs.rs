@@ -206,19 +206,7 @@ pub fn snapshot(layer: &Layer) -> Layer {
     let mut copy = Layer::new(layer.name.clone(), layer.kind, layer.source.clone(), Vec::new());
     copy.uid = layer.uid;
     // Drawing caches (tessellations) are left out: saves write the JSON.
-    copy.features = layer
-        .features
-        .iter()
-        .map(|f| crate::model::Feature {
-            id: f.id.clone(),
-            geometry: f.geometry.clone(),
-            properties: f.properties.clone(),
-            foreign_members: f.foreign_members.clone(),
-            shape: crate::spatial::Shape::default(),
-            time: f.time,
-        })
-        .collect::<Vec<_>>()
-        .into();
+    copy.features = layer.features.snapshot();
     copy.foreign_members.clone_from(&layer.foreign_members);
     copy.layout = layer.layout.clone();
     copy.label_field.clone_from(&layer.label_field);

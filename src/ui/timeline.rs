@@ -70,7 +70,7 @@ impl TimelineState {
     pub fn catalog_changed(&mut self, catalog: &Catalog) {
         self.extent = data_extent(catalog);
         self.starts = dated_layers(catalog)
-            .flat_map(|(_, l, _)| l.features.iter().filter_map(|f| f.time))
+            .flat_map(|(_, l, _)| l.features.spans().flatten())
             .map(|s| s.start)
             .collect();
         self.starts.sort_unstable();
@@ -412,7 +412,7 @@ fn dated_layers(catalog: &Catalog) -> impl Iterator<Item = (usize, &crate::model
 /// do their starts set the extent.
 pub fn data_extent(catalog: &Catalog) -> Option<Range> {
     let spans = || {
-        catalog.layers.iter().filter(|l| l.time_index.is_some()).flat_map(|l| l.features.iter().filter_map(|f| f.time))
+        catalog.layers.iter().filter(|l| l.time_index.is_some()).flat_map(|l| l.features.spans().flatten())
     };
     let closed = || spans().filter(|s| !s.is_open_ended());
     let lo = closed().map(|s| s.start).min().or_else(|| spans().map(|s| s.start).min())?;
