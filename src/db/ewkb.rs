@@ -1,0 +1,1 @@
+//! Team store: ewkb (work in progress).

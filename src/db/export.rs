@@ -1,0 +1,1 @@
+//! Team store: export (work in progress).

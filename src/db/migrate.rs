@@ -1,0 +1,1 @@
+//! Team store: migrate (work in progress).

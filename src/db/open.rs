@@ -1,0 +1,1 @@
+//! Team store: open (work in progress).

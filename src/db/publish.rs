@@ -1,0 +1,1 @@
+//! Team store: publish (work in progress).

@@ -1,0 +1,1 @@
+//! Team store: schema (work in progress).
