@@ -15,6 +15,7 @@ pub mod journal;
 pub mod kml;
 pub mod open;
 pub mod private;
+pub mod progress;
 pub mod read;
 pub mod recovery;
 pub mod save;
