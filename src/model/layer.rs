@@ -61,6 +61,13 @@ pub enum LayerSource {
     Embedded(&'static str),
     /// Loaded from a file.
     File(PathBuf),
+    /// Opened from the team store (PostgreSQL/PostGIS, issue #12).
+    Store {
+        /// The connection, never with a password (`postgresql://alice@host:5432/atlas`).
+        url: String,
+        /// The layer's name in the store.
+        layer: String,
+    },
 }
 
 impl std::fmt::Display for LayerSource {
@@ -68,6 +75,7 @@ impl std::fmt::Display for LayerSource {
         match self {
             Self::Embedded(name) => write!(f, "embedded geodata/{name}"),
             Self::File(path) => write!(f, "{}", path.display()),
+            Self::Store { url, layer } => write!(f, "team store layer “{layer}” at {url}"),
         }
     }
 }

@@ -109,7 +109,9 @@ pub fn layers_ui(
                         {
                             commands.push(Command::Edit(EditIntent::StartEditing(layer.uid)));
                         }
-                        if matches!(layer.source, LayerSource::File(_)) && ui.button("Remove layer").clicked() {
+                        if matches!(layer.source, LayerSource::File(_) | LayerSource::Store { .. })
+                            && ui.button("Remove layer").clicked()
+                        {
                             commands.push(Command::RemoveLayer(layer.uid));
                         }
                     });
