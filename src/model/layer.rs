@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde_json::{Map, Value};
 
 use super::Feature;
-use crate::spatial::{FeatureIndex, WorldRect};
+use crate::spatial::{FeatureIndex, Indexed, WorldRect};
 use crate::time::TimeIndex;
 
 /// What a layer is, which decides its default style and how it is drawn.
@@ -131,6 +131,9 @@ pub struct Layer {
     /// Members of the layer's project entry this version does not know (kept across
     /// project saves).
     pub project_extra: Map<String, Value>,
+    /// Simplified copies of the areas and lines per zoom band, for drawing big boundary
+    /// layers; `None` (or not yet built) draws full detail. See [`crate::spatial::lod`].
+    pub lod: Option<std::sync::Arc<crate::spatial::lod::LodSet>>,
 }
 
 /// The property that styles a layer kind by category.
@@ -163,7 +166,7 @@ fn categorise(kind: LayerKind, features: &[Feature]) -> (Vec<u16>, Vec<String>) 
 impl Layer {
     /// Builds a layer and its spatial index.
     pub fn new(name: impl Into<String>, kind: LayerKind, source: LayerSource, features: Vec<Feature>) -> Self {
-        let index = FeatureIndex::build(&features);
+        let index = FeatureIndex::build(features.iter().map(|f| Indexed::of(&f.shape)));
         let (categories, category_names) = categorise(kind, &features);
         Self {
             categories,
@@ -184,12 +187,17 @@ impl Layer {
             source_table: None,
             style: None,
             project_extra: Map::new(),
+            lod: None,
         }
     }
 
     /// Rebuilds the spatial index after features changed.
     pub fn reindex(&mut self) {
-        self.index = FeatureIndex::build(&self.features);
+        self.index = FeatureIndex::build(self.features.iter().map(|f| Indexed::of(&f.shape)));
+        if let Some(lod) = self.lod.take() {
+            let features: Vec<_> = self.features.iter().collect();
+            self.lod = lod.refreshed(features.iter().map(|f| &f.shape));
+        }
         (self.categories, self.category_names) = categorise(self.kind, &self.features);
     }
 

@@ -161,6 +161,8 @@ impl Builder<'_> {
         }
         let style = style::effective_style(layer);
         let own_fill = layer.style.as_ref().is_some_and(|o| o.fill.is_some());
+        // The simplified copies for this zoom, when built (full detail otherwise).
+        let band = layer.lod.as_ref().and_then(|l| l.band_for(self.transform.0));
         for &fi in shown {
             let Some(f) = layer.features.get(fi) else { continue };
             if !f.shape.is_area() {
@@ -178,11 +180,15 @@ impl Builder<'_> {
             if color.0[3] == 0 {
                 continue;
             }
-            let mesh = Mesh {
-                vertices: f.shape.fill.vertices.iter().map(|p| self.project(*p)).collect(),
-                indices: f.shape.fill.indices.clone(),
+            let (fill, polygons) = match band.and_then(|b| b.shape(fi)) {
+                Some(copy) => (&copy.fill, &copy.polygons),
+                None => (&f.shape.fill, &f.shape.polygons),
             };
-            let rings = f.shape.polygons.iter().flatten().map(|r| self.project_line(r)).collect();
+            let mesh = Mesh {
+                vertices: fill.vertices.iter().map(|p| self.project(*p)).collect(),
+                indices: fill.indices.clone(),
+            };
+            let rings = polygons.iter().flatten().map(|r| self.project_line(r)).collect();
             self.items.push(Item::Fill { mesh, rings, color });
         }
         if !shown.is_empty() && matches!(layer.kind, LayerKind::Regions | LayerKind::Districts | LayerKind::Lakes) {
@@ -200,9 +206,14 @@ impl Builder<'_> {
         let style = style::effective_style(layer);
         let color = style.stroke.faded(layer.opacity);
         let own_width = layer.style.as_ref().is_some_and(|o| o.stroke_width.is_some());
+        let band = layer.lod.as_ref().and_then(|l| l.band_for(self.transform.0));
         for &fi in shown {
             let Some(f) = layer.features.get(fi) else { continue };
-            for ring in f.shape.polygons.iter().flatten() {
+            let (lines, polygons) = match band.and_then(|b| b.shape(fi)) {
+                Some(copy) => (&copy.lines, &copy.polygons),
+                None => (&f.shape.lines, &f.shape.polygons),
+            };
+            for ring in polygons.iter().flatten() {
                 let points = self.project_line(ring);
                 self.items.push(Item::Stroke { points, width: style.stroke_pts, color, dash: style.dash });
             }
@@ -214,7 +225,7 @@ impl Builder<'_> {
                 }
                 None => color,
             };
-            for line in &f.shape.lines {
+            for line in lines {
                 let points = self.project_line(line);
                 self.items.push(Item::Stroke { points, width, color, dash: None });
             }
@@ -228,9 +239,14 @@ impl Builder<'_> {
     }
 
     fn lines(&mut self, layer: &Layer, shown: &[usize], color: Color, width: f32, dash: Option<[f32; 2]>) {
+        let band = layer.lod.as_ref().and_then(|l| l.band_for(self.transform.0));
         for &fi in shown {
             let Some(f) = layer.features.get(fi) else { continue };
-            for line in f.shape.lines.iter().chain(f.shape.polygons.iter().flatten()) {
+            let (lines, polygons) = match band.and_then(|b| b.shape(fi)) {
+                Some(copy) => (&copy.lines, &copy.polygons),
+                None => (&f.shape.lines, &f.shape.polygons),
+            };
+            for line in lines.iter().chain(polygons.iter().flatten()) {
                 let points = self.project_line(line);
                 self.items.push(Item::Stroke { points, width, color, dash });
             }

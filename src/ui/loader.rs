@@ -69,7 +69,18 @@ impl BackgroundLoader {
 /// (ACLED export or points with lon/lat columns), or every feature table of a GeoPackage.
 fn load_any(path: &std::path::Path) -> Vec<LoadResult> {
     match crate::io::open::open_layers(path) {
-        Ok(layers) => layers.into_iter().map(|l| LoadResult::Layer(path.to_owned(), Box::new(l))).collect(),
+        Ok(layers) => layers
+            .into_iter()
+            .map(|mut l| {
+                // Simplified copies of a big boundary layer, built on their own worker while the
+                // map draws it at full detail.
+                let features: Vec<_> = l.layer.features.iter().collect();
+                let lod = crate::spatial::lod::LodSet::start_if_big(features.iter().map(|f| &f.shape));
+                drop(features);
+                l.layer.lod = lod;
+                LoadResult::Layer(path.to_owned(), Box::new(l))
+            })
+            .collect(),
         Err(e) => vec![LoadResult::Failed(path.to_owned(), e.to_string())],
     }
 }

@@ -4,9 +4,9 @@ use super::command::Command;
 use super::editor::{EditorState, Tool};
 use super::painter::{paint_highlight, paint_scene};
 use crate::geodata::HOME_BBOX;
-use crate::model::{Catalog, FeatureRef, TimeFilter};
+use crate::model::{Catalog, FeatureRef, TimeFilter, hit_test, hit_test_all};
 use crate::render::{Scene, SceneOptions, build_scene};
-use crate::spatial::{HitTolerance, Viewport, WorldRect, hit_test, hit_test_all};
+use crate::spatial::{HitTolerance, Viewport, WorldRect};
 
 /// The closest zoom that fitting a layer's bounds goes to (about a district).
 pub const MAX_FIT_ZOOM: f64 = 10.0;
