@@ -15,6 +15,7 @@ pub mod file_dialog;
 mod inspector;
 pub mod jobs;
 mod layers_panel;
+mod load_progress;
 mod loader;
 mod map_view;
 mod measure_tool;

@@ -259,6 +259,10 @@ impl AtlasApp {
                     };
                     self.messages.push(Message::new(Level::Error, text));
                 }
+                LoadResult::Cancelled(path) => {
+                    let text = format!("Loading {} cancelled", path.display());
+                    self.messages.push(Message::new(Level::Info, text));
+                }
             }
         }
     }

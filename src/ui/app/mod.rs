@@ -354,7 +354,7 @@ impl AtlasApp {
 
     /// Starts loading a file as a new layer without blocking the UI.
     pub fn open_file_in_background(&mut self, path: PathBuf) {
-        self.loader.load(path, || {});
+        self.loader.load(path);
     }
 
     /// Loads a file as a new layer right away (used by tests).
@@ -371,6 +371,9 @@ impl AtlasApp {
         }
         if self.jobs.ctx.is_none() {
             self.jobs.ctx = Some(ui.ctx().clone());
+        }
+        if self.loader.ctx.is_none() {
+            self.loader.ctx = Some(ui.ctx().clone());
         }
         self.receive_jobs();
         self.receive_loaded();
@@ -434,6 +437,7 @@ impl AtlasApp {
             self.measure_overlay_ui(ui);
             self.near_overlay_ui(ui);
             self.team_overlay_ui(ui);
+            super::load_progress::load_progress_ui(&mut self.loader, ui);
             self.messages_ui(ui);
         });
         self.about_ui(ui.ctx());
