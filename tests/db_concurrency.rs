@@ -633,3 +633,130 @@ fn db_push_of_an_edited_export_lists_conflicts_and_exits_1() {
     assert!(stdout.contains("0 written, 0 merged"), "{stdout}");
     assert_eq!(snapshot(&mut s.admin).len(), 4);
 }
+
+/// A throwaway PostgreSQL cluster of this test's own (initdb + pg_ctl, as the `postgres` OS
+/// user when running as root), so the test may stop it hard. Stopped when dropped.
+struct Cluster {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+impl Cluster {
+    fn as_postgres(cmd: &str) -> std::process::Output {
+        let root =
+            Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        let out = if root {
+            Command::new("su").args(["postgres", "-s", "/bin/sh", "-c", cmd]).output()
+        } else {
+            Command::new("sh").args(["-c", cmd]).output()
+        };
+        out.unwrap_or_else(|e| panic!("cannot run `{cmd}`: {e}"))
+    }
+
+    fn run(cmd: &str) {
+        let out = Self::as_postgres(cmd);
+        assert!(
+            out.status.success(),
+            "`{cmd}` failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn new() -> Self {
+        assert!(Path::new(PG_BIN).join("initdb").exists(), "needs PostgreSQL 15 binaries in {PG_BIN}");
+        let dir = tempfile::Builder::new().prefix("fa-pg-").tempdir_in("/tmp").unwrap();
+        let status = Command::new("chmod").arg("777").arg(dir.path()).status().unwrap();
+        assert!(status.success());
+        let port = 56000 + (std::process::id() % 1000) as u16;
+        let d = dir.path().display();
+        Self::run(&format!("{PG_BIN}/initdb -D {d}/data -U postgres --auth=trust -E UTF8 --no-locale >/dev/null"));
+        let c = Self { dir, port };
+        c.start();
+        c
+    }
+
+    fn start(&self) {
+        let d = self.dir.path().display();
+        Self::run(&format!(
+            "{PG_BIN}/pg_ctl -D {d}/data -l {d}/pg.log -w -o '-c listen_addresses=127.0.0.1 -p {} -k {d}' start >/dev/null",
+            self.port
+        ));
+    }
+
+    fn stop_immediate(&self) {
+        let d = self.dir.path().display();
+        Self::run(&format!("{PG_BIN}/pg_ctl -D {d}/data -m immediate -w stop >/dev/null"));
+    }
+
+    fn url(&self, role: &str) -> String {
+        format!("postgresql://{role}@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let d = self.dir.path().display();
+        let _ = Self::as_postgres(&format!("{PG_BIN}/pg_ctl -D {d}/data -m immediate -w stop >/dev/null 2>&1"));
+    }
+}
+
+#[test]
+#[cfg_attr(missing_pg, ignore = "needs a PostgreSQL/PostGIS server: set FA_TEST_PG (see .ci/run)")]
+fn the_server_stopped_hard_mid_save_keeps_nothing_of_it_and_the_outbox_lands_it_after_restart() {
+    let cluster = Cluster::new();
+    let mut admin = db::connect(&cluster.url("postgres")).unwrap();
+    db::migrate(&mut admin).unwrap();
+    let layer =
+        Layer::new(LAYER, LayerKind::Generic, LayerSource::File("posts.geojson".into()), (0..5).map(point).collect());
+    db::publish(&mut admin, &layer, LAYER).unwrap();
+    admin.batch_execute("CREATE ROLE alice LOGIN; GRANT atlas_analyst TO alice").unwrap();
+    let mut alice = db::connect(&cluster.url("alice")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outbox.sqlite");
+    let changes: Vec<Change> = snapshot(&mut alice)
+        .values()
+        .map(|(fid, v, f)| Change::update(*fid, *v, edited(f, "name", json!("saved"))))
+        .collect();
+    let op = Outbox::open(&path).unwrap().enqueue(LAYER, &changes, "mid-save").unwrap();
+    // Hold the table so Alice's push waits inside its transaction, then stop the server hard.
+    let table = db::schema::table_of(&mut admin, LAYER).unwrap();
+    let mut holder = db::connect(&cluster.url("postgres")).unwrap();
+    let mut hold = holder.transaction().unwrap();
+    hold.batch_execute(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE")).unwrap();
+    let url = cluster.url("alice");
+    let outbox_path = path.clone();
+    let pushing = std::thread::spawn(move || {
+        let mut outbox = Outbox::open(&outbox_path).unwrap();
+        let mut c = db::connect(&url).unwrap();
+        (outbox.drain(&mut c).map(|r| r.remaining), outbox.len().unwrap())
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while admin
+        .query_opt("SELECT 1 FROM pg_stat_activity WHERE usename = 'alice' AND wait_event_type = 'Lock'", &[])
+        .unwrap()
+        .is_none()
+    {
+        assert!(Instant::now() < deadline, "Alice's push never waited on the lock");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    cluster.stop_immediate();
+    let (result, queued) = pushing.join().unwrap();
+    eprintln!("the push met: {}", result.unwrap_err());
+    assert_eq!(queued, 1, "the operation stays queued");
+    drop(hold);
+    // Restart: crash recovery from the WAL; nothing of the open transaction survives.
+    cluster.start();
+    let mut admin = db::connect(&cluster.url("postgres")).unwrap();
+    let applied: i64 = admin.query_one("SELECT count(*) FROM atlas.applied_ops", &[]).unwrap().get(0);
+    let versions: i64 = admin.query_one("SELECT count(*) FROM atlas.history WHERE version > 1", &[]).unwrap().get(0);
+    assert_eq!((applied, versions), (0, 0));
+    assert!(snapshot(&mut admin).values().all(|(_, v, f)| *v == 1 && f.properties["name"] != json!("saved")));
+    // Back online: the queued operation lands once.
+    let mut alice = db::connect(&cluster.url("alice")).unwrap();
+    let report = Outbox::open(&path).unwrap().drain(&mut alice).unwrap();
+    assert_eq!((report.pushed.len(), report.pushed[0].0, report.pushed[0].1.applied.len()), (1, op, 5));
+    assert!(snapshot(&mut admin).values().all(|(_, v, f)| *v == 2 && f.properties["name"] == json!("saved")));
+}
