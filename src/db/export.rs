@@ -20,9 +20,31 @@ pub const FID_KEY: &str = "atlas_fid";
 /// The property holding the version a feature was exported at.
 pub const VERSION_KEY: &str = "atlas_version";
 
-/// Exports layer `name` to `out` (atomic write). Returns what the format could not keep.
+/// The collection member of an exported GeoJSON file naming the layer and the change-log
+/// position it was read at: `"atlas_export": {"layer": NAME, "seq": N}` (`db push` tells a
+/// feature deleted in the file from one added to the store since by it).
+pub const EXPORT_KEY: &str = "atlas_export";
+
+/// Exports layer `name` to `out` (atomic write), read in one snapshot together with the
+/// change log's last `seq` ([`EXPORT_KEY`]). Returns what the format could not keep.
 pub fn export(client: &mut Client, name: &str, out: &Path) -> Result<Vec<String>, DbError> {
-    let store = super::open::read(client, name, None, None, true)?;
+    let what = format!("exporting “{name}”");
+    client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").map_err(DbError::during(&what))?;
+    let read = (|| {
+        let seq: i64 = client
+            .query_one("SELECT coalesce(max(seq), 0) FROM atlas.changes", &[])
+            .map_err(DbError::during(&what))?
+            .get(0);
+        let store = super::open::read(client, name, None, None, true)?;
+        Ok::<_, DbError>((seq, store))
+    })();
+    let end = client.batch_execute(if read.is_ok() { "COMMIT" } else { "ROLLBACK" });
+    let (seq, mut store) = read?;
+    end.map_err(DbError::during(&what))?;
+    let mut stamp = Map::new();
+    stamp.insert("layer".to_owned(), Value::from(name));
+    stamp.insert("seq".to_owned(), Value::from(seq));
+    store.layer.foreign_members.insert(EXPORT_KEY.to_owned(), Value::Object(stamp));
     crate::io::open::write_layer(&store.layer, out).map_err(DbError::File)
 }
 

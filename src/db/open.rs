@@ -96,10 +96,13 @@ pub(crate) fn read(
         let extra: Option<&str> = row.get(4);
         let mut f =
             feature_from_parts(geom, props, extra).map_err(|e| DbError::Data(format!("{what}: fid {fid}: {e}")))?;
-        layouts.push(FeatureLayout {
-            properties: if props.is_none() { PropertiesForm::Null } else { PropertiesForm::Object },
-            ..FeatureLayout::default()
-        });
+        let form = if props.is_none() { PropertiesForm::Null } else { PropertiesForm::Object };
+        let keys: &[&str] = if f.id.is_some() {
+            &["type", "id", "geometry", "properties"]
+        } else {
+            &["type", "geometry", "properties"]
+        };
+        layouts.push(FeatureLayout::from_keys(keys.iter().copied(), form));
         if tag {
             f.properties.insert(super::export::FID_KEY.to_owned(), Value::from(fid.to_string()));
             f.properties.insert(super::export::VERSION_KEY.to_owned(), Value::from(version));
@@ -168,6 +171,20 @@ pub fn feature_from_parts(geom: Option<&[u8]>, props: Option<&str>, extra: Optio
         Some(Value::String(s)) => Some(FeatureId::Str(s)),
         Some(Value::Number(n)) => Some(FeatureId::Num(n)),
         Some(_) => return Err("the stored id is neither a string nor a number".to_owned()),
+    };
+    let skeleton = foreign_members.shift_remove(super::publish::GEOMETRY_SKELETON_KEY);
+    let geometry = match (geometry, skeleton) {
+        (Some(Value::Object(g)), Some(Value::Object(mut sk))) if sk.get("type") == g.get("type") => {
+            for (k, v) in g {
+                if let Some(slot) = sk.get_mut(&k) {
+                    *slot = v;
+                } else {
+                    sk.insert(k, v);
+                }
+            }
+            Some(Value::Object(sk))
+        }
+        (g, _) => g,
     };
     Ok(Feature { id, geometry, properties, foreign_members, shape, time: None })
 }

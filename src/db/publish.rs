@@ -125,9 +125,35 @@ fn describe(f: &Feature) -> String {
     f.id.as_ref().map_or_else(|| "a feature without id".to_owned(), |id| format!("feature {id}"))
 }
 
-/// The feature's id and foreign members as one object (`None` when it has neither).
+/// The member of `extra` keeping a geometry object's own layout when PostGIS cannot: its
+/// members other than `type` and `coordinates`/`geometries` (a `bbox`, foreign members) and
+/// their order, as the geometry object with its coordinates replaced by `null`.
+pub const GEOMETRY_SKELETON_KEY: &str = "atlas:geometry";
+
+/// The geometry object with `coordinates`/`geometries` nulled, when it has more than `type`
+/// and those (in that order); `None` for a plain geometry.
+pub fn geometry_skeleton(g: &Value) -> Option<Value> {
+    let Value::Object(o) = g else { return None };
+    let plain = o.len() == 2
+        && o.keys().next().is_some_and(|k| k == "type")
+        && (o.contains_key("coordinates") || o.contains_key("geometries"));
+    if plain {
+        return None;
+    }
+    let mut skeleton = o.clone();
+    for key in ["coordinates", "geometries"] {
+        if let Some(v) = skeleton.get_mut(key) {
+            *v = Value::Null;
+        }
+    }
+    Some(Value::Object(skeleton))
+}
+
+/// The feature's id, foreign members and geometry layout ([`GEOMETRY_SKELETON_KEY`]) as one
+/// object (`None` when it has none of them).
 pub fn extra_of(f: &Feature) -> Option<Map<String, Value>> {
-    if f.id.is_none() && f.foreign_members.is_empty() {
+    let skeleton = f.geometry.as_ref().and_then(geometry_skeleton);
+    if f.id.is_none() && f.foreign_members.is_empty() && skeleton.is_none() {
         return None;
     }
     let mut m = Map::new();
@@ -143,12 +169,17 @@ pub fn extra_of(f: &Feature) -> Option<Map<String, Value>> {
     for (k, v) in &f.foreign_members {
         m.insert(k.clone(), v.clone());
     }
+    if let Some(sk) = skeleton {
+        m.insert(GEOMETRY_SKELETON_KEY.to_owned(), sk);
+    }
     Some(m)
 }
 
 /// The date span the app would give `f` in a layer of `kind`.
 fn span_of(f: &Feature, kind: LayerKind) -> Option<crate::time::DateSpan> {
-    crate::model::feature_span(kind, None, f, Some(crate::time::zone::current())).ok().flatten()
+    let mut one = Layer::new("", kind, crate::model::LayerSource::Embedded(""), vec![f.clone()]);
+    let _ = crate::model::assign_spans(&mut one);
+    one.features.first().and_then(|g| g.time)
 }
 
 /// `create table` and triggers for a new layer table `table` of layer `name`. The triggers
@@ -163,7 +194,7 @@ pub fn create_table_sql(table: &str, name: &str) -> String {
          CREATE TABLE {t} (
              fid uuid PRIMARY KEY,
              version bigint NOT NULL DEFAULT 1,
-             geom geometry(Geometry, 4326),
+             geom geometry CHECK (geom IS NULL OR ST_SRID(geom) = 4326),
              props json,
              extra json,
              event_date date,
@@ -218,6 +249,8 @@ pub fn publish(client: &mut Client, layer: &Layer, name: &str) -> Result<Publish
     let table = new_table_name(name);
     tx.batch_execute(&create_table_sql(&table, name)).map_err(DbError::during(&what))?;
     let (has_z, geometry_type) = geometry_summary(layer);
+    let mut collection = layer.foreign_members.clone();
+    collection.shift_remove(super::export::EXPORT_KEY);
     tx.execute(
         "INSERT INTO atlas.layers (name, table_name, kind, has_z, geometry_type, collection_extra) \
          VALUES ($1, $2, $3, $4, $5, $6::text::json)",
@@ -227,7 +260,7 @@ pub fn publish(client: &mut Client, layer: &Layer, name: &str) -> Result<Publish
             &layer.kind.label(),
             &has_z,
             &geometry_type,
-            &(!layer.foreign_members.is_empty()).then(|| Value::Object(layer.foreign_members.clone()).to_string()),
+            &(!collection.is_empty()).then(|| Value::Object(collection).to_string()),
         ],
     )
     .map_err(DbError::during(&what))?;
