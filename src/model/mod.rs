@@ -20,5 +20,5 @@ pub use feature::{Feature, FeatureId};
 pub use filter::TimeFilter;
 pub use hit::{hit_test, hit_test_all};
 pub use layer::{Layer, LayerKind, LayerSource, LayerUid};
-pub use layer_style::{Categories, LayerStyleOverride, PALETTE, PointShape, Rgba};
+pub use layer_style::{Categories, LayerStyleOverride, PALETTE, PointShape, PointView, Rgba};
 pub use layout::{FeatureLayout, Member, PropertiesForm, RootKind, RootLayout, SourceLayout};

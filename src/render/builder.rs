@@ -55,6 +55,8 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
         obstacles: Vec::new(),
         symbol_obstacles: Vec::new(),
         legend: Legend::default(),
+        density: Vec::new(),
+        density_legend: Vec::new(),
     };
     let visible: Vec<(usize, &Layer, Vec<usize>)> = catalog
         .layers
@@ -94,8 +96,9 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
         items: b.items,
         labels,
         scale_bar: scale_bar(viewport),
-        legend: b.legend.finish(),
+        legend: b.legend.finish().into_iter().chain(b.density_legend).collect(),
         attribution: options.attribution.clone(),
+        density: b.density,
     }
 }
 
@@ -130,6 +133,9 @@ struct Builder<'a> {
     obstacles: Vec<([f32; 4], u32)>,
     symbol_obstacles: Vec<[f32; 4]>,
     legend: Legend,
+    /// Layers drawn as densities, and their count legends (after the other rows, in order).
+    density: Vec<super::density::DensityLayer>,
+    density_legend: Vec<LegendEntry>,
 }
 
 impl Builder<'_> {
@@ -254,6 +260,13 @@ impl Builder<'_> {
     }
 
     fn markers(&mut self, li: usize, layer: &Layer, shown: &[usize]) {
+        if super::density::density_on(layer, shown.len()) {
+            let view = super::density::density_view(layer, li, self.filter, self.viewport);
+            self.items.extend(view.items);
+            self.density_legend.extend(view.legend);
+            self.density.push(view.record);
+            return;
+        }
         let style = style::effective_style(layer);
         if layer.kind != LayerKind::Places && shown.len() > AGGREGATE_ABOVE {
             self.aggregated_markers(li, layer, shown, &style);
