@@ -341,9 +341,9 @@ impl ConflictsPanel {
                 self.name
             ));
             ui.horizontal(|ui| {
-                ui.colored_label(MINE_COLOUR, "━ mine");
-                ui.colored_label(THEIRS_COLOUR, "┅ theirs");
-                ui.label("on the map");
+                ui.label("On the map:");
+                ui.colored_label(MINE_COLOUR, "mine solid blue,");
+                ui.colored_label(THEIRS_COLOUR, "theirs dashed orange");
             });
             ui.separator();
             ui.horizontal_wrapped(|ui| {

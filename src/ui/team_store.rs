@@ -1,4 +1,4 @@
-//! The team store in the app (issue #12): File → Team store… connects (saved profiles, no
+//! The team store in the app (issue #12): File > Team store… connects (saved profiles, no
 //! password kept), lists the store's layers and opens one with the view's bbox and the
 //! timeline's range pushed down to SQL; a layer the role may not edit is read-only and says
 //! why; Save pushes the layer's changes (guarded by the versions it was opened at), reports
@@ -611,7 +611,7 @@ impl AtlasApp {
         let Some(session) = self.team.session.clone() else {
             self.messages.push(Message::new(
                 Level::Warning,
-                format!("“{}” is not saved: connect to the team store first (File → Team store…)", state.name),
+                format!("“{}” is not saved: connect to the team store first (File > Team store…)", state.name),
             ));
             self.team.window = true;
             return;
@@ -982,15 +982,21 @@ impl AtlasApp {
                 }
             }
             let wanted: Rows = fresh.iter().filter_map(|c| rows.get(&c.fid).map(|r| (c.fid, r.clone()))).collect();
+            // Names as they were (a deleted feature has none after) and as they are now.
+            let before: HashMap<Uuid, String> = fresh.iter().map(|c| (c.fid, self.team_label(uid, c.fid))).collect();
+            self.team_replace(uid, &wanted, &keep);
             let mut by_author: Vec<(String, Vec<String>)> = Vec::new();
             for c in &fresh {
-                let words = format!("{} {} (v{})", c.op, self.team_label(uid, c.fid), c.version);
+                let name = match before.get(&c.fid) {
+                    Some(old) if c.op == "delete" => old.clone(),
+                    _ => self.team_label(uid, c.fid),
+                };
+                let words = format!("{} {name} (v{})", c.op, c.version);
                 match by_author.iter_mut().find(|(a, _)| *a == c.author) {
                     Some((_, list)) => list.push(words),
                     None => by_author.push((c.author.clone(), vec![words])),
                 }
             }
-            self.team_replace(uid, &wanted, &keep);
             for (author, what) in by_author {
                 let n = what.len();
                 let mut text = format!("{author} changed {n} feature{} of “{layer}”", if n == 1 { "" } else { "s" });
@@ -1027,7 +1033,12 @@ impl AtlasApp {
             self.team_conflict_done(fid);
             return;
         }
-        let Some(session) = self.team.session.clone() else { return };
+        let Some(session) = self.team.session.clone() else {
+            if let Some(panel) = &mut self.team.conflicts {
+                panel.problem = Some("Not connected: connect to the team store first (File > Team store…)".to_owned());
+            }
+            return;
+        };
         let outbox = self.team.outbox_dir.as_ref().map(|d| outbox_path(d, &session.url));
         let sent = vec![change];
         self.team.spawn(format!("saving the resolution of {fid}"), move || {
