@@ -2,9 +2,9 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use frontier_atlas::geodata::{HOME_BBOX, default_catalog};
-use frontier_atlas::model::{Feature, Layer, LayerKind, LayerSource, TimeFilter};
+use frontier_atlas::model::{Feature, Layer, LayerKind, LayerSource, TimeFilter, hit_test};
 use frontier_atlas::render::{SceneOptions, build_scene};
-use frontier_atlas::spatial::{HitTolerance, Shape, Viewport, hit_test};
+use frontier_atlas::spatial::{HitTolerance, Shape, Viewport};
 use frontier_atlas::time::{Range, TimeIndex};
 
 #[path = "../tests/common/acled_gen.rs"]

@@ -20,6 +20,10 @@ pub struct Cli {
     /// GeoJSON files (or ACLED CSV exports) to open as extra layers, or a project file
     /// (`*.fatlas.json`) to open.
     pub files: Vec<PathBuf>,
+    /// Open the app connected to this team store (a `PostgreSQL` URL such as
+    /// `postgresql://alice@db.example:5432/atlas`; the password from `PGPASSWORD` or `~/.pgpass`).
+    #[arg(long, value_name = "URL")]
+    pub db: Option<String>,
     /// What to do headless.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -49,6 +53,12 @@ pub enum Command {
         /// What to import.
         #[command(subcommand)]
         what: ImportCommand,
+    },
+    /// The team store (PostgreSQL/PostGIS): init, publish, export.
+    Db {
+        /// What to do.
+        #[command(subcommand)]
+        what: crate::db::command::DbCommand,
     },
     /// Convert between GeoJSON (.geojson/.json), GeoPackage (.gpkg), point CSV (.csv) and KML
     /// (.kml, zipped .kmz).
@@ -174,6 +184,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Import { what: ImportCommand::Acled { input, out, skip_bad } } => {
             import_acled(&input, &out, bad_rows(skip_bad))
         }
+        Command::Db { what } => crate::db::command::run(what),
         Command::Convert { input, output, layer, skip_bad } => {
             convert(&input, &output, layer.as_deref(), bad_rows(skip_bad))
         }

@@ -5,6 +5,7 @@
 //! everything below it is plain Rust, tested without a window.
 
 pub mod cli;
+pub mod db;
 pub mod edit;
 pub mod geodata;
 pub mod io;

@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     match cli.command {
         Some(command) => run(command),
         #[cfg(feature = "gui")]
-        None => frontier_atlas::ui::run_app(cli.files),
+        None => frontier_atlas::ui::run_app(cli.files, cli.db),
         #[cfg(not(feature = "gui"))]
         None => {
             eprintln!("frontier-atlas was built without the desktop app (feature `gui`); use a subcommand, see --help");

@@ -7,7 +7,8 @@
 use std::path::Path;
 
 use super::acled::{AcledStreamError, AcledSummary, GeoJsonWriter};
-use super::geojson::{Loaded, parse_layer};
+use super::geojson::{Loaded, parse_layer_with};
+use super::progress::Progress;
 use crate::model::{LayerKind, LayerSource};
 
 /// Imports an ACLED CSV as an events layer; bad rows become "skipped" lines with their line
@@ -17,7 +18,7 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
     let input = super::acled::open_acled(path).map_err(|e| e.to_string())?;
     let mut writer = GeoJsonWriter::new(Vec::new()).map_err(|e| e.to_string())?;
     let summary = input.stream_rows(|row| writer.row(&row)).map_err(|e| e.to_string())?;
-    layer(path, writer, &summary)
+    layer(path, writer, &summary, &Progress::new())
 }
 
 /// Rows packed per batch (the batch's feature texts are packed on every core).
@@ -81,21 +82,34 @@ pub fn load_packed(path: &Path, progress: &super::progress::Progress) -> Result<
 
 /// [`load`] on bytes already read from `path`.
 pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Loaded, String> {
+    from_bytes_with(path, bytes, &Progress::new())
+}
+
+/// [`from_bytes`] reporting to `progress`: bytes as the rows are read, then features as the
+/// layer is made; stops with an error once `progress` is cancelled.
+pub fn from_bytes_with(path: &Path, bytes: &[u8], progress: &Progress) -> Result<Loaded, String> {
     let label = path.display().to_string();
     let mut writer = GeoJsonWriter::new(Vec::new()).map_err(|e| e.to_string())?;
-    let summary = super::acled::stream_acled_rows(bytes, &label, |row| writer.row(&row))
+    let input = super::progress::ProgressReader::new(bytes, progress);
+    let summary = super::acled::stream_acled_rows(input, &label, |row| writer.row(&row))
         .map_err(|e: AcledStreamError| e.to_string())?;
-    layer(path, writer, &summary)
+    layer(path, writer, &summary, progress)
 }
 
 /// The layer parsed from the written text, with the rows' problems first among the skipped.
-fn layer(path: &Path, writer: GeoJsonWriter<Vec<u8>>, summary: &AcledSummary) -> Result<Loaded, String> {
+fn layer(
+    path: &Path,
+    writer: GeoJsonWriter<Vec<u8>>,
+    summary: &AcledSummary,
+    progress: &Progress,
+) -> Result<Loaded, String> {
     let label = path.display().to_string();
     let bytes = writer.finish().map_err(|e| e.to_string())?;
     // Serialised from strings and finite numbers: always UTF-8.
     let text = String::from_utf8(bytes).map_err(|e| format!("{label}: {e}"))?;
     let name = path.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
-    let mut loaded = parse_layer(&text, &label, &name, Some(LayerKind::Events), LayerSource::File(path.to_owned()))
+    let source = LayerSource::File(path.to_owned());
+    let mut loaded = parse_layer_with(&text, &label, &name, Some(LayerKind::Events), source, progress, 0)
         .map_err(|e| e.to_string())?;
     let row_problems = summary.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message));
     loaded.skipped.splice(0..0, row_problems);
@@ -105,6 +119,7 @@ fn layer(path: &Path, writer: GeoJsonWriter<Vec<u8>>, summary: &AcledSummary) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::geojson::parse_layer;
 
     const HOSTILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/acled/hostile.csv");
 

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Number, Value};
 
 use super::geojson::{Loaded, MAX_FILE_BYTES};
+use super::progress::{Progress, ProgressReader, REPORT_EVERY};
 use crate::model::{FeatureId, Layer};
 
 const LON_NAMES: [&str; 4] = ["longitude", "lon", "lng", "x"];
@@ -143,6 +144,12 @@ pub fn read_csv_points(path: &Path) -> Result<Loaded, CsvPointsError> {
 /// Parses the bytes of a CSV of points read from `path` (which names the layer and the
 /// file in messages). An ACLED export is handed to [`crate::io::acled_layer::from_bytes`].
 pub fn parse_csv_points(path: &Path, bytes: &[u8]) -> Result<Loaded, CsvPointsError> {
+    parse_csv_points_with(path, bytes, &Progress::new())
+}
+
+/// [`parse_csv_points`] reporting to `progress`: the bytes read and the rows made into
+/// features; once `progress` is cancelled, reading stops with an error.
+pub fn parse_csv_points_with(path: &Path, bytes: &[u8], progress: &Progress) -> Result<Loaded, CsvPointsError> {
     let label = path.display().to_string();
     let newlines: Vec<u64> = bytes.iter().enumerate().filter(|&(_, &b)| b == b'\n').map(|(i, _)| i as u64).collect();
     // A record never starts on a line break, but csv may report the offset of a preceding
@@ -157,7 +164,8 @@ pub fn parse_csv_points(path: &Path, bytes: &[u8]) -> Result<Loaded, CsvPointsEr
         line: e.position().map_or(1, |p| line_at(p.byte())),
         message: e.to_string(),
     };
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(ProgressReader::new(bytes, progress));
     let mut record = csv::StringRecord::new();
     if !reader.read_record(&mut record).map_err(|e| csv_err(&e))? {
         return Err(CsvPointsError::NoCoordinates {
@@ -169,7 +177,7 @@ pub fn parse_csv_points(path: &Path, bytes: &[u8]) -> Result<Loaded, CsvPointsEr
     }
     let header: Vec<String> = record.iter().map(normalise).collect();
     if header.iter().any(|h| h == "event_id_cnty") && header.iter().any(|h| h == "event_date") {
-        return super::acled_layer::from_bytes(path, bytes).map_err(CsvPointsError::Acled);
+        return super::acled_layer::from_bytes_with(path, bytes, progress).map_err(CsvPointsError::Acled);
     }
     // Which `lat` or `name` column a value comes from must never be a guess.
     let duplicates = super::acled::duplicate_columns(&record);
@@ -201,7 +209,12 @@ pub fn parse_csv_points(path: &Path, bytes: &[u8]) -> Result<Loaded, CsvPointsEr
 
     let mut problems = Vec::new();
     let mut rows = Vec::new();
+    let mut told = 0;
     loop {
+        if rows.len() - told >= REPORT_EVERY {
+            progress.add_features((rows.len() - told) as u64);
+            told = rows.len();
+        }
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
@@ -249,6 +262,7 @@ pub fn parse_csv_points(path: &Path, bytes: &[u8]) -> Result<Loaded, CsvPointsEr
         }
     }
 
+    progress.add_features((rows.len() - told) as u64);
     let kinds: Vec<Kind> = keys
         .iter()
         .map(|(col, _)| {

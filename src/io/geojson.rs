@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use super::progress::{Progress, REPORT_EVERY};
 use crate::model::{
     Feature, FeatureId, FeatureLayout, Layer, LayerKind, LayerSource, Member, PropertiesForm, RootKind, RootLayout,
 };
@@ -51,6 +52,12 @@ pub enum GeoJsonError {
         /// What is wrong.
         message: String,
     },
+    /// Loading was cancelled (see [`crate::io::progress`]).
+    #[error("{file}: loading cancelled")]
+    Cancelled {
+        /// File label.
+        file: String,
+    },
     /// The JSON is not GeoJSON.
     #[error("{file}: {message}")]
     NotGeoJson {
@@ -86,13 +93,19 @@ pub fn load_file(path: &Path) -> Result<Loaded, GeoJsonError> {
 /// Parses the bytes of a GeoJSON file read from `path` (which names the layer and the file
 /// in messages) as a new layer.
 pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Loaded, GeoJsonError> {
+    load_bytes_with(path, bytes, &Progress::new())
+}
+
+/// [`load_bytes`] reporting to `progress` (the bytes and features done; stops with
+/// [`GeoJsonError::Cancelled`] once it is cancelled).
+pub fn load_bytes_with(path: &Path, bytes: &[u8], progress: &Progress) -> Result<Loaded, GeoJsonError> {
     let label = path.display().to_string();
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let (line, col) = line_col_bytes(bytes, e.valid_up_to());
         GeoJsonError::Syntax { file: label.clone(), line, col, message: "invalid UTF-8".to_owned() }
     })?;
     let name = path.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
-    parse_layer(text, &label, &name, None, LayerSource::File(path.to_owned()))
+    parse_layer_with(text, &label, &name, None, LayerSource::File(path.to_owned()), progress, bytes.len() as u64)
 }
 
 /// Parses GeoJSON text into a layer. `kind` overrides inference from the properties.
@@ -103,6 +116,22 @@ pub fn parse_layer(
     kind: Option<LayerKind>,
     source: LayerSource,
 ) -> Result<Loaded, GeoJsonError> {
+    parse_layer_with(text, file_label, name, kind, source, &Progress::new(), 0)
+}
+
+/// [`parse_layer`] reporting to `progress`: features as they are made and, spread over
+/// them, `input_bytes` (how many input bytes the text stands for; 0 when the caller counts
+/// bytes itself). Stops with [`GeoJsonError::Cancelled`] once `progress` is cancelled.
+pub fn parse_layer_with(
+    text: &str,
+    file_label: &str,
+    name: &str,
+    kind: Option<LayerKind>,
+    source: LayerSource,
+    progress: &Progress,
+    input_bytes: u64,
+) -> Result<Loaded, GeoJsonError> {
+    let cancelled = || GeoJsonError::Cancelled { file: file_label.to_owned() };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let root: Value = serde_json::from_str(text).map_err(|e| GeoJsonError::Syntax {
         file: file_label.to_owned(),
@@ -142,9 +171,24 @@ pub fn parse_layer(
         "" => return Err(not_geojson("no `type` member: not GeoJSON".to_owned())),
         other => return Err(not_geojson(format!("unknown GeoJSON type `{other}`"))),
     };
+    if progress.cancelled() {
+        return Err(cancelled());
+    }
     let mut features = Vec::with_capacity(raw_features.len());
     let mut layouts = Vec::with_capacity(raw_features.len());
+    let total = raw_features.len() as u64;
+    let (mut bytes_told, mut features_told) = (0, 0);
     for (i, raw) in raw_features.into_iter().enumerate() {
+        if i.is_multiple_of(REPORT_EVERY) && i > 0 {
+            // The tree is parsed already: spread the input's bytes over its features.
+            let bytes = input_bytes.saturating_mul(i as u64) / total;
+            progress.add_bytes(bytes - bytes_told);
+            progress.add_features(i as u64 - features_told);
+            (bytes_told, features_told) = (bytes, i as u64);
+            if progress.cancelled() {
+                return Err(cancelled());
+            }
+        }
         match feature_from_json(raw) {
             Ok((f, layout)) => {
                 features.push(f);
@@ -153,6 +197,8 @@ pub fn parse_layer(
             Err(why) => skipped.push(format!("{file_label}: feature #{} skipped: {why}", i + 1)),
         }
     }
+    progress.add_bytes(input_bytes - bytes_told);
+    progress.add_features(total - features_told);
     let kind = kind.unwrap_or_else(|| infer_kind(&features));
     let mut layer = Layer::new(name, kind, source, features);
     layer.foreign_members = foreign_members;

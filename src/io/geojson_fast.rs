@@ -27,7 +27,6 @@ use crate::model::{
     Feature, FeatureId, FeatureLayout, FeatureStore, Layer, LayerKind, LayerSource, PropertiesForm, RootKind,
 };
 use crate::spatial::Shape;
-use crate::time::DateSpan;
 
 /// Bytes read from the file at a time.
 const CHUNK: usize = 8 * 1024 * 1024;

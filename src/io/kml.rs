@@ -17,6 +17,7 @@ use std::path::Path;
 use serde_json::{Map, Value, json};
 
 use super::geojson::Loaded;
+use super::progress::{Cancelled, Progress, REPORT_EVERY};
 use crate::model::{Layer, LayerKind, LayerSource, TimeFilter};
 use crate::render::{Color, aid_color, event_color, layer_style};
 use crate::time::OPEN_END;
@@ -263,6 +264,20 @@ fn geometry_kml(g: &Value) -> Option<String> {
 /// Reads KML text as one layer named `name` (its kind inferred from the properties, as for
 /// GeoJSON). `file` names the file in errors.
 pub fn parse_kml(text: &str, file: &str, name: &str, source: LayerSource) -> Result<Loaded, KmlError> {
+    parse_kml_with(text, file, name, source, &Progress::new(), 0)
+}
+
+/// [`parse_kml`] reporting to `progress`: Placemarks as features and, by their place in the
+/// text, `input_bytes` (how many input bytes the text stands for). Stops with a "loading
+/// cancelled" error once `progress` is cancelled.
+pub fn parse_kml_with(
+    text: &str,
+    file: &str,
+    name: &str,
+    source: LayerSource,
+    progress: &Progress,
+    input_bytes: u64,
+) -> Result<Loaded, KmlError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let doc = roxmltree::Document::parse(text).map_err(|e| {
         let pos = e.pos();
@@ -287,7 +302,17 @@ pub fn parse_kml(text: &str, file: &str, name: &str, source: LayerSource) -> Res
         }
     }
     let mut features = Vec::new();
+    let text_len = text.len().max(1) as u64;
+    let mut told = 0;
     for pm in root.descendants().filter(|n| n.has_tag_name("Placemark")) {
+        if features.len() - told >= REPORT_EVERY {
+            progress.set_bytes_done(input_bytes.saturating_mul(pm.range().start as u64) / text_len);
+            progress.add_features((features.len() - told) as u64);
+            told = features.len();
+            if progress.cancelled() {
+                return Err(KmlError { file: file.to_owned(), line: 1, col: 1, message: Cancelled.to_string() });
+            }
+        }
         let mut props = Map::new();
         let mut geometries = Vec::new();
         for child in pm.children().filter(roxmltree::Node::is_element) {
@@ -328,6 +353,8 @@ pub fn parse_kml(text: &str, file: &str, name: &str, source: LayerSource) -> Res
         feature.insert("properties".to_owned(), Value::Object(props));
         features.push(Value::Object(feature));
     }
+    progress.set_bytes_done(input_bytes);
+    progress.add_features((features.len() - told) as u64);
     let collection = json!({"type": "FeatureCollection", "features": features});
     let text = collection.to_string();
     let mut loaded = super::geojson::parse_layer(&text, file, name, None, source).map_err(|e| KmlError {
@@ -516,12 +543,17 @@ pub fn is_kmz(path: &Path) -> bool {
 /// Reads a KML or KMZ file's bytes (a KMZ is recognised by its zip header: its `doc.kml`, or
 /// else its first `.kml` entry, is read; positions then name `FILE!ENTRY`).
 pub fn read_kml_bytes(bytes: &[u8], path: &Path) -> Result<Loaded, String> {
+    read_kml_bytes_with(bytes, path, &Progress::new())
+}
+
+/// [`read_kml_bytes`] reporting to `progress` (see [`parse_kml_with`]).
+pub fn read_kml_bytes_with(bytes: &[u8], path: &Path, progress: &Progress) -> Result<Loaded, String> {
     let name = path.file_stem().map_or_else(|| "KML".to_owned(), |s| s.to_string_lossy().into_owned());
     let source = LayerSource::File(path.to_owned());
     let file = path.display().to_string();
     if !bytes.starts_with(b"PK\x03\x04") {
         let text = utf8(bytes, &file)?;
-        return parse_kml(text, &file, &name, source).map_err(|e| e.to_string());
+        return parse_kml_with(text, &file, &name, source, progress, bytes.len() as u64).map_err(|e| e.to_string());
     }
     let mut archive =
         zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| format!("{file}: not a readable KMZ: {e}"))?;
@@ -541,7 +573,7 @@ pub fn read_kml_bytes(bytes: &[u8], path: &Path) -> Result<Loaded, String> {
     std::io::Read::read_to_end(&mut inner, &mut text).map_err(|e| format!("{file}!{entry}: {e}"))?;
     let label = format!("{file}!{entry}");
     let text = utf8(&text, &label)?;
-    parse_kml(text, &label, &name, source).map_err(|e| e.to_string())
+    parse_kml_with(text, &label, &name, source, progress, bytes.len() as u64).map_err(|e| e.to_string())
 }
 
 fn utf8<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str, String> {

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use super::geojson::Loaded;
+use super::progress::Progress;
 use super::read::{ReadError, read_input};
 use crate::model::Layer;
 
@@ -90,6 +91,12 @@ pub enum OpenError {
     /// The file could not be read.
     #[error(transparent)]
     Read(#[from] ReadError),
+    /// The load was cancelled (see [`crate::io::progress`]); no layer was made.
+    #[error("Loading {} cancelled", path.display())]
+    Cancelled {
+        /// The file.
+        path: PathBuf,
+    },
     /// A GeoPackage that is a pipe or device (SQLite needs a regular file).
     #[error("{}: a GeoPackage must be a regular file (SQLite cannot read a pipe or device)", path.display())]
     NotRegular {
@@ -121,9 +128,29 @@ pub enum OpenError {
 /// Opens every layer of `path` (one for GeoJSON and CSV, one per feature table of a
 /// GeoPackage).
 pub fn open_layers(path: &Path) -> Result<Vec<Loaded>, OpenError> {
+    open_layers_with(path, &Progress::new())
+}
+
+/// [`open_layers`] reporting to `progress` (its total is set to the file's size; the loaders
+/// report bytes and features as they go). Once `progress` is cancelled the load stops and
+/// the result is [`OpenError::Cancelled`], with no layer, whatever the loader returned.
+pub fn open_layers_with(path: &Path, progress: &Progress) -> Result<Vec<Loaded>, OpenError> {
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.is_file()
+    {
+        progress.set_total_bytes(meta.len());
+    }
+    let result = open_layers_reporting(path, progress);
+    if progress.cancelled() {
+        return Err(OpenError::Cancelled { path: path.to_owned() });
+    }
+    result
+}
+
+fn open_layers_reporting(path: &Path, progress: &Progress) -> Result<Vec<Loaded>, OpenError> {
     let format = Format::from_extension(path);
     if format == Some(Format::GeoPackage) {
-        return open_gpkg(path);
+        return open_gpkg(path, progress);
     }
     if format == Some(Format::Csv) && super::read::is_regular_file(path) && super::acled::is_acled_file(path) {
         // An ACLED export, streamed row by row into the columnar store.
@@ -138,6 +165,9 @@ pub fn open_layers(path: &Path) -> Result<Vec<Loaded>, OpenError> {
             .map_err(|e| OpenError::Format(e.to_string()));
     }
     let bytes = read_input(path)?;
+    if progress.cancelled() {
+        return Err(OpenError::Cancelled { path: path.to_owned() });
+    }
     let Some(format) = format.or_else(|| Format::sniff(&bytes)) else {
         return Err(OpenError::UnknownFormat {
             path: path.to_owned(),
@@ -145,15 +175,17 @@ pub fn open_layers(path: &Path) -> Result<Vec<Loaded>, OpenError> {
         });
     };
     match format {
-        Format::GeoJson => {
-            super::geojson::load_bytes(path, &bytes).map(|l| vec![l]).map_err(|e| OpenError::Format(e.to_string()))
-        }
-        Format::Csv => super::csv_points::parse_csv_points(path, &bytes)
+        Format::GeoJson => super::geojson::load_bytes_with(path, &bytes, progress)
             .map(|l| vec![l])
             .map_err(|e| OpenError::Format(e.to_string())),
-        Format::Kml => super::kml::read_kml_bytes(&bytes, path).map(|l| vec![l]).map_err(OpenError::Format),
+        Format::Csv => super::csv_points::parse_csv_points_with(path, &bytes, progress)
+            .map(|l| vec![l])
+            .map_err(|e| OpenError::Format(e.to_string())),
+        Format::Kml => {
+            super::kml::read_kml_bytes_with(&bytes, path, progress).map(|l| vec![l]).map_err(OpenError::Format)
+        }
         // Sniffed from the SQLite header: SQLite reads the file itself.
-        Format::GeoPackage => open_gpkg(path),
+        Format::GeoPackage => open_gpkg(path, progress),
     }
 }
 
@@ -184,13 +216,15 @@ pub fn open_layer(path: &Path, table: Option<&str>) -> Result<Loaded, OpenError>
     }
 }
 
-fn open_gpkg(path: &Path) -> Result<Vec<Loaded>, OpenError> {
+fn open_gpkg(path: &Path, progress: &Progress) -> Result<Vec<Loaded>, OpenError> {
     match std::fs::metadata(path) {
         Ok(m) if m.is_file() => {}
         Ok(_) => return Err(OpenError::NotRegular { path: path.to_owned() }),
         Err(source) => return Err(OpenError::Read(ReadError::Io { path: path.to_owned(), source })),
     }
-    let mut layers = super::gpkg::read_gpkg(path).map_err(|e| OpenError::Format(e.to_string()))?;
+    let mut layers = super::gpkg::read_gpkg_with(path, progress).map_err(|e| OpenError::Format(e.to_string()))?;
+    // The file's bytes were spread over its tables by estimate: it has all been read now.
+    progress.set_bytes_done(progress.snapshot().bytes_total);
     if layers.is_empty() {
         return Err(OpenError::NoLayers { path: path.to_owned() });
     }

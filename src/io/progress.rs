@@ -148,6 +148,36 @@ impl Progress {
     }
 }
 
+/// A reader of the input from its start that reports its offset into a [`Progress`] (as
+/// [`Progress::set_bytes_done`], so reading the start twice counts once) and fails with an
+/// I/O error wrapping [`Cancelled`] once the load is cancelled: a streaming parser over it
+/// (csv, a JSON stream) reports bytes and stops without knowing about progress.
+#[derive(Debug)]
+pub struct ProgressReader<'p, R> {
+    inner: R,
+    progress: &'p Progress,
+    offset: u64,
+}
+
+impl<'p, R: std::io::Read> ProgressReader<'p, R> {
+    /// Wraps `inner` (read from the input's first byte), reporting into `progress`.
+    pub fn new(inner: R, progress: &'p Progress) -> Self {
+        Self { inner, progress, offset: 0 }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for ProgressReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.progress.cancelled() {
+            return Err(std::io::Error::other(Cancelled));
+        }
+        let n = self.inner.read(buf)?;
+        self.offset += n as u64;
+        self.progress.set_bytes_done(self.offset);
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +197,19 @@ mod tests {
         p.cancel();
         assert!(worker.cancelled());
         assert_eq!(worker.check(), Err(Cancelled));
+    }
+
+    #[test]
+    fn a_reader_counts_bytes_and_stops_when_cancelled() {
+        use std::io::Read as _;
+        let p = Progress::new();
+        let mut r = ProgressReader::new(&b"hello world"[..], &p);
+        let mut buf = [0_u8; 5];
+        assert_eq!(r.read(&mut buf).unwrap(), 5);
+        assert_eq!(p.snapshot().bytes_done, 5);
+        p.cancel();
+        let e = r.read(&mut buf).unwrap_err();
+        assert!(e.to_string().contains("cancelled"), "{e}");
     }
 
     #[test]

@@ -120,6 +120,7 @@ impl RecoveryStore {
         let (original_path, embedded) = match &layer.source {
             LayerSource::File(p) => (Some(p.clone()), None),
             LayerSource::Embedded(name) => (None, Some((*name).to_owned())),
+            LayerSource::Store { .. } => (None, None),
         };
         let meta = RecoveryMeta {
             layer_name: layer.name.clone(),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde_json::{Map, Value};
 
 use super::Feature;
-use crate::spatial::{FeatureIndex, WorldRect};
+use crate::spatial::{FeatureIndex, Indexed, WorldRect};
 use crate::time::TimeIndex;
 
 /// What a layer is, which decides its default style and how it is drawn.
@@ -61,6 +61,13 @@ pub enum LayerSource {
     Embedded(&'static str),
     /// Loaded from a file.
     File(PathBuf),
+    /// Opened from the team store (PostgreSQL/PostGIS, issue #12).
+    Store {
+        /// The connection, never with a password (`postgresql://alice@host:5432/atlas`).
+        url: String,
+        /// The layer's name in the store.
+        layer: String,
+    },
 }
 
 impl std::fmt::Display for LayerSource {
@@ -68,6 +75,7 @@ impl std::fmt::Display for LayerSource {
         match self {
             Self::Embedded(name) => write!(f, "embedded geodata/{name}"),
             Self::File(path) => write!(f, "{}", path.display()),
+            Self::Store { url, layer } => write!(f, "team store layer “{layer}” at {url}"),
         }
     }
 }
@@ -123,6 +131,9 @@ pub struct Layer {
     /// Members of the layer's project entry this version does not know (kept across
     /// project saves).
     pub project_extra: Map<String, Value>,
+    /// Simplified copies of the areas and lines per zoom band, for drawing big boundary
+    /// layers; `None` (or not yet built) draws full detail. See [`crate::spatial::lod`].
+    pub lod: Option<std::sync::Arc<crate::spatial::lod::LodSet>>,
 }
 
 /// What an edit did to a layer's feature list (see [`Layer::refresh_after`]).
@@ -206,7 +217,7 @@ impl Layer {
         features: super::FeatureStore,
         read: Option<(Vec<u32>, Vec<String>)>,
     ) -> Self {
-        let index = FeatureIndex::build((0..features.len()).filter_map(|i| features.shape(i)));
+        let index = FeatureIndex::build((0..features.len()).filter_map(|i| features.shape(i)).map(Indexed::of));
         let (categories, category_names) = match read {
             Some((cats, names)) if category_key(kind).is_some() && cats.len() == features.len() => {
                 compact_categories(&cats, &names)
@@ -232,6 +243,7 @@ impl Layer {
             source_table: None,
             style: None,
             project_extra: Map::new(),
+            lod: None,
         }
     }
 
@@ -275,12 +287,23 @@ impl Layer {
             }
             _ => (self.categories, self.category_names) = categorise(self.kind, &self.features),
         }
-        self.index = FeatureIndex::build((0..n).filter_map(|i| self.features.shape(i)));
+        self.index = FeatureIndex::build((0..n).filter_map(|i| self.features.shape(i)).map(Indexed::of));
+        self.refresh_lod();
+    }
+
+    /// Rebuilds the changed features' simplified copies, if the layer has them.
+    fn refresh_lod(&mut self) {
+        if let Some(lod) = self.lod.take() {
+            let features = &self.features;
+            self.lod = lod.refreshed((0..features.len()).filter_map(|i| features.shape(i)));
+        }
     }
 
     /// Rebuilds the spatial index after features changed.
     pub fn reindex(&mut self) {
-        self.index = FeatureIndex::build((0..self.features.len()).filter_map(|i| self.features.shape(i)));
+        let n = self.features.len();
+        self.index = FeatureIndex::build((0..n).filter_map(|i| self.features.shape(i)).map(Indexed::of));
+        self.refresh_lod();
         (self.categories, self.category_names) = categorise(self.kind, &self.features);
     }
 

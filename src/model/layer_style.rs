@@ -23,6 +23,9 @@ pub struct LayerStyleOverride {
     pub categories: Option<Categories>,
     /// Label every feature with this property.
     pub label: Option<String>,
+    /// Points drawn one by one or as a hexbin density; `None` lets the renderer decide (density
+    /// when the layer is dense in view, see `render::density`).
+    pub point_view: Option<PointView>,
     /// Members this version does not know, kept for saving.
     pub extra: Map<String, Value>,
 }
@@ -67,6 +70,33 @@ impl PointShape {
     /// The shape named `name` in a project file.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+/// How a point layer is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointView {
+    /// One symbol per feature (grouped on a screen grid when very dense).
+    Points,
+    /// Hexagonal bins coloured by how many features fall in each.
+    Density,
+}
+
+impl PointView {
+    /// Every view, in menu order.
+    pub const ALL: [Self; 2] = [Self::Points, Self::Density];
+
+    /// The project file's name of the view.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Points => "points",
+            Self::Density => "density",
+        }
+    }
+
+    /// The view named `name` in a project file.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == name)
     }
 }
 

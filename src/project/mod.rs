@@ -271,7 +271,7 @@ pub fn project_from_catalog(
     let mut view = ProjectView::from_viewport(view);
     view.extra.clone_from(&catalog.view_extra);
     Project {
-        layers: catalog.layers.iter().map(project_layer).collect(),
+        layers: catalog.layers.iter().filter_map(project_layer).collect(),
         range: range.map(|r| (r.from, r.to)),
         view: Some(view),
         bookmarks: bookmarks.to_vec(),
@@ -280,12 +280,14 @@ pub fn project_from_catalog(
     }
 }
 
-fn project_layer(layer: &Layer) -> ProjectLayer {
+/// The project entry of a layer; `None` for a team store layer (the store is its home).
+fn project_layer(layer: &Layer) -> Option<ProjectLayer> {
     let source = match &layer.source {
         LayerSource::Embedded(file) => LayerRef::Embedded((*file).to_owned()),
         LayerSource::File(path) => LayerRef::Path(paths::absolute(path)),
+        LayerSource::Store { .. } => return None,
     };
-    ProjectLayer {
+    Some(ProjectLayer {
         source,
         name: layer.name.clone(),
         visible: layer.visible,
@@ -295,7 +297,7 @@ fn project_layer(layer: &Layer) -> ProjectLayer {
         table: layer.source_table.clone(),
         style: layer.style.clone(),
         extra: layer.project_extra.clone(),
-    }
+    })
 }
 
 /// Builds the catalog a project describes, in the project's layer order: embedded layers

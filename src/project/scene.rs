@@ -71,15 +71,20 @@ impl ProjectScene {
             .layers
             .iter()
             .filter(|l| l.visible)
-            .map(|l| SceneLayer {
-                source: match &l.source {
+            .filter_map(|l| {
+                let source = match &l.source {
                     LayerSource::Embedded(file) => LayerRef::Embedded((*file).to_owned()),
                     LayerSource::File(path) => LayerRef::Path(super::paths::absolute(path)),
-                },
-                table: l.source_table.clone(),
-                opacity: Some(l.opacity),
-                style: l.style.clone(),
-                extra: Map::new(),
+                    // Team store layers are not project files' to keep.
+                    LayerSource::Store { .. } => return None,
+                };
+                Some(SceneLayer {
+                    source,
+                    table: l.source_table.clone(),
+                    opacity: Some(l.opacity),
+                    style: l.style.clone(),
+                    extra: Map::new(),
+                })
             })
             .collect();
         Self {

@@ -13,14 +13,15 @@ use super::{
     ProjectView, Rgba,
 };
 use crate::geodata::EMBEDDED;
-use crate::model::{Categories, PointShape};
+use crate::model::{Categories, PointShape, PointView};
 
 mod scenes;
 
 const TOP_KEYS: [&str; 8] = ["format", "version", "from", "to", "view", "layers", "bookmarks", "scenes"];
 const LAYER_KEYS: [&str; 9] =
     ["embedded", "path", "table", "name", "visible", "opacity", "label_field", "date_fields", "style"];
-const STYLE_KEYS: [&str; 7] = ["fill", "stroke", "stroke_width", "point_size", "point_shape", "categories", "label"];
+const STYLE_KEYS: [&str; 8] =
+    ["fill", "stroke", "stroke_width", "point_size", "point_shape", "categories", "label", "point_view"];
 const VIEW_KEYS: [&str; 3] = ["center_lon", "center_lat", "zoom"];
 const BOOKMARK_KEYS: [&str; 7] = ["name", "note", "center_lon", "center_lat", "zoom", "from", "to"];
 
@@ -280,7 +281,26 @@ fn read_style(mut obj: Map<String, Value>, at: &str) -> Res<LayerStyleOverride> 
         None => None,
     };
     let label = take_str(&mut obj, "label", at)?.filter(|l| !l.is_empty());
-    Ok(LayerStyleOverride { fill, stroke, stroke_width, point_size, point_shape, categories, label, extra: obj })
+    let point_view = match take_str(&mut obj, "point_view", at)? {
+        None => None,
+        Some(name) => match PointView::from_name(&name) {
+            Some(view) => Some(view),
+            None => {
+                return bad(&child(at, "point_view"), format!("expected \"points\" or \"density\", found \"{name}\""));
+            }
+        },
+    };
+    Ok(LayerStyleOverride {
+        fill,
+        stroke,
+        stroke_width,
+        point_size,
+        point_shape,
+        categories,
+        label,
+        point_view,
+        extra: obj,
+    })
 }
 
 /// `{"property": "event_type", "colours": [{"value": "Battles", "colour": "#e41a1c"}, ...]}`.
@@ -438,6 +458,9 @@ fn style_value(style: &LayerStyleOverride) -> Value {
     }
     if let Some(label) = &style.label {
         s.insert("label".to_owned(), Value::from(label.as_str()));
+    }
+    if let Some(view) = style.point_view {
+        s.insert("point_view".to_owned(), Value::from(view.name()));
     }
     extend(&mut s, &style.extra, &STYLE_KEYS);
     Value::Object(s)

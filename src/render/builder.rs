@@ -55,6 +55,8 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
         obstacles: Vec::new(),
         symbol_obstacles: Vec::new(),
         legend: Legend::default(),
+        density: Vec::new(),
+        density_legend: Vec::new(),
     };
     let visible: Vec<(usize, &Layer, Vec<usize>)> = catalog
         .layers
@@ -94,8 +96,9 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
         items: b.items,
         labels,
         scale_bar: scale_bar(viewport),
-        legend: b.legend.finish(),
+        legend: b.legend.finish().into_iter().chain(b.density_legend).collect(),
         attribution: options.attribution.clone(),
+        density: b.density,
     }
 }
 
@@ -130,6 +133,9 @@ struct Builder<'a> {
     obstacles: Vec<([f32; 4], u32)>,
     symbol_obstacles: Vec<[f32; 4]>,
     legend: Legend,
+    /// Layers drawn as densities, and their count legends (after the other rows, in order).
+    density: Vec<super::density::DensityLayer>,
+    density_legend: Vec<LegendEntry>,
 }
 
 impl Builder<'_> {
@@ -161,6 +167,8 @@ impl Builder<'_> {
         }
         let style = style::effective_style(layer);
         let own_fill = layer.style.as_ref().is_some_and(|o| o.fill.is_some());
+        // The simplified copies for this zoom, when built (full detail otherwise).
+        let band = layer.lod.as_ref().and_then(|l| l.band_for(self.transform.0));
         for &fi in shown {
             let Some(f) = layer.features.get(fi) else { continue };
             if !f.shape.is_area() {
@@ -178,11 +186,15 @@ impl Builder<'_> {
             if color.0[3] == 0 {
                 continue;
             }
-            let mesh = Mesh {
-                vertices: f.shape.fill().vertices.iter().map(|p| self.project(*p)).collect(),
-                indices: f.shape.fill().indices.clone(),
+            let (fill, polygons) = match band.and_then(|b| b.shape(fi)) {
+                Some(copy) => (&copy.fill, copy.polygons.as_slice()),
+                None => (f.shape.fill(), f.shape.polygons()),
             };
-            let rings = f.shape.polygons().iter().flatten().map(|r| self.project_line(r)).collect();
+            let mesh = Mesh {
+                vertices: fill.vertices.iter().map(|p| self.project(*p)).collect(),
+                indices: fill.indices.clone(),
+            };
+            let rings = polygons.iter().flatten().map(|r| self.project_line(r)).collect();
             self.items.push(Item::Fill { mesh, rings, color });
         }
         if !shown.is_empty() && matches!(layer.kind, LayerKind::Regions | LayerKind::Districts | LayerKind::Lakes) {
@@ -200,9 +212,14 @@ impl Builder<'_> {
         let style = style::effective_style(layer);
         let color = style.stroke.faded(layer.opacity);
         let own_width = layer.style.as_ref().is_some_and(|o| o.stroke_width.is_some());
+        let band = layer.lod.as_ref().and_then(|l| l.band_for(self.transform.0));
         for &fi in shown {
             let Some(f) = layer.features.get(fi) else { continue };
-            for ring in f.shape.polygons().iter().flatten() {
+            let (lines, polygons) = match band.and_then(|b| b.shape(fi)) {
+                Some(copy) => (copy.lines.as_slice(), copy.polygons.as_slice()),
+                None => (f.shape.lines(), f.shape.polygons()),
+            };
+            for ring in polygons.iter().flatten() {
                 let points = self.project_line(ring);
                 self.items.push(Item::Stroke { points, width: style.stroke_pts, color, dash: style.dash });
             }
@@ -214,7 +231,7 @@ impl Builder<'_> {
                 }
                 None => color,
             };
-            for line in f.shape.lines() {
+            for line in lines {
                 let points = self.project_line(line);
                 self.items.push(Item::Stroke { points, width, color, dash: None });
             }
@@ -228,9 +245,14 @@ impl Builder<'_> {
     }
 
     fn lines(&mut self, layer: &Layer, shown: &[usize], color: Color, width: f32, dash: Option<[f32; 2]>) {
+        let band = layer.lod.as_ref().and_then(|l| l.band_for(self.transform.0));
         for &fi in shown {
             let Some(f) = layer.features.get(fi) else { continue };
-            for line in f.shape.lines().iter().chain(f.shape.polygons().iter().flatten()) {
+            let (lines, polygons) = match band.and_then(|b| b.shape(fi)) {
+                Some(copy) => (copy.lines.as_slice(), copy.polygons.as_slice()),
+                None => (f.shape.lines(), f.shape.polygons()),
+            };
+            for line in lines.iter().chain(polygons.iter().flatten()) {
                 let points = self.project_line(line);
                 self.items.push(Item::Stroke { points, width, color, dash });
             }
@@ -238,6 +260,13 @@ impl Builder<'_> {
     }
 
     fn markers(&mut self, li: usize, layer: &Layer, shown: &[usize]) {
+        if super::density::density_on(layer, shown.len()) {
+            let view = super::density::density_view(layer, li, self.filter, self.viewport);
+            self.items.extend(view.items);
+            self.density_legend.extend(view.legend);
+            self.density.push(view.record);
+            return;
+        }
         let style = style::effective_style(layer);
         if layer.kind != LayerKind::Places && shown.len() > AGGREGATE_ABOVE {
             self.aggregated_markers(li, layer, shown, &style);

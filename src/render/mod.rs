@@ -6,6 +6,7 @@
 pub mod animate;
 mod builder;
 pub mod deck;
+pub mod density;
 pub mod export;
 mod labels;
 mod scene;

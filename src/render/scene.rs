@@ -176,4 +176,6 @@ pub struct Scene {
     pub legend: Vec<LegendEntry>,
     /// Data attribution line.
     pub attribution: String,
+    /// Point layers drawn as hexbin densities (what a click on a bin lists).
+    pub density: Vec<super::density::DensityLayer>,
 }

@@ -1,10 +1,11 @@
-//! Hit-testing in screen points: which feature is under the cursor.
+//! Hit-testing in screen points: which shape is under the cursor.
 //!
-//! Layers are tested top to bottom; within a layer, points beat lines beat areas, and the
-//! nearest candidate wins, so a click on a village inside a province selects the village.
+//! Geometry only: shapes are reached through plain ids and closures, so this module knows no
+//! layers or features (the layer-by-layer walk is `model::hit_test`). Within one group of
+//! shapes, points beat lines beat areas, and the nearest candidate wins, so a click on a
+//! village inside a province selects the village.
 
-use super::{Shape, Viewport, WorldRect};
-use crate::model::{FeatureRef, Layer};
+use super::{FeatureIndex, Shape, Viewport, WorldRect};
 
 /// How close, in screen points, a click must be to count.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,52 +22,55 @@ impl Default for HitTolerance {
     }
 }
 
-/// The topmost visible feature under `pos_pts`, if any. `is_shown(layer, feature)` says whether
-/// a feature is currently drawn (time filter); hidden layers are skipped.
-pub fn hit_test(
-    layers: &[Layer],
-    viewport: &Viewport,
-    pos_pts: [f32; 2],
-    tolerance: HitTolerance,
-    is_shown: impl Fn(usize, usize) -> bool,
-) -> Option<FeatureRef> {
-    hit_test_all(layers, viewport, pos_pts, tolerance, is_shown).into_iter().next()
+/// How a shape was hit; orders best first (points, then lines, then areas; nearer first).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct ShapeHit {
+    /// 0 a point, 1 a line, 2 inside an area.
+    pub class: u8,
+    /// Distance from the cursor in points (0 inside an area).
+    pub distance: f32,
 }
 
-/// Every visible feature under `pos_pts` in the topmost layer that has any, best first (points,
-/// then lines, then areas; nearest first). Co-located points come back together, so the UI can
-/// list features that share one symbol.
-pub fn hit_test_all(
-    layers: &[Layer],
-    viewport: &Viewport,
-    pos_pts: [f32; 2],
+/// One click: a screen position seen through a viewport, with its tolerance.
+#[derive(Debug, Clone, Copy)]
+pub struct Probe<'v> {
+    viewport: &'v Viewport,
+    pos: [f32; 2],
     tolerance: HitTolerance,
-    is_shown: impl Fn(usize, usize) -> bool,
-) -> Vec<FeatureRef> {
-    let world = viewport.world_from_screen(pos_pts);
-    let margin = f64::from(tolerance.point_pts.max(tolerance.line_pts)) / viewport.scale();
-    let probe = WorldRect { min: world, max: world }.expanded(margin);
-    for (layer_idx, layer) in layers.iter().enumerate().rev() {
-        if !layer.visible || layer.opacity <= 0.0 {
-            continue;
-        }
-        let mut hits: Vec<(u8, f32, usize)> = Vec::new();
-        for fi in layer.index.query(&probe) {
-            if !is_shown(layer_idx, fi) {
-                continue;
-            }
-            let Some(feature) = layer.features.get(fi) else { continue };
-            if let Some((class, dist)) = shape_hit(&feature.shape, viewport, pos_pts, tolerance) {
-                hits.push((class, dist, fi));
-            }
-        }
-        if let Some(best_class) = hits.iter().map(|h| h.0).min() {
-            hits.retain(|h| h.0 == best_class);
-            hits.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.2.cmp(&b.2)));
-            return hits.into_iter().map(|(_, _, feature)| FeatureRef { layer: layer_idx, feature }).collect();
-        }
+    rect: WorldRect,
+}
+
+impl<'v> Probe<'v> {
+    /// A click at `pos` (points from the view's top-left corner).
+    pub fn new(viewport: &'v Viewport, pos: [f32; 2], tolerance: HitTolerance) -> Self {
+        let world = viewport.world_from_screen(pos);
+        let margin = f64::from(tolerance.point_pts.max(tolerance.line_pts)) / viewport.scale();
+        let rect = WorldRect { min: world, max: world }.expanded(margin);
+        Self { viewport, pos, tolerance, rect }
     }
-    Vec::new()
+
+    /// The world rectangle a hit shape's bounds must meet (for an index query).
+    pub fn rect(&self) -> WorldRect {
+        self.rect
+    }
+
+    /// Whether and how `shape` is hit (hit-testing uses full detail, never a simplified copy).
+    pub fn test(&self, shape: &Shape) -> Option<ShapeHit> {
+        shape_hit(shape, self.viewport, self.pos, self.tolerance).map(|(class, distance)| ShapeHit { class, distance })
+    }
+
+    /// The best hits among the indexed shapes near the click, best first: all of the best
+    /// class, nearest first, ties by id (co-located points come back together, so the UI can
+    /// list shapes that share one symbol). `test(id)` tests shape `id` (usually through
+    /// [`Probe::test`]) and returns `None` for a miss or a shape that is not shown.
+    pub fn best_in(&self, index: &FeatureIndex, mut test: impl FnMut(usize) -> Option<ShapeHit>) -> Vec<usize> {
+        let mut hits: Vec<(ShapeHit, usize)> =
+            index.query(&self.rect).into_iter().filter_map(|id| test(id).map(|h| (h, id))).collect();
+        let Some(best_class) = hits.iter().map(|h| h.0.class).min() else { return Vec::new() };
+        hits.retain(|h| h.0.class == best_class);
+        hits.sort_by(|a, b| a.0.distance.total_cmp(&b.0.distance).then(a.1.cmp(&b.1)));
+        hits.into_iter().map(|(_, id)| id).collect()
+    }
 }
 
 /// `(class, distance)` when the shape is hit: class 0 point, 1 line, 2 area.
@@ -123,93 +127,70 @@ pub(crate) fn polygon_contains(rings: &[Vec<[f64; 2]>], p: [f64; 2]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::index::Indexed;
     use super::*;
-    use crate::model::{Feature, LayerKind, LayerSource};
     use geo::{Geometry, LineString, Point, polygon};
 
-    fn feature(g: &Geometry<f64>) -> Feature {
-        Feature {
-            id: None,
-            geometry: None,
-            properties: serde_json::Map::new(),
-            foreign_members: serde_json::Map::new(),
-            shape: Shape::from_geo(Some(g)),
-            time: None,
-        }
-    }
-
-    fn layers() -> Vec<Layer> {
+    /// Shapes by id: 0 an area with a hole, 1 a river, 2 and 3 places.
+    fn shapes() -> Vec<Shape> {
         let area = polygon!(
             exterior: [(x: 70.0, y: 36.0), (x: 73.0, y: 36.0), (x: 73.0, y: 39.0), (x: 70.0, y: 39.0), (x: 70.0, y: 36.0)],
             interiors: [[(x: 72.0, y: 38.0), (x: 72.5, y: 38.0), (x: 72.5, y: 38.5), (x: 72.0, y: 38.5), (x: 72.0, y: 38.0)]],
         );
-        let polys = Layer::new("areas", LayerKind::Provinces, LayerSource::Embedded("t"), vec![feature(&area.into())]);
         let line = LineString::from(vec![(70.0, 37.0), (73.0, 37.0)]);
-        let lines = Layer::new("rivers", LayerKind::Rivers, LayerSource::Embedded("t"), vec![feature(&line.into())]);
-        let pts = Layer::new(
-            "places",
-            LayerKind::Places,
-            LayerSource::Embedded("t"),
-            vec![feature(&Point::new(71.0, 38.0).into()), feature(&Point::new(71.5, 37.0).into())],
-        );
-        vec![polys, lines, pts]
+        [Geometry::from(area), line.into(), Point::new(71.0, 38.0).into(), Point::new(71.5, 37.0).into()]
+            .iter()
+            .map(|g| Shape::from_geo(Some(g)))
+            .collect()
     }
 
     fn view() -> Viewport {
         Viewport::centered(71.5, 37.5, 8.0, [1000.0, 800.0])
     }
 
+    fn hits(shapes: &[Shape], v: &Viewport, pos: [f32; 2], shown: impl Fn(usize) -> bool) -> Vec<usize> {
+        let index = FeatureIndex::build(shapes.iter().map(Indexed::of));
+        let probe = Probe::new(v, pos, HitTolerance::default());
+        probe.best_in(&index, |id| if shown(id) { probe.test(&shapes[id]) } else { None })
+    }
+
     #[test]
     fn point_beats_line_beats_area() {
-        let (layers, v) = (layers(), view());
-        let all = |_, _| true;
+        let (shapes, v) = (shapes(), view());
         let at = |lon, lat| v.screen_from_geo(lon, lat);
-        assert_eq!(
-            hit_test(&layers, &v, at(71.0, 38.0), HitTolerance::default(), all),
-            Some(FeatureRef { layer: 2, feature: 0 })
-        );
-        assert_eq!(
-            hit_test(&layers, &v, at(71.5, 37.0), HitTolerance::default(), all),
-            Some(FeatureRef { layer: 2, feature: 1 })
-        );
-        assert_eq!(
-            hit_test(&layers, &v, at(72.5, 37.0), HitTolerance::default(), all),
-            Some(FeatureRef { layer: 1, feature: 0 })
-        );
-        assert_eq!(
-            hit_test(&layers, &v, at(70.5, 38.5), HitTolerance::default(), all),
-            Some(FeatureRef { layer: 0, feature: 0 })
-        );
+        assert_eq!(hits(&shapes, &v, at(71.0, 38.0), |_| true), vec![2]);
+        assert_eq!(hits(&shapes, &v, at(71.5, 37.0), |_| true), vec![3]);
+        assert_eq!(hits(&shapes, &v, at(72.5, 37.0), |_| true), vec![1]);
+        assert_eq!(hits(&shapes, &v, at(70.5, 38.5), |_| true), vec![0]);
     }
 
     #[test]
     fn hole_and_outside_miss() {
-        let (layers, v) = (layers(), view());
-        let all = |_, _| true;
-        assert_eq!(hit_test(&layers, &v, v.screen_from_geo(72.25, 38.25), HitTolerance::default(), all), None);
-        assert_eq!(hit_test(&layers, &v, v.screen_from_geo(69.0, 38.25), HitTolerance::default(), all), None);
+        let (shapes, v) = (shapes(), view());
+        assert!(hits(&shapes, &v, v.screen_from_geo(72.25, 38.25), |_| true).is_empty());
+        assert!(hits(&shapes, &v, v.screen_from_geo(69.0, 38.25), |_| true).is_empty());
     }
 
     #[test]
     fn near_a_point_within_tolerance_hits() {
-        let (layers, v) = (layers(), view());
+        let (shapes, v) = (shapes(), view());
         let p = v.screen_from_geo(71.0, 38.0);
-        let hit = hit_test(&layers, &v, [p[0] + 6.0, p[1]], HitTolerance::default(), |_, _| true);
-        assert_eq!(hit, Some(FeatureRef { layer: 2, feature: 0 }));
+        assert_eq!(hits(&shapes, &v, [p[0] + 6.0, p[1]], |_| true), vec![2]);
+        assert!(hits(&shapes, &v, [p[0] + 30.0, p[1] - 30.0], |id| id != 0).is_empty());
     }
 
     #[test]
-    fn hidden_layers_and_filtered_features_are_skipped() {
-        let (mut layers, v) = (layers(), view());
+    fn shapes_not_shown_are_skipped() {
+        let (shapes, v) = (shapes(), view());
         let p = v.screen_from_geo(71.0, 38.0);
-        assert_eq!(
-            hit_test(&layers, &v, p, HitTolerance::default(), |l, _| l != 2),
-            Some(FeatureRef { layer: 0, feature: 0 })
-        );
-        layers[2].visible = false;
-        assert_eq!(
-            hit_test(&layers, &v, p, HitTolerance::default(), |_, _| true),
-            Some(FeatureRef { layer: 0, feature: 0 })
-        );
+        assert_eq!(hits(&shapes, &v, p, |id| id != 2), vec![0]);
+    }
+
+    #[test]
+    fn one_shape_is_tested_without_an_index() {
+        let (shapes, v) = (shapes(), view());
+        let probe = Probe::new(&v, v.screen_from_geo(70.5, 38.5), HitTolerance::default());
+        assert_eq!(probe.test(&shapes[0]), Some(ShapeHit { class: 2, distance: 0.0 }));
+        assert_eq!(probe.test(&shapes[2]), None);
     }
 }

@@ -70,6 +70,25 @@ impl WorldRect {
     }
 }
 
+/// What the index keeps of one shape: its bounds and what it draws. Shape `i` of the
+/// iterator given to [`FeatureIndex::build`] has id `i`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Indexed {
+    /// Bounds in world units, `None` for a shape without geometry (not in the tree).
+    pub bounds: Option<WorldRect>,
+    /// Whether the shape has a line.
+    pub has_lines: bool,
+    /// Whether the shape has an area.
+    pub has_area: bool,
+}
+
+impl Indexed {
+    /// The summary of a prepared shape.
+    pub fn of(shape: &Shape) -> Self {
+        Self { bounds: shape.bounds(), has_lines: !shape.lines().is_empty(), has_area: shape.is_area() }
+    }
+}
+
 type Entry = GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, usize>;
 
 /// R-tree of feature bounds; features without geometry are not in it. Also keeps every
@@ -84,21 +103,26 @@ pub struct FeatureIndex {
 }
 
 impl FeatureIndex {
-    /// Bulk-loads the tree from the features' prepared shapes, feature `i` being the `i`th
-    /// shape (geometry knows no layers: ids are plain positions).
-    pub fn build<'a>(shapes: impl Iterator<Item = &'a Shape>) -> Self {
-        let mut rects = Vec::with_capacity(shapes.size_hint().0);
+    /// Bulk-loads the tree from one [`Indexed`] summary per shape, in id order (the index knows
+    /// ids only, not what they belong to).
+    pub fn build(shapes: impl IntoIterator<Item = Indexed>) -> Self {
         let (mut has_lines, mut has_areas) = (false, false);
-        let mut entries = Vec::with_capacity(shapes.size_hint().0);
-        for (i, shape) in shapes.enumerate() {
-            let b = shape.bounds();
-            rects.push(b);
-            has_lines |= !shape.lines().is_empty();
-            has_areas |= shape.is_area();
-            if let Some(b) = b {
-                entries.push(Entry::new(rstar::primitives::Rectangle::from_corners(b.min, b.max), i));
-            }
-        }
+        let rects: Vec<Option<WorldRect>> = shapes
+            .into_iter()
+            .map(|s| {
+                has_lines |= s.has_lines;
+                has_areas |= s.has_area;
+                s.bounds
+            })
+            .collect();
+        let entries = rects
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| {
+                let b = (*b)?;
+                Some(Entry::new(rstar::primitives::Rectangle::from_corners(b.min, b.max), i))
+            })
+            .collect();
         Self { tree: RTree::bulk_load(entries), rects, has_lines, has_areas }
     }
 
@@ -141,5 +165,28 @@ impl FeatureIndex {
     /// Whether no feature is indexed.
     pub fn is_empty(&self) -> bool {
         self.tree.size() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rect(x: f64, y: f64) -> WorldRect {
+        WorldRect { min: [x, y], max: [x + 1.0, y + 1.0] }
+    }
+
+    #[test]
+    fn ids_are_positions_and_empty_shapes_stay_out_of_the_tree() {
+        let index = FeatureIndex::build([
+            Indexed { bounds: Some(rect(0.0, 0.0)), has_lines: false, has_area: true },
+            Indexed::default(),
+            Indexed { bounds: Some(rect(5.0, 5.0)), has_lines: true, has_area: false },
+        ]);
+        assert_eq!(index.len(), 2);
+        assert!(index.has_lines() && index.has_areas());
+        assert_eq!(index.query(&WorldRect { min: [4.0, 4.0], max: [9.0, 9.0] }), vec![2]);
+        assert_eq!(index.rect(1), None);
+        assert_eq!(index.rect(2), Some(rect(5.0, 5.0)));
     }
 }

@@ -236,6 +236,10 @@ impl AtlasApp {
             LayerSource::File(p) if is_geojson(p) => p.clone(),
             LayerSource::File(p) => p.with_extension("geojson"),
             LayerSource::Embedded(name) => self.user_layers_dir().join(name),
+            // A local copy of a team store layer (saving itself pushes to the store).
+            LayerSource::Store { .. } => {
+                self.user_layers_dir().join(format!("{}.geojson", file_stem_for(&layer.name)))
+            }
         }
     }
 

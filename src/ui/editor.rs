@@ -432,27 +432,7 @@ fn add_hole(geometry: &mut Value, ring: Vec<Value>) -> bool {
 
 /// Whether a press at `pos` grabs the shape (on a point, near a line, inside an area).
 fn grabs(shape: &Shape, viewport: &Viewport, pos: [f32; 2]) -> bool {
-    let layer = crate::model::Layer::new(
-        "probe",
-        crate::model::LayerKind::Generic,
-        crate::model::LayerSource::Embedded("probe"),
-        vec![crate::model::Feature {
-            id: None,
-            geometry: None,
-            properties: serde_json::Map::new(),
-            foreign_members: serde_json::Map::new(),
-            shape: shape.clone(),
-            time: None,
-        }],
-    );
-    crate::spatial::hit_test(
-        std::slice::from_ref(&layer),
-        viewport,
-        pos,
-        crate::spatial::HitTolerance::default(),
-        |_, _| true,
-    )
-    .is_some()
+    crate::spatial::Probe::new(viewport, pos, crate::spatial::HitTolerance::default()).test(shape).is_some()
 }
 
 /// The nearest existing vertex of any visible layer within [`SNAP_PTS`], in lon/lat.

@@ -3,8 +3,8 @@
 
 use super::command::{Command, EditIntent};
 use crate::model::{
-    Catalog, Categories, Layer, LayerKind, LayerSource, LayerStyleOverride, LayerUid, PALETTE, PointShape, Rgba,
-    TimeFilter, date_fields_of,
+    Catalog, Categories, Layer, LayerKind, LayerSource, LayerStyleOverride, LayerUid, PALETTE, PointShape, PointView,
+    Rgba, TimeFilter, date_fields_of,
 };
 
 /// What the layers panel needs to know about editing.
@@ -109,7 +109,9 @@ pub fn layers_ui(
                         {
                             commands.push(Command::Edit(EditIntent::StartEditing(layer.uid)));
                         }
-                        if matches!(layer.source, LayerSource::File(_)) && ui.button("Remove layer").clicked() {
+                        if matches!(layer.source, LayerSource::File(_) | LayerSource::Store { .. })
+                            && ui.button("Remove layer").clicked()
+                        {
                             commands.push(Command::RemoveLayer(layer.uid));
                         }
                     });
@@ -164,6 +166,18 @@ fn style_ui(ui: &mut egui::Ui, layer: &Layer, commands: &mut Vec<Command>) {
         for shape in PointShape::ALL {
             if ui.selectable_label(style.point_shape == Some(shape), shape.name()).clicked() {
                 style.point_shape = Some(shape);
+            }
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.label("Draw points as");
+        for (view, text, tip) in [
+            (None, "Auto", "Density when more than 2,000 points are in view"),
+            (Some(PointView::Points), "Points", "One symbol per feature"),
+            (Some(PointView::Density), "Density", "Hexagons coloured by the number of features in the date range"),
+        ] {
+            if ui.selectable_label(style.point_view == view, text).on_hover_text(tip).clicked() {
+                style.point_view = view;
             }
         }
     });

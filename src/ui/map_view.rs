@@ -4,9 +4,10 @@ use super::command::Command;
 use super::editor::{EditorState, Tool};
 use super::painter::{paint_highlight, paint_scene};
 use crate::geodata::HOME_BBOX;
-use crate::model::{Catalog, FeatureRef, TimeFilter};
+use crate::model::{Catalog, FeatureRef, TimeFilter, hit_test, hit_test_all};
+use crate::render::density::{DensityLayer, members_at};
 use crate::render::{Scene, SceneOptions, build_scene};
-use crate::spatial::{HitTolerance, Viewport, WorldRect, hit_test, hit_test_all};
+use crate::spatial::{HitTolerance, Viewport, WorldRect};
 
 /// The closest zoom that fitting a layer's bounds goes to (about a district).
 pub const MAX_FIT_ZOOM: f64 = 10.0;
@@ -183,8 +184,10 @@ impl MapView<'_> {
             ui.ctx().request_repaint();
         }
 
-        let is_shown = |l: usize, f: usize| self.filter.is_shown(l, f);
-        state.hover = response
+        // Layers drawn as densities are hit by bin, not by point.
+        let density: &[DensityLayer] = state.cache.as_ref().map_or(&[], |(_, scene)| &scene.density);
+        let is_shown = |l: usize, f: usize| !density.iter().any(|d| d.layer == l) && self.filter.is_shown(l, f);
+        let hover = response
             .hover_pos()
             .and_then(|p| hit_test(&self.catalog.layers, &state.viewport, local(p), HitTolerance::default(), is_shown));
         if response.clicked()
@@ -193,8 +196,10 @@ impl MapView<'_> {
             && let Some(p) = response.interact_pointer_pos()
         {
             let hits = hits_in_every_layer(&self.catalog.layers, &state.viewport, local(p), is_shown);
+            let hits = with_bin_members(hits, self.catalog, density, Some(self.filter), &state.viewport, local(p));
             commands.push(Command::SelectHits(hits));
         }
+        state.hover = hover;
 
         // Scene, rebuilt only when the view or the data changed.
         let key = CacheKey { viewport: state.viewport, generation: state.generation };
@@ -227,6 +232,19 @@ impl MapView<'_> {
             if let Some(layer) = self.catalog.layers.get(h.layer) {
                 let name = f.display_name(layer.label_field.as_deref());
                 response.clone().on_hover_text_at_pointer(format!("{name}  ·  {}", layer.name));
+            }
+        } else if state.hover.is_none()
+            && let Some(p) = response.hover_pos()
+            && let Some((_, scene)) = &state.cache
+        {
+            // Over a density bin: its count, as the legend classes it.
+            let world = state.viewport.world_from_screen(local(p));
+            let hit = scene.density.iter().rev().find_map(|d| Some((d.layer, d.count_at(world)?)));
+            if let Some((li, n)) = hit
+                && let Some(layer) = self.catalog.layers.get(li)
+            {
+                let what = if n == 1 { "feature" } else { "features" };
+                response.clone().on_hover_text_at_pointer(format!("{n} {what} in this hexagon  ·  {}", layer.name));
             }
         }
         commands
@@ -264,6 +282,33 @@ pub(crate) fn hits_in_every_layer(
         }
     }
     all
+}
+
+/// A click's list with the members of the bin under it in the topmost density layer that has
+/// one: before the point hits when that layer is drawn above them, else after.
+pub(crate) fn with_bin_members(
+    hits: Vec<FeatureRef>,
+    catalog: &Catalog,
+    density: &[DensityLayer],
+    filter: Option<&TimeFilter>,
+    viewport: &Viewport,
+    pos: [f32; 2],
+) -> Vec<FeatureRef> {
+    let bin = density.iter().rev().find_map(|d| {
+        let layer = catalog.layers.get(d.layer)?;
+        let members = members_at(layer, d, filter, viewport, pos);
+        (!members.is_empty()).then(|| members.into_iter().map(|feature| FeatureRef { layer: d.layer, feature }))
+    });
+    let Some(members) = bin else { return hits };
+    let mut members: Vec<FeatureRef> = members.collect();
+    if hits.first().is_none_or(|h| members.first().is_some_and(|m| m.layer > h.layer)) {
+        members.extend(hits);
+        members
+    } else {
+        let mut hits = hits;
+        hits.append(&mut members);
+        hits
+    }
 }
 
 fn keyboard(ui: &egui::Ui, state: &mut MapViewState) {

@@ -15,6 +15,7 @@ pub mod file_dialog;
 mod inspector;
 pub mod jobs;
 mod layers_panel;
+mod load_progress;
 mod loader;
 mod map_view;
 mod measure_tool;
@@ -24,6 +25,9 @@ mod projects;
 pub mod recovery_ui;
 mod scenes_panel;
 mod search;
+pub mod team_conflicts;
+pub mod team_connect;
+pub mod team_store;
 mod timeline;
 mod unsaved_dialog;
 mod user_copies;
@@ -39,8 +43,9 @@ pub use search::{SearchHit, search};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Opens the app window on the embedded data plus `files`.
-pub fn run_app(files: Vec<PathBuf>) -> ExitCode {
+/// Opens the app window on the embedded data plus `files`, connected to the team store at
+/// `db` when given (`--db URL`).
+pub fn run_app(files: Vec<PathBuf>, db: Option<String>) -> ExitCode {
     // The settings folder (also home of recovery files, user copies and the recent list) is
     // private: made 0700 with a 0600 app.ron before eframe writes there (Unix; on Windows the
     // per-user AppData folder is already private).
@@ -63,6 +68,9 @@ pub fn run_app(files: Vec<PathBuf>) -> ExitCode {
             let mut app = AtlasApp::new(cc.storage);
             app.jobs.ctx = Some(cc.egui_ctx.clone());
             app.load_user_copies();
+            if let Some(url) = db {
+                app.connect_team_store_url(&url);
+            }
             for f in files.into_iter().filter(|f| !f.as_os_str().is_empty()) {
                 if crate::project::is_project_path(&f) {
                     app.open_project(&f);

@@ -302,7 +302,7 @@ impl AtlasApp {
         self.safety.journal_saved = None;
         let file = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i)).and_then(|l| match &l.source {
             LayerSource::File(p) => Some(journal_path(p)),
-            LayerSource::Embedded(_) => None,
+            LayerSource::Embedded(_) | LayerSource::Store { .. } => None,
         });
         let Some(file) = file else {
             self.safety.journal_saved = Some((uid, Vec::new()));

@@ -38,6 +38,7 @@ use rusqlite::{Connection, OpenFlags, params};
 use serde_json::{Map, Value};
 
 use super::geojson::{Loaded, geo_from_json, parse_layer};
+use super::progress::{Cancelled, Progress, REPORT_EVERY};
 use crate::model::{FeatureId, Layer, LayerSource};
 use wkb::Envelope;
 
@@ -204,7 +205,14 @@ impl GpkgError {
 /// table can be read. Attributes-only tables are not map layers and are not returned here:
 /// [`read_gpkg_tables`] has them, and the unreadable tables, separately.
 pub fn read_gpkg(path: &Path) -> Result<Vec<Loaded>, GpkgError> {
-    let GpkgTables { mut layers, attributes: _, unreadable } = read_gpkg_tables(path)?;
+    read_gpkg_with(path, &Progress::new())
+}
+
+/// [`read_gpkg`] reporting rows read to `progress` (the file's bytes spread over its
+/// tables and their rows); once `progress` is cancelled the table being read stops with an
+/// error.
+pub fn read_gpkg_with(path: &Path, progress: &Progress) -> Result<Vec<Loaded>, GpkgError> {
+    let GpkgTables { mut layers, attributes: _, unreadable } = read_gpkg_tables_with(path, progress)?;
     let mut unreadable = unreadable.into_iter();
     match layers.first_mut() {
         Some(first) => first.skipped.extend(unreadable.map(|e| format!("{e} (table not read)"))),
@@ -243,6 +251,11 @@ pub fn table_names(path: &Path) -> Result<Vec<String>, GpkgError> {
 /// layers, and the tables that cannot be read as errors, so one bad table never hides the
 /// others (see [`GpkgTables`]).
 pub fn read_gpkg_tables(path: &Path) -> Result<GpkgTables, GpkgError> {
+    read_gpkg_tables_with(path, &Progress::new())
+}
+
+/// [`read_gpkg_tables`] reporting to `progress` (see [`read_gpkg_with`]).
+pub fn read_gpkg_tables_with(path: &Path, progress: &Progress) -> Result<GpkgTables, GpkgError> {
     std::fs::metadata(path).map_err(|source| GpkgError::Io { path: path.to_owned(), source })?;
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(sql_err(path))?;
@@ -278,11 +291,13 @@ pub fn read_gpkg_tables(path: &Path) -> Result<GpkgTables, GpkgError> {
         .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect())
         .map_err(sql_err(path))?;
     let mut out = GpkgTables::default();
+    let table_bytes = std::fs::metadata(path).map_or(0, |m| m.len()) / tables.len().max(1) as u64;
     for (table, data_type, geom_col, srs_id, description) in tables {
         let table_err = |message: String| GpkgError::Table { path: path.to_owned(), table: table.clone(), message };
         let read = |geom_col: Option<&str>| -> Result<Loaded, GpkgError> {
             let json_cols = if has_data_columns { json_columns(&conn, path, &table)? } else { HashSet::new() };
-            read_table(&conn, path, &table, geom_col, &id_policy(&description), &json_cols)
+            let reporting = (progress, table_bytes);
+            read_table(&conn, path, &table, geom_col, &id_policy(&description), &json_cols, reporting)
         };
         match (data_type.as_str(), geom_col, srs_id) {
             ("features", Some(geom_col), Some(srs_id)) => {
@@ -423,6 +438,7 @@ fn read_table(
     geom_col: Option<&str>,
     policy: &IdPolicy,
     json_cols: &HashSet<String>,
+    (progress, table_bytes): (&Progress, u64),
 ) -> Result<Loaded, GpkgError> {
     let label = format!("{} table `{table}`", path.display());
     let table_err = |message: String| GpkgError::Table { path: path.to_owned(), table: table.to_owned(), message };
@@ -461,11 +477,26 @@ fn read_table(
     select.extend(columns.iter().map(|c| quote(&c.name)));
     let sql = format!("SELECT {} FROM {} ORDER BY {}", select.join(", "), quote(table), quote(&pk));
     let mut stmt = conn.prepare(&sql).map_err(sql_err(path))?;
+    // For progress: the table's bytes spread over its rows.
+    let row_count: u64 = conn
+        .query_row(&format!("SELECT count(*) FROM {}", quote(table)), [], |r| r.get::<_, i64>(0))
+        .map_or(0, |n| n.max(0) as u64);
     let mut rows = stmt.query([]).map_err(sql_err(path))?;
     let mut notes = Vec::new();
     let mut features = Vec::new();
     let mut had_m = false;
+    let (mut read, mut bytes_told) = (0_u64, 0_u64);
     while let Some(row) = rows.next().map_err(sql_err(path))? {
+        read += 1;
+        if read.is_multiple_of(REPORT_EVERY as u64) {
+            let bytes = table_bytes.saturating_mul(read) / row_count.max(read);
+            progress.add_bytes(bytes - bytes_told);
+            bytes_told = bytes;
+            progress.add_features(REPORT_EVERY as u64);
+            if progress.cancelled() {
+                return Err(table_err(Cancelled.to_string()));
+            }
+        }
         let fid: i64 = row.get(0).map_err(sql_err(path))?;
         let geometry = match row.get_ref(1).map_err(sql_err(path))? {
             ValueRef::Null => None,
@@ -513,6 +544,8 @@ fn read_table(
         feature.insert("properties".to_owned(), Value::Object(properties));
         features.push(Value::Object(feature));
     }
+    progress.add_bytes(table_bytes - bytes_told);
+    progress.add_features(read % REPORT_EVERY as u64);
     if had_m {
         notes.push(format!("{label}: M (measure) values dropped: GeoJSON has no measures"));
     }

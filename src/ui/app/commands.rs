@@ -50,6 +50,12 @@ impl AtlasApp {
             Command::Edit(EditIntent::Apply(cmd, what)) => self.run_edit(vec![cmd], &what),
             Command::Edit(EditIntent::AddFeature { layer, geometry }) => self.add_feature(layer, geometry),
             Command::Notify(text) => self.messages.push(Message::new(Level::Info, text)),
+            // Team store layers: Save pushes to the store; a role that may not edit is told why.
+            Command::Edit(EditIntent::Save(uid)) if self.is_store_layer(uid) => self.team_push(uid),
+            Command::Edit(EditIntent::StartEditing(uid)) if self.store_read_only(uid).is_some() => {
+                let why = self.store_read_only(uid).unwrap_or_default().to_owned();
+                self.messages.push(Message::new(Level::Warning, format!("This layer is read-only: {why}")));
+            }
             Command::Edit(EditIntent::StartEditing(uid)) => {
                 if let Some(layer) = self.catalog.layer_by_uid_mut(uid) {
                     self.editor.layer = Some(uid);
@@ -209,7 +215,7 @@ impl AtlasApp {
         self.catalog_changed();
     }
 
-    pub(super) fn catalog_changed(&mut self) {
+    pub(crate) fn catalog_changed(&mut self) {
         self.filter.update(&self.catalog);
         self.timeline.catalog_changed(&self.catalog);
         self.map.invalidate();
@@ -252,6 +258,10 @@ impl AtlasApp {
                         format!("{}: {error}", path.display())
                     };
                     self.messages.push(Message::new(Level::Error, text));
+                }
+                LoadResult::Cancelled(path) => {
+                    let text = format!("Loading {} cancelled", path.display());
+                    self.messages.push(Message::new(Level::Info, text));
                 }
             }
         }

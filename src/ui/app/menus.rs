@@ -21,6 +21,16 @@ impl AtlasApp {
                     self.choose_file(FilePurpose::ImportAcled, None, None);
                 }
                 ui.separator();
+                if ui.button("Team store…").clicked() {
+                    self.team.window = true;
+                    ui.close();
+                }
+                if ui.button("Open store layer…").clicked() {
+                    self.team.window = true;
+                    self.team_refresh();
+                    ui.close();
+                }
+                ui.separator();
                 self.project_menu_ui(ui);
                 ui.separator();
                 if ui.button("Export view…").clicked() {
@@ -140,6 +150,11 @@ impl AtlasApp {
             if !self.jobs.running.is_empty() {
                 // Poll again soon: a job that outlives half a second gets a spinner.
                 ui.ctx().request_repaint_after(std::time::Duration::from_millis(250));
+            }
+            for (_, label) in &self.team.working {
+                ui.separator();
+                ui.spinner();
+                ui.label(format!("{label}…"));
             }
             for job in self.jobs.running.iter().filter(|j| self.now_secs - j.started_secs >= SPINNER_AFTER_SECS) {
                 ui.separator();

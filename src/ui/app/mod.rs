@@ -45,6 +45,8 @@ pub struct PersistedState {
     pub time_zone: String,
     /// Light, dark or the system's theme.
     pub theme: Theme,
+    /// Saved team store connections, most recent first (never a password).
+    pub team_profiles: Vec<super::team_connect::StoreProfile>,
 }
 
 /// The window's colour theme (View → Theme).
@@ -86,6 +88,7 @@ impl Default for PersistedState {
             builtin_file_dialog: false,
             time_zone: String::new(),
             theme: Theme::System,
+            team_profiles: Vec::new(),
         }
     }
 }
@@ -208,6 +211,8 @@ pub struct AtlasApp {
     pub(crate) now_secs: f64,
     /// The built-in file dialog and whether the system one is there.
     pub files: super::file_choice::FileChoice,
+    /// The team store: connection, opened store layers, pushes, conflicts, live updates.
+    pub team: super::team_store::TeamStore,
     loader: BackgroundLoader,
 }
 
@@ -288,6 +293,9 @@ impl AtlasApp {
             opened_project: None,
             now_secs: 0.0,
             files: super::file_choice::FileChoice::default(),
+            team: super::team_store::TeamStore::with_outbox(
+                storage.is_some().then(|| super::editing::user_data_dir().join("outbox")),
+            ),
             loader: BackgroundLoader::default(),
         }
     }
@@ -346,7 +354,7 @@ impl AtlasApp {
 
     /// Starts loading a file as a new layer without blocking the UI.
     pub fn open_file_in_background(&mut self, path: PathBuf) {
-        self.loader.load(path, || {});
+        self.loader.load(path);
     }
 
     /// Loads a file as a new layer right away (used by tests).
@@ -363,6 +371,9 @@ impl AtlasApp {
         }
         if self.jobs.ctx.is_none() {
             self.jobs.ctx = Some(ui.ctx().clone());
+        }
+        if self.loader.ctx.is_none() {
+            self.loader.ctx = Some(ui.ctx().clone());
         }
         self.receive_jobs();
         self.receive_loaded();
@@ -425,6 +436,8 @@ impl AtlasApp {
             commands.extend(map_commands);
             self.measure_overlay_ui(ui);
             self.near_overlay_ui(ui);
+            self.team_overlay_ui(ui);
+            super::load_progress::load_progress_ui(&mut self.loader, ui);
             self.messages_ui(ui);
         });
         self.about_ui(ui.ctx());
@@ -436,6 +449,7 @@ impl AtlasApp {
         self.file_dialog_ui(ui.ctx());
         self.scenes_window_ui(ui.ctx());
         self.near_window_ui(ui.ctx(), &mut commands);
+        self.team_ui(ui.ctx());
         self.presentation_overlay_ui(ui.ctx());
         if let Some(range) = self.timeline.tick(ui.ctx()) {
             commands.push(Command::SetRange(Some(range)));

@@ -1,0 +1,116 @@
+//! One row per file loading, over the bottom-left corner of the map: the file, a progress bar
+//! with bytes, features and the time left, and a Cancel button. The rows read the loads'
+//! [`crate::io::progress::Progress`] atomics and never wait on a worker, so the map under
+//! them pans and zooms while a big file loads.
+
+use super::loader::BackgroundLoader;
+use crate::io::progress::Snapshot;
+
+/// How often the rows are redrawn while something loads.
+const REFRESH: std::time::Duration = std::time::Duration::from_millis(150);
+
+/// Draws the progress rows of `loader`'s pending loads over `ui`'s area (nothing when none)
+/// and cancels the loads whose Cancel was clicked.
+pub(crate) fn load_progress_ui(loader: &mut BackgroundLoader, ui: &egui::Ui) {
+    if loader.pending.is_empty() {
+        return;
+    }
+    ui.ctx().request_repaint_after(REFRESH);
+    let mut cancel = None;
+    let corner = ui.max_rect().left_bottom() + egui::vec2(12.0, -36.0);
+    egui::Area::new(egui::Id::unique("load-progress"))
+        .pivot(egui::Align2::LEFT_BOTTOM)
+        .fixed_pos(corner)
+        .interactable(true)
+        .show(ui.ctx(), |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                ui.set_width(440.0);
+                for loading in &loader.pending {
+                    let s = loading.progress.snapshot();
+                    let name = loading
+                        .path
+                        .file_name()
+                        .map_or_else(|| loading.path.display().to_string(), |n| n.to_string_lossy().into_owned());
+                    ui.label(egui::RichText::new(format!("Loading {name}")).strong())
+                        .on_hover_text(loading.path.display().to_string());
+                    ui.horizontal(|ui| {
+                        let bar = match s.fraction() {
+                            Some(f) => egui::ProgressBar::new(f),
+                            None => egui::ProgressBar::new(0.0).animate(true),
+                        };
+                        ui.add_sized([340.0, 18.0], bar.text(describe(&s)));
+                        if ui.button("Cancel").on_hover_text(format!("Stop loading {name}")).clicked() {
+                            cancel = Some(loading.id);
+                        }
+                    });
+                }
+            });
+        });
+    if let Some(id) = cancel {
+        loader.cancel(id);
+    }
+}
+
+/// "120.5 of 320.0 MB · 376,000 features · about 4 s left".
+pub fn describe(s: &Snapshot) -> String {
+    let mut parts = Vec::new();
+    if s.bytes_total > 0 {
+        parts.push(format!("{} of {}", megabytes(s.bytes_done.min(s.bytes_total)), megabytes(s.bytes_total)));
+    } else if s.bytes_done > 0 {
+        parts.push(megabytes(s.bytes_done));
+    }
+    parts.push(format!("{} features", thousands(s.features)));
+    if s.bytes_total > 0 && s.bytes_done >= s.bytes_total {
+        parts.push("finishing".to_owned());
+    } else if let Some(left) = s.time_left() {
+        let secs = left.as_secs();
+        parts.push(if secs >= 90 {
+            format!("about {} min left", secs.div_ceil(60))
+        } else {
+            format!("about {} s left", secs.max(1))
+        });
+    } else if s.bytes_done == 0 {
+        parts.push("reading".to_owned());
+    }
+    parts.join(" · ")
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_row_says_bytes_features_and_time_left() {
+        let s = Snapshot {
+            bytes_done: 80_000_000,
+            bytes_total: 320_000_000,
+            features: 1_250_000,
+            cancelled: false,
+            elapsed: Duration::from_secs(2),
+        };
+        assert_eq!(describe(&s), "80.0 of 320.0 MB · 1,250,000 features · about 6 s left");
+        let done = Snapshot { bytes_done: 320_000_000, ..s };
+        assert_eq!(describe(&done), "320.0 of 320.0 MB · 1,250,000 features · finishing");
+        let start = Snapshot { bytes_done: 0, features: 0, elapsed: Duration::ZERO, ..s };
+        assert_eq!(describe(&start), "0.0 of 320.0 MB · 0 features · reading");
+        let slow = Snapshot { elapsed: Duration::from_secs(100), ..s };
+        assert_eq!(describe(&slow), "80.0 of 320.0 MB · 1,250,000 features · about 5 min left");
+    }
+}

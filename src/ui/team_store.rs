@@ -1,0 +1,1482 @@
+//! The team store in the app (issue #12): File > Team store… connects (saved profiles, no
+//! password kept), lists the store's layers and opens one with the view's bbox and the
+//! timeline's range pushed down to SQL; a layer the role may not edit is read-only and says
+//! why; Save pushes the layer's changes (guarded by the versions it was opened at), reports
+//! fields merged automatically and opens the Conflicts panel for the rest; a live worker
+//! applies other analysts' saves to the open store layers without reloading.
+//!
+//! Every database call runs on a worker thread (`frontier-team`), like [`super::jobs`]; the UI
+//! thread only polls the replies.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::app::{AtlasApp, Level, Message};
+use super::team_conflicts::{
+    ConflictItem, ConflictsPanel, FID_MEMBER, FieldRow, MINE_COLOUR, PanelAction, THEIRS_COLOUR, feature_of, fid_of,
+    geometry_parts, version_of,
+};
+use super::team_connect::{StoreProfile, TlsMode, pgpass_password, pgpass_path};
+use crate::db::merge::{Version, geometry_eq, value_eq};
+use crate::model::{Feature, FeatureLayout, Layer, LayerUid};
+
+/// A connection that worked: the URL without password (shown, kept as the layers' source) and
+/// the one with it (memory only).
+#[derive(Clone)]
+pub struct Session {
+    /// The URL without password.
+    pub url: String,
+    secret: String,
+    /// The session's role, as the server names it.
+    pub who: String,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("url", &self.url).field("who", &self.who).finish_non_exhaustive()
+    }
+}
+
+/// What the app knows of one opened store layer.
+#[derive(Debug, Clone)]
+pub struct StoreState {
+    /// The layer's name in the store.
+    pub name: String,
+    /// Per fid, the version and content last synced: the base of the next push.
+    pub base: HashMap<Uuid, (i64, Version)>,
+    /// Why the layer may not be edited (`None`: it may).
+    pub read_only: Option<String>,
+}
+
+/// One change of a push, as the app sent it.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// The feature's fid.
+    pub fid: Uuid,
+    /// The version it was based on (`None`: an insert).
+    pub base_version: Option<i64>,
+    /// The content (without the app's fid tag); `None` deletes.
+    pub feature: Option<Feature>,
+}
+
+/// A row of a store layer as read back: its version and content (`None`: not there).
+type Rows = HashMap<Uuid, Option<(i64, Version)>>;
+
+/// What a push came back with.
+#[derive(Debug, Default)]
+pub struct Pushed {
+    /// Changes written: fid and new version.
+    pub applied: Vec<(Uuid, i64)>,
+    /// Features merged with others' saves: fid and the fields that came from each side.
+    pub merged: Vec<(Uuid, Vec<String>, Vec<String>)>,
+    /// Conflicts per feature.
+    pub conflicts: Vec<crate::db::push::Conflict>,
+    /// The push had been applied before (a retry).
+    pub already_applied: bool,
+    /// The store's rows of every merged or conflicting feature, read after the push.
+    pub rows: Rows,
+    /// The edits went to the offline outbox instead (the server was unreachable): why.
+    pub queued: Option<String>,
+    /// Operations queued offline earlier that went to the store first.
+    pub drained: usize,
+}
+
+/// Another analyst's change, as the live feed reports it.
+#[derive(Debug, Clone)]
+pub struct LiveChange {
+    /// The feature.
+    pub fid: Uuid,
+    /// Its new version.
+    pub version: i64,
+    /// `insert`, `update` or `delete`.
+    pub op: String,
+    /// Who made it (the server's session role).
+    pub author: String,
+}
+
+/// Replies of the team store's workers.
+#[derive(Debug)]
+pub enum Reply {
+    /// A connection attempt.
+    Connected {
+        /// The profile it used.
+        profile: StoreProfile,
+        /// The URL with password (memory only).
+        secret: String,
+        /// The role and the store's layers, or why not.
+        result: Result<(String, Vec<crate::db::LayerInfo>), String>,
+        /// Things to tell: the password file, operations pushed from the offline outbox.
+        notes: Vec<(Level, String)>,
+    },
+    /// A store layer was opened.
+    Opened {
+        /// The layer's name.
+        name: String,
+        /// What was pushed down, in words.
+        scope: String,
+        /// The layer and why it is read-only, or why it could not be opened.
+        result: Result<(Box<crate::db::StoreLayer>, Option<String>), String>,
+    },
+    /// A push finished.
+    Pushed {
+        /// The app's layer.
+        uid: LayerUid,
+        /// What was sent.
+        sent: Vec<Outgoing>,
+        /// The outcome, or why it failed.
+        result: Result<Box<Pushed>, String>,
+    },
+    /// Other analysts' saves.
+    Live {
+        /// The store layer.
+        layer: String,
+        /// Their changes.
+        changes: Vec<LiveChange>,
+        /// The changed rows as they are now.
+        rows: Rows,
+    },
+    /// The live feed lost its connection (it retries).
+    LiveLost(String),
+}
+
+/// The live worker: a thread following the change feed until stopped.
+struct LiveWorker {
+    stop: Arc<AtomicBool>,
+    layers: Arc<Mutex<HashSet<String>>>,
+    url: String,
+}
+
+impl Drop for LiveWorker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The team store's part of the app.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent settings: window shown, two push-down checkboxes, live on"
+)]
+pub struct TeamStore {
+    /// Whether the Team store window is open.
+    pub window: bool,
+    /// The connection form (a profile being edited).
+    pub form: StoreProfile,
+    /// A password typed for this session (never saved).
+    pub password: String,
+    /// The connection, once one worked.
+    pub session: Option<Session>,
+    /// The store's layers (after connecting or Refresh).
+    pub layers: Vec<crate::db::LayerInfo>,
+    /// Open with the view's bbox pushed down.
+    pub only_view: bool,
+    /// Open with the timeline's range pushed down.
+    pub only_range: bool,
+    /// The last problem, shown in the window.
+    pub problem: Option<String>,
+    /// Work running on workers: id and label (for the spinner).
+    pub working: Vec<(u64, String)>,
+    /// Opened store layers by app layer.
+    pub stores: HashMap<LayerUid, StoreState>,
+    /// The Conflicts panel, after a push that met conflicts.
+    pub conflicts: Option<ConflictsPanel>,
+    /// Whether the live worker runs (off in tests that drive replies themselves).
+    pub live_enabled: bool,
+    /// Where offline outboxes are kept (one SQLite file per server); `None`: no offline saves.
+    pub outbox_dir: Option<std::path::PathBuf>,
+    live: Option<LiveWorker>,
+    tx: Sender<(u64, Reply)>,
+    rx: Receiver<(u64, Reply)>,
+    next: u64,
+    /// Repainted when a worker replies.
+    pub ctx: Option<egui::Context>,
+}
+
+impl Default for TeamStore {
+    fn default() -> Self {
+        let (tx, rx) = channel();
+        Self {
+            window: false,
+            form: StoreProfile::default(),
+            password: String::new(),
+            session: None,
+            layers: Vec::new(),
+            only_view: true,
+            only_range: true,
+            problem: None,
+            working: Vec::new(),
+            stores: HashMap::new(),
+            conflicts: None,
+            live_enabled: true,
+            outbox_dir: None,
+            live: None,
+            tx,
+            rx,
+            next: 1,
+            ctx: None,
+        }
+    }
+}
+
+impl TeamStore {
+    /// A team store whose offline outboxes live in `dir` (`None`: no offline saves).
+    pub fn with_outbox(dir: Option<std::path::PathBuf>) -> Self {
+        Self { outbox_dir: dir, ..Self::default() }
+    }
+
+    /// Runs `work` on a `frontier-team` thread; its reply comes back through [`TeamStore::poll`].
+    pub fn spawn(&mut self, label: impl Into<String>, work: impl FnOnce() -> Reply + Send + 'static) {
+        let id = self.next;
+        self.next += 1;
+        self.working.push((id, label.into()));
+        let tx = self.tx.clone();
+        let ctx = self.ctx.clone();
+        let spawned = std::thread::Builder::new().name("frontier-team".into()).spawn(move || {
+            let _ = tx.send((id, work()));
+            if let Some(ctx) = ctx {
+                ctx.request_repaint();
+            }
+        });
+        if let Err(e) = spawned {
+            self.working.retain(|(i, _)| *i != id);
+            self.problem = Some(format!("cannot start a worker thread: {e}"));
+        }
+    }
+
+    /// Replies that arrived since the last call.
+    pub fn poll(&mut self) -> Vec<Reply> {
+        let done: Vec<(u64, Reply)> = self.rx.try_iter().collect();
+        self.working.retain(|(id, _)| !done.iter().any(|(d, _)| d == id));
+        done.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Waits up to `timeout` for the running work (tests).
+    pub fn wait(&mut self, timeout: std::time::Duration) -> Vec<Reply> {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut out = Vec::new();
+        while !self.working.is_empty() {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok((id, reply)) => {
+                    self.working.retain(|(i, _)| *i != id);
+                    out.push(reply);
+                }
+                Err(_) => break,
+            }
+        }
+        out
+    }
+
+    /// Whether a connection attempt is running.
+    pub fn connecting(&self) -> bool {
+        self.working.iter().any(|(_, l)| l.starts_with("connecting"))
+    }
+
+    /// Starts the live worker for the session (once) and makes it follow `layer`.
+    fn follow(&mut self, layer: &str) {
+        let Some(session) = &self.session else { return };
+        if !self.live_enabled {
+            return;
+        }
+        if self.live.as_ref().is_some_and(|l| l.url != session.url) {
+            self.live = None;
+        }
+        if self.live.is_none() {
+            let worker = LiveWorker {
+                stop: Arc::new(AtomicBool::new(false)),
+                layers: Arc::new(Mutex::new(HashSet::new())),
+                url: session.url.clone(),
+            };
+            let (stop, layers, secret) = (Arc::clone(&worker.stop), Arc::clone(&worker.layers), session.secret.clone());
+            let (tx, ctx) = (self.tx.clone(), self.ctx.clone());
+            let started = std::thread::Builder::new()
+                .name("frontier-team-live".into())
+                .spawn(move || live_loop(&secret, &stop, &layers, &tx, ctx.as_ref()));
+            if let Err(e) = started {
+                self.problem = Some(format!("cannot follow other analysts' saves: no thread: {e}"));
+                return;
+            }
+            self.live = Some(worker);
+        }
+        if let Some(live) = &self.live
+            && let Ok(mut set) = live.layers.lock()
+        {
+            set.insert(layer.to_owned());
+        }
+    }
+}
+
+/// The password for `profile`: typed, else (when `PGPASSWORD` is unset) from the pgpass file;
+/// and something to tell about the file, if it was not usable.
+fn password_for(profile: &StoreProfile, typed: &str) -> (Option<String>, Option<String>) {
+    if !typed.is_empty() {
+        return (Some(typed.to_owned()), None);
+    }
+    if std::env::var_os("PGPASSWORD").is_some_and(|p| !p.is_empty()) {
+        return (None, None);
+    }
+    match pgpass_path().map(|p| pgpass_password(&p, profile)) {
+        Some(Ok(pw)) => (pw, None),
+        Some(Err(why)) => (None, Some(why)),
+        None => (None, None),
+    }
+}
+
+/// Reads the current rows of `fids` of store layer `name`.
+fn read_rows(client: &mut postgres::Client, name: &str, fids: &[Uuid]) -> Result<Rows, String> {
+    let mut rows: Rows = fids.iter().map(|f| (*f, None)).collect();
+    if fids.is_empty() {
+        return Ok(rows);
+    }
+    let table = crate::db::schema::table_of(client, name).map_err(|e| e.to_string())?;
+    let sql =
+        format!("SELECT fid, version, ST_AsEWKB(geom), props::text, extra::text FROM {table} WHERE fid = ANY($1)");
+    let found = client.query(&sql, &[&fids]).map_err(|e| crate::db::DbError::from_pg(&e).to_string())?;
+    for row in found {
+        let fid: Uuid = row.get(0);
+        let version: i64 = row.get(1);
+        let f = crate::db::open::feature_from_parts(row.get(2), row.get(3), row.get(4))
+            .map_err(|e| format!("reading “{name}” fid {fid}: {e}"))?;
+        rows.insert(fid, Some((version, version_of(&f))));
+    }
+    Ok(rows)
+}
+
+/// The live worker's loop: follows the change feed, reads the changed rows of the followed
+/// layers and sends them; reconnects (catching up by sequence number) after a lost connection.
+fn live_loop(
+    secret: &str,
+    stop: &AtomicBool,
+    layers: &Mutex<HashSet<String>>,
+    tx: &Sender<(u64, Reply)>,
+    ctx: Option<&egui::Context>,
+) {
+    // Kept across reconnections, so the catch-up starts where the feed was.
+    let mut tracker_kept: Option<crate::db::live::Tracker> = None;
+    let send = |reply: Reply| {
+        let _ = tx.send((0, reply));
+        if let Some(ctx) = ctx {
+            ctx.request_repaint();
+        }
+    };
+    while !stop.load(Ordering::Relaxed) {
+        let connected = crate::db::live::Live::connect(secret)
+            .and_then(|live| Ok((live, crate::db::connect(secret)?)))
+            .map_err(|e| e.to_string());
+        let (mut live, mut client) = match connected {
+            Ok(c) => c,
+            Err(e) => {
+                send(Reply::LiveLost(e.clone()));
+                std::thread::sleep(std::time::Duration::from_secs(5));
+                continue;
+            }
+        };
+        let mut tracker = match &tracker_kept {
+            Some(t) => t.clone(),
+            None => match live.latest_seq() {
+                Ok(s) => crate::db::live::Tracker::after(s),
+                Err(e) => {
+                    send(Reply::LiveLost(e.to_string()));
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                    continue;
+                }
+            },
+        };
+        while !stop.load(Ordering::Relaxed) {
+            let changes = match live.poll(&mut tracker, std::time::Duration::from_secs(1)) {
+                Ok(c) => c,
+                Err(e) => {
+                    send(Reply::LiveLost(e.to_string()));
+                    break;
+                }
+            };
+            tracker_kept = Some(tracker.clone());
+            let followed = layers.lock().map(|s| s.clone()).unwrap_or_default();
+            let mut by_layer: HashMap<String, Vec<LiveChange>> = HashMap::new();
+            for c in changes.into_iter().filter(|c| followed.contains(&c.layer)) {
+                by_layer.entry(c.layer.clone()).or_default().push(LiveChange {
+                    fid: c.fid,
+                    version: c.version,
+                    op: c.op.clone(),
+                    author: c.author.clone(),
+                });
+            }
+            for (layer, changes) in by_layer {
+                let fids: Vec<Uuid> = changes.iter().map(|c| c.fid).collect();
+                match read_rows(&mut client, &layer, &fids) {
+                    Ok(rows) => send(Reply::Live { layer, changes, rows }),
+                    Err(e) => send(Reply::LiveLost(e)),
+                }
+            }
+        }
+    }
+}
+
+/// Whether feature `f` holds `base`'s content (ignoring the app's fid tag).
+pub fn same_content(f: &Feature, base: &Version) -> bool {
+    let geom = match (&f.geometry, &base.geometry) {
+        (Some(a), Some(b)) => geometry_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    };
+    if !geom || f.properties.len() != base.properties.len() {
+        return false;
+    }
+    let props = f.properties.iter().zip(&base.properties).all(|((ka, va), (kb, vb))| ka == kb && value_eq(va, vb));
+    props && version_of(f).extra == base.extra
+}
+
+/// The changes of a store layer since its base: edited and added features (untagged ones, and
+/// second copies of a tag, get a new fid) and deleted ones. Also returns, per change, the
+/// feature's index in the layer (`None` for deletes) so new fids can be tagged.
+pub fn changes_of<S: std::hash::BuildHasher>(
+    layer: &Layer,
+    base: &HashMap<Uuid, (i64, Version), S>,
+) -> Vec<(Outgoing, Option<usize>)> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for (i, f) in layer.features.iter().enumerate() {
+        let tagged = fid_of(&f).filter(|fid| seen.insert(*fid));
+        let untagged = || {
+            let mut g = f.clone().into_owned();
+            g.foreign_members.shift_remove(FID_MEMBER);
+            g
+        };
+        match tagged.map(|fid| (fid, base.get(&fid))) {
+            Some((_, Some((_, b)))) if same_content(&f, b) => {}
+            Some((fid, Some((version, _)))) => {
+                out.push((Outgoing { fid, base_version: Some(*version), feature: Some(untagged()) }, Some(i)));
+            }
+            Some((fid, None)) => out.push((Outgoing { fid, base_version: None, feature: Some(untagged()) }, Some(i))),
+            None => {
+                let fid = Uuid::new_v4();
+                seen.insert(fid);
+                out.push((Outgoing { fid, base_version: None, feature: Some(untagged()) }, Some(i)));
+            }
+        }
+    }
+    let mut deleted: Vec<(&Uuid, &(i64, Version))> = base.iter().filter(|(fid, _)| !seen.contains(*fid)).collect();
+    deleted.sort_by_key(|(fid, _)| **fid);
+    for (fid, (version, _)) in deleted {
+        out.push((Outgoing { fid: *fid, base_version: Some(*version), feature: None }, None));
+    }
+    out
+}
+
+/// A copy of `old` (same uid and settings) with `features` and their layouts, dated again.
+fn rebuilt(old: &Layer, features: Vec<Feature>, layouts: Vec<FeatureLayout>) -> Layer {
+    let mut l = Layer::new(old.name.clone(), old.kind, old.source.clone(), features);
+    l.uid = old.uid;
+    l.visible = old.visible;
+    l.opacity = old.opacity;
+    l.label_field.clone_from(&old.label_field);
+    l.foreign_members.clone_from(&old.foreign_members);
+    l.date_fields.clone_from(&old.date_fields);
+    l.layout.root = old.layout.root;
+    l.layout.features = layouts;
+    l.source_table.clone_from(&old.source_table);
+    l.style.clone_from(&old.style);
+    l.project_extra.clone_from(&old.project_extra);
+    let _ = crate::model::assign_spans(&mut l);
+    l
+}
+
+/// The layer's features (cloned) and layouts, for [`rebuilt`].
+fn parts_of(layer: &Layer) -> (Vec<Feature>, Vec<FeatureLayout>) {
+    let n = layer.features.len();
+    let features = layer.features.to_vec();
+    let layouts = (0..n).map(|i| layer.layout.feature(i, n)).collect();
+    (features, layouts)
+}
+
+/// `Some(why)` when `e` says the server could not be reached (so the edits go to the outbox).
+fn unreachable(e: &crate::db::DbError) -> bool {
+    matches!(e, crate::db::DbError::Connect { .. })
+}
+
+impl AtlasApp {
+    /// Connects to the store at `url` on a worker (`--db URL`); the window shows the outcome.
+    pub fn connect_team_store_url(&mut self, url: &str) {
+        match StoreProfile::from_url(url) {
+            Ok((profile, password)) => {
+                self.team.form = profile;
+                self.team.password = password.unwrap_or_default();
+                self.team.window = true;
+                self.team_connect();
+            }
+            Err(e) => self.messages.push(Message::new(Level::Error, format!("--db: {e}"))),
+        }
+    }
+
+    /// Connects with the form's profile on a worker and lists the store's layers.
+    pub fn team_connect(&mut self) {
+        let profile = self.team.form.clone();
+        let typed = std::mem::take(&mut self.team.password);
+        self.team.problem = None;
+        let outbox = self.team.outbox_dir.as_ref().map(|d| outbox_path(d, &profile.url()));
+        self.team.spawn(format!("connecting to {}", profile.label()), move || {
+            let (password, note) = password_for(&profile, &typed);
+            let mut notes: Vec<(Level, String)> = note.into_iter().map(|n| (Level::Warning, n)).collect();
+            let secret = profile.url_with(password.as_deref());
+            let result = (|| {
+                let mut client = crate::db::connect(&secret)?;
+                let who: String = client.query_one("SELECT session_user::text", &[])?.get(0);
+                let layers = crate::db::list_layers(&mut client)?;
+                Ok::<_, crate::db::DbError>((who, layers, client))
+            })()
+            .map_err(|e| e.to_string());
+            let result = result.map(|(who, layers, mut client)| {
+                if let Some(path) = outbox.as_deref() {
+                    match drain_outbox(&mut client, path) {
+                        Ok(None) => {}
+                        Ok(Some(d)) => notes.push(d.summary()),
+                        Err(e) => notes.push((Level::Error, e)),
+                    }
+                }
+                (who, layers)
+            });
+            Reply::Connected { profile, secret, result, notes }
+        });
+    }
+
+    /// Lists the store's layers again.
+    pub fn team_refresh(&mut self) {
+        let Some(session) = self.team.session.clone() else { return };
+        let profile = self.team.form.clone();
+        self.team.spawn("listing the store's layers", move || {
+            let result = crate::db::connect(&session.secret)
+                .and_then(|mut c| crate::db::list_layers(&mut c))
+                .map(|layers| (session.who.clone(), layers))
+                .map_err(|e| e.to_string());
+            Reply::Connected { profile, secret: session.secret, result, notes: Vec::new() }
+        });
+    }
+
+    /// Opens store layer `name` on a worker, with the view's bbox and the timeline's range
+    /// when the window's checkboxes say so.
+    pub fn team_open(&mut self, name: &str) {
+        let Some(session) = self.team.session.clone() else { return };
+        let bbox = self.team.only_view.then(|| self.map.viewport.geo_bbox());
+        let range = if self.team.only_range { self.filter.range.map(|r| (r.from, r.to)) } else { None };
+        let mut scope = Vec::new();
+        if let Some(b) = bbox {
+            scope.push(format!("in the view {:.2}–{:.2}° E, {:.2}–{:.2}° N", b[0], b[2], b[1], b[3]));
+        }
+        if let Some((from, to)) = range {
+            scope.push(format!("dated {from} to {to}"));
+        }
+        let name = name.to_owned();
+        self.team.spawn(format!("opening “{name}” from the team store"), move || {
+            let result = (|| {
+                let mut client = crate::db::connect(&session.secret)?;
+                let layer = crate::db::open_layer(&mut client, &name, bbox, range)?;
+                let why = crate::db::can_edit(&mut client, &name)?;
+                Ok::<_, crate::db::DbError>((Box::new(layer), why))
+            })()
+            .map_err(|e| e.to_string());
+            Reply::Opened { name, scope: scope.join(", "), result }
+        });
+    }
+
+    /// Whether layer `uid` came from the team store.
+    pub fn is_store_layer(&self, uid: LayerUid) -> bool {
+        self.team.stores.contains_key(&uid)
+    }
+
+    /// Why store layer `uid` may not be edited (`None`: it may, or it is no store layer).
+    pub fn store_read_only(&self, uid: LayerUid) -> Option<&str> {
+        self.team.stores.get(&uid).and_then(|s| s.read_only.as_deref())
+    }
+
+    /// Pushes the changes of store layer `uid` on a worker (Save on a store layer).
+    pub fn team_push(&mut self, uid: LayerUid) {
+        let Some(state) = self.team.stores.get(&uid) else { return };
+        if let Some(why) = &state.read_only {
+            self.messages.push(Message::new(Level::Warning, format!("Not saved: {why}")));
+            return;
+        }
+        let Some(layer) = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i)) else { return };
+        let changes = changes_of(layer, &state.base);
+        if changes.is_empty() {
+            self.history.mark_saved(uid);
+            self.messages.push(Message::new(Level::Info, format!("“{}”: nothing to push", state.name)));
+            return;
+        }
+        let Some(session) = self.team.session.clone() else {
+            self.messages.push(Message::new(
+                Level::Warning,
+                format!("“{}” is not saved: connect to the team store first (File > Team store…)", state.name),
+            ));
+            self.team.window = true;
+            return;
+        };
+        // New features get their fid now, so a retried push (same op id) names them the same.
+        let untagged: Vec<(usize, Uuid)> = changes
+            .iter()
+            .filter_map(|(c, i)| {
+                i.filter(|&i| layer.features.get(i).is_some_and(|f| fid_of(&f) != Some(c.fid))).map(|i| (i, c.fid))
+            })
+            .collect();
+        if !untagged.is_empty() {
+            let (mut features, layouts) = parts_of(layer);
+            for (i, fid) in untagged {
+                if let Some(f) = features.get_mut(i) {
+                    f.foreign_members.insert(FID_MEMBER.to_owned(), Value::String(fid.to_string()));
+                }
+            }
+            let new = rebuilt(layer, features, layouts);
+            if let Some(slot) = self.catalog.layer_by_uid_mut(uid) {
+                *slot = new;
+            }
+        }
+        let note = self
+            .safety
+            .journal
+            .get(&uid)
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|e| format!("{} {}: {}", e.action, e.feature_id.as_deref().unwrap_or(""), e.detail))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default();
+        let sent: Vec<Outgoing> = changes.into_iter().map(|(c, _)| c).collect();
+        let name = state.name.clone();
+        let op_id = Uuid::new_v4();
+        let outbox = self.team.outbox_dir.as_ref().map(|d| outbox_path(d, &session.url));
+        let label = format!("saving {} change(s) of “{name}” to the team store", sent.len());
+        self.team.spawn(label, move || {
+            let changes: Vec<crate::db::push::Change> = sent
+                .iter()
+                .map(|o| crate::db::push::Change {
+                    fid: o.fid,
+                    base_version: o.base_version,
+                    feature: o.feature.clone(),
+                })
+                .collect();
+            let result = push_now(&session.secret, &name, &changes, op_id, &note, outbox.as_deref()).map(Box::new);
+            Reply::Pushed { uid, sent, result }
+        });
+    }
+
+    /// Applies the team store's worker replies (every frame).
+    pub(crate) fn team_receive(&mut self) {
+        for reply in self.team.poll() {
+            self.team_apply(reply);
+        }
+    }
+
+    /// Waits up to `timeout` for the team store's workers and applies their replies (tests).
+    pub fn finish_team_jobs(&mut self, timeout: std::time::Duration) {
+        for reply in self.team.wait(timeout) {
+            self.team_apply(reply);
+        }
+    }
+
+    /// Applies one worker reply.
+    pub fn team_apply(&mut self, reply: Reply) {
+        match reply {
+            Reply::Connected { profile, secret, result, notes } => {
+                for (level, text) in notes {
+                    self.messages.push(Message::new(level, text));
+                }
+                match result {
+                    Ok((who, layers)) => {
+                        let first = self.team.session.as_ref().is_none_or(|s| s.url != profile.url());
+                        self.team.session = Some(Session { url: profile.url(), secret, who: who.clone() });
+                        self.team.layers = layers;
+                        self.team.problem = None;
+                        if first {
+                            self.messages.push(Message::new(
+                                Level::Info,
+                                format!("Connected to the team store {} as {who}", profile.url()),
+                            ));
+                        }
+                    }
+                    Err(e) => self.team.problem = Some(e),
+                }
+            }
+            Reply::Opened { name, scope, result } => match result {
+                Ok((store, why)) => self.team_add_layer(&name, &scope, *store, why),
+                Err(e) => {
+                    self.team.problem = Some(e.clone());
+                    self.messages.push(Message::new(Level::Error, e));
+                }
+            },
+            Reply::Pushed { uid, sent, result } => self.team_pushed(uid, &sent, result),
+            Reply::Live { layer, changes, rows } => self.team_live(&layer, &changes, &rows),
+            Reply::LiveLost(why) => {
+                self.team.problem = Some(format!("live updates paused (retrying): {why}"));
+            }
+        }
+    }
+
+    fn team_add_layer(&mut self, name: &str, scope: &str, store: crate::db::StoreLayer, why: Option<String>) {
+        let crate::db::StoreLayer { layer, rows, .. } = store;
+        let (mut features, layouts) = parts_of(&layer);
+        let mut base = HashMap::with_capacity(rows.len());
+        for (f, r) in features.iter_mut().zip(&rows) {
+            f.foreign_members.insert(FID_MEMBER.to_owned(), Value::String(r.fid.to_string()));
+            base.insert(r.fid, (r.version, version_of(f)));
+        }
+        let layer = rebuilt(&layer, features, layouts);
+        let count = layer.features.len();
+        let bounds = layer.bounds();
+        let uid = layer.uid;
+        self.team.stores.insert(uid, StoreState { name: name.to_owned(), base, read_only: why.clone() });
+        let id = self.catalog.insert(layer);
+        for r in self.selection.iter_mut().chain(self.hits_here.iter_mut()) {
+            if r.layer >= id {
+                r.layer += 1;
+            }
+        }
+        let scope = if scope.is_empty() { String::new() } else { format!(", {scope}") };
+        self.messages.push(Message::new(Level::Info, format!("Opened store layer “{name}” ({count} features{scope})")));
+        if let Some(why) = why {
+            self.messages.push(Message::new(Level::Warning, format!("“{name}” is read-only: {why}")));
+        }
+        if !self.team.only_view
+            && let Some(b) = bounds
+        {
+            self.map.fit(b);
+        }
+        self.catalog_changed();
+        self.team.follow(name);
+    }
+
+    fn team_pushed(&mut self, uid: LayerUid, sent: &[Outgoing], result: Result<Box<Pushed>, String>) {
+        let Some(name) = self.team.stores.get(&uid).map(|s| s.name.clone()) else { return };
+        let pushed = match result {
+            Ok(p) => p,
+            Err(e) => {
+                self.messages
+                    .push(Message::new(Level::Error, format!("“{name}” was not saved to the team store: {e}")));
+                return;
+            }
+        };
+        if let Some(why) = &pushed.queued {
+            // The outbox holds these now: the next diff starts from them.
+            if let Some(state) = self.team.stores.get_mut(&uid) {
+                for o in sent {
+                    match (&o.feature, state.base.get_mut(&o.fid)) {
+                        (Some(f), Some(b)) => b.1 = version_of(f),
+                        (Some(f), None) => {
+                            state.base.insert(o.fid, (0, version_of(f)));
+                        }
+                        (None, _) => {
+                            state.base.remove(&o.fid);
+                        }
+                    }
+                }
+            }
+            self.history.mark_saved(uid);
+            self.safety.journal.remove(&uid);
+            self.messages.push(Message::new(
+                Level::Warning,
+                format!(
+                    "The team store is unreachable ({why}): {} change(s) of “{name}” are kept in the offline outbox and pushed when you save again online",
+                    sent.len()
+                ),
+            ));
+            return;
+        }
+        if pushed.drained > 0 {
+            self.messages.push(Message::new(
+                Level::Info,
+                format!("Pushed {} operation(s) saved offline to the team store first", pushed.drained),
+            ));
+        }
+        if pushed.already_applied {
+            self.messages.push(Message::new(Level::Info, format!("“{name}”: this save had already reached the store")));
+        }
+        let conflicted: HashSet<Uuid> = pushed.conflicts.iter().map(|c| c.fid).collect();
+        // Update the bases: applied changes are the new base; merged features take the store's row.
+        let mut replace: HashMap<Uuid, Option<(i64, Version)>> = HashMap::new();
+        if let Some(state) = self.team.stores.get_mut(&uid) {
+            for (fid, version) in &pushed.applied {
+                match sent.iter().find(|o| o.fid == *fid).map(|o| o.feature.as_ref()) {
+                    Some(Some(f)) => {
+                        state.base.insert(*fid, (*version, version_of(f)));
+                    }
+                    Some(None) => {
+                        state.base.remove(fid);
+                    }
+                    // Pushed from the offline outbox: its content is the base already.
+                    None => {
+                        if let Some(b) = state.base.get_mut(fid) {
+                            b.0 = *version;
+                        }
+                    }
+                }
+            }
+            for (fid, _, _) in &pushed.merged {
+                if let Some(row) = pushed.rows.get(fid) {
+                    replace.insert(*fid, row.clone());
+                }
+            }
+        }
+        let merged_words: Vec<String> = pushed
+            .merged
+            .iter()
+            .map(|(fid, mine, theirs)| {
+                format!("{}: yours {}; theirs {}", self.team_label(uid, *fid), list_or_none(mine), list_or_none(theirs))
+            })
+            .collect();
+        if !replace.is_empty() {
+            self.team_replace(uid, &replace, &HashSet::new());
+        }
+        let applied = pushed.applied.len();
+        if conflicted.is_empty() {
+            self.history.mark_saved(uid);
+            self.safety.journal.remove(&uid);
+        }
+        let mut text = format!("Saved {applied} change(s) of “{name}” to the team store");
+        if !merged_words.is_empty() {
+            let _ = write!(text, "; {} merged with others' edits automatically", merged_words.len());
+        }
+        let level = if conflicted.is_empty() { Level::Info } else { Level::Warning };
+        if !conflicted.is_empty() {
+            let _ = write!(text, "; {} in conflict: see the Conflicts panel", conflicted.len());
+        }
+        self.messages.push(Message::new(level, text).with_details(merged_words));
+        if !pushed.conflicts.is_empty() {
+            self.team_open_conflicts(uid, &name, sent, &pushed.conflicts, &pushed.rows);
+        }
+    }
+
+    fn team_label(&self, uid: LayerUid, fid: Uuid) -> String {
+        self.catalog
+            .index_of(uid)
+            .and_then(|i| self.catalog.layers.get(i))
+            .and_then(|l| {
+                l.features.iter().find(|f| fid_of(f) == Some(fid)).map(|f| f.display_name(l.label_field.as_deref()))
+            })
+            .unwrap_or_else(|| fid.to_string())
+    }
+
+    fn team_open_conflicts(
+        &mut self,
+        uid: LayerUid,
+        name: &str,
+        sent: &[Outgoing],
+        conflicts: &[crate::db::push::Conflict],
+        rows: &Rows,
+    ) {
+        let base = self.team.stores.get(&uid).map(|s| &s.base);
+        let items: Vec<ConflictItem> = conflicts
+            .iter()
+            .map(|c| {
+                let row = rows.get(&c.fid).cloned().flatten();
+                ConflictItem {
+                    fid: c.fid,
+                    label: self.team_label(uid, c.fid),
+                    theirs_version: row.as_ref().map(|(v, _)| *v).or(c.theirs_version),
+                    base: base.and_then(|b| b.get(&c.fid)).map(|(_, v)| v.clone()),
+                    mine: sent.iter().find(|o| o.fid == c.fid).and_then(|o| o.feature.as_ref()).map(version_of),
+                    theirs: row.map(|(_, v)| v),
+                    fields: c.fields.iter().cloned().map(FieldRow::new).collect(),
+                }
+            })
+            .collect();
+        self.team.conflicts =
+            Some(ConflictsPanel { layer: uid, name: name.to_owned(), items, current: 0, problem: None });
+    }
+
+    /// Replaces (or removes, or appends) features of store layer `uid` by fid with rows read
+    /// from the store, which become their base; features in `keep` are left as they are.
+    fn team_replace(&mut self, uid: LayerUid, rows: &Rows, keep: &HashSet<Uuid>) -> usize {
+        let Some(layer) = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i)) else { return 0 };
+        let (features, layouts) = parts_of(layer);
+        let mut out_f = Vec::with_capacity(features.len());
+        let mut out_l = Vec::with_capacity(features.len());
+        let mut seen = HashSet::new();
+        let mut removed = 0;
+        for (f, l) in features.into_iter().zip(layouts) {
+            let fid = fid_of(&f);
+            match fid.filter(|fid| !keep.contains(fid)).and_then(|fid| rows.get(&fid).map(|r| (fid, r))) {
+                Some((fid, Some((_, v)))) => {
+                    seen.insert(fid);
+                    out_f.push(feature_of(v, Some(fid)));
+                    out_l.push(l);
+                }
+                Some((fid, None)) => {
+                    seen.insert(fid);
+                    removed += 1;
+                }
+                None => {
+                    if let Some(fid) = fid {
+                        seen.insert(fid);
+                    }
+                    out_f.push(f);
+                    out_l.push(l);
+                }
+            }
+        }
+        for (fid, row) in rows {
+            if let (false, Some((_, v))) = (seen.contains(fid) || keep.contains(fid), row) {
+                out_f.push(feature_of(v, Some(*fid)));
+                out_l.push(FeatureLayout::default());
+            }
+        }
+        let new = rebuilt(layer, out_f, out_l);
+        if let Some(state) = self.team.stores.get_mut(&uid) {
+            for (fid, row) in rows.iter().filter(|(fid, _)| !keep.contains(*fid)) {
+                match row {
+                    Some((version, v)) => {
+                        state.base.insert(*fid, (*version, v.clone()));
+                    }
+                    None => {
+                        state.base.remove(fid);
+                    }
+                }
+            }
+        }
+        let li = self.catalog.index_of(uid);
+        if let Some(slot) = self.catalog.layer_by_uid_mut(uid) {
+            *slot = new;
+        }
+        if removed > 0 {
+            // Indexes moved: the selection and this layer's undo steps no longer fit.
+            if self.selection.is_some_and(|s| Some(s.layer) == li) {
+                self.selection = None;
+                self.hits_here.clear();
+            }
+            self.history.forget_layer(uid);
+        }
+        self.catalog_changed();
+        removed
+    }
+
+    /// Applies other analysts' changes to every open store layer of that name.
+    fn team_live(&mut self, layer: &str, changes: &[LiveChange], rows: &Rows) {
+        let me = self.team.session.as_ref().map(|s| s.who.clone()).unwrap_or_default();
+        let uids: Vec<LayerUid> =
+            self.team.stores.iter().filter(|(_, s)| s.name == layer).map(|(uid, _)| *uid).collect();
+        for uid in uids {
+            let Some(state) = self.team.stores.get(&uid) else { continue };
+            // Only what is newer than this layer's base, and not my own saves.
+            let fresh: Vec<&LiveChange> = changes
+                .iter()
+                .filter(|c| c.author != me)
+                .filter(|c| state.base.get(&c.fid).is_none_or(|(v, _)| c.version > *v))
+                .collect();
+            if fresh.is_empty() {
+                continue;
+            }
+            // Features the analyst has edited since the base stay theirs until the next save merges.
+            let Some(l) = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i)) else { continue };
+            let mut keep = HashSet::new();
+            for f in &l.features {
+                if let Some(fid) = fid_of(&f)
+                    && fresh.iter().any(|c| c.fid == fid)
+                    && state.base.get(&fid).is_some_and(|(_, b)| !same_content(&f, b))
+                {
+                    keep.insert(fid);
+                }
+            }
+            let wanted: Rows = fresh.iter().filter_map(|c| rows.get(&c.fid).map(|r| (c.fid, r.clone()))).collect();
+            // Names as they were (a deleted feature has none after) and as they are now.
+            let before: HashMap<Uuid, String> = fresh.iter().map(|c| (c.fid, self.team_label(uid, c.fid))).collect();
+            self.team_replace(uid, &wanted, &keep);
+            let mut by_author: Vec<(String, Vec<String>)> = Vec::new();
+            for c in &fresh {
+                let name = match before.get(&c.fid) {
+                    Some(old) if c.op == "delete" => old.clone(),
+                    _ => self.team_label(uid, c.fid),
+                };
+                let words = format!("{} {name} (v{})", c.op, c.version);
+                match by_author.iter_mut().find(|(a, _)| *a == c.author) {
+                    Some((_, list)) => list.push(words),
+                    None => by_author.push((c.author.clone(), vec![words])),
+                }
+            }
+            for (author, what) in by_author {
+                let n = what.len();
+                let mut text = format!("{author} changed {n} feature{} of “{layer}”", if n == 1 { "" } else { "s" });
+                if !keep.is_empty() {
+                    let _ = write!(text, "; {} of them you are editing: they merge when you save", keep.len());
+                }
+                self.messages.push(Message::new(Level::Info, text).with_details(what));
+            }
+        }
+    }
+
+    /// Pushes the resolution of conflict `i` of the Conflicts panel.
+    fn team_resolve(&mut self, i: usize) {
+        let Some(panel) = &mut self.team.conflicts else { return };
+        let Some(item) = panel.items.get(i) else { return };
+        let resolved = match item.resolve() {
+            Ok(r) => r,
+            Err(e) => {
+                panel.problem = Some(e);
+                return;
+            }
+        };
+        panel.problem = None;
+        let (uid, name, fid, note) = (panel.layer, panel.name.clone(), item.fid, item.note());
+        let change = Outgoing {
+            fid,
+            base_version: item.theirs_version.filter(|_| item.theirs.is_some()),
+            feature: resolved.as_ref().map(|v| feature_of(v, None)),
+        };
+        if change.feature.is_none() && item.theirs.is_none() {
+            // Both sides agree it is gone: nothing to write.
+            let rows: Rows = std::iter::once((fid, None)).collect();
+            self.team_replace(uid, &rows, &HashSet::new());
+            self.team_conflict_done(fid);
+            return;
+        }
+        let Some(session) = self.team.session.clone() else {
+            if let Some(panel) = &mut self.team.conflicts {
+                panel.problem = Some("Not connected: connect to the team store first (File > Team store…)".to_owned());
+            }
+            return;
+        };
+        let outbox = self.team.outbox_dir.as_ref().map(|d| outbox_path(d, &session.url));
+        let sent = vec![change];
+        self.team.spawn(format!("saving the resolution of {fid}"), move || {
+            let changes: Vec<crate::db::push::Change> = sent
+                .iter()
+                .map(|o| crate::db::push::Change {
+                    fid: o.fid,
+                    base_version: o.base_version,
+                    feature: o.feature.clone(),
+                })
+                .collect();
+            let result =
+                push_now(&session.secret, &name, &changes, Uuid::new_v4(), &note, outbox.as_deref()).map(Box::new);
+            Reply::Pushed { uid, sent, result }
+        });
+        // The local feature takes the resolution now; the push's reply sets its base version.
+        let row = resolved.map(|v| (0, v));
+        let rows: Rows = std::iter::once((fid, row)).collect();
+        let keep_base = self.team.stores.get(&uid).and_then(|s| s.base.get(&fid).cloned());
+        self.team_replace(uid, &rows, &HashSet::new());
+        if let (Some(state), Some(b)) = (self.team.stores.get_mut(&uid), keep_base) {
+            // Until the reply, the base stays what it was (version 0 above is only a placeholder).
+            state.base.insert(fid, b);
+        }
+        self.team_conflict_done(fid);
+    }
+
+    fn team_conflict_done(&mut self, fid: Uuid) {
+        if let Some(panel) = &mut self.team.conflicts {
+            panel.items.retain(|it| it.fid != fid);
+            panel.current = panel.current.min(panel.items.len().saturating_sub(1));
+            if panel.items.is_empty() {
+                self.team.conflicts = None;
+            }
+        }
+    }
+
+    /// The Team store window and the Conflicts panel.
+    pub(crate) fn team_ui(&mut self, ctx: &egui::Context) {
+        if self.team.ctx.is_none() {
+            self.team.ctx = Some(ctx.clone());
+        }
+        self.team_receive();
+        if self.team.window {
+            self.team_window_ui(ctx);
+        }
+        let action = self.team.conflicts.as_mut().and_then(|p| p.ui(ctx));
+        match action {
+            Some(PanelAction::Resolve(i)) => self.team_resolve(i),
+            Some(PanelAction::Show(i)) => {
+                let item = self.team.conflicts.as_ref().and_then(|p| p.items.get(i));
+                let geoms: Vec<&Value> = item
+                    .into_iter()
+                    .flat_map(|it| [it.mine.as_ref(), it.theirs.as_ref()])
+                    .flatten()
+                    .filter_map(|v| v.geometry.as_ref())
+                    .collect();
+                // A little around the geometries, so a point is not shown at the closest zoom.
+                let pad = 0.05;
+                let points: Vec<[f64; 2]> = geoms
+                    .iter()
+                    .flat_map(|g| {
+                        let (p, l) = geometry_parts(g);
+                        p.into_iter().chain(l.into_iter().flatten())
+                    })
+                    .flat_map(|[x, y]| {
+                        [
+                            crate::spatial::world_from_geo(x - pad, y - pad),
+                            crate::spatial::world_from_geo(x + pad, y + pad),
+                        ]
+                    })
+                    .collect();
+                if let Some(rect) = crate::spatial::WorldRect::from_points(&points) {
+                    self.map.fit(rect);
+                }
+            }
+            Some(PanelAction::Close) => self.team.conflicts = None,
+            None => {}
+        }
+        if !self.team.working.is_empty() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(250));
+        }
+    }
+
+    /// Both geometries of the shown conflict on the map: mine solid blue, theirs dashed orange.
+    pub(crate) fn team_overlay_ui(&self, ui: &egui::Ui) {
+        let Some(item) = self.team.conflicts.as_ref().and_then(|p| p.items.get(p.current)) else { return };
+        let [ox, oy] = self.map.screen_origin;
+        let to_screen = |[lon, lat]: [f64; 2]| {
+            let [x, y] = self.map.viewport.screen_from_geo(lon, lat);
+            egui::pos2(x + ox, y + oy)
+        };
+        let painter = ui.painter();
+        for (side, colour, dashed) in [(&item.mine, MINE_COLOUR, false), (&item.theirs, THEIRS_COLOUR, true)] {
+            let Some(g) = side.as_ref().and_then(|v| v.geometry.as_ref()) else { continue };
+            let (points, paths) = geometry_parts(g);
+            let stroke = egui::Stroke::new(3.0, colour);
+            for p in points {
+                let at = to_screen(p);
+                if dashed {
+                    painter.circle_stroke(at, 11.0, stroke);
+                } else {
+                    painter.circle_filled(at, 6.0, colour);
+                }
+            }
+            for path in paths {
+                let screen: Vec<egui::Pos2> = path.into_iter().map(to_screen).collect();
+                if dashed {
+                    painter.extend(egui::Shape::dashed_line(&screen, stroke, 8.0, 5.0));
+                } else {
+                    painter.add(egui::Shape::line(screen, stroke));
+                }
+            }
+        }
+    }
+
+    fn team_window_ui(&mut self, ctx: &egui::Context) {
+        let mut open = true;
+        let mut connect = false;
+        let mut refresh = false;
+        let mut to_open = None;
+        egui::Window::new("Team store").open(&mut open).default_width(460.0).show(ctx, |ui| {
+            self.team_profiles_ui(ui);
+            let form = &mut self.team.form;
+            egui::Grid::new("team-connection").num_columns(2).show(ui, |ui| {
+                let l = ui.label("Host");
+                ui.add(egui::TextEdit::singleline(&mut form.host).desired_width(220.0)).labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label("Port");
+                ui.add(egui::DragValue::new(&mut form.port).range(1..=65535)).labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label("Database");
+                ui.add(egui::TextEdit::singleline(&mut form.database).desired_width(220.0)).labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label("User");
+                ui.add(egui::TextEdit::singleline(&mut form.user).desired_width(220.0)).labelled_by(l.id);
+                ui.end_row();
+                ui.label("TLS");
+                egui::ComboBox::from_id_salt("team-tls").selected_text(form.tls.label()).show_ui(ui, |ui| {
+                    for (mode, label) in TlsMode::ALL {
+                        ui.selectable_value(&mut form.tls, mode, label);
+                    }
+                });
+                ui.end_row();
+                let l = ui.label("Password");
+                ui.add(egui::TextEdit::singleline(&mut self.team.password).password(true).desired_width(220.0))
+                    .labelled_by(l.id)
+                    .on_hover_text(
+                        "Used for this session only, never saved. Leave empty to use PGPASSWORD or ~/.pgpass.",
+                    );
+                ui.end_row();
+            });
+            ui.small(
+                "Passwords are never saved: type one for this session, or use PGPASSWORD or ~/.pgpass (mode 0600).",
+            );
+            ui.horizontal(|ui| {
+                let busy = self.team.connecting();
+                if ui.add_enabled(!busy, egui::Button::new("Connect")).clicked() {
+                    connect = true;
+                }
+                if busy {
+                    ui.spinner();
+                    ui.label("Connecting…");
+                }
+                if self.team.session.is_some() && ui.button("Disconnect").clicked() {
+                    self.team.session = None;
+                    self.team.layers.clear();
+                    self.team.live = None;
+                }
+            });
+            if let Some(p) = &self.team.problem {
+                ui.colored_label(egui::Color32::from_rgb(190, 30, 30), p);
+            }
+            let Some(session) = &self.team.session else { return };
+            ui.separator();
+            ui.label(format!("Connected to {} as {}", session.url, session.who));
+            ui.horizontal(|ui| {
+                ui.checkbox(&mut self.team.only_view, "Only the current view");
+                let range =
+                    self.filter.range.map_or_else(|| "all dates".to_owned(), |r| format!("{} – {}", r.from, r.to));
+                ui.checkbox(&mut self.team.only_range, format!("Only the timeline's range ({range})"));
+            });
+            ui.strong("Layers in the store");
+            if self.team.layers.is_empty() {
+                ui.label("No layers yet: publish one with `frontier-atlas db publish URL FILE`.");
+            }
+            egui::ScrollArea::vertical().max_height(220.0).show(ui, |ui| {
+                egui::Grid::new("team-layers").num_columns(3).striped(true).show(ui, |ui| {
+                    for info in &self.team.layers {
+                        ui.label(&info.name);
+                        ui.small(format!("{}, by {}", info.kind.label(), info.created_by));
+                        if ui.button(format!("Open “{}”", info.name)).clicked() {
+                            to_open = Some(info.name.clone());
+                        }
+                        ui.end_row();
+                    }
+                });
+            });
+            if ui.button("Refresh").clicked() {
+                refresh = true;
+            }
+            for (_, label) in &self.team.working {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(format!("{label}…"));
+                });
+            }
+        });
+        if connect {
+            self.team_connect();
+        }
+        if refresh {
+            self.team_refresh();
+        }
+        if let Some(name) = to_open {
+            self.team_open(&name);
+        }
+        if !open {
+            self.team.window = false;
+        }
+    }
+
+    fn team_profiles_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let mut chosen = None;
+            egui::ComboBox::from_label("Saved profiles").selected_text(self.team.form.name.clone()).show_ui(ui, |ui| {
+                for (i, p) in self.state.team_profiles.iter().enumerate() {
+                    if ui.selectable_label(p.name == self.team.form.name, &p.name).clicked() {
+                        chosen = Some(i);
+                    }
+                }
+            });
+            if let Some(p) = chosen.and_then(|i| self.state.team_profiles.get(i)) {
+                self.team.form = p.clone();
+            }
+            if ui
+                .button("Save profile")
+                .on_hover_text("Host, port, database, user and TLS; never the password")
+                .clicked()
+            {
+                let mut p = self.team.form.clone();
+                if p.name.trim().is_empty() {
+                    p.name = p.label();
+                }
+                self.team.form.name.clone_from(&p.name);
+                self.state.team_profiles.retain(|q| q.name != p.name);
+                self.state.team_profiles.insert(0, p);
+            }
+            if self.state.team_profiles.iter().any(|p| p.name == self.team.form.name)
+                && ui.button("Delete profile").clicked()
+            {
+                let name = self.team.form.name.clone();
+                self.state.team_profiles.retain(|p| p.name != name);
+            }
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label("Profile name");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.team.form.name)
+                    .hint_text("alice@host:5432/atlas")
+                    .desired_width(220.0),
+            )
+            .labelled_by(l.id);
+        });
+    }
+}
+
+fn list_or_none(fields: &[String]) -> String {
+    if fields.is_empty() { "nothing".to_owned() } else { fields.join(", ") }
+}
+
+/// The offline outbox of the store at `url` in `dir` (one SQLite file per server).
+pub fn outbox_path(dir: &std::path::Path, url: &str) -> std::path::PathBuf {
+    let name: String = url
+        .trim_start_matches("postgresql://")
+        .trim_start_matches("postgres://")
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .collect();
+    dir.join(format!("outbox-{name}.sqlite"))
+}
+
+/// What draining the offline outbox did.
+#[derive(Debug, Default)]
+struct Drained {
+    /// Operations pushed.
+    ops: usize,
+    /// Operations left (the drain stopped at an error).
+    remaining: usize,
+    /// Per pushed operation, its report.
+    reports: Vec<crate::db::PushReport>,
+}
+
+impl Drained {
+    fn summary(&self) -> (Level, String) {
+        let conflicts: Vec<String> =
+            self.reports.iter().flat_map(|r| r.conflicts.iter().map(ToString::to_string)).collect();
+        let mut text = format!("Pushed {} operation(s) saved offline to the team store", self.ops);
+        if self.remaining > 0 {
+            let _ = write!(text, "; {} still queued", self.remaining);
+        }
+        if conflicts.is_empty() {
+            (Level::Info, text)
+        } else {
+            let _ = write!(text, "; in conflict (not written): {}", conflicts.join("; "));
+            (Level::Warning, text)
+        }
+    }
+}
+
+/// Pushes what the outbox at `path` holds, oldest first (`None`: nothing queued).
+fn drain_outbox(client: &mut postgres::Client, path: &std::path::Path) -> Result<Option<Drained>, String> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let mut outbox = crate::db::outbox::Outbox::open(path).map_err(|e| e.to_string())?;
+    if outbox.is_empty().map_err(|e| e.to_string())? {
+        return Ok(None);
+    }
+    let report = outbox.drain(client).map_err(|e| e.to_string())?;
+    Ok(Some(Drained {
+        ops: report.pushed.len(),
+        remaining: report.remaining,
+        reports: report.pushed.into_iter().map(|(_, r)| r).collect(),
+    }))
+}
+
+/// Adds a push report to what the app is told.
+fn absorb(report: &crate::db::PushReport, into: &mut Pushed) {
+    into.applied.extend(report.applied.iter().map(|w| (w.fid, w.version)));
+    into.merged.extend(report.merged.iter().map(|m| {
+        (m.fid, m.mine.iter().map(ToString::to_string).collect(), m.theirs.iter().map(ToString::to_string).collect())
+    }));
+    into.conflicts.extend(report.conflicts.iter().cloned());
+    into.already_applied |= report.already_applied;
+}
+
+/// Pushes `changes` of layer `name` (after whatever the offline outbox held); when the server
+/// cannot be reached, queues them in the outbox at `outbox` instead.
+fn push_now(
+    secret: &str,
+    name: &str,
+    changes: &[crate::db::push::Change],
+    op_id: Uuid,
+    note: &str,
+    outbox: Option<&std::path::Path>,
+) -> Result<Pushed, String> {
+    let mut client = match crate::db::connect(secret) {
+        Ok(c) => c,
+        Err(e) if unreachable(&e) => {
+            let Some(path) = outbox else {
+                return Err(format!("{e} (and this session has no offline outbox)"));
+            };
+            let queued = (|| {
+                if let Some(dir) = path.parent() {
+                    crate::io::private::create_private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                }
+                let mut o = crate::db::outbox::Outbox::open(path).map_err(|e| e.to_string())?;
+                o.enqueue(name, changes, note).map_err(|e| e.to_string())
+            })();
+            queued.map_err(|q| format!("{e}; and the offline outbox failed too: {q}"))?;
+            return Ok(Pushed { queued: Some(e.to_string()), ..Pushed::default() });
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut out = Pushed::default();
+    let drained = match outbox {
+        Some(path) => drain_outbox(&mut client, path)?,
+        None => None,
+    };
+    // Changes based on a version an outbox operation just replaced are based on the new one.
+    let mut changes = changes.to_vec();
+    if let Some(d) = drained {
+        out.drained = d.ops;
+        for r in &d.reports {
+            absorb(r, &mut out);
+        }
+        for c in &mut changes {
+            if let Some((_, v)) = out.applied.iter().rev().find(|(f, _)| *f == c.fid) {
+                c.base_version = Some(*v);
+            }
+        }
+    }
+    let report = crate::db::push(&mut client, name, &changes, op_id, note).map_err(|e| e.to_string())?;
+    absorb(&report, &mut out);
+    let mut fids: Vec<Uuid> = out.merged.iter().map(|m| m.0).collect();
+    fids.extend(out.conflicts.iter().map(|c| c.fid));
+    out.rows = read_rows(&mut client, name, &fids)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{LayerKind, LayerSource};
+    use serde_json::json;
+
+    fn feature(name: &str, fid: Option<Uuid>) -> Feature {
+        let v = Version {
+            geometry: Some(json!({"type": "Point", "coordinates": [70.0, 37.0]})),
+            properties: json!({"name": name}).as_object().cloned().unwrap_or_default(),
+            extra: serde_json::Map::new(),
+        };
+        feature_of(&v, fid)
+    }
+
+    #[test]
+    fn changes_are_edits_inserts_and_deletes_against_the_base() {
+        let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let base: HashMap<Uuid, (i64, Version)> = [(a, "A"), (b, "B"), (c, "C")]
+            .into_iter()
+            .map(|(fid, n)| (fid, (4, version_of(&feature(n, Some(fid))))))
+            .collect();
+        // A unchanged, B edited, C deleted, a duplicate of A and a new feature added.
+        let features = vec![feature("A", Some(a)), feature("B2", Some(b)), feature("A", Some(a)), feature("N", None)];
+        let layer = Layer::new("t", LayerKind::Generic, LayerSource::Embedded("t"), features);
+        let changes = changes_of(&layer, &base);
+        let summary: Vec<(Option<i64>, bool, Option<usize>)> =
+            changes.iter().map(|(o, i)| (o.base_version, o.feature.is_some(), *i)).collect();
+        assert_eq!(
+            summary,
+            vec![(Some(4), true, Some(1)), (None, true, Some(2)), (None, true, Some(3)), (Some(4), false, None)]
+        );
+        assert_eq!(changes[0].0.fid, b);
+        assert_eq!(changes[3].0.fid, c);
+        assert_ne!(changes[1].0.fid, a, "a second copy of a tag is a new feature");
+        assert!(
+            changes.iter().filter_map(|(o, _)| o.feature.as_ref()).all(|f| !f.foreign_members.contains_key(FID_MEMBER))
+        );
+        let unchanged = Layer::new(
+            "t",
+            LayerKind::Generic,
+            LayerSource::Embedded("t"),
+            vec![feature("A", Some(a)), feature("B", Some(b)), feature("C", Some(c))],
+        );
+        assert!(changes_of(&unchanged, &base).is_empty());
+    }
+}
