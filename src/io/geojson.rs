@@ -80,6 +80,11 @@ pub struct Loaded {
 /// Loads a GeoJSON file from disk as a new layer, inferring its kind from its properties.
 /// The file is read once (see [`crate::io::read::read_input`]).
 pub fn load_file(path: &Path) -> Result<Loaded, GeoJsonError> {
+    load_file_with(path, &Progress::new())
+}
+
+/// [`load_file`] reporting to `progress`.
+pub fn load_file_with(path: &Path, progress: &Progress) -> Result<Loaded, GeoJsonError> {
     let bytes = super::read::read_input(path).map_err(|e| match e {
         super::read::ReadError::TooLarge { path, size_mb } => {
             GeoJsonError::TooLarge { path, size_mb, limit_mb: MAX_FILE_BYTES / 1_000_000 }
@@ -87,7 +92,7 @@ pub fn load_file(path: &Path) -> Result<Loaded, GeoJsonError> {
         super::read::ReadError::Io { path, source } => GeoJsonError::Io { path, source },
         other => GeoJsonError::Read(other),
     })?;
-    load_bytes(path, &bytes)
+    load_bytes_with(path, &bytes, progress)
 }
 
 /// Parses the bytes of a GeoJSON file read from `path` (which names the layer and the file

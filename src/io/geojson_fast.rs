@@ -50,7 +50,7 @@ pub fn load_file(path: &Path, progress: &Progress) -> Result<Loaded, GeoJsonErro
     match load_fast(path, progress) {
         Outcome::Loaded(loaded) => Ok(*loaded),
         Outcome::Failed(e) => Err(e),
-        Outcome::Fallback => super::geojson::load_file(path),
+        Outcome::Fallback => super::geojson::load_file_with(path, progress),
     }
 }
 
@@ -59,7 +59,7 @@ fn io_error(path: &Path, source: std::io::Error) -> GeoJsonError {
 }
 
 fn cancelled(path: &Path) -> GeoJsonError {
-    GeoJsonError::NotGeoJson { file: path.display().to_string(), message: "loading cancelled".to_owned() }
+    GeoJsonError::Cancelled { file: path.display().to_string() }
 }
 
 /// The file, read in chunks: `buf[pos..]` is what has not been consumed yet.

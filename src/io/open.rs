@@ -154,13 +154,11 @@ fn open_layers_reporting(path: &Path, progress: &Progress) -> Result<Vec<Loaded>
     }
     if format == Some(Format::Csv) && super::read::is_regular_file(path) && super::acled::is_acled_file(path) {
         // An ACLED export, streamed row by row into the columnar store.
-        let progress = super::progress::Progress::new();
-        return super::acled_layer::load_packed(path, &progress).map(|l| vec![l]).map_err(OpenError::Format);
+        return super::acled_layer::load_packed(path, progress).map(|l| vec![l]).map_err(OpenError::Format);
     }
     if format == Some(Format::GeoJson) && super::read::is_regular_file(path) {
         // Read in chunks into the columnar store (see `geojson_fast`).
-        let progress = super::progress::Progress::new();
-        return super::geojson_fast::load_file(path, &progress)
+        return super::geojson_fast::load_file(path, progress)
             .map(|l| vec![l])
             .map_err(|e| OpenError::Format(e.to_string()));
     }
