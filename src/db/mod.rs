@@ -77,7 +77,7 @@ mod tests {
     fn passwords_never_reach_messages() {
         assert_eq!(redact("postgresql://alice:s3cret@db:5432/atlas"), "postgresql://alice:***@db:5432/atlas");
         assert_eq!(redact("postgresql://alice@db/atlas"), "postgresql://alice@db/atlas");
-        let e = connect("postgresql://alice:s3cret@127.0.0.1:1/atlas").unwrap_err().to_string();
+        let e = connect("postgresql://alice:s3cret@127.0.0.1:1/atlas").err().map(|e| e.to_string()).unwrap_or_default();
         assert!(!e.contains("s3cret") && e.contains("alice:***"), "{e}");
     }
 }

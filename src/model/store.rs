@@ -17,22 +17,65 @@
 //! [`Feature`] either way; hot paths (drawing, hit-testing, the time filter) read the
 //! columns through [`FeatureStore::shape`] and [`FeatureStore::span`] without decoding.
 
-use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
 use super::{Feature, FeatureLayout};
 use crate::spatial::Shape;
 use crate::time::DateSpan;
 
-/// A feature as readers see it: borrowed when held decoded, decoded on the spot when packed.
-pub type FeatureView<'a> = Cow<'a, Feature>;
+/// A feature as readers see it: borrowed when held decoded; for a packed one, the decoded
+/// copy shared with the store's small cache (so drawing the same view again decodes nothing).
+#[derive(Debug, Clone)]
+pub enum FeatureView<'a> {
+    /// A feature held decoded.
+    Borrowed(&'a Feature),
+    /// A packed feature, decoded.
+    Shared(Arc<Feature>),
+}
+
+impl std::ops::Deref for FeatureView<'_> {
+    type Target = Feature;
+
+    fn deref(&self) -> &Feature {
+        match self {
+            Self::Borrowed(f) => f,
+            Self::Shared(f) => f,
+        }
+    }
+}
+
+impl AsRef<Feature> for FeatureView<'_> {
+    fn as_ref(&self) -> &Feature {
+        self
+    }
+}
+
+impl PartialEq for FeatureView<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl FeatureView<'_> {
+    /// The feature, owned.
+    pub fn into_owned(self) -> Feature {
+        match self {
+            Self::Borrowed(f) => f.clone(),
+            Self::Shared(f) => Arc::unwrap_or_clone(f),
+        }
+    }
+}
+
+/// Decoded packed features kept for reuse (the map draws the same features frame after
+/// frame); cleared whenever features move.
+const CACHE_FEATURES: usize = 16 * 1024;
 
 /// Turns a packed feature's text back into the feature (without its shape and span, which
 /// the store keeps in columns) and its member layout.
 pub type Decoder = fn(&str) -> Result<(Feature, FeatureLayout), String>;
 
 /// Target size of one uncompressed block of feature texts.
-pub const BLOCK_BYTES: usize = 64 * 1024;
+pub const BLOCK_BYTES: usize = 16 * 1024;
 
 /// Where one packed feature's text is: block, offset and length in the decompressed block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,15 +181,30 @@ enum Record {
 }
 
 /// The features of one layer. See the module documentation.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct FeatureStore {
     records: Vec<Record>,
+    /// Recently decoded packed features, by position.
+    cache: Mutex<std::collections::HashMap<usize, Arc<Feature>>>,
     /// Shapes of packed features (default for decoded ones, which hold their own).
     shapes: Vec<Shape>,
     /// Date spans of packed features.
     spans: Vec<Option<DateSpan>>,
     arena: Arc<TextArena>,
     decoder: Option<Decoder>,
+}
+
+impl Clone for FeatureStore {
+    fn clone(&self) -> Self {
+        Self {
+            records: self.records.clone(),
+            cache: Mutex::default(),
+            shapes: self.shapes.clone(),
+            spans: self.spans.clone(),
+            arena: Arc::clone(&self.arena),
+            decoder: self.decoder,
+        }
+    }
 }
 
 impl std::fmt::Debug for FeatureStore {
@@ -185,6 +243,7 @@ impl FeatureStore {
     pub fn from_features(features: Vec<Feature>) -> Self {
         let n = features.len();
         Self {
+            cache: Mutex::default(),
             records: features.into_iter().map(|f| Record::Owned(Box::new(f))).collect(),
             shapes: vec![Shape::default(); n],
             spans: vec![None; n],
@@ -236,8 +295,22 @@ impl FeatureStore {
     /// whose text no longer decodes (which the loader's checks make impossible).
     pub fn get(&self, i: usize) -> Option<FeatureView<'_>> {
         match self.records.get(i)? {
-            Record::Owned(f) => Some(Cow::Borrowed(f)),
-            Record::Packed(at) => self.decode(i, *at, None).map(|(f, _)| Cow::Owned(f)),
+            Record::Owned(f) => Some(FeatureView::Borrowed(f)),
+            Record::Packed(at) => {
+                if let Ok(cache) = self.cache.lock()
+                    && let Some(f) = cache.get(&i)
+                {
+                    return Some(FeatureView::Shared(Arc::clone(f)));
+                }
+                let f = Arc::new(self.decode(i, *at, None)?.0);
+                if let Ok(mut cache) = self.cache.lock() {
+                    if cache.len() >= CACHE_FEATURES {
+                        cache.clear();
+                    }
+                    cache.insert(i, Arc::clone(&f));
+                }
+                Some(FeatureView::Shared(f))
+            }
         }
     }
 
@@ -279,6 +352,11 @@ impl FeatureStore {
 
     /// Sets the date span of feature `i`.
     pub fn set_span(&mut self, i: usize, span: Option<DateSpan>) {
+        if let Ok(cache) = self.cache.get_mut()
+            && !cache.is_empty()
+        {
+            cache.remove(&i);
+        }
         match self.records.get_mut(i) {
             Some(Record::Owned(f)) => f.time = span,
             Some(Record::Packed(_)) => {
@@ -335,6 +413,7 @@ impl FeatureStore {
 
     /// Inserts a decoded feature at `i` (clamped to the end).
     pub fn insert(&mut self, i: usize, feature: Feature) {
+        self.forget();
         let i = i.min(self.records.len());
         self.records.insert(i, Record::Owned(Box::new(feature)));
         self.shapes.insert(i, Shape::default());
@@ -343,6 +422,7 @@ impl FeatureStore {
 
     /// Removes feature `i` and returns it decoded.
     pub fn remove(&mut self, i: usize) -> Option<Feature> {
+        self.forget();
         if i >= self.records.len() {
             return None;
         }
@@ -363,6 +443,7 @@ impl FeatureStore {
     /// Replaces feature `i`, returning the old one decoded.
     pub fn replace(&mut self, i: usize, feature: Feature) -> Option<Feature> {
         let old = self.get(i)?.into_owned();
+        self.forget();
         if let Some(slot) = self.records.get_mut(i) {
             *slot = Record::Owned(Box::new(feature));
         }
@@ -393,6 +474,7 @@ impl FeatureStore {
             .collect();
         Self {
             records,
+            cache: Mutex::default(),
             shapes: vec![Shape::default(); self.records.len()],
             spans: self.spans.clone(),
             arena: Arc::clone(&self.arena),
@@ -402,11 +484,21 @@ impl FeatureStore {
 
     /// Every feature, decoded.
     pub fn to_vec(&self) -> Vec<Feature> {
-        self.iter().map(Cow::into_owned).collect()
+        self.iter().map(FeatureView::into_owned).collect()
+    }
+
+    /// Empties the decoded-feature cache (features moved or changed).
+    fn forget(&mut self) {
+        if let Ok(cache) = self.cache.get_mut()
+            && !cache.is_empty()
+        {
+            cache.clear();
+        }
     }
 
     /// Makes feature `i` held decoded.
     fn own(&mut self, i: usize) {
+        self.forget();
         let Some(Record::Packed(at)) = self.records.get(i) else { return };
         let at = *at;
         if let Some((feature, _)) = self.decode(i, at, None)
@@ -454,7 +546,7 @@ impl FromIterator<Feature> for FeatureStore {
 
 impl<'a> FromIterator<FeatureView<'a>> for FeatureStore {
     fn from_iter<I: IntoIterator<Item = FeatureView<'a>>>(iter: I) -> Self {
-        Self::from_features(iter.into_iter().map(Cow::into_owned).collect())
+        Self::from_features(iter.into_iter().map(FeatureView::into_owned).collect())
     }
 }
 
@@ -483,7 +575,7 @@ impl<'a> Iterator for Iter<'a> {
             let i = self.next;
             self.next += 1;
             match self.store.records.get(i)? {
-                Record::Owned(f) => return Some(Cow::Borrowed(f)),
+                Record::Owned(f) => return Some(FeatureView::Borrowed(f)),
                 Record::Packed(at) => {
                     if self.block.as_ref().is_none_or(|(n, _)| *n != at.block) {
                         let compressed = self.store.arena.blocks.get(at.block as usize)?;
@@ -492,7 +584,7 @@ impl<'a> Iterator for Iter<'a> {
                     }
                     let block = self.block.as_ref().map(|(_, b)| Arc::clone(b));
                     if let Some((f, _)) = self.store.decode(i, *at, block.as_deref()) {
-                        return Some(Cow::Owned(f));
+                        return Some(FeatureView::Shared(Arc::new(f)));
                     }
                 }
             }
