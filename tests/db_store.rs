@@ -81,7 +81,7 @@ fn round_trip(c: &mut postgres::Client, source: &Layer, name: &str, dir: &Path) 
         let (fid, version) = db::export::take_store_keys(&mut b.properties).unwrap();
         assert!(fids.insert(fid.expect("every exported feature carries atlas_fid")));
         assert_eq!(version, Some(1));
-        assert_eq!(props_text(&b), props_text(a), "{name}: feature #{i} properties text");
+        assert_eq!(props_text(&b), props_text(&a), "{name}: feature #{i} properties text");
         assert_eq!(b.id, a.id, "{name}: feature #{i} id");
         assert_eq!(b.foreign_members, a.foreign_members, "{name}: feature #{i} foreign members");
         let (ga, gb) = (a.geometry.clone().unwrap_or(Value::Null), b.geometry.clone().unwrap_or(Value::Null));
@@ -105,7 +105,7 @@ fn round_trip(c: &mut postgres::Client, source: &Layer, name: &str, dir: &Path) 
     let opened = db::open_layer(c, name, None, None).unwrap();
     assert_eq!(opened.rows.len(), source.features.len());
     for (a, b) in source.features.iter().zip(opened.layer.features.iter()) {
-        assert_eq!(props_text(&b), props_text(a));
+        assert_eq!(props_text(&b), props_text(&a));
         assert_eq!(b.time, a.time, "{name}: date spans");
     }
 }

@@ -325,17 +325,21 @@ fn features(chunks: &mut Chunks, packer: &mut FeaturePacker, progress: &Progress
         }
         if !spans.is_empty() {
             after_feature = true;
-            let texts: Vec<&str> = spans
-                .iter()
-                .filter_map(|&(a, b)| chunks.buf.get(a..b).and_then(|t| std::str::from_utf8(t).ok()))
-                .collect();
-            if texts.len() != spans.len() || !packer.pack(&texts) {
-                return Ok(false);
-            }
-            progress.set_bytes_done(chunks.base + at as u64);
-            progress.add_features(texts.len() as u64);
-            if progress.cancelled() {
-                return Ok(false);
+            // Packed a few thousand at a time, reporting and checking Cancel in between.
+            for group in spans.chunks(super::progress::REPORT_EVERY) {
+                let texts: Vec<&str> = group
+                    .iter()
+                    .filter_map(|&(a, b)| chunks.buf.get(a..b).and_then(|t| std::str::from_utf8(t).ok()))
+                    .collect();
+                if texts.len() != group.len() || !packer.pack(&texts) {
+                    return Ok(false);
+                }
+                let end = group.last().map_or(at, |&(_, b)| b);
+                progress.set_bytes_done(chunks.base + end as u64);
+                progress.add_features(texts.len() as u64);
+                if progress.cancelled() {
+                    return Ok(false);
+                }
             }
         }
         chunks.pos = at;

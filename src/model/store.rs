@@ -25,7 +25,7 @@ use crate::time::DateSpan;
 
 /// A feature as readers see it: borrowed when held decoded; for a packed one, the decoded
 /// copy shared with the store's small cache (so drawing the same view again decodes nothing).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum FeatureView<'a> {
     /// A feature held decoded.
     Borrowed(&'a Feature),
@@ -41,6 +41,13 @@ impl std::ops::Deref for FeatureView<'_> {
             Self::Borrowed(f) => f,
             Self::Shared(f) => f,
         }
+    }
+}
+
+impl std::fmt::Debug for FeatureView<'_> {
+    /// The feature's own debug text, however it is held.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
     }
 }
 
