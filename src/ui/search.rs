@@ -32,6 +32,11 @@ fn fold(text: &str) -> String {
         .collect()
 }
 
+/// Layers with more features than this are searched by name only when they are held decoded:
+/// a big event export (its names are the places' names anyway) would cost a decode of every
+/// feature per keystroke.
+pub const SEARCH_MAX_PACKED: usize = 50_000;
+
 /// Features whose name or alternate name contains `query`, best first: name prefix, alternate
 /// prefix, then substring; places before other layers. At most `limit` hits.
 pub fn search(catalog: &Catalog, query: &str, limit: usize) -> Vec<SearchHit> {
@@ -47,6 +52,9 @@ pub fn search(catalog: &Catalog, query: &str, limit: usize) -> Vec<SearchHit> {
             LayerKind::Districts | LayerKind::Provinces | LayerKind::Countries => 2,
             _ => 3,
         };
+        if layer.features.len() > SEARCH_MAX_PACKED && layer.features.is_packed(0) {
+            continue;
+        }
         for (fi, f) in layer.features.iter().enumerate() {
             let name = f.display_name(layer.label_field.as_deref());
             let folded = fold(&name);
@@ -91,7 +99,18 @@ pub fn search_box_ui(ui: &mut egui::Ui, catalog: &Catalog, text: &mut String) ->
     let edit = egui::TextEdit::singleline(text).hint_text("Search places (e.g. Shaymak, Aivadzh)").desired_width(260.0);
     let response = ui.add(edit).on_hover_text("Search");
     let response = response.labelled_by(ui.label("Search").id);
-    let hits = search(catalog, text, 12);
+    // Searched when the text or the layers change, not every frame.
+    let key = egui::Id::unique("search-hits");
+    let stamp: Vec<(u64, usize)> = catalog.layers.iter().map(|l| (l.uid, l.features.len())).collect();
+    let cached: Option<(String, Vec<(u64, usize)>, Vec<SearchHit>)> = ui.data(|d| d.get_temp(key));
+    let hits = match cached {
+        Some((q, s, hits)) if q == *text && s == stamp => hits,
+        _ => {
+            let hits = search(catalog, text, 12);
+            ui.data_mut(|d| d.insert_temp(key, (text.clone(), stamp, hits.clone())));
+            hits
+        }
+    };
     if response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
         if let Some(hit) = hits.first() {
             commands.push(super::Command::FlyTo(hit.feature));
