@@ -338,7 +338,7 @@ pub fn write_csv_points(path: &Path, layer: &Layer) -> Result<(), CsvPointsError
     let mut out = csv::Writer::from_writer(Vec::new());
     let csv_io = |e: csv::Error| CsvPointsError::Io { path: path.to_owned(), source: std::io::Error::other(e) };
     let mut header = vec!["id", "longitude", "latitude"];
-    header.extend(keys.iter().map(|k| k.as_str()));
+    header.extend(keys.iter().map(String::as_str));
     out.write_record(&header).map_err(csv_io)?;
     for (i, f) in layer.features.iter().enumerate() {
         let not_point = |what: String| CsvPointsError::NotPoint {

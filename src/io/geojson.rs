@@ -504,10 +504,7 @@ pub enum RootForm<'a> {
 /// written back the same way while the layer still fits that form (one feature; for a
 /// geometry, no id, properties or foreign members); otherwise as a `FeatureCollection`.
 pub fn root_form(layer: &Layer) -> RootForm<'_> {
-    let only = match (layer.features.len(), layer.features.get(0)) {
-        (1, Some(only)) => only,
-        _ => return RootForm::Collection,
-    };
+    let (1, Some(only)) = (layer.features.len(), layer.features.get(0)) else { return RootForm::Collection };
     let bare = layer.foreign_members.is_empty();
     match layer.layout.root.kind {
         RootKind::Feature if bare => RootForm::Feature(only, layer.layout.feature(0, 1)),

@@ -6,7 +6,7 @@
 //! properties, layouts, dates, skipped lines and errors — and that is how it stays simple:
 //! anything out of the ordinary (a root that is not a `FeatureCollection`, a syntax error, a
 //! feature with an odd member) is handed to the value-tree code, for the whole file (a
-//! syntax error, whose FILE:LINE:COL that code reports) or for the one feature (which it
+//! syntax error, whose `FILE:LINE:COL` that code reports) or for the one feature (which it
 //! skips with its reason). What stays in memory per feature is its shape (a point inline),
 //! its date span, its category and its exact text in LZ4 blocks.
 
@@ -298,8 +298,7 @@ fn features(chunks: &mut Chunks, packer: &mut FeaturePacker, progress: &Progress
         let mut at = chunks.pos;
         let mut ended = false;
         let mut needs_comma = after_feature;
-        loop {
-            let Some(p) = next_non_space(&chunks.buf, at) else { break };
+        while let Some(p) = next_non_space(&chunks.buf, at) {
             let b = chunks.buf.get(p).copied();
             if b == Some(b']') && !(needs_comma && spans.is_empty() && !after_feature) {
                 at = p + 1;
@@ -420,7 +419,7 @@ impl FeaturePacker {
     }
 
     /// Packs a batch of feature texts, in order. False when a text is not JSON (the caller
-    /// falls back to the value-tree loader for its FILE:LINE:COL).
+    /// falls back to the value-tree loader for its `FILE:LINE:COL`).
     pub fn pack(&mut self, texts: &[&str]) -> bool {
         if self.kind.is_none() {
             for text in texts {
@@ -687,7 +686,7 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for FeatureScan<'a> {
                     duplicate: false,
                 };
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    if scan.keys.iter().any(|k| *k == key) {
+                    if scan.keys.contains(&key) {
                         scan.duplicate = true;
                     }
                     let slot = match key.as_ref() {

@@ -106,7 +106,10 @@ pub struct TextArena {
 
 impl std::fmt::Debug for TextArena {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TextArena").field("blocks", &self.blocks.len()).field("bytes", &self.compressed_bytes()).finish()
+        f.debug_struct("TextArena")
+            .field("blocks", &self.blocks.len())
+            .field("bytes", &self.compressed_bytes())
+            .finish_non_exhaustive()
     }
 }
 
@@ -463,6 +466,7 @@ impl FeatureStore {
     /// A copy for saving on a worker: decoded features cloned without their drawing shapes,
     /// packed ones sharing this store's text blocks (nothing is decoded or copied). Cheap
     /// enough for the UI thread at a million features.
+    #[must_use]
     pub fn snapshot(&self) -> Self {
         let records = self
             .records
@@ -521,12 +525,11 @@ impl FeatureStore {
     /// Decodes packed feature `i` (text at `at`), reusing an already decompressed block.
     fn decode(&self, i: usize, at: TextRef, block: Option<&[u8]>) -> Option<(Feature, FeatureLayout)> {
         let owned;
-        let bytes = match block {
-            Some(b) => b,
-            None => {
-                owned = self.arena.block(at.block)?;
-                &owned
-            }
+        let bytes = if let Some(b) = block {
+            b
+        } else {
+            owned = self.arena.block(at.block)?;
+            &owned
         };
         let text = std::str::from_utf8(bytes.get(at.start as usize..(at.start + at.len) as usize)?).ok()?;
         let (mut feature, layout) = (self.decoder?)(text).ok()?;

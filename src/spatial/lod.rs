@@ -218,7 +218,7 @@ struct Outline<'a> {
 
 impl<'a> Outline<'a> {
     fn of(shape: &'a Shape) -> Self {
-        Self { lines: &shape.lines(), polygons: &shape.polygons() }
+        Self { lines: shape.lines(), polygons: shape.polygons() }
     }
 
     fn is_empty(&self) -> bool {

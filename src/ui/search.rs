@@ -93,6 +93,9 @@ pub fn search(catalog: &Catalog, query: &str, limit: usize) -> Vec<SearchHit> {
     scored.into_iter().take(limit).map(|(_, h)| h).collect()
 }
 
+/// The last search: its text, the layers it ran over (uid, feature count) and its hits.
+type CachedSearch = (String, Vec<(u64, usize)>, Vec<SearchHit>);
+
 /// The search box in the menu bar with a drop-down of matches. Enter flies to the best one.
 pub fn search_box_ui(ui: &mut egui::Ui, catalog: &Catalog, text: &mut String) -> Vec<super::Command> {
     let mut commands = Vec::new();
@@ -102,7 +105,7 @@ pub fn search_box_ui(ui: &mut egui::Ui, catalog: &Catalog, text: &mut String) ->
     // Searched when the text or the layers change, not every frame.
     let key = egui::Id::unique("search-hits");
     let stamp: Vec<(u64, usize)> = catalog.layers.iter().map(|l| (l.uid, l.features.len())).collect();
-    let cached: Option<(String, Vec<(u64, usize)>, Vec<SearchHit>)> = ui.data(|d| d.get_temp(key));
+    let cached: Option<CachedSearch> = ui.data(|d| d.get_temp(key));
     let hits = match cached {
         Some((q, s, hits)) if q == *text && s == stamp => hits,
         _ => {
