@@ -547,12 +547,7 @@ impl FeaturePacker {
 /// Whether a Feature text has a non-empty `properties` object (`None`: not JSON).
 fn first_properties(text: &str) -> Option<bool> {
     let scan = serde_json::from_str::<FeatureScan<'_>>(text).ok()?;
-    Some(scan.properties.is_some_and(|p| !is_empty_object(p.get())))
-}
-
-/// Whether a JSON object text is `{}` (with any whitespace).
-fn is_empty_object(text: &str) -> bool {
-    text.strip_prefix('{').and_then(|t| t.strip_suffix('}')).is_some_and(|inner| inner.trim().is_empty())
+    Some(matches!(scan.properties, Some(Props::Object(p)) if !p.empty && !p.number))
 }
 
 /// Reads one feature text in a parallel task. `None` when the text is not JSON.
@@ -569,27 +564,18 @@ fn pack_one(text: &str, kind: LayerKind, zone: chrono_tz::Tz, writer: &mut Block
         return slow();
     };
     let Some(ok) = scan.usable() else { return slow() };
-    let geometry = match ok.geometry {
+    let geometry = match &ok.geometry {
         None => None,
-        Some(raw) => {
-            let Ok(value) = serde_json::from_str::<Value>(raw.get()) else { return slow() };
-            match super::geojson::geo_from_json(&value) {
-                Ok(g) => Some(g),
-                Err(_) => return slow(),
-            }
-        }
+        Some(value) => match super::geojson::geo_from_json(value) {
+            Ok(g) => Some(g),
+            Err(_) => return slow(),
+        },
     };
     let shape = match &geometry {
         Some(geo::Geometry::Point(p)) => Shape::point(crate::spatial::world_from_geo(p.x(), p.y())),
         other => Shape::from_geo(other.as_ref()),
     };
-    let props = match ok.properties {
-        Some(raw) => match serde_json::from_str::<Picked>(raw.get()) {
-            Ok(p) => p,
-            Err(_) => return slow(),
-        },
-        None => Picked { picked: Map::new(), has_shape_name: false },
-    };
+    let props = ok.properties.unwrap_or(Picked { picked: Map::new(), has_shape_name: false, empty: true, number: false });
     let category =
         crate::model::category_key(kind).map(|key| props.picked.get(key).and_then(Value::as_str).unwrap_or_default().to_owned());
     let mut span = None;
@@ -630,21 +616,60 @@ struct FeatureScan<'a> {
     keys: smallvec::SmallVec<[Cow<'a, str>; 6]>,
     ty: Option<&'a RawValue>,
     id: Option<&'a RawValue>,
-    geometry: Option<&'a RawValue>,
-    properties: Option<&'a RawValue>,
+    /// Read straight into a value (one pass over the text).
+    geometry: Option<Value>,
+    /// Read straight into the columns' picks (one pass over the text).
+    properties: Option<Props>,
     duplicate: bool,
 }
 
+/// A feature's `properties` member as the fast reader takes it.
+enum Props {
+    Null,
+    Object(Picked),
+    /// Anything else (an error the value-tree code words).
+    Other,
+}
+
+impl<'de> de::Deserialize<'de> for Props {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Props;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a properties object or null")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Props, E> {
+                Ok(Props::Null)
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Props, M::Error> {
+                Picked::from_map(map).map(Props::Object)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Props, E> {
+                Ok(Props::Other)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Props, E> {
+                Ok(Props::Other)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Props, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Props::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// A [`FeatureScan`] the fast path can take.
-struct Usable<'a> {
+struct Usable {
     id: Option<FeatureId>,
-    geometry: Option<&'a RawValue>,
-    properties: Option<&'a RawValue>,
+    geometry: Option<Value>,
+    properties: Option<Picked>,
     layout: FeatureLayout,
 }
 
-impl<'a> FeatureScan<'a> {
-    fn usable(&self) -> Option<Usable<'a>> {
+impl FeatureScan<'_> {
+    fn usable(self) -> Option<Usable> {
         if self.duplicate || self.ty.map(RawValue::get) != Some("\"Feature\"") {
             return None;
         }
@@ -656,12 +681,13 @@ impl<'a> FeatureScan<'a> {
             }
             Some(_) => return None,
         };
-        let geometry = self.geometry.filter(|g| g.get() != "null");
-        let (form, properties) = match self.properties.map(RawValue::get) {
+        let geometry = self.geometry.filter(|g| !g.is_null());
+        let (form, properties) = match self.properties {
             None => (PropertiesForm::Absent, None),
-            Some("null") => (PropertiesForm::Null, None),
-            Some(t) if t.starts_with('{') => (PropertiesForm::Object, self.properties),
-            Some(_) => return None,
+            Some(Props::Null) => (PropertiesForm::Null, None),
+            Some(Props::Object(p)) if !p.number => (PropertiesForm::Object, Some(p)),
+            Some(Props::Object(_)) => return None,
+            Some(Props::Other) => return None,
         };
         let layout = FeatureLayout::from_keys(self.keys.iter().map(AsRef::as_ref), form);
         Some(Usable { id, geometry, properties, layout })
@@ -689,16 +715,12 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for FeatureScan<'a> {
                     if scan.keys.contains(&key) {
                         scan.duplicate = true;
                     }
-                    let slot = match key.as_ref() {
-                        "type" => Some(&mut scan.ty),
-                        "id" => Some(&mut scan.id),
-                        "geometry" => Some(&mut scan.geometry),
-                        "properties" => Some(&mut scan.properties),
-                        _ => None,
-                    };
-                    match slot {
-                        Some(slot) => *slot = Some(map.next_value::<&'de RawValue>()?),
-                        None => {
+                    match key.as_ref() {
+                        "type" => scan.ty = Some(map.next_value::<&'de RawValue>()?),
+                        "id" => scan.id = Some(map.next_value::<&'de RawValue>()?),
+                        "geometry" => scan.geometry = Some(map.next_value::<Value>()?),
+                        "properties" => scan.properties = Some(map.next_value::<Props>()?),
+                        _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
                     }
@@ -716,36 +738,35 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for FeatureScan<'a> {
 struct Picked {
     picked: Map<String, Value>,
     has_shape_name: bool,
+    /// No members at all.
+    empty: bool,
+    /// Not an object but a number (serde_json's arbitrary-precision numbers arrive as a
+    /// one-member map).
+    number: bool,
 }
 
-impl<'de> de::Deserialize<'de> for Picked {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Picked;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a properties object")
-            }
-            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-                let mut out = Picked { picked: Map::new(), has_shape_name: false };
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    match key.as_ref() {
-                        "event_date" | "time_precision" | "event_type" | "announced" | "start" | "end" | "donor" => {
-                            let v: Value = map.next_value()?;
-                            out.picked.insert(key.into_owned(), v);
-                        }
-                        other => {
-                            if other == "shapeName" {
-                                out.has_shape_name = true;
-                            }
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
+impl Picked {
+    fn from_map<'de, M: MapAccess<'de>>(mut map: M) -> Result<Self, M::Error> {
+        let mut out = Self { picked: Map::new(), has_shape_name: false, empty: true, number: false };
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            out.empty = false;
+            match key.as_ref() {
+                "event_date" | "time_precision" | "event_type" | "announced" | "start" | "end" | "donor" => {
+                    let v: Value = map.next_value()?;
+                    out.picked.insert(key.into_owned(), v);
                 }
-                Ok(out)
+                other => {
+                    if other == "shapeName" {
+                        out.has_shape_name = true;
+                    }
+                    if other == "$serde_json::private::Number" {
+                        out.number = true;
+                    }
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
-        d.deserialize_map(V)
+        Ok(out)
     }
 }
 
