@@ -221,7 +221,7 @@ const GEOMETRY_TYPES: [&str; 7] =
     ["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"];
 
 /// Where `type` and `features` sit among the members of a `FeatureCollection` object.
-fn collection_layout(root: &Map<String, Value>) -> RootLayout {
+pub(crate) fn collection_layout(root: &Map<String, Value>) -> RootLayout {
     let mut layout =
         RootLayout { kind: RootKind::FeatureCollection, type_before: 0, features_before: 0, features_first: false };
     let mut foreign: u16 = 0;
@@ -243,7 +243,7 @@ fn collection_layout(root: &Map<String, Value>) -> RootLayout {
 }
 
 /// Converts one Feature object with its member layout, or says why it cannot be used.
-fn feature_from_json(raw: Value) -> Result<(Feature, FeatureLayout), String> {
+pub(crate) fn feature_from_json(raw: Value) -> Result<(Feature, FeatureLayout), String> {
     let Value::Object(mut obj) = raw else {
         return Err("not a JSON object".to_owned());
     };

@@ -18,12 +18,7 @@ pub fn assign_spans_in(layer: &mut Layer, zone: Option<chrono_tz::Tz>) -> Vec<St
     let mut problems = Vec::new();
     let fields = layer.date_fields.clone();
     for (i, f) in layer.features.iter_mut().enumerate() {
-        let span = match (layer.kind, &fields) {
-            (_, Some((start, end))) => field_span(f, start, end.as_deref(), zone),
-            (LayerKind::Events, None) => event_span(f, zone),
-            (LayerKind::Aid, None) => aid_feature_span(f, zone),
-            _ => Ok(None),
-        };
+        let span = feature_span(layer.kind, fields.as_ref(), f, zone);
         f.time = match span {
             Ok(span) => span,
             Err(why) => {
@@ -39,6 +34,22 @@ pub fn assign_spans_in(layer: &mut Layer, zone: Option<chrono_tz::Tz>) -> Vec<St
         (!spans.is_empty() || layer.date_fields.is_some() || matches!(layer.kind, LayerKind::Events | LayerKind::Aid))
             .then(|| TimeIndex::new(&spans));
     problems
+}
+
+/// The date span of one feature of a layer of `kind` whose date fields are `fields`, as
+/// [`assign_spans_in`] gives it (for readers that stream features one at a time).
+pub fn feature_span(
+    kind: LayerKind,
+    fields: Option<&(String, Option<String>)>,
+    f: &Feature,
+    zone: Option<chrono_tz::Tz>,
+) -> Result<Option<DateSpan>, String> {
+    match (kind, fields) {
+        (_, Some((start, end))) => field_span(f, start, end.as_deref(), zone),
+        (LayerKind::Events, None) => event_span(f, zone),
+        (LayerKind::Aid, None) => aid_feature_span(f, zone),
+        _ => Ok(None),
+    }
 }
 
 /// Property names that look like dates in a layer (for the "make temporal" chooser), in

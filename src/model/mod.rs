@@ -15,7 +15,7 @@ pub mod schema;
 pub mod templates;
 
 pub use catalog::{Catalog, FeatureRef, LayerId};
-pub use dated::{assign_spans, assign_spans_in, date_fields_of};
+pub use dated::{assign_spans, assign_spans_in, date_fields_of, feature_span};
 pub use feature::{Feature, FeatureId};
 pub use filter::TimeFilter;
 pub use hit::{hit_test, hit_test_all};
