@@ -4,6 +4,8 @@
 //!
 //! The server comes from `FA_TEST_PG` (see `tests/common/pg.rs`); each test has its own database.
 
+#![expect(clippy::unwrap_used, reason = "test helpers unwrap like #[test] functions do")]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
