@@ -9,7 +9,7 @@ use egui_kittest::kittest::Queryable as _;
 use frontier_atlas::model::{
     Catalog, Feature, Layer, LayerKind, LayerSource, LayerStyleOverride, PointView, TimeFilter,
 };
-use frontier_atlas::render::density::{BinKey, HexGrid, count_bins, density_on, members, members_at};
+use frontier_atlas::render::density::{BinKey, HexGrid, count_bins, drawn_as_density, members, members_at};
 use frontier_atlas::render::svg::{Furniture, scene_to_svg};
 use frontier_atlas::render::{Item, LegendSwatch, SceneOptions, build_scene};
 use frontier_atlas::spatial::{Shape, Viewport, WorldRect, world_from_geo};
@@ -221,8 +221,11 @@ fn the_scene_draws_hexagons_with_a_count_legend_and_the_export_carries_them() {
     let (catalog, li) = catalog_with(fixture(20_000));
     let filter = TimeFilter::new(&catalog, Some(year_2021()));
     let viewport = Viewport::centered(69.6, 37.3, 7.2, [1200.0, 800.0]);
-    assert!(density_on(&catalog.layers[li], 5000), "dense layers are densities by default");
-    assert!(!density_on(&catalog.layers[li], 500), "sparse layers are points by default");
+    assert!(drawn_as_density(&catalog.layers[li], li, Some(&filter), &viewport.world_rect()), "dense: density");
+    let corner = Viewport::centered(75.5, 40.2, 9.0, [1200.0, 800.0]).world_rect();
+    assert!(!drawn_as_density(&catalog.layers[li], li, Some(&filter), &corner), "sparse in view: points");
+    let few = TimeFilter::new(&catalog, Some(Range::day(NaiveDate::from_ymd_opt(2021, 3, 1).expect("date"))));
+    assert!(!drawn_as_density(&catalog.layers[li], li, Some(&few), &viewport.world_rect()), "one day: points");
     let scene = build_scene(&catalog, &viewport, &SceneOptions { filter: Some(&filter), ..SceneOptions::default() });
     let hexagons = scene.items.iter().filter(|i| matches!(i, Item::Fill { rings, .. } if rings[0].len() == 7)).count();
     let counted = count_bins(&catalog.layers[li], li, Some(&filter), &scene.density[0].grid, &viewport.world_rect());

@@ -57,13 +57,22 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
         legend: Legend::default(),
         density: Vec::new(),
         density_legend: Vec::new(),
+        density_layers: Vec::new(),
     };
+    // Layers drawn as densities need no per-feature list of what is in view (their bins read
+    // the filter's points), so a million events cost no R-tree walk.
     let visible: Vec<(usize, &Layer, Vec<usize>)> = catalog
         .layers
         .iter()
         .enumerate()
         .filter(|(_, l)| l.visible && l.opacity > 0.0)
-        .map(|(i, l)| (i, l, shown_in_view(l, i, options.filter, &view_rect)))
+        .map(|(i, l)| {
+            if super::density::drawn_as_density(l, i, options.filter, &view_rect) {
+                b.density_layers.push(i);
+                return (i, l, Vec::new());
+            }
+            (i, l, shown_in_view(l, i, options.filter, &view_rect))
+        })
         .collect();
     for (_, layer, shown) in &visible {
         b.fills(layer, shown);
@@ -136,6 +145,7 @@ struct Builder<'a> {
     /// Layers drawn as densities, and their count legends (after the other rows, in order).
     density: Vec<super::density::DensityLayer>,
     density_legend: Vec<LegendEntry>,
+    density_layers: Vec<usize>,
 }
 
 impl Builder<'_> {
@@ -260,7 +270,7 @@ impl Builder<'_> {
     }
 
     fn markers(&mut self, li: usize, layer: &Layer, shown: &[usize]) {
-        if super::density::density_on(layer, shown.len()) {
+        if self.density_layers.contains(&li) {
             let view = super::density::density_view(layer, li, self.filter, self.viewport);
             self.items.extend(view.items);
             self.density_legend.extend(view.legend);
