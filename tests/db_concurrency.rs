@@ -761,3 +761,25 @@ fn the_server_stopped_hard_mid_save_keeps_nothing_of_it_and_the_outbox_lands_it_
     assert_eq!((report.pushed.len(), report.pushed[0].0, report.pushed[0].1.applied.len()), (1, op, 5));
     assert!(snapshot(&mut admin).values().all(|(_, v, f)| *v == 2 && f.properties["name"] == json!("saved")));
 }
+
+#[test]
+#[cfg_attr(missing_pg, ignore = "needs a PostgreSQL/PostGIS server: set FA_TEST_PG (see .ci/run)")]
+fn a_geometry_with_a_bbox_compares_as_stored_and_merges() {
+    let mut s = two("bbox", 1);
+    let fid = Uuid::new_v4();
+    let mut f = point(3);
+    f.geometry = Some(json!({"type": "Point", "bbox": [68.03, 37.5, 68.03, 37.5], "coordinates": [68.03, 37.5]}));
+    let v = push(&mut s.alice, &[Change::insert(fid, f.clone())], "").version_of(fid).unwrap();
+    // The same feature pushed back (as the app or a file has it) is no change.
+    assert_eq!(push(&mut s.alice, &[Change::update(fid, v, f.clone())], "").unchanged, [fid]);
+    // Bob renames; Alice moves it from the same base: merged, the geometry's bbox kept.
+    let (_, vb, fb) = snapshot(&mut s.bob)["P-3"].clone();
+    assert_eq!(fb.geometry, f.geometry, "the bbox came back from the store");
+    push(&mut s.bob, &[Change::update(fid, vb, edited(&fb, "name", json!("renamed")))], "");
+    let mut moved = f.clone();
+    moved.geometry = Some(json!({"type": "Point", "bbox": [68.5, 37.5, 68.5, 37.5], "coordinates": [68.5, 37.5]}));
+    let r = push(&mut s.alice, &[Change::update(fid, v, moved.clone())], "");
+    assert_eq!(r.merged.len(), 1, "{r:?}");
+    let (_, now) = stored(&mut s.admin, "P-3").unwrap();
+    assert_eq!((now.geometry, now.properties["name"].clone()), (moved.geometry, json!("renamed")));
+}
