@@ -23,6 +23,9 @@
 //! decides before anything is written. Reading the file twice costs one more read (from the
 //! page cache); the output is the one the whole-layer writer gives, by construction.
 //!
+//! In each pass one thread reads the file and cuts out the features (validating them in pass
+//! 1, parsing them in pass 2) while another loads, plans or writes them.
+//!
 //! Inputs this does not cover (pipes, which cannot be read twice; other roots than a
 //! `FeatureCollection`; GeoPackage, KML and point CSV inputs; `--layer`) return `None` and are
 //! converted whole, as before.
@@ -68,7 +71,7 @@ pub(super) fn convert(
     let label = input.display().to_string();
     let name = input.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
     let mut plan = Pass1::new(&label, &name, source, out_format);
-    let pass1 = read(input, source, true, |i, raw| {
+    let pass1 = read(input, source, Pass::Check, |i, raw| {
         plan.feature(output, i, raw);
         Ok(())
     });
@@ -104,14 +107,88 @@ enum Read {
 }
 
 /// Reads the features of `input` one by one, handing each (its index among the features of
-/// the collection, as JSON) to `each`; `checks`: validate GeoJSON as it streams (pass 1).
+/// the collection, as JSON) to `each`.
+///
+/// Two threads share the work: one reads the file and cuts out the features (in pass 1
+/// validating them, in pass 2 parsing them too, as writing is the heavier side), the other
+/// parses them (pass 1) and runs `each`.
 fn read(
     input: &Path,
     source: Source,
-    checks: bool,
+    pass: Pass,
     mut each: impl FnMut(usize, Value) -> Result<(), ConvertError>,
 ) -> Result<Read, ConvertError> {
     let label = input.display();
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<(usize, Raw)>>(8);
+        let reader = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            let result = produce(input, source, pass, |i, raw| {
+                batch.push((i, raw));
+                if batch.len() >= BATCH {
+                    // The receiver is gone only when `each` failed: its error is the one told.
+                    send.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                        .map_err(|_gone| ConvertError::Read("stopped".to_owned()))?;
+                }
+                Ok(())
+            });
+            if !batch.is_empty() {
+                send.send(batch).ok();
+            }
+            result
+        });
+        let mut failed = None;
+        'batches: for batch in &receive {
+            for (i, raw) in batch {
+                let value = match raw {
+                    Raw::Text(text) => serde_json::from_str(&text)
+                        .map_err(|e| ConvertError::Read(format!("{label}: feature #{}: {e}", i + 1))),
+                    Raw::Value(value) => Ok(value),
+                };
+                if let Err(e) = value.and_then(|v| each(i, v)) {
+                    failed = Some(e);
+                    break 'batches;
+                }
+            }
+        }
+        drop(receive);
+        let read = reader.join().unwrap_or_else(|_| Err(ConvertError::Read(format!("{label}: the reader failed"))));
+        match failed {
+            Some(e) => Err(e),
+            None => read,
+        }
+    })
+}
+
+/// Which pass over the input a read is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Pass 1: validate GeoJSON as it streams; features are parsed on the other thread.
+    Check,
+    /// Pass 2: the file was validated; features are parsed on the reading thread.
+    Write,
+}
+
+/// Features handed from the reading thread to the other at a time.
+const BATCH: usize = 256;
+
+/// A feature as the reading thread hands it over.
+enum Raw {
+    /// Its JSON text, to be parsed.
+    Text(String),
+    /// Parsed.
+    Value(Value),
+}
+
+/// [`read`]'s reading side: hands over each feature, as text or (`parse_early`) parsed.
+fn produce(
+    input: &Path,
+    source: Source,
+    pass: Pass,
+    mut each: impl FnMut(usize, Raw) -> Result<(), ConvertError>,
+) -> Result<Read, ConvertError> {
+    let label = input.display();
+    let (checks, parse_early) = (pass == Pass::Check, pass == Pass::Write);
     match source {
         Source::GeoJson => {
             let io = |source| ConvertError::Read(ReadError::Io { path: input.to_owned(), source }.to_string());
@@ -122,9 +199,12 @@ fn read(
                 return Err(ConvertError::Read(e.to_string()));
             }
             let streamed = stream_elements(std::io::BufReader::new(file), MAX_FILE_BYTES, checks, |i, text| {
+                if !parse_early {
+                    return each(i, Raw::Text(text.to_owned()));
+                }
                 let value = serde_json::from_str(text)
                     .map_err(|e| ConvertError::Read(format!("{label}: feature #{}: {e}", i + 1)))?;
-                each(i, value)
+                each(i, Raw::Value(value))
             })
             .map_err(|e| match e {
                 ElementsError::Stopped(e) => e,
@@ -152,7 +232,7 @@ fn read(
             let mut i = 0;
             let summary = acled.stream_rows(|row| {
                 let value = serde_json::to_value(row.into_feature()).map_err(std::io::Error::other)?;
-                let result = each(i, value);
+                let result = each(i, Raw::Value(value));
                 i += 1;
                 result.map_err(|e| {
                     stopped = Some(e);
@@ -342,7 +422,7 @@ impl Ready {
         if let Some(planner) = planner {
             let members = !stand_in.foreign_members.is_empty();
             report.lossy = write_streamed(output, planner, members, |rows| {
-                read(input, source, false, |_, raw| match load(raw) {
+                read(input, source, Pass::Write, |_, raw| match load(raw) {
                     Some((f, _)) => rows.insert(&f).map_err(ConvertError::from),
                     None => Ok(()),
                 })
@@ -354,7 +434,7 @@ impl Ready {
             let mut out = std::io::BufWriter::with_capacity(1 << 20, staged.file_mut());
             let mut written = 0;
             write_collection(&mut out, &stand_in, |out| {
-                read(input, source, false, |_, raw| {
+                read(input, source, Pass::Write, |_, raw| {
                     let Some((f, layout)) = load(raw) else { return Ok(()) };
                     out.write_all(if written == 0 { b"\n" } else { b",\n" }).map_err(io)?;
                     serde_json::to_writer(&mut *out, &feature_to_json(&f, layout))
