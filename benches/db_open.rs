@@ -44,7 +44,9 @@ fn main() {
     let size_mb = std::fs::metadata(&path).map_or(0.0, |m| m.len() as f64 / 1e6);
 
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect to FA_BENCH_PG");
-    admin.batch_execute("DROP DATABASE IF EXISTS fa_bench_open WITH (FORCE); CREATE DATABASE fa_bench_open").unwrap();
+    // One statement each: DROP/CREATE DATABASE cannot run in the implicit transaction of a batch.
+    admin.batch_execute("DROP DATABASE IF EXISTS fa_bench_open WITH (FORCE)").unwrap();
+    admin.batch_execute("CREATE DATABASE fa_bench_open").unwrap();
     let store_url = with_database(&url, "fa_bench_open");
     let mut c = db::connect(&store_url).unwrap();
     db::migrate(&mut c).unwrap();
