@@ -635,7 +635,7 @@ fn db_push_of_an_edited_export_lists_conflicts_and_exits_1() {
     assert_eq!(snapshot(&mut s.admin).len(), 4);
 }
 
-/// A throwaway PostgreSQL cluster of this test's own (`initdb` + `pg_ctl`, as the `postgres` OS
+/// A throwaway server cluster of this test's own (`initdb` + `pg_ctl`, as the `postgres` OS
 /// user when running as root), so the test may stop it hard. Stopped when dropped.
 struct Cluster {
     dir: tempfile::TempDir,
