@@ -109,11 +109,11 @@ impl HexGrid {
         Self { radius: HEX_RADIUS_PTS / start.scale() }
     }
 
-    fn dx(&self) -> f64 {
+    fn dx(self) -> f64 {
         self.radius * 3f64.sqrt()
     }
 
-    fn dy(&self) -> f64 {
+    fn dy(self) -> f64 {
         self.radius * 1.5
     }
 
@@ -123,7 +123,7 @@ impl HexGrid {
         self.binner().bin_of(p)
     }
 
-    fn binner(&self) -> Binner {
+    fn binner(self) -> Binner {
         Binner { inv_dx: 1.0 / self.dx(), inv_dy: 1.0 / self.dy() }
     }
 
@@ -194,7 +194,7 @@ fn for_each_binned(
     layer: &Layer,
     li: usize,
     filter: Option<&TimeFilter>,
-    grid: &HexGrid,
+    grid: HexGrid,
     near: &WorldRect,
     mut each: impl FnMut(usize, BinKey),
 ) {
@@ -261,12 +261,15 @@ pub fn count_bins(
         return Vec::new();
     }
     let mut counts = vec![0_u32; cells];
-    for_each_binned(layer, li, filter, grid, &near, |_, (i, j)| {
+    for_each_binned(layer, li, filter, *grid, &near, |_, (i, j)| {
         let (ci, cj) = (i - i0, j - j0);
-        if ci >= 0 && ci < cols && cj >= 0 && cj < rows {
-            if let Some(n) = counts.get_mut((cj * cols + ci) as usize) {
-                *n += 1;
-            }
+        if ci >= 0
+            && ci < cols
+            && cj >= 0
+            && cj < rows
+            && let Some(n) = counts.get_mut((cj * cols + ci) as usize)
+        {
+            *n += 1;
         }
     });
     let mut out = Vec::new();
@@ -289,7 +292,7 @@ pub fn members(layer: &Layer, li: usize, filter: Option<&TimeFilter>, grid: &Hex
     let r = grid.radius * 1.000_001;
     let near = WorldRect { min: [c[0] - r, c[1] - r], max: [c[0] + r, c[1] + r] };
     let mut out = Vec::new();
-    for_each_binned(layer, li, filter, grid, &near, |fi, key| {
+    for_each_binned(layer, li, filter, *grid, &near, |fi, key| {
         if key == bin {
             out.push(fi);
         }
@@ -340,7 +343,7 @@ fn thousands(n: u32) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
