@@ -2,6 +2,8 @@
 //! `io::progress::Progress` and stop when cancelled, giving no layer; in the app a loading
 //! file has a progress row with a Cancel button, and cancelling leaves the layers as they were.
 
+#![expect(clippy::unwrap_used, reason = "test helpers unwrap like #[test] functions do")]
+
 mod common;
 
 #[path = "common/acled_gen.rs"]
@@ -36,17 +38,17 @@ impl Drop for Scratch {
     }
 }
 
-/// `n` dated points as a GeoJSON FeatureCollection.
+/// `n` dated points as a GeoJSON `FeatureCollection`.
 fn points_geojson(n: usize) -> String {
     let mut s = String::with_capacity(n * 130);
     s.push_str("{\"type\":\"FeatureCollection\",\"features\":[\n");
     for i in 0..n {
         let (lon, lat) = (66.0 + (i % 1000) as f64 * 0.01, 35.0 + (i / 1000 % 500) as f64 * 0.01);
         let day = 1 + i % 28;
-        write!(
+        writeln!(
             s,
             "{}{{\"type\":\"Feature\",\"id\":{i},\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{lon:.4},{lat:.4}]}},\
-             \"properties\":{{\"event_type\":\"Battles\",\"event_date\":\"2020-03-{day:02}\",\"fatalities\":{}}}}}\n",
+             \"properties\":{{\"event_type\":\"Battles\",\"event_date\":\"2020-03-{day:02}\",\"fatalities\":{}}}}}",
             if i == 0 { "" } else { "," },
             i % 7
         )
@@ -158,7 +160,7 @@ fn cancel_at_first_report(path: &Path) -> (Snapshot, Snapshot) {
     let watcher = {
         let progress = progress.clone();
         std::thread::spawn(move || {
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_mins(2);
             while progress.snapshot().bytes_done == 0 && std::time::Instant::now() < deadline {
                 std::thread::sleep(std::time::Duration::from_micros(200));
             }
