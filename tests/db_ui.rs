@@ -5,9 +5,11 @@
 //! version with its journal note, and another analyst's save arriving live.
 //!
 //! The tests with a server find it through `FA_TEST_PG` (see `tests/common/pg.rs`).
+#![expect(clippy::unwrap_used, reason = "test helpers unwrap like #[test] functions do")]
 
 mod common;
 
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use common::harness;
@@ -62,7 +64,7 @@ fn open_menu_item(h: &mut H, item: &str) {
 
 /// Waits for the team store's workers and draws the result.
 fn settle(h: &mut H) {
-    h.state_mut().finish_team_jobs(Duration::from_secs(60));
+    h.state_mut().finish_team_jobs(Duration::from_mins(1));
     h.run_steps(3);
 }
 
@@ -92,12 +94,15 @@ fn index_of(app: &AtlasApp, uid: LayerUid, id: &str) -> usize {
 fn stored(c: &mut postgres::Client, id: &str) -> (Uuid, i64, Feature) {
     let s = db::open_layer(c, LAYER, None, None).unwrap();
     let i = s.layer.features.iter().position(|f| f.id.as_ref().is_some_and(|x| x.to_string() == id)).unwrap();
-    let f: Feature = (*s.layer.features.get(i).unwrap()).clone();
+    let f: Feature = (*s.layer.features.get(i).expect("stored feature")).clone();
     (s.rows[i].fid, s.rows[i].version, f)
 }
 
 fn messages(app: &AtlasApp) -> String {
-    app.messages.iter().map(|m| format!("{} {}\n", m.text, m.details.join(" | "))).collect()
+    app.messages.iter().fold(String::new(), |mut out, m| {
+        let _ = writeln!(out, "{} {}", m.text, m.details.join(" | "));
+        out
+    })
 }
 
 #[test]
@@ -304,7 +309,7 @@ fn another_analysts_save_arrives_live_with_who_changed_what() {
     }
     let i = index_of(h.state(), uid, "P-0");
     let layer = h.state().catalog.layers.iter().find(|l| l.uid == uid).unwrap();
-    assert_eq!(layer.features.get(i).unwrap().properties["name"], json!("post zero, moved"));
+    assert_eq!(layer.features.get(i).expect("feature").properties["name"], json!("post zero, moved"));
     assert!(messages(h.state()).contains("update post zero, moved"), "{}", messages(h.state()));
 }
 
