@@ -110,7 +110,10 @@ fn csv_bad_rows_are_reported_by_line_and_nothing_is_written_unless_skip_bad() {
     assert_eq!(layer.features.len(), 2);
     // `007` is not a JSON number, so the column stays text.
     assert_eq!(layer.features.get(0).unwrap().properties["code"], "007");
-    assert_eq!(layer.features.get(1).unwrap().geometry.as_ref().unwrap()["coordinates"], serde_json::json!([71.55, 37.49]));
+    assert_eq!(
+        layer.features.get(1).unwrap().geometry.as_ref().unwrap()["coordinates"],
+        serde_json::json!([71.55, 37.49])
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! `db push FILE` listing conflicts; live changes caught up after a disconnect.
 //!
 //! The server comes from `FA_TEST_PG` (see `tests/common/pg.rs`); each test has its own database.
+#![expect(clippy::unwrap_used, reason = "test helpers unwrap like #[test] functions do")]
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -412,7 +413,7 @@ fn kill_9_in_the_middle_of_a_push_leaves_all_or_nothing() {
         .spawn()
         .unwrap();
     // Wait until Alice's push has written some rows inside its transaction, then kill -9.
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_mins(2);
     loop {
         assert!(Instant::now() < deadline, "the child never started its push");
         assert!(child.try_wait().unwrap().is_none(), "the child finished before it could be killed: make N bigger");
@@ -436,7 +437,7 @@ fn kill_9_in_the_middle_of_a_push_leaves_all_or_nothing() {
     let exit = child.wait().unwrap();
     assert!(!exit.success(), "killed: {exit:?}");
     // The server notices the dead client and rolls its transaction back.
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     while s
         .admin
         .query_one("SELECT count(*) FROM pg_stat_activity WHERE usename = $1", &[&carol])
@@ -498,7 +499,7 @@ fn the_backend_killed_mid_save_leaves_nothing_and_the_outbox_retries() {
         let mut c = db::connect(&url).unwrap();
         (outbox.drain(&mut c).map(|r| r.remaining), outbox.len().unwrap())
     });
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     let pid: i32 = loop {
         assert!(Instant::now() < deadline, "Alice's push never waited on the lock");
         let row = s
@@ -634,7 +635,7 @@ fn db_push_of_an_edited_export_lists_conflicts_and_exits_1() {
     assert_eq!(snapshot(&mut s.admin).len(), 4);
 }
 
-/// A throwaway PostgreSQL cluster of this test's own (initdb + pg_ctl, as the `postgres` OS
+/// A throwaway server cluster of this test's own (`initdb` + `pg_ctl`, as the `postgres` OS
 /// user when running as root), so the test may stop it hard. Stopped when dropped.
 struct Cluster {
     dir: tempfile::TempDir,
@@ -733,7 +734,7 @@ fn the_server_stopped_hard_mid_save_keeps_nothing_of_it_and_the_outbox_lands_it_
         let mut c = db::connect(&url).unwrap();
         (outbox.drain(&mut c).map(|r| r.remaining), outbox.len().unwrap())
     });
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     while admin
         .query_opt("SELECT 1 FROM pg_stat_activity WHERE usename = 'alice' AND wait_event_type = 'Lock'", &[])
         .unwrap()
@@ -759,4 +760,26 @@ fn the_server_stopped_hard_mid_save_keeps_nothing_of_it_and_the_outbox_lands_it_
     let report = Outbox::open(&path).unwrap().drain(&mut alice).unwrap();
     assert_eq!((report.pushed.len(), report.pushed[0].0, report.pushed[0].1.applied.len()), (1, op, 5));
     assert!(snapshot(&mut admin).values().all(|(_, v, f)| *v == 2 && f.properties["name"] == json!("saved")));
+}
+
+#[test]
+#[cfg_attr(missing_pg, ignore = "needs a PostgreSQL/PostGIS server: set FA_TEST_PG (see .ci/run)")]
+fn a_geometry_with_a_bbox_compares_as_stored_and_merges() {
+    let mut s = two("bbox", 1);
+    let fid = Uuid::new_v4();
+    let mut f = point(3);
+    f.geometry = Some(json!({"type": "Point", "bbox": [68.03, 37.5, 68.03, 37.5], "coordinates": [68.03, 37.5]}));
+    let v = push(&mut s.alice, &[Change::insert(fid, f.clone())], "").version_of(fid).unwrap();
+    // The same feature pushed back (as the app or a file has it) is no change.
+    assert_eq!(push(&mut s.alice, &[Change::update(fid, v, f.clone())], "").unchanged, [fid]);
+    // Bob renames; Alice moves it from the same base: merged, the geometry's bbox kept.
+    let (_, vb, fb) = snapshot(&mut s.bob)["P-3"].clone();
+    assert_eq!(fb.geometry, f.geometry, "the bbox came back from the store");
+    push(&mut s.bob, &[Change::update(fid, vb, edited(&fb, "name", json!("renamed")))], "");
+    let mut moved = f.clone();
+    moved.geometry = Some(json!({"type": "Point", "bbox": [68.5, 37.5, 68.5, 37.5], "coordinates": [68.5, 37.5]}));
+    let r = push(&mut s.alice, &[Change::update(fid, v, moved.clone())], "");
+    assert_eq!(r.merged.len(), 1, "{r:?}");
+    let (_, now) = stored(&mut s.admin, "P-3").unwrap();
+    assert_eq!((now.geometry, now.properties["name"].clone()), (moved.geometry, json!("renamed")));
 }

@@ -4,7 +4,8 @@
 //!
 //! The server comes from `FA_TEST_PG` (see `tests/common/pg.rs`); each test has its own database.
 
-use std::collections::BTreeMap;
+#![expect(clippy::unwrap_used, reason = "test helpers unwrap like #[test] functions do")]
+
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -202,8 +203,10 @@ fn numbers_keys_and_members_keep_their_exact_text() {
 }
 
 #[test]
-#[cfg_attr(missing_pg, ignore = "needs a PostgreSQL/PostGIS server: set FA_TEST_PG (see .ci/run)")]
-#[cfg_attr(missing_shared_data, ignore = "needs ../shared/data (see README)")]
+#[cfg_attr(
+    any(missing_pg, missing_shared_data),
+    ignore = "needs a PostgreSQL/PostGIS server (FA_TEST_PG, see .ci/run) and ../shared/data (see README)"
+)]
 fn the_official_district_file_round_trips() {
     let (_t, mut c) = store("districts");
     let dir = tempfile::tempdir().unwrap();
@@ -216,8 +219,11 @@ fn the_official_district_file_round_trips() {
     db::export(&mut c, "TJK districts", &gpkg).unwrap();
     let back = one_layer(&gpkg);
     assert_eq!(back.features.len(), layer.features.len());
-    let f = back.features.get(0).unwrap();
-    assert!(f.properties.contains_key("atlas_fid") && f.properties.contains_key("atlas_version"));
+    assert!(
+        back.features
+            .iter()
+            .all(|f| f.properties.contains_key("atlas_fid") && f.properties.contains_key("atlas_version"))
+    );
 }
 
 #[test]
@@ -302,7 +308,7 @@ fn the_author_is_the_session_role_whatever_the_client_claims() {
         )
         .unwrap();
     assert_eq!(n, 1);
-    let f = frontier_atlas::model::Feature::clone(&layer.features.get(1).unwrap());
+    let f = frontier_atlas::model::Feature::clone(&layer.features.get(1).expect("a second feature"));
     let row = db::publish::Row::of(&f, layer.kind).unwrap();
     let new_fid = uuid::Uuid::new_v4();
     let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&new_fid];
@@ -494,6 +500,5 @@ fn the_cli_publishes_and_exports() {
     let o = run(&["db", "export", &t.url, "nope", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no layer “nope”"), "{}", String::from_utf8_lossy(&o.stderr));
-    let _ = BTreeMap::<(), ()>::new();
     let _ = NEEDS_PG;
 }

@@ -5,9 +5,11 @@
 //! version with its journal note, and another analyst's save arriving live.
 //!
 //! The tests with a server find it through `FA_TEST_PG` (see `tests/common/pg.rs`).
+#![expect(clippy::unwrap_used, reason = "test helpers unwrap like #[test] functions do")]
 
 mod common;
 
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use common::harness;
@@ -62,7 +64,7 @@ fn open_menu_item(h: &mut H, item: &str) {
 
 /// Waits for the team store's workers and draws the result.
 fn settle(h: &mut H) {
-    h.state_mut().finish_team_jobs(Duration::from_secs(60));
+    h.state_mut().finish_team_jobs(Duration::from_mins(1));
     h.run_steps(3);
 }
 
@@ -92,12 +94,15 @@ fn index_of(app: &AtlasApp, uid: LayerUid, id: &str) -> usize {
 fn stored(c: &mut postgres::Client, id: &str) -> (Uuid, i64, Feature) {
     let s = db::open_layer(c, LAYER, None, None).unwrap();
     let i = s.layer.features.iter().position(|f| f.id.as_ref().is_some_and(|x| x.to_string() == id)).unwrap();
-    let f: Feature = (*s.layer.features.get(i).unwrap()).clone();
+    let f: Feature = (*s.layer.features.get(i).expect("stored feature")).clone();
     (s.rows[i].fid, s.rows[i].version, f)
 }
 
 fn messages(app: &AtlasApp) -> String {
-    app.messages.iter().map(|m| format!("{} {}\n", m.text, m.details.join(" | "))).collect()
+    app.messages.iter().fold(String::new(), |mut out, m| {
+        let _ = writeln!(out, "{} {}", m.text, m.details.join(" | "));
+        out
+    })
 }
 
 #[test]
@@ -304,6 +309,58 @@ fn another_analysts_save_arrives_live_with_who_changed_what() {
     }
     let i = index_of(h.state(), uid, "P-0");
     let layer = h.state().catalog.layers.iter().find(|l| l.uid == uid).unwrap();
-    assert_eq!(layer.features.get(i).unwrap().properties["name"], json!("post zero, moved"));
+    assert_eq!(layer.features.get(i).expect("feature").properties["name"], json!("post zero, moved"));
     assert!(messages(h.state()).contains("update post zero, moved"), "{}", messages(h.state()));
+}
+
+#[test]
+#[cfg_attr(missing_pg, ignore = "needs a PostgreSQL/PostGIS server: set FA_TEST_PG (see .ci/run)")]
+fn a_save_while_the_store_is_unreachable_goes_to_the_outbox_and_is_pushed_on_the_next_save() {
+    let t = store("ui_offline");
+    let alice = t.login_role("alice", "atlas_analyst");
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness();
+    h.state_mut().team.live_enabled = false;
+    h.state_mut().team.outbox_dir = Some(dir.path().join("outbox"));
+    let uid = connect_and_open(&mut h, &t.url_as(&alice));
+    let set = |index, key: &str, value: Value| {
+        Command::Edit(EditIntent::Apply(
+            EditCommand::SetProperty { layer: uid, index, key: key.into(), value: Some(value) },
+            "Set attribute".into(),
+        ))
+    };
+    let (i1, i2) = (index_of(h.state(), uid, "P-1"), index_of(h.state(), uid, "P-2"));
+    h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid)));
+    h.state_mut().apply(set(i1, "fatalities", json!(9)));
+
+    // The store refuses Alice's logins for a while: the save is queued and the app says so.
+    let mut admin = db::connect(&t.url).unwrap();
+    admin.batch_execute(&format!("ALTER ROLE \"{alice}\" NOLOGIN")).unwrap();
+    h.state_mut().apply(Command::Edit(EditIntent::Save(uid)));
+    h.run_steps(1);
+    settle(&mut h);
+    let text = messages(h.state());
+    assert!(text.contains("offline outbox"), "{text}");
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("outbox")).unwrap().collect();
+    assert_eq!(
+        files.iter().filter(|f| f.as_ref().unwrap().path().extension().is_some_and(|e| e == "sqlite")).count(),
+        1
+    );
+    let (_, v1, p1) = stored(&mut admin, "P-1");
+    assert_eq!(p1.properties["fatalities"], json!(1), "nothing reached the store yet");
+
+    // Back online: the next save pushes the queued edit first, then the new one.
+    admin.batch_execute(&format!("ALTER ROLE \"{alice}\" LOGIN")).unwrap();
+    h.state_mut().apply(set(i2, "name", json!("post two")));
+    h.state_mut().apply(Command::Edit(EditIntent::Save(uid)));
+    h.run_steps(1);
+    settle(&mut h);
+    let text = messages(h.state());
+    assert!(text.contains("Pushed 1 operation(s) saved offline"), "{text}");
+    let (_, v1_now, p1) = stored(&mut admin, "P-1");
+    assert_eq!((v1_now, &p1.properties["fatalities"]), (v1 + 1, &json!(9)));
+    let (_, _, p2) = stored(&mut admin, "P-2");
+    assert_eq!(p2.properties["name"], json!("post two"));
+    h.state_mut().apply(Command::Edit(EditIntent::Save(uid)));
+    assert!(messages(h.state()).contains("nothing to push"), "{}", messages(h.state()));
 }

@@ -9,7 +9,7 @@ use egui_kittest::kittest::Queryable as _;
 use frontier_atlas::model::{
     Catalog, Feature, Layer, LayerKind, LayerSource, LayerStyleOverride, PointView, TimeFilter,
 };
-use frontier_atlas::render::density::{BinKey, HexGrid, count_bins, density_on, members, members_at};
+use frontier_atlas::render::density::{BinKey, HexGrid, count_bins, drawn_as_density, members, members_at};
 use frontier_atlas::render::svg::{Furniture, scene_to_svg};
 use frontier_atlas::render::{Item, LegendSwatch, SceneOptions, build_scene};
 use frontier_atlas::spatial::{Shape, Viewport, WorldRect, world_from_geo};
@@ -80,7 +80,7 @@ fn catalog_with(layer: Layer) -> (Catalog, usize) {
 
 /// The nearest hexagon centre to `p`, found by measuring every centre around it (independent
 /// of the grid's own assignment).
-fn nearest_centre(grid: &HexGrid, p: [f64; 2]) -> Option<BinKey> {
+fn nearest_centre(grid: HexGrid, p: [f64; 2]) -> Option<BinKey> {
     let (dx, dy) = (grid.radius * 3f64.sqrt(), grid.radius * 1.5);
     let (jc, ic) = ((p[1] / dy).round() as i64, (p[0] / dx).round() as i64);
     let mut best: Vec<(f64, BinKey)> = Vec::new();
@@ -96,7 +96,7 @@ fn nearest_centre(grid: &HexGrid, p: [f64; 2]) -> Option<BinKey> {
     (best[1].0 - best[0].0 > 1e-12 * grid.radius.max(1e-300)).then_some(best[0].1)
 }
 
-fn brute_force(layer: &Layer, filter: &TimeFilter, grid: &HexGrid) -> std::collections::HashMap<BinKey, Vec<usize>> {
+fn brute_force(layer: &Layer, filter: &TimeFilter, grid: HexGrid) -> std::collections::HashMap<BinKey, Vec<usize>> {
     let mut bins: std::collections::HashMap<BinKey, Vec<usize>> = std::collections::HashMap::new();
     for (fi, f) in layer.features.iter().enumerate() {
         if !filter.is_shown(0, fi) {
@@ -126,7 +126,7 @@ fn counts_per_bin_equal_a_brute_force_count_of_the_events_in_the_range() {
         let grid = HexGrid::for_view(&viewport);
         let view = viewport.world_rect();
         let counted = count_bins(layer, li, Some(&filter), &grid, &view);
-        let expected = brute_force(layer, &filter, &grid);
+        let expected = brute_force(layer, &filter, grid);
         let keep = view.expanded(grid.radius);
         let mut n_expected = 0;
         for (key, ids) in &expected {
@@ -191,7 +191,7 @@ fn clicking_a_bin_lists_exactly_the_events_it_counts() {
     let record = scene.density.first().expect("the layer is drawn as a density");
     assert_eq!(record.layer, li);
     let counted = count_bins(layer, li, Some(&filter), &record.grid, &viewport.world_rect());
-    let expected = brute_force(layer, &filter, &record.grid);
+    let expected = brute_force(layer, &filter, record.grid);
     // The densest bin, a sparse one, and the one holding the multi-point feature.
     let densest = counted.iter().max_by_key(|b| b.1).expect("bins");
     let sparse = counted.iter().find(|b| b.1 == 1).expect("a bin with one event");
@@ -221,8 +221,11 @@ fn the_scene_draws_hexagons_with_a_count_legend_and_the_export_carries_them() {
     let (catalog, li) = catalog_with(fixture(20_000));
     let filter = TimeFilter::new(&catalog, Some(year_2021()));
     let viewport = Viewport::centered(69.6, 37.3, 7.2, [1200.0, 800.0]);
-    assert!(density_on(&catalog.layers[li], 5000), "dense layers are densities by default");
-    assert!(!density_on(&catalog.layers[li], 500), "sparse layers are points by default");
+    assert!(drawn_as_density(&catalog.layers[li], li, Some(&filter), &viewport.world_rect()), "dense: density");
+    let corner = Viewport::centered(75.5, 40.2, 9.0, [1200.0, 800.0]).world_rect();
+    assert!(!drawn_as_density(&catalog.layers[li], li, Some(&filter), &corner), "sparse in view: points");
+    let few = TimeFilter::new(&catalog, Some(Range::day(NaiveDate::from_ymd_opt(2021, 3, 1).expect("date"))));
+    assert!(!drawn_as_density(&catalog.layers[li], li, Some(&few), &viewport.world_rect()), "one day: points");
     let scene = build_scene(&catalog, &viewport, &SceneOptions { filter: Some(&filter), ..SceneOptions::default() });
     let hexagons = scene.items.iter().filter(|i| matches!(i, Item::Fill { rings, .. } if rings[0].len() == 7)).count();
     let counted = count_bins(&catalog.layers[li], li, Some(&filter), &scene.density[0].grid, &viewport.world_rect());

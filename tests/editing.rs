@@ -460,7 +460,8 @@ fn undo_names_its_layer_and_keeps_the_selection_on_the_same_feature() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut app = app_in(dir.path());
     let (li, uid, _) = events_layer(&app);
-    let id_at = |app: &AtlasApp, i: usize| app.catalog.layers[li].features.get(i).unwrap().id.as_ref().map(ToString::to_string);
+    let id_at =
+        |app: &AtlasApp, i: usize| app.catalog.layers[li].features.get(i).unwrap().id.as_ref().map(ToString::to_string);
     app.apply(Command::Edit(EditIntent::StartEditing(app.catalog.layers[li].uid)));
     let selected = frontier_atlas::model::FeatureRef { layer: li, feature: 5 };
     let selected_id = id_at(&app, 5);
@@ -562,7 +563,11 @@ fn edits_made_while_a_save_runs_stay_unsaved_and_are_autosaved() {
     app.apply(set("two"));
     app.finish_jobs();
     let on_disk = frontier_atlas::io::geojson::load_file(&path).expect("reload").layer;
-    assert_eq!(on_disk.features.get(0).unwrap().prop_str("name"), Some("one"), "the save wrote the state it started from");
+    assert_eq!(
+        on_disk.features.get(0).unwrap().prop_str("name"),
+        Some("one"),
+        "the save wrote the state it started from"
+    );
     assert!(app.history.is_dirty(uid), "the edit made during the save is still unsaved");
     app.autosave(f64::INFINITY);
     app.finish_jobs();

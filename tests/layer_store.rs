@@ -24,7 +24,9 @@ fn assert_same_both_ways(path: &Path) -> Option<Loaded> {
             assert_eq!(fast.layer.category_names, slow.layer.category_names, "{}", path.display());
             assert_eq!(fast.layer.layout, slow.layer.layout, "{}", path.display());
             assert_eq!(fast.layer.label_field, slow.layer.label_field, "{}", path.display());
-            let spans = |l: &frontier_atlas::model::Layer| (0..l.features.len()).map(|i| l.features.span(i)).collect::<Vec<_>>();
+            let spans = |l: &frontier_atlas::model::Layer| {
+                (0..l.features.len()).map(|i| l.features.span(i)).collect::<Vec<_>>()
+            };
             assert_eq!(spans(&fast.layer), spans(&slow.layer), "{}: spans", path.display());
             assert_eq!(
                 fast.layer.time_index.as_ref().map(frontier_atlas::time::TimeIndex::len),
@@ -88,24 +90,66 @@ fn every_fixture_and_shipped_file_loads_the_same_both_ways() {
 #[test]
 fn odd_files_load_the_same_both_ways() {
     let cases: &[(&str, &str)] = &[
-        ("bom", "\u{feff}{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{\"a\":1}}]}"),
-        ("features first, foreign after", "{\"features\":[\n  {\"type\":\"Feature\",\"id\":7,\"geometry\":null,\"properties\":null,\"x\":[1,{\"y\":\"]}\"}]}\n ],\"name\":\"n\",\"type\":\"FeatureCollection\",\"bbox\":[1,2,3,4]}"),
+        (
+            "bom",
+            "\u{feff}{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{\"a\":1}}]}",
+        ),
+        (
+            "features first, foreign after",
+            "{\"features\":[\n  {\"type\":\"Feature\",\"id\":7,\"geometry\":null,\"properties\":null,\"x\":[1,{\"y\":\"]}\"}]}\n ],\"name\":\"n\",\"type\":\"FeatureCollection\",\"bbox\":[1,2,3,4]}",
+        ),
         ("empty", "{\"type\":\"FeatureCollection\",\"features\":[]}"),
         ("empty spaced", "{ \"type\" : \"FeatureCollection\" , \"features\" : [ \r\n ] }\n"),
-        ("escaped key and strings", "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70.0000000000001,38.10]},\"properties\":{\"na\\u006de\":\"a \\\"q\\\" \\\\ }\",\"event_type\":\"x\"}}]}"),
-        ("duplicate member", "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"type\":\"Feature\",\"geometry\":null,\"properties\":{\"a\":1,\"a\":2}}]}"),
-        ("bad geometry skipped", "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[270,38]},\"properties\":{}},{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{}}]}"),
-        ("not a feature", "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Point\",\"coordinates\":[70,38]},{\"type\":\"Feature\",\"geometry\":null,\"properties\":{}}, 5]}"),
-        ("syntax error", "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":null,\"properties\":{\"a\":1,}}]}"),
-        ("missing comma", "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":null,\"properties\":{}} {\"type\":\"Feature\",\"geometry\":null,\"properties\":{}}]}"),
+        (
+            "escaped key and strings",
+            "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70.0000000000001,38.10]},\"properties\":{\"na\\u006de\":\"a \\\"q\\\" \\\\ }\",\"event_type\":\"x\"}}]}",
+        ),
+        (
+            "duplicate member",
+            "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"type\":\"Feature\",\"geometry\":null,\"properties\":{\"a\":1,\"a\":2}}]}",
+        ),
+        (
+            "bad geometry skipped",
+            "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[270,38]},\"properties\":{}},{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{}}]}",
+        ),
+        (
+            "not a feature",
+            "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Point\",\"coordinates\":[70,38]},{\"type\":\"Feature\",\"geometry\":null,\"properties\":{}}, 5]}",
+        ),
+        (
+            "syntax error",
+            "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":null,\"properties\":{\"a\":1,}}]}",
+        ),
+        (
+            "missing comma",
+            "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":null,\"properties\":{}} {\"type\":\"Feature\",\"geometry\":null,\"properties\":{}}]}",
+        ),
         ("trailing garbage", "{\"type\":\"FeatureCollection\",\"features\":[]} x"),
         ("truncated", "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":null,"),
-        ("not a collection", "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{\"a\":1}}"),
-        ("projected crs", "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"urn:ogc:def:crs:EPSG::3857\"}},\"features\":[]}"),
-        ("events with bad and missing dates", "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"id\":\"e1\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38,1200]},\"properties\":{\"event_date\":\"2021-02-30\",\"event_type\":\"Battles\"}},{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{\"event_type\":\"Riots\"}},{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{\"event_date\":\"2021-03-04\",\"time_precision\":3,\"event_type\":\"Battles\"}}]}"),
-        ("aid", "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{\"donor\":\"China\",\"aid_type\":\"facility\",\"start\":\"2021-05\",\"end\":\"2019\"}},{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[71,38]},\"properties\":{\"donor\":\"USA\",\"aid_type\":\"training\",\"announced\":\"2022-13-01\"}}]}"),
-        ("kind from a later feature", "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{}},{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{\"event_date\":\"2021\",\"event_type\":\"Riots\"}}]}"),
-        ("polygon and collection", "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":{\"type\":\"GeometryCollection\",\"geometries\":[{\"type\":\"Polygon\",\"coordinates\":[[[70,38],[71,38],[71,39],[70,38]]]},{\"type\":\"LineString\",\"coordinates\":[[70,38],[71,39]]}]},\"properties\":{\"shapeName\":\"X\"}}]}"),
+        (
+            "not a collection",
+            "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{\"a\":1}}",
+        ),
+        (
+            "projected crs",
+            "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"urn:ogc:def:crs:EPSG::3857\"}},\"features\":[]}",
+        ),
+        (
+            "events with bad and missing dates",
+            "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"id\":\"e1\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38,1200]},\"properties\":{\"event_date\":\"2021-02-30\",\"event_type\":\"Battles\"}},{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{\"event_type\":\"Riots\"}},{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{\"event_date\":\"2021-03-04\",\"time_precision\":3,\"event_type\":\"Battles\"}}]}",
+        ),
+        (
+            "aid",
+            "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{\"donor\":\"China\",\"aid_type\":\"facility\",\"start\":\"2021-05\",\"end\":\"2019\"}},{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[71,38]},\"properties\":{\"donor\":\"USA\",\"aid_type\":\"training\",\"announced\":\"2022-13-01\"}}]}",
+        ),
+        (
+            "kind from a later feature",
+            "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{}},{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{\"event_date\":\"2021\",\"event_type\":\"Riots\"}}]}",
+        ),
+        (
+            "polygon and collection",
+            "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":{\"type\":\"GeometryCollection\",\"geometries\":[{\"type\":\"Polygon\",\"coordinates\":[[[70,38],[71,38],[71,39],[70,38]]]},{\"type\":\"LineString\",\"coordinates\":[[70,38],[71,39]]}]},\"properties\":{\"shapeName\":\"X\"}}]}",
+        ),
         ("not json at all", "hello"),
         ("a bare array", "[1,2]"),
     ];
@@ -200,7 +244,9 @@ fn assert_same_acled(path: &Path) {
             assert_eq!(fast.layer.categories, slow.layer.categories);
             assert_eq!(fast.layer.category_names, slow.layer.category_names);
             assert_eq!(fast.layer.layout, slow.layer.layout);
-            let spans = |l: &frontier_atlas::model::Layer| (0..l.features.len()).map(|i| l.features.span(i)).collect::<Vec<_>>();
+            let spans = |l: &frontier_atlas::model::Layer| {
+                (0..l.features.len()).map(|i| l.features.span(i)).collect::<Vec<_>>()
+            };
             assert_eq!(spans(&fast.layer), spans(&slow.layer));
             assert_eq!(fast.layer.features.packed_count(), fast.layer.features.len());
         }

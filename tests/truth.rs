@@ -103,7 +103,8 @@ fn every_place_with_an_admin2_lies_in_that_shipped_district() {
     let mut wrong = Vec::new();
     for place in places.features.decoded() {
         let Some(admin2) = place.prop_str("admin2").filter(|s| !s.is_empty()) else { continue };
-        let named: Vec<&Feature> = districts.features.decoded().filter(|d| names(d).iter().any(|n| n == admin2)).collect();
+        let named: Vec<&Feature> =
+            districts.features.decoded().filter(|d| names(d).iter().any(|n| n == admin2)).collect();
         let admin1 = place.prop_str("admin1").unwrap_or_default();
         if named.is_empty() {
             assert!(

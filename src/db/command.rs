@@ -9,7 +9,7 @@ use clap::Subcommand;
 /// password comes from `PGPASSWORD` or `~/.pgpass`, never from a saved file.
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
-    /// Create or migrate the store's schema, roles (atlas_viewer, atlas_analyst, atlas_owner),
+    /// Create or migrate the store's schema, roles (`atlas_viewer`, `atlas_analyst`, `atlas_owner`),
     /// grants and triggers in the database at URL. Safe to run again.
     Init {
         /// The database.

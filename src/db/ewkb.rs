@@ -22,7 +22,7 @@ const MAX_DEPTH: usize = 32;
 pub fn encode(geometry: &Value) -> Result<Vec<u8>, String> {
     let z = dims(geometry, 0)?.unwrap_or(false);
     let mut out = Vec::with_capacity(64);
-    write(geometry, z, true, &mut out, 0)?;
+    write(geometry, z, Some(SRID), &mut out, 0)?;
     Ok(out)
 }
 
@@ -100,23 +100,24 @@ fn position_dims(v: &Value, seen: Option<bool>) -> Result<Option<bool>, String> 
     Ok(seen)
 }
 
-fn header(out: &mut Vec<u8>, code: u32, z: bool, outer: bool) {
+/// A geometry's header; `srid` only on the outer geometry.
+fn header(out: &mut Vec<u8>, code: u32, z: bool, srid: Option<u32>) {
     out.push(1);
     let mut flags = code;
     if z {
         flags |= Z_FLAG;
     }
-    if outer {
+    if srid.is_some() {
         flags |= SRID_FLAG;
     }
     out.extend_from_slice(&flags.to_le_bytes());
-    if outer {
-        out.extend_from_slice(&SRID.to_le_bytes());
+    if let Some(srid) = srid {
+        out.extend_from_slice(&srid.to_le_bytes());
     }
 }
 
 fn count(n: usize, out: &mut Vec<u8>) -> Result<(), String> {
-    let n = u32::try_from(n).map_err(|_| format!("{n} parts are too many for WKB"))?;
+    let n = u32::try_from(n).map_err(|e| format!("{n} parts are too many for WKB ({e})"))?;
     out.extend_from_slice(&n.to_le_bytes());
     Ok(())
 }
@@ -146,17 +147,17 @@ fn rings(v: &Value, z: bool, out: &mut Vec<u8>) -> Result<(), String> {
     items.iter().try_for_each(|r| positions(r, z, out))
 }
 
-fn write(g: &Value, z: bool, outer: bool, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
+fn write(g: &Value, z: bool, srid: Option<u32>, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
     if depth > MAX_DEPTH {
         return Err(format!("geometry collections nested deeper than {MAX_DEPTH} levels"));
     }
     let kind = kind_of(g)?;
     let code = type_code(kind)?;
-    header(out, code, z, outer);
+    header(out, code, z, srid);
     if code == 7 {
         let parts = g.get("geometries").and_then(Value::as_array).ok_or("a GeometryCollection without `geometries`")?;
         count(parts.len(), out)?;
-        return parts.iter().try_for_each(|p| write(p, z, false, out, depth + 1));
+        return parts.iter().try_for_each(|p| write(p, z, None, out, depth + 1));
     }
     let coords = coords_of(g)?;
     let parts = coords.as_array().ok_or("coordinates must be an array")?;
@@ -173,7 +174,7 @@ fn write(g: &Value, z: bool, outer: bool, out: &mut Vec<u8>, depth: usize) -> Re
         _ => {
             count(parts.len(), out)?;
             for part in parts {
-                header(out, code - 3, z, false);
+                header(out, code - 3, z, None);
                 match code {
                     4 => position(part, z, out)?,
                     5 => positions(part, z, out)?,

@@ -64,7 +64,7 @@ pub fn take_store_keys(props: &mut Map<String, Value>) -> Result<(Option<Uuid>, 
             Some(n.as_i64().ok_or_else(|| format!("{VERSION_KEY} must be a whole number, found {n}"))?)
         }
         Some(Value::String(s)) => {
-            Some(s.trim().parse().map_err(|_| format!("{VERSION_KEY} must be a whole number, found `{s}`"))?)
+            Some(s.trim().parse().map_err(|e| format!("{VERSION_KEY} must be a whole number, found `{s}` ({e})"))?)
         }
         Some(other) => return Err(format!("{VERSION_KEY} must be a whole number, found {other}")),
     };

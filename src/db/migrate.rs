@@ -35,7 +35,7 @@ fn v1() -> String {
     roles.push_str(&grant_role("atlas_viewer", "atlas_analyst"));
     roles.push_str(&grant_role("atlas_analyst", "atlas_owner"));
     format!(
-        r#"
+        r"
 {roles}
 CREATE TABLE IF NOT EXISTS atlas.layers (
     name text PRIMARY KEY,
@@ -126,7 +126,7 @@ GRANT SELECT ON atlas.migrations, atlas.layers, atlas.history, atlas.changes, at
 GRANT INSERT ON atlas.applied_ops TO atlas_analyst;
 GRANT CREATE ON SCHEMA atlas TO atlas_owner;
 GRANT INSERT, UPDATE, DELETE ON atlas.layers TO atlas_owner;
-"#
+"
     )
 }
 

@@ -1,5 +1,5 @@
 //! Opening a store layer, with the view's bounding box and the timeline's range pushed down to
-//! SQL (`geom && envelope` on the GiST index, `date_start <= to AND date_end >= from` on the
+//! SQL (`geom && envelope` on the `GiST` index, `date_start <= to AND date_end >= from` on the
 //! date index), so a window of a million stored events reads only the rows it shows.
 
 use chrono::NaiveDate;

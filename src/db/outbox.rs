@@ -30,8 +30,8 @@ use uuid::Uuid;
 
 use super::DbError;
 use super::merge::Version;
-use super::push::{Change, PushReport, push, version_of};
-use crate::model::{Feature, FeatureId};
+use super::push::{Change, PushReport, feature_from_version, push, version_of};
+use crate::model::Feature;
 use crate::spatial::Shape;
 
 /// The outbox file's schema.
@@ -423,19 +423,87 @@ impl Parts {
             _ => Map::new(),
         };
         let v = Version { geometry, properties: map(parse(&self.props)?), extra: map(parse(&self.extra)?) };
-        let mut foreign_members = v.extra;
-        let id = match foreign_members.get("id") {
-            Some(Value::String(s)) => Some(FeatureId::Str(s.clone())),
-            Some(Value::Number(n)) => Some(FeatureId::Num(n.clone())),
-            _ => None,
-        };
-        if id.is_some() {
-            foreign_members.shift_remove("id");
-        }
         let shape = match &v.geometry {
             Some(g) => Shape::from_geo(Some(&crate::io::geojson::geo_from_json(g)?)),
             None => Shape::from_geo(None),
         };
-        Ok(Some(Feature { id, geometry: v.geometry, properties: v.properties, foreign_members, shape, time: None }))
+        Ok(Some(Feature { shape, ..feature_from_version(&v) }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::FeatureId;
+
+    fn feature(name: &str) -> Feature {
+        let geometry = json!({"type": "Point", "coordinates": [68.5, 37.25]});
+        Feature {
+            id: Some(FeatureId::Num(serde_json::Number::from(7))),
+            shape: Shape::from_geo(Some(&crate::io::geojson::geo_from_json(&geometry).unwrap())),
+            geometry: Some(geometry),
+            properties: serde_json::from_str(&format!(r#"{{"name": "{name}", "x": 1.50}}"#)).unwrap(),
+            foreign_members: serde_json::from_str(r#"{"note": "kept"}"#).unwrap(),
+            time: None,
+        }
+    }
+
+    #[test]
+    fn queued_operations_survive_reopening_with_exact_text_and_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.sqlite");
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let mut outbox = Outbox::open(&path).unwrap();
+        let first =
+            outbox.enqueue("posts", &[Change::update(a, 3, feature("one")), Change::delete(b, 2)], "n1").unwrap();
+        let second = outbox.enqueue("posts", &[Change::insert(b, feature("two"))], "n2").unwrap();
+        drop(outbox);
+        let outbox = Outbox::open(&path).unwrap();
+        let mode: String = outbox.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let sync: i64 = outbox.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        assert_eq!((mode.as_str(), sync), ("wal", 2), "WAL and synchronous=FULL");
+        let q = outbox.queued().unwrap();
+        assert_eq!(q.iter().map(|o| (o.op_id, o.note.as_str())).collect::<Vec<_>>(), [(first, "n1"), (second, "n2")]);
+        assert_eq!(q[0].changes, [Change::update(a, 3, feature("one")), Change::delete(b, 2)]);
+        let back = q[1].changes[0].feature.as_ref().unwrap();
+        assert_eq!(serde_json::to_string(&back.properties).unwrap(), r#"{"name":"two","x":1.50}"#);
+        assert_eq!(
+            (back.id.clone(), back.foreign_members.clone()),
+            (feature("two").id, feature("two").foreign_members)
+        );
+        // The local copy follows the last change of each feature.
+        assert_eq!(outbox.local("posts", a).unwrap(), Some(Some(feature("one"))));
+        assert_eq!(outbox.local("posts", b).unwrap(), Some(Some(feature("two"))));
+        assert_eq!(outbox.local("posts", Uuid::nil()).unwrap(), None);
+    }
+
+    #[test]
+    fn a_failing_local_write_queues_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut outbox = Outbox::open(&dir.path().join("o.sqlite")).unwrap();
+        let fid = Uuid::new_v4();
+        let e = outbox.enqueue_with("posts", &[Change::insert(fid, feature("x"))], "", |tx| {
+            tx.execute_batch("INSERT INTO no_such_table VALUES (1)")
+        });
+        assert!(e.unwrap_err().to_string().contains("no_such_table"));
+        assert!(outbox.is_empty().unwrap());
+        assert_eq!(outbox.local("posts", fid).unwrap(), None);
+    }
+
+    #[test]
+    fn chained_edits_rebase_onto_a_version_written_as_sent() {
+        let fid = Uuid::new_v4();
+        let mut synced = HashMap::new();
+        let c = Change::update(fid, 3, feature("a"));
+        assert_eq!(rebase(&c, "posts", &synced), c);
+        synced.insert(("posts".to_owned(), fid), 4);
+        assert_eq!(rebase(&c, "posts", &synced).base_version, Some(4));
+        assert_eq!(rebase(&c, "other", &synced).base_version, Some(3));
+        // An insert queued after an earlier insert of the same fid landed becomes an update.
+        assert_eq!(rebase(&Change::insert(fid, feature("a")), "posts", &synced).base_version, Some(4));
+        // A newer base (the client reopened the layer) is kept.
+        assert_eq!(rebase(&Change::update(fid, 6, feature("a")), "posts", &synced).base_version, Some(6));
     }
 }

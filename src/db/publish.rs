@@ -283,6 +283,7 @@ pub fn publish(client: &mut Client, layer: &Layer, name: &str) -> Result<Publish
 }
 
 /// Whether any geometry has Z, and the one geometry type of all (else `Geometry`).
+#[expect(clippy::explicit_iter_loop, reason = "features are reached through `iter()` only (columnar store, issue 8)")]
 fn geometry_summary(layer: &Layer) -> (bool, String) {
     let mut has_z = false;
     let mut kind: Option<String> = None;

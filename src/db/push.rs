@@ -30,13 +30,13 @@ use std::collections::HashMap;
 use std::fmt;
 
 use postgres::Transaction;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
+use super::DbError;
 use super::merge::{self, FieldConflict, Outcome, Version};
-use super::publish::{ROW_COLUMNS, Row, extra_of};
+use super::publish::{GEOMETRY_SKELETON_KEY, ROW_COLUMNS, Row, extra_of};
 use super::schema::{can_edit, layer_info, qualified};
-use super::{DbError, ewkb};
 use crate::model::{Feature, FeatureId, LayerKind};
 use crate::spatial::Shape;
 
@@ -283,15 +283,11 @@ impl Ctx {
         props: Option<&str>,
         extra: Option<&str>,
     ) -> Result<Version, DbError> {
-        let geometry = match geom {
-            Some(bytes) => ewkb::decode(bytes).map_err(|e| self.data(fid, format_args!("stored geometry: {e}")))?,
-            None => None,
-        };
-        Ok(Version {
-            geometry,
-            properties: object(props).map_err(|e| self.data(fid, format_args!("stored properties: {e}")))?,
-            extra: object(extra).map_err(|e| self.data(fid, format_args!("stored members: {e}")))?,
-        })
+        // Read back as `open` reads it (geometry members restored from the stored layout), then
+        // seen as mine is: both sides compare alike.
+        let f = super::open::feature_from_parts(geom, props, extra)
+            .map_err(|e| self.data(fid, format_args!("the stored row: {e}")))?;
+        Ok(version_of(&f))
     }
 
     /// Applies one change, merging when the store moved on.
@@ -318,35 +314,28 @@ impl Ctx {
                     (Some(f), Some(m)) => self.update(tx, fid, base, f)?.map(|v| (v, Some(m.clone()))),
                     _ => self.delete(tx, fid, base)?.map(|v| (v, None)),
                 };
-                match done {
-                    Some((version, content)) => {
-                        record(current, fid, version, content.clone());
-                        report.applied.push(Written { fid, version, deleted: content.is_none() });
-                        return Ok(());
-                    }
-                    None => {
-                        self.refresh(tx, fid, current)?;
-                        continue;
-                    }
-                }
+                let Some((version, content)) = done else {
+                    self.refresh(tx, fid, current)?;
+                    continue;
+                };
+                let deleted = content.is_none();
+                record(current, fid, version, content);
+                report.applied.push(Written { fid, version, deleted });
+                return Ok(());
             }
             // A plain insert of a new fid.
             if change.base_version.is_none()
                 && theirs.is_none()
                 && let Some(f) = &change.feature
             {
-                match self.insert(tx, fid, f)? {
-                    Some(version) => {
-                        record(current, fid, version, mine.clone());
-                        report.applied.push(Written { fid, version, deleted: false });
-                        return Ok(());
-                    }
-                    None => {
-                        // Someone inserted the same fid meanwhile: merge as insert vs insert.
-                        self.refresh(tx, fid, current)?;
-                        continue;
-                    }
-                }
+                let Some(version) = self.insert(tx, fid, f)? else {
+                    // Someone inserted the same fid meanwhile: merge as insert vs insert.
+                    self.refresh(tx, fid, current)?;
+                    continue;
+                };
+                record(current, fid, version, mine.clone());
+                report.applied.push(Written { fid, version, deleted: false });
+                return Ok(());
             }
             // The store moved on (or the feature is gone): three-way merge against the base.
             let base = match change.base_version {
@@ -450,18 +439,6 @@ fn record(current: &mut HashMap<Uuid, Current>, fid: Uuid, version: i64, content
     };
 }
 
-/// A stored json object's text as a map (`NULL` / `null`: empty).
-fn object(text: Option<&str>) -> Result<Map<String, Value>, String> {
-    match text {
-        None => Ok(Map::new()),
-        Some(t) => match serde_json::from_str(t).map_err(|e| e.to_string())? {
-            Value::Object(m) => Ok(m),
-            Value::Null => Ok(Map::new()),
-            _ => Err("not an object".to_owned()),
-        },
-    }
-}
-
 /// A feature's content as the merge sees it.
 pub fn version_of(f: &Feature) -> Version {
     Version { geometry: f.geometry.clone(), properties: f.properties.clone(), extra: extra_of(f).unwrap_or_default() }
@@ -471,7 +448,17 @@ pub fn version_of(f: &Feature) -> Version {
 /// date span of mine when the merged properties are mine's (else left for the layer kind's
 /// rules to derive from the properties).
 fn feature_of(v: &Version, mine_feature: Option<&Feature>, mine: Option<&Version>) -> Feature {
+    let same_props =
+        mine.is_some_and(|m| serde_json::to_string(&m.properties).ok() == serde_json::to_string(&v.properties).ok());
+    Feature { time: if same_props { mine_feature.and_then(|f| f.time) } else { None }, ..feature_from_version(v) }
+}
+
+/// A feature holding content `v`: its `id` and foreign members out of `extra`, without the
+/// geometry layout member ([`GEOMETRY_SKELETON_KEY`], derived from the geometry again when
+/// written). Its shape is empty and it has no date span.
+pub fn feature_from_version(v: &Version) -> Feature {
     let mut foreign_members = v.extra.clone();
+    foreign_members.shift_remove(GEOMETRY_SKELETON_KEY);
     let id = match foreign_members.get("id") {
         Some(Value::String(s)) => Some(FeatureId::Str(s.clone())),
         Some(Value::Number(n)) => Some(FeatureId::Num(n.clone())),
@@ -480,15 +467,13 @@ fn feature_of(v: &Version, mine_feature: Option<&Feature>, mine: Option<&Version
     if id.is_some() {
         foreign_members.shift_remove("id");
     }
-    let same_props =
-        mine.is_some_and(|m| serde_json::to_string(&m.properties).ok() == serde_json::to_string(&v.properties).ok());
     Feature {
         id,
         geometry: v.geometry.clone(),
         properties: v.properties.clone(),
         foreign_members,
         shape: Shape::from_geo(None),
-        time: if same_props { mine_feature.and_then(|f| f.time) } else { None },
+        time: None,
     }
 }
 
@@ -645,7 +630,7 @@ mod tests {
             id: Some(FeatureId::Str("A-1".into())),
             geometry: Some(json!({"type": "Point", "coordinates": [68.5, 37.5]})),
             properties: props.as_object().cloned().unwrap_or_default(),
-            foreign_members: Map::new(),
+            foreign_members: serde_json::Map::new(),
             shape: Shape::from_geo(None),
             time: None,
         }
@@ -669,6 +654,14 @@ mod tests {
         assert_eq!(v.extra.get("id"), Some(&json!("A-1")));
         let back = feature_of(&v, Some(&mine), Some(&v));
         assert_eq!(back.id, mine.id);
+        assert!(back.foreign_members.is_empty());
+        assert_eq!(version_of(&back), v);
+        // A geometry with a bbox: its layout travels as a member and comes back once.
+        let mut boxed = mine.clone();
+        boxed.geometry = Some(json!({"type": "Point", "bbox": [68.5, 37.5, 68.5, 37.5], "coordinates": [68.5, 37.5]}));
+        let v = version_of(&boxed);
+        assert!(v.extra.contains_key(GEOMETRY_SKELETON_KEY));
+        let back = feature_of(&v, Some(&boxed), Some(&v));
         assert!(back.foreign_members.is_empty());
         assert_eq!(version_of(&back), v);
     }

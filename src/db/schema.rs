@@ -16,7 +16,7 @@ pub fn quote_ident(name: &str) -> String {
 }
 
 /// `text` as an SQL string literal (quotes doubled). Backslashes stay literal under
-/// `standard_conforming_strings`, the default since PostgreSQL 9.1; statements built with it
+/// `standard_conforming_strings`, the default since `PostgreSQL` 9.1; statements built with it
 /// set that on in the same transaction.
 pub fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
@@ -53,7 +53,7 @@ pub fn new_table_name(layer: &str) -> String {
     let mut slug: String =
         layer.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).take(40).collect();
     if slug.trim_matches('_').is_empty() {
-        slug = "layer".to_owned();
+        "layer".clone_into(&mut slug);
     }
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     format!("l_{}_{}", slug.trim_matches('_'), &suffix[..8])

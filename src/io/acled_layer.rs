@@ -72,9 +72,7 @@ pub fn load_packed(path: &Path, progress: &super::progress::Progress) -> Result<
     let mut root = serde_json::Map::new();
     root.insert("type".to_owned(), serde_json::Value::from("FeatureCollection"));
     root.insert("features".to_owned(), serde_json::Value::Null);
-    let mut loaded = packer
-        .finish(root, &name, LayerSource::File(path.to_owned()))
-        .map_err(|e| e.to_string())?;
+    let mut loaded = packer.finish(root, &name, LayerSource::File(path.to_owned())).map_err(|e| e.to_string())?;
     let row_problems = summary.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message));
     loaded.skipped.splice(0..0, row_problems);
     Ok(loaded)

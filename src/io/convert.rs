@@ -8,6 +8,10 @@
 //! [`BadRows::Skip`] (`--skip-bad`) asks to write the rest, nothing is written. An output that
 //! is the input itself (after resolving links) is refused. Every write is atomic.
 //!
+//! A GeoJSON `FeatureCollection` or an ACLED CSV export converted to GeoPackage or GeoJSON
+//! streams ([`streamed`]): two passes over the file, one feature at a time, memory bounded by
+//! the largest feature, the same output, reports and refusals as reading it whole.
+//!
 //! A GeoPackage may hold several layers: to GeoPackage they are all converted; to GeoJSON or
 //! CSV exactly one is needed, chosen with `--layer NAME` when there are several.
 //!
@@ -25,6 +29,8 @@ use serde_json::Value;
 use super::geojson::Loaded;
 pub use super::open::Format;
 use crate::model::Layer;
+
+mod streamed;
 
 /// Why a conversion failed. Nothing is written in any of these cases.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +91,12 @@ pub enum ConvertError {
     },
 }
 
+impl From<super::gpkg::GpkgError> for ConvertError {
+    fn from(e: super::gpkg::GpkgError) -> Self {
+        Self::Write(e.to_string())
+    }
+}
+
 /// What a conversion did.
 #[derive(Debug, Clone, Default)]
 pub struct ConvertReport {
@@ -126,6 +138,11 @@ pub fn convert_layer(
     let out_format = Format::of_output(output).map_err(|e| ConvertError::Read(e.to_string()))?;
     if super::open::same_file(input, output) {
         return Err(ConvertError::SameFile { output: output.to_owned() });
+    }
+    if layer.is_none()
+        && let Some(result) = streamed::convert(input, output, out_format, bad_rows)
+    {
+        return result;
     }
     let Input { mut layers, mut attributes, unreadable } = read(input)?;
     let all_names = |layers: &[Loaded], attributes: &[Loaded]| {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::progress::{Progress, REPORT_EVERY};
+use super::progress::{Progress, ProgressReader, REPORT_EVERY};
 use crate::model::{
     Feature, FeatureId, FeatureLayout, Layer, LayerKind, LayerSource, Member, PropertiesForm, RootKind, RootLayout,
 };
@@ -124,9 +124,10 @@ pub fn parse_layer(
     parse_layer_with(text, file_label, name, kind, source, &Progress::new(), 0)
 }
 
-/// [`parse_layer`] reporting to `progress`: features as they are made and, spread over
-/// them, `input_bytes` (how many input bytes the text stands for; 0 when the caller counts
-/// bytes itself). Stops with [`GeoJsonError::Cancelled`] once `progress` is cancelled.
+/// [`parse_layer`] reporting to `progress`: bytes as the text is parsed, scaled to
+/// `input_bytes` (how many input bytes the text stands for; 0 when the caller counts bytes
+/// itself), then features as they are made. Stops with [`GeoJsonError::Cancelled`] once
+/// `progress` is cancelled, the parse included.
 pub fn parse_layer_with(
     text: &str,
     file_label: &str,
@@ -138,11 +139,18 @@ pub fn parse_layer_with(
 ) -> Result<Loaded, GeoJsonError> {
     let cancelled = || GeoJsonError::Cancelled { file: file_label.to_owned() };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let root: Value = serde_json::from_str(text).map_err(|e| GeoJsonError::Syntax {
-        file: file_label.to_owned(),
-        line: e.line(),
-        col: e.column(),
-        message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
+    // Parsed through a reader (as fast as from_str here) so the parse reports and can stop.
+    let input = ProgressReader::standing_for(text.as_bytes(), progress, input_bytes, text.len() as u64);
+    let root: Value = serde_json::from_reader(std::io::BufReader::with_capacity(1 << 16, input)).map_err(|e| {
+        if progress.cancelled() {
+            return cancelled();
+        }
+        GeoJsonError::Syntax {
+            file: file_label.to_owned(),
+            line: e.line(),
+            col: e.column(),
+            message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
+        }
     })?;
     let not_geojson = |message: String| GeoJsonError::NotGeoJson { file: file_label.to_owned(), message };
     let Value::Object(mut root) = root else {
@@ -182,14 +190,11 @@ pub fn parse_layer_with(
     let mut features = Vec::with_capacity(raw_features.len());
     let mut layouts = Vec::with_capacity(raw_features.len());
     let total = raw_features.len() as u64;
-    let (mut bytes_told, mut features_told) = (0, 0);
+    let mut features_told = 0;
     for (i, raw) in raw_features.into_iter().enumerate() {
         if i.is_multiple_of(REPORT_EVERY) && i > 0 {
-            // The tree is parsed already: spread the input's bytes over its features.
-            let bytes = input_bytes.saturating_mul(i as u64) / total;
-            progress.add_bytes(bytes - bytes_told);
             progress.add_features(i as u64 - features_told);
-            (bytes_told, features_told) = (bytes, i as u64);
+            features_told = i as u64;
             if progress.cancelled() {
                 return Err(cancelled());
             }
@@ -202,7 +207,7 @@ pub fn parse_layer_with(
             Err(why) => skipped.push(format!("{file_label}: feature #{} skipped: {why}", i + 1)),
         }
     }
-    progress.add_bytes(input_bytes - bytes_told);
+    progress.set_bytes_done(input_bytes);
     progress.add_features(total - features_told);
     let kind = kind.unwrap_or_else(|| infer_kind(&features));
     let mut layer = Layer::new(name, kind, source, features);

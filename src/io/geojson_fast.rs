@@ -575,16 +575,17 @@ fn pack_one(text: &str, kind: LayerKind, zone: chrono_tz::Tz, writer: &mut Block
         Some(geo::Geometry::Point(p)) => Shape::point(crate::spatial::world_from_geo(p.x(), p.y())),
         other => Shape::from_geo(other.as_ref()),
     };
-    let props = ok.properties.unwrap_or(Picked { picked: Map::new(), has_shape_name: false, empty: true, number: false });
-    let category =
-        crate::model::category_key(kind).map(|key| props.picked.get(key).and_then(Value::as_str).unwrap_or_default().to_owned());
+    let props =
+        ok.properties.unwrap_or(Picked { values: Map::new(), has_shape_name: false, empty: true, number: false });
+    let category = crate::model::category_key(kind)
+        .map(|key| props.values.get(key).and_then(Value::as_str).unwrap_or_default().to_owned());
     let mut span = None;
     let mut date_problem = None;
     if matches!(kind, LayerKind::Events | LayerKind::Aid) {
         let probe = Feature {
             id: None,
             geometry: None,
-            properties: props.picked,
+            properties: props.values,
             foreign_members: Map::new(),
             shape: Shape::default(),
             time: None,
@@ -686,8 +687,7 @@ impl FeatureScan<'_> {
             None => (PropertiesForm::Absent, None),
             Some(Props::Null) => (PropertiesForm::Null, None),
             Some(Props::Object(p)) if !p.number => (PropertiesForm::Object, Some(p)),
-            Some(Props::Object(_)) => return None,
-            Some(Props::Other) => return None,
+            Some(Props::Object(_) | Props::Other) => return None,
         };
         let layout = FeatureLayout::from_keys(self.keys.iter().map(AsRef::as_ref), form);
         Some(Usable { id, geometry, properties, layout })
@@ -736,24 +736,24 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for FeatureScan<'a> {
 /// A properties object read for the columns: the values of every key (later keys win, as
 /// in a value tree) kept only for small values, plus what `infer_kind`-like checks need.
 struct Picked {
-    picked: Map<String, Value>,
+    values: Map<String, Value>,
     has_shape_name: bool,
     /// No members at all.
     empty: bool,
-    /// Not an object but a number (serde_json's arbitrary-precision numbers arrive as a
+    /// Not an object but a number (`serde_json`'s arbitrary-precision numbers arrive as a
     /// one-member map).
     number: bool,
 }
 
 impl Picked {
     fn from_map<'de, M: MapAccess<'de>>(mut map: M) -> Result<Self, M::Error> {
-        let mut out = Self { picked: Map::new(), has_shape_name: false, empty: true, number: false };
+        let mut out = Self { values: Map::new(), has_shape_name: false, empty: true, number: false };
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             out.empty = false;
             match key.as_ref() {
                 "event_date" | "time_precision" | "event_type" | "announced" | "start" | "end" | "donor" => {
                     let v: Value = map.next_value()?;
-                    out.picked.insert(key.into_owned(), v);
+                    out.values.insert(key.into_owned(), v);
                 }
                 other => {
                     if other == "shapeName" {
@@ -774,12 +774,7 @@ impl FeaturePacker {
     /// The layer, as `parse_layer` builds it: `root` is the collection object without its
     /// features (`"features"` present as a placeholder, for the member order), `kind`
     /// overrides inference from the first feature with properties.
-    pub fn finish(
-        self,
-        mut root: Map<String, Value>,
-        name: &str,
-        source: LayerSource,
-    ) -> Result<Loaded, GeoJsonError> {
+    pub fn finish(self, mut root: Map<String, Value>, name: &str, source: LayerSource) -> Result<Loaded, GeoJsonError> {
         let label = self.label.clone();
         let label = label.as_str();
         super::crs::refuse_non_lon_lat(&root, label)?;

@@ -157,12 +157,21 @@ pub struct ProgressReader<'p, R> {
     inner: R,
     progress: &'p Progress,
     offset: u64,
+    /// `(input bytes, bytes of inner)` when `inner` stands for an input of another size.
+    scale: Option<(u64, u64)>,
 }
 
 impl<'p, R: std::io::Read> ProgressReader<'p, R> {
     /// Wraps `inner` (read from the input's first byte), reporting into `progress`.
     pub fn new(inner: R, progress: &'p Progress) -> Self {
-        Self { inner, progress, offset: 0 }
+        Self { inner, progress, offset: 0, scale: None }
+    }
+
+    /// Wraps `inner`, `len` bytes long, that stands for `input_bytes` bytes of input (text
+    /// made from the file, or a file counted elsewhere when `input_bytes` is 0): its offset
+    /// is reported scaled to `input_bytes`.
+    pub fn standing_for(inner: R, progress: &'p Progress, input_bytes: u64, len: u64) -> Self {
+        Self { inner, progress, offset: 0, scale: Some((input_bytes, len.max(1))) }
     }
 }
 
@@ -173,7 +182,11 @@ impl<R: std::io::Read> std::io::Read for ProgressReader<'_, R> {
         }
         let n = self.inner.read(buf)?;
         self.offset += n as u64;
-        self.progress.set_bytes_done(self.offset);
+        let done = match self.scale {
+            None => self.offset,
+            Some((input, len)) => (u128::from(self.offset) * u128::from(input) / u128::from(len)) as u64,
+        };
+        self.progress.set_bytes_done(done);
         Ok(n)
     }
 }

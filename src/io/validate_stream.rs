@@ -101,6 +101,115 @@ pub fn validate_reader_with(
     Ok(streamer.finish())
 }
 
+/// What [`stream_elements`] found besides the elements it handed over.
+#[derive(Debug, Clone, Default)]
+pub struct Streamed {
+    /// The problems, exactly as [`validate_bytes`] gives them on the same bytes (empty when
+    /// the elements were not checked).
+    pub problems: Vec<Problem>,
+    /// The root object's text with its `features` array emptied (`{…"features":[]…}`), when
+    /// the document is an object whose `features` array was streamed to its end; `None` for
+    /// any other document (another root, no `features` array, a syntax error), which the
+    /// caller reads whole.
+    pub root: Option<String>,
+    /// Elements handed over.
+    pub elements: usize,
+}
+
+/// Why [`stream_elements`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ElementsError<E> {
+    /// The reader failed or the document held too much.
+    #[error(transparent)]
+    Stream(#[from] StreamError),
+    /// The caller's `each` failed.
+    #[error("{0}")]
+    Stopped(E),
+}
+
+/// Reads `reader` once, streamed whatever its size (as [`validate_reader_with`] streams a
+/// large document), and hands each element of the root's `features` array to `each` (its
+/// index and JSON text) as soon as it has been cut out, in order, holding at most `max_held`
+/// bytes of the document (plus the elements of one read chunk) at a time.
+///
+/// With `checks`, every element is validated as [`validate_bytes`] would (the problems come
+/// back in [`Streamed::problems`]); elements are handed over whatever their problems, the
+/// caller decides at the end. Without, elements are only cut out (a second pass over a file
+/// already validated): faster, and [`Streamed::problems`] then only holds syntax errors.
+pub fn stream_elements<E>(
+    mut reader: impl Read,
+    max_held: u64,
+    checks: bool,
+    mut each: impl FnMut(usize, &str) -> Result<(), E>,
+) -> Result<Streamed, ElementsError<E>> {
+    let mut chunk = vec![0u8; CHUNK];
+    let mut streamer: Option<Streamer> = None;
+    let mut start = Vec::new();
+    let mut elements = 0;
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(StreamError::Io(e).into()),
+        };
+        let mut data = chunk.get(..n).unwrap_or_default();
+        let s = if let Some(s) = streamer.as_mut() {
+            s
+        } else {
+            // The byte-order mark is told from the first three bytes.
+            start.extend_from_slice(data);
+            if start.len() < 3 {
+                continue;
+            }
+            let bom = start.starts_with(&[0xEF, 0xBB, 0xBF]);
+            let mut s = Streamer::new(bom, max_held);
+            s.checks = checks;
+            s.cut = Some(Cut::default());
+            data = start.get(if bom { 3 } else { 0 }..).unwrap_or_default();
+            streamer.insert(s)
+        };
+        s.feed(data)?;
+        elements += hand_over(s, &mut each)?;
+        start.clear();
+    }
+    let Some(s) = streamer else {
+        // Fewer than three bytes: nothing to stream.
+        return Ok(Streamed {
+            problems: if checks { validate_bytes(&start) } else { Vec::new() },
+            ..Streamed::default()
+        });
+    };
+    let root = (s.mode == Mode::Suffix && s.bad_utf8.is_none() && s.utf8_carry.is_empty() && s.too_deep.is_none())
+        .then(|| {
+            let mut text = s.prefix.clone();
+            text.extend_from_slice(&s.suffix);
+            String::from_utf8(text).ok()
+        })
+        .flatten();
+    let problems = s.finish();
+    Ok(Streamed { problems, root, elements })
+}
+
+/// Hands the elements cut out so far to `each`; the number handed over.
+fn hand_over<E>(
+    s: &mut Streamer,
+    each: &mut impl FnMut(usize, &str) -> Result<(), E>,
+) -> Result<usize, ElementsError<E>> {
+    let Some(cut) = s.cut.as_mut() else { return Ok(0) };
+    let mut from = 0;
+    for &(index, end) in &cut.ends {
+        // Cut out of valid UTF-8 at element boundaries: always UTF-8.
+        let text = cut.text.get(from..end).and_then(|t| std::str::from_utf8(t).ok()).unwrap_or_default();
+        each(index, text).map_err(ElementsError::Stopped)?;
+        from = end;
+    }
+    let n = cut.ends.len();
+    cut.text.clear();
+    cut.ends.clear();
+    Ok(n)
+}
+
 /// A position in the (byte-order-mark-free) text: byte offset, 1-based line and column.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Pos {
@@ -340,6 +449,20 @@ struct Streamer {
     lon_lat: Seq,
     /// … and if it names another system.
     projected: Seq,
+    /// Check the elements (false: only cut them out, for a second pass over a file already
+    /// validated).
+    checks: bool,
+    /// The elements cut out since the caller last took them ([`stream_elements`]).
+    cut: Option<Cut>,
+}
+
+/// Elements of `features` cut out of the stream, waiting to be handed to the caller.
+#[derive(Default)]
+struct Cut {
+    /// Their texts, one after the other.
+    text: Vec<u8>,
+    /// For each: its index in `features` and where its text ends in `text`.
+    ends: Vec<(usize, usize)>,
 }
 
 impl Streamer {
@@ -373,6 +496,8 @@ impl Streamer {
             every: Backwards::default(),
             lon_lat: Seq::default(),
             projected: Seq::default(),
+            checks: true,
+            cut: None,
         }
     }
 
@@ -680,6 +805,7 @@ impl Streamer {
     fn end_element(&mut self, next: Pos) {
         let index = self.elements;
         let ok = match self.tail.get(self.elem_at..).map(std::str::from_utf8) {
+            Some(Ok(_)) if !self.checks => true,
             Some(Ok(text)) => {
                 check_element(text, index, self.elem_pos, &mut self.every, &mut self.lon_lat, &mut self.projected)
             }
@@ -688,6 +814,10 @@ impl Streamer {
         if !ok {
             self.mode = Mode::Halted;
             return;
+        }
+        if let (Some(cut), Some(text)) = (self.cut.as_mut(), self.tail.get(self.elem_at..)) {
+            cut.text.extend_from_slice(text);
+            cut.ends.push((index, cut.text.len()));
         }
         self.elements += 1;
         self.last_kind = self.tail.get(self.elem_at).copied().unwrap_or(b'0');

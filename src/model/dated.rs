@@ -43,22 +43,6 @@ pub fn assign_spans_in(layer: &mut Layer, zone: Option<chrono_tz::Tz>) -> Vec<St
     problems
 }
 
-/// The date span of one feature of a layer of `kind` (with the analyst's date fields, if
-/// any), or why its date cannot be read.
-pub(crate) fn feature_span(
-    kind: LayerKind,
-    fields: Option<&(String, Option<String>)>,
-    f: &Feature,
-    zone: Option<chrono_tz::Tz>,
-) -> Result<Option<DateSpan>, String> {
-    match (kind, fields) {
-        (_, Some((start, end))) => field_span(f, start, end.as_deref(), zone),
-        (LayerKind::Events, None) => event_span(f, zone),
-        (LayerKind::Aid, None) => aid_feature_span(f, zone),
-        _ => Ok(None),
-    }
-}
-
 /// Re-reads the span of feature `i` alone (after an edit of it) and rebuilds the time index.
 pub fn refresh_span(layer: &mut Layer, i: usize) {
     let zone = Some(crate::time::zone::current());
@@ -77,6 +61,22 @@ pub fn index_spans(layer: &mut Layer) {
     layer.time_index =
         (!spans.is_empty() || layer.date_fields.is_some() || matches!(layer.kind, LayerKind::Events | LayerKind::Aid))
             .then(|| TimeIndex::new(&spans));
+}
+
+/// The date span of one feature of a layer of `kind` whose date fields are `fields`, as
+/// [`assign_spans_in`] gives it (for readers that stream features one at a time).
+pub fn feature_span(
+    kind: LayerKind,
+    fields: Option<&(String, Option<String>)>,
+    f: &Feature,
+    zone: Option<chrono_tz::Tz>,
+) -> Result<Option<DateSpan>, String> {
+    match (kind, fields) {
+        (_, Some((start, end))) => field_span(f, start, end.as_deref(), zone),
+        (LayerKind::Events, None) => event_span(f, zone),
+        (LayerKind::Aid, None) => aid_feature_span(f, zone),
+        _ => Ok(None),
+    }
 }
 
 /// Property names that look like dates in a layer (for the "make temporal" chooser), in

@@ -253,7 +253,9 @@ impl Layer {
     pub fn refresh_after(&mut self, change: Change) {
         let n = self.features.len();
         match change {
-            Change::Inserted(i) if self.categories.len() + 1 == n => self.categories.insert(i.min(self.categories.len()), u16::MAX),
+            Change::Inserted(i) if self.categories.len() + 1 == n => {
+                self.categories.insert(i.min(self.categories.len()), u16::MAX);
+            }
             Change::Removed(i) if self.categories.len() == n + 1 && i < self.categories.len() => {
                 self.categories.remove(i);
             }

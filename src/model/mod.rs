@@ -16,12 +16,11 @@ pub mod store;
 pub mod templates;
 
 pub use catalog::{Catalog, FeatureRef, LayerId};
-pub(crate) use dated::feature_span;
-pub use dated::{assign_spans, assign_spans_in, date_fields_of, index_spans, refresh_span};
+pub use dated::{assign_spans, assign_spans_in, date_fields_of, feature_span, index_spans, refresh_span};
 pub use feature::{Feature, FeatureId};
 pub use filter::TimeFilter;
 pub use hit::{hit_test, hit_test_all};
 pub use layer::{Change, Layer, LayerKind, LayerSource, LayerUid, category_key};
 pub use layer_style::{Categories, LayerStyleOverride, PALETTE, PointShape, PointView, Rgba};
-pub use store::{FeatureStore, FeatureView};
 pub use layout::{FeatureLayout, Member, PropertiesForm, RootKind, RootLayout, SourceLayout};
+pub use store::{FeatureStore, FeatureView};

@@ -145,11 +145,7 @@ pub fn visible_starts(catalog: &Catalog) -> Vec<NaiveDate> {
 }
 
 fn dated_spans(catalog: &Catalog) -> impl Iterator<Item = crate::time::DateSpan> + '_ {
-    catalog
-        .layers
-        .iter()
-        .filter(|l| l.visible && l.time_index.is_some())
-        .flat_map(|l| l.features.spans().flatten())
+    catalog.layers.iter().filter(|l| l.visible && l.time_index.is_some()).flat_map(|l| l.features.spans().flatten())
 }
 
 /// First to last date of the visible dated features (open-ended spans count by their start,

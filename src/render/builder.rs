@@ -9,6 +9,7 @@ use super::style::{
 };
 use super::text::text_width_pts;
 use crate::model::{Catalog, Feature, Layer, LayerKind, TimeFilter};
+use crate::spatial::lod::LodShape;
 use crate::spatial::{Shape, Viewport, WorldRect, polygon_contains};
 
 /// What to include besides the layers themselves.
@@ -57,13 +58,22 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
         legend: Legend::default(),
         density: Vec::new(),
         density_legend: Vec::new(),
+        density_layers: Vec::new(),
     };
+    // Layers drawn as densities need no per-feature list of what is in view (their bins read
+    // the filter's points), so a million events cost no R-tree walk.
     let visible: Vec<(usize, &Layer, Vec<usize>)> = catalog
         .layers
         .iter()
         .enumerate()
         .filter(|(_, l)| l.visible && l.opacity > 0.0)
-        .map(|(i, l)| (i, l, shown_in_view(l, i, options.filter, &view_rect)))
+        .map(|(i, l)| {
+            if super::density::drawn_as_density(l, i, options.filter, &view_rect) {
+                b.density_layers.push(i);
+                return (i, l, Vec::new());
+            }
+            (i, l, shown_in_view(l, i, options.filter, &view_rect))
+        })
         .collect();
     for (_, layer, shown) in &visible {
         b.fills(layer, shown);
@@ -136,6 +146,7 @@ struct Builder<'a> {
     /// Layers drawn as densities, and their count legends (after the other rows, in order).
     density: Vec<super::density::DensityLayer>,
     density_legend: Vec<LegendEntry>,
+    density_layers: Vec<usize>,
 }
 
 impl Builder<'_> {
@@ -260,7 +271,7 @@ impl Builder<'_> {
     }
 
     fn markers(&mut self, li: usize, layer: &Layer, shown: &[usize]) {
-        if super::density::density_on(layer, shown.len()) {
+        if self.density_layers.contains(&li) {
             let view = super::density::density_view(layer, li, self.filter, self.viewport);
             self.items.extend(view.items);
             self.density_legend.extend(view.legend);
@@ -289,7 +300,8 @@ impl Builder<'_> {
                     by_pos.insert(key, groups.len());
                     groups.push((center, fi, 1));
                 }
-                if let Some((row, label, swatch)) = restyle(layer, &f, &style, marker_for(layer.kind, &f, &style)).legend
+                if let Some((row, label, swatch)) =
+                    restyle(layer, &f, &style, marker_for(layer.kind, &f, &style)).legend
                 {
                     self.legend.add(row, &label, swatch);
                 }
@@ -501,7 +513,8 @@ impl Builder<'_> {
             // Names of countries, provinces, districts and regions must fit inside their own
             // polygon; a lake's name may spill onto the shore (most lakes are smaller than it).
             let fit = if layer.kind == LayerKind::Lakes { [0.0, 0.0] } else { size };
-            let anchors = self.label_anchors(&f.shape, offset.is_some(), fit);
+            let copy = layer.lod.as_ref().and_then(|l| l.band_for(self.transform.0)).and_then(|b| b.shape(fi));
+            let anchors = self.label_anchors(&f.shape, copy, offset.is_some(), fit);
             if anchors.is_empty() {
                 continue;
             }
@@ -527,7 +540,8 @@ impl Builder<'_> {
             let is_point = f.shape.polygons().is_empty();
             let font_pts = 10.5;
             let size = [text_width_pts(&text, font_pts), font_pts * 1.2];
-            let anchors = self.label_anchors(&f.shape, is_point, if is_point { [0.0, 0.0] } else { size });
+            let copy = layer.lod.as_ref().and_then(|l| l.band_for(self.transform.0)).and_then(|b| b.shape(fi));
+            let anchors = self.label_anchors(&f.shape, copy, is_point, if is_point { [0.0, 0.0] } else { size });
             if anchors.is_empty() {
                 continue;
             }
@@ -548,7 +562,8 @@ impl Builder<'_> {
     /// area (the centre first, then outwards), so a label can dodge what is already placed.
     /// An area label's whole box (`size` in points, centred on the anchor; zero to test the
     /// anchor only) must lie inside the polygon, so a name is never drawn over a neighbour.
-    fn label_anchors(&self, shape: &Shape, is_point: bool, size: [f32; 2]) -> Vec<[f32; 2]> {
+    /// `copy` is the feature's simplified copy for this zoom, if any, used for its areas.
+    fn label_anchors(&self, shape: &Shape, copy: Option<&LodShape>, is_point: bool, size: [f32; 2]) -> Vec<[f32; 2]> {
         if is_point || shape.polygons().is_empty() {
             if !shape.lines().is_empty() {
                 let visible: Vec<&[f64; 2]> =
@@ -558,7 +573,8 @@ impl Builder<'_> {
             return shape.anchor().map(|p| self.project(p)).into_iter().collect();
         }
         let view = self.viewport.world_rect();
-        let Some(largest) = shape.polygons().iter().max_by(|a, b| ring_bbox_area(a).total_cmp(&ring_bbox_area(b))) else {
+        let polygons = copy.map_or(shape.polygons(), |c| c.polygons.as_slice());
+        let Some(largest) = polygons.iter().max_by(|a, b| ring_bbox_area(a).total_cmp(&ring_bbox_area(b))) else {
             return Vec::new();
         };
         let Some(bounds) = WorldRect::from_points(largest.iter().flatten()) else { return Vec::new() };

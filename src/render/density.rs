@@ -41,24 +41,43 @@ pub const RAMP: [Color; 6] = [
     Color::hex(0xb10026),
 ];
 
+/// A hexagon's six corners as four triangles.
+const HEXAGON_TRIANGLES: [u32; 12] = [0, 1, 2, 0, 2, 3, 0, 3, 4, 0, 4, 5];
+
 /// Opacity of a bin before the layer's own opacity.
 const BIN_ALPHA: u8 = 215;
 
 /// Drawn hexagons are this much smaller than their cell, leaving a hairline gap between bins.
 const DRAWN_SHRINK: f64 = 0.92;
 
-/// Whether `layer` is drawn as a density when `shown_points` of its features are in view: the
-/// layer's choice, else [`DENSITY_ABOVE`] for layers of points only (never automatically for
-/// places, whose symbols and labels are the map's reference).
-pub fn density_on(layer: &Layer, shown_points: usize) -> bool {
+/// Whether layer `li` is drawn as a density in `view`: the layer's choice, else density when
+/// more than [`DENSITY_ABOVE`] of its points in the date range are in view, for layers of points
+/// only (never automatically for places, whose symbols and labels are the map's reference).
+/// Counts from the filter's contiguous points and stops at the threshold, so a dense layer
+/// costs microseconds here and never needs its per-feature list of what is in view.
+pub fn drawn_as_density(layer: &Layer, li: usize, filter: Option<&TimeFilter>, view: &WorldRect) -> bool {
     match layer.style.as_ref().and_then(|s| s.point_view) {
         Some(PointView::Density) => true,
         Some(PointView::Points) => false,
         None => {
-            layer.kind != LayerKind::Places
-                && !layer.index.has_areas()
-                && !layer.index.has_lines()
-                && shown_points > DENSITY_ABOVE
+            if layer.kind == LayerKind::Places || layer.index.has_areas() || layer.index.has_lines() {
+                return false;
+            }
+            if let Some((ids, points)) = filter.and_then(|f| f.visible_points(li)) {
+                if ids.len() <= DENSITY_ABOVE {
+                    return false;
+                }
+                let inside = |(&i, p): (&usize, &[f64; 2])| {
+                    if p[0].is_nan() {
+                        layer.index.rect(i).is_some_and(|b| b.intersects(view))
+                    } else {
+                        view.contains(*p)
+                    }
+                };
+                ids.iter().zip(points).filter(|&e| inside(e)).take(DENSITY_ABOVE + 1).count() > DENSITY_ABOVE
+            } else {
+                layer.index.len() > DENSITY_ABOVE && layer.index.query(view).len() > DENSITY_ABOVE
+            }
         }
     }
 }
@@ -90,11 +109,11 @@ impl HexGrid {
         Self { radius: HEX_RADIUS_PTS / start.scale() }
     }
 
-    fn dx(&self) -> f64 {
+    fn dx(self) -> f64 {
         self.radius * 3f64.sqrt()
     }
 
-    fn dy(&self) -> f64 {
+    fn dy(self) -> f64 {
         self.radius * 1.5
     }
 
@@ -104,7 +123,7 @@ impl HexGrid {
         self.binner().bin_of(p)
     }
 
-    fn binner(&self) -> Binner {
+    fn binner(self) -> Binner {
         Binner { inv_dx: 1.0 / self.dx(), inv_dy: 1.0 / self.dy() }
     }
 
@@ -175,7 +194,7 @@ fn for_each_binned(
     layer: &Layer,
     li: usize,
     filter: Option<&TimeFilter>,
-    grid: &HexGrid,
+    grid: HexGrid,
     near: &WorldRect,
     mut each: impl FnMut(usize, BinKey),
 ) {
@@ -242,12 +261,15 @@ pub fn count_bins(
         return Vec::new();
     }
     let mut counts = vec![0_u32; cells];
-    for_each_binned(layer, li, filter, grid, &near, |_, (i, j)| {
+    for_each_binned(layer, li, filter, *grid, &near, |_, (i, j)| {
         let (ci, cj) = (i - i0, j - j0);
-        if ci >= 0 && ci < cols && cj >= 0 && cj < rows {
-            if let Some(n) = counts.get_mut((cj * cols + ci) as usize) {
-                *n += 1;
-            }
+        if ci >= 0
+            && ci < cols
+            && cj >= 0
+            && cj < rows
+            && let Some(n) = counts.get_mut((cj * cols + ci) as usize)
+        {
+            *n += 1;
         }
     });
     let mut out = Vec::new();
@@ -270,7 +292,7 @@ pub fn members(layer: &Layer, li: usize, filter: Option<&TimeFilter>, grid: &Hex
     let r = grid.radius * 1.000_001;
     let near = WorldRect { min: [c[0] - r, c[1] - r], max: [c[0] + r, c[1] + r] };
     let mut out = Vec::new();
-    for_each_binned(layer, li, filter, grid, &near, |fi, key| {
+    for_each_binned(layer, li, filter, *grid, &near, |fi, key| {
         if key == bin {
             out.push(fi);
         }
@@ -321,7 +343,7 @@ fn thousands(n: u32) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -398,13 +420,11 @@ pub fn density_view(layer: &Layer, li: usize, filter: Option<&TimeFilter>, viewp
         .iter()
         .map(|&(key, n)| {
             let corners = grid.corners(key, DRAWN_SHRINK).map(project);
-            let mut vertices = Vec::with_capacity(7);
-            vertices.push(project(grid.center(key)));
-            vertices.extend(corners);
-            let mut ring = corners.to_vec();
+            let mut ring = Vec::with_capacity(7);
+            ring.extend(corners);
             ring.push(corners[0]);
             Item::Fill {
-                mesh: Mesh { vertices, indices: vec![0, 1, 2, 0, 2, 3, 0, 3, 4, 0, 4, 5, 0, 5, 6, 0, 6, 1] },
+                mesh: Mesh { vertices: corners.to_vec(), indices: HEXAGON_TRIANGLES.to_vec() },
                 rings: vec![ring],
                 color: colours.get(class_of(n, &bounds)).copied().unwrap_or(Color::TRANSPARENT),
             }

@@ -156,7 +156,8 @@ impl LodSet {
             .clone()
             .into_iter()
             .map(|s| {
-                s.lines().iter().map(Vec::len).sum::<usize>() + s.polygons().iter().flatten().map(Vec::len).sum::<usize>()
+                s.lines().iter().map(Vec::len).sum::<usize>()
+                    + s.polygons().iter().flatten().map(Vec::len).sum::<usize>()
             })
             .sum();
         (vertices >= MIN_VERTICES).then(|| Self::spawn(LodInput::copy(shapes)))

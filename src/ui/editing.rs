@@ -88,8 +88,10 @@ impl AtlasApp {
             }
             EditCommand::DeleteFeature { .. } => (uid, id(feature.as_ref()), "deleted".to_owned()),
             EditCommand::SetProperty { key, value, .. } => {
-                let old =
-                    feature.as_ref().and_then(|f| f.properties.get(key)).map_or_else(|| "—".to_owned(), ToString::to_string);
+                let old = feature
+                    .as_ref()
+                    .and_then(|f| f.properties.get(key))
+                    .map_or_else(|| "—".to_owned(), ToString::to_string);
                 let new = value.as_ref().map_or_else(|| "(removed)".to_owned(), ToString::to_string);
                 // "->", not an arrow: the app's font has no arrow glyph.
                 (uid, id(feature.as_ref()), format!("{key}: {old} -> {new}"))
@@ -237,9 +239,7 @@ impl AtlasApp {
             LayerSource::File(p) => p.with_extension("geojson"),
             LayerSource::Embedded(name) => self.user_layers_dir().join(name),
             // A local copy of a team store layer (saving itself pushes to the store).
-            LayerSource::Store { .. } => {
-                self.user_layers_dir().join(format!("{}.geojson", file_stem_for(&layer.name)))
-            }
+            LayerSource::Store { .. } => self.user_layers_dir().join(format!("{}.geojson", file_stem_for(&layer.name))),
         }
     }
 

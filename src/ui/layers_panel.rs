@@ -249,7 +249,8 @@ fn colour_row(ui: &mut egui::Ui, label: &str, value: &mut Option<Rgba>, default:
 
 /// Property names of a layer's features (the first 500 features), sorted.
 pub fn property_names(layer: &Layer) -> Vec<String> {
-    let mut names: Vec<String> = layer.features.iter().take(500).flat_map(|f| f.properties.keys().cloned().collect::<Vec<_>>()).collect();
+    let mut names: Vec<String> =
+        layer.features.iter().take(500).flat_map(|f| f.properties.keys().cloned().collect::<Vec<_>>()).collect();
     names.sort();
     names.dedup();
     names

@@ -7,7 +7,7 @@ use super::loader::BackgroundLoader;
 use crate::io::progress::Snapshot;
 
 /// How often the rows are redrawn while something loads.
-const REFRESH: std::time::Duration = std::time::Duration::from_millis(150);
+const REFRESH: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Draws the progress rows of `loader`'s pending loads over `ui`'s area (nothing when none)
 /// and cancels the loads whose Cancel was clicked.
@@ -55,7 +55,8 @@ pub(crate) fn load_progress_ui(loader: &mut BackgroundLoader, ui: &egui::Ui) {
 pub fn describe(s: &Snapshot) -> String {
     let mut parts = Vec::new();
     if s.bytes_total > 0 {
-        parts.push(format!("{} of {}", megabytes(s.bytes_done.min(s.bytes_total)), megabytes(s.bytes_total)));
+        let done = s.bytes_done.min(s.bytes_total) as f64 / 1e6;
+        parts.push(format!("{done:.1} of {}", megabytes(s.bytes_total)));
     } else if s.bytes_done > 0 {
         parts.push(megabytes(s.bytes_done));
     }

@@ -161,8 +161,13 @@ mod tests {
         loader.load_now(&path);
         loader.load_now(&path);
         assert_eq!(loader.pending.len(), 2);
-        let layers = loader.poll().into_iter().filter(|r| matches!(r, LoadResult::Layer(..))).count();
-        assert_eq!(layers, 2);
+        let results = loader.poll();
+        for r in &results {
+            if let LoadResult::Failed(_, e) = r {
+                panic!("{e}");
+            }
+        }
+        assert_eq!(results.iter().filter(|r| matches!(r, LoadResult::Layer(..))).count(), 2);
         assert!(loader.pending.is_empty());
     }
 }

@@ -421,7 +421,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn v(props: Value, geom: Value) -> Version {
+    fn v(props: &Value, geom: Value) -> Version {
         Version { geometry: Some(geom), properties: props.as_object().cloned().unwrap_or_default(), extra: Map::new() }
     }
 
@@ -443,9 +443,9 @@ mod tests {
 
     #[test]
     fn resolution_takes_the_choice_for_conflicts_and_each_sides_own_changes() {
-        let base = v(json!({"name": "A", "fatalities": 1, "notes": "x"}), pt(70.0));
-        let mine = v(json!({"name": "A", "fatalities": 2, "notes": "mine"}), pt(70.0));
-        let theirs = v(json!({"name": "B", "fatalities": 1, "notes": "theirs"}), pt(71.0));
+        let base = v(&json!({"name": "A", "fatalities": 1, "notes": "x"}), pt(70.0));
+        let mine = v(&json!({"name": "A", "fatalities": 2, "notes": "mine"}), pt(70.0));
+        let theirs = v(&json!({"name": "B", "fatalities": 1, "notes": "theirs"}), pt(71.0));
         let conflict = FieldConflict {
             field: Field::Property("notes".into()),
             base: Cell::Value(json!("x")),
@@ -471,8 +471,8 @@ mod tests {
 
     #[test]
     fn delete_conflicts_resolve_to_delete_or_keep() {
-        let base = v(json!({"n": 1}), pt(70.0));
-        let theirs = v(json!({"n": 2}), pt(70.0));
+        let base = v(&json!({"n": 1}), pt(70.0));
+        let theirs = v(&json!({"n": 2}), pt(70.0));
         let c = FieldConflict {
             field: Field::Property("n".into()),
             base: Cell::Value(json!(1)),
@@ -485,7 +485,7 @@ mod tests {
         it.fields[0].choice = Choice::Theirs;
         assert_eq!(it.resolve().unwrap(), Some(theirs.clone()));
         // Theirs deleted, mine updated: taking mine brings it back.
-        let mine = v(json!({"n": 3}), pt(70.0));
+        let mine = v(&json!({"n": 3}), pt(70.0));
         let c = FieldConflict {
             field: Field::Property("n".into()),
             base: Cell::Value(json!(1)),

@@ -565,8 +565,8 @@ impl AtlasApp {
         let bbox = self.team.only_view.then(|| self.map.viewport.geo_bbox());
         let range = if self.team.only_range { self.filter.range.map(|r| (r.from, r.to)) } else { None };
         let mut scope = Vec::new();
-        if let Some(b) = bbox {
-            scope.push(format!("in the view {:.2}–{:.2}° E, {:.2}–{:.2}° N", b[0], b[2], b[1], b[3]));
+        if bbox.is_some() {
+            scope.push("in the current view".to_owned());
         }
         if let Some((from, to)) = range {
             scope.push(format!("dated {from} to {to}"));
@@ -837,7 +837,11 @@ impl AtlasApp {
             self.history.mark_saved(uid);
             self.safety.journal.remove(&uid);
         }
-        let mut text = format!("Saved {applied} change(s) of “{name}” to the team store");
+        let mut text = if applied == 0 && !conflicted.is_empty() {
+            format!("Nothing of “{name}” was saved yet")
+        } else {
+            format!("Saved {applied} change(s) of “{name}” to the team store")
+        };
         if !merged_words.is_empty() {
             let _ = write!(text, "; {} merged with others' edits automatically", merged_words.len());
         }
@@ -1139,7 +1143,14 @@ impl AtlasApp {
             for p in points {
                 let at = to_screen(p);
                 if dashed {
-                    painter.circle_stroke(at, 11.0, stroke);
+                    // A dashed ring around where theirs is.
+                    let ring: Vec<egui::Pos2> = (0..=32)
+                        .map(|k| {
+                            let a = f32::from(u8::try_from(k).unwrap_or(0)) / 32.0 * std::f32::consts::TAU;
+                            at + egui::vec2(a.cos(), a.sin()) * 11.0
+                        })
+                        .collect();
+                    painter.extend(egui::Shape::dashed_line(&ring, stroke, 5.0, 3.0));
                 } else {
                     painter.circle_filled(at, 6.0, colour);
                 }

@@ -69,10 +69,8 @@ impl TimelineState {
     /// Recomputes the extent and histogram after layers were added, removed or re-dated.
     pub fn catalog_changed(&mut self, catalog: &Catalog) {
         self.extent = data_extent(catalog);
-        self.starts = dated_layers(catalog)
-            .flat_map(|(_, l, _)| l.features.spans().flatten())
-            .map(|s| s.start)
-            .collect();
+        self.starts =
+            dated_layers(catalog).flat_map(|(_, l, _)| l.features.spans().flatten()).map(|s| s.start).collect();
         self.starts.sort_unstable();
         let indices: Vec<&TimeIndex> = dated_layers(catalog).map(|(_, _, idx)| idx).collect();
         self.hist = self.extent.map(|e| histogram(&indices, &e, Bin::auto(&e)));
@@ -411,9 +409,7 @@ fn dated_layers(catalog: &Catalog) -> impl Iterator<Item = (usize, &crate::model
 /// sliver; they still show in every range after their start. Only when every span is open
 /// do their starts set the extent.
 pub fn data_extent(catalog: &Catalog) -> Option<Range> {
-    let spans = || {
-        catalog.layers.iter().filter(|l| l.time_index.is_some()).flat_map(|l| l.features.spans().flatten())
-    };
+    let spans = || catalog.layers.iter().filter(|l| l.time_index.is_some()).flat_map(|l| l.features.spans().flatten());
     let closed = || spans().filter(|s| !s.is_open_ended());
     let lo = closed().map(|s| s.start).min().or_else(|| spans().map(|s| s.start).min())?;
     let hi = spans().map(|s| if s.is_open_ended() { s.start } else { s.end }).max()?;

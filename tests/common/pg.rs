@@ -57,18 +57,22 @@ impl TestDb {
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
         );
-        let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
-        admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).unwrap();
-        admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).unwrap();
+        let mut admin = postgres::Client::connect(&server, postgres::NoTls).expect("connect to FA_TEST_PG");
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .expect("drop an old test database");
+        admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create the test database");
         let url = with_database(&server, &name);
-        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-        client.batch_execute("CREATE EXTENSION IF NOT EXISTS postgis").unwrap();
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect to the test database");
+        client
+            .batch_execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            .expect("PostGIS in the test database (apt-get install postgresql-15-postgis-3)");
         Self { name, url, server }
     }
 
     /// A new superuser connection to this database.
     pub fn client(&self) -> postgres::Client {
-        postgres::Client::connect(&self.url, postgres::NoTls).unwrap()
+        postgres::Client::connect(&self.url, postgres::NoTls).expect("connect to the test database")
     }
 
     /// This database's URL for logging in as `role` (trust auth: no password).
@@ -82,12 +86,12 @@ impl TestDb {
     /// Creates a login role unique to this test (`<db>_<who>`), granted `group`; returns its name.
     pub fn login_role(&self, who: &str, group: &str) -> String {
         let role = format!("{}_{who}", self.name);
-        let mut admin = postgres::Client::connect(&self.server, postgres::NoTls).unwrap();
+        let mut admin = postgres::Client::connect(&self.server, postgres::NoTls).expect("connect to FA_TEST_PG");
         admin
             .batch_execute(&format!(
                 "DROP ROLE IF EXISTS \"{role}\"; CREATE ROLE \"{role}\" LOGIN; GRANT {group} TO \"{role}\""
             ))
-            .unwrap();
+            .expect("create a test login role");
         role
     }
 }

@@ -28,6 +28,7 @@
 //! The file is written to a temporary file in the same folder, synced and renamed over the
 //! target, so a failure leaves any previous file untouched.
 
+pub mod stream;
 pub mod wkb;
 
 use std::collections::HashSet;
@@ -648,10 +649,6 @@ fn unique_name(wanted: &str, used: &HashSet<String>) -> String {
         .unwrap_or_else(|| format!("{wanted}_{}", used.len() + 3))
 }
 
-fn feature_label(layer: &Layer, i: usize) -> String {
-    layer.features.get(i).and_then(|f| f.id.clone()).map_or_else(|| format!("#{}", i + 1), |id| id.to_string())
-}
-
 fn plan_layer<'a>(
     path: &Path,
     layer: &'a Layer,
@@ -659,134 +656,9 @@ fn plan_layer<'a>(
     tables: &mut HashSet<String>,
     notes: &mut Vec<String>,
 ) -> Result<PlannedLayer<'a>, GpkgError> {
-    let mut table = if layer.name.trim().is_empty() { "layer".to_owned() } else { layer.name.clone() };
-    let lower = table.to_lowercase();
-    if ["gpkg_", "rtree_", "sqlite_"].iter().any(|p| lower.starts_with(p)) {
-        table = format!("layer_{table}");
-    }
-    let table = unique_name(&table, tables);
-    tables.insert(table.to_lowercase());
-    if table != layer.name {
-        notes.push(format!("layer `{}` written as table `{table}`", layer.name));
-    }
-
-    // Property keys, first-seen order, with their types.
-    let mut keys: Vec<(String, Option<ColType>)> = Vec::new();
-    let mut index = std::collections::HashMap::new();
-    for f in &layer.features {
-        for (k, v) in &f.properties {
-            let slot = *index.entry(k.clone()).or_insert_with(|| {
-                keys.push((k.clone(), None));
-                keys.len() - 1
-            });
-            if let (Some(t), Some(entry)) = (ColType::of(v), keys.get_mut(slot)) {
-                entry.1 = Some(ColType::join(entry.1, t));
-            }
-        }
-    }
-    let key_names: HashSet<String> = keys.iter().map(|(k, _)| k.to_lowercase()).collect();
-    let pick = |options: &[&str]| {
-        options
-            .iter()
-            .find(|o| !key_names.contains(**o))
-            .map_or_else(|| unique_name("fid", &key_names), |o| (*o).to_owned())
-    };
-    let fid = pick(&["fid", "ogc_fid", "gpkg_fid"]);
-    let geom = pick(&["geom", "geometry", "the_geom"]);
-
-    let owned_ids: Vec<FeatureId> = layer.features.iter().filter_map(|f| f.id.clone()).collect();
-    let ids: Vec<&FeatureId> = owned_ids.iter().collect();
-    let integer_ids: Option<HashSet<i64>> = (ids.len() == layer.features.len())
-        .then(|| ids.iter().map(|id| if let FeatureId::Num(n) = id { n.as_i64() } else { None }).collect())
-        .flatten();
-    let mut used: HashSet<String> = [fid.to_lowercase(), geom.to_lowercase()].into();
-    let id_policy = if ids.is_empty() {
-        IdPolicy::None
-    } else if integer_ids.is_some_and(|set| set.len() == layer.features.len()) {
-        IdPolicy::Fid
-    } else {
-        let col = ["id", "feature_id", "geojson_id"]
-            .iter()
-            .find(|c| !key_names.contains(**c) && !used.contains(**c))
-            .map_or_else(|| unique_name("feature_id", &key_names), |c| (*c).to_owned());
-        if ids.iter().any(|id| matches!(id, FeatureId::Num(_))) {
-            notes.push(format!("layer `{}`: numeric feature ids stored as text in column `{col}`", layer.name));
-        }
-        used.insert(col.to_lowercase());
-        IdPolicy::Column(col)
-    };
-
-    let mut columns = Vec::with_capacity(keys.len());
-    for (key, ty) in keys {
-        let wanted = if key.is_empty() { "field" } else { key.as_str() };
-        let column = unique_name(wanted, &used);
-        used.insert(column.to_lowercase());
-        if column != key {
-            notes.push(format!("layer `{}`: property `{key}` written as column `{column}`", layer.name));
-        }
-        let ty = ty.unwrap_or(ColType::Text);
-        if ty == ColType::Real
-            && layer.features.iter().any(|f| f.properties.get(&key).is_some_and(|v| v.as_i64().is_some()))
-        {
-            notes.push(format!(
-                "layer `{}`: `{key}` mixes integers and decimals; integers read back as decimals",
-                layer.name
-            ));
-        }
-        columns.push(PlannedColumn { key, column, ty });
-    }
-
-    let mut blobs = Vec::with_capacity(layer.features.len());
-    let mut bbox = None;
-    let mut types = HashSet::new();
-    let (mut any_z, mut all_z) = (false, true);
-    for (i, f) in layer.features.iter().enumerate() {
-        let Some(g) = &f.geometry else {
-            blobs.push(None);
-            continue;
-        };
-        if attributes_only {
-            return Err(GpkgError::Feature {
-                path: path.to_owned(),
-                layer: layer.name.clone(),
-                feature: feature_label(layer, i),
-                message: "has a geometry, but an attributes table has no geometry column".to_owned(),
-            });
-        }
-        let enc = wkb::encode_blob(g, WGS84_SRS_ID).map_err(|message| GpkgError::Feature {
-            path: path.to_owned(),
-            layer: layer.name.clone(),
-            feature: feature_label(layer, i),
-            message,
-        })?;
-        types.insert(g.get("type").and_then(Value::as_str).unwrap_or_default().to_uppercase());
-        any_z |= enc.has_z;
-        all_z &= enc.has_z;
-        bbox = Envelope::merge(bbox, enc.envelope);
-        blobs.push(Some(enc.blob));
-    }
-    let geometry_type = match types.iter().next() {
-        Some(t) if types.len() == 1 => t.clone(),
-        _ => "GEOMETRY".to_owned(),
-    };
-    let z = match (any_z, all_z) {
-        (false, _) => 0,
-        (true, true) => 1,
-        (true, false) => 2,
-    };
-    Ok(PlannedLayer {
-        layer,
-        table,
-        fid,
-        geom,
-        ids: id_policy,
-        columns,
-        blobs,
-        bbox,
-        geometry_type,
-        z,
-        attributes_only,
-    })
+    let mut planner = stream::Planner::new(&layer.name, attributes_only);
+    let blobs = layer.features.iter().map(|f| planner.add(path, &f)).collect::<Result<Vec<_>, _>>()?;
+    Ok(planner.finish(layer, blobs, tables, notes))
 }
 
 /// Writes layers to a new GeoPackage at `path` (replacing it atomically). See the module docs
@@ -822,16 +694,35 @@ pub fn write_gpkg_tables(path: &Path, layers: &[&Layer], attributes: &[&Layer]) 
         }
     }
 
-    // One way to write atomically for every format (see `crate::io::atomic`): SQLite writes
-    // the staged temporary file, which is then synced and renamed over the target.
+    write_staged(path, &plans, |tx, plans| {
+        for plan in plans {
+            let mut stmt = tx.prepare(&insert_sql(plan)).map_err(sql_err(path))?;
+            for (f, blob) in plan.layer.features.iter().zip(&plan.blobs) {
+                stmt.execute(rusqlite::params_from_iter(row_values(plan, &f, blob.clone()))).map_err(sql_err(path))?;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(notes)
+}
+
+/// Writes a new GeoPackage with the tables of `plans` at `path`, atomically: one way for
+/// every format (see `crate::io::atomic`), SQLite writes the staged temporary file, which is
+/// then synced and renamed over the target. `rows` fills the tables (created empty, with
+/// their metadata) inside the one transaction; if it fails, nothing is written.
+fn write_staged<E: From<GpkgError>>(
+    path: &Path,
+    plans: &[PlannedLayer<'_>],
+    rows: impl FnOnce(&rusqlite::Transaction<'_>, &[PlannedLayer<'_>]) -> Result<(), E>,
+) -> Result<(), E> {
     let io = |source| GpkgError::Io { path: path.to_owned(), source };
     let staged = crate::io::atomic::Staged::new(path).map_err(io)?;
     let journal = PathBuf::from(format!("{}-journal", staged.path().display()));
-    let result = write_file(staged.path(), &plans).map_err(sql_err(path));
+    let result = write_file(staged.path(), path, plans, rows);
     std::fs::remove_file(&journal).ok();
     result?;
     staged.commit().map_err(io)?;
-    Ok(notes)
+    Ok(())
 }
 
 const SCHEMA: &str = "
@@ -870,8 +761,25 @@ INSERT INTO gpkg_extensions VALUES
   ('gpkg_data_column_constraints', NULL, 'gpkg_schema', 'http://www.geopackage.org/spec/#extension_schema', 'read-write');
 ";
 
-fn write_file(tmp: &Path, plans: &[PlannedLayer<'_>]) -> Result<(), rusqlite::Error> {
-    let mut conn = Connection::open(tmp)?;
+fn write_file<E: From<GpkgError>>(
+    tmp: &Path,
+    path: &Path,
+    plans: &[PlannedLayer<'_>],
+    rows: impl FnOnce(&rusqlite::Transaction<'_>, &[PlannedLayer<'_>]) -> Result<(), E>,
+) -> Result<(), E> {
+    let sql = |e| E::from(sql_err(path)(e));
+    let mut conn = Connection::open(tmp).map_err(sql)?;
+    let tx = create_tables(&mut conn, plans).map_err(sql)?;
+    rows(&tx, plans)?;
+    tx.commit().map_err(sql)?;
+    conn.close().map_err(|(_, e)| sql(e))
+}
+
+/// The GeoPackage metadata and the empty tables of `plans`, in a transaction left open.
+fn create_tables<'c>(
+    conn: &'c mut Connection,
+    plans: &[PlannedLayer<'_>],
+) -> Result<rusqlite::Transaction<'c>, rusqlite::Error> {
     conn.pragma_update(None, "application_id", APPLICATION_ID)?;
     conn.pragma_update(None, "user_version", USER_VERSION)?;
     let tx = conn.transaction()?;
@@ -888,13 +796,12 @@ fn write_file(tmp: &Path, plans: &[PlannedLayer<'_>]) -> Result<(), rusqlite::Er
         tx.execute_batch(SCHEMA_EXTENSION)?;
     }
     for plan in plans {
-        write_layer(&tx, plan)?;
+        create_table(&tx, plan)?;
     }
-    tx.commit()?;
-    conn.close().map_err(|(_, e)| e)
+    Ok(tx)
 }
 
-fn write_layer(tx: &rusqlite::Transaction<'_>, plan: &PlannedLayer<'_>) -> Result<(), rusqlite::Error> {
+fn create_table(tx: &rusqlite::Transaction<'_>, plan: &PlannedLayer<'_>) -> Result<(), rusqlite::Error> {
     let ids_text = match &plan.ids {
         IdPolicy::Fid => "fid.".to_owned(),
         IdPolicy::Column(c) => format!("column `{c}`."),
@@ -937,7 +844,11 @@ fn write_layer(tx: &rusqlite::Transaction<'_>, plan: &PlannedLayer<'_>) -> Resul
             params![plan.table, c.column],
         )?;
     }
+    Ok(())
+}
 
+/// The statement inserting one row of `plan`'s table ([`row_values`]).
+fn insert_sql(plan: &PlannedLayer<'_>) -> String {
     let mut names = vec![quote(&plan.fid)];
     if !plan.attributes_only {
         names.push(quote(&plan.geom));
@@ -947,30 +858,30 @@ fn write_layer(tx: &rusqlite::Transaction<'_>, plan: &PlannedLayer<'_>) -> Resul
     }
     names.extend(plan.columns.iter().map(|c| quote(&c.column)));
     let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
-    let mut stmt = tx.prepare(&format!(
-        "INSERT INTO {} ({}) VALUES ({})",
-        quote(&plan.table),
-        names.join(", "),
-        marks.join(", ")
-    ))?;
-    for (f, blob) in plan.layer.features.iter().zip(&plan.blobs) {
-        let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(names.len());
-        values.push(match (&plan.ids, &f.id) {
-            (IdPolicy::Fid, Some(FeatureId::Num(n))) => n.as_i64().map_or(rusqlite::types::Value::Null, Into::into),
-            _ => rusqlite::types::Value::Null,
-        });
-        if !plan.attributes_only {
-            values.push(blob.clone().map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Blob));
-        }
-        if let IdPolicy::Column(_) = &plan.ids {
-            values.push(f.id.as_ref().map_or(rusqlite::types::Value::Null, |id| id.to_string().into()));
-        }
-        for c in &plan.columns {
-            values.push(sql_value(f.properties.get(&c.key), c.ty));
-        }
-        stmt.execute(rusqlite::params_from_iter(values))?;
+    format!("INSERT INTO {} ({}) VALUES ({})", quote(&plan.table), names.join(", "), marks.join(", "))
+}
+
+/// The values of `f`'s row in `plan`'s table, `blob` its encoded geometry.
+fn row_values(
+    plan: &PlannedLayer<'_>,
+    f: &crate::model::Feature,
+    blob: Option<Vec<u8>>,
+) -> Vec<rusqlite::types::Value> {
+    let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(plan.columns.len() + 3);
+    values.push(match (&plan.ids, &f.id) {
+        (IdPolicy::Fid, Some(FeatureId::Num(n))) => n.as_i64().map_or(rusqlite::types::Value::Null, Into::into),
+        _ => rusqlite::types::Value::Null,
+    });
+    if !plan.attributes_only {
+        values.push(blob.map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Blob));
     }
-    Ok(())
+    if let IdPolicy::Column(_) = &plan.ids {
+        values.push(f.id.as_ref().map_or(rusqlite::types::Value::Null, |id| id.to_string().into()));
+    }
+    for c in &plan.columns {
+        values.push(sql_value(f.properties.get(&c.key), c.ty));
+    }
+    values
 }
 
 fn sql_value(v: Option<&Value>, ty: ColType) -> rusqlite::types::Value {

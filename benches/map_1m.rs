@@ -1,0 +1,97 @@
+//! The map with 1,000,000 generated events (`tests/common/acled_gen.rs`, in memory) on the
+//! embedded layers, whole frontier at 1600×1000: the scene with every event visible (target
+//! ≤ 16 ms), with a one-year window (≤ 8 ms), and one click's hit-test (≤ 0.1 ms), release.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use frontier_atlas::geodata::{HOME_BBOX, default_catalog};
+use frontier_atlas::model::{Feature, Layer, LayerKind, LayerSource, TimeFilter, hit_test, hit_test_all};
+use frontier_atlas::render::{SceneOptions, build_scene};
+use frontier_atlas::spatial::{HitTolerance, Shape, Viewport};
+use frontier_atlas::time::{Range, TimeIndex};
+
+#[path = "../tests/common/acled_gen.rs"]
+mod acled_gen;
+
+const EVENT_TYPES: [&str; 6] = [
+    "Battles",
+    "Explosions/Remote violence",
+    "Violence against civilians",
+    "Protests",
+    "Riots",
+    "Strategic developments",
+];
+
+/// A layer of `n` generated events (only `event_type` kept as a property, as the renderer needs).
+fn events(n: usize) -> Layer {
+    let features = acled_gen::generate_features(n, 7)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (lon, lat, span))| {
+            let mut properties = serde_json::Map::new();
+            properties.insert("event_type".into(), EVENT_TYPES[i % EVENT_TYPES.len()].into());
+            Feature {
+                id: None,
+                geometry: None,
+                properties,
+                foreign_members: serde_json::Map::new(),
+                shape: Shape::from_geo(Some(&geo::Geometry::Point(geo::Point::new(lon, lat)))),
+                time: Some(span),
+            }
+        })
+        .collect();
+    let mut layer = Layer::new("1M events", LayerKind::Events, LayerSource::Embedded("bench"), features);
+    let spans: Vec<_> = layer.features.iter().enumerate().filter_map(|(i, f)| f.time.map(|t| (i, t))).collect();
+    layer.time_index = Some(TimeIndex::new(&spans));
+    layer
+}
+
+fn map_1m(c: &mut Criterion) {
+    let n: usize = std::env::var("MAP_BENCH_EVENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let (mut catalog, _) = default_catalog();
+    catalog.insert(events(n));
+    let big = catalog.layers.iter().position(|l| l.name == "1M events").expect("the events layer");
+    let viewport = Viewport::fit_bbox(HOME_BBOX, [1600.0, 1000.0]);
+    let all = TimeFilter::new(&catalog, None);
+    let mut year = TimeFilter::new(&catalog, Some(Range::year(2021).expect("a year")));
+    year.update(&catalog);
+    eprintln!("{n} events; a one-year window shows {}", year.counts(&catalog, big).0);
+
+    let mut group = c.benchmark_group("map with 1M events");
+    group.sample_size(20);
+    let options = SceneOptions { filter: Some(&all), labels: true, attribution: String::new() };
+    group.bench_function("scene, all events visible, whole frontier", |b| {
+        b.iter(|| build_scene(&catalog, &viewport, &options));
+    });
+    let options = SceneOptions { filter: Some(&year), labels: true, attribution: String::new() };
+    group.bench_function("scene, one-year window, whole frontier", |b| {
+        b.iter(|| build_scene(&catalog, &viewport, &options));
+    });
+
+    // A click in the densest part of the generated events: the most populated cell of a
+    // coarse grid over the view.
+    let layer = &catalog.layers[big];
+    let cells = layer
+        .features
+        .iter()
+        .filter_map(|f| f.shape.points.first().map(|p| viewport.screen_from_world(*p)))
+        .fold(std::collections::HashMap::<(i32, i32), usize>::new(), |mut cells, s| {
+            *cells.entry(((s[0] / 40.0) as i32, (s[1] / 40.0) as i32)).or_default() += 1;
+            cells
+        });
+    let ((cx, cy), _) = cells.into_iter().max_by_key(|&(cell, count)| (count, cell)).expect("events in view");
+    let click = [cx as f32 * 40.0 + 20.0, cy as f32 * 40.0 + 20.0];
+    let shown = |l: usize, f: usize| all.is_shown(l, f);
+    let under = hit_test_all(&catalog.layers, &viewport, click, HitTolerance::default(), shown);
+    eprintln!("the click at {click:?} is over {} events", under.len());
+    group.bench_function("click hit-test, all events visible", |b| {
+        b.iter(|| hit_test(&catalog.layers, &viewport, click, HitTolerance::default(), shown));
+    });
+    let shown = |l: usize, f: usize| year.is_shown(l, f);
+    group.bench_function("click hit-test, one-year window", |b| {
+        b.iter(|| hit_test(&catalog.layers, &viewport, click, HitTolerance::default(), shown));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, map_1m);
+criterion_main!(benches);

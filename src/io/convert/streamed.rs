@@ -1,0 +1,535 @@
+//! The streamed conversion: a GeoJSON `FeatureCollection` or an ACLED CSV export (regular
+//! files) to a GeoPackage or a GeoJSON file, one feature at a time, in memory bounded by the
+//! largest feature rather than the file.
+//!
+//! Two passes over the input, each reading it once from disk:
+//! 1. **Check and plan.** GeoJSON is validated as it streams ([`stream_elements`], the strict
+//!    checks with every `FILE:LINE:COL`), ACLED rows are read by the importer's own reader
+//!    ([`crate::io::acled`]); each feature is loaded exactly as the whole-file loader loads it
+//!    (the same skips, kind and date problems), and a GeoPackage output's table is planned
+//!    from it ([`Planner`]: column types, id policy, geometry type, bounds). Nothing is kept
+//!    of the features themselves.
+//! 2. **Write.** Only when pass 1 found nothing that refuses the conversion (a validation
+//!    error, a projected `crs`, unusable features without `--skip-bad`): the features are
+//!    read again and written one by one, into the GeoPackage inside one transaction
+//!    ([`write_streamed`]) or as GeoJSON text in the one-feature-per-line form of a save,
+//!    into a temporary file renamed over the output at the end ([`crate::io::atomic`]).
+//!
+//! Why two passes rather than planning from the first features and widening column types as
+//! they come: a column's type (an integer column that later meets a decimal), whether the
+//! ids are the `fid`s (one duplicate or string id anywhere changes that) and the notes of
+//! what is not kept depend on every feature, so a table written before the last feature was
+//! seen would have to be rewritten; and a command that fails must write nothing, which pass 1
+//! decides before anything is written. Reading the file twice costs one more read (from the
+//! page cache); the output is the one the whole-layer writer gives, by construction.
+//!
+//! In each pass one thread reads the file and cuts out the features (validating them in pass
+//! 1, parsing them in pass 2) while another loads, plans or writes them.
+//!
+//! Inputs this does not cover (pipes, which cannot be read twice; other roots than a
+//! `FeatureCollection`; GeoPackage, KML and point CSV inputs; `--layer`) return `None` and are
+//! converted whole, as before.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use super::{BadRows, ConvertError, ConvertReport, Format};
+use crate::io::geojson::{GeoJsonError, RootMember, Slot, collection_slots, feature_from_json, feature_to_json};
+use crate::io::gpkg::GpkgError;
+use crate::io::gpkg::stream::{Planner, write_streamed};
+use crate::io::read::{MAX_FILE_BYTES, ReadError};
+use crate::io::validate_stream::{ElementsError, stream_elements};
+use crate::model::{Feature, Layer, LayerKind, LayerSource};
+
+/// What the input is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// A GeoJSON file (whose root may still turn out not to be a `FeatureCollection`).
+    GeoJson,
+    /// An ACLED CSV export.
+    Acled,
+}
+
+/// Converts `input` to `output` streamed, or `None` when the input is not one this streams
+/// (see the module docs); the caller then converts it whole.
+pub(super) fn convert(
+    input: &Path,
+    output: &Path,
+    out_format: Format,
+    bad_rows: BadRows,
+) -> Option<Result<ConvertReport, ConvertError>> {
+    if !matches!(out_format, Format::GeoPackage | Format::GeoJson) || !crate::io::read::is_regular_file(input) {
+        return None;
+    }
+    let source = match Format::from_extension(input)? {
+        Format::GeoJson => Source::GeoJson,
+        Format::Csv if is_acled(input) => Source::Acled,
+        _ => return None,
+    };
+    let label = input.display().to_string();
+    let name = input.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
+    let mut plan = Pass1::new(&label, &name, source, out_format);
+    let pass1 = read(input, source, Pass::Check, |i, raw| {
+        plan.feature(output, i, raw);
+        Ok(())
+    });
+    let (root, rows) = match pass1 {
+        Ok(Read::Root(root, rows)) => (root, rows),
+        // Not a `FeatureCollection` this streams: read whole, as before.
+        Ok(Read::Whole) => return None,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(plan.finish(input, output, root, rows, bad_rows).and_then(|ready| ready.write(input, output, source)))
+}
+
+/// Whether `path` is a CSV whose header names the ACLED columns the point-CSV reader hands
+/// to the ACLED importer (`event_id_cnty` and `event_date`).
+fn is_acled(path: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(path) else { return false };
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(file);
+    let mut header = csv::StringRecord::new();
+    if !reader.read_record(&mut header).unwrap_or(false) {
+        return false;
+    }
+    let names: Vec<String> = header.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_lowercase()).collect();
+    names.iter().any(|h| h == "event_id_cnty") && names.iter().any(|h| h == "event_date")
+}
+
+/// What a pass found at the top level.
+enum Read {
+    /// A `FeatureCollection`: its members, in order, `features` emptied; and the problems of
+    /// the rows of an ACLED CSV (`FILE:LINE:COL: message`), which come first.
+    Root(Map<String, Value>, Vec<String>),
+    /// Something else: to be read whole.
+    Whole,
+}
+
+/// Reads the features of `input` one by one, handing each (its index among the features of
+/// the collection, as JSON) to `each`.
+///
+/// Two threads share the work: one reads the file and cuts out the features (in pass 1
+/// validating them, in pass 2 parsing them too, as writing is the heavier side), the other
+/// parses them (pass 1) and runs `each`.
+fn read(
+    input: &Path,
+    source: Source,
+    pass: Pass,
+    mut each: impl FnMut(usize, Value) -> Result<(), ConvertError>,
+) -> Result<Read, ConvertError> {
+    let label = input.display();
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<(usize, Raw)>>(8);
+        let reader = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            let result = produce(input, source, pass, |i, raw| {
+                batch.push((i, raw));
+                if batch.len() >= BATCH {
+                    // The receiver is gone only when `each` failed: its error is the one told.
+                    send.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                        .map_err(|_gone| ConvertError::Read("stopped".to_owned()))?;
+                }
+                Ok(())
+            });
+            if !batch.is_empty() {
+                send.send(batch).ok();
+            }
+            result
+        });
+        let mut failed = None;
+        'batches: for batch in &receive {
+            for (i, raw) in batch {
+                let value = match raw {
+                    Raw::Text(text) => serde_json::from_str(&text)
+                        .map_err(|e| ConvertError::Read(format!("{label}: feature #{}: {e}", i + 1))),
+                    Raw::Value(value) => Ok(value),
+                };
+                if let Err(e) = value.and_then(|v| each(i, v)) {
+                    failed = Some(e);
+                    break 'batches;
+                }
+            }
+        }
+        drop(receive);
+        let read = reader.join().unwrap_or_else(|_| Err(ConvertError::Read(format!("{label}: the reader failed"))));
+        match failed {
+            Some(e) => Err(e),
+            None => read,
+        }
+    })
+}
+
+/// Which pass over the input a read is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Pass 1: validate GeoJSON as it streams; features are parsed on the other thread.
+    Check,
+    /// Pass 2: the file was validated; features are parsed on the reading thread.
+    Write,
+}
+
+/// Features handed from the reading thread to the other at a time.
+const BATCH: usize = 256;
+
+/// A feature as the reading thread hands it over.
+enum Raw {
+    /// Its JSON text, to be parsed.
+    Text(String),
+    /// Parsed.
+    Value(Value),
+}
+
+/// [`read`]'s reading side: hands over each feature, as text or (`parse_early`) parsed.
+fn produce(
+    input: &Path,
+    source: Source,
+    pass: Pass,
+    mut each: impl FnMut(usize, Raw) -> Result<(), ConvertError>,
+) -> Result<Read, ConvertError> {
+    let label = input.display();
+    let (checks, parse_early) = (pass == Pass::Check, pass == Pass::Write);
+    match source {
+        Source::GeoJson => {
+            let io = |source| ConvertError::Read(ReadError::Io { path: input.to_owned(), source }.to_string());
+            let file = std::fs::File::open(input).map_err(io)?;
+            let size = file.metadata().map_err(io)?.len();
+            if size > MAX_FILE_BYTES {
+                let e = ReadError::TooLarge { path: input.to_owned(), size_mb: size / 1_000_000 };
+                return Err(ConvertError::Read(e.to_string()));
+            }
+            let streamed = stream_elements(std::io::BufReader::new(file), MAX_FILE_BYTES, checks, |i, text| {
+                if !parse_early {
+                    return each(i, Raw::Text(text.to_owned()));
+                }
+                let value = serde_json::from_str(text)
+                    .map_err(|e| ConvertError::Read(format!("{label}: feature #{}: {e}", i + 1)))?;
+                each(i, Raw::Value(value))
+            })
+            .map_err(|e| match e {
+                ElementsError::Stopped(e) => e,
+                ElementsError::Stream(e) => ConvertError::Read(format!("{label}: {e}")),
+            })?;
+            if crate::io::validate::has_errors(&streamed.problems) {
+                return Err(ConvertError::Invalid {
+                    problems: streamed.problems.iter().map(|p| format!("{label}:{p}")).collect(),
+                });
+            }
+            let root = streamed.root.and_then(|text| serde_json::from_str::<Value>(&text).ok());
+            match root {
+                Some(Value::Object(root))
+                    if root.get("type").and_then(Value::as_str) == Some("FeatureCollection")
+                        && root.get("features").is_some_and(Value::is_array) =>
+                {
+                    Ok(Read::Root(root, Vec::new()))
+                }
+                _ => Ok(Read::Whole),
+            }
+        }
+        Source::Acled => {
+            let acled = crate::io::acled::open_acled(input).map_err(|e| ConvertError::Read(e.to_string()))?;
+            let mut stopped = None;
+            let mut i = 0;
+            let summary = acled.stream_rows(|row| {
+                let value = serde_json::to_value(row.into_feature()).map_err(std::io::Error::other)?;
+                let result = each(i, Raw::Value(value));
+                i += 1;
+                result.map_err(|e| {
+                    stopped = Some(e);
+                    std::io::Error::other("stopped")
+                })
+            });
+            if let Some(e) = stopped {
+                return Err(e);
+            }
+            let summary = summary.map_err(|e| ConvertError::Read(e.to_string()))?;
+            let mut root = Map::new();
+            root.insert("type".to_owned(), Value::from("FeatureCollection"));
+            root.insert("features".to_owned(), Value::Array(Vec::new()));
+            let rows: Vec<String> =
+                summary.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message)).collect();
+            Ok(Read::Root(root, rows))
+        }
+    }
+}
+
+/// Pass 1: loads each feature as the whole-file loader would and plans the output.
+struct Pass1 {
+    label: String,
+    name: String,
+    /// The layer's kind, once known: ACLED rows are events; GeoJSON layers take the kind of
+    /// their first feature with properties ([`crate::io::geojson::infer_kind`]).
+    kind: Option<LayerKind>,
+    /// Labels of the features with no properties before the kind was known.
+    pending: Vec<String>,
+    /// Features that cannot be used, as the loader names them.
+    skipped: Vec<String>,
+    /// Unreadable dates, as the loader names them.
+    dates: Vec<String>,
+    /// Features loaded.
+    kept: usize,
+    /// The first feature whose `crs` names a projected system.
+    crs: Option<GeoJsonError>,
+    /// The GeoPackage table's plan, for a GeoPackage output.
+    planner: Option<Planner>,
+    /// The first feature the GeoPackage cannot take.
+    unwritable: Option<GpkgError>,
+    zone: Option<chrono_tz::Tz>,
+}
+
+impl Pass1 {
+    fn new(label: &str, name: &str, source: Source, out_format: Format) -> Self {
+        Self {
+            label: label.to_owned(),
+            name: name.to_owned(),
+            kind: (source == Source::Acled).then_some(LayerKind::Events),
+            pending: Vec::new(),
+            skipped: Vec::new(),
+            dates: Vec::new(),
+            kept: 0,
+            crs: None,
+            planner: (out_format == Format::GeoPackage).then(|| Planner::new(name, false)),
+            unwritable: None,
+            zone: Some(crate::time::zone::current()),
+        }
+    }
+
+    /// Feature `i` of the collection.
+    fn feature(&mut self, output: &Path, i: usize, raw: Value) {
+        if self.crs.is_none()
+            && let Value::Object(object) = &raw
+            && let Err(e) = crate::io::crs::refuse_non_lon_lat(object, &self.label)
+        {
+            self.crs = Some(e);
+        }
+        let f = match feature_from_json(raw) {
+            Ok((f, _)) => f,
+            Err(why) => {
+                self.skipped.push(format!("{}: feature #{} skipped: {why}", self.label, i + 1));
+                return;
+            }
+        };
+        let n = self.kept;
+        self.kept += 1;
+        let id = || f.id.as_ref().map_or_else(|| format!("#{}", n + 1), ToString::to_string);
+        match self.kind {
+            Some(kind) => self.date(kind, &f, &id()),
+            None if f.properties.is_empty() => self.pending.push(id()),
+            None => {
+                let kind = crate::io::geojson::infer_kind(std::slice::from_ref(&f));
+                self.kind = Some(kind);
+                self.settle_pending(kind);
+                self.date(kind, &f, &id());
+            }
+        }
+        if let Some(planner) = self.planner.as_mut()
+            && let Err(e) = planner.add(output, &f)
+            && self.unwritable.is_none()
+        {
+            self.unwritable = Some(e);
+        }
+    }
+
+    /// The date problem of `f`, named `id`, in a layer of `kind`.
+    fn date(&mut self, kind: LayerKind, f: &Feature, id: &str) {
+        if let Err(why) = crate::model::feature_span(kind, None, f, self.zone) {
+            self.dates.push(format!("{}: feature {id}: {why}", self.label));
+        }
+    }
+
+    /// The date problems of the features without properties read before the kind was known.
+    fn settle_pending(&mut self, kind: LayerKind) {
+        let empty = Feature {
+            id: None,
+            geometry: None,
+            properties: Map::new(),
+            foreign_members: Map::new(),
+            shape: crate::spatial::Shape::from_geo(None),
+            time: None,
+        };
+        if let Err(why) = crate::model::feature_span(kind, None, &empty, self.zone) {
+            for id in std::mem::take(&mut self.pending) {
+                self.dates.push(format!("{}: feature {id}: {why}", self.label));
+            }
+        }
+        self.pending.clear();
+    }
+
+    /// Decides, once every feature has been seen, whether the conversion goes ahead.
+    fn finish(
+        mut self,
+        input: &Path,
+        output: &Path,
+        mut root: Map<String, Value>,
+        rows: Vec<String>,
+        bad_rows: BadRows,
+    ) -> Result<Ready, ConvertError> {
+        crate::io::crs::refuse_non_lon_lat(&root, &self.label).map_err(|e| ConvertError::Read(e.to_string()))?;
+        if let Some(e) = self.crs.take() {
+            return Err(ConvertError::Read(e.to_string()));
+        }
+        self.settle_pending(self.kind.unwrap_or(LayerKind::Generic));
+        let layout = crate::io::geojson::collection_layout(&root);
+        root.shift_remove("features");
+        root.shift_remove("type");
+        // The rows' problems come first, as the whole-file reader lists them.
+        let mut problems = rows;
+        problems.append(&mut self.skipped);
+        problems.append(&mut self.dates);
+        if !problems.is_empty() && bad_rows == BadRows::Fail {
+            return Err(ConvertError::Skipped { input: input.to_owned(), output: output.to_owned(), problems });
+        }
+        if let Some(e) = self.unwritable.take() {
+            return Err(e.into());
+        }
+        let mut stand_in = Layer::new(
+            self.name.clone(),
+            self.kind.unwrap_or(LayerKind::Generic),
+            LayerSource::File(input.to_owned()),
+            Vec::new(),
+        );
+        stand_in.foreign_members = root;
+        stand_in.layout.root = layout;
+        Ok(Ready {
+            report: ConvertReport {
+                input: input.to_owned(),
+                output: output.to_owned(),
+                layers: vec![(self.name.clone(), self.kept)],
+                problems,
+                lossy: Vec::new(),
+            },
+            stand_in,
+            planner: self.planner,
+            kept: self.kept,
+        })
+    }
+}
+
+/// A conversion pass 1 allowed: pass 2 writes it.
+struct Ready {
+    report: ConvertReport,
+    /// The layer without its features: its name, collection members and their layout.
+    stand_in: Layer,
+    planner: Option<Planner>,
+    kept: usize,
+}
+
+impl Ready {
+    fn write(self, input: &Path, output: &Path, source: Source) -> Result<ConvertReport, ConvertError> {
+        let Self { mut report, stand_in, planner, kept } = self;
+        // Features pass 1 skipped are skipped again; the others are loaded as before.
+        let load = |raw: Value| feature_from_json(raw).ok();
+        if let Some(planner) = planner {
+            let members = !stand_in.foreign_members.is_empty();
+            report.lossy = write_streamed(output, planner, members, |rows| {
+                read(input, source, Pass::Write, |_, raw| match load(raw) {
+                    Some((f, _)) => rows.insert(&f).map_err(ConvertError::from),
+                    None => Ok(()),
+                })
+                .map(|_| ())
+            })?;
+        } else {
+            let io = |e: std::io::Error| ConvertError::Write(format!("cannot write {}: {e}", output.display()));
+            let mut staged = crate::io::atomic::Staged::new(output).map_err(io)?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, staged.file_mut());
+            let mut written = 0;
+            write_collection(&mut out, &stand_in, |out| {
+                read(input, source, Pass::Write, |_, raw| {
+                    let Some((f, layout)) = load(raw) else { return Ok(()) };
+                    out.write_all(if written == 0 { b"\n" } else { b",\n" }).map_err(io)?;
+                    serde_json::to_writer(&mut *out, &feature_to_json(&f, layout))
+                        .map_err(|e| io(std::io::Error::other(e)))?;
+                    written += 1;
+                    Ok(())
+                })?;
+                if written > 0 {
+                    out.write_all(b"\n").map_err(io)?;
+                }
+                Ok(())
+            })?;
+            out.flush().map_err(io)?;
+            drop(out);
+            if written != kept {
+                return Err(ConvertError::Read(format!(
+                    "{}: the file changed while it was converted ({kept} features read, then {written})",
+                    input.display()
+                )));
+            }
+            staged.commit().map_err(io)?;
+        }
+        Ok(report)
+    }
+}
+
+/// Writes the collection of `layer` (its members, in their order) as a save writes it
+/// ([`crate::io::save`]), `features` written by `features` between its brackets.
+fn write_collection<W: std::io::Write>(
+    out: &mut W,
+    layer: &Layer,
+    features: impl FnOnce(&mut W) -> Result<(), ConvertError>,
+) -> Result<(), ConvertError> {
+    let io = |e: &dyn std::fmt::Display| ConvertError::Write(e.to_string());
+    let mut features = Some(features);
+    let mut foreign = layer.foreign_members.iter();
+    out.write_all(b"{").map_err(|e| io(&e))?;
+    for (n, slot) in collection_slots(layer).into_iter().enumerate() {
+        if n > 0 {
+            out.write_all(b",").map_err(|e| io(&e))?;
+        }
+        match slot {
+            Slot::Standard(RootMember::Type) => out.write_all(br#""type":"FeatureCollection""#).map_err(|e| io(&e))?,
+            Slot::Standard(RootMember::Features) => {
+                out.write_all(br#""features":["#).map_err(|e| io(&e))?;
+                if let Some(write) = features.take() {
+                    write(out)?;
+                }
+                out.write_all(b"]").map_err(|e| io(&e))?;
+            }
+            Slot::Foreign(_) => {
+                if let Some((k, v)) = foreign.next() {
+                    serde_json::to_writer(&mut *out, k).map_err(|e| io(&e))?;
+                    out.write_all(b":").map_err(|e| io(&e))?;
+                    serde_json::to_writer(&mut *out, v).map_err(|e| io(&e))?;
+                }
+            }
+        }
+    }
+    out.write_all(b"}\n").map_err(|e| io(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The conversions `tests/convert_stream.rs` compares with the whole-file ones do stream.
+    #[test]
+    fn collections_and_acled_exports_stream_and_the_rest_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let collection = write(
+            "c.geojson",
+            "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":null,\"properties\":{\"a\":1}}]}",
+        );
+        let bare = write("b.geojson", "{\"type\":\"Feature\",\"geometry\":null,\"properties\":{\"a\":1}}");
+        let acled =
+            write("a.csv", "event_id_cnty,event_date,event_type,latitude,longitude\nTJK1,2021-01-02,Riots,38.5,68.8\n");
+        let points = write("p.csv", "name,lat,lon\nx,38.5,68.8\n");
+        for (input, streams) in [(&collection, true), (&bare, false), (&acled, true), (&points, false)] {
+            for (ext, format) in [("gpkg", Format::GeoPackage), ("geojson", Format::GeoJson)] {
+                let out = dir.path().join(format!("out.{ext}"));
+                let result = convert(input, &out, format, BadRows::Fail);
+                assert_eq!(result.is_some(), streams, "{}", input.display());
+                if let Some(result) = result {
+                    let report = result.unwrap();
+                    assert_eq!(report.layers.first().map(|l| l.1), Some(1));
+                    assert!(out.exists());
+                }
+            }
+            assert!(convert(input, &dir.path().join("out.csv"), Format::Csv, BadRows::Fail).is_none());
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! Writing a GeoPackage feature table from features read one at a time, in bounded memory.
+//!
+//! A table's columns are typed from all of its values and its feature ids decide whether they
+//! are the `fid`s (see the module docs of [`super`]), so a table is planned before its first
+//! row is written: a [`Planner`] is given every feature once (the first pass over the input),
+//! keeping only what decides the table — property keys in first-seen order with their joined
+//! types, whether the ids are unique integers, the geometry types, Z and the bounds — never the
+//! features. [`write_streamed`] then creates the file with that plan and takes the features
+//! again (the second pass), writing each row as it comes inside one transaction, into a
+//! temporary file renamed over the target only when everything succeeded
+//! ([`crate::io::atomic`]).
+//!
+//! The whole-layer writer ([`super::write_gpkg_tables`]) plans its layers with the same
+//! [`Planner`] and writes rows with the same code, so both give the same file.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::wkb::{self, Envelope};
+use super::{ColType, GpkgError, IdPolicy, PlannedColumn, PlannedLayer, WGS84_SRS_ID, unique_name};
+use crate::model::{Feature, FeatureId, Layer};
+
+/// What a table's features decide about it, gathered one feature at a time.
+#[derive(Debug, Default)]
+#[expect(clippy::struct_excessive_bools, reason = "independent facts about the features, not states")]
+pub struct Planner {
+    name: String,
+    attributes_only: bool,
+    /// Property keys, first-seen order: the key, its joined type, whether any value is an
+    /// integer.
+    keys: Vec<(String, Option<ColType>, bool)>,
+    index: HashMap<String, usize>,
+    /// Features given.
+    count: usize,
+    /// Features with an id.
+    with_id: usize,
+    /// The integer ids, while every feature so far has one.
+    integer_ids: Option<HashSet<i64>>,
+    /// Some id is a number.
+    numeric_id: bool,
+    /// Geometry type names, upper case.
+    types: HashSet<String>,
+    any_z: bool,
+    all_z: bool,
+    bbox: Option<Envelope>,
+    /// Features with foreign members.
+    foreign: usize,
+}
+
+impl Planner {
+    /// A planner for the table of layer `name`; `attributes_only` for a table without a
+    /// geometry column.
+    pub fn new(name: &str, attributes_only: bool) -> Self {
+        Self {
+            name: name.to_owned(),
+            attributes_only,
+            integer_ids: Some(HashSet::new()),
+            all_z: true,
+            ..Self::default()
+        }
+    }
+
+    /// Takes the next feature into account; returns its geometry blob (for a writer that
+    /// keeps them), or the error that writing it would give (`path` is the output, named in
+    /// it).
+    pub fn add(&mut self, path: &Path, f: &Feature) -> Result<Option<Vec<u8>>, GpkgError> {
+        let i = self.count;
+        self.count += 1;
+        for (k, v) in &f.properties {
+            let slot = if let Some(&slot) = self.index.get(k) {
+                slot
+            } else {
+                self.index.insert(k.clone(), self.keys.len());
+                self.keys.push((k.clone(), None, false));
+                self.keys.len() - 1
+            };
+            if let Some(entry) = self.keys.get_mut(slot) {
+                if let Some(t) = ColType::of(v) {
+                    entry.1 = Some(ColType::join(entry.1, t));
+                }
+                entry.2 |= v.as_i64().is_some();
+            }
+        }
+        match &f.id {
+            Some(id) => {
+                self.with_id += 1;
+                self.numeric_id |= matches!(id, FeatureId::Num(_));
+                let n = if let FeatureId::Num(n) = id { n.as_i64() } else { None };
+                match (n, self.integer_ids.as_mut()) {
+                    (Some(n), Some(set)) => {
+                        set.insert(n);
+                    }
+                    _ => self.integer_ids = None,
+                }
+            }
+            None => self.integer_ids = None,
+        }
+        if !f.foreign_members.is_empty() {
+            self.foreign += 1;
+        }
+        let Some(g) = &f.geometry else { return Ok(None) };
+        let feature_error = |message: String| GpkgError::Feature {
+            path: path.to_owned(),
+            layer: self.name.clone(),
+            feature: f.id.as_ref().map_or_else(|| format!("#{}", i + 1), ToString::to_string),
+            message,
+        };
+        if self.attributes_only {
+            return Err(feature_error("has a geometry, but an attributes table has no geometry column".to_owned()));
+        }
+        let enc = wkb::encode_blob(g, WGS84_SRS_ID).map_err(feature_error)?;
+        let ty = g.get("type").and_then(Value::as_str).unwrap_or_default();
+        if !self.types.iter().any(|t| t.eq_ignore_ascii_case(ty)) {
+            self.types.insert(ty.to_uppercase());
+        }
+        self.any_z |= enc.has_z;
+        self.all_z &= enc.has_z;
+        self.bbox = Envelope::merge(self.bbox, enc.envelope);
+        Ok(Some(enc.blob))
+    }
+
+    /// Features given so far.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The table's plan for `layer` (whose features were given, or, for a writer that
+    /// streams them, an empty stand-in), with the table name not among `tables` (lower
+    /// case; the name is added) and one note per thing not kept exactly.
+    pub(super) fn finish<'a>(
+        self,
+        layer: &'a Layer,
+        blobs: Vec<Option<Vec<u8>>>,
+        tables: &mut HashSet<String>,
+        notes: &mut Vec<String>,
+    ) -> PlannedLayer<'a> {
+        let name = &self.name;
+        let mut table = if name.trim().is_empty() { "layer".to_owned() } else { name.clone() };
+        let lower = table.to_lowercase();
+        if ["gpkg_", "rtree_", "sqlite_"].iter().any(|p| lower.starts_with(p)) {
+            table = format!("layer_{table}");
+        }
+        let table = unique_name(&table, tables);
+        tables.insert(table.to_lowercase());
+        if table != *name {
+            notes.push(format!("layer `{name}` written as table `{table}`"));
+        }
+        let key_names: HashSet<String> = self.keys.iter().map(|(k, _, _)| k.to_lowercase()).collect();
+        let pick = |options: &[&str]| {
+            options
+                .iter()
+                .find(|o| !key_names.contains(**o))
+                .map_or_else(|| unique_name("fid", &key_names), |o| (*o).to_owned())
+        };
+        let fid = pick(&["fid", "ogc_fid", "gpkg_fid"]);
+        let geom = pick(&["geom", "geometry", "the_geom"]);
+        let mut used: HashSet<String> = [fid.to_lowercase(), geom.to_lowercase()].into();
+        let ids = if self.with_id == 0 {
+            IdPolicy::None
+        } else if self.integer_ids.as_ref().is_some_and(|set| set.len() == self.count) {
+            IdPolicy::Fid
+        } else {
+            let col = ["id", "feature_id", "geojson_id"]
+                .iter()
+                .find(|c| !key_names.contains(**c) && !used.contains(**c))
+                .map_or_else(|| unique_name("feature_id", &key_names), |c| (*c).to_owned());
+            if self.numeric_id {
+                notes.push(format!("layer `{name}`: numeric feature ids stored as text in column `{col}`"));
+            }
+            used.insert(col.to_lowercase());
+            IdPolicy::Column(col)
+        };
+        let mut columns = Vec::with_capacity(self.keys.len());
+        for (key, ty, has_integer) in self.keys {
+            let wanted = if key.is_empty() { "field" } else { key.as_str() };
+            let column = unique_name(wanted, &used);
+            used.insert(column.to_lowercase());
+            if column != key {
+                notes.push(format!("layer `{name}`: property `{key}` written as column `{column}`"));
+            }
+            let ty = ty.unwrap_or(ColType::Text);
+            if ty == ColType::Real && has_integer {
+                notes.push(format!(
+                    "layer `{name}`: `{key}` mixes integers and decimals; integers read back as decimals"
+                ));
+            }
+            columns.push(PlannedColumn { key, column, ty });
+        }
+        let geometry_type = match self.types.iter().next() {
+            Some(t) if self.types.len() == 1 => t.clone(),
+            _ => "GEOMETRY".to_owned(),
+        };
+        let z = match (self.any_z, self.all_z) {
+            (false, _) => 0,
+            (true, true) => 1,
+            (true, false) => 2,
+        };
+        PlannedLayer {
+            layer,
+            table,
+            fid,
+            geom,
+            ids,
+            columns,
+            blobs,
+            bbox: self.bbox,
+            geometry_type,
+            z,
+            attributes_only: self.attributes_only,
+        }
+    }
+
+    /// The notes about foreign members the table cannot keep (`collection_members`: the
+    /// collection itself has some).
+    pub fn foreign_notes(&self, collection_members: bool) -> Vec<String> {
+        let mut notes = Vec::new();
+        if collection_members {
+            notes.push(format!("layer `{}`: FeatureCollection foreign members dropped", self.name));
+        }
+        if self.foreign > 0 {
+            notes.push(format!("layer `{}`: foreign members of {} feature(s) dropped", self.name, self.foreign));
+        }
+        notes
+    }
+}
+
+/// Where [`write_streamed`]'s feed writes its features, one row at a time.
+pub struct Rows<'t> {
+    stmt: rusqlite::Statement<'t>,
+    plan: &'t PlannedLayer<'t>,
+    path: &'t Path,
+    /// Rows written.
+    written: usize,
+}
+
+impl Rows<'_> {
+    /// Writes the next feature (the same row the whole-layer writer writes for it).
+    pub fn insert(&mut self, f: &Feature) -> Result<(), GpkgError> {
+        let i = self.written;
+        let blob = match &f.geometry {
+            Some(g) if !self.plan.attributes_only => {
+                Some(wkb::encode_blob(g, WGS84_SRS_ID).map_err(|message| GpkgError::Feature {
+                    path: self.path.to_owned(),
+                    layer: self.plan.layer.name.clone(),
+                    feature: f.id.as_ref().map_or_else(|| format!("#{}", i + 1), ToString::to_string),
+                    message,
+                })?)
+            }
+            _ => None,
+        };
+        let values = super::row_values(self.plan, f, blob.map(|e| e.blob));
+        self.stmt.execute(rusqlite::params_from_iter(values)).map_err(super::sql_err(self.path))?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Rows written so far.
+    pub fn written(&self) -> usize {
+        self.written
+    }
+}
+
+/// Writes a new GeoPackage at `path` (replacing it atomically) holding one feature table,
+/// planned by `planner` from the features of layer `name` (its `foreign_members` only name
+/// what is dropped), and filled by `feed`, which must give [`Rows::insert`] the same
+/// features in the same order. Nothing is written at `path` if `feed` fails, or gives
+/// another number of features than the planner saw. Returns the notes of what could not be
+/// kept, as [`super::write_gpkg_with_notes`] does.
+pub fn write_streamed<E: From<GpkgError>>(
+    path: &Path,
+    planner: Planner,
+    collection_members: bool,
+    feed: impl FnOnce(&mut Rows<'_>) -> Result<(), E>,
+) -> Result<Vec<String>, E> {
+    let stand_in = Layer::new(
+        planner.name.clone(),
+        crate::model::LayerKind::Generic,
+        crate::model::LayerSource::File(path.to_owned()),
+        Vec::new(),
+    );
+    let expected = planner.count;
+    let mut notes = Vec::new();
+    let foreign = planner.foreign_notes(collection_members);
+    let plan = planner.finish(&stand_in, Vec::new(), &mut HashSet::new(), &mut notes);
+    notes.extend(foreign);
+    let plans = [plan];
+    super::write_staged(path, &plans, |tx, plans| {
+        let Some(plan) = plans.first() else { return Ok(()) };
+        let stmt = tx.prepare(&super::insert_sql(plan)).map_err(|e| E::from(super::sql_err(path)(e)))?;
+        let mut rows = Rows { stmt, plan, path, written: 0 };
+        feed(&mut rows)?;
+        if rows.written != expected {
+            return Err(E::from(GpkgError::Table {
+                path: path.to_owned(),
+                table: plan.table.clone(),
+                message: format!(
+                    "the input changed while it was converted ({expected} features planned, {} given)",
+                    rows.written
+                ),
+            }));
+        }
+        Ok(())
+    })?;
+    Ok(notes)
+}
