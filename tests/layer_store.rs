@@ -2,9 +2,12 @@
 //! is the same layer as the value-tree loader makes of it — features, properties, layouts,
 //! dates, categories, skipped lines and errors — and saves to the same bytes.
 
+#![expect(clippy::unwrap_used, reason = "test helpers unwrap like #[test] functions do")]
+
 #[path = "common/acled_gen.rs"]
 mod acled_gen;
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use frontier_atlas::io::geojson::{self, Loaded};
@@ -212,10 +215,11 @@ fn a_cancelled_fast_load_returns_no_layer() {
         if i > 0 {
             text.push_str(",\n");
         }
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "{{\"type\":\"Feature\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[70.{i},38]}},\"properties\":{{\"i\":{i},\"pad\":\"{}\"}}}}",
             "x".repeat(200)
-        ));
+        );
     }
     text.push_str("\n]}\n");
     let path = dir.path().join("big.geojson");
@@ -275,10 +279,11 @@ fn the_kind_found_in_a_later_chunk_is_the_same_as_the_value_tree_loaders() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
     for i in 0..40_000 {
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "{{\"type\":\"Feature\",\"id\":\"p{i}\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[70.{i},38]}},\"properties\":{{}},\"pad\":\"{}\"}},\n",
             "y".repeat(200)
-        ));
+        );
     }
     text.push_str("{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[70,38]},\"properties\":{\"event_date\":\"2021-05-01\",\"event_type\":\"Riots\"}},\n");
     text.push_str("{\"type\":\"Feature\",\"geometry\":null,\"properties\":{\"event_date\":\"2021-05\",\"event_type\":\"Battles\"}}\n]}\n");
