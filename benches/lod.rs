@@ -59,7 +59,7 @@ fn big_districts() -> (Layer, usize) {
         parts.into_iter().flat_map(|p| p.join().expect("densify worker")).collect()
     });
     let positions: usize =
-        features.iter().map(|f| f.shape.polygons.iter().flatten().map(Vec::len).sum::<usize>()).sum();
+        features.iter().map(|f| f.shape.polygons().iter().flatten().map(Vec::len).sum::<usize>()).sum();
     let bytes = positions * boundary_gen::BYTES_PER_POSITION;
     eprintln!(
         "{} districts, {positions} positions (≈ {:.0} MB of GeoJSON), {k} pieces per segment, prepared in {:.1} s",

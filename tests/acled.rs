@@ -67,7 +67,7 @@ fn hostile_fixture_problem_lines_and_columns() {
 #[test]
 fn geometry_is_lon_lat_point() {
     let imp = hostile();
-    let g = imp.features.get(0).unwrap().geometry.as_ref().unwrap();
+    let g = imp.features[0].geometry.as_ref().unwrap();
     let v = serde_json::to_value(g).unwrap();
     assert_eq!(v, json!({"type": "Point", "coordinates": [70.7911, 38.4231]}));
 }
@@ -75,7 +75,7 @@ fn geometry_is_lon_lat_point() {
 #[test]
 fn property_order_and_types() {
     let imp = hostile();
-    let p = props(&imp.features.get(0).unwrap());
+    let p = props(&imp.features[0]);
     let keys: Vec<&str> = p.keys().map(String::as_str).collect();
     let mut expected: Vec<&str> = frontier_atlas::io::acled::ACLED_COLUMNS.to_vec();
     expected.push("review_flag");
@@ -101,17 +101,17 @@ fn property_order_and_types() {
 #[test]
 fn textual_dates_are_normalised() {
     let imp = hostile();
-    assert_eq!(props(&imp.features.get(1).unwrap())["event_date"], json!("2022-05-18")); // 18 May 2022
-    assert_eq!(props(&imp.features.get(2).unwrap())["event_date"], json!("2022-05-18")); // 18-May-2022
-    assert_eq!(props(&imp.features.get(4).unwrap())["event_date"], json!("2023-01-03")); // 3 Jan 2023
+    assert_eq!(props(&imp.features[1])["event_date"], json!("2022-05-18")); // 18 May 2022
+    assert_eq!(props(&imp.features[2])["event_date"], json!("2022-05-18")); // 18-May-2022
+    assert_eq!(props(&imp.features[4])["event_date"], json!("2023-01-03")); // 3 Jan 2023
 }
 
 #[test]
 fn quotes_and_newlines_survive() {
     let imp = hostile();
-    assert_eq!(props(&imp.features.get(1).unwrap())["notes"], json!("Fixture row with \"quoted\" words, and a comma."));
+    assert_eq!(props(&imp.features[1])["notes"], json!("Fixture row with \"quoted\" words, and a comma."));
     assert_eq!(
-        props(&imp.features.get(2).unwrap())["notes"],
+        props(&imp.features[2])["notes"],
         json!("Fixture row line one.\r\nFixture row line two, with a comma.\r\nFixture row line three.")
     );
 }
@@ -119,7 +119,7 @@ fn quotes_and_newlines_survive() {
 #[test]
 fn text_in_numeric_columns() {
     let imp = hostile();
-    let p = props(&imp.features.get(4).unwrap());
+    let p = props(&imp.features[4]);
     assert_eq!(p["inter1"], json!("Rebel group"));
     assert_eq!(p["fatalities"], json!("unknown"));
 }
@@ -127,7 +127,7 @@ fn text_in_numeric_columns() {
 #[test]
 fn bom_is_stripped_from_first_header() {
     let imp = hostile();
-    assert!(props(&imp.features.get(0).unwrap()).contains_key("event_id_cnty"));
+    assert!(props(&imp.features[0]).contains_key("event_id_cnty"));
 }
 
 #[test]
@@ -136,7 +136,7 @@ fn columns_by_name_any_order_and_case() {
                70.5,37.25,Battles,2022-01-02,X1,\n";
     let imp = parse_acled(Cursor::new(csv), "mem.csv").unwrap();
     assert!(imp.problems.is_empty(), "{:?}", imp.problems);
-    let p = props(&imp.features.get(0).unwrap());
+    let p = props(&imp.features[0]);
     let keys: Vec<&str> = p.keys().map(String::as_str).collect();
     assert_eq!(keys, ["event_id_cnty", "event_date", "event_type", "latitude", "longitude", "fatalities"]);
     assert_eq!(p["fatalities"], Value::Null);
@@ -261,7 +261,7 @@ fn generator_output_parses_cleanly() {
     }
     // In-memory events match the CSV.
     let mem = generate_features(1000, 7);
-    let first = props(&imp.features.get(0).unwrap());
+    let first = props(&imp.features[0]);
     assert!((first["longitude"].as_f64().unwrap() - mem[0].0).abs() < 1e-4);
     for (f, (_, _, span)) in imp.features.iter().zip(&mem) {
         let p = props(f);

@@ -7,6 +7,13 @@
 //! The whole-layer conversion is what `convert_layer` does when a layer is named
 //! (`--layer NAME`): that path reads the whole file as before.
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::format_push_string,
+    clippy::explicit_iter_loop,
+    reason = "test helpers unwrap and build texts like #[test] functions do"
+)]
+
 #[path = "common/acled_gen.rs"]
 mod acled_gen;
 

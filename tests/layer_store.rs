@@ -279,9 +279,9 @@ fn the_kind_found_in_a_later_chunk_is_the_same_as_the_value_tree_loaders() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
     for i in 0..40_000 {
-        let _ = write!(
+        let _ = writeln!(
             text,
-            "{{\"type\":\"Feature\",\"id\":\"p{i}\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[70.{i},38]}},\"properties\":{{}},\"pad\":\"{}\"}},\n",
+            "{{\"type\":\"Feature\",\"id\":\"p{i}\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[70.{i},38]}},\"properties\":{{}},\"pad\":\"{}\"}},",
             "y".repeat(200)
         );
     }

@@ -391,7 +391,7 @@ fn dates_the_articles_do_not_give_are_wide_inferred_spans() {
 
 /// Shortest distance in km from a point to the shipped Tajik–Afghan border line.
 fn km_to_border(catalog: &Catalog, lonlat: (f64, f64)) -> f64 {
-    let border = &layer(catalog, LayerKind::Border).features.get(0).unwrap();
+    let border = &layer(catalog, LayerKind::Border).features.get(0).expect("the border line");
     let mut best = f64::INFINITY;
     let (lon, lat) = lonlat;
     for line in border.shape.lines() {
