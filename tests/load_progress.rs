@@ -183,7 +183,8 @@ fn cancelling_from_another_thread_after_the_first_report_stops_an_acled_import()
     let path = dir.path("acled-100k.csv");
     acled_csv(&path, 100_000);
     let (_, end) = cancel_at_first_report(&path);
-    assert_eq!(end.features, 0, "went on past the rows to make features");
+    // Rows are packed a batch (4 MB of rows) at a time; Cancel is seen after the batch.
+    assert!(end.features < 20_000, "went on to {} of 100,000 rows after the cancel", end.features);
 }
 
 #[test]
@@ -192,7 +193,9 @@ fn a_geojson_load_stops_while_the_text_is_still_being_parsed() {
     let path = dir.path("big.geojson");
     std::fs::write(&path, points_geojson(100_000)).unwrap();
     let (_, end) = cancel_at_first_report(&path);
-    assert_eq!(end.features, 0, "the parse went on to make features after the cancel");
+    // The columnar loader reads, packs and reports 4,096 features at a time and sees Cancel
+    // between groups.
+    assert!(end.features < 20_000, "went on to {} of 100,000 features after the cancel", end.features);
     assert!(end.bytes_done < end.bytes_total, "the parse read to the end: {end:?}");
 }
 
