@@ -165,6 +165,19 @@ fn odd_files_load_the_same_both_ways() {
     }
 }
 
+/// GDAL and QGIS write a space after every colon and put members on their own lines: such a
+/// file takes the fast path (the value-tree loader would give the same layer, so only the
+/// packed count tells the paths apart).
+#[test]
+fn a_gdal_style_spaced_file_is_read_by_the_fast_path() {
+    let text = "{\n\"type\": \"FeatureCollection\",\n\"name\" : \"x\",\n\"crs\": { \"type\": \"name\", \"properties\": { \"name\": \"urn:ogc:def:crs:OGC:1.3:CRS84\" } },\n\"features\": [\n{ \"type\": \"Feature\", \"properties\": { \"shapeName\": \"A\" }, \"geometry\": { \"type\": \"Point\", \"coordinates\": [ 70.1, 38.2 ] } },\n{ \"type\": \"Feature\", \"properties\": { \"shapeName\": \"B\" }, \"geometry\": { \"type\": \"Point\", \"coordinates\": [ 70.3, 38.4 ] } }\n]\n}\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gdal.geojson");
+    std::fs::write(&path, text).unwrap();
+    let loaded = assert_same_both_ways(&path).unwrap();
+    assert_eq!(loaded.layer.features.packed_count(), 2, "read by the fast path");
+}
+
 #[test]
 fn a_generated_10k_events_file_loads_the_same_both_ways_and_packed() {
     let dir = tempfile::tempdir().unwrap();

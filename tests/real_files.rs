@@ -110,3 +110,53 @@ fn a_projected_crs_is_refused_by_the_loader_and_render() {
         assert!(text(&out.stdout).contains(&format!("{}:1:29: `crs` names", path.display())), "{}", text(&out.stdout));
     }
 }
+
+/// The analyst's whole path on an official file, through the columnar store: File → Open
+/// (the fast loader, features kept packed), rename one district, save, reopen; the save
+/// differs from the untouched file's save in that one feature's line only, the rest stay
+/// packed, and undo gives the untouched bytes back.
+#[test]
+#[cfg_attr(missing_shared_data, ignore = "needs ../shared/data (see README)")]
+fn an_official_district_file_opened_edited_saved_and_reopened_changes_only_the_edited_feature() {
+    use frontier_atlas::edit::{EditCommand, apply};
+    use frontier_atlas::io::open::open_layers;
+    use frontier_atlas::io::save::save_layer;
+    use frontier_atlas::model::Catalog;
+    let dir = tempfile::tempdir().unwrap();
+    for file in GEOBOUNDARIES {
+        let path = shared_data(file);
+        let loaded = open_layers(&path).unwrap_or_else(|e| panic!("{file}: {e}")).remove(0);
+        let n = loaded.layer.features.len();
+        assert_eq!(loaded.layer.features.packed_count(), n, "{file}: opened into the store packed");
+        let untouched = dir.path().join("untouched.geojson");
+        save_layer(&loaded.layer, &untouched).unwrap();
+        let mut catalog = Catalog::default();
+        let uid = loaded.layer.uid;
+        catalog.insert(loaded.layer);
+        let edit = EditCommand::SetProperty {
+            layer: uid,
+            index: 3,
+            key: "shapeName".to_owned(),
+            value: Some(serde_json::json!("Renamed by the analyst")),
+        };
+        let undo = apply(&mut catalog, edit).unwrap();
+        let li = catalog.index_of(uid).unwrap();
+        assert_eq!(catalog.layers[li].features.packed_count(), n - 1, "{file}: only the edited feature decoded");
+        let edited = dir.path().join("edited.geojson");
+        save_layer(&catalog.layers[li], &edited).unwrap();
+        let (a, b) = (std::fs::read_to_string(&untouched).unwrap(), std::fs::read_to_string(&edited).unwrap());
+        let differing: Vec<usize> =
+            a.lines().zip(b.lines()).enumerate().filter(|(_, (x, y))| x != y).map(|(i, _)| i).collect();
+        assert_eq!(a.lines().count(), b.lines().count(), "{file}");
+        assert_eq!(differing, [4], "{file}: only the fourth feature's line (after the header line) changes");
+        assert!(b.contains("Renamed by the analyst"), "{file}");
+        // Reopen the saved file: the rename is there, as a packed feature again.
+        let reopened = open_layers(&edited).unwrap().remove(0);
+        assert_eq!(reopened.layer.features.len(), n);
+        assert_eq!(reopened.layer.features.get(3).unwrap().prop_str("shapeName"), Some("Renamed by the analyst"));
+        // Undo restores the untouched save, byte for byte.
+        apply(&mut catalog, undo).unwrap();
+        save_layer(&catalog.layers[li], &edited).unwrap();
+        assert_eq!(std::fs::read(&edited).unwrap(), std::fs::read(&untouched).unwrap(), "{file}: undo");
+    }
+}

@@ -119,8 +119,12 @@ impl Chunks {
         }
     }
 
-    /// The next JSON value's text (scanned, not checked), reading more as needed.
+    /// The next JSON value's text (scanned, not checked) after any whitespace, reading more
+    /// as needed.
     fn value(&mut self) -> std::io::Result<Option<&[u8]>> {
+        if self.peek()?.is_none() {
+            return Ok(None);
+        }
         loop {
             if let Some(len) = value_len(self.rest()) {
                 let start = self.pos;
