@@ -155,7 +155,7 @@ fn an_official_district_file_opened_edited_saved_and_reopened_changes_only_the_e
         assert_eq!(reopened.layer.features.len(), n);
         assert_eq!(reopened.layer.features.get(3).unwrap().prop_str("shapeName"), Some("Renamed by the analyst"));
         // Undo restores the untouched save, byte for byte.
-        apply(&mut catalog, undo).unwrap();
+        let _redo = apply(&mut catalog, undo).unwrap();
         save_layer(&catalog.layers[li], &edited).unwrap();
         assert_eq!(std::fs::read(&edited).unwrap(), std::fs::read(&untouched).unwrap(), "{file}: undo");
     }

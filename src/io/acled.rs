@@ -316,8 +316,8 @@ pub fn is_acled_file(path: &Path) -> bool {
     if !reader.read_record(&mut record).unwrap_or(false) {
         return false;
     }
-    let header: Vec<String> = record.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_lowercase()).collect();
-    header.iter().any(|h| h == "event_id_cnty") && header.iter().any(|h| h == "event_date")
+    let header: Vec<String> = record.iter().map(normalise).collect();
+    is_acled_header(&header)
 }
 
 /// A reader that counts the bytes it gives.
@@ -480,8 +480,14 @@ impl LineCounter {
     }
 }
 
+/// Whether a CSV's normalised header names an ACLED export (`event_id_cnty` and
+/// `event_date` among its columns): the one test File → Open and the loaders share.
+pub fn is_acled_header(header: &[String]) -> bool {
+    header.iter().any(|h| h == "event_id_cnty") && header.iter().any(|h| h == "event_date")
+}
+
 /// Normalised header name: BOM stripped, trimmed, lower case.
-fn normalise(name: &str) -> String {
+pub(crate) fn normalise(name: &str) -> String {
     name.trim_start_matches('\u{feff}').trim().to_lowercase()
 }
 

@@ -101,9 +101,7 @@ pub enum CsvPointsError {
     },
 }
 
-fn normalise(name: &str) -> String {
-    name.trim_start_matches('\u{feff}').trim().to_lowercase()
-}
+use super::acled::normalise;
 
 /// A cell as a JSON number, keeping integers as integers (`69` stays `69`, not `69.0`).
 fn number(cell: &str) -> Option<Number> {
@@ -176,7 +174,7 @@ pub fn parse_csv_points_with(path: &Path, bytes: &[u8], progress: &Progress) -> 
         });
     }
     let header: Vec<String> = record.iter().map(normalise).collect();
-    if header.iter().any(|h| h == "event_id_cnty") && header.iter().any(|h| h == "event_date") {
+    if super::acled::is_acled_header(&header) {
         return super::acled_layer::from_bytes_with(path, bytes, progress).map_err(CsvPointsError::Acled);
     }
     // Which `lat` or `name` column a value comes from must never be a guess.
