@@ -191,9 +191,11 @@ enum Record {
 }
 
 /// The features of one layer. See the module documentation.
-#[derive(Default)]
 pub struct FeatureStore {
     records: Vec<Record>,
+    /// Changes whenever features or their spans may have changed (see
+    /// [`FeatureStore::generation`]).
+    generation: u64,
     /// Recently decoded packed features, by position.
     cache: Mutex<std::collections::HashMap<usize, Arc<Feature>>>,
     /// Shapes of packed features (default for decoded ones, which hold their own).
@@ -204,10 +206,31 @@ pub struct FeatureStore {
     decoder: Option<Decoder>,
 }
 
+/// A number no store has had yet (see [`FeatureStore::generation`]).
+fn next_generation() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+impl Default for FeatureStore {
+    fn default() -> Self {
+        Self {
+            records: Vec::new(),
+            generation: next_generation(),
+            cache: Mutex::default(),
+            shapes: Vec::new(),
+            spans: Vec::new(),
+            arena: Arc::default(),
+            decoder: None,
+        }
+    }
+}
+
 impl Clone for FeatureStore {
     fn clone(&self) -> Self {
         Self {
             records: self.records.clone(),
+            generation: self.generation,
             cache: Mutex::default(),
             shapes: self.shapes.clone(),
             spans: self.spans.clone(),
@@ -253,6 +276,7 @@ impl FeatureStore {
     pub fn from_features(features: Vec<Feature>) -> Self {
         let n = features.len();
         Self {
+            generation: next_generation(),
             cache: Mutex::default(),
             records: features.into_iter().map(|f| Record::Owned(Box::new(f))).collect(),
             shapes: vec![Shape::default(); n],
@@ -276,6 +300,7 @@ impl FeatureStore {
 
     /// Appends a packed feature whose text is in the blocks added from `first_block` on.
     pub fn push_packed(&mut self, first_block: u32, f: PackedFeature) {
+        self.generation = next_generation();
         self.records.push(Record::Packed(TextRef { block: first_block + f.text.block, ..f.text }));
         self.shapes.push(f.shape);
         self.spans.push(f.span);
@@ -284,6 +309,13 @@ impl FeatureStore {
     /// Appends one decoded feature.
     pub fn push(&mut self, feature: Feature) {
         self.insert(self.records.len(), feature);
+    }
+
+    /// A number that changes whenever features may have changed (every `&mut` access to
+    /// features, shapes or spans) and that no other store shares unless it is an unchanged
+    /// clone: what caches derived from the features (the density view's bins) are keyed by.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The number of features.
@@ -362,6 +394,7 @@ impl FeatureStore {
 
     /// Sets the date span of feature `i`.
     pub fn set_span(&mut self, i: usize, span: Option<DateSpan>) {
+        self.generation = next_generation();
         if let Ok(cache) = self.cache.get_mut()
             && !cache.is_empty()
         {
@@ -485,6 +518,7 @@ impl FeatureStore {
             .collect();
         Self {
             records,
+            generation: next_generation(),
             cache: Mutex::default(),
             shapes: vec![Shape::default(); self.records.len()],
             spans: self.spans.clone(),
@@ -500,6 +534,7 @@ impl FeatureStore {
 
     /// Empties the decoded-feature cache (features moved or changed).
     fn forget(&mut self) {
+        self.generation = next_generation();
         if let Ok(cache) = self.cache.get_mut()
             && !cache.is_empty()
         {

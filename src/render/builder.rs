@@ -78,6 +78,10 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
     for (_, layer, shown) in &visible {
         b.fills(layer, shown);
     }
+    // Densities over the areas but under every line, so borders and outlines stay readable.
+    for (li, layer, _) in &visible {
+        b.density(*li, layer);
+    }
     for (_, layer, shown) in visible.iter().filter(|(_, l, _)| l.kind == LayerKind::Border) {
         b.lines(layer, shown, BORDER_BAND.faded(layer.opacity), 9.0, None);
     }
@@ -270,12 +274,17 @@ impl Builder<'_> {
         }
     }
 
-    fn markers(&mut self, li: usize, layer: &Layer, shown: &[usize]) {
+    fn density(&mut self, li: usize, layer: &Layer) {
         if self.density_layers.contains(&li) {
             let view = super::density::density_view(layer, li, self.filter, self.viewport);
             self.items.extend(view.items);
             self.density_legend.extend(view.legend);
             self.density.push(view.record);
+        }
+    }
+
+    fn markers(&mut self, li: usize, layer: &Layer, shown: &[usize]) {
+        if self.density_layers.contains(&li) {
             return;
         }
         let style = style::effective_style(layer);

@@ -15,6 +15,24 @@
 //! The colour ramp has at most six classes with round upper bounds (1, 2, 3, 5, 7 × 10ⁿ),
 //! spread geometrically up to the largest count in view rounded up the same way; the ramp
 //! therefore only changes when that maximum crosses a round step, not at every pan.
+//!
+//! Big layers are counted through a [`BinIndex`]: because the grid is anchored to the world,
+//! the bin of every point on one grid never changes with panning or the date range. So per
+//! (store generation, grid) the points are binned once, on a worker thread, into bins holding
+//! their features and the sorted start and end days of those features; a bin's count for a
+//! range `[a, b]` is then `#(start ≤ b) − #(end < a)` plus its undated features (two binary
+//! searches), and a frame costs `O(bins in view · log n)` instead of `O(points)`. Until a
+//! grid's index is ready (and for small layers) bins are counted directly from the points, with
+//! the same result. The indexes are keyed by [`crate::model::FeatureStore::generation`], so an
+//! edit, a new date field or a reload makes a new one; the two neighbouring half zoom levels are
+//! built after the one in view, so zooming finds them ready.
+//!
+//! All hexagons of one colour class are one [`Item::Fill`]: at most six fills per layer
+//! rather than one per bin.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::Datelike as _;
 
 use super::scene::{Color, Item, LegendEntry, LegendSwatch, Mesh};
 use crate::model::{Layer, LayerKind, PointView, TimeFilter};
@@ -225,9 +243,9 @@ fn for_each_binned(
     }
     let mut seen: Vec<BinKey> = Vec::new();
     for fi in others {
-        let Some(f) = layer.features.get(fi) else { continue };
+        let Some(shape) = layer.features.shape(fi) else { continue };
         seen.clear();
-        for p in f.shape.points.iter().filter(|p| near.contains(**p)) {
+        for p in shape.points.iter().filter(|p| near.contains(**p)) {
             let key = binner.bin_of(*p);
             if !seen.contains(&key) {
                 seen.push(key);
@@ -237,9 +255,368 @@ fn for_each_binned(
     }
 }
 
+/// Layers with more points than this get a [`BinIndex`] per grid, built on a worker thread;
+/// below it, counting the points directly costs well under a millisecond.
+pub const INDEX_ABOVE: usize = 20_000;
+
+/// How many grids' indexes are kept (the one in view, its neighbours, a few recent ones).
+const INDEXES_KEPT: usize = 8;
+
+/// Day number of an undated feature in [`Points`] (no real date has it).
+const UNDATED: i32 = i32::MIN;
+
+/// The points of a layer with their features and day numbers, read once per store
+/// generation and shared by the builds of every grid.
+struct Points {
+    /// World position of each point (a multi-point feature has several).
+    pos: Vec<[f64; 2]>,
+    /// The feature of each point.
+    feature: Vec<u32>,
+    /// Start day of each feature, by feature ([`UNDATED`] when it has no date).
+    start: Vec<i32>,
+    /// End day of each feature, by feature.
+    end: Vec<i32>,
+}
+
+impl Points {
+    fn of(layer: &Layer) -> Self {
+        let n = layer.features.len();
+        let mut points = Self {
+            pos: Vec::with_capacity(n),
+            feature: Vec::with_capacity(n),
+            start: Vec::with_capacity(n),
+            end: Vec::with_capacity(n),
+        };
+        for fi in 0..n {
+            let (start, end) = layer
+                .features
+                .span(fi)
+                .map_or((UNDATED, UNDATED), |s| (s.start.num_days_from_ce(), s.end.num_days_from_ce()));
+            points.start.push(start);
+            points.end.push(end);
+            let (Some(shape), Ok(f)) = (layer.features.shape(fi), u32::try_from(fi)) else { continue };
+            for p in shape.points.iter().filter(|p| p[0].is_finite() && p[1].is_finite()) {
+                points.pos.push(*p);
+                points.feature.push(f);
+            }
+        }
+        points
+    }
+}
+
+/// A bin key packed into one number that sorts row-major (row, then column); `None` outside
+/// the range a grid of any usable zoom reaches.
+fn pack((i, j): BinKey) -> Option<u64> {
+    let (i, j) = (i32::try_from(i).ok()?, i32::try_from(j).ok()?);
+    Some((u64::from(j.cast_unsigned() ^ 0x8000_0000) << 32) | u64::from(i.cast_unsigned() ^ 0x8000_0000))
+}
+
+fn unpack(k: u64) -> BinKey {
+    let col = ((k & 0xffff_ffff) as u32 ^ 0x8000_0000).cast_signed();
+    let row = (((k >> 32) as u32) ^ 0x8000_0000).cast_signed();
+    (i64::from(col), i64::from(row))
+}
+
+/// The points of one layer grouped by their bin on one grid, with per bin its features and
+/// their sorted start and end days: counts for any date range and view without visiting the
+/// points. See the module documentation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BinIndex {
+    /// The grid.
+    grid: HexGrid,
+    /// Non-empty bins, packed ([`pack`]), ascending (row-major).
+    keys: Vec<u64>,
+    /// Bin `k`'s features are `members[offsets[k]..offsets[k + 1]]`.
+    offsets: Vec<u32>,
+    /// Features of each bin, ascending within a bin.
+    members: Vec<u32>,
+    /// Bin `k`'s dated features' days are `starts[dated[k]..dated[k + 1]]` (and `ends`).
+    dated: Vec<u32>,
+    /// Start days of each bin's dated features, sorted within a bin.
+    starts: Vec<i32>,
+    /// End days of each bin's dated features, sorted within a bin.
+    ends: Vec<i32>,
+}
+
+impl BinIndex {
+    /// Bins every point of `layer` on `grid` (the work a worker does for big layers; exposed
+    /// for tests and benches). `None` when the layer does not fit in an index (more than 4G
+    /// features, or a grid too fine for 32-bit bin numbers).
+    pub fn build(layer: &Layer, grid: HexGrid) -> Option<Self> {
+        Self::from_points(&Points::of(layer), grid)
+    }
+
+    fn from_points(points: &Points, grid: HexGrid) -> Option<Self> {
+        let binner = grid.binner();
+        let mut entries: Vec<(u64, u32)> = Vec::with_capacity(points.pos.len());
+        for (p, &f) in points.pos.iter().zip(&points.feature) {
+            entries.push((pack(binner.bin_of(*p))?, f));
+        }
+        // Within a bin by feature: a feature's points are adjacent, so a multi-point feature
+        // with several points in one bin is seen (and kept) once.
+        entries.sort_unstable();
+        entries.dedup();
+        let mut index = Self {
+            grid,
+            keys: Vec::new(),
+            offsets: vec![0],
+            members: Vec::with_capacity(entries.len()),
+            dated: vec![0],
+            starts: Vec::new(),
+            ends: Vec::new(),
+        };
+        for run in entries.chunk_by(|a, b| a.0 == b.0) {
+            let key = run.first().map_or(0, |e| e.0);
+            let from = index.starts.len();
+            for &(_, f) in run {
+                index.members.push(f);
+                let fi = f as usize;
+                if let (Some(&s), Some(&e)) = (points.start.get(fi), points.end.get(fi))
+                    && s != UNDATED
+                {
+                    index.starts.push(s);
+                    index.ends.push(e);
+                }
+            }
+            if let Some(s) = index.starts.get_mut(from..) {
+                s.sort_unstable();
+            }
+            if let Some(e) = index.ends.get_mut(from..) {
+                e.sort_unstable();
+            }
+            index.keys.push(key);
+            index.offsets.push(u32::try_from(index.members.len()).ok()?);
+            index.dated.push(u32::try_from(index.starts.len()).ok()?);
+        }
+        Some(index)
+    }
+
+    /// Heap bytes held.
+    fn bytes(&self) -> usize {
+        self.keys.len() * 8
+            + (self.offsets.len() + self.members.len() + self.dated.len()) * 4
+            + (self.starts.len() + self.ends.len()) * 4
+    }
+
+    /// The count of bin number `k` for `days` (`None`: every feature).
+    fn count(&self, k: usize, days: Option<(i32, i32)>) -> u32 {
+        let span = |v: &[u32]| (v.get(k).copied().unwrap_or(0) as usize, v.get(k + 1).copied().unwrap_or(0) as usize);
+        let (m0, m1) = span(&self.offsets);
+        let all = u32::try_from(m1.saturating_sub(m0)).unwrap_or(u32::MAX);
+        let Some((a, b)) = days else { return all };
+        let (d0, d1) = span(&self.dated);
+        let undated = all.saturating_sub(u32::try_from(d1.saturating_sub(d0)).unwrap_or(u32::MAX));
+        if a > b {
+            return undated;
+        }
+        let starts = self.starts.get(d0..d1).unwrap_or_default();
+        let ends = self.ends.get(d0..d1).unwrap_or_default();
+        // Spans overlapping [a, b] start by b and do not end before a; every span ending
+        // before a also starts by b.
+        let overlapping = starts.partition_point(|&s| s <= b).saturating_sub(ends.partition_point(|&e| e < a));
+        undated + u32::try_from(overlapping).unwrap_or(u32::MAX)
+    }
+
+    /// Bins whose centre lies within one radius of `view` with their counts of the features
+    /// of layer `li` that `filter` shows, row-major, empty bins left out: what [`count_bins`]
+    /// returns.
+    pub fn counts(&self, li: usize, filter: Option<&TimeFilter>, view: &WorldRect) -> Vec<(BinKey, u32)> {
+        self.counts_for_days(view, counted_days(li, filter))
+    }
+
+    /// [`BinIndex::counts`] for a range of day numbers (`None`: every feature).
+    fn counts_for_days(&self, view: &WorldRect, days: Option<(i32, i32)>) -> Vec<(BinKey, u32)> {
+        let grid = self.grid;
+        let keep = view.expanded(grid.radius);
+        let j0 = floor_i(keep.min[1] / grid.dy());
+        let j1 = floor_i(keep.max[1] / grid.dy()) + 1;
+        let i0 = floor_i(keep.min[0] / grid.dx()) - 1;
+        let i1 = floor_i(keep.max[0] / grid.dx()) + 1;
+        let mut out = Vec::new();
+        let take = |k: usize, out: &mut Vec<(BinKey, u32)>| {
+            let Some(&packed) = self.keys.get(k) else { return };
+            let key = unpack(packed);
+            if keep.contains(grid.center(key)) {
+                let n = self.count(k, days);
+                if n > 0 {
+                    out.push((key, n));
+                }
+            }
+        };
+        let rows = usize::try_from(j1 - j0 + 1).unwrap_or(usize::MAX);
+        let clamp = |v: i64| v.clamp(i64::from(i32::MIN), i64::from(i32::MAX));
+        if rows > self.keys.len() {
+            // A view far larger than the grid's usual one: walk every bin.
+            for k in 0..self.keys.len() {
+                take(k, &mut out);
+            }
+            return out;
+        }
+        for j in j0..=j1 {
+            let (Some(lo), Some(hi)) = (pack((clamp(i0), clamp(j))), pack((clamp(i1), clamp(j)))) else { continue };
+            let from = self.keys.partition_point(|&k| k < lo);
+            let to = self.keys.partition_point(|&k| k <= hi);
+            for k in from..to {
+                take(k, &mut out);
+            }
+        }
+        out
+    }
+
+    /// The features of `bin`, ascending (all of them: the caller filters by date).
+    fn members_of(&self, bin: BinKey) -> &[u32] {
+        let Some(packed) = pack(bin) else { return &[] };
+        let Ok(k) = self.keys.binary_search(&packed) else { return &[] };
+        let (Some(&m0), Some(&m1)) = (self.offsets.get(k), self.offsets.get(k + 1)) else { return &[] };
+        self.members.get(m0 as usize..m1 as usize).unwrap_or_default()
+    }
+}
+
+/// The indexes built, the points read for them and the builds under way, for every layer.
+struct Cache {
+    /// Points by store generation, most recently used last.
+    points: Vec<(u64, Arc<Points>)>,
+    /// Indexes by (store generation, grid radius bits), most recently used last.
+    indexes: Vec<((u64, u64), Arc<BinIndex>)>,
+    /// Builds running on a worker.
+    pending: Vec<(u64, u64)>,
+}
+
+static CACHE: Mutex<Cache> = Mutex::new(Cache { points: Vec::new(), indexes: Vec::new(), pending: Vec::new() });
+
+fn cache() -> std::sync::MutexGuard<'static, Cache> {
+    CACHE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Cache {
+    fn get(&mut self, key: (u64, u64)) -> Option<Arc<BinIndex>> {
+        let at = self.indexes.iter().position(|(k, _)| *k == key)?;
+        let entry = self.indexes.remove(at);
+        let index = Arc::clone(&entry.1);
+        self.indexes.push(entry);
+        Some(index)
+    }
+
+    fn put(&mut self, key: (u64, u64), index: Arc<BinIndex>) {
+        self.indexes.retain(|(k, _)| *k != key);
+        self.indexes.push((key, index));
+        // Few grids, and at most ~400 MB of them (a 1M-point index is ~16 MB).
+        while self.indexes.len() > INDEXES_KEPT
+            || (self.indexes.len() > 1 && self.indexes.iter().map(|(_, i)| i.bytes()).sum::<usize>() > 400 << 20)
+        {
+            self.indexes.remove(0);
+        }
+        let live: Vec<u64> =
+            self.indexes.iter().map(|((g, _), _)| *g).chain(self.pending.iter().map(|p| p.0)).collect();
+        self.points.retain(|(g, _)| live.contains(g));
+    }
+
+    fn points(&mut self, layer: &Layer) -> Arc<Points> {
+        let generation = layer.features.generation();
+        if let Some((_, p)) = self.points.iter().find(|(g, _)| *g == generation) {
+            return Arc::clone(p);
+        }
+        let p = Arc::new(Points::of(layer));
+        self.points.push((generation, Arc::clone(&p)));
+        if self.points.len() > 2 {
+            self.points.remove(0);
+        }
+        p
+    }
+}
+
+fn cache_key(layer: &Layer, grid: HexGrid) -> (u64, u64) {
+    (layer.features.generation(), grid.radius.to_bits())
+}
+
+/// The index of `layer` on `grid` if it is built.
+fn ready_index(layer: &Layer, grid: HexGrid) -> Option<Arc<BinIndex>> {
+    cache().get(cache_key(layer, grid))
+}
+
+/// Builds the index of `layer` on `grid` now, on this thread, and keeps it for the frames to
+/// come (benches and tests; the map builds them on a worker, see [`request_index`]).
+pub fn prepare(layer: &Layer, grid: HexGrid) {
+    let key = cache_key(layer, grid);
+    if cache().get(key).is_some() {
+        return;
+    }
+    let points = cache().points(layer);
+    if let Some(index) = BinIndex::from_points(&points, grid) {
+        cache().put(key, Arc::new(index));
+    }
+}
+
+/// Starts building the indexes of `layer` on `grids` (the one in view first) on a worker
+/// thread, unless they are built or being built. Reading the layer's points (once per store
+/// generation) happens here; the binning and sorting on the worker.
+fn request_index(layer: &Layer, grids: &[HexGrid]) {
+    let generation = layer.features.generation();
+    let mut c = cache();
+    let wanted: Vec<HexGrid> = grids
+        .iter()
+        .copied()
+        .filter(|g| {
+            let key = (generation, g.radius.to_bits());
+            !c.pending.contains(&key) && !c.indexes.iter().any(|(k, _)| *k == key)
+        })
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let points = c.points(layer);
+    let keys: Vec<(u64, u64)> = wanted.iter().map(|g| (generation, g.radius.to_bits())).collect();
+    c.pending.extend(&keys);
+    drop(c);
+    let work = {
+        let keys = keys.clone();
+        move || {
+            for (grid, key) in wanted.into_iter().zip(keys) {
+                let index = BinIndex::from_points(&points, grid);
+                let mut c = cache();
+                c.pending.retain(|k| *k != key);
+                if let Some(index) = index {
+                    c.put(key, Arc::new(index));
+                }
+            }
+        }
+    };
+    if std::thread::Builder::new().name("density bins".into()).spawn(work).is_err() {
+        // No thread: the bins are counted directly, as for a small layer.
+        cache().pending.retain(|k| !keys.contains(k));
+    }
+}
+
+/// The date range a layer is counted for, as day numbers: `None` when the filter does not
+/// filter it (no range, or an undated layer), as [`TimeFilter::visible_points`] decides.
+fn counted_days(li: usize, filter: Option<&TimeFilter>) -> Option<(i32, i32)> {
+    let f = filter?;
+    f.visible_ids(li)?;
+    let range = f.range?;
+    Some((range.from.num_days_from_ce(), range.to.num_days_from_ce()))
+}
+
 /// Bins with their counts for a view: every bin whose hexagon may reach into `view`, counted
-/// completely, in row-major order.
+/// completely, in row-major order. Reads the grid's [`BinIndex`] when it is built; otherwise
+/// counts the points directly (and, for a big layer, asks a worker to build the index).
 pub fn count_bins(
+    layer: &Layer,
+    li: usize,
+    filter: Option<&TimeFilter>,
+    grid: &HexGrid,
+    view: &WorldRect,
+) -> Vec<(BinKey, u32)> {
+    if let Some(index) = ready_index(layer, *grid) {
+        return index.counts(li, filter, view);
+    }
+    if layer.features.len() > INDEX_ABOVE {
+        request_index(layer, &[*grid]);
+    }
+    count_bins_direct(layer, li, filter, grid, view)
+}
+
+/// [`count_bins`] from the points: one pass over the points in range near the view.
+pub fn count_bins_direct(
     layer: &Layer,
     li: usize,
     filter: Option<&TimeFilter>,
@@ -288,6 +665,15 @@ pub fn count_bins(
 
 /// The features counted in `bin`, ascending: exactly the set its count is made of.
 pub fn members(layer: &Layer, li: usize, filter: Option<&TimeFilter>, grid: &HexGrid, bin: BinKey) -> Vec<usize> {
+    if let Some(index) = ready_index(layer, *grid) {
+        let filtered = filter.filter(|f| f.visible_ids(li).is_some());
+        return index
+            .members_of(bin)
+            .iter()
+            .map(|&f| f as usize)
+            .filter(|&fi| filtered.is_none_or(|f| f.is_shown(li, fi)))
+            .collect();
+    }
     let c = grid.center(bin);
     let r = grid.radius * 1.000_001;
     let near = WorldRect { min: [c[0] - r, c[1] - r], max: [c[0] + r, c[1] + r] };
@@ -398,7 +784,7 @@ impl DensityLayer {
 
 /// What [`density_view`] adds to a scene.
 pub struct DensityView {
-    /// One filled hexagon per non-empty bin.
+    /// The filled hexagons of the non-empty bins: one fill per colour class.
     pub items: Vec<Item>,
     /// The count legend.
     pub legend: Vec<LegendEntry>,
@@ -409,25 +795,40 @@ pub struct DensityView {
 /// Bins, hexagons and legend of layer `li` in `viewport`.
 pub fn density_view(layer: &Layer, li: usize, filter: Option<&TimeFilter>, viewport: &Viewport) -> DensityView {
     let grid = HexGrid::for_view(viewport);
+    if layer.features.len() > INDEX_ABOVE {
+        // The grid in view, then the ones a zoom step in or out needs.
+        let at = |dz: f64| HexGrid::for_view(&Viewport { zoom: viewport.zoom + dz, ..*viewport });
+        request_index(layer, &[grid, at(0.5), at(-0.5)]);
+    }
     let bins = count_bins(layer, li, filter, &grid, &viewport.world_rect());
     let max = bins.iter().map(|b| b.1).max().unwrap_or(0);
     let bounds = class_bounds(max);
-    let colours: Vec<Color> =
-        (0..bounds.len()).map(|k| ramp_colour(k, bounds.len()).alpha(BIN_ALPHA).faded(layer.opacity)).collect();
     let (s, [ox, oy]) = viewport.screen_transform();
-    let project = |p: [f64; 2]| [(p[0] * s + ox) as f32, (p[1] * s + oy) as f32];
-    let items = bins
-        .iter()
-        .map(|&(key, n)| {
-            let corners = grid.corners(key, DRAWN_SHRINK).map(project);
-            let mut ring = Vec::with_capacity(7);
-            ring.extend(corners);
-            ring.push(corners[0]);
-            Item::Fill {
-                mesh: Mesh { vertices: corners.to_vec(), indices: HEXAGON_TRIANGLES.to_vec() },
-                rings: vec![ring],
-                color: colours.get(class_of(n, &bounds)).copied().unwrap_or(Color::TRANSPARENT),
-            }
+    // One fill per colour class holding all its hexagons (they never overlap).
+    let mut fills: Vec<(Mesh, Vec<Vec<[f32; 2]>>)> = vec![(Mesh::default(), Vec::new()); bounds.len()];
+    // The corners of a hexagon relative to its centre, on screen.
+    let offsets = grid.corners((0, 0), DRAWN_SHRINK).map(|[x, y]| [(x * s) as f32, (y * s) as f32]);
+    for &(key, n) in &bins {
+        let Some((mesh, rings)) = fills.get_mut(class_of(n, &bounds)) else { continue };
+        let [cx, cy] = grid.center(key);
+        let (cx, cy) = ((cx * s + ox) as f32, (cy * s + oy) as f32);
+        let corners = offsets.map(|[x, y]| [cx + x, cy + y]);
+        let base = u32::try_from(mesh.vertices.len()).unwrap_or(u32::MAX);
+        mesh.vertices.extend(corners);
+        mesh.indices.extend(HEXAGON_TRIANGLES.iter().map(|i| base + i));
+        let mut ring = Vec::with_capacity(7);
+        ring.extend(corners);
+        ring.push(corners[0]);
+        rings.push(ring);
+    }
+    let items = fills
+        .into_iter()
+        .enumerate()
+        .filter(|(_, (_, rings))| !rings.is_empty())
+        .map(|(k, (mesh, rings))| Item::Fill {
+            mesh,
+            rings,
+            color: ramp_colour(k, bounds.len()).alpha(BIN_ALPHA).faded(layer.opacity),
         })
         .collect();
     let legend = if bins.is_empty() { Vec::new() } else { legend_rows(&layer.name, &bounds, layer.opacity) };
