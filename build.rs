@@ -109,10 +109,11 @@ const SHARED_DATA: &str = "../shared/data";
 /// (to anything but empty, `0` or `false`). Reruns when `CI` or `PATH` change or the shared
 /// folder changes; after creating `../shared/data` where it was missing, `touch build.rs`.
 fn gate_tests() {
-    println!("cargo::rustc-check-cfg=cfg(missing_gdal, missing_shared_data, missing_poppler, missing_pg)");
+    println!("cargo::rustc-check-cfg=cfg(missing_gdal, missing_shared_data, missing_poppler, missing_pg, missing_pg_tls)");
     println!("cargo::rerun-if-env-changed=CI");
     println!("cargo::rerun-if-env-changed=PATH");
     println!("cargo::rerun-if-env-changed=FA_TEST_PG");
+    println!("cargo::rerun-if-env-changed=FA_TEST_PG_CA");
     let shared = Path::new(SHARED_DATA).is_dir();
     if shared {
         println!("cargo::rerun-if-changed={SHARED_DATA}");
@@ -130,6 +131,10 @@ fn gate_tests() {
     // The team-store tests (issue 12) find their PostgreSQL/PostGIS server through FA_TEST_PG.
     if std::env::var_os("FA_TEST_PG").is_none_or(|v| v.is_empty()) {
         println!("cargo::rustc-cfg=missing_pg");
+    }
+    // The TLS tests (tests/db_tls.rs) also need the CA that signed that server's certificate.
+    if ["FA_TEST_PG", "FA_TEST_PG_CA"].into_iter().any(|v| std::env::var_os(v).is_none_or(|v| v.is_empty())) {
+        println!("cargo::rustc-cfg=missing_pg_tls");
     }
     if !["pdfinfo", "pdftoppm", "pdftotext", "pdffonts", "pdfimages"].into_iter().all(on_path) {
         println!("cargo::rustc-cfg=missing_poppler");

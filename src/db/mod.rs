@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod publish;
 pub mod push;
 pub mod schema;
+pub mod tls;
 
 pub use error::DbError;
 pub use export::export;
@@ -27,10 +28,14 @@ pub use push::{Change, PushReport, push};
 pub use schema::{LayerInfo, can_edit, list_layers};
 
 /// Connects to the store at `url` (a libpq URL or `key=value` string; the password comes from
-/// the URL, `PGPASSWORD` or `~/.pgpass` as libpq would take it — not stored by the app).
+/// the URL, `PGPASSWORD` or `~/.pgpass` as libpq would take it — not stored by the app). TLS
+/// follows libpq's `sslmode` and `sslrootcert` (see [`tls`]): `prefer` (the default) uses TLS when
+/// the server offers it and falls back to a plain connection when it does not, or when the
+/// handshake fails, as libpq does.
 pub fn connect(url: &str) -> Result<postgres::Client, DbError> {
-    let mut config: postgres::Config =
-        url.parse().map_err(|e| DbError::Connect { url: redact(url), message: format!("not a valid URL: {e}") })?;
+    let fail = |message: String| DbError::Connect { url: redact(url), message };
+    let (rest, options) = tls::split(url).map_err(&fail)?;
+    let mut config: postgres::Config = rest.parse().map_err(|e| fail(format!("not a valid URL: {e}")))?;
     if config.get_password().is_none()
         && let Ok(pw) = std::env::var("PGPASSWORD")
         && !pw.is_empty()
@@ -40,7 +45,23 @@ pub fn connect(url: &str) -> Result<postgres::Client, DbError> {
     if config.get_application_name().is_none() {
         config.application_name("frontier-atlas");
     }
-    config.connect(postgres::NoTls).map_err(|e| DbError::Connect { url: redact(url), message: connect_words(&e) })
+    config.ssl_mode(options.mode.client_mode());
+    let default_root = tls::default_root_file().filter(|p| p.is_file());
+    let check = tls::check(&options, default_root.as_deref()).map_err(&fail)?;
+    let connector = tls::connector(&check).map_err(&fail)?;
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(h)) => h.clone(),
+        _ => "the server".to_owned(),
+    };
+    match config.connect(connector) {
+        Ok(client) => Ok(client),
+        // libpq's prefer: a failed handshake is tried again without TLS.
+        Err(e) if options.mode == tls::SslMode::Prefer && tls::rustls_error(&e).is_some() => {
+            config.ssl_mode(postgres::config::SslMode::Disable);
+            config.connect(postgres::NoTls).map_err(|e| fail(connect_words(&e)))
+        }
+        Err(e) => Err(fail(tls::tls_words(&e, &options, &check, &host).unwrap_or_else(|| connect_words(&e)))),
+    }
 }
 
 /// The server's words for a failed connection (the client's `Display` alone says only "db error").
@@ -55,8 +76,13 @@ fn connect_words(e: &postgres::Error) -> String {
     }
 }
 
-/// `url` with any password replaced by `***`, for messages.
+/// `url` with any password replaced by `***`, for messages: the URL's `user:password@`, and a
+/// `password=…` query parameter or `key=value` pair.
 pub fn redact(url: &str) -> String {
+    redact_password_pairs(&redact_userinfo(url))
+}
+
+fn redact_userinfo(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.to_owned() };
     let rest = &url[scheme_end..];
     let Some(at) = rest.find('@') else { return url.to_owned() };
@@ -67,6 +93,53 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// `password=VALUE` (a query parameter, or a `key=value` pair, quoted or not) → `password=***`.
+fn redact_password_pairs(text: &str) -> String {
+    const KEY: &str = "password";
+    let mut out = text.to_owned();
+    let mut from = 0;
+    while let Some(at) = out.get(from..).and_then(|t| t.find(KEY)).map(|i| i + from) {
+        let bytes = out.as_bytes();
+        let is_key = at
+            .checked_sub(1)
+            .and_then(|i| bytes.get(i))
+            .is_none_or(|b| matches!(b, b'?' | b'&') || b.is_ascii_whitespace());
+        let mut at_eq = at + KEY.len();
+        while bytes.get(at_eq).is_some_and(u8::is_ascii_whitespace) {
+            at_eq += 1;
+        }
+        if !is_key || bytes.get(at_eq) != Some(&b'=') {
+            from = at + KEY.len();
+            continue;
+        }
+        let mut start = at_eq + 1;
+        while bytes.get(start).is_some_and(u8::is_ascii_whitespace) {
+            start += 1;
+        }
+        let mut end = start;
+        if bytes.get(start) == Some(&b'\'') {
+            end += 1;
+            while let Some(&b) = bytes.get(end) {
+                end += if b == b'\\' { 2 } else { 1 };
+                if b == b'\'' {
+                    break;
+                }
+            }
+        } else {
+            while bytes.get(end).is_some_and(|b| *b != b'&' && !b.is_ascii_whitespace()) {
+                end += 1;
+            }
+        }
+        let mut end = end.min(out.len());
+        while !out.is_char_boundary(end) {
+            end += 1;
+        }
+        out.replace_range(start..end, "***");
+        from = start + 3;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +148,16 @@ mod tests {
     fn passwords_never_reach_messages() {
         assert_eq!(redact("postgresql://alice:s3cret@db:5432/atlas"), "postgresql://alice:***@db:5432/atlas");
         assert_eq!(redact("postgresql://alice@db/atlas"), "postgresql://alice@db/atlas");
+        assert_eq!(
+            redact("postgresql://alice@db/atlas?password=s3cret&sslmode=require"),
+            "postgresql://alice@db/atlas?password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact("host=db password = 's3 \\'cret' user=alice passwordless=x"),
+            "host=db password = *** user=alice passwordless=x"
+        );
+        assert_eq!(redact("password=s3cret"), "password=***");
+        assert_eq!(redact("password='\\é"), "password=***");
         let Err(e) = connect("postgresql://alice:s3cret@127.0.0.1:1/atlas") else { panic!("port 1 answered") };
         let e = e.to_string();
         assert!(!e.contains("s3cret") && e.contains("alice:***"), "{e}");

@@ -9,6 +9,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::db::tls::{RootCert, SslMode};
+
 /// How the connection uses TLS (libpq's `sslmode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum TlsMode {
@@ -17,14 +19,23 @@ pub enum TlsMode {
     /// TLS when the server offers it (libpq's default).
     #[default]
     Prefer,
-    /// TLS or no connection.
+    /// TLS or no connection (the certificate is checked only when a root certificate is given).
     Require,
+    /// TLS with the certificate checked: signed by a trusted authority, not the host name.
+    VerifyCa,
+    /// TLS with the certificate checked: signed by a trusted authority and issued for the host.
+    VerifyFull,
 }
 
 impl TlsMode {
     /// Every mode with its label, in menu order.
-    pub const ALL: [(Self, &'static str); 3] =
-        [(Self::Prefer, "TLS if the server offers it"), (Self::Require, "TLS required"), (Self::Disable, "No TLS")];
+    pub const ALL: [(Self, &'static str); 5] = [
+        (Self::Prefer, "TLS if the server offers it"),
+        (Self::Require, "TLS required"),
+        (Self::VerifyFull, "TLS, certificate checked (verify-full)"),
+        (Self::VerifyCa, "TLS, certificate's authority checked (verify-ca)"),
+        (Self::Disable, "No TLS"),
+    ];
 
     /// The `sslmode` value.
     pub fn sslmode(self) -> &'static str {
@@ -32,7 +43,14 @@ impl TlsMode {
             Self::Disable => "disable",
             Self::Prefer => "prefer",
             Self::Require => "require",
+            Self::VerifyCa => "verify-ca",
+            Self::VerifyFull => "verify-full",
         }
+    }
+
+    /// Whether the mode checks the server's certificate (so a root certificate matters).
+    pub fn verifies(self) -> bool {
+        matches!(self, Self::VerifyCa | Self::VerifyFull)
     }
 
     /// The label shown in the dialog.
@@ -57,6 +75,9 @@ pub struct StoreProfile {
     pub user: String,
     /// TLS mode.
     pub tls: TlsMode,
+    /// The authority's certificate (PEM file) the server's is checked against (`sslrootcert`);
+    /// empty: `~/.postgresql/root.crt` if it exists, else the system's trust store.
+    pub root_cert: String,
 }
 
 impl Default for StoreProfile {
@@ -68,6 +89,7 @@ impl Default for StoreProfile {
             database: "atlas".to_owned(),
             user: crate::io::journal::default_user(),
             tls: TlsMode::Prefer,
+            root_cert: String::new(),
         }
     }
 }
@@ -101,8 +123,10 @@ impl StoreProfile {
         };
         let host = self.host.trim();
         let host = if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host.to_owned() };
+        let root = self.root_cert.trim();
+        let root = if root.is_empty() { String::new() } else { format!("&sslrootcert={}", encode(root)) };
         format!(
-            "postgresql://{auth}{host}:{}/{}?sslmode={}",
+            "postgresql://{auth}{host}:{}/{}?sslmode={}{root}",
             self.port,
             encode(self.database.trim()),
             self.tls.sslmode()
@@ -112,18 +136,26 @@ impl StoreProfile {
     /// The profile a libpq URL or `key=value` string describes, with the password it carries
     /// (for `--db URL`; the password is used for the session, never saved).
     pub fn from_url(url: &str) -> Result<(Self, Option<String>), String> {
-        let config: postgres::Config =
-            url.parse().map_err(|e| format!("not a PostgreSQL URL: {}: {e}", crate::db::redact(url)))?;
+        let bad = |e: String| format!("not a PostgreSQL URL: {}: {e}", crate::db::redact(url));
+        let (rest, options) = crate::db::tls::split(url).map_err(bad)?;
+        let config: postgres::Config = rest.parse().map_err(|e: postgres::Error| bad(e.to_string()))?;
         let host = match config.get_hosts().first() {
             Some(postgres::config::Host::Tcp(h)) => h.clone(),
             #[cfg(unix)]
             Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
             None => "localhost".to_owned(),
         };
-        let tls = match config.get_ssl_mode() {
-            postgres::config::SslMode::Disable => TlsMode::Disable,
-            postgres::config::SslMode::Require => TlsMode::Require,
-            _ => TlsMode::Prefer,
+        let tls = match options.mode {
+            SslMode::Disable => TlsMode::Disable,
+            SslMode::Prefer => TlsMode::Prefer,
+            SslMode::Require => TlsMode::Require,
+            SslMode::VerifyCa => TlsMode::VerifyCa,
+            SslMode::VerifyFull => TlsMode::VerifyFull,
+        };
+        let root_cert = match options.root_cert {
+            Some(RootCert::File(p)) => p.display().to_string(),
+            Some(RootCert::System) => "system".to_owned(),
+            None => String::new(),
         };
         let profile = Self {
             name: String::new(),
@@ -132,6 +164,7 @@ impl StoreProfile {
             database: config.get_dbname().unwrap_or_default().to_owned(),
             user: config.get_user().unwrap_or_default().to_owned(),
             tls,
+            root_cert,
         };
         let password = config.get_password().map(|p| String::from_utf8_lossy(p).into_owned());
         Ok((Self { name: profile.label(), ..profile }, password))
@@ -227,6 +260,7 @@ mod tests {
             database: "atlas".into(),
             user: "alice".into(),
             tls: TlsMode::Require,
+            root_cert: String::new(),
         }
     }
 
@@ -246,6 +280,29 @@ mod tests {
         );
         assert_eq!(back.tls, TlsMode::Require);
         assert!(StoreProfile::from_url("nonsense url").is_err());
+    }
+
+    #[test]
+    fn checked_tls_modes_and_the_root_certificate_round_trip_through_urls() {
+        let p = StoreProfile { tls: TlsMode::VerifyFull, root_cert: "/etc/atlas ca.pem".into(), ..profile() };
+        assert_eq!(
+            p.url(),
+            "postgresql://alice@db.example:5433/atlas?sslmode=verify-full&sslrootcert=%2Fetc%2Fatlas%20ca.pem"
+        );
+        let (back, _) = StoreProfile::from_url(&p.url()).unwrap();
+        assert_eq!((back.tls, back.root_cert.as_str()), (TlsMode::VerifyFull, "/etc/atlas ca.pem"));
+        let (back, _) = StoreProfile::from_url("host=db.example sslmode=verify-ca user=alice").unwrap();
+        assert_eq!((back.tls, back.user.as_str()), (TlsMode::VerifyCa, "alice"));
+    }
+
+    #[test]
+    fn profiles_saved_before_checked_tls_still_load() {
+        let old = r#"{"name":"t","host":"db","port":5432,"database":"atlas","user":"alice","tls":"Require"}"#;
+        let p: StoreProfile = serde_json::from_str(old).unwrap();
+        assert_eq!((p.tls, p.root_cert.as_str()), (TlsMode::Require, ""));
+        let new = serde_json::to_string(&StoreProfile { tls: TlsMode::VerifyFull, ..profile() }).unwrap();
+        let back: StoreProfile = serde_json::from_str(&new).unwrap();
+        assert_eq!(back.tls, TlsMode::VerifyFull);
     }
 
     #[test]

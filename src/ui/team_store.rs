@@ -1194,6 +1194,17 @@ impl AtlasApp {
                     }
                 });
                 ui.end_row();
+                if form.tls.verifies() {
+                    let l = ui.label("Root certificate");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut form.root_cert)
+                            .hint_text("~/.postgresql/root.crt, else the system's")
+                            .desired_width(220.0),
+                    )
+                    .labelled_by(l.id)
+                    .on_hover_text("PEM file of the authority that signed the server's certificate (sslrootcert).");
+                    ui.end_row();
+                }
                 let l = ui.label("Password");
                 ui.add(egui::TextEdit::singleline(&mut self.team.password).password(true).desired_width(220.0))
                     .labelled_by(l.id)

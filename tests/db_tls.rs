@@ -1,0 +1,315 @@
+//! TLS to the team store (issue 12): libpq's `sslmode` against a real server with TLS on, and
+//! against a fake plain server.
+//!
+//! The real server comes from `FA_TEST_PG` and must have TLS on with a certificate for
+//! `127.0.0.1` and `localhost` signed by the CA in the PEM file `FA_TEST_PG_CA` (`.ci/run` makes
+//! both). Without them these tests are ignored; under `CI=true` they fail. The fake server is a
+//! TCP listener in the test that answers `PostgreSQL`'s `SSLRequest` with `N` (no TLS), or with `S`
+//! and then bytes that are no TLS handshake.
+
+#![expect(clippy::unwrap_used, reason = "test helpers unwrap like #[test] functions do")]
+
+use std::fmt::Write as _;
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use frontier_atlas::db::{self, DbError};
+
+#[path = "common/pg.rs"]
+mod pg;
+
+/// The CA that signed the test server's certificate.
+fn ca() -> PathBuf {
+    let ca = std::env::var("FA_TEST_PG_CA").unwrap_or_default();
+    assert!(
+        !ca.trim().is_empty(),
+        "FA_TEST_PG_CA is not set: the TLS tests need the PEM file of the CA that signed the test server's \
+         certificate (.ci/run makes one); under CI this is required, elsewhere the test is ignored"
+    );
+    let ca = PathBuf::from(ca);
+    assert!(ca.is_file(), "FA_TEST_PG_CA={} is not a file", ca.display());
+    ca
+}
+
+/// The test server's URL with `params` added to its query.
+fn url(params: &str) -> String {
+    let base = pg::server_url();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}{params}")
+}
+
+/// The test server as `key=value` pairs for TCP host name `host` at address 127.0.0.1 (so the
+/// certificate's names can be missed on purpose), with `params` added.
+fn key_value(host: &str, params: &str) -> String {
+    let config: postgres::Config = pg::server_url().parse().unwrap();
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or("postgres");
+    let dbname = config.get_dbname().unwrap_or("postgres");
+    format!("host={host} hostaddr=127.0.0.1 port={port} user={user} dbname={dbname} {params}")
+}
+
+/// `sslrootcert=FILE` as a URL parameter.
+fn root(path: &Path) -> String {
+    let text = path.display().to_string();
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    format!("sslrootcert={out}")
+}
+
+/// Whether the session `url` opens runs over TLS, as the server sees it.
+fn ssl_in_use(url: &str) -> bool {
+    let mut client = db::connect(url).unwrap_or_else(|e| panic!("{e}"));
+    client.query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).unwrap().get(0)
+}
+
+/// The refusal `db::connect(url)` gives, as text.
+fn refusal(url: &str) -> String {
+    match db::connect(url) {
+        Ok(_) => panic!("{url}: connected, but should have been refused"),
+        Err(e @ DbError::Connect { .. }) => e.to_string(),
+        Err(e) => panic!("{url}: refused, but not as a connection error: {e}"),
+    }
+}
+
+/// A CA that did not sign the test server's certificate.
+fn other_ca() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/other-ca.crt")
+}
+
+#[test]
+#[cfg_attr(
+    missing_pg_tls,
+    ignore = "needs a PostgreSQL server with TLS on: set FA_TEST_PG and FA_TEST_PG_CA (see .ci/run)"
+)]
+fn disable_is_plain_and_prefer_and_require_use_tls() {
+    assert!(!ssl_in_use(&url("sslmode=disable")), "sslmode=disable ran over TLS");
+    assert!(ssl_in_use(&url("sslmode=prefer")), "sslmode=prefer stayed plain though the server offers TLS");
+    assert!(ssl_in_use(&url("sslmode=require")), "sslmode=require stayed plain");
+    // libpq: require with a root certificate checks the chain (as verify-ca).
+    assert!(ssl_in_use(&url(&format!("sslmode=require&{}", root(&ca())))));
+}
+
+#[test]
+#[cfg_attr(
+    missing_pg_tls,
+    ignore = "needs a PostgreSQL server with TLS on: set FA_TEST_PG and FA_TEST_PG_CA (see .ci/run)"
+)]
+fn verify_full_with_the_servers_ca_connects_by_address_and_by_name() {
+    let ca = ca();
+    assert!(ssl_in_use(&url(&format!("sslmode=verify-full&{}", root(&ca)))));
+    let by_name = url(&format!("sslmode=verify-full&{}", root(&ca))).replace("@127.0.0.1:", "@localhost:");
+    assert!(by_name.contains("@localhost:"), "{by_name}");
+    assert!(ssl_in_use(&by_name));
+    // The key=value form, with the root certificate quoted.
+    let kv = key_value("127.0.0.1", &format!("sslmode=verify-full sslrootcert='{}'", ca.display()));
+    assert!(ssl_in_use(&kv));
+}
+
+#[test]
+#[cfg_attr(
+    missing_pg_tls,
+    ignore = "needs a PostgreSQL server with TLS on: set FA_TEST_PG and FA_TEST_PG_CA (see .ci/run)"
+)]
+fn verify_full_refuses_a_certificate_no_trusted_authority_signed() {
+    // The system's trust store does not hold the throwaway CA.
+    let e = refusal(&url("sslmode=verify-full&sslrootcert=system"));
+    assert!(
+        e.contains("certificate is not trusted")
+            && e.contains("system's trust store")
+            && e.contains("sslrootcert=FILE")
+            && e.contains("127.0.0.1"),
+        "{e}"
+    );
+    // No root certificate at all: ~/.postgresql/root.crt, else the system's store; neither has it.
+    let e = refusal(&url("sslmode=verify-full"));
+    assert!(e.contains("certificate is not trusted") && e.contains("sslmode=verify-full"), "{e}");
+    // Another CA's certificate: the file is named.
+    let other = other_ca();
+    for mode in ["verify-full", "verify-ca", "require"] {
+        let e = refusal(&url(&format!("sslmode={mode}&{}", root(&other))));
+        assert!(
+            e.contains("not signed by an authority in the root certificate file")
+                && e.contains(&other.display().to_string())
+                && e.contains(&format!("sslmode={mode}")),
+            "{e}"
+        );
+    }
+    // A root certificate file that is not there is named, before anything is sent.
+    let e = refusal(&url("sslmode=verify-full&sslrootcert=/nonexistent/ca.crt"));
+    assert!(e.contains("/nonexistent/ca.crt") && e.contains("cannot read"), "{e}");
+}
+
+#[test]
+#[cfg_attr(
+    missing_pg_tls,
+    ignore = "needs a PostgreSQL server with TLS on: set FA_TEST_PG and FA_TEST_PG_CA (see .ci/run)"
+)]
+fn verify_full_refuses_a_host_name_the_certificate_does_not_list_and_verify_ca_does_not_mind() {
+    let ca = ca();
+    let wrong = key_value("atlas-db.invalid", &format!("sslmode=verify-full sslrootcert='{}'", ca.display()));
+    let e = refusal(&wrong);
+    assert!(
+        e.contains("certificate is not trusted")
+            && e.contains("“atlas-db.invalid”")
+            && e.contains("127.0.0.1")
+            && e.contains("localhost"),
+        "{e}"
+    );
+    let ca_only = key_value("atlas-db.invalid", &format!("sslmode=verify-ca sslrootcert='{}'", ca.display()));
+    assert!(ssl_in_use(&ca_only), "verify-ca checks the chain, not the host name");
+}
+
+#[test]
+#[cfg_attr(
+    missing_pg_tls,
+    ignore = "needs a PostgreSQL server with TLS on: set FA_TEST_PG and FA_TEST_PG_CA (see .ci/run)"
+)]
+fn the_live_connection_goes_through_the_same_tls() {
+    let ca = ca();
+    db::live::Live::connect(&url(&format!("sslmode=verify-full&{}", root(&ca)))).unwrap();
+    let Err(e) = db::live::Live::connect(&url(&format!("sslmode=verify-full&{}", root(&other_ca())))) else {
+        panic!("the live connection took a certificate another CA signed")
+    };
+    assert!(e.to_string().contains("certificate is not trusted"), "{e}");
+}
+
+// ---- A fake server without TLS ------------------------------------------------------------------
+
+/// How the fake server answers a connection.
+#[derive(Clone, Copy)]
+enum Fake {
+    /// `N` to the `SSLRequest` (no TLS here).
+    NoTls,
+    /// `S` to the `SSLRequest`, then bytes that are not TLS.
+    BrokenTls,
+}
+
+/// What the fake server saw.
+#[derive(Debug, Default)]
+struct Seen {
+    /// `SSLRequest`s received.
+    ssl_requests: usize,
+    /// Plain startup messages received, with their `user`.
+    plain_logins: Vec<String>,
+}
+
+fn read_u32(s: &mut TcpStream) -> Option<u32> {
+    let mut b = [0; 4];
+    s.read_exact(&mut b).ok()?;
+    Some(u32::from_be_bytes(b))
+}
+
+/// Serves one connection the way `how` says; a plain startup is answered with a login that
+/// succeeded (`AuthenticationOk`, `ReadyForQuery`).
+fn serve(mut s: TcpStream, how: Fake, seen: &mut Seen) {
+    loop {
+        let Some(len) = read_u32(&mut s) else { return };
+        let mut body = vec![0; (len as usize).saturating_sub(4)];
+        if s.read_exact(&mut body).is_err() {
+            return;
+        }
+        let code = body.get(..4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
+        match code {
+            Some(80_877_103) => {
+                seen.ssl_requests += 1;
+                match how {
+                    Fake::NoTls => s.write_all(b"N").unwrap(),
+                    Fake::BrokenTls => {
+                        // An HTTP server where TLS was promised: not a TLS record.
+                        let _ = s.write_all(b"SHTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+                        return;
+                    }
+                }
+            }
+            Some(196_608) => {
+                let params: Vec<&[u8]> = body.get(4..).unwrap_or_default().split(|b| *b == 0).collect();
+                let user = params
+                    .iter()
+                    .position(|p| *p == b"user")
+                    .and_then(|i| params.get(i + 1))
+                    .map(|u| String::from_utf8_lossy(u).into_owned())
+                    .unwrap_or_default();
+                seen.plain_logins.push(user);
+                let mut reply = Vec::new();
+                reply.extend_from_slice(b"R\0\0\0\x08\0\0\0\0");
+                reply.extend_from_slice(b"Z\0\0\0\x05I");
+                let _ = s.write_all(&reply);
+                // Wait for the client's Terminate (or the socket closing).
+                let mut rest = Vec::new();
+                let _ = s.read_to_end(&mut rest);
+                return;
+            }
+            _ => return,
+        }
+    }
+}
+
+/// A fake server on 127.0.0.1 serving `connections` connections; its URL and what it saw.
+fn fake_server(how: Fake, connections: usize) -> (String, JoinHandle<Seen>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let mut seen = Seen::default();
+        for _ in 0..connections {
+            let Ok((s, _)) = listener.accept() else { break };
+            s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+            serve(s, how, &mut seen);
+        }
+        seen
+    });
+    (format!("postgresql://alice@127.0.0.1:{port}/atlas?connect_timeout=10"), handle)
+}
+
+#[test]
+fn require_against_a_server_without_tls_is_refused_in_plain_words() {
+    for mode in ["require", "verify-ca", "verify-full"] {
+        let (url, server) = fake_server(Fake::NoTls, 1);
+        let e = refusal(&format!("{url}&sslmode={mode}"));
+        assert!(
+            e.contains(&format!("the server does not offer TLS (sslmode={mode})")) && e.contains("127.0.0.1"),
+            "{e}"
+        );
+        let seen = server.join().unwrap();
+        assert_eq!((seen.ssl_requests, seen.plain_logins.len()), (1, 0), "{mode}: nothing sent in plain");
+    }
+}
+
+#[test]
+fn prefer_against_a_server_without_tls_falls_back_to_plain() {
+    let (url, server) = fake_server(Fake::NoTls, 1);
+    let client = db::connect(&format!("{url}&sslmode=prefer")).unwrap_or_else(|e| panic!("{e}"));
+    drop(client);
+    let seen = server.join().unwrap();
+    assert_eq!(seen.ssl_requests, 1, "prefer asks for TLS first");
+    assert_eq!(seen.plain_logins, ["alice"], "then logs in in plain");
+}
+
+#[test]
+fn prefer_tries_again_in_plain_when_the_tls_handshake_fails_as_libpq_does() {
+    let (url, server) = fake_server(Fake::BrokenTls, 2);
+    let client = db::connect(&format!("{url}&sslmode=prefer")).unwrap_or_else(|e| panic!("{e}"));
+    drop(client);
+    let seen = server.join().unwrap();
+    assert_eq!((seen.ssl_requests, seen.plain_logins.as_slice()), (1, ["alice".to_owned()].as_slice()));
+    // require does not: the handshake's failure is the answer.
+    let (url, server) = fake_server(Fake::BrokenTls, 1);
+    let e = refusal(&format!("{url}&sslmode=require"));
+    assert!(e.contains("TLS handshake") && e.contains("sslmode=require"), "{e}");
+    assert!(server.join().unwrap().plain_logins.is_empty());
+}
+
+#[test]
+fn disable_never_asks_for_tls() {
+    let (url, server) = fake_server(Fake::NoTls, 1);
+    drop(db::connect(&format!("{url}&sslmode=disable")).unwrap_or_else(|e| panic!("{e}")));
+    let seen = server.join().unwrap();
+    assert_eq!((seen.ssl_requests, seen.plain_logins.len()), (0, 1));
+}
