@@ -169,19 +169,27 @@ pub fn import_acled(path: &Path) -> Result<AcledImport, AcledError> {
 
 /// How one header column is used.
 #[derive(Debug, Clone)]
-struct Column {
+pub(crate) struct Column {
     /// Property key: the canonical ACLED name, or the header text of an extra column.
     key: String,
     /// Position in [`ACLED_COLUMNS`], or `None` for an extra column.
     known: Option<usize>,
+    /// A known column written as a JSON number ([`NUMERIC_COLUMNS`]).
+    numeric: bool,
+    /// A numeric column whose text is kept without a problem ([`TEXT_OK_COLUMNS`]).
+    text_ok: bool,
 }
 
 /// Column positions of the fields every row needs.
-struct Required {
-    id: usize,
-    date: usize,
-    lat: usize,
-    lon: usize,
+pub(crate) struct Required {
+    /// `event_id_cnty`.
+    pub id: usize,
+    /// `event_date`.
+    pub date: usize,
+    /// `latitude`.
+    pub lat: usize,
+    /// `longitude`.
+    pub lon: usize,
 }
 
 /// Reads an ACLED export from `reader`; `file_label` names it in messages.
@@ -377,15 +385,7 @@ pub fn stream_acled_rows(
             columns: REQUIRED_COLUMNS.iter().map(|c| (*c).to_owned()).collect(),
         }));
     }
-    let duplicates = duplicate_columns(&record);
-    if !duplicates.is_empty() {
-        return Err(AcledError::DuplicateColumns { file: file_label.to_owned(), columns: duplicates }.into());
-    }
-    let columns = header_columns(&record);
-    let required = find_required(&columns, file_label)?;
-    // Property order: known columns in ACLED order, then extras in file order.
-    let mut order: Vec<usize> = (0..columns.len()).collect();
-    order.sort_by_key(|&i| columns.get(i).map_or((1, i), |c| c.known.map_or((1, i), |k| (0, k))));
+    let Header { columns, order, required } = Header::read(&record, file_label)?;
 
     let mut out = AcledSummary::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -414,7 +414,8 @@ pub fn stream_acled_rows(
             continue;
         }
         out.rows_read += 1;
-        match row_values(&record, &columns, &order, &required, line, &mut out.problems) {
+        let cells: Vec<&str> = record.iter().collect();
+        match row_values(&cells, &columns, &order, &required, line, &mut out.problems) {
             Err(problem) => out.problems.push(problem),
             Ok(row) => {
                 let id = record.get(required.id).unwrap_or_default().trim().to_owned();
@@ -434,6 +435,62 @@ pub fn stream_acled_rows(
         }
     }
     Ok(out)
+}
+
+/// What an export's header says: its columns, the property order and the required columns.
+pub(crate) struct Header {
+    /// Every column, in file order.
+    pub columns: Vec<Column>,
+    /// Property order: known columns in ACLED order, then extras in file order.
+    pub order: Vec<usize>,
+    /// Where the required columns are.
+    pub required: Required,
+}
+
+impl Header {
+    /// Reads the header row; refuses duplicate and missing columns.
+    pub(crate) fn read(record: &csv::StringRecord, file_label: &str) -> Result<Self, AcledError> {
+        let duplicates = duplicate_columns(record);
+        if !duplicates.is_empty() {
+            return Err(AcledError::DuplicateColumns { file: file_label.to_owned(), columns: duplicates });
+        }
+        let columns = header_columns(record);
+        let required = find_required(&columns, file_label)?;
+        let mut order: Vec<usize> = (0..columns.len()).collect();
+        order.sort_by_key(|&i| columns.get(i).map_or((1, i), |c| c.known.map_or((1, i), |k| (0, k))));
+        Ok(Self { columns, order, required })
+    }
+
+    /// The key of column `i`, or "column N".
+    pub(crate) fn column_name(&self, i: usize) -> String {
+        column_name(&self.columns, i)
+    }
+
+    /// Checks a row (see [`row_check`]).
+    pub(crate) fn check<'r>(
+        &self,
+        cells: &[&'r str],
+        line: usize,
+        problems: &mut Vec<RowProblem>,
+    ) -> Result<RowCore<'r>, RowProblem> {
+        row_check(cells, &self.columns, &self.order, &self.required, line, problems)
+    }
+
+    /// A checked row's value of column `i`.
+    pub(crate) fn value(&self, cells: &[&str], core: &RowCore<'_>, i: usize) -> Value {
+        cell_value(cells, &self.columns, &self.required, core, i)
+    }
+
+    /// The column index of the known ACLED column `name`.
+    pub(crate) fn known(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.known.is_some() && c.key == name)
+    }
+
+    /// A good row as the [`AcledRow`] [`GeoJsonWriter::row`] writes (`problems` get nothing
+    /// new: they were reported when the row was first read).
+    pub(crate) fn row<'h>(&'h self, cells: &[&str]) -> Result<AcledRow<'h>, RowProblem> {
+        row_values(cells, &self.columns, &self.order, &self.required, 0, &mut Vec::new())
+    }
 }
 
 /// Wraps the input and records the byte offset of every `\n` it passes to the CSV reader.
@@ -543,7 +600,9 @@ fn header_columns(header: &csv::StringRecord) -> Vec<Column> {
                 key = format!("{key}_{}", i + 1);
             }
             taken.push(key.clone());
-            Column { key, known: if duplicate { None } else { known } }
+            let known = if duplicate { None } else { known };
+            let numeric = known.is_some() && NUMERIC_COLUMNS.contains(&key.as_str());
+            Column { text_ok: numeric && TEXT_OK_COLUMNS.contains(&key.as_str()), key, known, numeric }
         })
         .collect()
 }
@@ -656,18 +715,32 @@ impl Scalar<'_> {
     }
 }
 
-fn row_values<'c>(
-    record: &csv::StringRecord,
-    columns: &'c [Column],
+/// What every good row has, checked: its id, normalised date and position.
+pub(crate) struct RowCore<'r> {
+    /// `event_id_cnty`, trimmed.
+    pub id: &'r str,
+    /// `event_date` as `YYYY-MM-DD`.
+    pub date: String,
+    /// Longitude.
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+}
+
+/// Checks a row's cells as [`row_values`] does (the same skips and the same problems, pushed
+/// to `problems` in the same order) without building its values.
+pub(crate) fn row_check<'r>(
+    record: &[&'r str],
+    columns: &[Column],
     order: &[usize],
     req: &Required,
     line: usize,
     problems: &mut Vec<RowProblem>,
-) -> Result<AcledRow<'c>, RowProblem> {
+) -> Result<RowCore<'r>, RowProblem> {
     if record.len() != columns.len() {
         return Err(skip(line, 0, format!("{} fields, expected {} (row skipped)", record.len(), columns.len())));
     }
-    let cell = |i: usize| record.get(i).unwrap_or_default();
+    let cell = |i: usize| record.get(i).copied().unwrap_or_default();
     let id = cell(req.id).trim();
     if id.is_empty() {
         return Err(skip(line, req.id + 1, "event_id_cnty: missing event id (row skipped)".to_owned()));
@@ -700,34 +773,55 @@ fn row_values<'c>(
         )
     })?;
 
-    let mut values = Vec::with_capacity(order.len());
     for &i in order {
         let Some(column) = columns.get(i) else {
             continue;
         };
-        let text = cell(i);
-        let value = if i == req.date {
-            Value::String(date.clone())
-        } else if i == req.id {
-            Value::String(id.to_owned())
-        } else if column.known.is_some() && NUMERIC_COLUMNS.contains(&column.key.as_str()) {
-            number_value(text).unwrap_or_else(|| {
-                if !TEXT_OK_COLUMNS.contains(&column.key.as_str()) {
-                    problems.push(RowProblem {
-                        line,
-                        col: i + 1,
-                        message: format!("{}: `{}` is not a number (kept as text)", column.key, text.trim()),
-                        skipped: false,
-                    });
-                }
-                Value::String(text.to_owned())
-            })
-        } else {
-            Value::String(text.to_owned())
-        };
-        values.push((i, value));
+        if i != req.date && i != req.id && column.numeric && !column.text_ok && !is_number(cell(i)) {
+            problems.push(RowProblem {
+                line,
+                col: i + 1,
+                message: format!("{}: `{}` is not a number (kept as text)", column.key, cell(i).trim()),
+                skipped: false,
+            });
+        }
     }
-    Ok(AcledRow { columns, id: id.to_owned(), lon, lat, values })
+    Ok(RowCore { id, date, lon, lat })
+}
+
+/// Whether [`number_value`] takes `text` (without building the value).
+fn is_number(text: &str) -> bool {
+    let t = text.trim();
+    t.is_empty() || t.parse::<i64>().is_ok() || t.parse::<f64>().is_ok_and(f64::is_finite)
+}
+
+/// A row's cell `i` as its property value (`core` from [`row_check`] on the same row).
+pub(crate) fn cell_value(record: &[&str], columns: &[Column], req: &Required, core: &RowCore<'_>, i: usize) -> Value {
+    let text = record.get(i).copied().unwrap_or_default();
+    if i == req.date {
+        Value::String(core.date.clone())
+    } else if i == req.id {
+        Value::String(core.id.to_owned())
+    } else if columns.get(i).is_some_and(|c| c.numeric) {
+        number_value(text).unwrap_or_else(|| Value::String(text.to_owned()))
+    } else {
+        Value::String(text.to_owned())
+    }
+}
+
+/// A good row's checked values, in property order; problems go to `problems` (see
+/// [`row_check`]).
+fn row_values<'c>(
+    record: &[&str],
+    columns: &'c [Column],
+    order: &[usize],
+    req: &Required,
+    line: usize,
+    problems: &mut Vec<RowProblem>,
+) -> Result<AcledRow<'c>, RowProblem> {
+    let core = row_check(record, columns, order, req, line, problems)?;
+    let values = order.iter().map(|&i| (i, cell_value(record, columns, req, &core, i))).collect();
+    Ok(AcledRow { columns, id: core.id.to_owned(), lon: core.lon, lat: core.lat, values })
 }
 
 /// What [`write_geojson`] writes before the first feature.

@@ -24,11 +24,25 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
 /// Rows packed per batch (the batch's feature texts are packed on every core).
 const BATCH_BYTES: usize = 4 * 1024 * 1024;
 
-/// [`load`] into the columnar store: each row is written as the feature text `import acled`
-/// writes and packed (see [`super::geojson_fast::FeaturePacker`]); no GeoJSON text of the
-/// whole file is ever held. The same layer as [`load`]; reports to `progress` and stops when
-/// it is cancelled.
+/// [`load`] into the columnar store: a regular file is read on every core by
+/// [`super::acled_par`], each row kept as its CSV record text, decoded to the feature
+/// `import acled` writes only when asked; anything else goes through [`load_packed_serial`].
+/// The same layer as [`load`]; reports to `progress` and stops when it is cancelled.
 pub fn load_packed(path: &Path, progress: &super::progress::Progress) -> Result<Loaded, String> {
+    match super::acled_par::load(path, progress, super::acled_par::BLOCK) {
+        super::acled_par::Outcome::Loaded(loaded) => Ok(*loaded),
+        super::acled_par::Outcome::Failed(e) => Err(e),
+        super::acled_par::Outcome::Irregular => {
+            progress.set_bytes_done(0);
+            load_packed_serial(path, progress)
+        }
+    }
+}
+
+/// [`load_packed`] one row at a time, through the GeoJSON text each row's feature has: for
+/// pipes and devices, and for files the parallel reader does not take (see
+/// [`super::acled_par`]).
+pub fn load_packed_serial(path: &Path, progress: &super::progress::Progress) -> Result<Loaded, String> {
     let label = path.display().to_string();
     let input = super::acled::open_acled(path).map_err(|e| e.to_string())?;
     if let Ok(m) = std::fs::metadata(path) {

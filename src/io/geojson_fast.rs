@@ -409,7 +409,7 @@ impl FeaturePacker {
     pub fn new(label: &str, kind: Option<LayerKind>) -> Self {
         Self {
             label: label.to_owned(),
-            store: FeatureStore::packed(decode_feature),
+            store: FeatureStore::packed(std::sync::Arc::new(decode_feature)),
             layouts: Vec::new(),
             categories: Vec::new(),
             names: Vec::new(),
@@ -484,6 +484,46 @@ impl FeaturePacker {
             problems.append(&mut self.problems);
             self.problems = problems;
         }
+    }
+
+    /// A packer for features prepared by another loader (an ACLED CSV's rows), whose texts
+    /// `decoder` reads.
+    pub(crate) fn with_decoder(label: &str, kind: LayerKind, decoder: crate::model::store::Decoder) -> Self {
+        let mut packer = Self::new(label, Some(kind));
+        packer.store = FeatureStore::packed(decoder);
+        packer
+    }
+
+    /// Adds a task's sealed blocks; the number its first block gets.
+    pub(crate) fn add_blocks(&mut self, blocks: Vec<Box<[u8]>>) -> u32 {
+        self.store.add_blocks(blocks)
+    }
+
+    /// Adds a prepared feature (its text in blocks added from `first_block` on) with its
+    /// layout, its category (for events and aid) and why its date cannot be read.
+    pub(crate) fn push_prepared(
+        &mut self,
+        first_block: u32,
+        feature: PackedFeature,
+        layout: FeatureLayout,
+        category: &str,
+        date_problem: Option<(Option<FeatureId>, String)>,
+    ) {
+        self.seen += 1;
+        if crate::model::category_key(self.kind.unwrap_or(LayerKind::Generic)).is_some() {
+            let c = self.intern(category);
+            self.categories.push(c);
+        }
+        self.layouts.push(layout);
+        self.store.push_packed(first_block, feature);
+        if let Some((id, why)) = date_problem {
+            self.date_problem(id.as_ref(), &why);
+        }
+    }
+
+    /// The text of kept feature `i`, when it is packed.
+    pub(crate) fn source_text(&self, i: usize) -> Option<String> {
+        self.store.source_text(i)
     }
 
     fn intern(&mut self, name: &str) -> u32 {
@@ -610,7 +650,7 @@ fn pack_one(text: &str, kind: LayerKind, zone: chrono_tz::Tz, writer: &mut Block
 }
 
 /// Decodes a packed feature's text (the store's [`crate::model::store::Decoder`]).
-fn decode_feature(text: &str) -> Result<(Feature, FeatureLayout), String> {
+pub(crate) fn decode_feature(text: &str) -> Result<(Feature, FeatureLayout), String> {
     let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     super::geojson::feature_from_json_unshaped(value)
 }

@@ -4,6 +4,7 @@
 
 pub mod acled;
 pub mod acled_layer;
+pub mod acled_par;
 pub mod atomic;
 pub mod convert;
 pub mod crs;

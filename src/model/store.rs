@@ -79,7 +79,8 @@ const CACHE_FEATURES: usize = 16 * 1024;
 
 /// Turns a packed feature's text back into the feature (without its shape and span, which
 /// the store keeps in columns) and its member layout.
-pub type Decoder = fn(&str) -> Result<(Feature, FeatureLayout), String>;
+/// A loader's decoder may carry what its texts need (an ACLED CSV record needs its header).
+pub type Decoder = Arc<dyn Fn(&str) -> Result<(Feature, FeatureLayout), String> + Send + Sync>;
 
 /// Target size of one uncompressed block of feature texts.
 pub const BLOCK_BYTES: usize = 16 * 1024;
@@ -235,7 +236,7 @@ impl Clone for FeatureStore {
             shapes: self.shapes.clone(),
             spans: self.spans.clone(),
             arena: Arc::clone(&self.arena),
-            decoder: self.decoder,
+            decoder: self.decoder.clone(),
         }
     }
 }
@@ -523,7 +524,7 @@ impl FeatureStore {
             shapes: vec![Shape::default(); self.records.len()],
             spans: self.spans.clone(),
             arena: Arc::clone(&self.arena),
-            decoder: self.decoder,
+            decoder: self.decoder.clone(),
         }
     }
 
@@ -567,7 +568,7 @@ impl FeatureStore {
             &owned
         };
         let text = std::str::from_utf8(bytes.get(at.start as usize..(at.start + at.len) as usize)?).ok()?;
-        let (mut feature, layout) = (self.decoder?)(text).ok()?;
+        let (mut feature, layout) = (self.decoder.as_ref()?)(text).ok()?;
         feature.shape = self.shapes.get(i).cloned().unwrap_or_default();
         feature.time = self.spans.get(i).copied().flatten();
         Some((feature, layout))

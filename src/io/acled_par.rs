@@ -1,0 +1,546 @@
+//! An ACLED CSV export read on every core, straight into the columnar store (issue 8).
+//!
+//! The file is read in blocks of [`BLOCK`] bytes. Each block is cut at record boundaries into
+//! one piece per task, and the pieces are parsed in parallel with `csv_core` (the parser the
+//! `csv` crate uses, with its defaults, so a record reads exactly as it does in
+//! [`super::acled::stream_acled_rows`]). A good row is checked as that reader checks it, and kept
+//! as its **CSV record text** (packed in LZ4 blocks, decoded through the header only when the
+//! inspector or a save asks) plus its point, date span and event type in columns. Nothing like
+//! the GeoJSON text `import acled` writes is made until a feature is asked for, so the layer
+//! is smaller than the file.
+//!
+//! Record boundaries are found by quote parity: in RFC 4180 CSV a newline ends a record exactly
+//! when an even number of quotes came before it. A file where that does not hold (a stray quote
+//! inside an unquoted field) is caught: every piece must end exactly where its parse ends a
+//! record, and a piece starting at a record start and ending cleanly proves the next piece
+//! starts at one too. When a piece does not end cleanly the load says so
+//! ([`Outcome::Irregular`]) and the caller reads the file with the serial reader, which reports
+//! exactly as before. Duplicate ids (the first row wins) are found in file order after each
+//! block, with a hash of each id and the text of the first row checked on a match.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
+use std::io::Read as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::acled::{Header, RowProblem};
+use super::geojson::Loaded;
+use super::geojson_fast::FeaturePacker;
+use super::progress::Progress;
+use crate::model::store::{BlockWriter, PackedFeature};
+use crate::model::{Feature, FeatureId, FeatureLayout, LayerKind, LayerSource, PropertiesForm};
+use crate::spatial::Shape;
+
+/// Bytes read from the file per round.
+pub const BLOCK: usize = 32 * 1024 * 1024;
+
+/// The smallest piece worth a task of its own.
+const MIN_PIECE: usize = 256 * 1024;
+
+/// What a parallel load found.
+pub enum Outcome {
+    /// The layer, with the rows' problems first among its skipped lines.
+    Loaded(Box<Loaded>),
+    /// Not a file this reader takes (no readable header, not a regular file, stray quotes):
+    /// read it with the serial reader, which reports exactly.
+    Irregular,
+    /// The load failed or was cancelled: the message.
+    Failed(String),
+}
+
+/// Loads the ACLED export at `path` (a regular file) into the columnar store; see the module
+/// documentation. `block` is the read size ([`BLOCK`]; tests make it small).
+pub fn load(path: &Path, progress: &Progress, block: usize) -> Outcome {
+    let label = path.display().to_string();
+    let failed = |e: std::io::Error| Outcome::Failed(format!("{label}: {e}"));
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return failed(e),
+    };
+    let size = match file.metadata() {
+        Ok(m) if m.is_file() && m.len() <= crate::io::read::MAX_FILE_BYTES => m.len(),
+        Ok(_) => return Outcome::Irregular,
+        Err(e) => return failed(e),
+    };
+    progress.set_total_bytes(size);
+    // The file as it is read: never more than the size it had when opened, plus one byte to
+    // see that it grew (then the serial reader, with its limits, takes over).
+    let mut file = file.take(size + 1);
+    let mut data: Vec<u8> = Vec::new();
+    let mut eof = false;
+    if let Err(e) = fill(&mut file, &mut data, block, &mut eof) {
+        return failed(e);
+    }
+    let Some((header, header_end)) = read_header(&data, &label) else { return Outcome::Irregular };
+    let header = Arc::new(header);
+    let header_lines = memchr::memchr_iter(b'\n', data.get(..header_end).unwrap_or_default()).count();
+    let mut load = Load::new(&label, Arc::clone(&header), header_lines);
+    let mut start = header_end;
+    let mut done: u64 = 0;
+    loop {
+        let cut = if eof { Some(data.len()) } else { boundary_before_end(&data, start) };
+        let Some(cut) = cut else {
+            // No record ends in the block: read more of the file into it.
+            if let Err(e) = fill(&mut file, &mut data, block, &mut eof) {
+                return failed(e);
+            }
+            continue;
+        };
+        let body = data.get(start..cut).unwrap_or_default();
+        let pieces = pieces(body);
+        let outs: Vec<Piece> = pieces
+            .par_iter()
+            .map(|&(a, b)| parse_piece(body.get(a..b).unwrap_or_default(), &header, eof && b == body.len()))
+            .collect();
+        if outs.iter().any(|p| !p.clean) {
+            return Outcome::Irregular;
+        }
+        if let Err(e) = load.add(outs) {
+            return Outcome::Failed(e);
+        }
+        done += cut as u64;
+        progress.set_bytes_done(done);
+        progress.add_features(load.rows_since_report());
+        if progress.cancelled() {
+            return Outcome::Failed(format!("{label}: loading cancelled"));
+        }
+        if eof {
+            break;
+        }
+        data.drain(..cut);
+        start = 0;
+        if let Err(e) = fill(&mut file, &mut data, block, &mut eof) {
+            return failed(e);
+        }
+        if done + data.len() as u64 > size {
+            // The file grew while it was read.
+            return Outcome::Irregular;
+        }
+    }
+    match load.finish(path) {
+        Ok(loaded) => Outcome::Loaded(Box::new(loaded)),
+        Err(e) => Outcome::Failed(e),
+    }
+}
+
+/// Reads up to `block` more bytes into `data`; sets `eof` when the file has no more.
+fn fill(file: &mut impl std::io::Read, data: &mut Vec<u8>, block: usize, eof: &mut bool) -> std::io::Result<()> {
+    let want = data.len() + block;
+    data.reserve(block);
+    while data.len() < want {
+        let n = file.by_ref().take((want - data.len()) as u64).read_to_end(data)?;
+        if n == 0 {
+            *eof = true;
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The header and the byte after it, read as the serial reader reads it; `None` when there
+/// is no complete header in `data` or it is refused (the serial reader then says why).
+fn read_header(data: &[u8], label: &str) -> Option<(Header, usize)> {
+    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(data);
+    let mut record = csv::StringRecord::new();
+    if !csv.read_record(&mut record).ok()? {
+        return None;
+    }
+    let end = usize::try_from(csv.position().byte()).ok()?;
+    // A header ended by the end of the data rather than a newline may go on in the file.
+    if end >= data.len() {
+        return None;
+    }
+    Header::read(&record, label).ok().map(|h| (h, end))
+}
+
+/// Whether an odd number of quotes is in `bytes` (counted on every core).
+fn odd_quotes(bytes: &[u8]) -> bool {
+    bytes.par_chunks(1 << 20).map(|c| c.iter().filter(|&&b| b == b'"').count() % 2).sum::<usize>() % 2 == 1
+}
+
+/// The first record boundary at or after `from` (after the first line end before a `\n` with an
+/// even number of quotes since `data[0]`, which starts a record); `odd` is the parity before
+/// `from`.
+fn boundary_from(data: &[u8], from: usize, mut odd: bool) -> Option<usize> {
+    let rest = data.get(from..)?;
+    for (i, &b) in rest.iter().enumerate() {
+        if b == b'"' {
+            odd = !odd;
+        } else if b == b'\n' && !odd {
+            // Cut right after the first line end of the run (blank lines stay with the next
+            // record, where the serial reader counts them, and CRLF is cut after its CR).
+            let mut end = from + i;
+            while end > 0 && data.get(end - 1).is_some_and(|&c| c == b'\r' || c == b'\n') {
+                end -= 1;
+            }
+            // A run from `data[0]` on goes with the record before `data` (cut already).
+            if end > 0 {
+                return Some(end + 1);
+            }
+        }
+    }
+    None
+}
+
+/// A record boundary in the last sixteenth of `data` (after `start`, where a record starts), or
+/// else the first one anywhere after `start`; `None` when no record ends in `data`.
+fn boundary_before_end(data: &[u8], start: usize) -> Option<usize> {
+    let body = data.get(start..)?;
+    let from = body.len() - body.len() / 16;
+    let odd = odd_quotes(body.get(..from)?);
+    boundary_from(body, from, odd).or_else(|| boundary_from(body, 0, false)).map(|b| start + b)
+}
+
+/// `body` (starting at a record) cut at record boundaries into one piece per task: `(start, end)`.
+fn pieces(body: &[u8]) -> Vec<(usize, usize)> {
+    let tasks = (rayon::current_num_threads() * 4).max(1);
+    let step = (body.len() / tasks).max(MIN_PIECE);
+    let targets: Vec<usize> = (1..tasks).map(|k| k * step).filter(|&t| t < body.len()).collect();
+    // Quote parity before each target, counted in parallel.
+    let mut bounds = vec![0usize];
+    bounds.extend(&targets);
+    bounds.push(body.len());
+    let odd: Vec<bool> = bounds.par_windows(2).map(|w| odd_quotes(body.get(w[0]..w[1]).unwrap_or_default())).collect();
+    let mut parity = false;
+    let mut cuts = vec![0usize];
+    for (k, &t) in targets.iter().enumerate() {
+        parity ^= odd.get(k).copied().unwrap_or(false);
+        let last = cuts.last().copied().unwrap_or(0);
+        if t < last {
+            continue;
+        }
+        match boundary_from(body, t, parity) {
+            Some(b) if b < body.len() && b > last => cuts.push(b),
+            _ => {}
+        }
+    }
+    cuts.push(body.len());
+    cuts.dedup();
+    cuts.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// One good row of a piece.
+struct Row {
+    /// Physical line, counted from the piece's start (the piece's first line is 1).
+    line: usize,
+    /// A hash of its `event_id_cnty`.
+    id_hash: u64,
+    /// Its id, for messages and the duplicate check.
+    id: Box<str>,
+    /// The record's text, packed in the piece's blocks.
+    feature: PackedFeature,
+    /// Its event type (the layer's category).
+    category: Box<str>,
+    /// Why its date span cannot be read.
+    date_problem: Option<String>,
+    /// How many of the piece's problems come before or with this row.
+    problems_before: usize,
+}
+
+/// What a task made of one piece.
+struct Piece {
+    rows: Vec<Row>,
+    /// Problems, in file order, lines counted from the piece's start.
+    problems: Vec<RowProblem>,
+    /// Rows read (good and bad), blank lines aside.
+    rows_read: usize,
+    /// Newlines in the piece.
+    newlines: usize,
+    blocks: BlockWriter,
+    /// The piece ended where a record ended (or it is the file's last).
+    clean: bool,
+}
+
+/// The hasher of ids (one fixed seed, so equal ids hash alike across tasks).
+fn id_hasher() -> std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher> {
+    std::hash::BuildHasherDefault::default()
+}
+
+/// One record read by `csv_core` from `input`: its fields, the bytes it took, and whether a
+/// terminator (not the end of the input) ended it. `None` at the end of the input.
+struct RecordReader {
+    core: csv_core::Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    len: usize,
+}
+
+impl RecordReader {
+    fn new() -> Self {
+        Self { core: csv_core::Reader::new(), out: vec![0; 64 * 1024], ends: vec![0; 64], len: 0 }
+    }
+
+    /// Reads the next record of `input[*pos..]`, moving `pos` past it; `Some(ended_by_terminator)`.
+    fn next(&mut self, input: &[u8], pos: &mut usize) -> Option<bool> {
+        use csv_core::ReadRecordResult as R;
+        let (mut outlen, mut nends) = (0, 0);
+        loop {
+            let rest = input.get(*pos..).unwrap_or_default();
+            let (res, nin, nout, nend) = self.core.read_record(
+                rest,
+                self.out.get_mut(outlen..).unwrap_or_default(),
+                self.ends.get_mut(nends..).unwrap_or_default(),
+            );
+            *pos += nin;
+            outlen += nout;
+            nends += nend;
+            match res {
+                R::InputEmpty => {}
+                R::OutputFull => self.out.resize(self.out.len() * 2, 0),
+                R::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+                R::Record => {
+                    self.len = nends;
+                    return Some(!rest.is_empty());
+                }
+                R::End => return None,
+            }
+        }
+    }
+
+    /// The fields of the record just read, as bytes.
+    fn fields(&self) -> impl Iterator<Item = &[u8]> {
+        let ends = self.ends.get(..self.len).unwrap_or_default();
+        let mut start = 0;
+        ends.iter().map(move |&end| {
+            let field = self.out.get(start..end).unwrap_or_default();
+            start = end;
+            field
+        })
+    }
+}
+
+/// Parses one piece (which starts at a record); `last`: it ends the file.
+fn parse_piece(bytes: &[u8], header: &Header, last: bool) -> Piece {
+    let zone = crate::time::zone::current();
+    let mut out = Piece {
+        rows: Vec::new(),
+        problems: Vec::new(),
+        rows_read: 0,
+        newlines: 0,
+        blocks: BlockWriter::default(),
+        clean: true,
+    };
+    let mut reader = RecordReader::new();
+    let mut pos = 0;
+    // Newlines counted so far, and where counting stopped.
+    let (mut seen, mut counted) = (0usize, 0usize);
+    let width = header.columns.len();
+    let event_type = header.known("event_type");
+    let precision = header.known("time_precision");
+    loop {
+        let start = pos;
+        let Some(terminated) = reader.next(bytes, &mut pos) else { break };
+        if !terminated && !last {
+            out.clean = false;
+            return out;
+        }
+        // The serial reader's line: newlines up to and including the record's first byte.
+        let upto = (start + 1).min(bytes.len());
+        seen += memchr::memchr_iter(b'\n', bytes.get(counted..upto).unwrap_or_default()).count();
+        counted = counted.max(upto);
+        let line = seen + 1;
+        let mut cells: Vec<&str> = Vec::with_capacity(width);
+        let mut bad_field = None;
+        for (i, field) in reader.fields().enumerate() {
+            match std::str::from_utf8(field) {
+                Ok(s) => cells.push(s),
+                Err(_) => {
+                    bad_field = Some(i);
+                    break;
+                }
+            }
+        }
+        if let Some(i) = bad_field {
+            out.rows_read += 1;
+            out.problems.push(RowProblem {
+                line,
+                col: i + 1,
+                message: format!("{}: not valid UTF-8 (row skipped)", header.column_name(i)),
+                skipped: true,
+            });
+            continue;
+        }
+        if cells.len() == 1 && cells.first().is_some_and(|f| f.trim().is_empty()) {
+            continue;
+        }
+        out.rows_read += 1;
+        let core = match header.check(&cells, line, &mut out.problems) {
+            Ok(core) => core,
+            Err(problem) => {
+                out.problems.push(problem);
+                continue;
+            }
+        };
+        let mut props = serde_json::Map::new();
+        props.insert("event_date".to_owned(), serde_json::Value::String(core.date.clone()));
+        if let Some(p) = precision {
+            props.insert("time_precision".to_owned(), header.value(&cells, &core, p));
+        }
+        let probe = Feature {
+            id: None,
+            geometry: None,
+            properties: props,
+            foreign_members: serde_json::Map::new(),
+            shape: Shape::default(),
+            time: None,
+        };
+        let (span, date_problem) = match crate::model::feature_span(LayerKind::Events, None, &probe, Some(zone)) {
+            Ok(span) => (span, None),
+            Err(why) => (None, Some(why)),
+        };
+        // Serialised from valid UTF-8 fields and ASCII separators: UTF-8.
+        let text = std::str::from_utf8(bytes.get(start..pos).unwrap_or_default()).unwrap_or_default();
+        let at = out.blocks.push(text);
+        let mut hasher = id_hasher().build_hasher();
+        core.id.hash(&mut hasher);
+        out.rows.push(Row {
+            line,
+            id_hash: hasher.finish(),
+            id: core.id.into(),
+            feature: PackedFeature {
+                text: at,
+                shape: Shape::point(crate::spatial::world_from_geo(core.lon, core.lat)),
+                span,
+            },
+            category: event_type.and_then(|i| cells.get(i)).copied().unwrap_or_default().into(),
+            date_problem,
+            problems_before: out.problems.len(),
+        });
+    }
+    out.newlines = seen + memchr::memchr_iter(b'\n', bytes.get(counted..).unwrap_or_default()).count();
+    out
+}
+
+/// The layer being built, block after block, in file order.
+struct Load {
+    label: String,
+    packer: FeaturePacker,
+    problems: Vec<RowProblem>,
+    rows_read: usize,
+    /// Lines before the next piece.
+    lines: usize,
+    /// Kept rows by id hash: (store index, line).
+    seen: HashMap<u64, (u32, u32)>,
+    /// Kept rows whose id hash an earlier kept row with another id has (as good as never).
+    also_seen: Vec<(u64, u32, u32)>,
+    header: Arc<Header>,
+    kept: usize,
+    reported: usize,
+}
+
+impl Load {
+    /// `header_lines`: the newlines before the first data row.
+    fn new(label: &str, header: Arc<Header>, header_lines: usize) -> Self {
+        let decoding = Arc::clone(&header);
+        let decoder: crate::model::store::Decoder = Arc::new(move |text: &str| decode(&decoding, text));
+        Self {
+            label: label.to_owned(),
+            packer: FeaturePacker::with_decoder(label, LayerKind::Events, decoder),
+            problems: Vec::new(),
+            rows_read: 0,
+            lines: header_lines + 1,
+            seen: HashMap::new(),
+            also_seen: Vec::new(),
+            header,
+            kept: 0,
+            reported: 0,
+        }
+    }
+
+    /// Rows kept since the last call.
+    fn rows_since_report(&mut self) -> u64 {
+        let n = self.kept - self.reported;
+        self.reported = self.kept;
+        n as u64
+    }
+
+    /// Adds a block's pieces, in order: their rows, problems and duplicates.
+    fn add(&mut self, pieces: Vec<Piece>) -> Result<(), String> {
+        for piece in pieces {
+            let base = self.lines - 1;
+            let first_block = self.packer.add_blocks(piece.blocks.finish());
+            let mut problems = piece.problems.into_iter().map(|mut p| {
+                p.line += base;
+                p
+            });
+            let mut taken = 0;
+            for row in piece.rows {
+                for p in problems.by_ref().take(row.problems_before - taken) {
+                    self.problems.push(p);
+                }
+                taken = row.problems_before;
+                let line = row.line + base;
+                if let Some(first) = self.first_line(row.id_hash, &row.id) {
+                    self.problems.push(RowProblem {
+                        line,
+                        col: self.header.required.id + 1,
+                        message: format!(
+                            "event_id_cnty: duplicate id `{}` (first on line {first}; row skipped)",
+                            row.id
+                        ),
+                        skipped: true,
+                    });
+                    continue;
+                }
+                let at = (self.kept as u32, line as u32);
+                match self.seen.entry(row.id_hash) {
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(at);
+                    }
+                    std::collections::hash_map::Entry::Occupied(_) => self.also_seen.push((row.id_hash, at.0, at.1)),
+                }
+                let layout = FeatureLayout::from_keys(["type", "geometry", "id", "properties"], PropertiesForm::Object);
+                let date_problem = row.date_problem.map(|why| (Some(FeatureId::Str(row.id.to_string())), why));
+                self.packer.push_prepared(first_block, row.feature, layout, &row.category, date_problem);
+                self.kept += 1;
+            }
+            self.problems.extend(problems);
+            self.rows_read += piece.rows_read;
+            self.lines += piece.newlines;
+        }
+        Ok(())
+    }
+
+    /// The line of the kept row with this id, if there is one.
+    fn first_line(&self, hash: u64, id: &str) -> Option<usize> {
+        let first = self.seen.get(&hash).into_iter().copied();
+        let more = self.also_seen.iter().filter(|c| c.0 == hash).map(|c| (c.1, c.2));
+        first.chain(more).find_map(|(index, line)| {
+            let text = self.packer.source_text(index as usize)?;
+            let mut reader = RecordReader::new();
+            reader.next(text.as_bytes(), &mut 0)?;
+            let field = reader.fields().nth(self.header.required.id)?;
+            (std::str::from_utf8(field).ok()?.trim() == id).then_some(line as usize)
+        })
+    }
+
+    fn finish(self, path: &Path) -> Result<Loaded, String> {
+        let name = path.file_stem().map_or_else(|| self.label.clone(), |s| s.to_string_lossy().into_owned());
+        let mut root = serde_json::Map::new();
+        root.insert("type".to_owned(), serde_json::Value::from("FeatureCollection"));
+        root.insert("features".to_owned(), serde_json::Value::Null);
+        let label = self.label;
+        let mut loaded =
+            self.packer.finish(root, &name, LayerSource::File(path.to_owned())).map_err(|e| e.to_string())?;
+        let row_problems = self.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message));
+        loaded.skipped.splice(0..0, row_problems);
+        Ok(loaded)
+    }
+}
+
+/// A packed record's feature: the record read through the header, as `import acled` writes
+/// it and the GeoJSON loader reads that (the store's decoder for these layers).
+fn decode(header: &Header, text: &str) -> Result<(Feature, FeatureLayout), String> {
+    let mut reader = RecordReader::new();
+    if reader.next(text.as_bytes(), &mut 0).is_none() {
+        return Err("an empty record".to_owned());
+    }
+    let fields: Vec<&str> = reader.fields().map(|f| std::str::from_utf8(f).unwrap_or_default()).collect();
+    let row = header.row(&fields).map_err(|p| p.message)?;
+    let mut json = Vec::with_capacity(text.len() * 2);
+    row.write_json(&mut json).map_err(|e| e.to_string())?;
+    super::geojson_fast::decode_feature(std::str::from_utf8(&json).map_err(|e| e.to_string())?)
+}

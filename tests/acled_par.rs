@@ -1,0 +1,200 @@
+//! The parallel ACLED CSV reader (issue 8): whatever the block size and however a file's rows
+//! fall across blocks and pieces, the layer is the one the serial reader makes — the same
+//! features, dates, categories, skipped rows and `FILE:LINE:COL` problems — and a file it
+//! cannot cut safely is handed to the serial reader.
+
+#[path = "common/acled_gen.rs"]
+mod acled_gen;
+
+use std::path::Path;
+
+use frontier_atlas::io::acled_layer;
+use frontier_atlas::io::acled_par::{self, Outcome};
+use frontier_atlas::io::geojson::Loaded;
+use frontier_atlas::io::progress::Progress;
+
+/// The layer the value-tree reader makes of `path`.
+fn serial(path: &Path) -> Loaded {
+    acled_layer::load(path).expect("the serial reader loads it")
+}
+
+fn assert_same(path: &Path, block: usize) -> Loaded {
+    let Outcome::Loaded(fast) = acled_par::load(path, &Progress::new(), block) else {
+        panic!("{}: the parallel reader did not take it (block {block})", path.display())
+    };
+    let mut fast = *fast;
+    let slow = serial(path);
+    fast.layer.uid = slow.layer.uid;
+    if fast.skipped != slow.skipped {
+        let at = fast
+            .skipped
+            .iter()
+            .zip(&slow.skipped)
+            .position(|(a, b)| a != b)
+            .unwrap_or(fast.skipped.len().min(slow.skipped.len()));
+        panic!(
+            "block {block}: {} vs {} problems; first difference at {at}:\nparallel {:?}\nserial   {:?}",
+            fast.skipped.len(),
+            slow.skipped.len(),
+            fast.skipped.get(at.saturating_sub(1)..at + 2),
+            slow.skipped.get(at.saturating_sub(1)..at + 2)
+        );
+    }
+    assert_eq!(format!("{:?}", fast.layer), format!("{:?}", slow.layer), "block {block}");
+    assert_eq!(fast.layer.categories, slow.layer.categories);
+    assert_eq!(fast.layer.category_names, slow.layer.category_names);
+    assert_eq!(fast.layer.layout, slow.layer.layout);
+    let spans =
+        |l: &frontier_atlas::model::Layer| (0..l.features.len()).map(|i| l.features.span(i)).collect::<Vec<_>>();
+    assert_eq!(spans(&fast.layer), spans(&slow.layer));
+    assert_eq!(fast.layer.features.packed_count(), fast.layer.features.len(), "every feature packed");
+    fast
+}
+
+/// A generated export with every kind of row the reader must get right, spread over the file:
+/// CRLF and LF line ends, quoted notes with commas, quotes and newlines, blank and
+/// whitespace-only lines, duplicate ids (near and far), bad dates and coordinates, a number
+/// kept as text, a row of the wrong width, invalid UTF-8, and a last row without a newline.
+fn nasty(n: usize) -> Vec<u8> {
+    let mut plain = Vec::new();
+    acled_gen::generate_acled_csv(n, 7, &mut plain).unwrap();
+    let text = String::from_utf8(plain).unwrap();
+    let mut lines = text.lines();
+    let mut out: Vec<u8> = Vec::new();
+    out.extend_from_slice(b"\xEF\xBB\xBF");
+    out.extend_from_slice(lines.next().unwrap().as_bytes());
+    out.extend_from_slice(b"\n");
+    let rows: Vec<&str> = lines.collect();
+    for (i, row) in rows.iter().enumerate() {
+        let mut row = (*row).to_owned();
+        match i % 97 {
+            3 => row = row.replacen("Generated event", "Generated\nevent, with \"\"quotes\"\"\r\nand lines", 1),
+            11 => row = row.replacen(",Generated source,", ",\"Generated, source\",", 1),
+            17 => row = row.replacen(",2,Generated source", ",,Generated source", 1),
+            23 => {
+                // A duplicate of an earlier row's id (near), and one far back.
+                let id = rows[i / 2].split(',').next().unwrap().to_owned();
+                let own = row.split(',').next().unwrap().to_owned();
+                row = row.replacen(&own, &id, 1);
+            }
+            29 => row = row.replacen(",1,", ",x1,", 1),
+            31 => {
+                let own = row.split(',').nth(1).unwrap().to_owned();
+                row = row.replacen(&own, "2022-02-30", 1);
+            }
+            37 => row.push_str(",extra"),
+            41 => {
+                let lat = row.split(',').nth(22).unwrap().to_owned();
+                row = row.replacen(&lat, "95.5", 1);
+            }
+            43 => row = row.replacen(",Generated source,", ",,", 1).replacen(",National,", ",National,,", 1),
+            47 => row = row.replacen("10,", "ten,", 1),
+            _ => {}
+        }
+        let mut bytes = row.into_bytes();
+        if i % 97 == 53 {
+            // Invalid UTF-8 in the notes.
+            if let Some(at) = bytes.windows(9).position(|w| w == b"Generated") {
+                bytes[at] = 0xFF;
+            }
+        }
+        out.extend_from_slice(&bytes);
+        if i + 1 < rows.len() {
+            out.extend_from_slice(if i % 5 == 0 { b"\r\n" } else { b"\n" });
+        }
+        match i % 211 {
+            7 => out.extend_from_slice(b"\n"),
+            13 => out.extend_from_slice(b"   \n"),
+            19 => out.extend_from_slice(b"\r\n\r\n"),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn every_block_size_gives_the_serial_readers_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nasty.csv");
+    std::fs::write(&path, nasty(4_000)).unwrap();
+    let size = std::fs::metadata(&path).unwrap().len() as usize;
+    let mut layer = None;
+    for block in [1_000, 4_096, 65_536, size / 3, size * 2] {
+        layer = Some(assert_same(&path, block));
+    }
+    let layer = layer.unwrap();
+    // The file has every kind of problem, each with its line.
+    let joined = layer.skipped.join("\n");
+    for needle in
+        ["duplicate id", "not a calendar date", "not valid UTF-8", "fields, expected 31", "kept as text", "latitude"]
+    {
+        assert!(joined.contains(needle), "no `{needle}` in:\n{joined}");
+    }
+    assert!(layer.layer.features.len() > 3_000, "{}", layer.layer.features.len());
+}
+
+#[test]
+fn a_file_cut_into_many_pieces_per_block_gives_the_same_layer() {
+    // Large enough for several pieces per block on any number of cores.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.csv");
+    std::fs::write(&path, nasty(40_000)).unwrap();
+    let size = std::fs::metadata(&path).unwrap().len() as usize;
+    assert!(size > 8 * 1024 * 1024, "{size}");
+    assert_same(&path, 4 * 1024 * 1024);
+    assert_same(&path, size + 1);
+}
+
+#[test]
+fn the_fixture_and_stray_quotes_are_read_alike_whichever_reader_takes_them() {
+    let fixture = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/acled/hostile.csv"));
+    // A stray quote inside an unquoted field upsets quote parity: the parallel reader hands
+    // such a file to the serial one (or reads it right); File → Open gives the same layer.
+    let dir = tempfile::tempdir().unwrap();
+    let stray = dir.path().join("stray.csv");
+    let mut bytes = nasty(3_000);
+    let at = bytes.windows(10).position(|w| w == b"Place AFG1").unwrap_or(100);
+    bytes.insert(at + 5, b'"');
+    std::fs::write(&stray, &bytes).unwrap();
+    for path in [fixture, stray.as_path()] {
+        for block in [512, 1 << 20] {
+            match acled_par::load(path, &Progress::new(), block) {
+                Outcome::Loaded(_) => {
+                    assert_same(path, block);
+                }
+                Outcome::Irregular => {}
+                Outcome::Failed(e) => panic!("{e}"),
+            }
+        }
+        let mut open = acled_layer::load_packed(path, &Progress::new()).unwrap();
+        let slow = serial(path);
+        open.layer.uid = slow.layer.uid;
+        assert_eq!(open.skipped, slow.skipped);
+        assert_eq!(format!("{:?}", open.layer), format!("{:?}", slow.layer));
+    }
+}
+
+#[test]
+fn a_cancelled_parallel_load_returns_no_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.csv");
+    std::fs::write(&path, nasty(3_000)).unwrap();
+    match acled_par::load(&path, &Progress::cancel_after_features(1), 4_096) {
+        Outcome::Failed(e) => assert!(e.contains("cancelled") && e.contains("events.csv"), "{e}"),
+        _ => panic!("not cancelled"),
+    }
+}
+
+#[test]
+fn a_saved_parallel_load_is_byte_identical_to_a_saved_serial_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.csv");
+    std::fs::write(&path, nasty(2_000)).unwrap();
+    let fast = assert_same(&path, 8_192);
+    let slow = serial(&path);
+    let a = dir.path().join("a.geojson");
+    let b = dir.path().join("b.geojson");
+    frontier_atlas::io::save::save_layer(&fast.layer, &a).unwrap();
+    frontier_atlas::io::save::save_layer(&slow.layer, &b).unwrap();
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}
