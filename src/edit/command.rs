@@ -205,6 +205,9 @@ pub fn apply(catalog: &mut Catalog, cmd: EditCommand) -> Result<EditCommand, Edi
         other => crate::model::Change::Changed(other.index()),
     };
     let inverse = apply_to_layer(layer, cmd)?;
+    if let EditCommand::RestoreFeature { feature, .. } = &inverse {
+        layer.id_removed(feature.id.as_ref());
+    }
     layer.refresh_after(change);
     Ok(inverse)
 }

@@ -1,5 +1,6 @@
 //! Fresh feature ids that continue a layer's numbering.
 
+use crate::model::ids::IdTally;
 use crate::model::{FeatureId, Layer};
 
 /// A new id, unique within `layer`.
@@ -8,7 +9,39 @@ use crate::model::{FeatureId, Layer};
 /// that prefix, zero-padded like them (at least 3 digits): `TJK-FA-031` after
 /// `TJK-FA-030`. Without a prefix, a layer whose ids are all numbers gets the next number;
 /// any other layer gets `f-<n>`.
+///
+/// Answered from the layer's id tally ([`Layer::id_tally`]) without reading a feature; the
+/// features are read only when the tally cannot tell (a prefix ending in a digit, ids
+/// changed outside the edit commands).
 pub fn new_feature_id(layer: &Layer, prefix: &str) -> FeatureId {
+    if let Some(id) = layer.id_tally().and_then(|tally| from_tally(tally, prefix)) {
+        return id;
+    }
+    scan(layer, prefix)
+}
+
+/// [`new_feature_id`] from the tally; `None` when it cannot tell.
+fn from_tally(tally: &IdTally, prefix: &str) -> Option<FeatureId> {
+    if prefix.is_empty() && tally.all_numbers() {
+        let max = tally.max_number().ok()?;
+        let mut next = max.map_or(Some(1), |m| m.checked_add(1))?;
+        // Taken only by a fractional or huge id equal as a float.
+        while tally.number_taken(next) {
+            next = next.checked_add(1)?;
+        }
+        return Some(FeatureId::Num(next.into()));
+    }
+    let prefix = if prefix.is_empty() { "f-" } else { prefix };
+    let (width, max) = tally.numbered(prefix).ok()?;
+    let min_width = if prefix == "f-" { 1 } else { 3 };
+    let width = width.unwrap_or(min_width).max(min_width);
+    // No id with this head parses to more than `max`, so the next number is free.
+    let next = max.map_or(Some(1), |m| m.checked_add(1))?;
+    Some(FeatureId::Str(format!("{prefix}{next:0width$}")))
+}
+
+/// [`new_feature_id`] by reading every feature's id.
+fn scan(layer: &Layer, prefix: &str) -> FeatureId {
     let owned: Vec<FeatureId> = layer.features.iter().filter_map(|f| f.id.clone()).collect();
     let ids: Vec<&FeatureId> = owned.iter().collect();
     let taken = |candidate: &FeatureId| ids.iter().any(|id| id_eq(id, candidate));

@@ -43,24 +43,63 @@ pub fn assign_spans_in(layer: &mut Layer, zone: Option<chrono_tz::Tz>) -> Vec<St
     problems
 }
 
-/// Re-reads the span of feature `i` alone (after an edit of it) and rebuilds the time index.
+/// Re-reads the span of feature `i` alone (after an edit of it) and updates the time index
+/// for that feature only.
 pub fn refresh_span(layer: &mut Layer, i: usize) {
+    refresh_span_at(layer, super::Change::Changed(i));
+}
+
+/// The span of feature `i` read from its properties (as [`assign_spans`] reads it, in the
+/// app's zone), `None` when it has none or it does not read.
+fn read_span(layer: &Layer, i: usize) -> Option<DateSpan> {
     let zone = Some(crate::time::zone::current());
-    let span = layer
-        .features
-        .get(i)
-        .and_then(|f| feature_span(layer.kind, layer.date_fields.as_ref(), &f, zone).ok().flatten());
-    layer.features.set_span(i, span);
-    index_spans(layer);
+    layer.features.get(i).and_then(|f| feature_span(layer.kind, layer.date_fields.as_ref(), &f, zone).ok().flatten())
+}
+
+/// Whether a layer gets a time index (empty or not).
+fn is_dated(layer: &Layer) -> bool {
+    layer.date_fields.is_some() || matches!(layer.kind, LayerKind::Events | LayerKind::Aid)
+}
+
+/// Brings the spans and the time index up to date after one feature changed, was inserted
+/// or removed: the feature's span is read again and the index changed for it alone (a
+/// rebuild only when the layer had no index, or it did not match).
+pub(super) fn refresh_span_at(layer: &mut Layer, change: super::Change) {
+    use super::Change;
+    let (old, new) = match change {
+        Change::Changed(i) | Change::Inserted(i) => {
+            let old = if let Change::Changed(_) = change { layer.features.span(i) } else { None };
+            let new = read_span(layer, i);
+            layer.features.set_span(i, new);
+            (old, new)
+        }
+        Change::Removed(_) => (None, None),
+    };
+    let ok = match (&mut layer.time_index, change) {
+        (Some(index), Change::Changed(i)) => index.replace(i, old, new),
+        (Some(index), Change::Inserted(i)) => {
+            index.insert(i, new);
+            true
+        }
+        (Some(index), Change::Removed(i)) => {
+            index.remove(i);
+            true
+        }
+        // A first date in an undated layer.
+        (None, _) => new.is_none() && !is_dated(layer),
+    };
+    if !ok {
+        index_spans(layer);
+    } else if layer.time_index.as_ref().is_some_and(TimeIndex::is_empty) && !is_dated(layer) {
+        layer.time_index = None;
+    }
 }
 
 /// Builds the layer's time index from its features' spans (after they were set).
 pub fn index_spans(layer: &mut Layer) {
     let spans: Vec<(usize, DateSpan)> =
         (0..layer.features.len()).filter_map(|i| layer.features.span(i).map(|s| (i, s))).collect();
-    layer.time_index =
-        (!spans.is_empty() || layer.date_fields.is_some() || matches!(layer.kind, LayerKind::Events | LayerKind::Aid))
-            .then(|| TimeIndex::new(&spans));
+    layer.time_index = (!spans.is_empty() || is_dated(layer)).then(|| TimeIndex::new(&spans));
 }
 
 /// The date span of one feature of a layer of `kind` whose date fields are `fields`, as

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use serde_json::{Map, Value};
 
 use super::Feature;
+use crate::spatial::lod::LodEdit;
 use crate::spatial::{FeatureIndex, Indexed, WorldRect};
 use crate::time::TimeIndex;
 
@@ -134,6 +135,9 @@ pub struct Layer {
     /// Simplified copies of the areas and lines per zoom band, for drawing big boundary
     /// layers; `None` (or not yet built) draws full detail. See [`crate::spatial::lod`].
     pub lod: Option<std::sync::Arc<crate::spatial::lod::LodSet>>,
+    /// What new ids must avoid ([`Layer::id_tally`]); tallied by the fast loaders, else on
+    /// first use, and kept up to date by edits.
+    ids: super::ids::TallyCell,
 }
 
 /// What an edit did to a layer's feature list (see [`Layer::refresh_after`]).
@@ -217,7 +221,7 @@ impl Layer {
         features: super::FeatureStore,
         read: Option<(Vec<u32>, Vec<String>)>,
     ) -> Self {
-        let index = FeatureIndex::build((0..features.len()).filter_map(|i| features.shape(i)).map(Indexed::of));
+        let index = Self::build_index(&features);
         let (categories, category_names) = match read {
             Some((cats, names)) if category_key(kind).is_some() && cats.len() == features.len() => {
                 compact_categories(&cats, &names)
@@ -244,53 +248,80 @@ impl Layer {
             style: None,
             project_extra: Map::new(),
             lod: None,
+            ids: super::ids::TallyCell::default(),
         }
     }
 
-    /// Brings the spans, categories and spatial index up to date after one feature was
-    /// changed, inserted or removed, without decoding packed features (their categories and
-    /// spans are kept from before; only the edited feature is read).
+    /// Brings the spans, categories, spatial index, time index and simplified copies up to
+    /// date after one feature was changed, inserted or removed, in proportion to the edit:
+    /// only the edited feature is read (nothing packed is decoded), the R-tree and the time
+    /// index are changed in place (an insert or removal before the end renumbers the ids
+    /// after it in one pass), and only that feature's simplified copies are made again.
     pub fn refresh_after(&mut self, change: Change) {
-        let n = self.features.len();
+        if let Change::Inserted(i) = change
+            && let Some(tally) = self.ids.0.get_mut()
+        {
+            tally.add(self.features.get(i).and_then(|f| f.id.clone()).as_ref());
+        }
+        super::dated::refresh_span_at(self, change);
+        self.refresh_category(change);
+        let summary = |layer: &Self, i: usize| layer.features.shape(i).map(Indexed::of).unwrap_or_default();
         match change {
+            Change::Changed(i) => self.index.replace(i, summary(self, i)),
+            Change::Inserted(i) => self.index.insert(i, summary(self, i)),
+            Change::Removed(i) => self.index.remove(i),
+        }
+        if self.index.ids() != self.features.len() {
+            // The index was not this layer's (changed outside the edit commands).
+            self.index = Self::build_index(&self.features);
+        }
+        if let Some(lod) = self.lod.take() {
+            let features = &self.features;
+            let edit = match change {
+                Change::Changed(i) => LodEdit::Changed(i),
+                Change::Inserted(i) => LodEdit::Inserted(i),
+                Change::Removed(i) => LodEdit::Removed(i),
+            };
+            self.lod = lod.edited(edit, |i| features.shape(i), features.len());
+        }
+    }
+
+    /// The category of the edited feature, in place; the other features keep theirs. Names
+    /// are kept in the order first met, a name no longer used stays listed (colours go by
+    /// name, so nothing changes colour).
+    fn refresh_category(&mut self, change: Change) {
+        let n = self.features.len();
+        let Some(key) = category_key(self.kind) else {
+            self.categories.clear();
+            self.category_names.clear();
+            return;
+        };
+        let i = match change {
             Change::Inserted(i) if self.categories.len() + 1 == n => {
-                self.categories.insert(i.min(self.categories.len()), u16::MAX);
+                let i = i.min(self.categories.len());
+                self.categories.insert(i, u16::MAX);
+                i
             }
             Change::Removed(i) if self.categories.len() == n + 1 && i < self.categories.len() => {
                 self.categories.remove(i);
+                return;
             }
-            _ => {}
-        }
-        if let Change::Changed(i) | Change::Inserted(i) = change {
-            super::refresh_span(self, i);
+            Change::Changed(i) if self.categories.len() == n => i,
+            _ => {
+                (self.categories, self.category_names) = categorise(self.kind, &self.features);
+                return;
+            }
+        };
+        let name = self.features.get(i).and_then(|f| f.prop_str(key).map(str::to_owned)).unwrap_or_default();
+        let c = if let Some(c) = self.category_names.iter().position(|n| *n == name) {
+            c
         } else {
-            super::index_spans(self);
+            self.category_names.push(name);
+            self.category_names.len() - 1
+        };
+        if let Some(slot) = self.categories.get_mut(i) {
+            *slot = u16::try_from(c).unwrap_or(u16::MAX);
         }
-        match category_key(self.kind) {
-            Some(key) if self.categories.len() == n => {
-                let mut names: Vec<String> = Vec::new();
-                let mut lookup: std::collections::HashMap<String, u16> = std::collections::HashMap::new();
-                let mut cats = Vec::with_capacity(n);
-                for i in 0..n {
-                    let name = if self.features.is_packed(i) {
-                        let c = self.categories.get(i).copied().unwrap_or(u16::MAX);
-                        self.category_names.get(usize::from(c)).cloned().unwrap_or_default()
-                    } else {
-                        self.features.get(i).and_then(|f| f.prop_str(key).map(str::to_owned)).unwrap_or_default()
-                    };
-                    let c = *lookup.entry(name.clone()).or_insert_with(|| {
-                        names.push(name);
-                        u16::try_from(names.len() - 1).unwrap_or(u16::MAX)
-                    });
-                    cats.push(c);
-                }
-                self.categories = cats;
-                self.category_names = names;
-            }
-            _ => (self.categories, self.category_names) = categorise(self.kind, &self.features),
-        }
-        self.index = FeatureIndex::build((0..n).filter_map(|i| self.features.shape(i)).map(Indexed::of));
-        self.refresh_lod();
     }
 
     /// Rebuilds the changed features' simplified copies, if the layer has them.
@@ -301,12 +332,50 @@ impl Layer {
         }
     }
 
+    /// The spatial index of `features` (their summaries read on every core).
+    fn build_index(features: &super::FeatureStore) -> FeatureIndex {
+        use rayon::prelude::*;
+        let summaries: Vec<Indexed> = (0..features.len())
+            .into_par_iter()
+            .map(|i| features.shape(i).map(Indexed::of).unwrap_or_default())
+            .collect();
+        FeatureIndex::from_summaries(summaries)
+    }
+
     /// Rebuilds the spatial index after features changed.
     pub fn reindex(&mut self) {
-        let n = self.features.len();
-        self.index = FeatureIndex::build((0..n).filter_map(|i| self.features.shape(i)).map(Indexed::of));
+        self.index = Self::build_index(&self.features);
         self.refresh_lod();
         (self.categories, self.category_names) = categorise(self.kind, &self.features);
+    }
+
+    /// The tally of the features' ids ([`super::ids::IdTally`]), read from the features
+    /// the first time it is asked for unless a loader gave it; `None` when the features
+    /// changed other than through the edit commands (read them).
+    pub fn id_tally(&self) -> Option<&super::ids::IdTally> {
+        let tally = self.ids.0.get_or_init(|| {
+            let mut tally = super::ids::IdTally::default();
+            for f in &self.features {
+                tally.add(f.id.as_ref());
+            }
+            tally
+        });
+        (tally.features() == self.features.len()).then_some(tally)
+    }
+
+    /// Gives the layer the tally of its features' ids, made by a loader that saw them
+    /// all (ignored when it does not count as many features).
+    pub fn set_id_tally(&mut self, tally: super::ids::IdTally) {
+        if tally.features() == self.features.len() {
+            self.ids = super::ids::TallyCell(std::sync::OnceLock::from(tally));
+        }
+    }
+
+    /// A feature with id `id` was removed (the edit commands tell the tally).
+    pub fn id_removed(&mut self, id: Option<&super::FeatureId>) {
+        if let Some(tally) = self.ids.0.get_mut() {
+            tally.remove(id);
+        }
     }
 
     /// The category name of feature `i` (see [`Layer::categories`]).

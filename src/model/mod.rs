@@ -8,6 +8,7 @@ mod dated;
 mod feature;
 mod filter;
 mod hit;
+pub mod ids;
 mod layer;
 mod layer_style;
 mod layout;

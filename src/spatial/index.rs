@@ -1,6 +1,6 @@
 //! An R-tree over feature bounds, in world units, for culling and hit-testing.
 
-use rstar::{AABB, RTree, primitives::GeomWithData};
+use rstar::{AABB, Envelope as _, RTree, RTreeObject as _, primitives::GeomWithData};
 
 use super::Shape;
 
@@ -91,49 +91,100 @@ impl Indexed {
 
 type Entry = GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, usize>;
 
+/// From this many shapes on, [`FeatureIndex::build`] cuts them into one slab per core (by
+/// x) and bulk-loads the slabs' trees in parallel.
+const PARALLEL_FROM: usize = 50_000;
+
+/// What a shape has, as bits: lines, areas.
+const HAS_LINES: u8 = 1;
+const HAS_AREA: u8 = 2;
+
 /// R-tree of feature bounds; features without geometry are not in it. Also keeps every
 /// feature's bounds in one compact array, so walking many features (a date-filtered point
 /// layer) touches a few bytes each instead of whole features.
+///
+/// A big index is a few trees, one per vertical slab of the features, bulk-loaded in
+/// parallel; queries ask each. An edit changes the index in place ([`FeatureIndex::replace`],
+/// [`FeatureIndex::insert`], [`FeatureIndex::remove`]): `O(log n)` in the trees, plus, for an
+/// insert or a removal before the end, one pass renumbering the ids after it.
 #[derive(Debug, Clone, Default)]
 pub struct FeatureIndex {
-    tree: RTree<Entry>,
+    trees: Vec<RTree<Entry>>,
     rects: Vec<Option<WorldRect>>,
-    has_lines: bool,
-    has_areas: bool,
+    /// [`HAS_LINES`] and [`HAS_AREA`] per shape.
+    kinds: Vec<u8>,
+    /// How many shapes have lines, and areas.
+    lines: usize,
+    areas: usize,
+}
+
+fn entry(bounds: WorldRect, id: usize) -> Entry {
+    Entry::new(rstar::primitives::Rectangle::from_corners(bounds.min, bounds.max), id)
+}
+
+fn kind_bits(s: &Indexed) -> u8 {
+    (u8::from(s.has_lines) * HAS_LINES) | (u8::from(s.has_area) * HAS_AREA)
+}
+
+/// Bulk-loads one tree, or (for many entries) one per core over slabs cut by x, in parallel.
+fn bulk_load(entries: Vec<Entry>) -> Vec<RTree<Entry>> {
+    use rayon::prelude::*;
+    let slabs = if entries.len() >= PARALLEL_FROM { rayon::current_num_threads().clamp(1, 8) } else { 1 };
+    if slabs == 1 {
+        return vec![RTree::bulk_load(entries)];
+    }
+    let mut parts = Vec::with_capacity(slabs);
+    cut(entries, slabs, &mut parts);
+    parts.into_par_iter().map(RTree::bulk_load).collect()
+}
+
+/// Cuts `entries` into `k` slabs of (nearly) equal size, west to east.
+fn cut(mut entries: Vec<Entry>, k: usize, out: &mut Vec<Vec<Entry>>) {
+    if k <= 1 || entries.len() < 2 {
+        out.push(entries);
+        return;
+    }
+    let mid = entries.len() * (k / 2) / k;
+    let x = |e: &Entry| {
+        let env = e.geom().envelope();
+        env.lower()[0] + env.upper()[0]
+    };
+    entries.select_nth_unstable_by(mid, |a, b| x(a).total_cmp(&x(b)));
+    let east = entries.split_off(mid);
+    let (west_k, east_k) = (k / 2, k - k / 2);
+    let (mut west, mut rest) = (Vec::new(), Vec::new());
+    rayon::join(|| cut(entries, west_k, &mut west), || cut(east, east_k, &mut rest));
+    out.append(&mut west);
+    out.append(&mut rest);
 }
 
 impl FeatureIndex {
     /// Bulk-loads the tree from one [`Indexed`] summary per shape, in id order (the index knows
     /// ids only, not what they belong to).
     pub fn build(shapes: impl IntoIterator<Item = Indexed>) -> Self {
-        let (mut has_lines, mut has_areas) = (false, false);
-        let rects: Vec<Option<WorldRect>> = shapes
-            .into_iter()
-            .map(|s| {
-                has_lines |= s.has_lines;
-                has_areas |= s.has_area;
-                s.bounds
-            })
-            .collect();
-        let entries = rects
-            .iter()
-            .enumerate()
-            .filter_map(|(i, b)| {
-                let b = (*b)?;
-                Some(Entry::new(rstar::primitives::Rectangle::from_corners(b.min, b.max), i))
-            })
-            .collect();
-        Self { tree: RTree::bulk_load(entries), rects, has_lines, has_areas }
+        Self::from_summaries(shapes.into_iter().collect())
+    }
+
+    /// [`FeatureIndex::build`] from summaries already collected (for example in parallel):
+    /// shape `i` of `shapes` has id `i`.
+    pub fn from_summaries(shapes: Vec<Indexed>) -> Self {
+        use rayon::prelude::*;
+        let kinds: Vec<u8> = shapes.iter().map(kind_bits).collect();
+        let lines = kinds.iter().filter(|&&k| k & HAS_LINES != 0).count();
+        let areas = kinds.iter().filter(|&&k| k & HAS_AREA != 0).count();
+        let rects: Vec<Option<WorldRect>> = shapes.into_iter().map(|s| s.bounds).collect();
+        let entries: Vec<Entry> = rects.par_iter().enumerate().filter_map(|(i, b)| b.map(|b| entry(b, i))).collect();
+        Self { trees: bulk_load(entries), rects, kinds, lines, areas }
     }
 
     /// Whether any feature has a line (a `LineString` member).
     pub fn has_lines(&self) -> bool {
-        self.has_lines
+        self.lines > 0
     }
 
     /// Whether any feature has an area (a `Polygon` member).
     pub fn has_areas(&self) -> bool {
-        self.has_areas
+        self.areas > 0
     }
 
     /// The bounds of feature `i`, `None` for a feature without geometry.
@@ -141,30 +192,136 @@ impl FeatureIndex {
         self.rects.get(i).copied().flatten()
     }
 
+    /// The number of ids (features, with or without geometry) the index covers.
+    pub fn ids(&self) -> usize {
+        self.rects.len()
+    }
+
     /// Indices of features whose bounds intersect `rect`, in ascending order.
     pub fn query(&self, rect: &WorldRect) -> Vec<usize> {
-        let mut hits: Vec<usize> = self.tree.locate_in_envelope_intersecting(&rect.aabb()).map(|e| e.data).collect();
+        let aabb = rect.aabb();
+        let mut hits: Vec<usize> =
+            self.trees.iter().flat_map(|t| t.locate_in_envelope_intersecting(&aabb).map(|e| e.data)).collect();
         hits.sort_unstable();
         hits
     }
 
     /// Bounds of all features.
     pub fn bounds(&self) -> Option<WorldRect> {
-        if self.tree.size() == 0 {
-            return None;
-        }
-        let env = self.tree.root().envelope();
-        Some(WorldRect { min: env.lower(), max: env.upper() })
+        self.trees
+            .iter()
+            .filter(|t| t.size() > 0)
+            .map(|t| {
+                let env = t.root().envelope();
+                WorldRect { min: env.lower(), max: env.upper() }
+            })
+            .reduce(|a, b| a.union(&b))
     }
 
     /// Number of indexed features.
     pub fn len(&self) -> usize {
-        self.tree.size()
+        self.trees.iter().map(RTree::size).sum()
     }
 
     /// Whether no feature is indexed.
     pub fn is_empty(&self) -> bool {
-        self.tree.size() == 0
+        self.trees.iter().all(|t| t.size() == 0)
+    }
+
+    /// Shape `i` changed to `shape`. `O(log n)`. An `i` past the end is ignored.
+    pub fn replace(&mut self, i: usize, shape: Indexed) {
+        if i >= self.rects.len() {
+            return;
+        }
+        self.unlink(i);
+        self.link(i, shape);
+    }
+
+    /// A shape was inserted at `i` (clamped to the end): the ids from `i` on move up by one.
+    pub fn insert(&mut self, i: usize, shape: Indexed) {
+        let i = i.min(self.rects.len());
+        if i < self.rects.len() {
+            self.renumber(i, true);
+        }
+        self.rects.insert(i, None);
+        self.kinds.insert(i, 0);
+        self.link(i, shape);
+    }
+
+    /// Shape `i` was removed: the ids after it move down by one. An `i` past the end is ignored.
+    pub fn remove(&mut self, i: usize) {
+        if i >= self.rects.len() {
+            return;
+        }
+        self.unlink(i);
+        self.rects.remove(i);
+        self.kinds.remove(i);
+        if i < self.rects.len() {
+            self.renumber(i + 1, false);
+        }
+    }
+
+    /// Takes shape `i` out of the trees and the counts (its slot stays, empty).
+    fn unlink(&mut self, i: usize) {
+        if let Some(Some(b)) = self.rects.get(i).copied() {
+            let old = entry(b, i);
+            for tree in &mut self.trees {
+                if tree.remove(&old).is_some() {
+                    break;
+                }
+            }
+        }
+        if let Some(k) = self.kinds.get_mut(i) {
+            self.lines -= usize::from(*k & HAS_LINES != 0);
+            self.areas -= usize::from(*k & HAS_AREA != 0);
+            *k = 0;
+        }
+        if let Some(slot) = self.rects.get_mut(i) {
+            *slot = None;
+        }
+    }
+
+    /// Puts `shape` into empty slot `i`.
+    fn link(&mut self, i: usize, shape: Indexed) {
+        let bits = kind_bits(&shape);
+        self.lines += usize::from(bits & HAS_LINES != 0);
+        self.areas += usize::from(bits & HAS_AREA != 0);
+        if let Some(k) = self.kinds.get_mut(i) {
+            *k = bits;
+        }
+        if let Some(slot) = self.rects.get_mut(i) {
+            *slot = shape.bounds;
+        }
+        let Some(b) = shape.bounds else { return };
+        if self.trees.is_empty() {
+            self.trees.push(RTree::new());
+        }
+        // Into the slab whose tree already covers it, else the smallest.
+        let aabb = b.aabb();
+        let at = self
+            .trees
+            .iter()
+            .position(|t| t.size() > 0 && t.root().envelope().contains_envelope(&aabb))
+            .or_else(|| self.trees.iter().enumerate().min_by_key(|(_, t)| t.size()).map(|(at, _)| at))
+            .unwrap_or(0);
+        if let Some(tree) = self.trees.get_mut(at) {
+            tree.insert(entry(b, i));
+        }
+    }
+
+    /// Moves every id from `from` on up (`up`) or down by one.
+    fn renumber(&mut self, from: usize, up: bool) {
+        for tree in &mut self.trees {
+            for e in tree.iter_mut() {
+                if e.data >= from {
+                    if up {
+                        e.data += 1;
+                    } else {
+                        e.data -= 1;
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -210,6 +210,98 @@ impl LodSet {
     }
 }
 
+/// What an edit did to one feature, for [`LodSet::edited`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LodEdit {
+    /// Feature `i` changed in place.
+    Changed(usize),
+    /// A feature was inserted at `i`.
+    Inserted(usize),
+    /// The feature at `i` was removed.
+    Removed(usize),
+}
+
+impl LodSet {
+    /// The set after one edit, `shape(i)` giving feature `i`'s shape afterwards (`len` of
+    /// them): only the edited feature is simplified (nothing else is fingerprinted or
+    /// copied when no clone of the layer shares the set). As [`LodSet::refreshed`] when the
+    /// set is still being built or does not match the layer.
+    #[must_use]
+    pub fn edited<'a>(
+        self: Arc<Self>,
+        edit: LodEdit,
+        shape: impl Fn(usize) -> Option<&'a Shape>,
+        len: usize,
+    ) -> Option<Arc<Self>> {
+        let ids = self.ready().map(|b| b.fingerprints.len());
+        let expected = match edit {
+            LodEdit::Changed(_) => ids,
+            LodEdit::Inserted(_) => ids.map(|n| n + 1),
+            LodEdit::Removed(_) => ids.and_then(|n| n.checked_sub(1)),
+        };
+        let at = match edit {
+            LodEdit::Changed(i) | LodEdit::Inserted(i) | LodEdit::Removed(i) => i,
+        };
+        let in_range = match edit {
+            LodEdit::Inserted(i) | LodEdit::Changed(i) => i < len,
+            LodEdit::Removed(i) => i <= len,
+        };
+        if expected != Some(len) || !in_range {
+            return self.refreshed((0..len).filter_map(shape));
+        }
+        let mut bands = match Arc::try_unwrap(self) {
+            Ok(set) => set.ready.into_inner()?,
+            Err(shared) => shared.ready()?.clone(),
+        };
+        let copies = |bands: &LodBands| -> Option<(u64, Vec<Option<Arc<LodShape>>>)> {
+            let outline = Outline::of(shape(at)?);
+            let print = fingerprint(&outline);
+            // Fine to coarse, as `zooms`; bands are stored coarse to fine.
+            let mut copies: Vec<Option<Arc<LodShape>>> = simplify_feature(&outline, &bands.zooms)
+                .into_iter()
+                .rev()
+                .take(bands.bands.len())
+                .map(|c| c.map(Arc::new))
+                .collect();
+            copies.resize(bands.bands.len(), None);
+            Some((print, copies))
+        };
+        match edit {
+            LodEdit::Changed(i) => {
+                let (print, new) = copies(&bands)?;
+                if bands.fingerprints.get(i) != Some(&print) {
+                    for (band, copy) in bands.bands.iter_mut().zip(new) {
+                        if let Some(slot) = band.shapes.get_mut(i) {
+                            *slot = copy;
+                        }
+                    }
+                    if let Some(slot) = bands.fingerprints.get_mut(i) {
+                        *slot = print;
+                    }
+                }
+            }
+            LodEdit::Inserted(i) => {
+                let (print, new) = copies(&bands)?;
+                for (band, copy) in bands.bands.iter_mut().zip(new) {
+                    band.shapes.insert(i.min(band.shapes.len()), copy);
+                }
+                bands.fingerprints.insert(i, print);
+            }
+            LodEdit::Removed(i) => {
+                for band in &mut bands.bands {
+                    if i < band.shapes.len() {
+                        band.shapes.remove(i);
+                    }
+                }
+                bands.fingerprints.remove(i);
+            }
+        }
+        let set = Self::default();
+        let _ = set.ready.set(bands);
+        Some(Arc::new(set))
+    }
+}
+
 /// The areas and lines of one shape, borrowed.
 #[derive(Debug, Clone, Copy)]
 struct Outline<'a> {

@@ -23,13 +23,13 @@
 use chrono::NaiveDate;
 
 use super::calendar::{day_number, from_day_number};
-use super::{DateSpan, Range};
+use super::{DateSpan, OPEN_END, Range};
 
 /// Spans with `end − start` of at most this many days are "short" (see the module docs).
 pub const SHORT_SPAN_MAX_DAYS: i32 = 31;
 
 /// A per-layer index of feature date spans.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TimeIndex {
     /// All start day numbers, sorted.
     starts_sorted: Vec<i32>,
@@ -45,8 +45,11 @@ pub struct TimeIndex {
     max_short_len: i32,
     /// Long spans as `(start, end, feature index)`, sorted by start.
     long: Vec<(i32, i32, usize)>,
-    /// Earliest start and latest finite date.
-    extent: Option<Range>,
+    /// How many short spans last `end − start` days, for each length (so the longest is
+    /// known after a removal).
+    short_lens: [usize; SHORT_SPAN_MAX_DAYS as usize + 1],
+    /// Starts of the open-ended spans, sorted (for the extent).
+    open_starts: Vec<i32>,
 }
 
 /// The features visible in one range, as slices into a [`TimeIndex`]; see
@@ -78,43 +81,174 @@ impl<'a> Visible<'a> {
 }
 
 impl TimeIndex {
-    /// Builds the index from `(feature index, span)` pairs, in `O(n log n)`.
+    /// Builds the index from `(feature index, span)` pairs, in `O(n log n)` (the sorts run
+    /// on every core).
     pub fn new(spans: &[(usize, DateSpan)]) -> Self {
+        use rayon::prelude::*;
+        let open = day_number(OPEN_END);
         let mut starts_sorted = Vec::with_capacity(spans.len());
         let mut ends_sorted = Vec::with_capacity(spans.len());
         let mut short: Vec<(i32, i32, usize)> = Vec::with_capacity(spans.len());
         let mut long = Vec::new();
-        let mut extent: Option<Range> = None;
+        let mut short_lens = [0; SHORT_SPAN_MAX_DAYS as usize + 1];
+        let mut open_starts = Vec::new();
         for &(id, span) in spans {
             let (s, e) = (day_number(span.start), day_number(span.end));
             starts_sorted.push(s);
             ends_sorted.push(e);
-            if e - s <= SHORT_SPAN_MAX_DAYS {
+            if let Some(n) = short_len(s, e).and_then(|len| short_lens.get_mut(len)) {
+                *n += 1;
                 short.push((s, e, id));
             } else {
                 long.push((s, e, id));
             }
-            let last = if span.is_open_ended() { span.start } else { span.end };
-            extent = Some(match extent {
-                None => Range { from: span.start, to: last },
-                Some(r) => Range { from: r.from.min(span.start), to: r.to.max(last) },
-            });
+            if e == open {
+                open_starts.push(s);
+            }
         }
-        starts_sorted.sort_unstable();
-        ends_sorted.sort_unstable();
-        short.sort_unstable();
-        long.sort_unstable();
-        let max_short_len = short.iter().map(|&(s, e, _)| e - s).max().unwrap_or(0);
-        Self {
+        rayon::join(
+            || rayon::join(|| starts_sorted.par_sort_unstable(), || ends_sorted.par_sort_unstable()),
+            || rayon::join(|| short.par_sort_unstable(), || long.par_sort_unstable()),
+        );
+        open_starts.sort_unstable();
+        let mut index = Self {
             starts_sorted,
             ends_sorted,
             short_starts: short.iter().map(|t| t.0).collect(),
             short_ends: short.iter().map(|t| t.1).collect(),
             short_ids: short.iter().map(|t| t.2).collect(),
-            max_short_len,
+            max_short_len: 0,
             long,
-            extent,
+            short_lens,
+            open_starts,
+        };
+        index.max_short_len = index.longest_short();
+        index
+    }
+
+    /// Longest `end − start` among short spans (0 if none).
+    fn longest_short(&self) -> i32 {
+        self.short_lens.iter().rposition(|&n| n > 0).map_or(0, |len| len as i32)
+    }
+
+    /// Feature `id`'s span changed from `old` to `new` (`None`: undated). `O(log n)` plus
+    /// moving the arrays' tails. False (and nothing changed) when `old` was not indexed for
+    /// `id`: the index was not this layer's, rebuild it.
+    pub fn replace(&mut self, id: usize, old: Option<DateSpan>, new: Option<DateSpan>) -> bool {
+        if old == new {
+            return true;
         }
+        if let Some(old) = old
+            && !self.unlink(id, old)
+        {
+            return false;
+        }
+        if let Some(new) = new {
+            self.link(id, new);
+        }
+        true
+    }
+
+    /// A feature was inserted at `id` with `span`: the feature indices from `id` on move up by
+    /// one (one pass over the indexed spans), then its span is added.
+    pub fn insert(&mut self, id: usize, span: Option<DateSpan>) {
+        for i in self.short_ids.iter_mut().chain(self.long.iter_mut().map(|t| &mut t.2)) {
+            if *i >= id {
+                *i += 1;
+            }
+        }
+        if let Some(span) = span {
+            self.link(id, span);
+        }
+    }
+
+    /// Feature `id` was removed: its span (if it had one) goes, and the feature indices after
+    /// it move down by one (one pass over the indexed spans).
+    pub fn remove(&mut self, id: usize) {
+        let found = match self.short_ids.iter().position(|&i| i == id) {
+            Some(p) => self.short_starts.get(p).zip(self.short_ends.get(p)).map(|(&s, &e)| (s, e)),
+            None => self.long.iter().find(|t| t.2 == id).map(|&(s, e, _)| (s, e)),
+        };
+        if let Some((s, e)) = found {
+            self.unlink_days(id, s, e);
+        }
+        for i in self.short_ids.iter_mut().chain(self.long.iter_mut().map(|t| &mut t.2)) {
+            if *i > id {
+                *i -= 1;
+            }
+        }
+    }
+
+    /// Adds `(id, span)` where a fresh build would put it.
+    fn link(&mut self, id: usize, span: DateSpan) {
+        let (s, e) = (day_number(span.start), day_number(span.end));
+        let at = self.starts_sorted.partition_point(|&x| x < s);
+        self.starts_sorted.insert(at, s);
+        let at = self.ends_sorted.partition_point(|&x| x < e);
+        self.ends_sorted.insert(at, e);
+        if let Some(n) = short_len(s, e).and_then(|len| self.short_lens.get_mut(len)) {
+            *n += 1;
+            let at = self.short_position(s, e, id);
+            self.short_starts.insert(at, s);
+            self.short_ends.insert(at, e);
+            self.short_ids.insert(at, id);
+            self.max_short_len = self.max_short_len.max(e - s);
+        } else {
+            let at = self.long.partition_point(|t| *t < (s, e, id));
+            self.long.insert(at, (s, e, id));
+        }
+        if e == day_number(OPEN_END) {
+            let at = self.open_starts.partition_point(|&x| x < s);
+            self.open_starts.insert(at, s);
+        }
+    }
+
+    /// Takes `(id, span)` out; false when it is not there.
+    fn unlink(&mut self, id: usize, span: DateSpan) -> bool {
+        self.unlink_days(id, day_number(span.start), day_number(span.end))
+    }
+
+    fn unlink_days(&mut self, id: usize, s: i32, e: i32) -> bool {
+        if let Some(len) = short_len(s, e) {
+            let at = self.short_position(s, e, id);
+            if self.short_ids.get(at) != Some(&id) || self.short_starts.get(at) != Some(&s) {
+                return false;
+            }
+            self.short_starts.remove(at);
+            self.short_ends.remove(at);
+            self.short_ids.remove(at);
+            if let Some(n) = self.short_lens.get_mut(len) {
+                *n = n.saturating_sub(1);
+            }
+            self.max_short_len = self.longest_short();
+        } else {
+            let Ok(at) = self.long.binary_search(&(s, e, id)) else { return false };
+            self.long.remove(at);
+        }
+        remove_one(&mut self.starts_sorted, s);
+        remove_one(&mut self.ends_sorted, e);
+        if e == day_number(OPEN_END) {
+            remove_one(&mut self.open_starts, s);
+        }
+        true
+    }
+
+    /// Where `(s, e, id)` is or goes among the short spans (sorted by start, end, id).
+    fn short_position(&self, s: i32, e: i32, id: usize) -> usize {
+        let lo = self.short_starts.partition_point(|&x| x < s);
+        let hi = self.short_starts.partition_point(|&x| x <= s);
+        let (ends, ids) =
+            (self.short_ends.get(lo..hi).unwrap_or_default(), self.short_ids.get(lo..hi).unwrap_or_default());
+        let (mut a, mut b) = (0, ends.len());
+        while a < b {
+            let mid = a + (b - a) / 2;
+            if ends.get(mid).zip(ids.get(mid)).is_some_and(|(&me, &mi)| (me, mi) < (e, id)) {
+                a = mid + 1;
+            } else {
+                b = mid;
+            }
+        }
+        lo + a
     }
 
     /// Number of indexed spans.
@@ -128,8 +262,37 @@ impl TimeIndex {
     }
 
     /// Earliest start to latest date (open ends count by their start); `None` if empty.
+    /// `O(log n)`.
     pub fn extent(&self) -> Option<Range> {
-        self.extent
+        let from = *self.starts_sorted.first()?;
+        let closed = self.ends_sorted.partition_point(|&e| e < day_number(OPEN_END));
+        let last_end = closed.checked_sub(1).and_then(|i| self.ends_sorted.get(i)).copied();
+        let to = last_end.into_iter().chain(self.open_starts.last().copied()).max()?;
+        Some(Range { from: from_day_number(from), to: from_day_number(to) })
+    }
+
+    /// The earliest start of a span that has an end (open-ended spans left out), if any.
+    /// Usually `O(1)`; at worst `O(open-ended spans)`.
+    pub fn first_closed_start(&self) -> Option<NaiveDate> {
+        let mut open = self.open_starts.iter().peekable();
+        for &s in &self.starts_sorted {
+            // Both sorted, the open starts a sub-multiset of all starts: skip them in step.
+            if open.next_if(|&&o| o == s).is_none() {
+                return Some(from_day_number(s));
+            }
+        }
+        None
+    }
+
+    /// The distinct days on which spans start, ascending: `O(d log n)` for `d` days.
+    pub fn start_days(&self) -> Vec<NaiveDate> {
+        let mut out = Vec::new();
+        let mut rest = self.starts_sorted.as_slice();
+        while let Some(&s) = rest.first() {
+            out.push(from_day_number(s));
+            rest = rest.get(rest.partition_point(|&x| x <= s)..).unwrap_or_default();
+        }
+        out
     }
 
     /// Number of spans overlapping `range`, exact, `O(log n)`.
@@ -196,5 +359,19 @@ impl TimeIndex {
     /// The date of the earliest span start, if any.
     pub fn first_start(&self) -> Option<NaiveDate> {
         self.starts_sorted.first().map(|&d| from_day_number(d))
+    }
+}
+
+/// The length index of a short span from day `s` to day `e`, `None` for a long one.
+fn short_len(s: i32, e: i32) -> Option<usize> {
+    let len = e - s;
+    (len <= SHORT_SPAN_MAX_DAYS).then(|| len.max(0) as usize)
+}
+
+/// Removes one `value` from a sorted vector, if there.
+fn remove_one(sorted: &mut Vec<i32>, value: i32) {
+    let at = sorted.partition_point(|&x| x < value);
+    if sorted.get(at) == Some(&value) {
+        sorted.remove(at);
     }
 }

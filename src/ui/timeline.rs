@@ -25,7 +25,8 @@ pub struct TimelineState {
     pub date_error: Option<String>,
     /// Playback jumps over steps in which nothing starts.
     pub skip_empty: bool,
-    /// Start dates of every dated feature, sorted (playback looks for the next one).
+    /// The days on which dated features start, ascending and distinct (playback looks for
+    /// the next one): a few thousand days for a million events.
     starts: Vec<NaiveDate>,
     hist: Option<Histogram>,
     drag: Option<Drag>,
@@ -66,12 +67,13 @@ impl TimelineState {
         s
     }
 
-    /// Recomputes the extent and histogram after layers were added, removed or re-dated.
+    /// Recomputes the extent and histogram after layers were added, removed or re-dated,
+    /// from the layers' time indices (built by the loaders' workers): a few binary searches
+    /// per layer and bin, nothing per feature, so a million-event layer costs the UI thread
+    /// next to nothing.
     pub fn catalog_changed(&mut self, catalog: &Catalog) {
         self.extent = data_extent(catalog);
-        self.starts =
-            dated_layers(catalog).flat_map(|(_, l, _)| l.features.spans().flatten()).map(|s| s.start).collect();
-        self.starts.sort_unstable();
+        self.starts = start_days(dated_layers(catalog).map(|(_, _, idx)| idx));
         let indices: Vec<&TimeIndex> = dated_layers(catalog).map(|(_, _, idx)| idx).collect();
         self.hist = self.extent.map(|e| histogram(&indices, &e, Bin::auto(&e)));
         self.sync_texts();
@@ -408,10 +410,83 @@ fn dated_layers(catalog: &Catalog) -> impl Iterator<Item = (usize, &crate::model
 /// 1991) do not stretch the start, or the record of recent years would be squeezed into a
 /// sliver; they still show in every range after their start. Only when every span is open
 /// do their starts set the extent.
+///
+/// Read from the layers' time indices (which hold exactly the features' spans): `O(log n)`
+/// per layer.
 pub fn data_extent(catalog: &Catalog) -> Option<Range> {
-    let spans = || catalog.layers.iter().filter(|l| l.time_index.is_some()).flat_map(|l| l.features.spans().flatten());
-    let closed = || spans().filter(|s| !s.is_open_ended());
-    let lo = closed().map(|s| s.start).min().or_else(|| spans().map(|s| s.start).min())?;
-    let hi = spans().map(|s| if s.is_open_ended() { s.start } else { s.end }).max()?;
+    let indices = || dated_layers(catalog).map(|(_, _, idx)| idx);
+    let lo = indices()
+        .filter_map(TimeIndex::first_closed_start)
+        .min()
+        .or_else(|| indices().filter_map(|idx| idx.extent().map(|e| e.from)).min())?;
+    let hi = indices().filter_map(|idx| idx.extent().map(|e| e.to)).max()?;
     Some(Range::new(lo, hi.max(lo)))
+}
+
+/// The distinct days on which the indexed spans start, ascending.
+fn start_days<'a>(indices: impl Iterator<Item = &'a TimeIndex>) -> Vec<NaiveDate> {
+    let mut days: Vec<NaiveDate> = indices.flat_map(TimeIndex::start_days).collect();
+    days.sort_unstable();
+    days.dedup();
+    days
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Feature, Layer, LayerSource, index_spans};
+    use crate::spatial::Shape;
+
+    fn layer(kind: LayerKind, spans: &[&str]) -> Layer {
+        let features = spans
+            .iter()
+            .map(|s| Feature {
+                id: None,
+                geometry: None,
+                properties: serde_json::Map::new(),
+                foreign_members: serde_json::Map::new(),
+                shape: Shape::default(),
+                time: Some(DateSpan::parse(s).expect("a span")),
+            })
+            .collect();
+        let mut layer = Layer::new("l", kind, LayerSource::Embedded("t"), features);
+        index_spans(&mut layer);
+        layer
+    }
+
+    /// What `data_extent` and the playback's start days were, computed from every span.
+    fn brute_force(catalog: &Catalog) -> (Option<Range>, Vec<NaiveDate>) {
+        let spans: Vec<DateSpan> = catalog
+            .layers
+            .iter()
+            .filter(|l| l.time_index.is_some())
+            .flat_map(|l| l.features.spans().flatten())
+            .collect();
+        let closed = spans.iter().filter(|s| !s.is_open_ended());
+        let lo = closed.map(|s| s.start).min().or_else(|| spans.iter().map(|s| s.start).min());
+        let hi = spans.iter().map(|s| if s.is_open_ended() { s.start } else { s.end }).max();
+        let mut starts: Vec<NaiveDate> = spans.iter().map(|s| s.start).collect();
+        starts.sort_unstable();
+        starts.dedup();
+        (lo.zip(hi).map(|(lo, hi)| Range::new(lo, hi.max(lo))), starts)
+    }
+
+    #[test]
+    fn extent_and_start_days_from_the_indices_equal_reading_every_span() {
+        let mut catalog = Catalog::default();
+        assert_eq!(data_extent(&catalog), None);
+        catalog.insert(layer(LayerKind::Aid, &["1991-01-01/..", "2019-05-01/..", "2023-02-01/.."]));
+        // Only open-ended spans: their starts set the extent.
+        let state = TimelineState::new(&catalog);
+        assert_eq!((state.extent, state.starts.clone()), brute_force(&catalog));
+        catalog.insert(layer(LayerKind::Events, &["2021-06-01", "2021-07", "2020-01-03", "2021-06-01", "2022"]));
+        catalog.insert(layer(LayerKind::Generic, &["2018-02-02"]));
+        let mut state = TimelineState::new(&catalog);
+        state.catalog_changed(&catalog);
+        assert_eq!((state.extent, state.starts.clone()), brute_force(&catalog));
+        assert_eq!(state.extent.map(|e| e.from), NaiveDate::from_ymd_opt(2018, 2, 2), "open ends do not stretch it");
+        let from = NaiveDate::from_ymd_opt(2021, 6, 2).expect("a date");
+        let next = state.next_with_data(Range::new(from, from)).map(|r| r.from);
+        assert_eq!(next, NaiveDate::from_ymd_opt(2021, 7, 1));
+    }
 }
