@@ -383,6 +383,8 @@ pub struct FeaturePacker {
     seen: usize,
     has_shape_name: bool,
     kind: Option<LayerKind>,
+    /// The kept features' ids, tallied by the tasks (for new ids without decoding).
+    ids: crate::model::ids::IdTally,
 }
 
 /// One feature read by a parallel task.
@@ -419,6 +421,7 @@ impl FeaturePacker {
             seen: 0,
             has_shape_name: false,
             kind,
+            ids: crate::model::ids::IdTally::default(),
         }
     }
 
@@ -447,20 +450,22 @@ impl FeaturePacker {
         }
         let kind = self.kind.unwrap_or(LayerKind::Generic);
         let zone = crate::time::zone::current();
-        let results: Vec<Option<(Vec<One>, BlockWriter)>> = texts
+        let results: Vec<Option<(Vec<One>, BlockWriter, crate::model::ids::IdTally)>> = texts
             .par_chunks(TASK_FEATURES)
             .map(|batch| {
                 let mut writer = BlockWriter::default();
+                let mut ids = crate::model::ids::IdTally::default();
                 let mut out = Vec::with_capacity(batch.len());
                 for text in batch {
-                    out.push(pack_one(text, kind, zone, &mut writer)?);
+                    out.push(pack_one(text, kind, zone, &mut writer, &mut ids)?);
                 }
-                Some((out, writer))
+                Some((out, writer, ids))
             })
             .collect();
         for r in results {
-            let Some((ones, writer)) = r else { return false };
+            let Some((ones, writer, ids)) = r else { return false };
             self.add_batch(ones, writer, kind);
+            self.ids.merge(ids);
         }
         true
     }
@@ -595,24 +600,34 @@ fn first_properties(text: &str) -> Option<bool> {
 }
 
 /// Reads one feature text in a parallel task. `None` when the text is not JSON.
-fn pack_one(text: &str, kind: LayerKind, zone: chrono_tz::Tz, writer: &mut BlockWriter) -> Option<One> {
-    let slow = || {
+fn pack_one(
+    text: &str,
+    kind: LayerKind,
+    zone: chrono_tz::Tz,
+    writer: &mut BlockWriter,
+    ids: &mut crate::model::ids::IdTally,
+) -> Option<One> {
+    let slow = |ids: &mut crate::model::ids::IdTally| {
         let value: Value = serde_json::from_str(text).ok()?;
         Some(match super::geojson::feature_from_json(value) {
-            Ok(d) => One::Decoded(Box::new(d)),
+            Ok(d) => {
+                ids.add(d.0.id.as_ref());
+                One::Decoded(Box::new(d))
+            }
             Err(why) => One::Skipped(why),
         })
     };
     let Ok(scan) = serde_json::from_str::<FeatureScan<'_>>(text) else {
         // Not JSON, or JSON the fast reader does not take: the value-tree code decides.
-        return slow();
+        return slow(ids);
     };
-    let Some(ok) = scan.usable() else { return slow() };
+    let Some(ok) = scan.usable() else { return slow(ids) };
+    ids.add(ok.id.as_ref());
     let geometry = match &ok.geometry {
         None => None,
         Some(value) => match super::geojson::geo_from_json(value) {
             Ok(g) => Some(g),
-            Err(_) => return slow(),
+            Err(_) => return slow(ids),
         },
     };
     let shape = match &geometry {
@@ -825,7 +840,7 @@ impl FeaturePacker {
         let root_layout = super::geojson::collection_layout(&root);
         root.shift_remove("features");
         root.shift_remove("type");
-        let Self { store, layouts, categories, names, mut skipped, problems, has_shape_name, kind, .. } = self;
+        let Self { store, layouts, categories, names, mut skipped, problems, has_shape_name, kind, ids, .. } = self;
         let kind = kind.unwrap_or(LayerKind::Generic);
         let categories = crate::model::category_key(kind).map(|_| categories);
         let mut layer = Layer::with_store_and_categories(name, kind, source, store, categories.map(|c| (c, names)));
@@ -836,6 +851,7 @@ impl FeaturePacker {
         if has_shape_name {
             layer.label_field = Some("shapeName".to_owned());
         }
+        layer.set_id_tally(ids);
         crate::model::index_spans(&mut layer);
         skipped.extend(problems);
         Ok(Loaded { layer, skipped })
