@@ -109,7 +109,9 @@ const SHARED_DATA: &str = "../shared/data";
 /// (to anything but empty, `0` or `false`). Reruns when `CI` or `PATH` change or the shared
 /// folder changes; after creating `../shared/data` where it was missing, `touch build.rs`.
 fn gate_tests() {
-    println!("cargo::rustc-check-cfg=cfg(missing_gdal, missing_shared_data, missing_poppler, missing_pg, missing_pg_tls)");
+    println!(
+        "cargo::rustc-check-cfg=cfg(missing_gdal, missing_shared_data, missing_poppler, missing_pg, missing_pg_tls)"
+    );
     println!("cargo::rerun-if-env-changed=CI");
     println!("cargo::rerun-if-env-changed=PATH");
     println!("cargo::rerun-if-env-changed=FA_TEST_PG");
