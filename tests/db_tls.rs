@@ -223,8 +223,14 @@ fn serve(mut s: TcpStream, how: Fake, seen: &mut Seen) {
                 match how {
                     Fake::NoTls => s.write_all(b"N").unwrap(),
                     Fake::BrokenTls => {
-                        // An HTTP server where TLS was promised: not a TLS record.
-                        let _ = s.write_all(b"SHTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+                        // Yes to TLS, then, after the client's hello, what an HTTP server would
+                        // say: not a TLS record. Read until the client gives up, so it sees the
+                        // bytes rather than a reset.
+                        s.write_all(b"S").unwrap();
+                        let mut hello = [0; 512];
+                        let _ = s.read(&mut hello);
+                        let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+                        let _ = s.read_to_end(&mut Vec::new());
                         return;
                     }
                 }
