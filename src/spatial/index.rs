@@ -95,6 +95,18 @@ type Entry = GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, usize>;
 /// x) and bulk-loads the slabs' trees in parallel.
 const PARALLEL_FROM: usize = 50_000;
 
+/// Tree keys and feature ids, both ways.
+#[derive(Debug, Clone, Default)]
+struct KeyMap {
+    /// The key of each id.
+    key_of: Vec<usize>,
+    /// The id of each key; [`GONE`] for a removed one.
+    id_of: Vec<usize>,
+}
+
+/// The id of a removed key.
+const GONE: usize = usize::MAX;
+
 /// What a shape has, as bits: lines, areas.
 const HAS_LINES: u8 = 1;
 const HAS_AREA: u8 = 2;
@@ -105,11 +117,15 @@ const HAS_AREA: u8 = 2;
 ///
 /// A big index is a few trees, one per vertical slab of the features, bulk-loaded in
 /// parallel; queries ask each. An edit changes the index in place ([`FeatureIndex::replace`],
-/// [`FeatureIndex::insert`], [`FeatureIndex::remove`]): `O(log n)` in the trees, plus, for an
-/// insert or a removal before the end, one pass renumbering the ids after it.
+/// [`FeatureIndex::insert`], [`FeatureIndex::remove`]): `O(log n)` in the trees. The trees
+/// hold keys that do not change when features before them are inserted or removed; until
+/// the first insert or removal before the end a key is the feature's id, afterwards a
+/// [`KeyMap`] translates (one pass over a flat array per such edit, not over the trees).
 #[derive(Debug, Clone, Default)]
 pub struct FeatureIndex {
     trees: Vec<RTree<Entry>>,
+    /// Keys and ids, once they differ; `None` while every key is its id.
+    keys: Option<Box<KeyMap>>,
     rects: Vec<Option<WorldRect>>,
     /// [`HAS_LINES`] and [`HAS_AREA`] per shape.
     kinds: Vec<u8>,
@@ -174,7 +190,7 @@ impl FeatureIndex {
         let areas = kinds.iter().filter(|&&k| k & HAS_AREA != 0).count();
         let rects: Vec<Option<WorldRect>> = shapes.into_iter().map(|s| s.bounds).collect();
         let entries: Vec<Entry> = rects.par_iter().enumerate().filter_map(|(i, b)| b.map(|b| entry(b, i))).collect();
-        Self { trees: bulk_load(entries), rects, kinds, lines, areas }
+        Self { trees: bulk_load(entries), keys: None, rects, kinds, lines, areas }
     }
 
     /// Whether any feature has a line (a `LineString` member).
@@ -200,10 +216,24 @@ impl FeatureIndex {
     /// Indices of features whose bounds intersect `rect`, in ascending order.
     pub fn query(&self, rect: &WorldRect) -> Vec<usize> {
         let aabb = rect.aabb();
-        let mut hits: Vec<usize> =
-            self.trees.iter().flat_map(|t| t.locate_in_envelope_intersecting(&aabb).map(|e| e.data)).collect();
+        let found = self.trees.iter().flat_map(|t| t.locate_in_envelope_intersecting(&aabb).map(|e| e.data));
+        let mut hits: Vec<usize> = match &self.keys {
+            None => found.collect(),
+            Some(keys) => found.filter_map(|k| keys.id_of.get(k).copied().filter(|&i| i != GONE)).collect(),
+        };
         hits.sort_unstable();
         hits
+    }
+
+    /// The tree key of feature `i`.
+    fn key(&self, i: usize) -> usize {
+        self.keys.as_ref().map_or(i, |keys| keys.key_of.get(i).copied().unwrap_or(GONE))
+    }
+
+    /// The key map, made the first time ids and keys part.
+    fn key_map(&mut self) -> &mut KeyMap {
+        let n = self.rects.len();
+        self.keys.get_or_insert_with(|| Box::new(KeyMap { key_of: (0..n).collect(), id_of: (0..n).collect() }))
     }
 
     /// Bounds of all features.
@@ -240,8 +270,17 @@ impl FeatureIndex {
     /// A shape was inserted at `i` (clamped to the end): the ids from `i` on move up by one.
     pub fn insert(&mut self, i: usize, shape: Indexed) {
         let i = i.min(self.rects.len());
-        if i < self.rects.len() {
-            self.renumber(i, true);
+        if i < self.rects.len() || self.keys.is_some() {
+            let keys = self.key_map();
+            // Ids from `i` on move up; the new feature gets a fresh key.
+            for id in &mut keys.id_of {
+                if *id != GONE && *id >= i {
+                    *id += 1;
+                }
+            }
+            let key = keys.id_of.len();
+            keys.id_of.push(i);
+            keys.key_of.insert(i, key);
         }
         self.rects.insert(i, None);
         self.kinds.insert(i, 0);
@@ -254,17 +293,28 @@ impl FeatureIndex {
             return;
         }
         self.unlink(i);
+        if i + 1 < self.rects.len() || self.keys.is_some() {
+            let keys = self.key_map();
+            if i < keys.key_of.len() {
+                let key = keys.key_of.remove(i);
+                if let Some(slot) = keys.id_of.get_mut(key) {
+                    *slot = GONE;
+                }
+            }
+            for id in &mut keys.id_of {
+                if *id != GONE && *id > i {
+                    *id -= 1;
+                }
+            }
+        }
         self.rects.remove(i);
         self.kinds.remove(i);
-        if i < self.rects.len() {
-            self.renumber(i + 1, false);
-        }
     }
 
     /// Takes shape `i` out of the trees and the counts (its slot stays, empty).
     fn unlink(&mut self, i: usize) {
         if let Some(Some(b)) = self.rects.get(i).copied() {
-            let old = entry(b, i);
+            let old = entry(b, self.key(i));
             for tree in &mut self.trees {
                 if tree.remove(&old).is_some() {
                     break;
@@ -304,23 +354,9 @@ impl FeatureIndex {
             .position(|t| t.size() > 0 && t.root().envelope().contains_envelope(&aabb))
             .or_else(|| self.trees.iter().enumerate().min_by_key(|(_, t)| t.size()).map(|(at, _)| at))
             .unwrap_or(0);
+        let key = self.key(i);
         if let Some(tree) = self.trees.get_mut(at) {
-            tree.insert(entry(b, i));
-        }
-    }
-
-    /// Moves every id from `from` on up (`up`) or down by one.
-    fn renumber(&mut self, from: usize, up: bool) {
-        for tree in &mut self.trees {
-            for e in tree.iter_mut() {
-                if e.data >= from {
-                    if up {
-                        e.data += 1;
-                    } else {
-                        e.data -= 1;
-                    }
-                }
-            }
+            tree.insert(entry(b, key));
         }
     }
 }
