@@ -1,11 +1,15 @@
-//! The density view at 1M generated events: counting the hexagon bins of the view, the whole
-//! frame with the events layer drawn as a density, and listing a clicked bin.
+//! The density view at 1M generated events: counting the hexagon bins of the view (from the
+//! grid's bin index, as the map does once a worker has built it, and directly from the points,
+//! as before the index and while it is being built), the whole frame with the events layer drawn
+//! as a density, listing a clicked bin, and building one grid's index.
 
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
 use frontier_atlas::geodata::HOME_BBOX;
 use frontier_atlas::model::{Catalog, Feature, Layer, LayerKind, LayerSource, TimeFilter};
-use frontier_atlas::render::density::{HexGrid, count_bins, density_view, members};
+use frontier_atlas::render::density::{
+    BinIndex, HexGrid, count_bins, count_bins_direct, density_view, members, prepare,
+};
 use frontier_atlas::render::{SceneOptions, build_scene};
 use frontier_atlas::spatial::{Shape, Viewport};
 use frontier_atlas::time::{Range, TimeIndex};
@@ -43,15 +47,24 @@ fn density(c: &mut Criterion) {
     let year = Range::year(2021).expect("year");
     let mut group = c.benchmark_group("density 1M events");
     group.sample_size(10);
+    let grid = HexGrid::for_view(&viewport);
+    group.bench_function("build the bin index of one grid (worker)", |b| {
+        b.iter(|| BinIndex::build(&catalog.layers[li], grid));
+    });
+    // The index of the grid in view, as the map's worker leaves it.
+    prepare(&catalog.layers[li], grid);
     for (name, range) in [("all 1M visible", everything), ("one-year window", year)] {
         let filter = TimeFilter::new(&catalog, Some(range));
         let layer = &catalog.layers[li];
         let shown = filter.counts(&catalog, li).0;
-        let grid = HexGrid::for_view(&viewport);
         let bins = count_bins(layer, li, Some(&filter), &grid, &viewport.world_rect());
         eprintln!("{name}: {shown} events in range, {} bins in view", bins.len());
+        assert_eq!(bins, count_bins_direct(layer, li, Some(&filter), &grid, &viewport.world_rect()));
         group.bench_function(format!("count bins, {name}"), |b| {
             b.iter(|| count_bins(layer, li, Some(&filter), &grid, &viewport.world_rect()));
+        });
+        group.bench_function(format!("count bins directly (no index), {name}"), |b| {
+            b.iter(|| count_bins_direct(layer, li, Some(&filter), &grid, &viewport.world_rect()));
         });
         group.bench_function(format!("density view (bins, hexagons, legend), {name}"), |b| {
             b.iter(|| density_view(layer, li, Some(&filter), &viewport));

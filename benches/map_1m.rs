@@ -1,10 +1,16 @@
 //! The map with 1,000,000 generated events (`tests/common/acled_gen.rs`, in memory) on the
 //! embedded layers, whole frontier at 1600×1000: the scene with every event visible (target
 //! ≤ 16 ms), with a one-year window (≤ 8 ms), and one click's hit-test (≤ 0.1 ms), release.
+//! The events are drawn as a density (automatic at this size) from the bin index of the grid in
+//! view, which the map builds once on a worker ([`prepare`] here); the same frames with the
+//! layer's style set to *Points* are measured too.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use frontier_atlas::geodata::{HOME_BBOX, default_catalog};
-use frontier_atlas::model::{Feature, Layer, LayerKind, LayerSource, TimeFilter, hit_test, hit_test_all};
+use frontier_atlas::model::{
+    Feature, Layer, LayerKind, LayerSource, LayerStyleOverride, PointView, TimeFilter, hit_test, hit_test_all,
+};
+use frontier_atlas::render::density::{HexGrid, prepare};
 use frontier_atlas::render::{SceneOptions, build_scene};
 use frontier_atlas::spatial::{HitTolerance, Shape, Viewport};
 use frontier_atlas::time::{Range, TimeIndex};
@@ -55,6 +61,7 @@ fn map_1m(c: &mut Criterion) {
     let mut year = TimeFilter::new(&catalog, Some(Range::year(2021).expect("a year")));
     year.update(&catalog);
     eprintln!("{n} events; a one-year window shows {}", year.counts(&catalog, big).0);
+    prepare(&catalog.layers[big], HexGrid::for_view(&viewport));
 
     let mut group = c.benchmark_group("map with 1M events");
     group.sample_size(20);
@@ -89,6 +96,23 @@ fn map_1m(c: &mut Criterion) {
     let shown = |l: usize, f: usize| year.is_shown(l, f);
     group.bench_function("click hit-test, one-year window", |b| {
         b.iter(|| hit_test(&catalog.layers, &viewport, click, HitTolerance::default(), shown));
+    });
+
+    // The same frames with the events drawn as points (Layers → Style → Points).
+    catalog.layers[big].style =
+        Some(LayerStyleOverride { point_view: Some(PointView::Points), ..LayerStyleOverride::default() });
+    let options = SceneOptions { filter: Some(&all), labels: true, attribution: String::new() };
+    group.bench_function("scene, style Points, all events visible, whole frontier", |b| {
+        b.iter(|| build_scene(&catalog, &viewport, &options));
+    });
+    let options = SceneOptions { filter: Some(&year), labels: true, attribution: String::new() };
+    group.bench_function("scene, style Points, one-year window, whole frontier", |b| {
+        b.iter(|| build_scene(&catalog, &viewport, &options));
+    });
+    // What the rest of the map costs: the same frame with the events layer hidden.
+    catalog.layers[big].visible = false;
+    group.bench_function("scene, events layer hidden (the rest of the map), one-year window", |b| {
+        b.iter(|| build_scene(&catalog, &viewport, &options));
     });
     group.finish();
 }

@@ -71,8 +71,9 @@ const DRAWN_SHRINK: f64 = 0.92;
 /// Whether layer `li` is drawn as a density in `view`: the layer's choice, else density when
 /// more than [`DENSITY_ABOVE`] of its points in the date range are in view, for layers of points
 /// only (never automatically for places, whose symbols and labels are the map's reference).
-/// Counts from the filter's contiguous points and stops at the threshold, so a dense layer
-/// costs microseconds here and never needs its per-feature list of what is in view.
+/// Counts from the filter's contiguous points (or, unfiltered, the layer's point column) and
+/// stops at the threshold, so a dense layer costs microseconds here and never needs its
+/// per-feature list of what is in view.
 pub fn drawn_as_density(layer: &Layer, li: usize, filter: Option<&TimeFilter>, view: &WorldRect) -> bool {
     match layer.style.as_ref().and_then(|s| s.point_view) {
         Some(PointView::Density) => true,
@@ -93,6 +94,19 @@ pub fn drawn_as_density(layer: &Layer, li: usize, filter: Option<&TimeFilter>, v
                     }
                 };
                 ids.iter().zip(points).filter(|&e| inside(e)).take(DENSITY_ABOVE + 1).count() > DENSITY_ABOVE
+            } else if layer.features.len() > INDEX_ABOVE {
+                // Unfiltered and big: the layer's point column, read once per store generation,
+                // with the same early stop (an R-tree query listing a million ids costs ~40 ms).
+                let points = cache().points(layer);
+                let mut last = None;
+                points
+                    .pos
+                    .iter()
+                    .zip(&points.feature)
+                    .filter(|&(p, &f)| view.contains(*p) && last.replace(f) != Some(f))
+                    .take(DENSITY_ABOVE + 1)
+                    .count()
+                    > DENSITY_ABOVE
             } else {
                 layer.index.len() > DENSITY_ABOVE && layer.index.query(view).len() > DENSITY_ABOVE
             }
@@ -452,10 +466,18 @@ impl BinIndex {
             }
             return out;
         }
+        // Every bin of rows j0..=j1 is between these two: room for all, searches within.
+        let (Some(first), Some(last)) = (pack((clamp(i0), clamp(j0))), pack((clamp(i1), clamp(j1)))) else {
+            return out;
+        };
+        let start = self.keys.partition_point(|&k| k < first);
+        let end = self.keys.partition_point(|&k| k <= last);
+        let rows_keys = self.keys.get(start..end).unwrap_or_default();
+        out.reserve(rows_keys.len());
         for j in j0..=j1 {
             let (Some(lo), Some(hi)) = (pack((clamp(i0), clamp(j))), pack((clamp(i1), clamp(j)))) else { continue };
-            let from = self.keys.partition_point(|&k| k < lo);
-            let to = self.keys.partition_point(|&k| k <= hi);
+            let from = start + rows_keys.partition_point(|&k| k < lo);
+            let to = start + rows_keys.partition_point(|&k| k <= hi);
             for k in from..to {
                 take(k, &mut out);
             }
@@ -804,8 +826,22 @@ pub fn density_view(layer: &Layer, li: usize, filter: Option<&TimeFilter>, viewp
     let max = bins.iter().map(|b| b.1).max().unwrap_or(0);
     let bounds = class_bounds(max);
     let (s, [ox, oy]) = viewport.screen_transform();
-    // One fill per colour class holding all its hexagons (they never overlap).
-    let mut fills: Vec<(Mesh, Vec<Vec<[f32; 2]>>)> = vec![(Mesh::default(), Vec::new()); bounds.len()];
+    // One fill per colour class holding all its hexagons (they never overlap), each sized
+    // up front (growing big buffers costs more than filling them).
+    let mut per_class = vec![0_usize; bounds.len()];
+    for &(_, n) in &bins {
+        if let Some(c) = per_class.get_mut(class_of(n, &bounds)) {
+            *c += 1;
+        }
+    }
+    let mut fills: Vec<(Mesh, Vec<Vec<[f32; 2]>>)> = per_class
+        .iter()
+        .map(|&n| {
+            let mesh =
+                Mesh { vertices: Vec::with_capacity(6 * n), indices: Vec::with_capacity(HEXAGON_TRIANGLES.len() * n) };
+            (mesh, Vec::with_capacity(n))
+        })
+        .collect();
     // The corners of a hexagon relative to its centre, on screen.
     let offsets = grid.corners((0, 0), DRAWN_SHRINK).map(|[x, y]| [(x * s) as f32, (y * s) as f32]);
     for &(key, n) in &bins {
