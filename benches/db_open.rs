@@ -1,24 +1,57 @@
 //! Benchmark (issue 12): open a window of stored events from the team store — the frontier's
 //! bbox and one year pushed down to SQL — against opening the same events from their GeoJSON
-//! file (which reads every event). Not a criterion bench: one publish, then timed rounds.
+//! file with the app's own open path (`io::open`, the chunked `geojson_fast` loader into the
+//! columnar store), which reads every event. Not a criterion bench: one publish, then timed
+//! rounds.
 //!
 //! ```text
-//! cargo run --release --example gen_acled -- 1000000 /tmp/ev.csv /tmp/ev.geojson
-//! FA_BENCH_PG=postgresql://postgres@127.0.0.1:55432/postgres FA_BENCH_GEOJSON=/tmp/ev.geojson \
-//!     cargo bench --bench db_open
+//! FA_BENCH_PG=postgresql://postgres@127.0.0.1:55432/postgres FA_BENCH_EVENTS=1000000 \
+//!     CARGO_TARGET_DIR=/work/rel-target cargo bench --bench db_open
 //! ```
 //!
 //! `FA_BENCH_PG` is a superuser URL: the bench makes (and drops first) the database
-//! `fa_bench_open`. `FA_BENCH_ROUNDS` (default 3) rounds; the median is printed.
+//! `fa_bench_open`. The events are generated (`tests/common/acled_gen.rs`, as ACLED CSV and
+//! then the GeoJSON `import acled` writes for it) in a temporary directory, `FA_BENCH_EVENTS`
+//! of them (default 100,000), unless `FA_BENCH_GEOJSON` names a file to use instead.
+//! `FA_BENCH_ROUNDS` (default 3) rounds; the median is printed, with the resident memory each
+//! opened layer holds (RSS growth while it is held, from `/proc/self/statm`).
 
 #![expect(clippy::unwrap_used, reason = "a benchmark: any failure should stop it loudly")]
 
-use std::path::PathBuf;
+#[path = "../tests/common/acled_gen.rs"]
+mod acled_gen;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::NaiveDate;
 use frontier_atlas::db;
 use frontier_atlas::geodata::HOME_BBOX;
+use frontier_atlas::io::acled::{GeoJsonWriter, open_acled};
+
+/// Resident memory of this process, MB (0 where `/proc` is missing).
+fn rss_mb() -> f64 {
+    let pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<f64>().ok()))
+        .unwrap_or(0.0);
+    pages * 4096.0 / 1e6
+}
+
+/// Writes `n` generated events as GeoJSON to `out` (through their ACLED CSV in `dir`).
+fn generate(n: usize, dir: &Path, out: &Path) {
+    let csv = dir.join("events.csv");
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&csv).unwrap());
+    acled_gen::generate_acled_csv(n, 1, &mut w).unwrap();
+    w.flush().unwrap();
+    drop(w);
+    let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(out).unwrap());
+    let mut writer = GeoJsonWriter::new(file).unwrap();
+    open_acled(&csv).unwrap().stream_rows(|row| writer.row(&row)).unwrap();
+    writer.finish().unwrap().flush().unwrap();
+    std::fs::remove_file(&csv).unwrap();
+}
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -33,11 +66,21 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 fn main() {
-    let (Ok(url), Ok(path)) = (std::env::var("FA_BENCH_PG"), std::env::var("FA_BENCH_GEOJSON")) else {
-        eprintln!("db_open: set FA_BENCH_PG (a superuser URL) and FA_BENCH_GEOJSON (see the file's header); skipped");
+    let Ok(url) = std::env::var("FA_BENCH_PG") else {
+        eprintln!("db_open: set FA_BENCH_PG (a superuser URL; see the file's header); skipped");
         return;
     };
-    let path = PathBuf::from(path);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = if let Ok(p) = std::env::var("FA_BENCH_GEOJSON") {
+        PathBuf::from(p)
+    } else {
+        let n: usize = std::env::var("FA_BENCH_EVENTS").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000);
+        let p = tmp.path().join("events.geojson");
+        let t = Instant::now();
+        generate(n, tmp.path(), &p);
+        println!("db_open: generated {n} events in {:.1} s", t.elapsed().as_secs_f64());
+        p
+    };
     let rounds: usize = std::env::var("FA_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
     let (from, to) = (NaiveDate::from_ymd_opt(2022, 1, 1).unwrap(), NaiveDate::from_ymd_opt(2022, 12, 31).unwrap());
     let bbox = HOME_BBOX;
@@ -51,9 +94,11 @@ fn main() {
     let mut c = db::connect(&store_url).unwrap();
     db::migrate(&mut c).unwrap();
 
+    let rss0 = rss_mb();
     let t = Instant::now();
     let layer = frontier_atlas::io::open::open_layer(&path, None).expect("open the GeoJSON").layer;
     let first_file = t.elapsed().as_secs_f64();
+    let file_rss = rss_mb() - rss0;
     let n = layer.features.len();
     let want = layer
         .features
@@ -75,10 +120,13 @@ fn main() {
 
     let mut file = vec![first_file];
     let mut store = Vec::new();
+    let mut store_rss = 0.0_f64;
     for _ in 0..rounds {
+        let rss0 = rss_mb();
         let t = Instant::now();
         let s = db::open_layer(&mut c, "events", Some(bbox), Some((from, to))).unwrap();
         store.push(t.elapsed().as_secs_f64());
+        store_rss = store_rss.max(rss_mb() - rss0);
         assert_eq!(s.layer.features.len(), want, "the store returns exactly the window");
         drop(s);
         if file.len() < rounds {
@@ -94,9 +142,11 @@ fn main() {
     assert_eq!(all.layer.features.len(), n);
     drop(all);
     let (f, s) = (median(file), median(store));
-    println!("db_open: open the GeoJSON file (all {n}):            median {f:.3} s over {rounds} rounds");
     println!(
-        "db_open: open from the store (bbox + 1 year, {want}): median {s:.3} s over {rounds} rounds ({:.1}x faster)",
+        "db_open: open the GeoJSON file (all {n}):            median {f:.3} s over {rounds} rounds; +{file_rss:.0} MB RSS"
+    );
+    println!(
+        "db_open: open from the store (bbox + 1 year, {want}): median {s:.3} s over {rounds} rounds ({:.1}x faster); +{store_rss:.0} MB RSS",
         f / s
     );
     println!("db_open: open from the store (whole layer, {n}, once): {whole:.3} s");

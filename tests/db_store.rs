@@ -24,6 +24,9 @@ mod shared_data;
 #[path = "common/acled_gen.rs"]
 mod acled_gen;
 
+#[path = "common/net.rs"]
+mod net;
+
 const NEEDS_PG: &str = "needs a PostgreSQL/PostGIS server: set FA_TEST_PG (see .ci/run)";
 
 /// A fresh database with the store initialised; returns it and a superuser client.
@@ -501,4 +504,78 @@ fn the_cli_publishes_and_exports() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no layer “nope”"), "{}", String::from_utf8_lossy(&o.stderr));
     let _ = NEEDS_PG;
+}
+
+/// The error of a connection that must fail.
+fn connect_err(url: &str) -> DbError {
+    match db::connect(url) {
+        Ok(_) => panic!("{url} connected"),
+        Err(e) => e,
+    }
+}
+
+/// A refused login is not "offline": only real unreachability may send edits to the outbox
+/// (defect: every failed connection was taken as unreachable, so a wrong password queued the
+/// analyst's edits silently). Decided on SQLSTATE / closed / I/O kind, never on text.
+#[test]
+fn a_refused_login_is_told_apart_from_an_unreachable_server() {
+    // A wrong password (SQLSTATE 28P01; the trust-auth test cluster cannot say it).
+    let port =
+        net::fake_server(net::Answer::Error("28P01", "password authentication failed for user \"alice\"".to_owned()));
+    let e = connect_err(&format!("postgresql://alice:s3cret@127.0.0.1:{port}/atlas"));
+    assert!(matches!(e, DbError::Refused { .. }) && !e.is_unreachable(), "{e:?}");
+    let text = e.to_string();
+    assert!(text.contains("refused alice's login") && text.contains("password authentication failed"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+    // No such database (3D000) and a role without CONNECT (42501): refused too.
+    for (code, words) in [("3D000", "database \"atlas\" does not exist"), ("42501", "permission denied for database")] {
+        let port = net::fake_server(net::Answer::Error(code, words.to_owned()));
+        let e = connect_err(&format!("postgresql://alice@127.0.0.1:{port}/atlas"));
+        assert!(matches!(e, DbError::Refused { .. }) && !e.is_unreachable(), "{code}: {e:?}");
+    }
+    // The server starting up (57P03) is unreachable for now.
+    let port = net::fake_server(net::Answer::Error("57P03", "the database system is starting up".to_owned()));
+    let e = connect_err(&format!("postgresql://alice@127.0.0.1:{port}/atlas"));
+    assert!(e.is_unreachable(), "{e:?}");
+    // Nothing listening: connection refused.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let e = connect_err(&format!("postgresql://alice@127.0.0.1:{free}/atlas"));
+    assert!(e.is_unreachable(), "{e:?}");
+    assert!(e.to_string().contains("cannot be reached"), "{e}");
+    // A host that does not answer (TEST-NET-1): the connect timeout, or no route to it.
+    let t = std::time::Instant::now();
+    let e = connect_err("postgresql://alice@192.0.2.1:5432/atlas?connect_timeout=2");
+    assert!(e.is_unreachable(), "{e:?}");
+    assert!(t.elapsed() < std::time::Duration::from_secs(30));
+}
+
+#[test]
+#[cfg_attr(missing_pg, ignore = "needs a PostgreSQL/PostGIS server: set FA_TEST_PG (see .ci/run)")]
+fn a_real_server_refuses_logins_and_a_cut_connection_is_unreachable() {
+    let (t, mut admin) = store("refused");
+    let alice = t.login_role("alice", "atlas_analyst");
+    admin.batch_execute(&format!("ALTER ROLE \"{alice}\" NOLOGIN")).unwrap();
+    let e = connect_err(&t.url_as(&alice));
+    assert!(matches!(e, DbError::Refused { .. }), "{e:?}");
+    assert!(e.to_string().contains(&format!("refused {alice}'s login")), "{e}");
+    let e = connect_err(&pg::with_database(&t.url, "fa_no_such_database"));
+    assert!(matches!(e, DbError::Refused { .. }), "{e:?}");
+    // A session the server ends (the backend terminated mid-work) is unreachable, so a save
+    // in flight goes to the outbox and its operation id makes the retry apply once.
+    admin.batch_execute(&format!("ALTER ROLE \"{alice}\" LOGIN")).unwrap();
+    let mut c = db::connect(&t.url_as(&alice)).unwrap();
+    let pid: i32 = c.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+    admin.execute("SELECT pg_terminate_backend($1)", &[&pid]).unwrap();
+    let err = c.query_one("SELECT 1", &[]).unwrap_err();
+    assert!(DbError::from_pg(&err).is_unreachable(), "{err:?}");
+    // Through a proxy taken down: refused at connect, and an open session cut.
+    let mut proxy = net::Proxy::to_url(&t.url);
+    let mut c = db::connect(&proxy.url(&t.url_as(&alice))).unwrap();
+    proxy.down();
+    let err = c.query_one("SELECT 1", &[]).unwrap_err();
+    assert!(DbError::from_pg(&err).is_unreachable(), "{err:?}");
+    let e = connect_err(&proxy.url(&t.url_as(&alice)));
+    assert!(e.is_unreachable(), "{e:?}");
+    proxy.up();
+    db::connect(&proxy.url(&t.url_as(&alice))).unwrap();
 }

@@ -159,9 +159,22 @@ impl Outbox {
         note: &str,
         local: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<()>,
     ) -> Result<Uuid, DbError> {
+        self.enqueue_as(Uuid::new_v4(), layer, changes, note, local)
+    }
+
+    /// [`Outbox::enqueue_with`] under a given operation id: a push whose connection closed
+    /// before its answer is queued with the id it was sent with, so if the server did commit
+    /// it, the drain finds it already applied.
+    pub fn enqueue_as(
+        &mut self,
+        op_id: Uuid,
+        layer: &str,
+        changes: &[Change],
+        note: &str,
+        local: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<()>,
+    ) -> Result<Uuid, DbError> {
         let path = self.path.clone();
         let err = |e: rusqlite::Error| DbError::File(format!("outbox {}: {e}", path.display()));
-        let op_id = Uuid::new_v4();
         let tx = self.conn.transaction().map_err(err)?;
         tx.execute("INSERT INTO ops (op_id, layer, note) VALUES (?1, ?2, ?3)", params![op_id.to_string(), layer, note])
             .map_err(err)?;
@@ -217,6 +230,44 @@ impl Outbox {
         for (seq, op_id, layer, note) in ops {
             let op_id = self.uuid(&op_id)?;
             out.push(QueuedOp { op_id, layer, note, changes: self.changes_of(seq)? });
+        }
+        Ok(out)
+    }
+
+    /// What is still waiting for `layer`, per feature in the order first queued: the content
+    /// of its last queued change (`None`: deleted) with the base version of its first (the
+    /// version its offline edits started from; `None`: inserted offline). This is what an
+    /// analyst reopening the layer must see over the store's rows until the outbox is pushed.
+    pub fn pending(&self, layer: &str) -> Result<Vec<Change>, DbError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT c.fid, c.base_version, c.geometry, c.props, c.extra, c.deleted \
+                 FROM changes c JOIN ops o ON o.seq = c.op_seq WHERE o.layer = ?1 ORDER BY o.seq, c.n",
+            )
+            .map_err(self.err())?;
+        let rows: Vec<(String, Option<i64>, Parts)> = stmt
+            .query_map([layer], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    Parts { geometry: r.get(2)?, props: r.get(3)?, extra: r.get(4)?, deleted: r.get(5)? },
+                ))
+            })
+            .map_err(self.err())?
+            .collect::<Result<_, _>>()
+            .map_err(self.err())?;
+        let mut out: Vec<Change> = Vec::new();
+        let mut at: HashMap<Uuid, usize> = HashMap::new();
+        for (fid, base_version, parts) in rows {
+            let fid = self.uuid(&fid)?;
+            let feature = parts.feature().map_err(|e| DbError::Data(format!("outbox: feature {fid}: {e}")))?;
+            if let Some(&i) = at.get(&fid) {
+                out[i].feature = feature;
+            } else {
+                at.insert(fid, out.len());
+                out.push(Change { fid, base_version, feature });
+            }
         }
         Ok(out)
     }

@@ -325,6 +325,39 @@ impl History {
         self.saved.remove(&layer);
     }
 
+    /// Fits the history to the feature at `index` of `layer` having been removed outside it
+    /// (another analyst's delete arriving live from the team store): every step's commands on
+    /// the layer are re-indexed for the layer without that feature, so the other steps still
+    /// undo and redo; commands on the removed feature itself are dropped (they have nothing to
+    /// act on any more), and a step left with no command is dropped. Returns the descriptions
+    /// of the steps that lost commands, newest first, for the app to tell.
+    pub fn feature_removed(&mut self, layer: LayerUid, index: usize) -> Vec<String> {
+        let mut affected = Vec::new();
+        // Undo steps, newest first, walking back from the current state.
+        let mut at = Some(index);
+        for entry in self.undo.iter_mut().rev().filter(|e| e.touches(layer)) {
+            let Some(p) = at else { break };
+            let (before, hit) = fit_backwards(entry, layer, p);
+            at = before;
+            if hit {
+                affected.push(entry.description.clone());
+            }
+        }
+        // Redo steps, the next to redo first, walking forward from the current state.
+        let mut at = Some(index);
+        for entry in self.redo.iter_mut().rev().filter(|e| e.touches(layer)) {
+            let Some(p) = at else { break };
+            let (after, hit) = fit_forwards(entry, layer, p);
+            at = after;
+            if hit {
+                affected.push(entry.description.clone());
+            }
+        }
+        self.undo.retain(|e| !e.forward.is_empty());
+        self.redo.retain(|e| !e.forward.is_empty());
+        affected
+    }
+
     /// The layer's current edit generation: equal generations mean equal content.
     pub fn generation(&self, layer: LayerUid) -> u64 {
         self.current.get(&layer).copied().unwrap_or(0)
@@ -346,6 +379,166 @@ fn touched(cmds: &[EditCommand]) -> Vec<LayerUid> {
         }
     }
     layers
+}
+
+/// Sets the feature index a command is about.
+fn set_index(cmd: &mut EditCommand, to: usize) {
+    match cmd {
+        EditCommand::AddFeature { index, .. }
+        | EditCommand::DeleteFeature { index, .. }
+        | EditCommand::SetGeometry { index, .. }
+        | EditCommand::SetProperty { index, .. }
+        | EditCommand::MoveFeature { index, .. }
+        | EditCommand::RestoreFeature { index, .. }
+        | EditCommand::InsertProperty { index, .. } => *index = to,
+    }
+}
+
+/// Whether a command inserts a feature (at its index).
+fn inserts(cmd: &EditCommand) -> bool {
+    matches!(cmd, EditCommand::AddFeature { .. } | EditCommand::RestoreFeature { .. })
+}
+
+/// Fits an undo step to the feature at `p` of `layer` (in the state after the step) being
+/// gone: walks its commands from the last back, re-indexing each forward command and its
+/// inverse, dropping the pairs that act on that feature. Returns where the feature was before
+/// the step (`None`: the step added it) and whether a pair was dropped.
+fn fit_backwards(entry: &mut Entry, layer: LayerUid, p: usize) -> (Option<usize>, bool) {
+    let m = entry.forward.len();
+    if entry.inverse.len() != m {
+        // Not built by `apply_group` (one inverse per command): nothing to pair, drop it.
+        entry.forward.clear();
+        entry.inverse.clear();
+        return (None, true);
+    }
+    let mut keep = vec![true; m];
+    let mut at = Some(p);
+    for k in (0..m).rev() {
+        let Some(p) = at else { break };
+        let (fwd, inv) = (&entry.forward[k], &entry.inverse[m - 1 - k]);
+        if inv.layer() != layer {
+            continue;
+        }
+        let c = inv.index();
+        let shift = match inv {
+            // The step added (or restored) the feature at c.
+            EditCommand::DeleteFeature { .. } => match c.cmp(&p) {
+                std::cmp::Ordering::Equal => {
+                    keep[k] = false;
+                    at = None;
+                    false
+                }
+                std::cmp::Ordering::Less => {
+                    at = Some(p - 1);
+                    false
+                }
+                std::cmp::Ordering::Greater => true,
+            },
+            // The step deleted the feature at c.
+            _ if inserts(inv) => {
+                if c <= p {
+                    at = Some(p + 1);
+                    false
+                } else {
+                    true
+                }
+            }
+            _ if c == p => {
+                keep[k] = false;
+                false
+            }
+            _ => c > p,
+        };
+        debug_assert_eq!(fwd.layer(), layer);
+        if shift {
+            set_index(&mut entry.inverse[m - 1 - k], c - 1);
+            set_index(&mut entry.forward[k], c - 1);
+        }
+    }
+    let hit = keep.iter().any(|k| !k);
+    if hit {
+        let mut k = 0;
+        entry.forward.retain(|_| {
+            k += 1;
+            keep[k - 1]
+        });
+        let mut k = 0;
+        entry.inverse.retain(|_| {
+            k += 1;
+            keep[m - k]
+        });
+    }
+    (at, hit)
+}
+
+/// Fits a redo step to the feature at `p` of `layer` (in the state before the step) being
+/// gone: walks its commands from the first, as [`fit_backwards`] does. Returns where the
+/// feature is after the step (`None`: the step deletes it) and whether a pair was dropped.
+fn fit_forwards(entry: &mut Entry, layer: LayerUid, p: usize) -> (Option<usize>, bool) {
+    let m = entry.forward.len();
+    if entry.inverse.len() != m {
+        entry.forward.clear();
+        entry.inverse.clear();
+        return (None, true);
+    }
+    let mut keep = vec![true; m];
+    let mut at = Some(p);
+    let mut shifted = Vec::new();
+    for (k, fwd) in entry.forward.iter().enumerate() {
+        let Some(p) = at else { break };
+        if fwd.layer() != layer {
+            continue;
+        }
+        let c = fwd.index();
+        let shift = match fwd {
+            _ if inserts(fwd) => {
+                if c <= p {
+                    at = Some(p + 1);
+                    false
+                } else {
+                    true
+                }
+            }
+            EditCommand::DeleteFeature { .. } => match c.cmp(&p) {
+                std::cmp::Ordering::Equal => {
+                    keep[k] = false;
+                    at = None;
+                    false
+                }
+                std::cmp::Ordering::Less => {
+                    at = Some(p - 1);
+                    false
+                }
+                std::cmp::Ordering::Greater => true,
+            },
+            _ if c == p => {
+                keep[k] = false;
+                false
+            }
+            _ => c > p,
+        };
+        if shift {
+            shifted.push((k, c - 1));
+        }
+    }
+    for (k, c) in shifted {
+        set_index(&mut entry.forward[k], c);
+        set_index(&mut entry.inverse[m - 1 - k], c);
+    }
+    let hit = keep.iter().any(|k| !k);
+    if hit {
+        let mut k = 0;
+        entry.forward.retain(|_| {
+            k += 1;
+            keep[k - 1]
+        });
+        let mut k = 0;
+        entry.inverse.retain(|_| {
+            k += 1;
+            keep[m - k]
+        });
+    }
+    (at, hit)
 }
 
 /// Applies commands in order; on failure rolls back the applied ones. Returns the inverses
@@ -371,6 +564,118 @@ fn apply_all(catalog: &mut Catalog, cmds: &[EditCommand]) -> Result<Vec<EditComm
 #[cfg(test)]
 mod tests {
     use super::History;
+    use crate::edit::command::{EditCommand, apply};
+    use crate::model::{Catalog, Feature, Layer, LayerKind, LayerSource, LayerUid};
+    use crate::spatial::Shape;
+    use serde_json::{Value, json};
+
+    fn named(name: &str) -> Feature {
+        Feature {
+            id: None,
+            geometry: None,
+            properties: json!({"name": name}).as_object().cloned().unwrap_or_default(),
+            foreign_members: serde_json::Map::new(),
+            shape: Shape::from_geo(None),
+            time: None,
+        }
+    }
+
+    /// Each feature's properties as text, in layer order.
+    fn state(c: &Catalog, uid: LayerUid) -> Vec<String> {
+        let l = c.index_of(uid).and_then(|i| c.layers.get(i)).expect("the layer");
+        l.features.iter().map(|f| Value::Object(f.properties.clone()).to_string()).collect()
+    }
+
+    /// `s` without the feature named `name`.
+    fn without(s: &[String], name: &str) -> Vec<String> {
+        s.iter().filter(|f| !f.contains(&format!("\"name\":\"{name}\""))).cloned().collect()
+    }
+
+    /// Defect: another analyst's delete arriving live cleared the layer's whole undo history.
+    /// Now the history is fitted to the removed feature: after random edits (set, add, delete),
+    /// a feature removed from outside the history, undoing everything gives the original layer
+    /// without that feature, and redoing everything the edited layer without it. Steps that
+    /// touched only the removed feature are dropped and named.
+    #[test]
+    fn a_feature_removed_outside_the_history_keeps_the_other_steps_undoable() {
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % (n.max(1) as u64)).unwrap_or(0)
+        };
+        let mut dropped_some = false;
+        for round in 0..300 {
+            let layer = Layer::new(
+                "t",
+                LayerKind::Generic,
+                LayerSource::Embedded("t"),
+                (0..6).map(|i| named(&format!("f{i}"))).collect(),
+            );
+            let uid = layer.uid;
+            let mut catalog = Catalog::default();
+            catalog.insert(layer);
+            let original = state(&catalog, uid);
+            let mut history = History::default();
+            let steps = 1 + next(8);
+            for s in 0..steps {
+                let len = state(&catalog, uid).len();
+                let cmds: Vec<EditCommand> = match next(4) {
+                    0 if len > 1 => vec![EditCommand::DeleteFeature { layer: uid, index: next(len) }],
+                    1 => vec![EditCommand::AddFeature {
+                        layer: uid,
+                        index: next(len + 1),
+                        feature: Box::new(named(&format!("n{round}-{s}"))),
+                    }],
+                    // A group: two fields of two features.
+                    2 if len > 1 => vec![
+                        EditCommand::SetProperty {
+                            layer: uid,
+                            index: next(len),
+                            key: "v".into(),
+                            value: Some(json!(s)),
+                        },
+                        EditCommand::SetProperty {
+                            layer: uid,
+                            index: next(len),
+                            key: "w".into(),
+                            value: Some(json!(s)),
+                        },
+                    ],
+                    _ => vec![EditCommand::SetProperty {
+                        layer: uid,
+                        index: next(len),
+                        key: "v".into(),
+                        value: Some(json!(s)),
+                    }],
+                };
+                history.apply_group(&mut catalog, cmds, format!("step {s}")).expect("the edit applies");
+            }
+            // Undo a few, so the redo stack is fitted too.
+            for _ in 0..next(3) {
+                history.undo(&mut catalog).expect("undo");
+            }
+            let now = state(&catalog, uid);
+            let gone = next(now.len());
+            let name = catalog.layers[0].features.get(gone).expect("the feature").properties["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let _ = apply(&mut catalog, EditCommand::DeleteFeature { layer: uid, index: gone }).expect("remote delete");
+            let dropped = history.feature_removed(uid, gone);
+            dropped_some |= !dropped.is_empty();
+            // Redo everything, then undo everything.
+            while history.redo(&mut catalog).expect("redo after the removal").is_some() {}
+            let edited = state(&catalog, uid);
+            while history.undo(&mut catalog).expect("undo after the removal").is_some() {}
+            assert_eq!(state(&catalog, uid), without(&original, &name), "round {round}: undo all");
+            while history.redo(&mut catalog).expect("redo again").is_some() {}
+            assert_eq!(state(&catalog, uid), edited, "round {round}: redo all");
+            assert!(edited.iter().all(|f| !f.contains(&format!("\"name\":\"{name}\""))));
+        }
+        assert!(dropped_some, "some rounds edited the removed feature itself");
+    }
 
     /// `History` must not be `Serialize` (undo is never persisted, as in rerun). Autoref
     /// specialisation: the first method applies only when `T: Serialize`.

@@ -52,6 +52,9 @@ pub struct StoreState {
     pub base: HashMap<Uuid, (i64, Version)>,
     /// Why the layer may not be edited (`None`: it may).
     pub read_only: Option<String>,
+    /// Features with edits waiting in the offline outbox, not yet in the store (shown with
+    /// their local copies; pushed by the next save or connection).
+    pub pending: HashSet<Uuid>,
 }
 
 /// One change of a push, as the app sent it.
@@ -113,6 +116,9 @@ pub enum Reply {
         result: Result<(String, Vec<crate::db::LayerInfo>), String>,
         /// Things to tell: the password file, operations pushed from the offline outbox.
         notes: Vec<(Level, String)>,
+        /// When the offline outbox was pushed whole on connecting: the versions written as
+        /// sent (fid, version), for the open layers' bases.
+        drained: Option<Vec<(Uuid, i64)>>,
     },
     /// A store layer was opened.
     Opened {
@@ -122,6 +128,9 @@ pub enum Reply {
         scope: String,
         /// The layer and why it is read-only, or why it could not be opened.
         result: Result<(Box<crate::db::StoreLayer>, Option<String>), String>,
+        /// This layer's edits still waiting in the offline outbox (their local copies), or why
+        /// the outbox could not be read.
+        pending: Result<Vec<crate::db::push::Change>, String>,
     },
     /// A push finished.
     Pushed {
@@ -495,11 +504,6 @@ fn parts_of(layer: &Layer) -> (Vec<Feature>, Vec<FeatureLayout>) {
     (features, layouts)
 }
 
-/// `Some(why)` when `e` says the server could not be reached (so the edits go to the outbox).
-fn unreachable(e: &crate::db::DbError) -> bool {
-    matches!(e, crate::db::DbError::Connect { .. })
-}
-
 impl AtlasApp {
     /// Connects to the store at `url` on a worker (`--db URL`); the window shows the outcome.
     pub fn connect_team_store_url(&mut self, url: &str) {
@@ -531,17 +535,23 @@ impl AtlasApp {
                 Ok::<_, crate::db::DbError>((who, layers, client))
             })()
             .map_err(|e| e.to_string());
+            let mut drained = None;
             let result = result.map(|(who, layers, mut client)| {
                 if let Some(path) = outbox.as_deref() {
                     match drain_outbox(&mut client, path) {
-                        Ok(None) => {}
-                        Ok(Some(d)) => notes.push(d.summary()),
-                        Err(e) => notes.push((Level::Error, e)),
+                        Ok(None) => drained = Some(Vec::new()),
+                        Ok(Some(d)) => {
+                            notes.push(d.summary());
+                            if d.remaining == 0 {
+                                drained = Some(d.written_as_sent());
+                            }
+                        }
+                        Err(e) => notes.push((Level::Error, e.to_string())),
                     }
                 }
                 (who, layers)
             });
-            Reply::Connected { profile, secret, result, notes }
+            Reply::Connected { profile, secret, result, notes, drained }
         });
     }
 
@@ -554,7 +564,7 @@ impl AtlasApp {
                 .and_then(|mut c| crate::db::list_layers(&mut c))
                 .map(|layers| (session.who.clone(), layers))
                 .map_err(|e| e.to_string());
-            Reply::Connected { profile, secret: session.secret, result, notes: Vec::new() }
+            Reply::Connected { profile, secret: session.secret, result, notes: Vec::new(), drained: None }
         });
     }
 
@@ -572,6 +582,7 @@ impl AtlasApp {
             scope.push(format!("dated {from} to {to}"));
         }
         let name = name.to_owned();
+        let outbox = self.team.outbox_dir.as_ref().map(|d| outbox_path(d, &session.url));
         self.team.spawn(format!("opening “{name}” from the team store"), move || {
             let result = (|| {
                 let mut client = crate::db::connect(&session.secret)?;
@@ -580,7 +591,14 @@ impl AtlasApp {
                 Ok::<_, crate::db::DbError>((Box::new(layer), why))
             })()
             .map_err(|e| e.to_string());
-            Reply::Opened { name, scope: scope.join(", "), result }
+            // Edits saved offline and not pushed yet are shown over the store's rows.
+            let pending = match outbox.filter(|p| p.exists()) {
+                Some(path) => {
+                    crate::db::outbox::Outbox::open(&path).and_then(|o| o.pending(&name)).map_err(|e| e.to_string())
+                }
+                None => Ok(Vec::new()),
+            };
+            Reply::Opened { name, scope: scope.join(", "), result, pending }
         });
     }
 
@@ -603,7 +621,7 @@ impl AtlasApp {
         }
         let Some(layer) = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i)) else { return };
         let changes = changes_of(layer, &state.base);
-        if changes.is_empty() {
+        if changes.is_empty() && state.pending.is_empty() {
             self.history.mark_saved(uid);
             self.messages.push(Message::new(Level::Info, format!("“{}”: nothing to push", state.name)));
             return;
@@ -683,9 +701,12 @@ impl AtlasApp {
     /// Applies one worker reply.
     pub fn team_apply(&mut self, reply: Reply) {
         match reply {
-            Reply::Connected { profile, secret, result, notes } => {
+            Reply::Connected { profile, secret, result, notes, drained } => {
                 for (level, text) in notes {
                     self.messages.push(Message::new(level, text));
+                }
+                if let Some(written) = drained {
+                    self.team_outbox_pushed(&written);
                 }
                 match result {
                     Ok((who, layers)) => {
@@ -703,8 +724,17 @@ impl AtlasApp {
                     Err(e) => self.team.problem = Some(e),
                 }
             }
-            Reply::Opened { name, scope, result } => match result {
-                Ok((store, why)) => self.team_add_layer(&name, &scope, *store, why),
+            Reply::Opened { name, scope, result, pending } => match result {
+                Ok((store, why)) => {
+                    let pending = pending.unwrap_or_else(|e| {
+                        self.messages.push(Message::new(
+                            Level::Error,
+                            format!("“{name}”: the offline outbox could not be read, so edits waiting there are not shown: {e}"),
+                        ));
+                        Vec::new()
+                    });
+                    self.team_add_layer(&name, &scope, *store, why, pending);
+                }
                 Err(e) => {
                     self.team.problem = Some(e.clone());
                     self.messages.push(Message::new(Level::Error, e));
@@ -718,19 +748,75 @@ impl AtlasApp {
         }
     }
 
-    fn team_add_layer(&mut self, name: &str, scope: &str, store: crate::db::StoreLayer, why: Option<String>) {
+    fn team_add_layer(
+        &mut self,
+        name: &str,
+        scope: &str,
+        store: crate::db::StoreLayer,
+        why: Option<String>,
+        pending: Vec<crate::db::push::Change>,
+    ) {
         let crate::db::StoreLayer { layer, rows, .. } = store;
-        let (mut features, layouts) = parts_of(&layer);
+        let (mut features, mut layouts) = parts_of(&layer);
         let mut base = HashMap::with_capacity(rows.len());
-        for (f, r) in features.iter_mut().zip(&rows) {
+        let mut at = HashMap::with_capacity(rows.len());
+        for (i, (f, r)) in features.iter_mut().zip(&rows).enumerate() {
             f.foreign_members.insert(FID_MEMBER.to_owned(), Value::String(r.fid.to_string()));
             base.insert(r.fid, (r.version, version_of(f)));
+            at.insert(r.fid, i);
+        }
+        // Edits waiting in the offline outbox: their local copies over the store's rows, with
+        // the base they were queued on, so the next diff leaves them to the outbox's push.
+        let mut waiting = HashSet::new();
+        let mut gone = vec![false; features.len()];
+        let mut words = Vec::new();
+        for c in pending {
+            waiting.insert(c.fid);
+            match (c.feature, at.get(&c.fid)) {
+                (Some(f), i) => {
+                    let v = version_of(&f);
+                    let g = feature_of(&v, Some(c.fid));
+                    words.push(format!("{} (edited offline)", g.display_name(layer.label_field.as_deref())));
+                    base.insert(c.fid, (c.base_version.unwrap_or(0), v));
+                    if let Some(slot) = i.and_then(|&i| features.get_mut(i)) {
+                        *slot = g;
+                    } else {
+                        features.push(g);
+                        layouts.push(FeatureLayout::default());
+                    }
+                }
+                (None, Some(&i)) => {
+                    if let Some(f) = features.get(i) {
+                        words.push(format!("{} (deleted offline)", f.display_name(layer.label_field.as_deref())));
+                    }
+                    if let Some(g) = gone.get_mut(i) {
+                        *g = true;
+                    }
+                    base.remove(&c.fid);
+                }
+                (None, None) => {}
+            }
+        }
+        if gone.iter().any(|g| *g) {
+            let mut k = 0;
+            features.retain(|_| {
+                k += 1;
+                !gone.get(k - 1).copied().unwrap_or(false)
+            });
+            let mut k = 0;
+            layouts.retain(|_| {
+                k += 1;
+                !gone.get(k - 1).copied().unwrap_or(false)
+            });
         }
         let layer = rebuilt(&layer, features, layouts);
         let count = layer.features.len();
         let bounds = layer.bounds();
         let uid = layer.uid;
-        self.team.stores.insert(uid, StoreState { name: name.to_owned(), base, read_only: why.clone() });
+        let n_waiting = waiting.len();
+        self.team
+            .stores
+            .insert(uid, StoreState { name: name.to_owned(), base, read_only: why.clone(), pending: waiting });
         let id = self.catalog.insert(layer);
         for r in self.selection.iter_mut().chain(self.hits_here.iter_mut()) {
             if r.layer >= id {
@@ -741,6 +827,19 @@ impl AtlasApp {
         self.messages.push(Message::new(Level::Info, format!("Opened store layer “{name}” ({count} features{scope})")));
         if let Some(why) = why {
             self.messages.push(Message::new(Level::Warning, format!("“{name}” is read-only: {why}")));
+        }
+        if n_waiting > 0 {
+            // Not in the store yet: the layer is unsaved until they are pushed.
+            self.history.mark_unsaved(uid);
+            self.messages.push(
+                Message::new(
+                    Level::Warning,
+                    format!(
+                        "“{name}”: {n_waiting} feature(s) with edits saved offline are not in the team store yet; they are shown as you left them and are pushed by your next save"
+                    ),
+                )
+                .with_details(words),
+            );
         }
         if !self.team.only_view
             && let Some(b) = bounds
@@ -756,14 +855,19 @@ impl AtlasApp {
         let pushed = match result {
             Ok(p) => p,
             Err(e) => {
-                self.messages
-                    .push(Message::new(Level::Error, format!("“{name}” was not saved to the team store: {e}")));
+                self.messages.push(Message::new(
+                    Level::Error,
+                    format!(
+                        "“{name}” was not saved to the team store: {e}. Your edits are kept in the layer (nothing was queued offline)"
+                    ),
+                ));
                 return;
             }
         };
         if let Some(why) = &pushed.queued {
             // The outbox holds these now: the next diff starts from them.
             if let Some(state) = self.team.stores.get_mut(&uid) {
+                state.pending.extend(sent.iter().map(|o| o.fid));
                 for o in sent {
                     match (&o.feature, state.base.get_mut(&o.fid)) {
                         (Some(f), Some(b)) => b.1 = version_of(f),
@@ -786,6 +890,10 @@ impl AtlasApp {
                 ),
             ));
             return;
+        }
+        // The push went through after the whole outbox: nothing waits offline any more.
+        for state in self.team.stores.values_mut() {
+            state.pending.clear();
         }
         if pushed.drained > 0 {
             self.messages.push(Message::new(
@@ -855,6 +963,21 @@ impl AtlasApp {
         }
     }
 
+    /// The offline outbox was pushed whole on connecting: nothing waits any more, and the
+    /// versions written as sent become the open layers' bases for those features.
+    fn team_outbox_pushed(&mut self, written: &[(Uuid, i64)]) {
+        for state in self.team.stores.values_mut() {
+            for (fid, version) in written {
+                if state.pending.contains(fid)
+                    && let Some(b) = state.base.get_mut(fid)
+                {
+                    b.0 = *version;
+                }
+            }
+            state.pending.clear();
+        }
+    }
+
     fn team_label(&self, uid: LayerUid, fid: Uuid) -> String {
         self.catalog
             .index_of(uid)
@@ -895,14 +1018,18 @@ impl AtlasApp {
 
     /// Replaces (or removes, or appends) features of store layer `uid` by fid with rows read
     /// from the store, which become their base; features in `keep` are left as they are.
-    fn team_replace(&mut self, uid: LayerUid, rows: &Rows, keep: &HashSet<Uuid>) -> usize {
-        let Some(layer) = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i)) else { return 0 };
+    /// The undo history is fitted to removed features (the analyst's other steps still undo);
+    /// returns the descriptions of undo steps that lost commands on a removed feature.
+    fn team_replace(&mut self, uid: LayerUid, rows: &Rows, keep: &HashSet<Uuid>) -> Vec<String> {
+        let Some(layer) = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i)) else {
+            return Vec::new();
+        };
         let (features, layouts) = parts_of(layer);
         let mut out_f = Vec::with_capacity(features.len());
         let mut out_l = Vec::with_capacity(features.len());
         let mut seen = HashSet::new();
-        let mut removed = 0;
-        for (f, l) in features.into_iter().zip(layouts) {
+        let mut removed = Vec::new();
+        for (i, (f, l)) in features.into_iter().zip(layouts).enumerate() {
             let fid = fid_of(&f);
             match fid.filter(|fid| !keep.contains(fid)).and_then(|fid| rows.get(&fid).map(|r| (fid, r))) {
                 Some((fid, Some((_, v)))) => {
@@ -912,7 +1039,7 @@ impl AtlasApp {
                 }
                 Some((fid, None)) => {
                     seen.insert(fid);
-                    removed += 1;
+                    removed.push(i);
                 }
                 None => {
                     if let Some(fid) = fid {
@@ -946,16 +1073,24 @@ impl AtlasApp {
         if let Some(slot) = self.catalog.layer_by_uid_mut(uid) {
             *slot = new;
         }
-        if removed > 0 {
-            // Indexes moved: the selection and this layer's undo steps no longer fit.
+        let mut dropped = Vec::new();
+        if !removed.is_empty() {
+            // Indexes moved: the selection no longer fits; the undo steps are re-indexed
+            // (highest first, so each index is still where it was).
             if self.selection.is_some_and(|s| Some(s.layer) == li) {
                 self.selection = None;
                 self.hits_here.clear();
             }
-            self.history.forget_layer(uid);
+            for &i in removed.iter().rev() {
+                for d in self.history.feature_removed(uid, i) {
+                    if !dropped.contains(&d) {
+                        dropped.push(d);
+                    }
+                }
+            }
         }
         self.catalog_changed();
-        removed
+        dropped
     }
 
     /// Applies other analysts' changes to every open store layer of that name.
@@ -980,7 +1115,7 @@ impl AtlasApp {
             for f in &l.features {
                 if let Some(fid) = fid_of(&f)
                     && fresh.iter().any(|c| c.fid == fid)
-                    && state.base.get(&fid).is_some_and(|(_, b)| !same_content(&f, b))
+                    && (state.pending.contains(&fid) || state.base.get(&fid).is_some_and(|(_, b)| !same_content(&f, b)))
                 {
                     keep.insert(fid);
                 }
@@ -988,7 +1123,7 @@ impl AtlasApp {
             let wanted: Rows = fresh.iter().filter_map(|c| rows.get(&c.fid).map(|r| (c.fid, r.clone()))).collect();
             // Names as they were (a deleted feature has none after) and as they are now.
             let before: HashMap<Uuid, String> = fresh.iter().map(|c| (c.fid, self.team_label(uid, c.fid))).collect();
-            self.team_replace(uid, &wanted, &keep);
+            let dropped = self.team_replace(uid, &wanted, &keep);
             let mut by_author: Vec<(String, Vec<String>)> = Vec::new();
             for c in &fresh {
                 let name = match before.get(&c.fid) {
@@ -1008,6 +1143,18 @@ impl AtlasApp {
                     let _ = write!(text, "; {} of them you are editing: they merge when you save", keep.len());
                 }
                 self.messages.push(Message::new(Level::Info, text).with_details(what));
+            }
+            if !dropped.is_empty() {
+                self.messages.push(
+                    Message::new(
+                        Level::Warning,
+                        format!(
+                            "{} of your undo step(s) in “{layer}” changed a feature another analyst deleted: that part is gone from them; your other steps still undo",
+                            dropped.len()
+                        ),
+                    )
+                    .with_details(dropped),
+                );
             }
         }
     }
@@ -1358,6 +1505,17 @@ struct Drained {
 }
 
 impl Drained {
+    /// The versions written exactly as sent (not merged, not in conflict): fid and version.
+    fn written_as_sent(&self) -> Vec<(Uuid, i64)> {
+        let mut out = Vec::new();
+        for r in &self.reports {
+            let changed: HashSet<Uuid> =
+                r.merged.iter().map(|m| m.fid).chain(r.conflicts.iter().map(|c| c.fid)).collect();
+            out.extend(r.applied.iter().filter(|w| !changed.contains(&w.fid)).map(|w| (w.fid, w.version)));
+        }
+        out
+    }
+
     fn summary(&self) -> (Level, String) {
         let conflicts: Vec<String> =
             self.reports.iter().flat_map(|r| r.conflicts.iter().map(ToString::to_string)).collect();
@@ -1375,15 +1533,15 @@ impl Drained {
 }
 
 /// Pushes what the outbox at `path` holds, oldest first (`None`: nothing queued).
-fn drain_outbox(client: &mut postgres::Client, path: &std::path::Path) -> Result<Option<Drained>, String> {
+fn drain_outbox(client: &mut postgres::Client, path: &std::path::Path) -> Result<Option<Drained>, crate::db::DbError> {
     if !path.exists() {
         return Ok(None);
     }
-    let mut outbox = crate::db::outbox::Outbox::open(path).map_err(|e| e.to_string())?;
-    if outbox.is_empty().map_err(|e| e.to_string())? {
+    let mut outbox = crate::db::outbox::Outbox::open(path)?;
+    if outbox.is_empty()? {
         return Ok(None);
     }
-    let report = outbox.drain(client).map_err(|e| e.to_string())?;
+    let report = outbox.drain(client)?;
     Ok(Some(Drained {
         ops: report.pushed.len(),
         remaining: report.remaining,
@@ -1402,7 +1560,9 @@ fn absorb(report: &crate::db::PushReport, into: &mut Pushed) {
 }
 
 /// Pushes `changes` of layer `name` (after whatever the offline outbox held); when the server
-/// cannot be reached, queues them in the outbox at `outbox` instead.
+/// cannot be reached — before the push or in the middle of it — queues them in the outbox at
+/// `outbox` instead, under `op_id`. A refused login or any other failure is an error: nothing
+/// is queued and the edits stay in the layer.
 fn push_now(
     secret: &str,
     name: &str,
@@ -1411,28 +1571,34 @@ fn push_now(
     note: &str,
     outbox: Option<&std::path::Path>,
 ) -> Result<Pushed, String> {
+    let offline = |e: &crate::db::DbError| -> Result<Pushed, String> {
+        let Some(path) = outbox else {
+            return Err(format!("{e} (and this session has no offline outbox)"));
+        };
+        let queued = (|| {
+            if let Some(dir) = path.parent() {
+                crate::io::private::create_private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            }
+            let mut o = crate::db::outbox::Outbox::open(path).map_err(|e| e.to_string())?;
+            o.enqueue_as(op_id, name, changes, note, |_| Ok(())).map_err(|e| e.to_string())
+        })();
+        queued.map_err(|q| format!("{e}; and the offline outbox failed too: {q}"))?;
+        let why = match e {
+            crate::db::DbError::Unreachable(why) => why.clone(),
+            other => other.to_string(),
+        };
+        Ok(Pushed { queued: Some(why), ..Pushed::default() })
+    };
     let mut client = match crate::db::connect(secret) {
         Ok(c) => c,
-        Err(e) if unreachable(&e) => {
-            let Some(path) = outbox else {
-                return Err(format!("{e} (and this session has no offline outbox)"));
-            };
-            let queued = (|| {
-                if let Some(dir) = path.parent() {
-                    crate::io::private::create_private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-                }
-                let mut o = crate::db::outbox::Outbox::open(path).map_err(|e| e.to_string())?;
-                o.enqueue(name, changes, note).map_err(|e| e.to_string())
-            })();
-            queued.map_err(|q| format!("{e}; and the offline outbox failed too: {q}"))?;
-            return Ok(Pushed { queued: Some(e.to_string()), ..Pushed::default() });
-        }
+        Err(e) if e.is_unreachable() => return offline(&e),
         Err(e) => return Err(e.to_string()),
     };
     let mut out = Pushed::default();
-    let drained = match outbox {
-        Some(path) => drain_outbox(&mut client, path)?,
-        None => None,
+    let drained = match outbox.map(|path| drain_outbox(&mut client, path)).transpose() {
+        Ok(d) => d.flatten(),
+        Err(e) if e.is_unreachable() => return offline(&e),
+        Err(e) => return Err(e.to_string()),
     };
     // Changes based on a version an outbox operation just replaced are based on the new one.
     let mut changes = changes.to_vec();
@@ -1447,7 +1613,18 @@ fn push_now(
             }
         }
     }
-    let report = crate::db::push(&mut client, name, &changes, op_id, note).map_err(|e| e.to_string())?;
+    let report = if changes.is_empty() {
+        // Only the outbox had something to push.
+        crate::db::PushReport::default()
+    } else {
+        match crate::db::push(&mut client, name, &changes, op_id, note) {
+            Ok(r) => r,
+            // The connection closed mid-save: the server holds all of it or none of it, and
+            // the operation id makes the outbox's retry apply it once.
+            Err(e) if e.is_unreachable() => return offline(&e),
+            Err(e) => return Err(e.to_string()),
+        }
+    };
     absorb(&report, &mut out);
     let mut fids: Vec<Uuid> = out.merged.iter().map(|m| m.0).collect();
     fids.extend(out.conflicts.iter().map(|c| c.fid));
