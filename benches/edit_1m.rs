@@ -119,6 +119,16 @@ fn edit_1m(c: &mut Criterion) {
     group.bench_function("new feature id", |b| {
         b.iter(|| new_feature_id(black_box(&catalog.layers[0]), "AFG"));
     });
+    // A query over every event: on the index edited in the middle above (its keys translated
+    // to ids) and on a fresh one.
+    let layer = &catalog.layers[0];
+    let all = layer.index.bounds().expect("bounds");
+    let fresh = FeatureIndex::build((0..layer.features.len()).filter_map(|i| layer.features.shape(i)).map(Indexed::of));
+    assert_eq!(layer.index.query(&all), fresh.query(&all), "the same hits");
+    group.bench_function("query every event, index edited in the middle", |b| {
+        b.iter(|| layer.index.query(black_box(&all)).len());
+    });
+    group.bench_function("query every event, fresh index", |b| b.iter(|| fresh.query(black_box(&all)).len()));
     group.finish();
 
     let layer = &catalog.layers[0];

@@ -102,6 +102,9 @@ struct KeyMap {
     key_of: Vec<usize>,
     /// The id of each key; [`GONE`] for a removed one.
     id_of: Vec<usize>,
+    /// Keys below this were made by the bulk load; their ids stay in key order (an insert
+    /// or removal shifts a run of them alike), so sorted keys map to sorted ids.
+    loaded: usize,
 }
 
 /// The id of a removed key.
@@ -140,6 +143,24 @@ fn entry(bounds: WorldRect, id: usize) -> Entry {
 
 fn kind_bits(s: &Indexed) -> u8 {
     (u8::from(s.has_lines) * HAS_LINES) | (u8::from(s.has_area) * HAS_AREA)
+}
+
+/// Two ascending lists as one.
+fn merge(a: &[usize], b: &[usize]) -> Vec<usize> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+    while let (Some(&&x), Some(&&y)) = (a.peek(), b.peek()) {
+        if x <= y {
+            out.push(x);
+            a.next();
+        } else {
+            out.push(y);
+            b.next();
+        }
+    }
+    out.extend(a);
+    out.extend(b);
+    out
 }
 
 /// Bulk-loads one tree, or (for many entries) one per core over slabs cut by x, in parallel.
@@ -216,13 +237,28 @@ impl FeatureIndex {
     /// Indices of features whose bounds intersect `rect`, in ascending order.
     pub fn query(&self, rect: &WorldRect) -> Vec<usize> {
         let aabb = rect.aabb();
-        let found = self.trees.iter().flat_map(|t| t.locate_in_envelope_intersecting(&aabb).map(|e| e.data));
-        let mut hits: Vec<usize> = match &self.keys {
-            None => found.collect(),
-            Some(keys) => found.filter_map(|k| keys.id_of.get(k).copied().filter(|&i| i != GONE)).collect(),
-        };
+        let mut hits: Vec<usize> =
+            self.trees.iter().flat_map(|t| t.locate_in_envelope_intersecting(&aabb).map(|e| e.data)).collect();
         hits.sort_unstable();
-        hits
+        let Some(keys) = &self.keys else { return hits };
+        // Sorted loaded keys map to sorted ids, read from the map in order; the few keys of
+        // inserted features are mapped and sorted apart, then merged in.
+        let split = hits.partition_point(|&k| k < keys.loaded);
+        let id = |k: usize| keys.id_of.get(k).copied().filter(|&i| i != GONE);
+        let mut inserted: Vec<usize> = hits.get(split..).unwrap_or_default().iter().filter_map(|&k| id(k)).collect();
+        hits.truncate(split);
+        hits.retain_mut(|k| match id(*k) {
+            Some(i) => {
+                *k = i;
+                true
+            }
+            None => false,
+        });
+        if inserted.is_empty() {
+            return hits;
+        }
+        inserted.sort_unstable();
+        merge(&hits, &inserted)
     }
 
     /// The tree key of feature `i`.
@@ -233,7 +269,8 @@ impl FeatureIndex {
     /// The key map, made the first time ids and keys part.
     fn key_map(&mut self) -> &mut KeyMap {
         let n = self.rects.len();
-        self.keys.get_or_insert_with(|| Box::new(KeyMap { key_of: (0..n).collect(), id_of: (0..n).collect() }))
+        self.keys
+            .get_or_insert_with(|| Box::new(KeyMap { key_of: (0..n).collect(), id_of: (0..n).collect(), loaded: n }))
     }
 
     /// Bounds of all features.
