@@ -224,3 +224,34 @@ fn moving_or_deleting_a_point_updates_the_indexed_counts() {
         "the bin lists the renumbered features"
     );
 }
+
+#[test]
+fn the_border_is_drawn_over_the_density_on_a_pale_casing() {
+    use frontier_atlas::model::{LayerStyleOverride, PointView};
+    use frontier_atlas::render::density::{BORDER_CASING, BORDER_CASING_PTS, RAMP};
+    use frontier_atlas::render::{BORDER_LINE, Item, SceneOptions, build_scene};
+    let (mut catalog, _) = frontier_atlas::geodata::default_catalog();
+    let mut layer = fixture(3_000);
+    layer.style = Some(LayerStyleOverride { point_view: Some(PointView::Density), ..LayerStyleOverride::default() });
+    catalog.insert(layer);
+    let viewport = Viewport::fit_bbox(frontier_atlas::geodata::HOME_BBOX, [1600.0, 1000.0]);
+    let filter = TimeFilter::new(&catalog, None);
+    let scene = build_scene(&catalog, &viewport, &SceneOptions { filter: Some(&filter), ..SceneOptions::default() });
+    let is_hexagons = |i: &Item| {
+        matches!(i, Item::Fill { rings, color, .. }
+            if !rings.is_empty() && rings.iter().all(|r| r.len() == 7)
+                && RAMP.iter().any(|c| c.0[..3] == color.0[..3]))
+    };
+    let stroke = |want: frontier_atlas::render::Color| move |i: &Item| matches!(i, Item::Stroke { color, .. } if color.0[..3] == want.0[..3]);
+    let last_hexagons = scene.items.iter().rposition(is_hexagons).expect("hexagons drawn");
+    let casing = scene.items.iter().position(stroke(BORDER_CASING)).expect("the border's casing");
+    let line = scene.items.iter().position(stroke(BORDER_LINE)).expect("the border line");
+    assert!(last_hexagons < casing && casing < line, "hexagons {last_hexagons}, casing {casing}, line {line}");
+    assert!(matches!(scene.items[casing], Item::Stroke { width, .. } if (width - BORDER_CASING_PTS).abs() < 1e-6));
+    // Without a density the border keeps its usual red band and no casing.
+    catalog.layers.last_mut().expect("layer").style =
+        Some(LayerStyleOverride { point_view: Some(PointView::Points), ..LayerStyleOverride::default() });
+    let scene = build_scene(&catalog, &viewport, &SceneOptions { filter: Some(&filter), ..SceneOptions::default() });
+    assert!(!scene.items.iter().any(stroke(BORDER_CASING)));
+    assert!(scene.items.iter().any(stroke(BORDER_LINE)));
+}

@@ -83,7 +83,13 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
         b.density(*li, layer);
     }
     for (_, layer, shown) in visible.iter().filter(|(_, l, _)| l.kind == LayerKind::Border) {
-        b.lines(layer, shown, BORDER_BAND.faded(layer.opacity), 9.0, None);
+        // Over a density the red band melts into the ramp: a pale casing keeps the border legible.
+        let (band, width) = if b.density_layers.is_empty() {
+            (BORDER_BAND, 9.0)
+        } else {
+            (super::density::BORDER_CASING, super::density::BORDER_CASING_PTS)
+        };
+        b.lines(layer, shown, band.faded(layer.opacity), width, None);
     }
     for (_, layer, shown) in visible.iter().filter(|(_, l, _)| l.kind != LayerKind::Border) {
         b.outlines(layer, shown);

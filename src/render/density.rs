@@ -59,6 +59,13 @@ pub const RAMP: [Color; 6] = [
     Color::hex(0xb10026),
 ];
 
+/// The band drawn under the border line when a layer is drawn as a density, instead of the
+/// usual translucent red one, which the ramp's reds swallow.
+pub const BORDER_CASING: Color = Color([255, 255, 255, 225]);
+
+/// Width of [`BORDER_CASING`] in points.
+pub const BORDER_CASING_PTS: f32 = 6.0;
+
 /// A hexagon's six corners as four triangles.
 const HEXAGON_TRIANGLES: [u32; 12] = [0, 1, 2, 0, 2, 3, 0, 3, 4, 0, 4, 5];
 
