@@ -1576,6 +1576,10 @@ fn push_now(
             return Err(format!("{e} (and this session has no offline outbox)"));
         };
         let queued = (|| {
+            if changes.is_empty() {
+                // Only earlier offline edits to push: they are queued already.
+                return Ok(Uuid::nil());
+            }
             if let Some(dir) = path.parent() {
                 crate::io::private::create_private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
             }
