@@ -347,16 +347,15 @@ pub struct BinIndex {
     grid: HexGrid,
     /// Non-empty bins, packed ([`pack`]), ascending (row-major).
     keys: Vec<u64>,
-    /// Bin `k`'s features are `members[offsets[k]..offsets[k + 1]]`.
-    offsets: Vec<u32>,
+    /// Where each bin's data ends: `[members, dated]`, after a leading `[0, 0]`. Bin `k`'s
+    /// features are `members[heads[k][0]..heads[k + 1][0]]`; its `m` dated features' start
+    /// days, sorted, are `days[2 · heads[k][1]..][..m]` and their end days, sorted, follow.
+    heads: Vec<[u32; 2]>,
     /// Features of each bin, ascending within a bin.
     members: Vec<u32>,
-    /// Bin `k`'s dated features' days are `starts[dated[k]..dated[k + 1]]` (and `ends`).
-    dated: Vec<u32>,
-    /// Start days of each bin's dated features, sorted within a bin.
-    starts: Vec<i32>,
-    /// End days of each bin's dated features, sorted within a bin.
-    ends: Vec<i32>,
+    /// Per bin the sorted start days then the sorted end days of its dated features, next to
+    /// each other so counting a bin reads one short stretch of memory.
+    days: Vec<i32>,
 }
 
 impl BinIndex {
@@ -380,58 +379,54 @@ impl BinIndex {
         let mut index = Self {
             grid,
             keys: Vec::new(),
-            offsets: vec![0],
+            heads: vec![[0, 0]],
             members: Vec::with_capacity(entries.len()),
-            dated: vec![0],
-            starts: Vec::new(),
-            ends: Vec::new(),
+            days: Vec::with_capacity(2 * entries.len()),
         };
+        let mut ends: Vec<i32> = Vec::new();
         for run in entries.chunk_by(|a, b| a.0 == b.0) {
             let key = run.first().map_or(0, |e| e.0);
-            let from = index.starts.len();
+            let from = index.days.len();
+            ends.clear();
             for &(_, f) in run {
                 index.members.push(f);
                 let fi = f as usize;
                 if let (Some(&s), Some(&e)) = (points.start.get(fi), points.end.get(fi))
                     && s != UNDATED
                 {
-                    index.starts.push(s);
-                    index.ends.push(e);
+                    index.days.push(s);
+                    ends.push(e);
                 }
             }
-            if let Some(s) = index.starts.get_mut(from..) {
+            if let Some(s) = index.days.get_mut(from..) {
                 s.sort_unstable();
             }
-            if let Some(e) = index.ends.get_mut(from..) {
-                e.sort_unstable();
-            }
+            ends.sort_unstable();
+            index.days.extend_from_slice(&ends);
             index.keys.push(key);
-            index.offsets.push(u32::try_from(index.members.len()).ok()?);
-            index.dated.push(u32::try_from(index.starts.len()).ok()?);
+            index.heads.push([u32::try_from(index.members.len()).ok()?, u32::try_from(index.days.len() / 2).ok()?]);
         }
         Some(index)
     }
 
     /// Heap bytes held.
     fn bytes(&self) -> usize {
-        self.keys.len() * 8
-            + (self.offsets.len() + self.members.len() + self.dated.len()) * 4
-            + (self.starts.len() + self.ends.len()) * 4
+        self.keys.len() * 8 + self.heads.len() * 8 + (self.members.len() + self.days.len()) * 4
     }
 
     /// The count of bin number `k` for `days` (`None`: every feature).
     fn count(&self, k: usize, days: Option<(i32, i32)>) -> u32 {
-        let span = |v: &[u32]| (v.get(k).copied().unwrap_or(0) as usize, v.get(k + 1).copied().unwrap_or(0) as usize);
-        let (m0, m1) = span(&self.offsets);
-        let all = u32::try_from(m1.saturating_sub(m0)).unwrap_or(u32::MAX);
+        let (Some(&[m0, d0]), Some(&[m1, d1])) = (self.heads.get(k), self.heads.get(k + 1)) else { return 0 };
+        let all = m1.saturating_sub(m0);
         let Some((a, b)) = days else { return all };
-        let (d0, d1) = span(&self.dated);
-        let undated = all.saturating_sub(u32::try_from(d1.saturating_sub(d0)).unwrap_or(u32::MAX));
-        if a > b {
+        let dated = d1.saturating_sub(d0);
+        let undated = all.saturating_sub(dated);
+        if a > b || dated == 0 {
             return undated;
         }
-        let starts = self.starts.get(d0..d1).unwrap_or_default();
-        let ends = self.ends.get(d0..d1).unwrap_or_default();
+        let (at, m) = (2 * d0 as usize, dated as usize);
+        let starts = self.days.get(at..at + m).unwrap_or_default();
+        let ends = self.days.get(at + m..at + 2 * m).unwrap_or_default();
         // Spans overlapping [a, b] start by b and do not end before a; every span ending
         // before a also starts by b.
         let overlapping = starts.partition_point(|&s| s <= b).saturating_sub(ends.partition_point(|&e| e < a));
@@ -496,7 +491,7 @@ impl BinIndex {
     fn members_of(&self, bin: BinKey) -> &[u32] {
         let Some(packed) = pack(bin) else { return &[] };
         let Ok(k) = self.keys.binary_search(&packed) else { return &[] };
-        let (Some(&m0), Some(&m1)) = (self.offsets.get(k), self.offsets.get(k + 1)) else { return &[] };
+        let (Some(&[m0, _]), Some(&[m1, _])) = (self.heads.get(k), self.heads.get(k + 1)) else { return &[] };
         self.members.get(m0 as usize..m1 as usize).unwrap_or_default()
     }
 }
