@@ -123,7 +123,7 @@ const HAS_AREA: u8 = 2;
 /// [`FeatureIndex::insert`], [`FeatureIndex::remove`]): `O(log n)` in the trees. The trees
 /// hold keys that do not change when features before them are inserted or removed; until
 /// the first insert or removal before the end a key is the feature's id, afterwards a
-/// [`KeyMap`] translates (one pass over a flat array per such edit, not over the trees).
+/// key map translates (one pass over a flat array per such edit, not over the trees).
 #[derive(Debug, Clone, Default)]
 pub struct FeatureIndex {
     trees: Vec<RTree<Entry>>,

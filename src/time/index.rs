@@ -19,6 +19,10 @@
 //!   the ones starting by `to` are filtered by end. Computing the slices costs `O(log n)`;
 //!   iterating them costs `O(k + e + l)` for `k` visible, `e` edge candidates (at most one month
 //!   of short events) and `l` long spans.
+//! * **Edits** — [`TimeIndex::replace`], [`TimeIndex::insert`] and [`TimeIndex::remove`] change
+//!   the index for one feature in place (binary searches, moving the sorted arrays' tails, and
+//!   for an insert or removal one flat pass shifting the feature indices after it); the result
+//!   equals a fresh build. The extent is read from the sorted arrays, `O(log n)`.
 
 use chrono::NaiveDate;
 
