@@ -319,6 +319,8 @@ fn import_acled(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows)
         Input(AcledStreamError),
         Refused(String),
         Write(std::io::Error),
+        /// The parallel reader does not take the file: the serial one does.
+        Irregular,
     }
     impl From<std::io::Error> for Failed {
         fn from(e: std::io::Error) -> Self {
@@ -356,7 +358,45 @@ fn import_acled(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows)
             )
         })
     };
-    let summary = if format == crate::io::open::Format::GeoJson {
+    // A regular file is read on every core; one the parallel reader does not take (see
+    // io::acled_par) is read again by the serial reader below, into a fresh temporary file.
+    let parallel = format == crate::io::open::Format::GeoJson && std::fs::metadata(input).is_ok_and(|m| m.is_file());
+    let mut done = None;
+    let written = if parallel {
+        use crate::io::acled_par::{BLOCK, Read};
+        let mut write_error = None;
+        crate::io::atomic::write_atomic_with(out, |w| {
+            let mut writer = GeoJsonWriter::new(w)?;
+            let read = crate::io::acled_par::stream_json(input, &crate::io::progress::Progress::new(), BLOCK, |json| {
+                writer.raw_row(json).inspect_err(|e| write_error = Some(std::io::Error::new(e.kind(), e.to_string())))
+            });
+            let summary = match read {
+                Read::Done(summary) => summary,
+                Read::Irregular => return Err(Failed::Irregular),
+                Read::Failed(message) => {
+                    return Err(match write_error.take() {
+                        Some(e) => Failed::Write(e),
+                        None => Failed::Refused(message),
+                    });
+                }
+            };
+            writer.finish()?;
+            if let Some(refusal) = check(&summary) {
+                return Err(Failed::Refused(refusal));
+            }
+            done = Some(summary);
+            Ok(())
+        })
+    } else {
+        Err(Failed::Irregular)
+    };
+    let summary = if let (Ok(()), Some(summary)) = (&written, done.take()) {
+        summary
+    } else if let Err(Failed::Write(e)) = written {
+        return fail(cannot_write(&e));
+    } else if let Err(Failed::Refused(message)) = written {
+        return fail(message);
+    } else if format == crate::io::open::Format::GeoJson {
         let mut done = None;
         let written = crate::io::atomic::write_atomic_with(out, |w| {
             let mut writer = GeoJsonWriter::new(w)?;
@@ -373,8 +413,9 @@ fn import_acled(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows)
             (Err(Failed::Input(AcledStreamError::Output(e)) | Failed::Write(e)), _) => return fail(cannot_write(&e)),
             (Err(Failed::Input(e)), _) => return fail(e.to_string()),
             (Err(Failed::Refused(message)), _) => return fail(message),
-            // Not reachable: a successful write records its summary.
-            (Ok(()), None) => return fail(format!("{}: nothing imported", input.display())),
+            // Not reachable: the serial reader takes every file, and a successful write
+            // records its summary.
+            (Err(Failed::Irregular) | Ok(()), _) => return fail(format!("{}: nothing imported", input.display())),
         }
     } else {
         // The layer is parsed from the GeoJSON text `import acled` would write (streamed into

@@ -3,6 +3,8 @@
 //! features, dates, categories, skipped rows and `FILE:LINE:COL` problems — and a file it
 //! cannot cut safely is handed to the serial reader.
 
+#![expect(clippy::unwrap_used, reason = "test helpers unwrap like #[test] functions do")]
+
 #[path = "common/acled_gen.rs"]
 mod acled_gen;
 
@@ -48,6 +50,16 @@ fn assert_same(path: &Path, block: usize) -> Loaded {
         |l: &frontier_atlas::model::Layer| (0..l.features.len()).map(|i| l.features.span(i)).collect::<Vec<_>>();
     assert_eq!(spans(&fast.layer), spans(&slow.layer));
     assert_eq!(fast.layer.features.packed_count(), fast.layer.features.len(), "every feature packed");
+    // New ids continue the file's numbering without decoding a feature (the rows' ids were
+    // tallied as they were read).
+    for prefix in ["", "AFG", "TJK"] {
+        assert_eq!(
+            frontier_atlas::edit::new_feature_id(&fast.layer, prefix),
+            frontier_atlas::edit::new_feature_id(&slow.layer, prefix),
+            "prefix {prefix:?}"
+        );
+    }
+    assert!(fast.layer.id_tally().is_some(), "the parallel reader tallies ids");
     fast
 }
 
@@ -197,4 +209,48 @@ fn a_saved_parallel_load_is_byte_identical_to_a_saved_serial_load() {
     frontier_atlas::io::save::save_layer(&fast.layer, &a).unwrap();
     frontier_atlas::io::save::save_layer(&slow.layer, &b).unwrap();
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}
+
+#[test]
+fn import_acled_writes_the_serial_readers_bytes_and_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nasty.csv");
+    let bytes = nasty(6_000);
+    std::fs::write(&path, &bytes).unwrap();
+    let out = dir.path().join("out.geojson");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_frontier-atlas"))
+        .args(["import", "acled"])
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .arg("--skip-bad")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let label = path.display().to_string();
+    let import = frontier_atlas::io::acled::parse_acled(bytes.as_slice(), &label).unwrap();
+    let expected = frontier_atlas::io::acled::write_geojson(&import);
+    assert!(std::fs::read_to_string(&out).unwrap() == expected, "the written GeoJSON differs");
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    let expected_problems: Vec<String> = import
+        .problems
+        .iter()
+        .map(|p| {
+            let what = if p.skipped { "row skipped" } else { "kept" };
+            format!("{label}:{}:{}: {} ({what})", p.line, p.col.max(1), p.message)
+        })
+        .collect();
+    let problems: Vec<&str> = stderr.lines().filter(|l| l.starts_with(&label)).collect();
+    assert_eq!(problems, expected_problems);
+    // Without --skip-bad nothing is written.
+    std::fs::remove_file(&out).unwrap();
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_frontier-atlas"))
+        .args(["import", "acled"])
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(!out.exists());
 }

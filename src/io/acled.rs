@@ -476,11 +476,6 @@ impl Header {
         row_check(cells, &self.columns, &self.order, &self.required, line, problems)
     }
 
-    /// A checked row's value of column `i`.
-    pub(crate) fn value(&self, cells: &[&str], core: &RowCore<'_>, i: usize) -> Value {
-        cell_value(cells, &self.columns, &self.required, core, i)
-    }
-
     /// The column index of the known ACLED column `name`.
     pub(crate) fn known(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.known.is_some() && c.key == name)
@@ -746,7 +741,7 @@ pub(crate) fn row_check<'r>(
         return Err(skip(line, req.id + 1, "event_id_cnty: missing event id (row skipped)".to_owned()));
     }
     let date = match DateSpan::parse(cell(req.date)) {
-        Ok(span) if span.precision == Precision::Day => span.start.format("%Y-%m-%d").to_string(),
+        Ok(span) if span.precision == Precision::Day => iso_day(span.start),
         Ok(_) => {
             return Err(skip(
                 line,
@@ -787,6 +782,33 @@ pub(crate) fn row_check<'r>(
         }
     }
     Ok(RowCore { id, date, lon, lat })
+}
+
+/// `day` as chrono's `%Y-%m-%d` writes it (without its formatting machinery for the usual years).
+fn iso_day(day: chrono::NaiveDate) -> String {
+    use chrono::Datelike as _;
+    match u32::try_from(day.year()) {
+        Ok(year) if year <= 9999 => {
+            let mut out = String::with_capacity(10);
+            let digits = [
+                year / 1000,
+                year / 100 % 10,
+                year / 10 % 10,
+                year % 10,
+                10,
+                day.month() / 10,
+                day.month() % 10,
+                10,
+                day.day() / 10,
+                day.day() % 10,
+            ];
+            for d in digits {
+                out.push(char::from_digit(d, 10).unwrap_or('-'));
+            }
+            out
+        }
+        _ => day.format("%Y-%m-%d").to_string(),
+    }
 }
 
 /// Whether [`number_value`] takes `text` (without building the value).
@@ -852,6 +874,16 @@ impl<W: std::io::Write> GeoJsonWriter<W> {
         }
         self.first = false;
         row.write_json(&mut self.out)
+    }
+
+    /// Writes one row's feature text as [`AcledRow::write_json`] wrote it (the parallel
+    /// reader's rows, [`crate::io::acled_par::stream_json`]).
+    pub fn raw_row(&mut self, json: &[u8]) -> std::io::Result<()> {
+        if !self.first {
+            self.out.write_all(GEOJSON_SEPARATOR.as_bytes())?;
+        }
+        self.first = false;
+        self.out.write_all(json)
     }
 
     /// Writes one feature.

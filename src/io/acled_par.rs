@@ -19,14 +19,14 @@
 //! block, with a hash of each id and the text of the first row checked on a match.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
+use std::hash::BuildHasher as _;
 use std::io::Read as _;
 use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::acled::{Header, RowProblem};
+use super::acled::{AcledSummary, Header, RowCore, RowProblem};
 use super::geojson::Loaded;
 use super::geojson_fast::FeaturePacker;
 use super::progress::Progress;
@@ -35,7 +35,7 @@ use crate::model::{Feature, FeatureId, FeatureLayout, LayerKind, LayerSource, Pr
 use crate::spatial::Shape;
 
 /// Bytes read from the file per round.
-pub const BLOCK: usize = 32 * 1024 * 1024;
+pub const BLOCK: usize = 16 * 1024 * 1024;
 
 /// The smallest piece worth a task of its own.
 const MIN_PIECE: usize = 256 * 1024;
@@ -51,18 +51,102 @@ pub enum Outcome {
     Failed(String),
 }
 
+/// How a parallel read ended.
+pub enum Read {
+    /// Every row was read: what the serial reader's summary would say.
+    Done(AcledSummary),
+    /// See [`Outcome::Irregular`]; nothing was handed over yet when the header is refused,
+    /// but rows may have been when stray quotes are found further on.
+    Irregular,
+    /// The read failed or was cancelled: the message.
+    Failed(String),
+}
+
+/// What each task makes of the good rows of its piece.
+trait Sink: Send + Sized {
+    /// What it makes of one row.
+    type Row: Send;
+    /// A sink for one piece.
+    fn new(header: &Header) -> Self;
+    /// One good row: its cells, what [`Header::check`] found, and its CSV record text.
+    fn row(&mut self, header: &Header, cells: &[&str], core: &RowCore<'_>, raw: &str) -> Self::Row;
+}
+
 /// Loads the ACLED export at `path` (a regular file) into the columnar store; see the module
 /// documentation. `block` is the read size ([`BLOCK`]; tests make it small).
 pub fn load(path: &Path, progress: &Progress, block: usize) -> Outcome {
     let label = path.display().to_string();
-    let failed = |e: std::io::Error| Outcome::Failed(format!("{label}: {e}"));
+    let mut packer: Option<FeaturePacker> = None;
+    let layout = FeatureLayout::from_keys(["type", "geometry", "id", "properties"], PropertiesForm::Object);
+    let read = read::<PackSink, _>(path, progress, block, |header, mut sink, rows| {
+        let packer = packer.get_or_insert_with(|| {
+            let decoding = Arc::clone(header);
+            let decoder: crate::model::store::Decoder = Arc::new(move |text: &str| decode(&decoding, text));
+            FeaturePacker::with_decoder(&label, LayerKind::Events, decoder)
+        });
+        let first_block = packer.add_blocks(std::mem::take(&mut sink.blocks).finish());
+        for (id, row) in rows {
+            let id = FeatureId::Str(id.into());
+            let category = sink.categories.get(row.category as usize).map_or("", String::as_str);
+            packer.push_prepared(first_block, row.feature, layout, category, Some(&id), row.date_problem);
+        }
+        Ok(())
+    });
+    let summary = match read {
+        Read::Done(summary) => summary,
+        Read::Irregular => return Outcome::Irregular,
+        Read::Failed(e) => return Outcome::Failed(e),
+    };
+    // A file of a header alone.
+    let packer = packer.unwrap_or_else(|| FeaturePacker::new(&label, Some(LayerKind::Events)));
+    let name = path.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
+    let mut root = serde_json::Map::new();
+    root.insert("type".to_owned(), serde_json::Value::from("FeatureCollection"));
+    root.insert("features".to_owned(), serde_json::Value::Null);
+    match packer.finish(root, &name, LayerSource::File(path.to_owned())) {
+        Ok(mut loaded) => {
+            let problems = summary.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message));
+            loaded.skipped.splice(0..0, problems);
+            Outcome::Loaded(Box::new(loaded))
+        }
+        Err(e) => Outcome::Failed(e.to_string()),
+    }
+}
+
+/// Reads the ACLED export at `path` (a regular file) on every core, handing each good row's
+/// feature text — the bytes [`super::acled::GeoJsonWriter::row`] writes — to `each`, in file
+/// order, as [`super::acled::stream_acled_rows`] does; the summary is the one it gives.
+/// `block` as in [`load`]. On [`Read::Irregular`] after rows were handed over the caller
+/// must start again with the serial reader.
+pub fn stream_json(
+    path: &Path,
+    progress: &Progress,
+    block: usize,
+    mut each: impl FnMut(&[u8]) -> std::io::Result<()> + Send,
+) -> Read {
+    read::<JsonSink, _>(path, progress, block, |_, sink, rows| {
+        for (_, (from, to)) in rows {
+            each(sink.buf.get(from..to).unwrap_or_default()).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })
+}
+
+/// The read behind [`load`] and [`stream_json`]: `take` gets each piece's sink and its kept
+/// rows (with their ids), piece after piece in file order.
+fn read<S: Sink, F>(path: &Path, progress: &Progress, block: usize, mut take: F) -> Read
+where
+    F: FnMut(&Arc<Header>, S, Kept<S>) -> Result<(), String> + Send,
+{
+    let label = path.display().to_string();
+    let failed = |e: std::io::Error| Read::Failed(format!("{label}: {e}"));
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => return failed(e),
     };
     let size = match file.metadata() {
         Ok(m) if m.is_file() && m.len() <= crate::io::read::MAX_FILE_BYTES => m.len(),
-        Ok(_) => return Outcome::Irregular,
+        Ok(_) => return Read::Irregular,
         Err(e) => return failed(e),
     };
     progress.set_total_bytes(size);
@@ -74,12 +158,20 @@ pub fn load(path: &Path, progress: &Progress, block: usize) -> Outcome {
     if let Err(e) = fill(&mut file, &mut data, block, &mut eof) {
         return failed(e);
     }
-    let Some((header, header_end)) = read_header(&data, &label) else { return Outcome::Irregular };
+    let Some((header, header_end)) = read_header(&data, &label) else { return Read::Irregular };
     let header = Arc::new(header);
     let header_lines = memchr::memchr_iter(b'\n', data.get(..header_end).unwrap_or_default()).count();
-    let mut load = Load::new(&label, Arc::clone(&header), header_lines);
+    let mut rows = Rows::new(header_lines, header.required.id);
     let mut start = header_end;
     let mut done: u64 = 0;
+    let mut pending: Option<Vec<Piece<S>>> = None;
+    let merge = |rows: &mut Rows, take: &mut F, pieces: Vec<Piece<S>>| -> Result<(), String> {
+        for piece in pieces {
+            let (sink, kept) = rows.add(piece);
+            take(&header, sink, kept)?;
+        }
+        Ok(())
+    };
     loop {
         let cut = if eof { Some(data.len()) } else { boundary_before_end(&data, start) };
         let Some(cut) = cut else {
@@ -91,21 +183,30 @@ pub fn load(path: &Path, progress: &Progress, block: usize) -> Outcome {
         };
         let body = data.get(start..cut).unwrap_or_default();
         let pieces = pieces(body);
-        let outs: Vec<Piece> = pieces
-            .par_iter()
-            .map(|&(a, b)| parse_piece(body.get(a..b).unwrap_or_default(), &header, eof && b == body.len()))
-            .collect();
+        let parse = || -> Vec<Piece<S>> {
+            pieces
+                .par_iter()
+                .map(|&(a, b)| parse_piece(body.get(a..b).unwrap_or_default(), &header, eof && b == body.len()))
+                .collect()
+        };
+        // The previous block's rows are taken in order on this thread while the other cores
+        // parse this block.
+        let (merged, outs) = match pending.take() {
+            Some(prev) => rayon::join(|| merge(&mut rows, &mut take, prev), parse),
+            None => (Ok(()), parse()),
+        };
+        if let Err(e) = merged {
+            return Read::Failed(format!("{label}: {e}"));
+        }
+        progress.add_features(rows.kept_since_report());
         if outs.iter().any(|p| !p.clean) {
-            return Outcome::Irregular;
+            return Read::Irregular;
         }
-        if let Err(e) = load.add(outs) {
-            return Outcome::Failed(e);
-        }
+        pending = Some(outs);
         done += cut as u64;
         progress.set_bytes_done(done);
-        progress.add_features(load.rows_since_report());
         if progress.cancelled() {
-            return Outcome::Failed(format!("{label}: loading cancelled"));
+            return Read::Failed(format!("{label}: loading cancelled"));
         }
         if eof {
             break;
@@ -117,13 +218,16 @@ pub fn load(path: &Path, progress: &Progress, block: usize) -> Outcome {
         }
         if done + data.len() as u64 > size {
             // The file grew while it was read.
-            return Outcome::Irregular;
+            return Read::Irregular;
         }
     }
-    match load.finish(path) {
-        Ok(loaded) => Outcome::Loaded(Box::new(loaded)),
-        Err(e) => Outcome::Failed(e),
+    if let Some(last) = pending
+        && let Err(e) = merge(&mut rows, &mut take, last)
+    {
+        return Read::Failed(format!("{label}: {e}"));
     }
+    progress.add_features(rows.kept_since_report());
+    Read::Done(rows.summary())
 }
 
 /// Reads up to `block` more bytes into `data`; sets `eof` when the file has no more.
@@ -156,9 +260,10 @@ fn read_header(data: &[u8], label: &str) -> Option<(Header, usize)> {
     Header::read(&record, label).ok().map(|h| (h, end))
 }
 
-/// Whether an odd number of quotes is in `bytes` (counted on every core).
+/// Whether an odd number of quotes is in `bytes` (on every core; an XOR that vectorises).
 fn odd_quotes(bytes: &[u8]) -> bool {
-    bytes.par_chunks(1 << 20).map(|c| c.iter().filter(|&&b| b == b'"').count() % 2).sum::<usize>() % 2 == 1
+    bytes.par_chunks(1 << 20).map(|c| c.iter().fold(0u8, |a, &b| a ^ u8::from(b == b'"'))).reduce(|| 0, |a, b| a ^ b)
+        == 1
 }
 
 /// The first record boundary at or after `from` (after the first line end before a `\n` with an
@@ -223,40 +328,129 @@ fn pieces(body: &[u8]) -> Vec<(usize, usize)> {
 }
 
 /// One good row of a piece.
-struct Row {
+struct Row<R> {
     /// Physical line, counted from the piece's start (the piece's first line is 1).
     line: usize,
     /// A hash of its `event_id_cnty`.
     id_hash: u64,
-    /// Its id, for messages and the duplicate check.
+    /// Its id.
     id: Box<str>,
-    /// The record's text, packed in the piece's blocks.
-    feature: PackedFeature,
-    /// Its event type (the layer's category).
-    category: Box<str>,
-    /// Why its date span cannot be read.
-    date_problem: Option<String>,
+    /// What the sink made of it.
+    made: R,
     /// How many of the piece's problems come before or with this row.
     problems_before: usize,
 }
 
 /// What a task made of one piece.
-struct Piece {
-    rows: Vec<Row>,
+struct Piece<S: Sink> {
+    rows: Vec<Row<S::Row>>,
     /// Problems, in file order, lines counted from the piece's start.
     problems: Vec<RowProblem>,
     /// Rows read (good and bad), blank lines aside.
     rows_read: usize,
     /// Newlines in the piece.
     newlines: usize,
-    blocks: BlockWriter,
+    sink: S,
     /// The piece ended where a record ended (or it is the file's last).
     clean: bool,
 }
 
-/// The hasher of ids (one fixed seed, so equal ids hash alike across tasks).
-fn id_hasher() -> std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher> {
-    std::hash::BuildHasherDefault::default()
+/// A row packed for the columnar store.
+struct PackRow {
+    feature: PackedFeature,
+    /// Its event type, in the sink's `categories`.
+    category: u32,
+    date_problem: Option<String>,
+}
+
+/// Packs a piece's record texts and reads each row's columns.
+struct PackSink {
+    blocks: BlockWriter,
+    event_type: Option<usize>,
+    precision: Option<usize>,
+    /// The piece's event types, and where each is.
+    categories: Vec<String>,
+    names: HashMap<String, u32, rustc_hash::FxBuildHasher>,
+}
+
+impl Sink for PackSink {
+    type Row = PackRow;
+
+    fn new(header: &Header) -> Self {
+        Self {
+            blocks: BlockWriter::default(),
+            event_type: header.known("event_type"),
+            precision: header.known("time_precision"),
+            categories: Vec::new(),
+            names: HashMap::default(),
+        }
+    }
+
+    fn row(&mut self, _: &Header, cells: &[&str], core: &RowCore<'_>, raw: &str) -> PackRow {
+        // As `model::feature_span` reads an event: `time_precision` as a number (text that
+        // parses as one included), 2 and 3 widening a day to its week or month.
+        let precision = self.precision.and_then(|p| cells.get(p)).and_then(|t| t.trim().parse::<f64>().ok());
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "as feature_span casts it")]
+        let precision = precision.map(|p| p as u8);
+        let span = crate::time::DateSpan::parse(&core.date).map_err(|e| e.to_string()).and_then(|parsed| {
+            if parsed.start == parsed.end && matches!(precision, Some(2 | 3)) {
+                crate::time::DateSpan::from_acled(&core.date, precision).map_err(|e| e.to_string())
+            } else {
+                Ok(parsed)
+            }
+        });
+        let (span, date_problem) = match span {
+            Ok(span) => (Some(span), None),
+            Err(why) => (None, Some(why)),
+        };
+        let at = self.blocks.push(raw);
+        let category = self.event_type.and_then(|i| cells.get(i)).copied().unwrap_or_default();
+        let category = if let Some(&c) = self.names.get(category) {
+            c
+        } else {
+            let c = self.categories.len() as u32;
+            self.categories.push(category.to_owned());
+            self.names.insert(category.to_owned(), c);
+            c
+        };
+        PackRow {
+            feature: PackedFeature {
+                text: at,
+                shape: Shape::point(crate::spatial::world_from_geo(core.lon, core.lat)),
+                span,
+            },
+            category,
+            date_problem,
+        }
+    }
+}
+
+/// Writes a piece's rows as the feature texts `import acled` writes.
+struct JsonSink {
+    buf: Vec<u8>,
+}
+
+impl Sink for JsonSink {
+    /// Where the row's text is in `buf`.
+    type Row = (usize, usize);
+
+    fn new(_: &Header) -> Self {
+        Self { buf: Vec::new() }
+    }
+
+    fn row(&mut self, header: &Header, cells: &[&str], _: &RowCore<'_>, _: &str) -> (usize, usize) {
+        let start = self.buf.len();
+        // The row was checked: it makes a row, and writing to a Vec does not fail.
+        if let Ok(row) = header.row(cells) {
+            let _ = row.write_json(&mut self.buf);
+        }
+        (start, self.buf.len())
+    }
+}
+
+/// The hasher of ids (no seed, so equal ids hash alike across tasks).
+fn id_hasher() -> rustc_hash::FxBuildHasher {
+    rustc_hash::FxBuildHasher
 }
 
 /// One record read by `csv_core` from `input`: its fields, the bytes it took, and whether a
@@ -300,6 +494,33 @@ impl RecordReader {
         }
     }
 
+    /// The fields of the record just read, as text, into `cells`; the first field that is not
+    /// UTF-8 stops it (its index is given back).
+    fn cells<'s>(&'s self, cells: &mut smallvec::SmallVec<[&'s str; 40]>) -> Option<usize> {
+        let used = self.ends.get(..self.len).and_then(|e| e.last()).copied().unwrap_or(0);
+        let all = self.out.get(..used).unwrap_or_default();
+        // One check for the whole record; fields are cut at character boundaries when it is
+        // UTF-8 and each field's own bytes are (a field's end is never inside a character).
+        if let Ok(text) = std::str::from_utf8(all) {
+            let mut start = 0;
+            for &end in self.ends.get(..self.len).unwrap_or_default() {
+                match text.get(start..end) {
+                    Some(field) => cells.push(field),
+                    None => return Some(cells.len()),
+                }
+                start = end;
+            }
+            return None;
+        }
+        for (i, field) in self.fields().enumerate() {
+            match std::str::from_utf8(field) {
+                Ok(s) => cells.push(s),
+                Err(_) => return Some(i),
+            }
+        }
+        None
+    }
+
     /// The fields of the record just read, as bytes.
     fn fields(&self) -> impl Iterator<Item = &[u8]> {
         let ends = self.ends.get(..self.len).unwrap_or_default();
@@ -313,23 +534,14 @@ impl RecordReader {
 }
 
 /// Parses one piece (which starts at a record); `last`: it ends the file.
-fn parse_piece(bytes: &[u8], header: &Header, last: bool) -> Piece {
-    let zone = crate::time::zone::current();
-    let mut out = Piece {
-        rows: Vec::new(),
-        problems: Vec::new(),
-        rows_read: 0,
-        newlines: 0,
-        blocks: BlockWriter::default(),
-        clean: true,
-    };
+fn parse_piece<S: Sink>(bytes: &[u8], header: &Header, last: bool) -> Piece<S> {
+    let mut out =
+        Piece { rows: Vec::new(), problems: Vec::new(), rows_read: 0, newlines: 0, sink: S::new(header), clean: true };
     let mut reader = RecordReader::new();
     let mut pos = 0;
     // Newlines counted so far, and where counting stopped.
     let (mut seen, mut counted) = (0usize, 0usize);
     let width = header.columns.len();
-    let event_type = header.known("event_type");
-    let precision = header.known("time_precision");
     loop {
         let start = pos;
         let Some(terminated) = reader.next(bytes, &mut pos) else { break };
@@ -342,17 +554,8 @@ fn parse_piece(bytes: &[u8], header: &Header, last: bool) -> Piece {
         seen += memchr::memchr_iter(b'\n', bytes.get(counted..upto).unwrap_or_default()).count();
         counted = counted.max(upto);
         let line = seen + 1;
-        let mut cells: Vec<&str> = Vec::with_capacity(width);
-        let mut bad_field = None;
-        for (i, field) in reader.fields().enumerate() {
-            match std::str::from_utf8(field) {
-                Ok(s) => cells.push(s),
-                Err(_) => {
-                    bad_field = Some(i);
-                    break;
-                }
-            }
-        }
+        let mut cells: smallvec::SmallVec<[&str; 40]> = smallvec::SmallVec::with_capacity(width);
+        let bad_field = reader.cells(&mut cells);
         if let Some(i) = bad_field {
             out.rows_read += 1;
             out.problems.push(RowProblem {
@@ -374,39 +577,14 @@ fn parse_piece(bytes: &[u8], header: &Header, last: bool) -> Piece {
                 continue;
             }
         };
-        let mut props = serde_json::Map::new();
-        props.insert("event_date".to_owned(), serde_json::Value::String(core.date.clone()));
-        if let Some(p) = precision {
-            props.insert("time_precision".to_owned(), header.value(&cells, &core, p));
-        }
-        let probe = Feature {
-            id: None,
-            geometry: None,
-            properties: props,
-            foreign_members: serde_json::Map::new(),
-            shape: Shape::default(),
-            time: None,
-        };
-        let (span, date_problem) = match crate::model::feature_span(LayerKind::Events, None, &probe, Some(zone)) {
-            Ok(span) => (span, None),
-            Err(why) => (None, Some(why)),
-        };
-        // Serialised from valid UTF-8 fields and ASCII separators: UTF-8.
-        let text = std::str::from_utf8(bytes.get(start..pos).unwrap_or_default()).unwrap_or_default();
-        let at = out.blocks.push(text);
-        let mut hasher = id_hasher().build_hasher();
-        core.id.hash(&mut hasher);
+        // Made of valid UTF-8 fields and ASCII separators: UTF-8.
+        let raw = std::str::from_utf8(bytes.get(start..pos).unwrap_or_default()).unwrap_or_default();
+        let made = out.sink.row(header, &cells, &core, raw);
         out.rows.push(Row {
             line,
-            id_hash: hasher.finish(),
+            id_hash: id_hasher().hash_one(core.id),
             id: core.id.into(),
-            feature: PackedFeature {
-                text: at,
-                shape: Shape::point(crate::spatial::world_from_geo(core.lon, core.lat)),
-                span,
-            },
-            category: event_type.and_then(|i| cells.get(i)).copied().unwrap_or_default().into(),
-            date_problem,
+            made,
             problems_before: out.problems.len(),
         });
     }
@@ -414,120 +592,111 @@ fn parse_piece(bytes: &[u8], header: &Header, last: bool) -> Piece {
     out
 }
 
-/// The layer being built, block after block, in file order.
-struct Load {
-    label: String,
-    packer: FeaturePacker,
+/// A piece's kept rows (not duplicates), with their ids.
+type Kept<S> = Vec<(Box<str>, <S as Sink>::Row)>;
+
+/// The rows read so far, in file order: problems, counts, and the ids kept (the first row
+/// with an id wins; later ones are skipped as duplicates, as the serial reader does).
+struct Rows {
     problems: Vec<RowProblem>,
-    rows_read: usize,
-    /// Lines before the next piece.
+    /// Rows read (good and bad), blank lines aside.
+    read: usize,
+    /// Lines before the next piece, plus one.
     lines: usize,
-    /// Kept rows by id hash: (store index, line).
-    seen: HashMap<u64, (u32, u32)>,
+    /// The id column (for duplicate messages).
+    id_column: usize,
+    /// Kept rows by id hash: (kept index, line).
+    seen: HashMap<u64, (u32, u32), rustc_hash::FxBuildHasher>,
     /// Kept rows whose id hash an earlier kept row with another id has (as good as never).
     also_seen: Vec<(u64, u32, u32)>,
-    header: Arc<Header>,
-    kept: usize,
+    /// The kept rows' ids, end to end, and where each ends.
+    ids: String,
+    id_ends: Vec<u32>,
     reported: usize,
 }
 
-impl Load {
+impl Rows {
     /// `header_lines`: the newlines before the first data row.
-    fn new(label: &str, header: Arc<Header>, header_lines: usize) -> Self {
-        let decoding = Arc::clone(&header);
-        let decoder: crate::model::store::Decoder = Arc::new(move |text: &str| decode(&decoding, text));
+    fn new(header_lines: usize, id_column: usize) -> Self {
         Self {
-            label: label.to_owned(),
-            packer: FeaturePacker::with_decoder(label, LayerKind::Events, decoder),
             problems: Vec::new(),
-            rows_read: 0,
+            read: 0,
             lines: header_lines + 1,
-            seen: HashMap::new(),
+            id_column,
+            seen: HashMap::default(),
             also_seen: Vec::new(),
-            header,
-            kept: 0,
+            ids: String::new(),
+            id_ends: Vec::new(),
             reported: 0,
         }
     }
 
     /// Rows kept since the last call.
-    fn rows_since_report(&mut self) -> u64 {
-        let n = self.kept - self.reported;
-        self.reported = self.kept;
+    fn kept_since_report(&mut self) -> u64 {
+        let n = self.id_ends.len() - self.reported;
+        self.reported = self.id_ends.len();
         n as u64
     }
 
-    /// Adds a block's pieces, in order: their rows, problems and duplicates.
-    fn add(&mut self, pieces: Vec<Piece>) -> Result<(), String> {
-        for piece in pieces {
-            let base = self.lines - 1;
-            let first_block = self.packer.add_blocks(piece.blocks.finish());
-            let mut problems = piece.problems.into_iter().map(|mut p| {
-                p.line += base;
-                p
-            });
-            let mut taken = 0;
-            for row in piece.rows {
-                for p in problems.by_ref().take(row.problems_before - taken) {
-                    self.problems.push(p);
-                }
-                taken = row.problems_before;
-                let line = row.line + base;
-                if let Some(first) = self.first_line(row.id_hash, &row.id) {
-                    self.problems.push(RowProblem {
-                        line,
-                        col: self.header.required.id + 1,
-                        message: format!(
-                            "event_id_cnty: duplicate id `{}` (first on line {first}; row skipped)",
-                            row.id
-                        ),
-                        skipped: true,
-                    });
-                    continue;
-                }
-                let at = (self.kept as u32, line as u32);
-                match self.seen.entry(row.id_hash) {
-                    std::collections::hash_map::Entry::Vacant(slot) => {
-                        slot.insert(at);
-                    }
-                    std::collections::hash_map::Entry::Occupied(_) => self.also_seen.push((row.id_hash, at.0, at.1)),
-                }
-                let layout = FeatureLayout::from_keys(["type", "geometry", "id", "properties"], PropertiesForm::Object);
-                let date_problem = row.date_problem.map(|why| (Some(FeatureId::Str(row.id.to_string())), why));
-                self.packer.push_prepared(first_block, row.feature, layout, &row.category, date_problem);
-                self.kept += 1;
-            }
-            self.problems.extend(problems);
-            self.rows_read += piece.rows_read;
-            self.lines += piece.newlines;
-        }
-        Ok(())
+    /// The id of kept row `i`.
+    fn id(&self, i: u32) -> &str {
+        let end = self.id_ends.get(i as usize).copied().unwrap_or(0) as usize;
+        let start = i.checked_sub(1).and_then(|p| self.id_ends.get(p as usize)).copied().unwrap_or(0) as usize;
+        self.ids.get(start..end).unwrap_or_default()
     }
 
     /// The line of the kept row with this id, if there is one.
     fn first_line(&self, hash: u64, id: &str) -> Option<usize> {
         let first = self.seen.get(&hash).into_iter().copied();
         let more = self.also_seen.iter().filter(|c| c.0 == hash).map(|c| (c.1, c.2));
-        first.chain(more).find_map(|(index, line)| {
-            let text = self.packer.source_text(index as usize)?;
-            let mut reader = RecordReader::new();
-            reader.next(text.as_bytes(), &mut 0)?;
-            let field = reader.fields().nth(self.header.required.id)?;
-            (std::str::from_utf8(field).ok()?.trim() == id).then_some(line as usize)
-        })
+        first.chain(more).find_map(|(index, line)| (self.id(index) == id).then_some(line as usize))
     }
 
-    fn finish(self, path: &Path) -> Result<Loaded, String> {
-        let name = path.file_stem().map_or_else(|| self.label.clone(), |s| s.to_string_lossy().into_owned());
-        let mut root = serde_json::Map::new();
-        root.insert("type".to_owned(), serde_json::Value::from("FeatureCollection"));
-        root.insert("features".to_owned(), serde_json::Value::Null);
-        let label = self.label;
-        let mut loaded =
-            self.packer.finish(root, &name, LayerSource::File(path.to_owned())).map_err(|e| e.to_string())?;
-        let row_problems = self.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message));
-        loaded.skipped.splice(0..0, row_problems);
-        Ok(loaded)
+    /// Takes the next piece (in file order): its problems and duplicates; gives back its sink
+    /// and its kept rows with their ids.
+    fn add<S: Sink>(&mut self, piece: Piece<S>) -> (S, Kept<S>) {
+        let base = self.lines - 1;
+        let mut problems = piece.problems.into_iter().map(|mut p| {
+            p.line += base;
+            p
+        });
+        let mut taken = 0;
+        let mut kept = Vec::with_capacity(piece.rows.len());
+        for row in piece.rows {
+            self.problems.extend(problems.by_ref().take(row.problems_before - taken));
+            taken = row.problems_before;
+            let line = row.line + base;
+            if let Some(first) = self.first_line(row.id_hash, &row.id) {
+                self.problems.push(RowProblem {
+                    line,
+                    col: self.id_column + 1,
+                    message: format!("event_id_cnty: duplicate id `{}` (first on line {first}; row skipped)", row.id),
+                    skipped: true,
+                });
+                continue;
+            }
+            let index = self.id_ends.len() as u32;
+            match self.seen.entry(row.id_hash) {
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert((index, line as u32));
+                }
+                std::collections::hash_map::Entry::Occupied(_) => {
+                    self.also_seen.push((row.id_hash, index, line as u32));
+                }
+            }
+            self.ids.push_str(&row.id);
+            self.id_ends.push(self.ids.len() as u32);
+            kept.push((row.id, row.made));
+        }
+        self.problems.extend(problems);
+        self.read += piece.rows_read;
+        self.lines += piece.newlines;
+        (piece.sink, kept)
+    }
+
+    /// What the serial reader's summary would say.
+    fn summary(self) -> AcledSummary {
+        AcledSummary { features: self.id_ends.len(), problems: self.problems, rows_read: self.read }
     }
 }
 

@@ -512,23 +512,20 @@ impl FeaturePacker {
         feature: PackedFeature,
         layout: FeatureLayout,
         category: &str,
-        date_problem: Option<(Option<FeatureId>, String)>,
+        feature_id: Option<&FeatureId>,
+        date_problem: Option<String>,
     ) {
         self.seen += 1;
+        self.ids.add(feature_id);
         if crate::model::category_key(self.kind.unwrap_or(LayerKind::Generic)).is_some() {
             let c = self.intern(category);
             self.categories.push(c);
         }
         self.layouts.push(layout);
         self.store.push_packed(first_block, feature);
-        if let Some((id, why)) = date_problem {
-            self.date_problem(id.as_ref(), &why);
+        if let Some(why) = date_problem {
+            self.date_problem(feature_id, &why);
         }
-    }
-
-    /// The text of kept feature `i`, when it is packed.
-    pub(crate) fn source_text(&self, i: usize) -> Option<String> {
-        self.store.source_text(i)
     }
 
     fn intern(&mut self, name: &str) -> u32 {

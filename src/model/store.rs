@@ -83,7 +83,7 @@ const CACHE_FEATURES: usize = 16 * 1024;
 pub type Decoder = Arc<dyn Fn(&str) -> Result<(Feature, FeatureLayout), String> + Send + Sync>;
 
 /// Target size of one uncompressed block of feature texts.
-pub const BLOCK_BYTES: usize = 16 * 1024;
+pub const BLOCK_BYTES: usize = 64 * 1024;
 
 /// Where one packed feature's text is: block, offset and length in the decompressed block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,6 +327,11 @@ impl FeatureStore {
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
+    }
+
+    /// The compressed size of the packed texts (for benchmarks and the memory report).
+    pub fn packed_bytes(&self) -> usize {
+        self.arena.compressed_bytes()
     }
 
     /// How many features are held packed (for tests and the memory report).
