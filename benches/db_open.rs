@@ -138,7 +138,7 @@ fn main() {
     }
     // The server's part of the window: the same query as `db::open_layer`, rows fetched and
     // not decoded.
-    let table = db::schema::qualified(&db::schema::table_of(&mut c, "events").unwrap());
+    let table = db::schema::table_of(&mut c, "events").unwrap();
     let sql = format!(
         "SELECT fid, version, ST_AsEWKB(geom), props::text, extra::text FROM {table} \
          WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) AND date_start <= $6 AND date_end >= $5 ORDER BY ord"
