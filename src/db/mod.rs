@@ -58,9 +58,14 @@ pub fn connect(url: &str) -> Result<postgres::Client, DbError> {
         // libpq's prefer: a failed handshake is tried again without TLS.
         Err(e) if options.mode == tls::SslMode::Prefer && tls::rustls_error(&e).is_some() => {
             config.ssl_mode(postgres::config::SslMode::Disable);
-            config.connect(postgres::NoTls).map_err(|e| fail(connect_words(&e)))
+            config
+                .connect(postgres::NoTls)
+                .map_err(|e| DbError::connecting(&redact(url), config.get_user(), connect_words(&e), &e))
         }
-        Err(e) => Err(fail(tls::tls_words(&e, &options, &check, &host).unwrap_or_else(|| connect_words(&e)))),
+        Err(e) => {
+            let words = tls::tls_words(&e, &options, &check, &host).unwrap_or_else(|| connect_words(&e));
+            Err(DbError::connecting(&redact(url), config.get_user(), words, &e))
+        }
     }
 }
 
