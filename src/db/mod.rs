@@ -32,7 +32,41 @@ pub use schema::{LayerInfo, can_edit, list_layers};
 /// follows libpq's `sslmode` and `sslrootcert` (see [`tls`]): `prefer` (the default) uses TLS when
 /// the server offers it and falls back to a plain connection when it does not, or when the
 /// handshake fails, as libpq does.
+///
+/// The whole login is bounded, as libpq's `connect_timeout` bounds it (the `postgres` crate's
+/// bounds only the TCP connect): by `connect_timeout` when the URL gives one, else by
+/// [`LOGIN_TIMEOUT`]. A server that accepts the connection and never answers is then
+/// [`DbError::Unreachable`] (so a save goes to the offline outbox) instead of a worker waiting
+/// forever; the abandoned attempt ends on its own thread when the socket does.
 pub fn connect(url: &str) -> Result<postgres::Client, DbError> {
+    let timeout = tls::split(url)
+        .ok()
+        .and_then(|(rest, _)| rest.parse::<postgres::Config>().ok())
+        .and_then(|c| c.get_connect_timeout().copied())
+        .unwrap_or(LOGIN_TIMEOUT);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let owned = url.to_owned();
+    std::thread::Builder::new()
+        .name("team-store-connect".to_owned())
+        .spawn(move || {
+            let _ = tx.send(connect_now(&owned));
+        })
+        .map_err(|e| DbError::Connect { url: redact(url), message: format!("cannot start connecting: {e}") })?;
+    match rx.recv_timeout(timeout) {
+        Ok(result) => result,
+        Err(_) => Err(DbError::Unreachable(format!(
+            "{}: the server did not complete the login within {} s",
+            redact(url),
+            timeout.as_secs_f64()
+        ))),
+    }
+}
+
+/// How long a login may take when the URL sets no `connect_timeout`.
+pub const LOGIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// [`connect`] without the bound on the login.
+fn connect_now(url: &str) -> Result<postgres::Client, DbError> {
     let fail = |message: String| DbError::Connect { url: redact(url), message };
     let (rest, options) = tls::split(url).map_err(&fail)?;
     let mut config: postgres::Config = rest.parse().map_err(|e| fail(format!("not a valid URL: {e}")))?;
@@ -148,6 +182,22 @@ fn redact_password_pairs(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_that_never_answers_the_login_is_unreachable_after_connect_timeout() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Accepts and holds the connection, never saying a word.
+        let held = std::thread::spawn(move || listener.accept().map(|(socket, _)| socket));
+        let started = std::time::Instant::now();
+        let url = format!("postgresql://alice@127.0.0.1:{port}/atlas?sslmode=disable&connect_timeout=1");
+        let Err(e) = connect(&url) else { panic!("a silent server let alice in") };
+        let waited = started.elapsed();
+        assert!(e.is_unreachable(), "{e}");
+        assert!(e.to_string().contains("did not complete the login"), "{e}");
+        assert!(waited < std::time::Duration::from_secs(10), "{waited:?}");
+        drop(held);
+    }
 
     #[test]
     fn passwords_never_reach_messages() {
