@@ -38,7 +38,7 @@ use serde_json::{Map, Value};
 use super::{BadRows, ConvertError, ConvertReport, Format};
 use crate::io::geojson::{GeoJsonError, RootMember, Slot, collection_slots, feature_from_json, feature_to_json};
 use crate::io::gpkg::GpkgError;
-use crate::io::gpkg::stream::{Planner, write_streamed};
+use crate::io::gpkg::stream::{EncodedRows, Planner, RowEncoder, Rows, write_streamed};
 use crate::io::read::{MAX_FILE_BYTES, ReadError};
 use crate::io::validate_stream::{ElementsError, stream_elements};
 use crate::model::{Feature, Layer, LayerKind, LayerSource};
@@ -48,8 +48,10 @@ use crate::model::{Feature, Layer, LayerKind, LayerSource};
 enum Source {
     /// A GeoJSON file (whose root may still turn out not to be a `FeatureCollection`).
     GeoJson,
-    /// An ACLED CSV export.
+    /// An ACLED CSV export, read on every core ([`crate::io::acled_par::stream_json`]).
     Acled,
+    /// An ACLED CSV export the parallel reader does not take, read by the serial reader.
+    AcledSerial,
 }
 
 /// Converts `input` to `output` streamed, or `None` when the input is not one this streams
@@ -71,17 +73,29 @@ pub(super) fn convert(
     let label = input.display().to_string();
     let name = input.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
     let mut plan = Pass1::new(&label, &name, source, out_format);
-    let pass1 = read(input, source, Pass::Check, |i, raw| {
-        plan.feature(output, i, raw);
-        Ok(())
-    });
+    let mut pass1 = check(input, output, source, &mut plan);
+    let mut source = source;
+    if matches!(pass1, Ok(Read::Irregular)) {
+        // The parallel reader does not take the file: the serial reader reads it all again.
+        source = Source::AcledSerial;
+        plan = Pass1::new(&label, &name, source, out_format);
+        pass1 = check(input, output, source, &mut plan);
+    }
     let (root, rows) = match pass1 {
         Ok(Read::Root(root, rows)) => (root, rows),
         // Not a `FeatureCollection` this streams: read whole, as before.
-        Ok(Read::Whole) => return None,
+        Ok(Read::Whole | Read::Irregular) => return None,
         Err(e) => return Some(Err(e)),
     };
     Some(plan.finish(input, output, root, rows, bad_rows).and_then(|ready| ready.write(input, output, source)))
+}
+
+/// Pass 1 over `input` read as `source`, into `plan`.
+fn check(input: &Path, output: &Path, source: Source, plan: &mut Pass1) -> Result<Read, ConvertError> {
+    read(input, source, Pass::Check, |i, raw| {
+        plan.feature(output, i, raw);
+        Ok(())
+    })
 }
 
 /// Whether `path` is a CSV whose header names the ACLED columns the point-CSV reader hands
@@ -104,6 +118,10 @@ enum Read {
     Root(Map<String, Value>, Vec<String>),
     /// Something else: to be read whole.
     Whole,
+    /// An ACLED CSV export the parallel reader does not take (see
+    /// [`crate::io::acled_par::Read::Irregular`]): to be read by the serial reader, from the
+    /// start (some rows may have been handed over).
+    Irregular,
 }
 
 /// Reads the features of `input` one by one, handing each (its index among the features of
@@ -117,6 +135,27 @@ fn read(
     source: Source,
     pass: Pass,
     mut each: impl FnMut(usize, Value) -> Result<(), ConvertError>,
+) -> Result<Read, ConvertError> {
+    let label = input.display();
+    read_batches(input, source, pass, |batch| {
+        for (i, raw) in batch {
+            let value = match raw {
+                Raw::Text(text) => serde_json::from_str(&text)
+                    .map_err(|e| ConvertError::Read(format!("{label}: feature #{}: {e}", i + 1))),
+                Raw::Value(value) => Ok(value),
+            };
+            value.and_then(|v| each(i, v))?;
+        }
+        Ok(())
+    })
+}
+
+/// [`read`] a batch of features at a time, as the reading thread hands them over.
+fn read_batches(
+    input: &Path,
+    source: Source,
+    pass: Pass,
+    mut each: impl FnMut(Vec<(usize, Raw)>) -> Result<(), ConvertError>,
 ) -> Result<Read, ConvertError> {
     let label = input.display();
     std::thread::scope(|scope| {
@@ -138,17 +177,10 @@ fn read(
             result
         });
         let mut failed = None;
-        'batches: for batch in &receive {
-            for (i, raw) in batch {
-                let value = match raw {
-                    Raw::Text(text) => serde_json::from_str(&text)
-                        .map_err(|e| ConvertError::Read(format!("{label}: feature #{}: {e}", i + 1))),
-                    Raw::Value(value) => Ok(value),
-                };
-                if let Err(e) = value.and_then(|v| each(i, v)) {
-                    failed = Some(e);
-                    break 'batches;
-                }
+        for batch in &receive {
+            if let Err(e) = each(batch) {
+                failed = Some(e);
+                break;
             }
         }
         drop(receive);
@@ -165,8 +197,11 @@ fn read(
 enum Pass {
     /// Pass 1: validate GeoJSON as it streams; features are parsed on the other thread.
     Check,
-    /// Pass 2: the file was validated; features are parsed on the reading thread.
+    /// Pass 2 to GeoJSON: the file was validated; features are parsed on the reading thread.
     Write,
+    /// Pass 2 to a GeoPackage: the file was validated; features are handed over as text,
+    /// parsed and encoded on every core ([`encode_batch`]).
+    Encode,
 }
 
 /// Features handed from the reading thread to the other at a time.
@@ -185,7 +220,7 @@ fn produce(
     input: &Path,
     source: Source,
     pass: Pass,
-    mut each: impl FnMut(usize, Raw) -> Result<(), ConvertError>,
+    mut each: impl FnMut(usize, Raw) -> Result<(), ConvertError> + Send,
 ) -> Result<Read, ConvertError> {
     let label = input.display();
     let (checks, parse_early) = (pass == Pass::Check, pass == Pass::Write);
@@ -227,6 +262,33 @@ fn produce(
             }
         }
         Source::Acled => {
+            use crate::io::acled_par::{BLOCK, Read as Parallel, stream_json};
+            let mut stopped = None;
+            let mut i = 0;
+            let read = stream_json(input, &crate::io::progress::Progress::new(), BLOCK, |json| {
+                let text = std::str::from_utf8(json).map_err(std::io::Error::other)?;
+                let raw = if parse_early {
+                    Raw::Value(serde_json::from_str(text).map_err(std::io::Error::other)?)
+                } else {
+                    Raw::Text(text.to_owned())
+                };
+                let result = each(i, raw);
+                i += 1;
+                result.map_err(|e| {
+                    stopped = Some(e);
+                    std::io::Error::other("stopped")
+                })
+            });
+            if let Some(e) = stopped {
+                return Err(e);
+            }
+            match read {
+                Parallel::Done(summary) => Ok(acled_root(&label, &summary)),
+                Parallel::Irregular => Ok(Read::Irregular),
+                Parallel::Failed(message) => Err(ConvertError::Read(message)),
+            }
+        }
+        Source::AcledSerial => {
             let acled = crate::io::acled::open_acled(input).map_err(|e| ConvertError::Read(e.to_string()))?;
             let mut stopped = None;
             let mut i = 0;
@@ -243,14 +305,50 @@ fn produce(
                 return Err(e);
             }
             let summary = summary.map_err(|e| ConvertError::Read(e.to_string()))?;
-            let mut root = Map::new();
-            root.insert("type".to_owned(), Value::from("FeatureCollection"));
-            root.insert("features".to_owned(), Value::Array(Vec::new()));
-            let rows: Vec<String> =
-                summary.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message)).collect();
-            Ok(Read::Root(root, rows))
+            Ok(acled_root(&label, &summary))
         }
     }
+}
+
+/// What a read of an ACLED export found: a collection, and the rows' problems.
+fn acled_root(label: &impl std::fmt::Display, summary: &crate::io::acled::AcledSummary) -> Read {
+    let mut root = Map::new();
+    root.insert("type".to_owned(), Value::from("FeatureCollection"));
+    root.insert("features".to_owned(), Value::Array(Vec::new()));
+    let rows: Vec<String> =
+        summary.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message)).collect();
+    Read::Root(root, rows)
+}
+
+/// Features of a batch parsed and encoded by one task.
+const CHUNK: usize = 64;
+
+/// Parses the features of `batch` (text, from pass 2) and encodes their rows, on every core:
+/// one [`EncodedRows`] per [`CHUNK`] features, in order. Features pass 1 skipped are skipped
+/// again.
+fn encode_batch(
+    label: &str,
+    encoder: RowEncoder<'_>,
+    batch: &[(usize, Raw)],
+) -> Vec<Result<EncodedRows, ConvertError>> {
+    use rayon::prelude::*;
+    batch
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            let mut out = EncodedRows::default();
+            for (i, raw) in chunk {
+                let value = match raw {
+                    Raw::Text(text) => serde_json::from_str(text)
+                        .map_err(|e| ConvertError::Read(format!("{label}: feature #{}: {e}", i + 1)))?,
+                    Raw::Value(value) => value.clone(),
+                };
+                if let Ok((f, _)) = feature_from_json(value) {
+                    encoder.encode(&f, &mut out);
+                }
+            }
+            Ok(out)
+        })
+        .collect()
 }
 
 /// Pass 1: loads each feature as the whole-file loader would and plans the output.
@@ -282,7 +380,7 @@ impl Pass1 {
         Self {
             label: label.to_owned(),
             name: name.to_owned(),
-            kind: (source == Source::Acled).then_some(LayerKind::Events),
+            kind: matches!(source, Source::Acled | Source::AcledSerial).then_some(LayerKind::Events),
             pending: Vec::new(),
             skipped: Vec::new(),
             dates: Vec::new(),
@@ -422,11 +520,34 @@ impl Ready {
         if let Some(planner) = planner {
             let members = !stand_in.foreign_members.is_empty();
             report.lossy = write_streamed(output, planner, members, |rows| {
-                read(input, source, Pass::Write, |_, raw| match load(raw) {
-                    Some((f, _)) => rows.insert(&f).map_err(ConvertError::from),
-                    None => Ok(()),
-                })
-                .map(|_| ())
+                let label = input.display().to_string();
+                let encoder = rows.encoder();
+                // While one batch is encoded on the other cores, the one before is inserted.
+                let mut pending: Option<Vec<Result<EncodedRows, ConvertError>>> = None;
+                let insert = |rows: &mut Rows<'_>, encoded: Vec<Result<EncodedRows, ConvertError>>| {
+                    encoded.into_iter().try_for_each(|e| rows.insert_encoded(&e?).map_err(ConvertError::from))
+                };
+                let read = read_batches(input, source, Pass::Encode, |batch| {
+                    let mut next = None;
+                    let mut inserted = Ok(());
+                    rayon::in_place_scope(|s| {
+                        s.spawn(|_| next = Some(encode_batch(&label, encoder, &batch)));
+                        if let Some(previous) = pending.take() {
+                            inserted = insert(rows, previous);
+                        }
+                    });
+                    pending = next;
+                    inserted
+                })?;
+                if let Some(last) = pending.take() {
+                    insert(rows, last)?;
+                }
+                match read {
+                    Read::Root(..) => Ok(()),
+                    Read::Whole | Read::Irregular => {
+                        Err(ConvertError::Read(format!("{}: the file changed while it was converted", input.display())))
+                    }
+                }
             })?;
         } else {
             let io = |e: std::io::Error| ConvertError::Write(format!("cannot write {}: {e}", output.display()));
@@ -531,5 +652,20 @@ mod tests {
             }
             assert!(convert(input, &dir.path().join("out.csv"), Format::Csv, BadRows::Fail).is_none());
         }
+    }
+
+    /// An ACLED export the parallel reader does not take (a header not ended by a newline)
+    /// is read again by the serial reader, and still streams.
+    #[test]
+    fn an_export_the_parallel_reader_refuses_is_read_by_the_serial_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.csv");
+        std::fs::write(&path, "event_id_cnty,event_date,event_type,latitude,longitude").unwrap();
+        let parallel = read(&path, Source::Acled, Pass::Check, |_, _| Ok(())).unwrap();
+        assert!(matches!(parallel, Read::Irregular));
+        let out = dir.path().join("out.gpkg");
+        let report = convert(&path, &out, Format::GeoPackage, BadRows::Fail).unwrap().unwrap();
+        assert_eq!(report.layers, vec![("h".to_owned(), 0)]);
+        assert!(out.exists());
     }
 }

@@ -769,6 +769,11 @@ fn write_file<E: From<GpkgError>>(
 ) -> Result<(), E> {
     let sql = |e| E::from(sql_err(path)(e));
     let mut conn = Connection::open(tmp).map_err(sql)?;
+    // `tmp` is the staged temporary file: a failed write is deleted, not rolled back, and a
+    // finished one is synced before it is renamed (`crate::io::atomic`), so SQLite keeps no
+    // rollback journal and does not sync; none of these settings is stored in the file.
+    conn.pragma_update_and_check(None, "journal_mode", "OFF", |_| Ok(())).map_err(sql)?;
+    conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;").map_err(sql)?;
     let tx = create_tables(&mut conn, plans).map_err(sql)?;
     rows(&tx, plans)?;
     tx.commit().map_err(sql)?;

@@ -235,7 +235,7 @@ pub struct Rows<'t> {
     written: usize,
 }
 
-impl Rows<'_> {
+impl<'t> Rows<'t> {
     /// Writes the next feature (the same row the whole-layer writer writes for it).
     pub fn insert(&mut self, f: &Feature) -> Result<(), GpkgError> {
         let i = self.written;
@@ -260,6 +260,127 @@ impl Rows<'_> {
     pub fn written(&self) -> usize {
         self.written
     }
+
+    /// What encodes rows for this table, on any thread ([`RowEncoder::encode`]); its rows
+    /// are then written in order by [`Rows::insert_encoded`].
+    pub fn encoder(&self) -> RowEncoder<'t> {
+        RowEncoder { plan: self.plan }
+    }
+
+    /// Writes the rows of `batch` in order (the rows [`Rows::insert`] writes for the same
+    /// features); a feature whose geometry could not be encoded fails, named as
+    /// [`Rows::insert`] names it.
+    pub fn insert_encoded(&mut self, batch: &EncodedRows) -> Result<(), GpkgError> {
+        let mut first = 0;
+        for row in &batch.rows {
+            let end = match row {
+                Ok(end) => *end,
+                Err((id, message)) => {
+                    return Err(GpkgError::Feature {
+                        path: self.path.to_owned(),
+                        layer: self.plan.layer.name.clone(),
+                        feature: id.clone().unwrap_or_else(|| format!("#{}", self.written + 1)),
+                        message: message.clone(),
+                    });
+                }
+            };
+            let cells = batch.cells.get(first..end).unwrap_or_default();
+            first = end;
+            for (n, cell) in cells.iter().enumerate() {
+                let value = match *cell {
+                    Cell::Null => rusqlite::types::ValueRef::Null,
+                    Cell::Integer(v) => rusqlite::types::ValueRef::Integer(v),
+                    Cell::Real(v) => rusqlite::types::ValueRef::Real(v),
+                    Cell::Text(a, b) => rusqlite::types::ValueRef::Text(batch.bytes.get(a..b).unwrap_or_default()),
+                    Cell::Blob(a, b) => rusqlite::types::ValueRef::Blob(batch.bytes.get(a..b).unwrap_or_default()),
+                };
+                let value = rusqlite::types::ToSqlOutput::Borrowed(value);
+                self.stmt.raw_bind_parameter(n + 1, value).map_err(super::sql_err(self.path))?;
+            }
+            self.stmt.raw_execute().map_err(super::sql_err(self.path))?;
+            self.written += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Encodes the rows of a table planned for [`write_streamed`] (shared by the threads that
+/// encode a batch of features each; see [`Rows::encoder`]).
+#[derive(Clone, Copy)]
+pub struct RowEncoder<'t> {
+    plan: &'t PlannedLayer<'t>,
+}
+
+impl RowEncoder<'_> {
+    /// Adds `f`'s row (the values [`Rows::insert`] writes) to `out`.
+    pub fn encode(&self, f: &Feature, out: &mut EncodedRows) {
+        let blob = match &f.geometry {
+            Some(g) if !self.plan.attributes_only => match wkb::encode_blob(g, WGS84_SRS_ID) {
+                Ok(e) => Some(e.blob),
+                Err(message) => {
+                    out.rows.push(Err((f.id.as_ref().map(ToString::to_string), message)));
+                    return;
+                }
+            },
+            _ => None,
+        };
+        for value in super::row_values(self.plan, f, blob) {
+            use rusqlite::types::Value as S;
+            let mut span = |bytes: &[u8]| {
+                let a = out.bytes.len();
+                out.bytes.extend_from_slice(bytes);
+                (a, out.bytes.len())
+            };
+            out.cells.push(match value {
+                S::Null => Cell::Null,
+                S::Integer(v) => Cell::Integer(v),
+                S::Real(v) => Cell::Real(v),
+                S::Text(t) => {
+                    let (a, b) = span(t.as_bytes());
+                    Cell::Text(a, b)
+                }
+                S::Blob(v) => {
+                    let (a, b) = span(&v);
+                    Cell::Blob(a, b)
+                }
+            });
+        }
+        out.rows.push(Ok(out.cells.len()));
+    }
+}
+
+/// Rows encoded by [`RowEncoder::encode`], to be written by [`Rows::insert_encoded`]: their
+/// values in one buffer (a batch is a few allocations however many rows it holds, freed by
+/// whichever thread writes them).
+#[derive(Debug, Default)]
+pub struct EncodedRows {
+    bytes: Vec<u8>,
+    cells: Vec<Cell>,
+    /// Each row: the end of its cells, or its feature's id and why its geometry could not be
+    /// encoded.
+    rows: Vec<Result<usize, (Option<String>, String)>>,
+}
+
+impl EncodedRows {
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether it holds no row.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// One value of an encoded row; text and blobs are spans of [`EncodedRows::bytes`].
+#[derive(Debug, Clone, Copy)]
+enum Cell {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(usize, usize),
+    Blob(usize, usize),
 }
 
 /// Writes a new GeoPackage at `path` (replacing it atomically) holding one feature table,
