@@ -527,10 +527,17 @@ impl Ready {
                 let insert = |rows: &mut Rows<'_>, encoded: Vec<Result<EncodedRows, ConvertError>>| {
                     encoded.into_iter().try_for_each(|e| rows.insert_encoded(&e?).map_err(ConvertError::from))
                 };
+                // Rows are encoded on a pool of their own: the parallel ACLED reader works in
+                // the global one, where a task waits for this thread to take its rows.
+                let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .map_err(|e| ConvertError::Write(format!("cannot start the encoding threads: {e}")))?;
                 let read = read_batches(input, source, Pass::Encode, |batch| {
                     let mut next = None;
                     let mut inserted = Ok(());
-                    rayon::in_place_scope(|s| {
+                    pool.in_place_scope(|s| {
                         s.spawn(|_| next = Some(encode_batch(&label, encoder, &batch)));
                         if let Some(previous) = pending.take() {
                             inserted = insert(rows, previous);
