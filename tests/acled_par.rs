@@ -254,3 +254,53 @@ fn import_acled_writes_the_serial_readers_bytes_and_problems() {
     assert_eq!(refused.status.code(), Some(1));
     assert!(!out.exists());
 }
+
+#[test]
+fn a_district_lists_the_packed_events_inside_it_without_decoding_them() {
+    use frontier_atlas::geodata::{default_catalog, district_summary};
+    use frontier_atlas::model::{FeatureRef, LayerKind};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.csv");
+    std::fs::write(&path, nasty(20_000)).unwrap();
+    let Outcome::Loaded(loaded) = acled_par::load(&path, &Progress::new(), acled_par::BLOCK) else {
+        panic!("not loaded")
+    };
+    let (mut catalog, _) = default_catalog();
+    catalog.insert(loaded.layer);
+    let li = catalog.layers.len() - 1;
+    let (di, districts) = catalog.layer_of_kind(LayerKind::Districts).expect("districts");
+    let range = frontier_atlas::time::Range::year(2021).expect("range");
+    let mut found = 0;
+    for fi in 0..districts.features.len() {
+        let district = districts.features.get(fi).unwrap();
+        for r in [None, Some(&range)] {
+            let summary = district_summary(&catalog, FeatureRef { layer: di, feature: fi }, r).unwrap();
+            let listed: Vec<usize> = summary.events.iter().filter(|e| e.layer == li).map(|e| e.feature).collect();
+            // Brute force over every event's point and span.
+            let events = &catalog.layers[li].features;
+            let expected: Vec<usize> = (0..events.len())
+                .filter(|&i| {
+                    let inside = events.shape(i).unwrap().points.iter().any(|p| {
+                        district.shape.polygons().iter().any(|rings| {
+                            use geo::Contains as _;
+                            let ring = |r: &Vec<[f64; 2]>| {
+                                geo::LineString::from(r.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>())
+                            };
+                            let polygon = geo::Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect());
+                            polygon.contains(&geo::Point::new(p[0], p[1]))
+                        })
+                    });
+                    let dated = match (r, events.span(i)) {
+                        (Some(r), Some(t)) => t.overlaps(r),
+                        _ => true,
+                    };
+                    inside && dated
+                })
+                .collect();
+            assert_eq!(listed, expected, "district #{fi}");
+            found += listed.len();
+        }
+    }
+    assert!(found > 0, "some generated events fall in a district");
+    assert_eq!(catalog.layers[li].features.decodes(), 0, "the summary read only the columns");
+}

@@ -199,6 +199,8 @@ pub struct FeatureStore {
     generation: u64,
     /// Recently decoded packed features, by position.
     cache: Mutex<std::collections::HashMap<usize, Arc<Feature>>>,
+    /// Packed features decoded so far (for tests that a path reads only the columns).
+    decodes: std::sync::atomic::AtomicUsize,
     /// Shapes of packed features (default for decoded ones, which hold their own).
     shapes: Vec<Shape>,
     /// Date spans of packed features.
@@ -219,6 +221,7 @@ impl Default for FeatureStore {
             records: Vec::new(),
             generation: next_generation(),
             cache: Mutex::default(),
+            decodes: std::sync::atomic::AtomicUsize::new(0),
             shapes: Vec::new(),
             spans: Vec::new(),
             arena: Arc::default(),
@@ -233,6 +236,7 @@ impl Clone for FeatureStore {
             records: self.records.clone(),
             generation: self.generation,
             cache: Mutex::default(),
+            decodes: std::sync::atomic::AtomicUsize::new(0),
             shapes: self.shapes.clone(),
             spans: self.spans.clone(),
             arena: Arc::clone(&self.arena),
@@ -279,6 +283,7 @@ impl FeatureStore {
         Self {
             generation: next_generation(),
             cache: Mutex::default(),
+            decodes: std::sync::atomic::AtomicUsize::new(0),
             records: features.into_iter().map(|f| Record::Owned(Box::new(f))).collect(),
             shapes: vec![Shape::default(); n],
             spans: vec![None; n],
@@ -327,6 +332,12 @@ impl FeatureStore {
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
+    }
+
+    /// How many times a packed feature was decoded (for tests that a path reads only the
+    /// columns).
+    pub fn decodes(&self) -> usize {
+        self.decodes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The compressed size of the packed texts (for benchmarks and the memory report).
@@ -526,6 +537,7 @@ impl FeatureStore {
             records,
             generation: next_generation(),
             cache: Mutex::default(),
+            decodes: std::sync::atomic::AtomicUsize::new(0),
             shapes: vec![Shape::default(); self.records.len()],
             spans: self.spans.clone(),
             arena: Arc::clone(&self.arena),
@@ -565,6 +577,7 @@ impl FeatureStore {
 
     /// Decodes packed feature `i` (text at `at`), reusing an already decompressed block.
     fn decode(&self, i: usize, at: TextRef, block: Option<&[u8]>) -> Option<(Feature, FeatureLayout)> {
+        self.decodes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let owned;
         let bytes = if let Some(b) = block {
             b

@@ -124,9 +124,9 @@ fn load_any(path: &Path, progress: &Progress) -> Vec<LoadResult> {
             .map(|mut l| {
                 // Simplified copies of a big boundary layer, built on their own worker while the
                 // map draws it at full detail.
-                let features: Vec<_> = l.layer.features.iter().collect();
-                let lod = crate::spatial::lod::LodSet::start_if_big(features.iter().map(|f| &f.shape));
-                drop(features);
+                // From the shape column: a packed feature is not decoded for this.
+                let store = &l.layer.features;
+                let lod = crate::spatial::lod::LodSet::start_if_big((0..store.len()).filter_map(|i| store.shape(i)));
                 l.layer.lod = lod;
                 LoadResult::Layer(path.to_owned(), Box::new(l))
             })
@@ -152,6 +152,25 @@ mod tests {
         let results = loader.poll();
         assert!(matches!(results.as_slice(), [LoadResult::Cancelled(p)] if *p == path), "{} results", results.len());
         assert!(loader.poll().is_empty());
+    }
+
+    #[test]
+    fn a_big_packed_file_reaches_the_map_without_a_feature_decoded() {
+        use std::fmt::Write as _;
+        // The simplified copies are looked for in the shape column: a million packed events
+        // used to be decoded here, one by one, before the layer was shown.
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join("events.csv");
+        let mut csv = String::from("event_id_cnty,event_date,event_type,latitude,longitude,notes\n");
+        for i in 0..5_000 {
+            let _ = writeln!(csv, "AFG{i:06},2021-03-{:02},Battles,37.{i:04},71.{i:04},\"a note, {i}\"", i % 28 + 1);
+        }
+        std::fs::write(&path, csv).expect("written");
+        let loaded = load_any(&path, &Progress::new());
+        let [LoadResult::Layer(_, l)] = loaded.as_slice() else { panic!("not one layer") };
+        assert_eq!(l.layer.features.len(), 5_000);
+        assert_eq!(l.layer.features.packed_count(), 5_000);
+        assert_eq!(l.layer.features.decodes(), 0, "decoded while loading");
     }
 
     #[test]
