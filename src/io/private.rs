@@ -43,6 +43,22 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     restrict(path, FILE_MODE)
 }
 
+/// [`write_private`] through `write`, which gets a buffered writer onto the temporary file
+/// (a big layer's autosave is streamed, never held as one text).
+pub fn write_private_with<E>(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> Result<(), E>,
+) -> Result<(), E>
+where
+    E: From<std::io::Error>,
+{
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir)?;
+    }
+    super::atomic::write_atomic_with(path, write)?;
+    restrict(path, FILE_MODE).map_err(E::from)
+}
+
 /// Narrows an existing file or folder to `mode` (Unix); a no-op elsewhere.
 pub fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
     #[cfg(unix)]

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::geojson::{GeoJsonError, Loaded, parse_layer};
 use super::journal::{JournalEntry, read_journal, to_jsonl};
-use super::save::{SaveError, layer_to_text};
+use super::save::SaveError;
 use crate::model::{Layer, LayerKind, LayerSource};
 
 const DATA_SUFFIX: &str = ".recovery.geojson";
@@ -133,12 +133,14 @@ impl RecoveryStore {
         };
         let serialize =
             |path: &Path, e: serde_json::Error| SaveError::Serialize { path: path.to_owned(), message: e.to_string() };
-        let data = layer_to_text(layer).map_err(|e| serialize(&data_path, e))?;
         let meta_text = serde_json::to_vec_pretty(&meta).map_err(|e| serialize(&meta_path, e))?;
         let journal_text = to_jsonl(journal).map_err(|e| serialize(&journal_path, e))?;
         let write =
             |path: &Path, bytes: &[u8]| super::private::write_private(path, bytes).map_err(|e| SaveError::io(path, e));
-        write(&data_path, &data)?;
+        super::private::write_private_with(&data_path, |out| {
+            super::save::write_layer_text(layer, out).map_err(super::save::Streamed::from_json)
+        })
+        .map_err(|e| e.into_save_error(&data_path))?;
         if journal.is_empty() {
             remove_if_present(&journal_path).map_err(|e| SaveError::io(&journal_path, e))?;
         } else {

@@ -22,7 +22,7 @@
 //! The write goes through [`crate::io::atomic::write_atomic`]: on any error the file on
 //! disk is unchanged and the caller still holds the layer.
 
-use std::io::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -82,34 +82,41 @@ fn reason_for(e: &std::io::Error) -> String {
 
 /// Serialises a layer to the canonical text (see the module docs), ending with a newline.
 pub fn layer_to_text(layer: &Layer) -> Result<Vec<u8>, serde_json::Error> {
-    let mut out = Vec::with_capacity(256 * layer.features.len() + 64);
+    let mut out = Vec::new();
+    write_layer_text(layer, &mut out)?;
+    Ok(out)
+}
+
+/// [`layer_to_text`] written to `out` feature by feature, so a million-feature layer is never
+/// held as one text (nor decoded all at once).
+pub fn write_layer_text<W: Write>(layer: &Layer, mut out: W) -> Result<(), serde_json::Error> {
+    let io = serde_json::Error::io;
     match root_form(layer) {
         RootForm::Collection => {}
         RootForm::Feature(..) | RootForm::Geometry(_) => {
             serde_json::to_writer(&mut out, &layer_to_geojson(layer))?;
-            out.push(b'\n');
-            return Ok(out);
+            return out.write_all(b"\n").map_err(io);
         }
     }
-    out.push(b'{');
+    out.write_all(b"{").map_err(io)?;
     let count = layer.features.len();
     let mut foreign = layer.foreign_members.iter();
     for (n, slot) in collection_slots(layer).into_iter().enumerate() {
         if n > 0 {
-            out.push(b',');
+            out.write_all(b",").map_err(io)?;
         }
         match slot {
-            Slot::Standard(RootMember::Type) => out.extend_from_slice(br#""type":"FeatureCollection""#),
+            Slot::Standard(RootMember::Type) => out.write_all(br#""type":"FeatureCollection""#).map_err(io)?,
             Slot::Standard(RootMember::Features) => {
-                out.extend_from_slice(br#""features":["#);
+                out.write_all(br#""features":["#).map_err(io)?;
                 for (i, f) in layer.features.iter().enumerate() {
-                    out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+                    out.write_all(if i == 0 { b"\n" } else { b",\n" }).map_err(io)?;
                     serde_json::to_writer(&mut out, &feature_to_json(&f, layer.layout.feature(i, count)))?;
                 }
                 if count > 0 {
-                    out.push(b'\n');
+                    out.write_all(b"\n").map_err(io)?;
                 }
-                out.push(b']');
+                out.write_all(b"]").map_err(io)?;
             }
             Slot::Foreign(_) => {
                 if let Some((k, v)) = foreign.next() {
@@ -118,22 +125,52 @@ pub fn layer_to_text(layer: &Layer) -> Result<Vec<u8>, serde_json::Error> {
             }
         }
     }
-    out.extend_from_slice(b"}\n");
-    Ok(out)
+    out.write_all(b"}\n").map_err(io)
 }
 
-fn write_member(out: &mut Vec<u8>, key: &str, value: &Value) -> Result<(), serde_json::Error> {
-    serde_json::to_writer(&mut *out, key)?;
+fn write_member<W: Write>(mut out: W, key: &str, value: &Value) -> Result<(), serde_json::Error> {
+    serde_json::to_writer(&mut out, key)?;
     out.write_all(b":").map_err(serde_json::Error::io)?;
-    serde_json::to_writer(&mut *out, value)
+    serde_json::to_writer(&mut out, value)
 }
 
 /// Saves `layer` to `path` losslessly and atomically (temporary file in the same folder,
 /// fsync, rename, folder fsync). On error nothing on disk changes.
 pub fn save_layer(layer: &Layer, path: &Path) -> Result<(), SaveError> {
-    let bytes =
-        layer_to_text(layer).map_err(|e| SaveError::Serialize { path: path.to_owned(), message: e.to_string() })?;
-    crate::io::atomic::write_atomic(path, &bytes).map_err(|e| SaveError::io(path, e))
+    crate::io::atomic::write_atomic_with(path, |out| write_layer_text(layer, out).map_err(Streamed::from_json))
+        .map_err(|e| e.into_save_error(path))
+}
+
+/// Why a layer streamed to a file ([`write_layer_text`] through an atomic writer) stopped.
+pub(crate) enum Streamed {
+    /// The disk's error, with its kind (a full disk is told as one).
+    Io(std::io::Error),
+    /// A value that cannot be written as JSON.
+    Json(serde_json::Error),
+}
+
+impl From<std::io::Error> for Streamed {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+impl Streamed {
+    /// A serialiser's error: the disk's when it came from the writer.
+    pub(crate) fn from_json(e: serde_json::Error) -> Self {
+        match e.io_error_kind() {
+            Some(kind) => Self::Io(std::io::Error::new(kind, e.to_string())),
+            None => Self::Json(e),
+        }
+    }
+
+    /// As a save error naming `path`.
+    pub(crate) fn into_save_error(self, path: &Path) -> SaveError {
+        match self {
+            Self::Io(e) => SaveError::io(path, e),
+            Self::Json(e) => SaveError::Serialize { path: path.to_owned(), message: e.to_string() },
+        }
+    }
 }
 
 #[cfg(test)]
@@ -153,6 +190,35 @@ mod tests {
                     {\"type\":\"Feature\",\"id\":2,\"properties\":null,\"geometry\":null}\n]}\n";
         let out = layer_to_text(&layer(text)).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), text);
+    }
+
+    /// A disk that fills after some bytes.
+    struct Full(usize);
+    impl Write for Full {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0 < buf.len() {
+                return Err(std::io::Error::from(std::io::ErrorKind::StorageFull));
+            }
+            self.0 -= buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_streamed_save_writes_the_canonical_text() {
+        let text = "{\"type\":\"FeatureCollection\",\"name\":\"x\",\"features\":[\n\
+                    {\"type\":\"Feature\",\"id\":\"a\",\"properties\":{\"n\":1.50},\"geometry\":{\"type\":\"Point\",\"coordinates\":[70.0,37.5,1]}}\n],\"z\":[1]}\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.geojson");
+        save_layer(&layer(text), &path).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        // A writer that fails part-way is reported as the disk's error, with its kind.
+        let e = write_layer_text(&layer(text), Full(40)).map_err(Streamed::from_json).err().unwrap();
+        assert!(matches!(&e, Streamed::Io(io) if io.kind() == std::io::ErrorKind::StorageFull));
+        assert!(e.into_save_error(&path).to_string().contains("the disk is full"));
     }
 
     #[test]
