@@ -181,6 +181,10 @@ where
             }
             continue;
         };
+        // Cancel is seen before the next block is parsed and the last one's rows taken.
+        if progress.cancelled() {
+            return Read::Failed(format!("{label}: loading cancelled"));
+        }
         let body = data.get(start..cut).unwrap_or_default();
         let pieces = pieces(body);
         let parse = || -> Vec<Piece<S>> {
