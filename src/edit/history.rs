@@ -455,20 +455,27 @@ fn fit_backwards(entry: &mut Entry, layer: LayerUid, p: usize) -> (Option<usize>
             set_index(&mut entry.forward[k], c - 1);
         }
     }
-    let hit = keep.iter().any(|k| !k);
-    if hit {
-        let mut k = 0;
-        entry.forward.retain(|_| {
-            k += 1;
-            keep[k - 1]
-        });
-        let mut k = 0;
-        entry.inverse.retain(|_| {
-            k += 1;
-            keep[m - k]
-        });
+    (at, drop_unkept(entry, &keep))
+}
+
+/// Drops the command pairs of `entry` that `keep` (by forward command) says go; whether any
+/// went. `inverse` runs backwards, so its pair of forward `k` is at `m - 1 - k`.
+fn drop_unkept(entry: &mut Entry, keep: &[bool]) -> bool {
+    let m = keep.len();
+    if keep.iter().all(|k| *k) {
+        return false;
     }
-    (at, hit)
+    let mut k = 0;
+    entry.forward.retain(|_| {
+        k += 1;
+        keep[k - 1]
+    });
+    let mut k = 0;
+    entry.inverse.retain(|_| {
+        k += 1;
+        keep[m - k]
+    });
+    true
 }
 
 /// Fits a redo step to the feature at `p` of `layer` (in the state before the step) being
@@ -525,20 +532,7 @@ fn fit_forwards(entry: &mut Entry, layer: LayerUid, p: usize) -> (Option<usize>,
         set_index(&mut entry.forward[k], c);
         set_index(&mut entry.inverse[m - 1 - k], c);
     }
-    let hit = keep.iter().any(|k| !k);
-    if hit {
-        let mut k = 0;
-        entry.forward.retain(|_| {
-            k += 1;
-            keep[k - 1]
-        });
-        let mut k = 0;
-        entry.inverse.retain(|_| {
-            k += 1;
-            keep[m - k]
-        });
-    }
-    (at, hit)
+    (at, drop_unkept(entry, &keep))
 }
 
 /// Applies commands in order; on failure rolls back the applied ones. Returns the inverses
