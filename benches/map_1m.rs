@@ -3,7 +3,8 @@
 //! ≤ 16 ms), with a one-year window (≤ 8 ms), and one click's hit-test (≤ 0.1 ms), release.
 //! The events are drawn as a density (automatic at this size) from the bin index of the grid in
 //! view, which the map builds once on a worker ([`prepare`] here); the same frames with the
-//! layer's style set to *Points* are measured too.
+//! layer's style set to *Points* are measured too (one pass over the layer's point column or
+//! the filter's points, `render::points`), next to the R-tree query they used to start with.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use frontier_atlas::geodata::{HOME_BBOX, default_catalog};
@@ -101,6 +102,16 @@ fn map_1m(c: &mut Criterion) {
     // The same frames with the events drawn as points (Layers → Style → Points).
     catalog.layers[big].style =
         Some(LayerStyleOverride { point_view: Some(PointView::Points), ..LayerStyleOverride::default() });
+    // The first frame reads the layer's point column (once per store generation), kept after.
+    let started = std::time::Instant::now();
+    let column = frontier_atlas::render::points::column(&catalog.layers[big]);
+    eprintln!("point column read in {:?}, {:.1} MB", started.elapsed(), column.bytes() as f64 / 1e6);
+    drop(column);
+    // What a Points frame paid before the column: listing every event in view from the R-tree.
+    let view_rect = viewport.world_rect().expanded(8.0 / viewport.scale());
+    group.bench_function("R-tree query listing every event in view (the old Points frame's first step)", |b| {
+        b.iter(|| catalog.layers[big].index.query(&view_rect).len());
+    });
     let options = SceneOptions { filter: Some(&all), labels: true, attribution: String::new() };
     group.bench_function("scene, style Points, all events visible, whole frontier", |b| {
         b.iter(|| build_scene(&catalog, &viewport, &options));

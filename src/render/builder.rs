@@ -31,8 +31,7 @@ impl Default for SceneOptions<'_> {
 /// Vertices closer than this on screen are merged when projecting lines.
 const MIN_STEP_PTS: f32 = 0.6;
 
-/// Above this many points in view, a point layer is drawn aggregated on a screen grid.
-pub const AGGREGATE_ABOVE: usize = 2_000;
+pub use super::points::AGGREGATE_ABOVE;
 
 /// How many candidate positions an area label tries (each costs a point-in-polygon test).
 const MAX_AREA_ANCHORS: usize = 24;
@@ -41,7 +40,7 @@ const MAX_AREA_ANCHORS: usize = 24;
 const MAX_BOX_TESTS: usize = 60;
 
 /// Grid cell of aggregated point layers, in points.
-const AGGREGATE_CELL_PTS: f32 = 12.0;
+const AGGREGATE_CELL_PTS: f32 = super::points::CELL_PTS;
 
 /// Builds the scene of `catalog` seen through `viewport`.
 pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOptions<'_>) -> Scene {
@@ -59,6 +58,7 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
         density: Vec::new(),
         density_legend: Vec::new(),
         density_layers: Vec::new(),
+        aggregated: Vec::new(),
     };
     // Layers drawn as densities need no per-feature list of what is in view (their bins read
     // the filter's points), so a million events cost no R-tree walk.
@@ -72,7 +72,16 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
                 b.density_layers.push(i);
                 return (i, l, Vec::new());
             }
-            (i, l, shown_in_view(l, i, options.filter, &view_rect))
+            // Dense layers of points drawn as points need no list either (see `render::points`).
+            if super::points::aggregated_without_list(l, i, options.filter, &view_rect) {
+                b.aggregated.push(i);
+                return (i, l, Vec::new());
+            }
+            let shown = shown_in_view(l, i, options.filter, &view_rect);
+            if l.kind != LayerKind::Places && shown.len() > AGGREGATE_ABOVE {
+                b.aggregated.push(i);
+            }
+            (i, l, shown)
         })
         .collect();
     for (_, layer, shown) in &visible {
@@ -157,6 +166,8 @@ struct Builder<'a> {
     density: Vec<super::density::DensityLayer>,
     density_legend: Vec<LegendEntry>,
     density_layers: Vec<usize>,
+    /// Point layers drawn aggregated on the screen grid.
+    aggregated: Vec<usize>,
 }
 
 impl Builder<'_> {
@@ -294,7 +305,7 @@ impl Builder<'_> {
             return;
         }
         let style = style::effective_style(layer);
-        if layer.kind != LayerKind::Places && shown.len() > AGGREGATE_ABOVE {
+        if self.aggregated.contains(&li) {
             self.aggregated_markers(li, layer, shown, &style);
             return;
         }
@@ -386,57 +397,12 @@ impl Builder<'_> {
         self.items.push(Item::Text { center: at, text, font_pts: 9.0, color: Color::hex(0xffffff) });
     }
 
-    /// Dense point layers: one symbol per screen cell, sized by how many features fall in it
-    /// and coloured by the first of them. Linear in the number of points, no hashing.
+    /// Dense point layers: one symbol per screen cell, sized by how many points fall in it
+    /// and coloured by the lowest-numbered feature in it ([`super::points`]). Linear in the
+    /// number of points in range, no hashing; `shown` may be empty (not listed).
     fn aggregated_markers(&mut self, li: usize, layer: &Layer, shown: &[usize], style: &style::LayerStyle) {
-        let [w, h] = self.viewport.size_pts;
-        let cols = (w / AGGREGATE_CELL_PTS).ceil().max(1.0) as usize;
-        let rows = (h / AGGREGATE_CELL_PTS).ceil().max(1.0) as usize;
-        let mut count = vec![0_u32; cols * rows];
-        let mut first = vec![u32::MAX; cols * rows];
-        let mut sum = vec![[0.0_f32; 2]; cols * rows];
-        let (scale, [ox, oy]) = self.transform;
-        let mut add = |fi: usize, p: [f64; 2]| {
-            let (x, y) = ((p[0] * scale + ox) as f32, (p[1] * scale + oy) as f32);
-            if x < 0.0 || y < 0.0 || x >= w || y >= h {
-                return;
-            }
-            let cell = (y / AGGREGATE_CELL_PTS) as usize * cols + (x / AGGREGATE_CELL_PTS) as usize;
-            if let (Some(n), Some(s), Some(first)) = (count.get_mut(cell), sum.get_mut(cell), first.get_mut(cell)) {
-                *n += 1;
-                s[0] += x;
-                s[1] += y;
-                if *first == u32::MAX {
-                    *first = fi as u32;
-                }
-            }
-        };
-        let mut others = Vec::new();
-        if let Some((ids, points)) = self.filter.and_then(|f| f.visible_points(li)) {
-            // Date-filtered: one sequential pass over the filter's gathered points.
-            for (&fi, p) in ids.iter().zip(points) {
-                if p[0].is_nan() {
-                    others.push(fi);
-                } else {
-                    add(fi, *p);
-                }
-            }
-        } else {
-            for &fi in shown {
-                match layer.index.rect(fi).filter(WorldRect::is_point) {
-                    Some(r) => add(fi, r.min),
-                    None => others.push(fi),
-                }
-            }
-        }
-        for fi in others {
-            if let Some(f) = layer.features.get(fi) {
-                for p in &f.shape.points {
-                    add(fi, *p);
-                }
-            }
-        }
-        let cells = count.iter().filter(|&&n| n > 0).count();
+        let grid = super::points::count_cells(layer, li, self.filter, shown, self.viewport.size_pts, self.transform);
+        let cells = grid.cells.iter().filter(|c| c.count > 0).count();
         let mut seen: Vec<u16> = Vec::new();
         let colors: Vec<Color> = layer
             .category_names
@@ -448,11 +414,12 @@ impl Builder<'_> {
                 _ => style.marker_fill,
             })
             .collect();
-        for ((n, s), first) in count.iter().zip(&sum).zip(&first) {
+        for cell in &grid.cells {
+            let (n, s) = (&cell.count, &cell.sum);
             if *n == 0 {
                 continue;
             }
-            let fi = *first as usize;
+            let fi = cell.first as usize;
             let category = layer.categories.get(fi).copied();
             let color = match category.and_then(|c| colors.get(usize::from(c))) {
                 Some(c) => *c,

@@ -9,6 +9,7 @@ pub mod deck;
 pub mod density;
 pub mod export;
 mod labels;
+pub mod points;
 mod scene;
 mod style;
 pub mod svg;
