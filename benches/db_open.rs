@@ -15,6 +15,15 @@
 //! of them (default 100,000), unless `FA_BENCH_GEOJSON` names a file to use instead.
 //! `FA_BENCH_ROUNDS` (default 3) rounds; the median is printed, with the resident memory each
 //! opened layer holds (RSS growth while it is held, from `/proc/self/statm`).
+//!
+//! Then the whole layer is opened as the app opens it (each feature tagged with its fid) and a
+//! one-feature save is timed the app's way: the changes found from the layer's state
+//! (`ui::team_store::changes_of`) and the guarded push of that one change.
+//!
+//! `FA_BENCH_REUSE=1` keeps the database: when `fa_bench_open` already holds layer `events`
+//! with as many features as the file, it is not published again (publishing 1M events takes
+//! about 100 s); the database is then left in place for the next run. The generated events are
+//! the same for the same `FA_BENCH_EVENTS` (a fixed seed).
 
 #![expect(clippy::unwrap_used, reason = "a benchmark: any failure should stop it loudly")]
 
@@ -86,10 +95,14 @@ fn main() {
     let bbox = HOME_BBOX;
     let size_mb = std::fs::metadata(&path).map_or(0.0, |m| m.len() as f64 / 1e6);
 
+    let reuse = std::env::var("FA_BENCH_REUSE").is_ok_and(|v| v == "1");
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect to FA_BENCH_PG");
-    // One statement each: DROP/CREATE DATABASE cannot run in the implicit transaction of a batch.
-    admin.batch_execute("DROP DATABASE IF EXISTS fa_bench_open WITH (FORCE)").unwrap();
-    admin.batch_execute("CREATE DATABASE fa_bench_open").unwrap();
+    let exists = admin.query_opt("SELECT 1 FROM pg_database WHERE datname = 'fa_bench_open'", &[]).unwrap().is_some();
+    if !(reuse && exists) {
+        // One statement each: DROP/CREATE DATABASE cannot run in the implicit transaction of a batch.
+        admin.batch_execute("DROP DATABASE IF EXISTS fa_bench_open WITH (FORCE)").unwrap();
+        admin.batch_execute("CREATE DATABASE fa_bench_open").unwrap();
+    }
     let store_url = with_database(&url, "fa_bench_open");
     let mut c = db::connect(&store_url).unwrap();
     db::migrate(&mut c).unwrap();
@@ -111,11 +124,24 @@ fn main() {
             in_box == Some(true) && f.time.is_some_and(|s| s.start <= to && s.end >= from)
         })
         .count();
-    let t = Instant::now();
-    db::publish(&mut c, &layer, "events").unwrap();
-    let publish = t.elapsed().as_secs_f64();
-    drop(layer);
-    println!("db_open: {n} events, GeoJSON {size_mb:.0} MB; published in {publish:.1} s");
+    let stored: Option<i64> = db::list_layers(&mut c).unwrap().iter().any(|l| l.name == "events").then(|| {
+        let table = db::schema::table_of(&mut c, "events").unwrap();
+        c.query_one(&format!("SELECT count(*) FROM {table}"), &[]).unwrap().get(0)
+    });
+    if reuse && stored == Some(n as i64) {
+        drop(layer);
+        println!("db_open: {n} events, GeoJSON {size_mb:.0} MB; already published (FA_BENCH_REUSE=1)");
+    } else {
+        if stored.is_some() {
+            c.batch_execute("DROP SCHEMA IF EXISTS atlas CASCADE").unwrap();
+            db::migrate(&mut c).unwrap();
+        }
+        let t = Instant::now();
+        db::publish(&mut c, &layer, "events").unwrap();
+        let publish = t.elapsed().as_secs_f64();
+        drop(layer);
+        println!("db_open: {n} events, GeoJSON {size_mb:.0} MB; published in {publish:.1} s");
+    }
     println!("db_open: window bbox {bbox:?}, {from}..{to}: {want} events");
 
     let mut file = vec![first_file];
@@ -159,6 +185,7 @@ fn main() {
     let whole_rss = rss_mb() - rss0;
     assert_eq!(all.layer.features.len(), n);
     drop(all);
+    one_feature_save(&mut c, n);
     let (f, s) = (median(file), median(store));
     println!(
         "db_open: open the GeoJSON file (all {n}):            median {f:.3} s over {rounds} rounds; +{file_rss:.0} MB RSS"
@@ -173,5 +200,47 @@ fn main() {
     );
     println!("db_open: open from the store (whole layer, {n}, once): {whole:.3} s; +{whole_rss:.0} MB RSS");
     drop(c);
-    let _ = admin.batch_execute("DROP DATABASE IF EXISTS fa_bench_open WITH (FORCE)");
+    if !reuse {
+        let _ = admin.batch_execute("DROP DATABASE IF EXISTS fa_bench_open WITH (FORCE)");
+    }
+}
+
+/// Opens the whole layer as the app does, edits one feature and saves it the app's way.
+fn one_feature_save(c: &mut postgres::Client, n: usize) {
+    use frontier_atlas::ui::team_conflicts::FID_MEMBER;
+    use frontier_atlas::ui::team_store::{StoreState, changes_of};
+    let rss0 = rss_mb();
+    let t = Instant::now();
+    let opened = db::open::open_layer_with_fids(c, "events", None, None, FID_MEMBER).unwrap();
+    let mut layer = opened.layer;
+    let state = StoreState::opened("events", &layer.features, &opened.rows, None);
+    let open = t.elapsed().as_secs_f64();
+    let open_rss = rss_mb() - rss0;
+    assert_eq!(layer.features.len(), n);
+    let i = n / 2;
+    if let Some(f) = layer.features.get_mut(i) {
+        f.properties.insert("notes".to_owned(), serde_json::Value::from("edited by the benchmark"));
+    }
+    layer.refresh_after(frontier_atlas::model::Change::Changed(i));
+    let decodes = layer.features.decodes();
+    let t = Instant::now();
+    let changes = changes_of(&layer, &state);
+    let find = t.elapsed().as_secs_f64();
+    assert_eq!(changes.len(), 1, "one feature changed");
+    let decoded = layer.features.decodes() - decodes;
+    let sent: Vec<db::Change> = changes
+        .into_iter()
+        .map(|(o, _)| db::Change { fid: o.fid, base_version: o.base_version, feature: o.feature })
+        .collect();
+    let t = Instant::now();
+    let report = db::push(c, "events", &sent, uuid::Uuid::new_v4(), "benchmark edit").unwrap();
+    let push = t.elapsed().as_secs_f64();
+    assert_eq!(report.applied.len(), 1);
+    let held = rss_mb() - rss0;
+    println!(
+        "db_open: the app's open of the whole layer ({n}, fids tagged, merge base built): {open:.3} s; +{open_rss:.0} MB RSS"
+    );
+    println!(
+        "db_open: one-feature save: changes found in {find:.3} s ({decoded} feature(s) decoded), pushed in {push:.3} s; +{held:.0} MB RSS with the layer held"
+    );
 }

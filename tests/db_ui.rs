@@ -564,3 +564,60 @@ fn a_live_delete_keeps_the_analysts_other_undo_steps() {
     let (_, _, p2) = stored(&mut bob_c, "P-2");
     assert_eq!(p2.properties["name"], json!("post 2"));
 }
+
+/// Defect (issue 12): features merged while the offline outbox drained on connecting were
+/// not refreshed in the already open layer: it kept the analyst's queued copy (without the
+/// other analyst's field) and the old base version. Now the open layer shows the merged row
+/// and takes its version as the base, so the next save has nothing to push.
+#[test]
+#[cfg_attr(missing_pg, ignore = "needs a PostgreSQL/PostGIS server: set FA_TEST_PG (see .ci/run)")]
+fn an_outbox_drained_on_connecting_refreshes_the_merged_features_of_the_open_layer() {
+    let t = store("ui_drain_open");
+    let alice = t.login_role("alice", "atlas_analyst");
+    let bob = t.login_role("bob", "atlas_analyst");
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness();
+    h.state_mut().team.live_enabled = false;
+    h.state_mut().team.outbox_dir = Some(dir.path().join("outbox"));
+    let mut proxy = net::Proxy::to_url(&t.url);
+    let url = proxy.url(&t.url_as(&alice));
+    let uid = connect_and_open(&mut h, &url);
+    let i1 = index_of(h.state(), uid, "P-1");
+    h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid)));
+    h.state_mut().apply(set(uid, i1, "fatalities", json!(9)));
+    proxy.down();
+    h.state_mut().apply(Command::Edit(EditIntent::Save(uid)));
+    h.run_steps(1);
+    settle(&mut h);
+    assert!(messages(h.state()).contains("offline outbox"), "{}", messages(h.state()));
+    proxy.up();
+    // Bob renames post 1 meanwhile.
+    let mut bob_c = db::connect(&t.url_as(&bob)).unwrap();
+    let (fid1, v1, f1) = stored(&mut bob_c, "P-1");
+    let mut g = f1.clone();
+    g.properties.insert("name".into(), json!("post one (bob)"));
+    db::push(&mut bob_c, LAYER, &[Change::update(fid1, v1, g)], Uuid::new_v4(), "bob renames").unwrap();
+
+    // Alice connects again: the outbox drains through the merge, and her open layer shows it.
+    h.state_mut().connect_team_store_url(&url);
+    settle(&mut h);
+    let text = messages(h.state());
+    assert!(text.contains("Pushed 1 operation(s) saved offline"), "{text}");
+    let mut admin = db::connect(&t.url).unwrap();
+    let (_, v_now, p1) = stored(&mut admin, "P-1");
+    assert_eq!((&p1.properties["fatalities"], &p1.properties["name"]), (&json!(9), &json!("post one (bob)")));
+    let app = h.state();
+    let layer = layer_of(app, uid);
+    let mine = layer.features.get(index_of(app, uid, "P-1")).unwrap();
+    assert_eq!(
+        (&mine.properties["fatalities"], &mine.properties["name"]),
+        (&json!(9), &json!("post one (bob)")),
+        "the open layer shows the merged row"
+    );
+    let state = &app.team.stores[&uid];
+    assert_eq!(state.base_version(fid1), Some(v_now), "the merged row's version is the base");
+    assert!(state.pending.is_empty());
+    assert_eq!(layer.features.len(), 3);
+    h.state_mut().apply(Command::Edit(EditIntent::Save(uid)));
+    assert!(messages(h.state()).contains("nothing to push"), "{}", messages(h.state()));
+}

@@ -35,7 +35,7 @@ pub fn export(client: &mut Client, name: &str, out: &Path) -> Result<Vec<String>
             .query_one("SELECT coalesce(max(seq), 0) FROM atlas.changes", &[])
             .map_err(DbError::during(&what))?
             .get(0);
-        let store = super::open::read(client, name, None, None, true)?;
+        let store = super::open::read(client, name, None, None, super::open::Tag::Export)?;
         Ok::<_, DbError>((seq, store))
     })();
     let end = client.batch_execute(if read.is_ok() { "COMMIT" } else { "ROLLBACK" });

@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use super::schema::{LayerInfo, layer_info, qualified};
 use super::{DbError, ewkb};
-use crate::model::{Feature, FeatureId, FeatureLayout, Layer, LayerSource, PropertiesForm};
+use crate::io::geojson_fast::FeaturePacker;
+use crate::model::{Feature, FeatureId, Layer, LayerSource};
 use crate::spatial::Shape;
 
 /// The store's identity of one opened feature.
@@ -38,26 +39,56 @@ pub struct StoreLayer {
 /// The columns read per feature, in [`feature_from_parts`] order after fid and version.
 const SELECT: &str = "fid, version, ST_AsEWKB(geom), props::text, extra::text";
 
+/// Rows packed per batch (each batch is packed on every core while the next is read).
+const BATCH: usize = 16 * 1024;
+
+/// What each opened feature carries of its store identity.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Tag<'a> {
+    /// Nothing: the features as published.
+    None,
+    /// `atlas_fid` and `atlas_version` as the last properties (for export).
+    Export,
+    /// The fid as the last foreign member of this name (the app's store layers).
+    Member(&'a str),
+}
+
 /// Opens layer `name`: only the features whose geometry's box meets `bbox` (`[lon_min,
 /// lat_min, lon_max, lat_max]`) and whose date span meets `range` (both days inclusive;
 /// undated features are left out when a range is given), in the order they were published.
+///
+/// The rows are streamed from the server and packed into the columnar store as the file
+/// loaders pack a GeoJSON file ([`crate::io::geojson_fast::FeaturePacker`]): each row becomes
+/// its Feature object's text (kept LZ4-packed and decoded only when asked for) with its shape,
+/// date span and category in columns, so a whole million-event layer opens at file speed.
 pub fn open_layer(
     client: &mut Client,
     name: &str,
     bbox: Option<[f64; 4]>,
     range: Option<(NaiveDate, NaiveDate)>,
 ) -> Result<StoreLayer, DbError> {
-    read(client, name, bbox, range, false)
+    read(client, name, bbox, range, Tag::None)
 }
 
-/// [`open_layer`]; with `tag`, each feature's properties end with `atlas_fid` and
-/// `atlas_version` (for export).
+/// [`open_layer`], each feature carrying its fid as its last foreign member `member` (the
+/// app's store layers find a feature's fid there, packed or not).
+pub fn open_layer_with_fids(
+    client: &mut Client,
+    name: &str,
+    bbox: Option<[f64; 4]>,
+    range: Option<(NaiveDate, NaiveDate)>,
+    member: &str,
+) -> Result<StoreLayer, DbError> {
+    read(client, name, bbox, range, Tag::Member(member))
+}
+
+/// [`open_layer`] with each feature tagged as `tag` says.
 pub(crate) fn read(
     client: &mut Client,
     name: &str,
     bbox: Option<[f64; 4]>,
     range: Option<(NaiveDate, NaiveDate)>,
-    tag: bool,
+    tag: Tag<'_>,
 ) -> Result<StoreLayer, DbError> {
     let info = layer_info(client, name)?;
     let what = format!("opening “{name}”");
@@ -83,47 +114,202 @@ pub(crate) fn read(
         sql.push_str(&conditions.join(" AND "));
     }
     sql.push_str(" ORDER BY ord");
-    let mut features = Vec::new();
-    let mut layouts = Vec::new();
+    let label = format!("store layer “{name}”");
     let mut rows = Vec::new();
-    let mut it =
-        client.query_raw(&sql, params.iter().map(|p| &**p as &(dyn ToSql + Sync))).map_err(DbError::during(&what))?;
-    while let Some(row) = it.next().map_err(DbError::during(&what))? {
-        let fid: Uuid = row.get(0);
-        let version: i64 = row.get(1);
-        let geom: Option<&[u8]> = row.get(2);
-        let props: Option<&str> = row.get(3);
-        let extra: Option<&str> = row.get(4);
-        let mut f =
-            feature_from_parts(geom, props, extra).map_err(|e| DbError::Data(format!("{what}: fid {fid}: {e}")))?;
-        let form = if props.is_none() { PropertiesForm::Null } else { PropertiesForm::Object };
-        let keys: &[&str] = if f.id.is_some() {
-            &["type", "id", "geometry", "properties"]
-        } else {
-            &["type", "geometry", "properties"]
-        };
-        layouts.push(FeatureLayout::from_keys(keys.iter().copied(), form));
-        if tag {
-            f.properties.insert(super::export::FID_KEY.to_owned(), Value::from(fid.to_string()));
-            f.properties.insert(super::export::VERSION_KEY.to_owned(), Value::from(version));
-        }
-        features.push(f);
-        rows.push(StoreRow { fid, version });
+    // The rows are read and turned into texts here while a second thread packs the previous
+    // batch on every core.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<String>>(2);
+    let packed = std::thread::scope(|scope| {
+        let packer = scope.spawn(|| {
+            let mut packer = FeaturePacker::new(&label, Some(info.kind));
+            let mut ok = true;
+            for batch in rx {
+                if ok {
+                    let texts: Vec<&str> = batch.iter().map(String::as_str).collect();
+                    ok = packer.pack(&texts);
+                }
+            }
+            ok.then_some(packer)
+        });
+        let streamed = (|| {
+            let mut it = client
+                .query_raw(&sql, params.iter().map(|p| &**p as &(dyn ToSql + Sync)))
+                .map_err(DbError::during(&what))?;
+            let mut batch = Vec::with_capacity(BATCH);
+            while let Some(row) = it.next().map_err(DbError::during(&what))? {
+                let fid: Uuid = row.get(0);
+                let version: i64 = row.get(1);
+                let mut text = String::with_capacity(256);
+                feature_text(&mut text, row.get(2), row.get(3), row.get(4), tag, fid, version)
+                    .map_err(|e| DbError::Data(format!("{what}: fid {fid}: {e}")))?;
+                batch.push(text);
+                rows.push(StoreRow { fid, version });
+                if batch.len() == BATCH && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
+                    break;
+                }
+            }
+            if !batch.is_empty() {
+                let _ = tx.send(batch);
+            }
+            Ok::<_, DbError>(())
+        })();
+        drop(tx);
+        let packer = packer.join();
+        streamed.map(|()| packer)
+    })?;
+    let Ok(Some(packer)) = packed else {
+        return Err(DbError::Data(format!("{what}: a stored row does not make a readable feature")));
+    };
+    let mut root = Map::new();
+    root.insert("type".to_owned(), Value::from("FeatureCollection"));
+    root.insert("features".to_owned(), Value::Null);
+    let loaded = packer
+        .finish(root, name, LayerSource::Store { url, layer: name.to_owned() })
+        .map_err(|e| DbError::Data(format!("{what}: {e}")))?;
+    let mut layer = loaded.layer;
+    if layer.features.len() != rows.len() {
+        return Err(DbError::Data(format!(
+            "{what}: {} of {} stored rows do not make features: {}",
+            rows.len().saturating_sub(layer.features.len()),
+            rows.len(),
+            loaded.skipped.join("; ")
+        )));
     }
-    drop(it);
-    let mut layer = Layer::new(name, info.kind, LayerSource::Store { url, layer: name.to_owned() }, features);
+    layer.layout.root = crate::model::SourceLayout::default().root;
     if let Some(text) = extra {
         match serde_json::from_str(&text) {
             Ok(Value::Object(m)) => layer.foreign_members = m,
             _ => return Err(DbError::Data(format!("{what}: the stored collection members are not an object"))),
         }
     }
-    layer.layout.features = layouts;
-    if layer.features.iter().any(|f| f.properties.contains_key("shapeName")) {
-        layer.label_field = Some("shapeName".to_owned());
-    }
-    let _ = crate::model::assign_spans(&mut layer);
     Ok(StoreLayer { layer, rows, info })
+}
+
+/// Writes the GeoJSON Feature object text of a stored row to `out`: its `id`, geometry (with
+/// its stored layout, [`super::publish::GEOMETRY_SKELETON_KEY`]), properties text as stored and
+/// foreign members, in the order [`feature_from_parts`] gives them, and the store identity as
+/// `tag` says. The text decodes to the feature [`feature_from_parts`] builds.
+fn feature_text(
+    out: &mut String,
+    geom: Option<&[u8]>,
+    props: Option<&str>,
+    extra: Option<&str>,
+    tag: Tag<'_>,
+    fid: Uuid,
+    version: i64,
+) -> Result<(), String> {
+    let mut members = match extra {
+        None => Map::new(),
+        Some(text) => match serde_json::from_str(text).map_err(|e| format!("extra: {e}"))? {
+            Value::Object(m) => m,
+            Value::Null => Map::new(),
+            _ => return Err("extra is not an object".to_owned()),
+        },
+    };
+    let id = members.shift_remove("id");
+    if !matches!(id, None | Some(Value::Null | Value::String(_) | Value::Number(_))) {
+        return Err("the stored id is neither a string nor a number".to_owned());
+    }
+    let skeleton = members.shift_remove(super::publish::GEOMETRY_SKELETON_KEY);
+    out.push_str("{\"type\":\"Feature\"");
+    if let Some(id @ (Value::String(_) | Value::Number(_))) = &id {
+        out.push_str(",\"id\":");
+        out.push_str(&id.to_string());
+    }
+    out.push_str(",\"geometry\":");
+    match (geom, skeleton) {
+        (None, _) => out.push_str("null"),
+        (Some(bytes), None) if point_text(bytes, out) => {}
+        (Some(bytes), skeleton) => {
+            let geometry = ewkb::decode(bytes)?;
+            if let Some(g) = &geometry {
+                crate::io::geojson::geo_from_json(g)?;
+            }
+            let geometry = match (geometry, skeleton) {
+                (Some(Value::Object(g)), Some(Value::Object(mut sk))) if sk.get("type") == g.get("type") => {
+                    for (k, v) in g {
+                        if let Some(slot) = sk.get_mut(&k) {
+                            *slot = v;
+                        } else {
+                            sk.insert(k, v);
+                        }
+                    }
+                    Some(Value::Object(sk))
+                }
+                (g, _) => g,
+            };
+            out.push_str(&geometry.unwrap_or(Value::Null).to_string());
+        }
+    }
+    out.push_str(",\"properties\":");
+    match (props.map(str::trim), tag) {
+        (props, Tag::Export) => {
+            let mut map = match props.map(serde_json::from_str).transpose().map_err(|e| format!("properties: {e}"))? {
+                None | Some(Value::Null) => Map::new(),
+                Some(Value::Object(m)) => m,
+                Some(_) => return Err("properties are not an object".to_owned()),
+            };
+            map.insert(super::export::FID_KEY.to_owned(), Value::from(fid.to_string()));
+            map.insert(super::export::VERSION_KEY.to_owned(), Value::from(version));
+            out.push_str(&Value::Object(map).to_string());
+        }
+        (None, _) => out.push_str("null"),
+        (Some(text), _) if text.starts_with('{') || text == "null" => out.push_str(text),
+        (Some(_), _) => return Err("properties are not an object".to_owned()),
+    }
+    for (k, v) in &members {
+        out.push(',');
+        out.push_str(&Value::from(k.as_str()).to_string());
+        out.push(':');
+        out.push_str(&v.to_string());
+    }
+    if let Tag::Member(member) = tag {
+        out.push(',');
+        out.push_str(&Value::from(member).to_string());
+        out.push_str(":\"");
+        out.push_str(&fid.to_string());
+        out.push('"');
+    }
+    out.push('}');
+    Ok(())
+}
+
+/// A 2-D or 3-D EWKB point (little-endian, as PostGIS writes it) as GeoJSON text, with the
+/// numbers spelled as [`ewkb::decode`] spells them; false (nothing written) for anything
+/// else, which takes the general path.
+fn point_text(b: &[u8], out: &mut String) -> bool {
+    const Z_FLAG: u32 = 0x8000_0000;
+    const M_FLAG: u32 = 0x4000_0000;
+    const SRID_FLAG: u32 = 0x2000_0000;
+    let word = |at: usize| b.get(at..at + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()).map(u32::from_le_bytes);
+    let num = |at: usize| b.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map(f64::from_le_bytes);
+    if b.first() != Some(&1) {
+        return false;
+    }
+    let Some(ty) = word(1) else { return false };
+    if ty & !(Z_FLAG | SRID_FLAG) != 1 || ty & M_FLAG != 0 {
+        return false;
+    }
+    let at = if ty & SRID_FLAG == 0 { 5 } else { 9 };
+    let dims = if ty & Z_FLAG == 0 { 2 } else { 3 };
+    if b.len() != at + 8 * dims {
+        return false;
+    }
+    let coords: Vec<serde_json::Number> =
+        (0..dims).filter_map(|k| num(at + 8 * k).and_then(serde_json::Number::from_f64)).collect();
+    if coords.len() != dims {
+        // An empty point (NaNs) or a non-finite one: the general path says which.
+        return false;
+    }
+    out.push_str("{\"type\":\"Point\",\"coordinates\":[");
+    for (k, c) in coords.iter().enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        out.push_str(&c.to_string());
+    }
+    out.push_str("]}");
+    true
 }
 
 /// `postgresql://role@host:port/database` of the session (never a password), for the layer's

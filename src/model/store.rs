@@ -675,3 +675,48 @@ impl DoubleEndedIterator for Iter<'_> {
 }
 
 impl ExactSizeIterator for Iter<'_> {}
+
+/// A store's packed texts and their decoder, shared (the blocks are immutable): what a team
+/// store layer keeps as the merge base of its features, so an edited feature's synced content
+/// is read back from the text it was opened from, decoding only the features that need it.
+#[derive(Clone)]
+pub struct PackedTexts {
+    arena: Arc<TextArena>,
+    decoder: Decoder,
+}
+
+impl std::fmt::Debug for PackedTexts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PackedTexts").field("arena", &self.arena).finish_non_exhaustive()
+    }
+}
+
+impl PackedTexts {
+    /// Whether `store` reads its packed features from these texts.
+    pub fn shared_with(&self, store: &FeatureStore) -> bool {
+        Arc::ptr_eq(&self.arena, &store.arena)
+    }
+
+    /// The feature whose text is at `at` (without shape and span), decoded.
+    pub fn decode(&self, at: TextRef) -> Option<Feature> {
+        let block = self.arena.block(at.block)?;
+        let text = std::str::from_utf8(block.get(at.start as usize..(at.start + at.len) as usize)?).ok()?;
+        (self.decoder)(text).ok().map(|(f, _)| f)
+    }
+}
+
+impl FeatureStore {
+    /// Where packed feature `i`'s text is (`None` for a feature held decoded): a packed
+    /// feature is unchanged since it was packed, and its text stays where it is.
+    pub fn text_ref(&self, i: usize) -> Option<TextRef> {
+        match self.records.get(i)? {
+            Record::Packed(at) => Some(*at),
+            Record::Owned(_) => None,
+        }
+    }
+
+    /// The packed texts and the decoder, shared (`None` for a store of decoded features).
+    pub fn packed_texts(&self) -> Option<PackedTexts> {
+        Some(PackedTexts { arena: Arc::clone(&self.arena), decoder: self.decoder.clone()? })
+    }
+}

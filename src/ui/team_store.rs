@@ -24,7 +24,8 @@ use super::team_conflicts::{
 };
 use super::team_connect::{StoreProfile, TlsMode, pgpass_password, pgpass_path};
 use crate::db::merge::{Version, geometry_eq, value_eq};
-use crate::model::{Feature, FeatureLayout, Layer, LayerUid};
+use crate::model::store::{FeatureStore, PackedTexts, TextRef};
+use crate::model::{Feature, Layer, LayerUid};
 
 /// A connection that worked: the URL without password (shown, kept as the layers' source) and
 /// the one with it (memory only).
@@ -43,18 +44,162 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// Where the synced content of one feature is: never a second decoded copy of the layer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BaseContent {
+    /// The text the feature was opened from, in the layer's packed texts
+    /// ([`StoreState::texts`], immutable and shared with the layer): decoded only when a save
+    /// or a conflict needs it.
+    Packed(TextRef),
+    /// Held decoded: written, merged or read from the store since the layer was opened, or
+    /// queued offline (a few features).
+    Held(Box<Version>),
+}
+
+/// The base of the next guarded write of one feature.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Base {
+    /// The version last synced.
+    pub version: i64,
+    /// Its content.
+    pub content: BaseContent,
+}
+
+impl Base {
+    /// A base held decoded.
+    pub fn held(version: i64, content: Version) -> Self {
+        Self { version, content: BaseContent::Held(Box::new(content)) }
+    }
+}
+
 /// What the app knows of one opened store layer.
-#[derive(Debug, Clone)]
+///
+/// A whole million-feature layer is held packed (see [`crate::model::store`]); its merge base
+/// is per fid a version and a reference to the packed text the feature was opened from. A
+/// feature still packed is unchanged since it was opened (every edit holds it decoded), so a
+/// save looks only at the features held decoded (the edited and added ones) and at which
+/// packed ones are gone, decoding nothing else.
+#[derive(Debug, Clone, Default)]
 pub struct StoreState {
     /// The layer's name in the store.
     pub name: String,
     /// Per fid, the version and content last synced: the base of the next push.
-    pub base: HashMap<Uuid, (i64, Version)>,
+    pub base: HashMap<Uuid, Base>,
+    /// The packed texts of the layer as opened, which [`BaseContent::Packed`] points into.
+    pub texts: Option<PackedTexts>,
+    /// The fid of each feature packed when the layer was opened, by the place of its text
+    /// ([`text_key`]), sorted: a packed feature's fid without decoding it.
+    pub packed_fids: Vec<(u64, Uuid)>,
     /// Why the layer may not be edited (`None`: it may).
     pub read_only: Option<String>,
     /// Features with edits waiting in the offline outbox, not yet in the store (shown with
     /// their local copies; pushed by the next save or connection).
     pub pending: HashSet<Uuid>,
+}
+
+/// The sort key of a packed text's place.
+pub fn text_key(at: TextRef) -> u64 {
+    (u64::from(at.block) << 32) | u64::from(at.start)
+}
+
+impl StoreState {
+    /// The state of a layer just opened: `rows` are its features' fids and versions, in
+    /// order. The base of a packed feature is its text (nothing is decoded).
+    pub fn opened(
+        name: &str,
+        features: &FeatureStore,
+        rows: &[crate::db::StoreRow],
+        read_only: Option<String>,
+    ) -> Self {
+        let mut state = Self {
+            name: name.to_owned(),
+            base: HashMap::with_capacity(rows.len()),
+            texts: features.packed_texts(),
+            packed_fids: Vec::with_capacity(rows.len()),
+            read_only,
+            pending: HashSet::new(),
+        };
+        for (i, r) in rows.iter().enumerate() {
+            let content = match features.text_ref(i) {
+                Some(at) => {
+                    state.packed_fids.push((text_key(at), r.fid));
+                    BaseContent::Packed(at)
+                }
+                None => match features.get(i) {
+                    Some(f) => BaseContent::Held(Box::new(version_of(&f))),
+                    None => continue,
+                },
+            };
+            state.base.insert(r.fid, Base { version: r.version, content });
+        }
+        state.packed_fids.sort_unstable_by_key(|(k, _)| *k);
+        state
+    }
+
+    /// The base version of `fid`.
+    pub fn base_version(&self, fid: Uuid) -> Option<i64> {
+        self.base.get(&fid).map(|b| b.version)
+    }
+
+    /// The base content of `fid`, decoded (`None`: no base, or its text no longer reads).
+    pub fn base_content(&self, fid: Uuid) -> Option<Version> {
+        self.content_of(self.base.get(&fid)?)
+    }
+
+    fn content_of(&self, base: &Base) -> Option<Version> {
+        match &base.content {
+            BaseContent::Held(v) => Some((**v).clone()),
+            BaseContent::Packed(at) => self.texts.as_ref()?.decode(*at).as_ref().map(version_of),
+        }
+    }
+
+    /// Whether `f` holds `base`'s content (a base whose text no longer reads never matches).
+    fn holds(&self, f: &Feature, base: &Base) -> bool {
+        match &base.content {
+            BaseContent::Held(v) => same_content(f, v),
+            BaseContent::Packed(_) => self.content_of(base).is_some_and(|v| same_content(f, &v)),
+        }
+    }
+
+    /// Whether the positions' packed texts are those this state's fids were recorded for.
+    fn knows_texts_of(&self, features: &FeatureStore) -> bool {
+        self.texts.as_ref().is_some_and(|t| t.shared_with(features))
+    }
+
+    /// The fid of the feature packed at `at` when the layer was opened.
+    fn packed_fid(&self, at: TextRef) -> Option<Uuid> {
+        let key = text_key(at);
+        self.packed_fids.binary_search_by_key(&key, |(k, _)| *k).ok().and_then(|i| self.packed_fids.get(i)).map(|p| p.1)
+    }
+
+    /// The fid of feature `i` of `features` (a packed one without decoding it).
+    fn fid_at(&self, features: &FeatureStore, i: usize, known: bool) -> Option<Uuid> {
+        match features.text_ref(i).filter(|_| known) {
+            Some(at) => self.packed_fid(at),
+            None => features.get(i).and_then(|f| fid_of(&f)),
+        }
+    }
+
+    /// The positions of `fids` in `features` (the first feature with each), decoding only
+    /// features held decoded already.
+    pub fn find(&self, features: &FeatureStore, fids: &HashSet<Uuid>) -> HashMap<Uuid, usize> {
+        let mut out = HashMap::with_capacity(fids.len());
+        if fids.is_empty() {
+            return out;
+        }
+        let known = self.knows_texts_of(features);
+        for i in 0..features.len() {
+            if let Some(fid) = self.fid_at(features, i, known)
+                && fids.contains(&fid)
+            {
+                out.entry(fid).or_insert(i);
+                if out.len() == fids.len() {
+                    break;
+                }
+            }
+        }
+        out
+    }
 }
 
 /// One change of a push, as the app sent it.
@@ -119,6 +264,9 @@ pub enum Reply {
         /// When the offline outbox was pushed whole on connecting: the versions written as
         /// sent (fid, version), for the open layers' bases.
         drained: Option<Vec<(Uuid, i64)>>,
+        /// Per store layer, the rows of the features the outbox's push merged with others'
+        /// saves, read after it: the open layers show them and take them as their base.
+        merged: Vec<(String, Rows)>,
     },
     /// A store layer was opened.
     Opened {
@@ -444,23 +592,54 @@ pub fn same_content(f: &Feature, base: &Version) -> bool {
 /// The changes of a store layer since its base: edited and added features (untagged ones, and
 /// second copies of a tag, get a new fid) and deleted ones. Also returns, per change, the
 /// feature's index in the layer (`None` for deletes) so new fids can be tagged.
-pub fn changes_of<S: std::hash::BuildHasher>(
-    layer: &Layer,
-    base: &HashMap<Uuid, (i64, Version), S>,
-) -> Vec<(Outgoing, Option<usize>)> {
+///
+/// A feature still packed is unchanged since the layer was opened: only features held decoded
+/// are compared with their base (each base decoded from its packed text), so a one-feature
+/// save of a million-feature layer decodes one or two features.
+pub fn changes_of(layer: &Layer, state: &StoreState) -> Vec<(Outgoing, Option<usize>)> {
+    let features = &layer.features;
+    let known = state.knows_texts_of(features);
+    // Pass 1, without decoding: the packed features opened with the layer (live), and the rest.
+    let mut live = vec![false; state.packed_fids.len()];
+    let mut others = Vec::new();
+    for i in 0..features.len() {
+        let at = features.text_ref(i).filter(|_| known);
+        let found = at.and_then(|at| {
+            let p = state.packed_fids.binary_search_by_key(&text_key(at), |(k, _)| *k).ok()?;
+            Some((at, p, state.packed_fids.get(p)?.1))
+        });
+        match found {
+            Some((at, p, fid)) if state.base.get(&fid).is_some_and(|b| b.content == BaseContent::Packed(at)) => {
+                if let Some(l) = live.get_mut(p) {
+                    *l = true;
+                }
+            }
+            _ => others.push(i),
+        }
+    }
+    // A packed original keeps its fid over a copy of it made since.
+    let packed_live = |fid: &Uuid| match state.base.get(fid).map(|b| &b.content) {
+        Some(BaseContent::Packed(at)) => state
+            .packed_fids
+            .binary_search_by_key(&text_key(*at), |(k, _)| *k)
+            .ok()
+            .is_some_and(|p| live.get(p).copied().unwrap_or(false)),
+        _ => false,
+    };
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    for (i, f) in layer.features.iter().enumerate() {
-        let tagged = fid_of(&f).filter(|fid| seen.insert(*fid));
+    for i in others {
+        let Some(f) = features.get(i) else { continue };
+        let tagged = fid_of(&f).filter(|fid| !packed_live(fid) && seen.insert(*fid));
         let untagged = || {
             let mut g = f.clone().into_owned();
             g.foreign_members.shift_remove(FID_MEMBER);
             g
         };
-        match tagged.map(|fid| (fid, base.get(&fid))) {
-            Some((_, Some((_, b)))) if same_content(&f, b) => {}
-            Some((fid, Some((version, _)))) => {
-                out.push((Outgoing { fid, base_version: Some(*version), feature: Some(untagged()) }, Some(i)));
+        match tagged.map(|fid| (fid, state.base.get(&fid))) {
+            Some((_, Some(b))) if state.holds(&f, b) => {}
+            Some((fid, Some(b))) => {
+                out.push((Outgoing { fid, base_version: Some(b.version), feature: Some(untagged()) }, Some(i)));
             }
             Some((fid, None)) => out.push((Outgoing { fid, base_version: None, feature: Some(untagged()) }, Some(i))),
             None => {
@@ -470,38 +649,45 @@ pub fn changes_of<S: std::hash::BuildHasher>(
             }
         }
     }
-    let mut deleted: Vec<(&Uuid, &(i64, Version))> = base.iter().filter(|(fid, _)| !seen.contains(*fid)).collect();
+    let mut deleted: Vec<(&Uuid, &Base)> =
+        state.base.iter().filter(|(fid, _)| !seen.contains(*fid) && !packed_live(fid)).collect();
     deleted.sort_by_key(|(fid, _)| **fid);
-    for (fid, (version, _)) in deleted {
-        out.push((Outgoing { fid: *fid, base_version: Some(*version), feature: None }, None));
+    for (fid, b) in deleted {
+        out.push((Outgoing { fid: *fid, base_version: Some(b.version), feature: None }, None));
     }
     out
 }
 
-/// A copy of `old` (same uid and settings) with `features` and their layouts, dated again.
-fn rebuilt(old: &Layer, features: Vec<Feature>, layouts: Vec<FeatureLayout>) -> Layer {
-    let mut l = Layer::new(old.name.clone(), old.kind, old.source.clone(), features);
-    l.uid = old.uid;
-    l.visible = old.visible;
-    l.opacity = old.opacity;
-    l.label_field.clone_from(&old.label_field);
-    l.foreign_members.clone_from(&old.foreign_members);
-    l.date_fields.clone_from(&old.date_fields);
-    l.layout.root = old.layout.root;
-    l.layout.features = layouts;
-    l.source_table.clone_from(&old.source_table);
-    l.style.clone_from(&old.style);
-    l.project_extra.clone_from(&old.project_extra);
-    let _ = crate::model::assign_spans(&mut l);
-    l
+/// Layer edits the team store makes itself (another analyst's row, a merge, an offline edit),
+/// in place as the edit commands make them: the layer's other features stay packed.
+fn put_feature(layer: &mut Layer, i: usize, feature: Feature) {
+    if layer.features.replace(i, feature).is_some() {
+        layer.refresh_after(crate::model::Change::Changed(i));
+    }
 }
 
-/// The layer's features (cloned) and layouts, for [`rebuilt`].
-fn parts_of(layer: &Layer) -> (Vec<Feature>, Vec<FeatureLayout>) {
-    let n = layer.features.len();
-    let features = layer.features.to_vec();
-    let layouts = (0..n).map(|i| layer.layout.feature(i, n)).collect();
-    (features, layouts)
+/// Appends `feature` (see [`put_feature`]).
+fn append_feature(layer: &mut Layer, feature: Feature) {
+    let i = layer.features.len();
+    if layer.layout.features.len() == i {
+        let layout = layer.layout.typical();
+        layer.layout.features.push(layout);
+    }
+    layer.features.push(feature);
+    layer.refresh_after(crate::model::Change::Inserted(i));
+}
+
+/// Removes feature `i` (see [`put_feature`]).
+fn remove_feature(layer: &mut Layer, i: usize) {
+    if i >= layer.features.len() {
+        return;
+    }
+    if layer.layout.features.len() == layer.features.len() {
+        layer.layout.features.remove(i);
+    }
+    let old = layer.features.remove(i);
+    layer.id_removed(old.as_ref().and_then(|f| f.id.as_ref()));
+    layer.refresh_after(crate::model::Change::Removed(i));
 }
 
 impl AtlasApp {
@@ -536,6 +722,7 @@ impl AtlasApp {
             })()
             .map_err(|e| e.to_string());
             let mut drained = None;
+            let mut merged = Vec::new();
             let result = result.map(|(who, layers, mut client)| {
                 if let Some(path) = outbox.as_deref() {
                     match drain_outbox(&mut client, path) {
@@ -545,13 +732,19 @@ impl AtlasApp {
                             if d.remaining == 0 {
                                 drained = Some(d.written_as_sent());
                             }
+                            for (layer, fids) in d.merged_fids() {
+                                match read_rows(&mut client, &layer, &fids) {
+                                    Ok(rows) => merged.push((layer, rows)),
+                                    Err(e) => notes.push((Level::Error, e)),
+                                }
+                            }
                         }
                         Err(e) => notes.push((Level::Error, e.to_string())),
                     }
                 }
                 (who, layers)
             });
-            Reply::Connected { profile, secret, result, notes, drained }
+            Reply::Connected { profile, secret, result, notes, drained, merged }
         });
     }
 
@@ -564,7 +757,14 @@ impl AtlasApp {
                 .and_then(|mut c| crate::db::list_layers(&mut c))
                 .map(|layers| (session.who.clone(), layers))
                 .map_err(|e| e.to_string());
-            Reply::Connected { profile, secret: session.secret, result, notes: Vec::new(), drained: None }
+            Reply::Connected {
+                profile,
+                secret: session.secret,
+                result,
+                notes: Vec::new(),
+                drained: None,
+                merged: Vec::new(),
+            }
         });
     }
 
@@ -586,7 +786,7 @@ impl AtlasApp {
         self.team.spawn(format!("opening “{name}” from the team store"), move || {
             let result = (|| {
                 let mut client = crate::db::connect(&session.secret)?;
-                let layer = crate::db::open_layer(&mut client, &name, bbox, range)?;
+                let layer = crate::db::open::open_layer_with_fids(&mut client, &name, bbox, range, FID_MEMBER)?;
                 let why = crate::db::can_edit(&mut client, &name)?;
                 Ok::<_, crate::db::DbError>((Box::new(layer), why))
             })()
@@ -620,7 +820,7 @@ impl AtlasApp {
             return;
         }
         let Some(layer) = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i)) else { return };
-        let changes = changes_of(layer, &state.base);
+        let changes = changes_of(layer, state);
         if changes.is_empty() && state.pending.is_empty() {
             self.history.mark_saved(uid);
             self.messages.push(Message::new(Level::Info, format!("“{}”: nothing to push", state.name)));
@@ -641,16 +841,14 @@ impl AtlasApp {
                 i.filter(|&i| layer.features.get(i).is_some_and(|f| fid_of(&f) != Some(c.fid))).map(|i| (i, c.fid))
             })
             .collect();
-        if !untagged.is_empty() {
-            let (mut features, layouts) = parts_of(layer);
+        if !untagged.is_empty()
+            && let Some(layer) = self.catalog.layer_by_uid_mut(uid)
+        {
+            // Features held decoded already (new or edited): tagged in place.
             for (i, fid) in untagged {
-                if let Some(f) = features.get_mut(i) {
+                if let Some(f) = layer.features.get_mut(i) {
                     f.foreign_members.insert(FID_MEMBER.to_owned(), Value::String(fid.to_string()));
                 }
-            }
-            let new = rebuilt(layer, features, layouts);
-            if let Some(slot) = self.catalog.layer_by_uid_mut(uid) {
-                *slot = new;
             }
         }
         let note = self
@@ -701,12 +899,15 @@ impl AtlasApp {
     /// Applies one worker reply.
     pub fn team_apply(&mut self, reply: Reply) {
         match reply {
-            Reply::Connected { profile, secret, result, notes, drained } => {
+            Reply::Connected { profile, secret, result, notes, drained, merged } => {
                 for (level, text) in notes {
                     self.messages.push(Message::new(level, text));
                 }
                 if let Some(written) = drained {
                     self.team_outbox_pushed(&written);
+                }
+                for (layer, rows) in &merged {
+                    self.team_outbox_merged(layer, rows);
                 }
                 match result {
                     Ok((who, layers)) => {
@@ -756,67 +957,47 @@ impl AtlasApp {
         why: Option<String>,
         pending: Vec<crate::db::push::Change>,
     ) {
-        let crate::db::StoreLayer { layer, rows, .. } = store;
-        let (mut features, mut layouts) = parts_of(&layer);
-        let mut base = HashMap::with_capacity(rows.len());
-        let mut at = HashMap::with_capacity(rows.len());
-        for (i, (f, r)) in features.iter_mut().zip(&rows).enumerate() {
-            f.foreign_members.insert(FID_MEMBER.to_owned(), Value::String(r.fid.to_string()));
-            base.insert(r.fid, (r.version, version_of(f)));
-            at.insert(r.fid, i);
-        }
+        let crate::db::StoreLayer { mut layer, rows, .. } = store;
+        let mut state = StoreState::opened(name, &layer.features, &rows, why.clone());
         // Edits waiting in the offline outbox: their local copies over the store's rows, with
         // the base they were queued on, so the next diff leaves them to the outbox's push.
-        let mut waiting = HashSet::new();
-        let mut gone = vec![false; features.len()];
+        let fids: HashSet<Uuid> = pending.iter().map(|c| c.fid).collect();
+        let at = state.find(&layer.features, &fids);
+        let mut gone = Vec::new();
         let mut words = Vec::new();
         for c in pending {
-            waiting.insert(c.fid);
+            state.pending.insert(c.fid);
             match (c.feature, at.get(&c.fid)) {
                 (Some(f), i) => {
                     let v = version_of(&f);
                     let g = feature_of(&v, Some(c.fid));
                     words.push(format!("{} (edited offline)", g.display_name(layer.label_field.as_deref())));
-                    base.insert(c.fid, (c.base_version.unwrap_or(0), v));
-                    if let Some(slot) = i.and_then(|&i| features.get_mut(i)) {
-                        *slot = g;
-                    } else {
-                        features.push(g);
-                        layouts.push(FeatureLayout::default());
+                    state.base.insert(c.fid, Base::held(c.base_version.unwrap_or(0), v));
+                    match i {
+                        Some(&i) => put_feature(&mut layer, i, g),
+                        None => append_feature(&mut layer, g),
                     }
                 }
                 (None, Some(&i)) => {
-                    if let Some(f) = features.get(i) {
+                    if let Some(f) = layer.features.get(i) {
                         words.push(format!("{} (deleted offline)", f.display_name(layer.label_field.as_deref())));
                     }
-                    if let Some(g) = gone.get_mut(i) {
-                        *g = true;
-                    }
-                    base.remove(&c.fid);
+                    gone.push(i);
+                    state.base.remove(&c.fid);
                 }
                 (None, None) => {}
             }
         }
-        if gone.iter().any(|g| *g) {
-            let mut k = 0;
-            features.retain(|_| {
-                k += 1;
-                !gone.get(k - 1).copied().unwrap_or(false)
-            });
-            let mut k = 0;
-            layouts.retain(|_| {
-                k += 1;
-                !gone.get(k - 1).copied().unwrap_or(false)
-            });
+        gone.sort_unstable();
+        gone.dedup();
+        for &i in gone.iter().rev() {
+            remove_feature(&mut layer, i);
         }
-        let layer = rebuilt(&layer, features, layouts);
         let count = layer.features.len();
         let bounds = layer.bounds();
         let uid = layer.uid;
-        let n_waiting = waiting.len();
-        self.team
-            .stores
-            .insert(uid, StoreState { name: name.to_owned(), base, read_only: why.clone(), pending: waiting });
+        let n_waiting = state.pending.len();
+        self.team.stores.insert(uid, state);
         let id = self.catalog.insert(layer);
         for r in self.selection.iter_mut().chain(self.hits_here.iter_mut()) {
             if r.layer >= id {
@@ -870,9 +1051,9 @@ impl AtlasApp {
                 state.pending.extend(sent.iter().map(|o| o.fid));
                 for o in sent {
                     match (&o.feature, state.base.get_mut(&o.fid)) {
-                        (Some(f), Some(b)) => b.1 = version_of(f),
+                        (Some(f), Some(b)) => b.content = BaseContent::Held(Box::new(version_of(f))),
                         (Some(f), None) => {
-                            state.base.insert(o.fid, (0, version_of(f)));
+                            state.base.insert(o.fid, Base::held(0, version_of(f)));
                         }
                         (None, _) => {
                             state.base.remove(&o.fid);
@@ -911,7 +1092,7 @@ impl AtlasApp {
             for (fid, version) in &pushed.applied {
                 match sent.iter().find(|o| o.fid == *fid).map(|o| o.feature.as_ref()) {
                     Some(Some(f)) => {
-                        state.base.insert(*fid, (*version, version_of(f)));
+                        state.base.insert(*fid, Base::held(*version, version_of(f)));
                     }
                     Some(None) => {
                         state.base.remove(fid);
@@ -919,7 +1100,7 @@ impl AtlasApp {
                     // Pushed from the offline outbox: its content is the base already.
                     None => {
                         if let Some(b) = state.base.get_mut(fid) {
-                            b.0 = *version;
+                            b.version = *version;
                         }
                     }
                 }
@@ -971,19 +1152,43 @@ impl AtlasApp {
                 if state.pending.contains(fid)
                     && let Some(b) = state.base.get_mut(fid)
                 {
-                    b.0 = *version;
+                    b.version = *version;
                 }
             }
             state.pending.clear();
         }
     }
 
+    /// The offline outbox's push merged features of store layer `layer` with others' saves:
+    /// every open layer of that name shows the merged rows and takes them as their base, but
+    /// for features edited again since they were queued (those merge at the next save).
+    fn team_outbox_merged(&mut self, layer: &str, rows: &Rows) {
+        let uids: Vec<LayerUid> =
+            self.team.stores.iter().filter(|(_, s)| s.name == layer).map(|(uid, _)| *uid).collect();
+        for uid in uids {
+            let Some(state) = self.team.stores.get(&uid) else { continue };
+            let Some(l) = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i)) else { continue };
+            let fids: HashSet<Uuid> = rows.keys().copied().collect();
+            let mut keep = HashSet::new();
+            for (fid, i) in state.find(&l.features, &fids) {
+                let Some(f) = l.features.get(i) else { continue };
+                if state.base.get(&fid).is_some_and(|b| !state.holds(&f, b)) {
+                    keep.insert(fid);
+                }
+            }
+            self.team_replace(uid, rows, &keep);
+        }
+    }
+
     fn team_label(&self, uid: LayerUid, fid: Uuid) -> String {
-        self.catalog
-            .index_of(uid)
-            .and_then(|i| self.catalog.layers.get(i))
-            .and_then(|l| {
-                l.features.iter().find(|f| fid_of(f) == Some(fid)).map(|f| f.display_name(l.label_field.as_deref()))
+        let layer = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i));
+        let state = self.team.stores.get(&uid);
+        layer
+            .zip(state)
+            .and_then(|(l, state)| {
+                let at = state.find(&l.features, &std::iter::once(fid).collect());
+                let f = l.features.get(*at.get(&fid)?)?;
+                Some(f.display_name(l.label_field.as_deref()))
             })
             .unwrap_or_else(|| fid.to_string())
     }
@@ -996,7 +1201,7 @@ impl AtlasApp {
         conflicts: &[crate::db::push::Conflict],
         rows: &Rows,
     ) {
-        let base = self.team.stores.get(&uid).map(|s| &s.base);
+        let state = self.team.stores.get(&uid);
         let items: Vec<ConflictItem> = conflicts
             .iter()
             .map(|c| {
@@ -1005,7 +1210,7 @@ impl AtlasApp {
                     fid: c.fid,
                     label: self.team_label(uid, c.fid),
                     theirs_version: row.as_ref().map(|(v, _)| *v).or(c.theirs_version),
-                    base: base.and_then(|b| b.get(&c.fid)).map(|(_, v)| v.clone()),
+                    base: state.and_then(|s| s.base_content(c.fid)),
                     mine: sent.iter().find(|o| o.fid == c.fid).and_then(|o| o.feature.as_ref()).map(version_of),
                     theirs: row.map(|(_, v)| v),
                     fields: c.fields.iter().cloned().map(FieldRow::new).collect(),
@@ -1021,58 +1226,32 @@ impl AtlasApp {
     /// The undo history is fitted to removed features (the analyst's other steps still undo);
     /// returns the descriptions of undo steps that lost commands on a removed feature.
     fn team_replace(&mut self, uid: LayerUid, rows: &Rows, keep: &HashSet<Uuid>) -> Vec<String> {
-        let Some(layer) = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i)) else {
-            return Vec::new();
-        };
-        let (features, layouts) = parts_of(layer);
-        let mut out_f = Vec::with_capacity(features.len());
-        let mut out_l = Vec::with_capacity(features.len());
-        let mut seen = HashSet::new();
+        let Some(state) = self.team.stores.get_mut(&uid) else { return Vec::new() };
+        let Some(layer) = self.catalog.layer_by_uid_mut(uid) else { return Vec::new() };
+        let fids: HashSet<Uuid> = rows.keys().filter(|fid| !keep.contains(*fid)).copied().collect();
+        let at = state.find(&layer.features, &fids);
         let mut removed = Vec::new();
-        for (i, (f, l)) in features.into_iter().zip(layouts).enumerate() {
-            let fid = fid_of(&f);
-            match fid.filter(|fid| !keep.contains(fid)).and_then(|fid| rows.get(&fid).map(|r| (fid, r))) {
-                Some((fid, Some((_, v)))) => {
-                    seen.insert(fid);
-                    out_f.push(feature_of(v, Some(fid)));
-                    out_l.push(l);
-                }
-                Some((fid, None)) => {
-                    seen.insert(fid);
-                    removed.push(i);
+        for (fid, row) in rows.iter().filter(|(fid, _)| !keep.contains(*fid)) {
+            match (row, at.get(fid)) {
+                (Some((_, v)), Some(&i)) => put_feature(layer, i, feature_of(v, Some(*fid))),
+                (Some((_, v)), None) => append_feature(layer, feature_of(v, Some(*fid))),
+                (None, Some(&i)) => removed.push(i),
+                (None, None) => {}
+            }
+            match row {
+                Some((version, v)) => {
+                    state.base.insert(*fid, Base::held(*version, v.clone()));
                 }
                 None => {
-                    if let Some(fid) = fid {
-                        seen.insert(fid);
-                    }
-                    out_f.push(f);
-                    out_l.push(l);
+                    state.base.remove(fid);
                 }
             }
         }
-        for (fid, row) in rows {
-            if let (false, Some((_, v))) = (seen.contains(fid) || keep.contains(fid), row) {
-                out_f.push(feature_of(v, Some(*fid)));
-                out_l.push(FeatureLayout::default());
-            }
-        }
-        let new = rebuilt(layer, out_f, out_l);
-        if let Some(state) = self.team.stores.get_mut(&uid) {
-            for (fid, row) in rows.iter().filter(|(fid, _)| !keep.contains(*fid)) {
-                match row {
-                    Some((version, v)) => {
-                        state.base.insert(*fid, (*version, v.clone()));
-                    }
-                    None => {
-                        state.base.remove(fid);
-                    }
-                }
-            }
+        removed.sort_unstable();
+        for &i in removed.iter().rev() {
+            remove_feature(layer, i);
         }
         let li = self.catalog.index_of(uid);
-        if let Some(slot) = self.catalog.layer_by_uid_mut(uid) {
-            *slot = new;
-        }
         let mut dropped = Vec::new();
         if !removed.is_empty() {
             // Indexes moved: the selection no longer fits; the undo steps are re-indexed
@@ -1104,7 +1283,7 @@ impl AtlasApp {
             let fresh: Vec<&LiveChange> = changes
                 .iter()
                 .filter(|c| c.author != me)
-                .filter(|c| state.base.get(&c.fid).is_none_or(|(v, _)| c.version > *v))
+                .filter(|c| state.base_version(c.fid).is_none_or(|v| c.version > v))
                 .collect();
             if fresh.is_empty() {
                 continue;
@@ -1112,11 +1291,10 @@ impl AtlasApp {
             // Features the analyst has edited since the base stay theirs until the next save merges.
             let Some(l) = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i)) else { continue };
             let mut keep = HashSet::new();
-            for f in &l.features {
-                if let Some(fid) = fid_of(&f)
-                    && fresh.iter().any(|c| c.fid == fid)
-                    && (state.pending.contains(&fid) || state.base.get(&fid).is_some_and(|(_, b)| !same_content(&f, b)))
-                {
+            let fids: HashSet<Uuid> = fresh.iter().map(|c| c.fid).collect();
+            for (fid, i) in state.find(&l.features, &fids) {
+                let Some(f) = l.features.get(i) else { continue };
+                if state.pending.contains(&fid) || state.base.get(&fid).is_some_and(|b| !state.holds(&f, b)) {
                     keep.insert(fid);
                 }
             }
@@ -1341,17 +1519,7 @@ impl AtlasApp {
                     }
                 });
                 ui.end_row();
-                if form.tls.verifies() {
-                    let l = ui.label("Root certificate");
-                    ui.add(
-                        egui::TextEdit::singleline(&mut form.root_cert)
-                            .hint_text("~/.postgresql/root.crt, else the system's")
-                            .desired_width(220.0),
-                    )
-                    .labelled_by(l.id)
-                    .on_hover_text("PEM file of the authority that signed the server's certificate (sslrootcert).");
-                    ui.end_row();
-                }
+                super::team_connect::certificate_rows(ui, form);
                 let l = ui.label("Password");
                 ui.add(egui::TextEdit::singleline(&mut self.team.password).password(true).desired_width(220.0))
                     .labelled_by(l.id)
@@ -1502,6 +1670,8 @@ struct Drained {
     remaining: usize,
     /// Per pushed operation, its report.
     reports: Vec<crate::db::PushReport>,
+    /// Per pushed operation (as `reports`), its store layer.
+    layers: Vec<String>,
 }
 
 impl Drained {
@@ -1513,6 +1683,20 @@ impl Drained {
                 r.merged.iter().map(|m| m.fid).chain(r.conflicts.iter().map(|c| c.fid)).collect();
             out.extend(r.applied.iter().filter(|w| !changed.contains(&w.fid)).map(|w| (w.fid, w.version)));
         }
+        out
+    }
+
+    /// Per store layer, the features merged with others' saves.
+    fn merged_fids(&self) -> Vec<(String, Vec<Uuid>)> {
+        let mut out: Vec<(String, Vec<Uuid>)> = Vec::new();
+        for (r, layer) in self.reports.iter().zip(&self.layers) {
+            let fids = r.merged.iter().map(|m| m.fid);
+            match out.iter_mut().find(|(l, _)| l == layer) {
+                Some((_, list)) => list.extend(fids),
+                None => out.push((layer.clone(), fids.collect())),
+            }
+        }
+        out.retain(|(_, fids)| !fids.is_empty());
         out
     }
 
@@ -1541,11 +1725,14 @@ fn drain_outbox(client: &mut postgres::Client, path: &std::path::Path) -> Result
     if outbox.is_empty()? {
         return Ok(None);
     }
+    let layer_of: HashMap<Uuid, String> = outbox.queued()?.into_iter().map(|op| (op.op_id, op.layer)).collect();
     let report = outbox.drain(client)?;
+    let layers = report.pushed.iter().map(|(op, _)| layer_of.get(op).cloned().unwrap_or_default()).collect();
     Ok(Some(Drained {
         ops: report.pushed.len(),
         remaining: report.remaining,
         reports: report.pushed.into_iter().map(|(_, r)| r).collect(),
+        layers,
     }))
 }
 
@@ -1593,16 +1780,39 @@ fn push_now(
         };
         Ok(Pushed { queued: Some(why), ..Pushed::default() })
     };
-    let mut client = match crate::db::connect(secret) {
+    // Bounded (db::deadline): a session that stops answering mid-save ends as unreachable.
+    let owned = (secret.to_owned(), name.to_owned(), changes.to_vec(), note.to_owned(), outbox.map(Into::into));
+    let work = move |watch: &crate::db::deadline::Watch| {
+        let (secret, name, changes, note, outbox): (_, _, _, _, Option<std::path::PathBuf>) = owned;
+        push_online(watch, &secret, &name, &changes, op_id, &note, outbox.as_deref())
+    };
+    match crate::db::deadline::within(&format!("saving “{name}”"), crate::db::deadline::save_deadline(), work) {
+        Ok(done) => done,
+        Err(e) if e.is_unreachable() => offline(&e),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// [`push_now`] while the store answers; `Err` only when it cannot be reached.
+fn push_online(
+    watch: &crate::db::deadline::Watch,
+    secret: &str,
+    name: &str,
+    changes: &[crate::db::push::Change],
+    op_id: Uuid,
+    note: &str,
+    outbox: Option<&std::path::Path>,
+) -> Result<Result<Pushed, String>, crate::db::DbError> {
+    let mut client = match watch.connect(secret) {
         Ok(c) => c,
-        Err(e) if e.is_unreachable() => return offline(&e),
-        Err(e) => return Err(e.to_string()),
+        Err(e) if e.is_unreachable() => return Err(e),
+        Err(e) => return Ok(Err(e.to_string())),
     };
     let mut out = Pushed::default();
     let drained = match outbox.map(|path| drain_outbox(&mut client, path)).transpose() {
         Ok(d) => d.flatten(),
-        Err(e) if e.is_unreachable() => return offline(&e),
-        Err(e) => return Err(e.to_string()),
+        Err(e) if e.is_unreachable() => return Err(e),
+        Err(e) => return Ok(Err(e.to_string())),
     };
     // Changes based on a version an outbox operation just replaced are based on the new one.
     let mut changes = changes.to_vec();
@@ -1625,15 +1835,18 @@ fn push_now(
             Ok(r) => r,
             // The connection closed mid-save: the server holds all of it or none of it, and
             // the operation id makes the outbox's retry apply it once.
-            Err(e) if e.is_unreachable() => return offline(&e),
-            Err(e) => return Err(e.to_string()),
+            Err(e) if e.is_unreachable() => return Err(e),
+            Err(e) => return Ok(Err(e.to_string())),
         }
     };
     absorb(&report, &mut out);
     let mut fids: Vec<Uuid> = out.merged.iter().map(|m| m.0).collect();
     fids.extend(out.conflicts.iter().map(|c| c.fid));
-    out.rows = read_rows(&mut client, name, &fids)?;
-    Ok(out)
+    out.rows = match read_rows(&mut client, name, &fids) {
+        Ok(rows) => rows,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(Ok(out))
 }
 
 #[cfg(test)]
@@ -1651,17 +1864,22 @@ mod tests {
         feature_of(&v, fid)
     }
 
+    fn state_of(base: HashMap<Uuid, Base>) -> StoreState {
+        StoreState { name: "t".into(), base, ..StoreState::default() }
+    }
+
     #[test]
     fn changes_are_edits_inserts_and_deletes_against_the_base() {
         let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-        let base: HashMap<Uuid, (i64, Version)> = [(a, "A"), (b, "B"), (c, "C")]
+        let base: HashMap<Uuid, Base> = [(a, "A"), (b, "B"), (c, "C")]
             .into_iter()
-            .map(|(fid, n)| (fid, (4, version_of(&feature(n, Some(fid))))))
+            .map(|(fid, n)| (fid, Base::held(4, version_of(&feature(n, Some(fid))))))
             .collect();
+        let state = state_of(base);
         // A unchanged, B edited, C deleted, a duplicate of A and a new feature added.
         let features = vec![feature("A", Some(a)), feature("B2", Some(b)), feature("A", Some(a)), feature("N", None)];
         let layer = Layer::new("t", LayerKind::Generic, LayerSource::Embedded("t"), features);
-        let changes = changes_of(&layer, &base);
+        let changes = changes_of(&layer, &state);
         let summary: Vec<(Option<i64>, bool, Option<usize>)> =
             changes.iter().map(|(o, i)| (o.base_version, o.feature.is_some(), *i)).collect();
         assert_eq!(
@@ -1680,6 +1898,86 @@ mod tests {
             LayerSource::Embedded("t"),
             vec![feature("A", Some(a)), feature("B", Some(b)), feature("C", Some(c))],
         );
-        assert!(changes_of(&unchanged, &base).is_empty());
+        assert!(changes_of(&unchanged, &state).is_empty());
+    }
+
+    /// A packed layer of `n` points whose texts carry their fids, as the store opens it.
+    fn packed_layer(n: usize) -> (Layer, Vec<crate::db::StoreRow>) {
+        let rows: Vec<crate::db::StoreRow> =
+            (0..n).map(|i| crate::db::StoreRow { fid: Uuid::new_v4(), version: i as i64 + 1 }).collect();
+        let texts: Vec<String> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                format!(
+                    r#"{{"type":"Feature","id":"E{i}","geometry":{{"type":"Point","coordinates":[{}.5,37.5]}},"properties":{{"name":"e{i}","n":{i}}},"{FID_MEMBER}":"{}"}}"#,
+                    60 + i % 20,
+                    r.fid
+                )
+            })
+            .collect();
+        let mut packer = crate::io::geojson_fast::FeaturePacker::new("t", Some(LayerKind::Generic));
+        assert!(packer.pack(&texts.iter().map(String::as_str).collect::<Vec<_>>()));
+        let mut root = serde_json::Map::new();
+        root.insert("type".into(), json!("FeatureCollection"));
+        root.insert("features".into(), Value::Null);
+        let layer = packer.finish(root, "t", LayerSource::Embedded("t")).unwrap().layer;
+        assert_eq!(layer.features.packed_count(), n);
+        (layer, rows)
+    }
+
+    /// Defect (issue 12): a save diffed every feature against a second decoded copy, so a
+    /// one-feature save of a million-feature store layer decoded the whole layer. Now the
+    /// base is the packed text and only the features held decoded are compared.
+    #[test]
+    fn a_one_feature_save_of_a_big_packed_layer_decodes_only_that_feature() {
+        let (mut layer, rows) = packed_layer(20_000);
+        let state = StoreState::opened("t", &layer.features, &rows, None);
+        assert!(state.base.values().all(|b| matches!(b.content, BaseContent::Packed(_))));
+        assert!(changes_of(&layer, &state).is_empty(), "nothing changed");
+        assert_eq!(layer.features.decodes(), 0, "an unchanged packed layer is not decoded");
+        // Edit one property of feature 7 (as the edit commands do: held decoded from now on),
+        // delete feature 11 and add one.
+        if let Some(f) = layer.features.get_mut(7) {
+            f.properties.insert("name".into(), json!("edited"));
+        }
+        layer.refresh_after(crate::model::Change::Changed(7));
+        let gone = layer.features.remove(11);
+        assert!(gone.is_some());
+        layer.refresh_after(crate::model::Change::Removed(11));
+        layer.features.push(feature("N", None));
+        layer.refresh_after(crate::model::Change::Inserted(layer.features.len() - 1));
+        let before = layer.features.decodes();
+        let changes = changes_of(&layer, &state);
+        let summary: Vec<(Uuid, Option<i64>, bool)> =
+            changes.iter().map(|(o, _)| (o.fid, o.base_version, o.feature.is_some())).collect();
+        assert_eq!(summary.len(), 3, "{summary:?}");
+        assert_eq!(summary[0], (rows[7].fid, Some(8), true));
+        assert_eq!((summary[1].1, summary[1].2), (None, true), "the new feature");
+        assert_eq!(summary[2], (rows[11].fid, Some(12), false));
+        assert_eq!(changes[0].0.feature.as_ref().unwrap().properties["name"], json!("edited"));
+        assert!(layer.features.decodes() - before <= 2, "decoded {}", layer.features.decodes() - before);
+        assert_eq!(layer.features.packed_count(), 20_000 - 2);
+        // Undoing the edit by hand: the content equals its base again (read from its text).
+        if let Some(f) = layer.features.get_mut(7) {
+            f.properties.insert("name".into(), json!("e7"));
+        }
+        let left: Vec<Uuid> = changes_of(&layer, &state).iter().map(|(o, _)| o.fid).collect();
+        assert!(!left.contains(&rows[7].fid), "{left:?}");
+        assert_eq!(state.base_content(rows[3].fid).unwrap().properties["name"], json!("e3"));
+    }
+
+    /// Finding features by fid (live changes, labels, replacements) reads the packed fids'
+    /// column, not the features.
+    #[test]
+    fn features_are_found_by_fid_without_decoding() {
+        let (layer, rows) = packed_layer(5_000);
+        let state = StoreState::opened("t", &layer.features, &rows, None);
+        let want: HashSet<Uuid> = [rows[0].fid, rows[4_321].fid, Uuid::new_v4()].into_iter().collect();
+        let found = state.find(&layer.features, &want);
+        assert_eq!(found.get(&rows[4_321].fid), Some(&4_321));
+        assert_eq!(found.get(&rows[0].fid), Some(&0));
+        assert_eq!(found.len(), 2);
+        assert_eq!(layer.features.decodes(), 0);
     }
 }
