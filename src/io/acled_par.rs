@@ -82,7 +82,10 @@ pub fn load(path: &Path, progress: &Progress, block: usize) -> Outcome {
         let packer = packer.get_or_insert_with(|| {
             let decoding = Arc::clone(header);
             let decoder: crate::model::store::Decoder = Arc::new(move |text: &str| decode(&decoding, text));
-            FeaturePacker::with_decoder(&label, LayerKind::Events, decoder)
+            let mut packer = FeaturePacker::with_decoder(&label, LayerKind::Events, decoder);
+            let encoding = Arc::clone(header);
+            packer.set_encoder(Arc::new(move |text: &str, out: &mut Vec<u8>| encode(&encoding, text, out)));
+            packer
         });
         let first_block = packer.add_blocks(std::mem::take(&mut sink.blocks).finish());
         for (id, row) in rows {
@@ -716,4 +719,30 @@ fn decode(header: &Header, text: &str) -> Result<(Feature, FeatureLayout), Strin
     let mut json = Vec::with_capacity(text.len() * 2);
     row.write_json(&mut json).map_err(|e| e.to_string())?;
     super::geojson_fast::decode_feature(std::str::from_utf8(&json).map_err(|e| e.to_string())?)
+}
+
+/// A packed record as a save writes its feature, without a value tree (the store's
+/// [`crate::model::store::Encoder`] for these layers): the JSON `import acled` writes for the
+/// row ([`super::acled::AcledRow::write_json`], which [`decode`] reads), in the form a save
+/// gives the decoded feature ([`super::save_fast::canonical_feature`]).
+fn encode(header: &Header, text: &str, out: &mut Vec<u8>) -> Option<FeatureLayout> {
+    thread_local! {
+        /// A reader and a JSON buffer reused from record to record.
+        static SCRATCH: std::cell::RefCell<(RecordReader, Vec<u8>)> =
+            std::cell::RefCell::new((RecordReader::new(), Vec::new()));
+    }
+    SCRATCH.with(|scratch| {
+        let Ok(mut scratch) = scratch.try_borrow_mut() else { return None };
+        let (reader, json) = &mut *scratch;
+        reader.core.reset();
+        reader.next(text.as_bytes(), &mut 0)?;
+        let mut cells = smallvec::SmallVec::new();
+        if reader.cells(&mut cells).is_some() {
+            return None;
+        }
+        let row = header.row(&cells).ok()?;
+        json.clear();
+        row.write_json(json).ok()?;
+        super::save_fast::canonical_feature(std::str::from_utf8(json).ok()?, out)
+    })
 }

@@ -411,7 +411,8 @@ impl FeaturePacker {
     pub fn new(label: &str, kind: Option<LayerKind>) -> Self {
         Self {
             label: label.to_owned(),
-            store: FeatureStore::packed(std::sync::Arc::new(decode_feature)),
+            store: FeatureStore::packed(std::sync::Arc::new(decode_feature))
+                .with_encoder(std::sync::Arc::new(super::save_fast::canonical_feature)),
             layouts: Vec::new(),
             categories: Vec::new(),
             names: Vec::new(),
@@ -497,6 +498,12 @@ impl FeaturePacker {
         let mut packer = Self::new(label, Some(kind));
         packer.store = FeatureStore::packed(decoder);
         packer
+    }
+
+    /// Packed texts are written as JSON by `encoder` in saves (see
+    /// [`crate::model::store::Encoder`]).
+    pub(crate) fn set_encoder(&mut self, encoder: crate::model::store::Encoder) {
+        self.store.set_encoder(encoder);
     }
 
     /// Adds a task's sealed blocks; the number its first block gets.

@@ -21,6 +21,7 @@ pub mod progress;
 pub mod read;
 pub mod recovery;
 pub mod save;
+pub mod save_fast;
 pub mod validate;
 pub mod validate_stream;
 pub mod xml;

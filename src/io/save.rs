@@ -16,8 +16,8 @@
 //! properties, 3-D positions and unicode (written as UTF-8, not escaped). A file that was a
 //! bare Feature or a bare geometry is written back as one while the layer still fits (see
 //! [`crate::io::geojson::root_form`]); otherwise as a `FeatureCollection`. Pretty-printed
-//! input is written in the one-feature-per-line form above; numbers are written in their
-//! shortest form (`37.520` becomes `37.52`), equal as values.
+//! input is written in the one-feature-per-line form above; numbers keep their spelling
+//! (`37.520` stays `37.520`; an exponent is written `1e+5`).
 //!
 //! The write goes through [`crate::io::atomic::write_atomic`]: on any error the file on
 //! disk is unchanged and the caller still holds the layer.
@@ -29,6 +29,7 @@ use serde_json::Value;
 
 use crate::io::geojson::{RootForm, RootMember, Slot, collection_slots, feature_to_json, layer_to_geojson, root_form};
 use crate::model::Layer;
+use crate::model::store::TextCursor;
 
 /// Why a layer could not be saved. Every message ends with the file's path.
 #[derive(Debug, thiserror::Error)]
@@ -88,15 +89,25 @@ pub fn layer_to_text(layer: &Layer) -> Result<Vec<u8>, serde_json::Error> {
 }
 
 /// [`layer_to_text`] written to `out` feature by feature, so a million-feature layer is never
-/// held as one text (nor decoded all at once).
-pub fn write_layer_text<W: Write>(layer: &Layer, mut out: W) -> Result<(), serde_json::Error> {
+/// held as one text. A packed feature is written straight from its text when the store's
+/// encoder vouches that this gives the bytes decoding it would (see [`crate::io::save_fast`]);
+/// the others are decoded one at a time.
+pub fn write_layer_text<W: Write>(layer: &Layer, out: W) -> Result<(), serde_json::Error> {
+    write_text(layer, out, true)
+}
+
+/// [`write_layer_text`] decoding every packed feature and writing the value tree: the
+/// reference the fast path is tested and measured against.
+pub fn write_layer_text_decoded<W: Write>(layer: &Layer, out: W) -> Result<(), serde_json::Error> {
+    write_text(layer, out, false)
+}
+
+fn write_text<W: Write>(layer: &Layer, mut out: W, fast: bool) -> Result<(), serde_json::Error> {
     let io = serde_json::Error::io;
-    match root_form(layer) {
-        RootForm::Collection => {}
-        RootForm::Feature(..) | RootForm::Geometry(_) => {
-            serde_json::to_writer(&mut out, &layer_to_geojson(layer))?;
-            return out.write_all(b"\n").map_err(io);
-        }
+    // Only a one-feature layer can be written bare (`root_form` decodes that feature to see).
+    if layer.features.len() == 1 && !matches!(root_form(layer), RootForm::Collection) {
+        serde_json::to_writer(&mut out, &layer_to_geojson(layer))?;
+        return out.write_all(b"\n").map_err(io);
     }
     out.write_all(b"{").map_err(io)?;
     let count = layer.features.len();
@@ -109,9 +120,13 @@ pub fn write_layer_text<W: Write>(layer: &Layer, mut out: W) -> Result<(), serde
             Slot::Standard(RootMember::Type) => out.write_all(br#""type":"FeatureCollection""#).map_err(io)?,
             Slot::Standard(RootMember::Features) => {
                 out.write_all(br#""features":["#).map_err(io)?;
-                for (i, f) in layer.features.iter().enumerate() {
-                    out.write_all(if i == 0 { b"\n" } else { b",\n" }).map_err(io)?;
-                    serde_json::to_writer(&mut out, &feature_to_json(&f, layer.layout.feature(i, count)))?;
+                if fast && layer.features.has_encoder() {
+                    write_features_fast(layer, &mut out)?;
+                } else {
+                    for (i, f) in layer.features.iter().enumerate() {
+                        out.write_all(if i == 0 { b"\n" } else { b",\n" }).map_err(io)?;
+                        serde_json::to_writer(&mut out, &feature_to_json(&f, layer.layout.feature(i, count)))?;
+                    }
                 }
                 if count > 0 {
                     out.write_all(b"\n").map_err(io)?;
@@ -126,6 +141,34 @@ pub fn write_layer_text<W: Write>(layer: &Layer, mut out: W) -> Result<(), serde
         }
     }
     out.write_all(b"}\n").map_err(io)
+}
+
+/// The features, one per line: packed ones the store's encoder takes in their own layout
+/// straight from their text, the rest decoded.
+fn write_features_fast<W: Write>(layer: &Layer, mut out: W) -> Result<(), serde_json::Error> {
+    let io = serde_json::Error::io;
+    let store = &layer.features;
+    let count = store.len();
+    let mut cursor = TextCursor::default();
+    let mut text = Vec::with_capacity(4096);
+    let mut written = 0;
+    for i in 0..count {
+        let layout = layer.layout.feature(i, count);
+        text.clear();
+        let fast = store.encode(i, &mut cursor, &mut text) == Some(layout);
+        let decoded = if fast { None } else { Some(store.get(i)) };
+        if matches!(decoded, Some(None)) {
+            // A text that no longer decodes is left out, as the decoding path does.
+            continue;
+        }
+        out.write_all(if written == 0 { b"\n" } else { b",\n" }).map_err(io)?;
+        written += 1;
+        match decoded {
+            Some(Some(f)) => serde_json::to_writer(&mut out, &feature_to_json(&f, layout))?,
+            _ => out.write_all(&text).map_err(io)?,
+        }
+    }
+    Ok(())
 }
 
 fn write_member<W: Write>(mut out: W, key: &str, value: &Value) -> Result<(), serde_json::Error> {

@@ -82,6 +82,12 @@ const CACHE_FEATURES: usize = 16 * 1024;
 /// A loader's decoder may carry what its texts need (an ACLED CSV record needs its header).
 pub type Decoder = Arc<dyn Fn(&str) -> Result<(Feature, FeatureLayout), String> + Send + Sync>;
 
+/// Writes a packed feature's text to `out` as the JSON Feature object a save writes for it
+/// (exactly the bytes `serde_json` gives for the decoded feature in the returned member
+/// layout), without decoding it; `None` when it cannot vouch for that (the caller then
+/// decodes). See [`crate::io::save_fast`].
+pub type Encoder = Arc<dyn Fn(&str, &mut Vec<u8>) -> Option<FeatureLayout> + Send + Sync>;
+
 /// Target size of one uncompressed block of feature texts.
 pub const BLOCK_BYTES: usize = 64 * 1024;
 
@@ -207,6 +213,8 @@ pub struct FeatureStore {
     spans: Vec<Option<DateSpan>>,
     arena: Arc<TextArena>,
     decoder: Option<Decoder>,
+    /// How packed texts are written as JSON without decoding (see [`Encoder`]).
+    encoder: Option<Encoder>,
 }
 
 /// A number no store has had yet (see [`FeatureStore::generation`]).
@@ -226,6 +234,7 @@ impl Default for FeatureStore {
             spans: Vec::new(),
             arena: Arc::default(),
             decoder: None,
+            encoder: None,
         }
     }
 }
@@ -241,6 +250,7 @@ impl Clone for FeatureStore {
             spans: self.spans.clone(),
             arena: Arc::clone(&self.arena),
             decoder: self.decoder.clone(),
+            encoder: self.encoder.clone(),
         }
     }
 }
@@ -289,6 +299,7 @@ impl FeatureStore {
             spans: vec![None; n],
             arena: Arc::default(),
             decoder: None,
+            encoder: None,
         }
     }
 
@@ -542,6 +553,7 @@ impl FeatureStore {
             spans: self.spans.clone(),
             arena: Arc::clone(&self.arena),
             decoder: self.decoder.clone(),
+            encoder: self.encoder.clone(),
         }
     }
 
@@ -718,5 +730,45 @@ impl FeatureStore {
     /// The packed texts and the decoder, shared (`None` for a store of decoded features).
     pub fn packed_texts(&self) -> Option<PackedTexts> {
         Some(PackedTexts { arena: Arc::clone(&self.arena), decoder: self.decoder.clone()? })
+    }
+}
+
+/// A save's place in a store's packed texts: the last block it decompressed (so a save
+/// neither decompresses a block twice nor takes the arena's cache from the inspector).
+#[derive(Default)]
+pub struct TextCursor(Option<(u32, Arc<[u8]>)>);
+
+impl FeatureStore {
+    /// The store with packed texts written as JSON by `encoder` (see [`Encoder`]).
+    #[must_use]
+    pub fn with_encoder(mut self, encoder: Encoder) -> Self {
+        self.encoder = Some(encoder);
+        self
+    }
+
+    /// Packed texts are written as JSON by `encoder` from now on (see [`Encoder`]).
+    pub fn set_encoder(&mut self, encoder: Encoder) {
+        self.encoder = Some(encoder);
+    }
+
+    /// Whether packed texts can be written as JSON without decoding them.
+    pub fn has_encoder(&self) -> bool {
+        self.encoder.is_some()
+    }
+
+    /// Writes packed feature `i` to `out` with the store's [`Encoder`], decoding nothing, and
+    /// gives the member layout it was written in. `None` (with `out` perhaps written to: the
+    /// caller truncates it) for a feature held decoded, without an encoder, or when the
+    /// encoder declines the text.
+    pub fn encode(&self, i: usize, cursor: &mut TextCursor, out: &mut Vec<u8>) -> Option<FeatureLayout> {
+        let Record::Packed(at) = self.records.get(i)? else { return None };
+        let encoder = self.encoder.as_ref()?;
+        if cursor.0.as_ref().is_none_or(|(n, _)| *n != at.block) {
+            let compressed = self.arena.blocks.get(at.block as usize)?;
+            cursor.0 = Some((at.block, lz4_flex::decompress_size_prepended(compressed).ok()?.into()));
+        }
+        let (_, block) = cursor.0.as_ref()?;
+        let text = std::str::from_utf8(block.get(at.start as usize..(at.start + at.len) as usize)?).ok()?;
+        encoder(text, out)
     }
 }
