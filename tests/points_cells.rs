@@ -52,8 +52,8 @@ fn event(lon: f64, lat: f64, event_type: &str, date: Option<String>) -> Feature 
 
 /// `n` events of six types in 2020–2022 around two hot spots and over the frontier, dated by
 /// day, month or year, every 29th undated, every 50th on one of a few shared spots, plus a
-/// multi-point feature; drawn as points.
-fn fixture(n: usize) -> Layer {
+/// multi-point feature (unless `single`: then every feature is one point); drawn as points.
+fn fixture(n: usize, single: bool) -> Layer {
     let mut rnd = Lcg(5);
     let hot = [(69.3, 37.1), (71.55, 37.49)];
     let mut features: Vec<Feature> = (0..n)
@@ -87,7 +87,9 @@ fn fixture(n: usize) -> Layer {
         (69.3101, 37.1101),
         (72.0, 38.0),
     ]))));
-    features.insert(n / 3, multi);
+    if !single {
+        features.insert(n / 3, multi);
+    }
     let mut layer = Layer::new("Generated events", LayerKind::Events, LayerSource::Embedded("test"), features);
     assign_spans(&mut layer);
     layer.style = Some(LayerStyleOverride { point_view: Some(PointView::Points), ..LayerStyleOverride::default() });
@@ -243,18 +245,19 @@ fn check_all(catalog: &Catalog, what: &str) -> usize {
 
 #[test]
 fn aggregated_points_equal_a_brute_force_pass_small_and_big_layers() {
-    for n in [6_000, 24_000] {
+    for (n, single) in [(6_000, false), (24_000, false), (24_000, true)] {
         let mut catalog = Catalog::default();
-        catalog.insert(fixture(n));
-        let aggregated = check_all(&catalog, &format!("{n} events"));
+        catalog.insert(fixture(n, single));
+        let aggregated = check_all(&catalog, &format!("{n} events, single points only: {single}"));
         assert!(aggregated >= 8, "{n} events: most views are dense enough to aggregate ({aggregated})");
     }
 }
 
 #[test]
 fn aggregated_points_follow_edits() {
+    // Single points: the edits below turn it to a layer with a multi-point feature at the end.
     let mut catalog = Catalog::default();
-    catalog.insert(fixture(24_000));
+    catalog.insert(fixture(24_000, true));
     let uid = catalog.layers[0].uid;
     let whole = Viewport::centered(70.5, 37.5, 5.6, [1600.0, 1000.0]);
     let filter = TimeFilter::new(&catalog, None);
@@ -312,4 +315,13 @@ fn aggregated_points_follow_edits() {
     let cells = count_cells(&catalog.layers[0], 0, Some(&year), &[], whole.size_pts, whole.screen_transform()).cells;
     assert_eq!(cells[corner_cell].count, 0, "redated out of the window");
     check_all(&catalog, "after a redate");
+
+    // A multi-point feature: each of its points counts in its cell.
+    let mut multi = event(69.0, 37.0, "Riots", Some("2021-02".into()));
+    multi.geometry = Some(serde_json::json!({"type": "MultiPoint", "coordinates": [[69.0, 37.0], [73.0, 38.5]]}));
+    let end = catalog.layers[0].features.len();
+    let _undo = apply(&mut catalog, EditCommand::AddFeature { layer: uid, index: end, feature: Box::new(multi) })
+        .expect("added");
+    assert_eq!(catalog.layers[0].features.shape(end).expect("shape").points.len(), 2);
+    check_all(&catalog, "after adding a multi-point feature");
 }

@@ -45,7 +45,8 @@ const NONE: u32 = u32::MAX;
 pub struct Column {
     /// World position of each point.
     pos: Vec<[f64; 2]>,
-    /// The feature of each point.
+    /// The feature of each point; empty when point `k` is feature `k` for every `k` (a layer of
+    /// single points, the usual case), which saves a fifth of the memory and of each pass.
     feature: Vec<u32>,
 }
 
@@ -61,7 +62,19 @@ impl Column {
                 column.feature.push(f);
             }
         }
+        if column.pos.len() == n && column.feature.iter().enumerate().all(|(k, &f)| f as usize == k) {
+            column.feature = Vec::new();
+        }
         column
+    }
+
+    /// The feature of point `k`.
+    fn feature_of(&self, k: usize) -> u32 {
+        if self.feature.is_empty() {
+            u32::try_from(k).unwrap_or(NONE - 1)
+        } else {
+            self.feature.get(k).copied().unwrap_or(NONE - 1)
+        }
     }
 
     /// Heap bytes held.
@@ -127,8 +140,8 @@ pub fn aggregated_without_list(layer: &Layer, li: usize, filter: Option<&TimeFil
     column
         .pos
         .iter()
-        .zip(&column.feature)
-        .filter(|&(p, &f)| view.contains(*p) && last.replace(f) != Some(f))
+        .enumerate()
+        .filter(|&(k, p)| view.contains(*p) && last.replace(column.feature_of(k)) != Some(column.feature_of(k)))
         .take(AGGREGATE_ABOVE + 1)
         .count()
         > AGGREGATE_ABOVE
@@ -198,8 +211,15 @@ pub fn count_cells(
         }
     } else if layer.features.len() > COLUMN_ABOVE {
         let column = column(layer);
-        for (p, &fi) in column.pos.iter().zip(&column.feature) {
-            add(fi, *p);
+        if column.feature.is_empty() {
+            // Point k is feature k: ascending, so a cell's first point is its lowest feature.
+            for (k, p) in column.pos.iter().enumerate() {
+                add(u32::try_from(k).unwrap_or(NONE - 1), *p);
+            }
+        } else {
+            for (p, &fi) in column.pos.iter().zip(&column.feature) {
+                add(fi, *p);
+            }
         }
     } else {
         for &fi in shown {
