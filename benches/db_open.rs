@@ -237,10 +237,16 @@ fn one_feature_save(c: &mut postgres::Client, n: usize) {
     let push = t.elapsed().as_secs_f64();
     assert_eq!(report.applied.len(), 1);
     let held = rss_mb() - rss0;
+    // Finding one feature by fid (a live change, a label): a pass over the fid column.
+    let fid = opened.rows[n / 3].fid;
+    let t = Instant::now();
+    let found = state.find(&layer.features, &std::iter::once(fid).collect());
+    let locate = t.elapsed().as_secs_f64();
+    assert_eq!(found.get(&fid), Some(&(n / 3)));
     println!(
         "db_open: the app's open of the whole layer ({n}, fids tagged, merge base built): {open:.3} s; +{open_rss:.0} MB RSS"
     );
     println!(
-        "db_open: one-feature save: changes found in {find:.3} s ({decoded} feature(s) decoded), pushed in {push:.3} s; +{held:.0} MB RSS with the layer held"
+        "db_open: one-feature save: changes found in {find:.3} s ({decoded} feature(s) decoded), pushed in {push:.3} s; +{held:.0} MB RSS with the layer held; one feature found by fid in {locate:.3} s"
     );
 }

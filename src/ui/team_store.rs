@@ -253,8 +253,8 @@ pub struct LiveChange {
 pub enum Reply {
     /// A connection attempt.
     Connected {
-        /// The profile it used.
-        profile: StoreProfile,
+        /// The profile it used (boxed: the other replies are much smaller).
+        profile: Box<StoreProfile>,
         /// The URL with password (memory only).
         secret: String,
         /// The role and the store's layers, or why not.
@@ -274,8 +274,9 @@ pub enum Reply {
         name: String,
         /// What was pushed down, in words.
         scope: String,
-        /// The layer and why it is read-only, or why it could not be opened.
-        result: Result<(Box<crate::db::StoreLayer>, Option<String>), String>,
+        /// The layer and its state (its merge base, why it is read-only; built on the worker,
+        /// as it takes a pass over every feature's fid), or why it could not be opened.
+        result: Result<(Box<Layer>, Box<StoreState>), String>,
         /// This layer's edits still waiting in the offline outbox (their local copies), or why
         /// the outbox could not be read.
         pending: Result<Vec<crate::db::push::Change>, String>,
@@ -744,7 +745,7 @@ impl AtlasApp {
                 }
                 (who, layers)
             });
-            Reply::Connected { profile, secret, result, notes, drained, merged }
+            Reply::Connected { profile: Box::new(profile), secret, result, notes, drained, merged }
         });
     }
 
@@ -758,7 +759,7 @@ impl AtlasApp {
                 .map(|layers| (session.who.clone(), layers))
                 .map_err(|e| e.to_string());
             Reply::Connected {
-                profile,
+                profile: Box::new(profile),
                 secret: session.secret,
                 result,
                 notes: Vec::new(),
@@ -788,7 +789,8 @@ impl AtlasApp {
                 let mut client = crate::db::connect(&session.secret)?;
                 let layer = crate::db::open::open_layer_with_fids(&mut client, &name, bbox, range, FID_MEMBER)?;
                 let why = crate::db::can_edit(&mut client, &name)?;
-                Ok::<_, crate::db::DbError>((Box::new(layer), why))
+                let state = StoreState::opened(&name, &layer.layer.features, &layer.rows, why);
+                Ok::<_, crate::db::DbError>((Box::new(layer.layer), Box::new(state)))
             })()
             .map_err(|e| e.to_string());
             // Edits saved offline and not pushed yet are shown over the store's rows.
@@ -926,7 +928,7 @@ impl AtlasApp {
                 }
             }
             Reply::Opened { name, scope, result, pending } => match result {
-                Ok((store, why)) => {
+                Ok((layer, state)) => {
                     let pending = pending.unwrap_or_else(|e| {
                         self.messages.push(Message::new(
                             Level::Error,
@@ -934,7 +936,7 @@ impl AtlasApp {
                         ));
                         Vec::new()
                     });
-                    self.team_add_layer(&name, &scope, *store, why, pending);
+                    self.team_add_layer(&name, &scope, *layer, *state, pending);
                 }
                 Err(e) => {
                     self.team.problem = Some(e.clone());
@@ -953,12 +955,11 @@ impl AtlasApp {
         &mut self,
         name: &str,
         scope: &str,
-        store: crate::db::StoreLayer,
-        why: Option<String>,
+        mut layer: Layer,
+        mut state: StoreState,
         pending: Vec<crate::db::push::Change>,
     ) {
-        let crate::db::StoreLayer { mut layer, rows, .. } = store;
-        let mut state = StoreState::opened(name, &layer.features, &rows, why.clone());
+        let why = state.read_only.clone();
         // Edits waiting in the offline outbox: their local copies over the store's rows, with
         // the base they were queued on, so the next diff leaves them to the outbox's push.
         let fids: HashSet<Uuid> = pending.iter().map(|c| c.fid).collect();
