@@ -110,12 +110,13 @@ const SHARED_DATA: &str = "../shared/data";
 /// folder changes; after creating `../shared/data` where it was missing, `touch build.rs`.
 fn gate_tests() {
     println!(
-        "cargo::rustc-check-cfg=cfg(missing_gdal, missing_shared_data, missing_poppler, missing_pg, missing_pg_tls)"
+        "cargo::rustc-check-cfg=cfg(missing_gdal, missing_shared_data, missing_poppler, missing_pg, missing_pg_tls, missing_pg_cert)"
     );
     println!("cargo::rerun-if-env-changed=CI");
     println!("cargo::rerun-if-env-changed=PATH");
     println!("cargo::rerun-if-env-changed=FA_TEST_PG");
     println!("cargo::rerun-if-env-changed=FA_TEST_PG_CA");
+    println!("cargo::rerun-if-env-changed=FA_TEST_PG_CLIENT_DIR");
     let shared = Path::new(SHARED_DATA).is_dir();
     if shared {
         println!("cargo::rerun-if-changed={SHARED_DATA}");
@@ -137,6 +138,10 @@ fn gate_tests() {
     // The TLS tests (tests/db_tls.rs) also need the CA that signed that server's certificate.
     if ["FA_TEST_PG", "FA_TEST_PG_CA"].into_iter().any(|v| std::env::var_os(v).is_none_or(|v| v.is_empty())) {
         println!("cargo::rustc-cfg=missing_pg_tls");
+    }
+    // The client-certificate tests also need the role fa_cert's certificate and key (.ci/run).
+    if std::env::var_os("FA_TEST_PG_CLIENT_DIR").is_none_or(|v| v.is_empty()) {
+        println!("cargo::rustc-cfg=missing_pg_cert");
     }
     if !["pdfinfo", "pdftoppm", "pdftotext", "pdffonts", "pdfimages"].into_iter().all(on_path) {
         println!("cargo::rustc-cfg=missing_poppler");

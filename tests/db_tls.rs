@@ -1,5 +1,6 @@
 //! TLS to the team store (issue 12): libpq's `sslmode` against a real server with TLS on, and
-//! against a fake plain server.
+//! against a fake plain server; client certificates (`sslcert` / `sslkey`) against a server that
+//! lets the role `fa_cert` in only by its certificate (`FA_TEST_PG_CLIENT_DIR`, made by `.ci/run`).
 //!
 //! The real server comes from `FA_TEST_PG` and must have TLS on with a certificate for
 //! `127.0.0.1` and `localhost` signed by the CA in the PEM file `FA_TEST_PG_CA` (`.ci/run` makes
@@ -318,4 +319,141 @@ fn disable_never_asks_for_tls() {
     drop(db::connect(&format!("{url}&sslmode=disable")).unwrap_or_else(|e| panic!("{e}")));
     let seen = server.join().unwrap();
     assert_eq!((seen.ssl_requests, seen.plain_logins.len()), (0, 1));
+}
+
+// ---- Client certificates (sslcert / sslkey) -----------------------------------------------------
+
+/// The folder with the role `fa_cert`'s certificate (`fa_cert.crt`, `fa_cert.key`) and a key that
+/// is not its own (`wrong.key`); the server lets `fa_cert` in only by that certificate over TLS.
+fn client_dir() -> PathBuf {
+    let dir = std::env::var("FA_TEST_PG_CLIENT_DIR").unwrap_or_default();
+    assert!(
+        !dir.trim().is_empty(),
+        "FA_TEST_PG_CLIENT_DIR is not set: the client-certificate tests need the role fa_cert's certificate and \
+         key, and a server that takes them (.ci/run makes both); under CI this is required, elsewhere the test is \
+         ignored"
+    );
+    let dir = PathBuf::from(dir);
+    for f in ["fa_cert.crt", "fa_cert.key", "wrong.key"] {
+        assert!(dir.join(f).is_file(), "{} is missing (see .ci/run)", dir.join(f).display());
+    }
+    dir
+}
+
+/// The test server's URL as the role `fa_cert`, with `params` added.
+fn cert_url(params: &str) -> String {
+    let base = url(params);
+    let scheme_end = base.find("://").unwrap() + 3;
+    let rest = &base[scheme_end..];
+    let rest = rest.split_once('@').map_or(rest, |(_, r)| r);
+    format!("{}fa_cert@{rest}", &base[..scheme_end])
+}
+
+/// `key=FILE` as a URL parameter (percent-encoded).
+fn file_param(key: &str, path: &Path) -> String {
+    root(path).replacen("sslrootcert", key, 1)
+}
+
+#[test]
+#[cfg_attr(
+    missing_pg_cert,
+    ignore = "needs a PostgreSQL server taking client certificates: set FA_TEST_PG, FA_TEST_PG_CA and FA_TEST_PG_CLIENT_DIR (see .ci/run)"
+)]
+fn a_client_certificate_logs_in_and_the_server_sees_it() {
+    let (ca, dir) = (ca(), client_dir());
+    let params = format!(
+        "sslmode=verify-full&{}&{}&{}",
+        root(&ca),
+        file_param("sslcert", &dir.join("fa_cert.crt")),
+        file_param("sslkey", &dir.join("fa_cert.key"))
+    );
+    let mut client = db::connect(&cert_url(&params)).unwrap_or_else(|e| panic!("{e}"));
+    let row = client
+        .query_one("SELECT session_user::text, ssl, client_dn FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
+        .unwrap();
+    let (who, ssl, dn): (String, bool, Option<String>) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!((who.as_str(), ssl, dn.as_deref()), ("fa_cert", true, Some("/CN=fa_cert")));
+    // The key=value form, with quotes.
+    let kv = key_value(
+        "127.0.0.1",
+        &format!(
+            "sslmode=require sslcert='{}' sslkey='{}'",
+            dir.join("fa_cert.crt").display(),
+            dir.join("fa_cert.key").display()
+        ),
+    )
+    .replace("user=postgres", "user=fa_cert");
+    assert!(kv.contains("user=fa_cert"), "{kv}");
+    drop(db::connect(&kv).unwrap_or_else(|e| panic!("{e}")));
+    // A live connection too.
+    db::live::Live::connect(&cert_url(&params)).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+#[cfg_attr(
+    missing_pg_cert,
+    ignore = "needs a PostgreSQL server taking client certificates: set FA_TEST_PG, FA_TEST_PG_CA and FA_TEST_PG_CLIENT_DIR (see .ci/run)"
+)]
+fn without_its_certificate_or_with_another_key_the_login_is_refused_in_plain_words() {
+    let dir = client_dir();
+    // No certificate (and none in ~/.postgresql): refused by the server, said plainly.
+    let Err(e) = db::connect(&cert_url("sslmode=require")) else { panic!("fa_cert got in without a certificate") };
+    let text = e.to_string();
+    assert!(matches!(e, DbError::Refused { .. }), "{e:?}");
+    assert!(text.contains("valid client certificate") && text.contains("no client certificate was sent"), "{text}");
+    // A key that is not the certificate's: refused before anything is sent, both files named.
+    let url = cert_url(&format!(
+        "sslmode=require&{}&{}",
+        file_param("sslcert", &dir.join("fa_cert.crt")),
+        file_param("sslkey", &dir.join("wrong.key"))
+    ));
+    let e = refusal(&url);
+    assert!(e.contains("does not belong to") && e.contains("wrong.key") && e.contains("fa_cert.crt"), "{e}");
+    // A certificate file that is not there is named.
+    let e = refusal(&cert_url("sslmode=require&sslcert=/nonexistent/me.crt&sslkey=/nonexistent/me.key"));
+    assert!(e.contains("/nonexistent/me.crt") && e.contains("sslcert"), "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_client_key_others_may_read_is_refused_as_libpq_does() {
+    use db::tls::{SslMode, TlsOptions, client_identity};
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("me.crt"), dir.path().join("me.key"));
+    std::fs::copy(other_ca(), &cert).unwrap();
+    std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").unwrap();
+    let options = TlsOptions {
+        mode: SslMode::Require,
+        client_cert: Some(cert.clone()),
+        client_key: Some(key.clone()),
+        ..TlsOptions::default()
+    };
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let e = client_identity(&options, None).unwrap_err();
+    assert!(e.contains(&key.display().to_string()) && e.contains("group or world access") && e.contains("0644"), "{e}");
+    // 0640: allowed only when root owns the key.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let owned_by_root = std::fs::metadata(&key).unwrap().uid() == 0;
+    match client_identity(&options, None) {
+        Ok(_) => assert!(owned_by_root, "a 0640 key of its user was taken"),
+        Err(e) => assert!(!owned_by_root && e.contains("group or world access"), "{e}"),
+    }
+    // 0600 passes the check; this key is no key, which is said when the connector is built.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let identity = client_identity(&options, None).unwrap();
+    let e = db::tls::connector(&db::tls::Check::Nothing, identity).err().unwrap();
+    assert!(e.contains(&key.display().to_string()) && e.contains("not usable"), "{e}");
+    std::fs::write(&key, "not pem\n").unwrap();
+    let e = client_identity(&options, None).unwrap_err();
+    assert!(e.contains("no usable private key") && e.contains(&key.display().to_string()), "{e}");
+    // libpq's defaults: ~/.postgresql/postgresql.crt only when it exists; then its .key.
+    let defaults = TlsOptions { mode: SslMode::Require, ..TlsOptions::default() };
+    assert!(client_identity(&defaults, Some(dir.path())).unwrap().is_none());
+    std::fs::copy(&cert, dir.path().join("postgresql.crt")).unwrap();
+    let e = client_identity(&defaults, Some(dir.path())).unwrap_err();
+    assert!(e.contains("postgresql.key") && e.contains("its key is not"), "{e}");
+    // sslmode=disable never reads them.
+    let off = TlsOptions { mode: SslMode::Disable, ..options };
+    assert!(client_identity(&off, Some(dir.path())).unwrap().is_none());
 }

@@ -6,6 +6,7 @@
 //! ([`error`]). Every call is synchronous: the app runs them on worker threads.
 
 pub mod command;
+pub mod deadline;
 pub mod error;
 pub mod ewkb;
 pub mod export;
@@ -19,6 +20,8 @@ pub mod push;
 pub mod schema;
 pub mod tls;
 
+use std::fmt::Write as _;
+
 pub use error::DbError;
 pub use export::export;
 pub use migrate::{init, migrate};
@@ -29,9 +32,10 @@ pub use schema::{LayerInfo, can_edit, list_layers};
 
 /// Connects to the store at `url` (a libpq URL or `key=value` string; the password comes from
 /// the URL, `PGPASSWORD` or `~/.pgpass` as libpq would take it — not stored by the app). TLS
-/// follows libpq's `sslmode` and `sslrootcert` (see [`tls`]): `prefer` (the default) uses TLS when
-/// the server offers it and falls back to a plain connection when it does not, or when the
-/// handshake fails, as libpq does.
+/// follows libpq's `sslmode`, `sslrootcert`, `sslcert` and `sslkey` (see [`tls`]): `prefer` (the
+/// default) uses TLS when the server offers it and falls back to a plain connection when it does
+/// not, or when the handshake fails, as libpq does. After the login, every session is bounded
+/// on the socket and on the server (see [`deadline`]).
 ///
 /// The whole login is bounded, as libpq's `connect_timeout` bounds it (the `postgres` crate's
 /// bounds only the TCP connect): by `connect_timeout` when the URL gives one, else by
@@ -79,10 +83,13 @@ fn connect_now(url: &str) -> Result<postgres::Client, DbError> {
     if config.get_application_name().is_none() {
         config.application_name("frontier-atlas");
     }
+    bound_the_session(&mut config);
     config.ssl_mode(options.mode.client_mode());
     let default_root = tls::default_root_file().filter(|p| p.is_file());
     let check = tls::check(&options, default_root.as_deref()).map_err(&fail)?;
-    let connector = tls::connector(&check).map_err(&fail)?;
+    let identity = tls::client_identity(&options, tls::default_client_dir().as_deref()).map_err(&fail)?;
+    let sent_cert = identity.as_ref().map(|id| id.cert_file.display().to_string());
+    let connector = tls::connector(&check, identity).map_err(&fail)?;
     let host = match config.get_hosts().first() {
         Some(postgres::config::Host::Tcp(h)) => h.clone(),
         _ => "the server".to_owned(),
@@ -97,9 +104,46 @@ fn connect_now(url: &str) -> Result<postgres::Client, DbError> {
                 .map_err(|e| DbError::connecting(&redact(url), config.get_user(), connect_words(&e), &e))
         }
         Err(e) => {
-            let words = tls::tls_words(&e, &options, &check, &host).unwrap_or_else(|| connect_words(&e));
+            let mut words = tls::tls_words(&e, &options, &check, &host).unwrap_or_else(|| connect_words(&e));
+            if e.as_db_error().is_some_and(|db| db.message().contains("certificate")) {
+                match &sent_cert {
+                    Some(file) => {
+                        let _ = write!(words, " (the client certificate sent was {file})");
+                    }
+                    None => words.push_str(
+                        " (no client certificate was sent: give one with sslcert=FILE and sslkey=FILE, or put it \
+                         in ~/.postgresql/postgresql.crt and .key)",
+                    ),
+                }
+            }
             Err(DbError::connecting(&redact(url), config.get_user(), words, &e))
         }
+    }
+}
+
+/// Bounds a session after its login (see [`deadline`]), where the URL does not say otherwise:
+/// TCP keepalives after 30 s idle (every 10 s, 3 tries) and `tcp_user_timeout` of 60 s, so a
+/// peer that stopped acknowledging ends the socket; and the server's
+/// `idle_in_transaction_session_timeout`, so a transaction whose client went silent is rolled back.
+fn bound_the_session(config: &mut postgres::Config) {
+    const DEFAULT_KEEPALIVES_IDLE: std::time::Duration = std::time::Duration::from_hours(2);
+    if config.get_keepalives() && config.get_keepalives_idle() == DEFAULT_KEEPALIVES_IDLE {
+        config.keepalives_idle(std::time::Duration::from_secs(30));
+    }
+    if config.get_keepalives_interval().is_none() {
+        config.keepalives_interval(std::time::Duration::from_secs(10));
+    }
+    if config.get_keepalives_retries().is_none() {
+        config.keepalives_retries(3);
+    }
+    if config.get_tcp_user_timeout().is_none() {
+        config.tcp_user_timeout(std::time::Duration::from_mins(1));
+    }
+    let options = config.get_options().unwrap_or_default();
+    if !options.contains("idle_in_transaction_session_timeout") {
+        let ms = deadline::IDLE_IN_TRANSACTION.as_millis();
+        let joined = format!("{options} -c idle_in_transaction_session_timeout={ms}");
+        config.options(joined.trim_start());
     }
 }
 

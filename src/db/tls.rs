@@ -15,6 +15,13 @@
 //! disable/prefer/require, so [`split`] takes these options out of the URL (or `key=value`
 //! string) first and [`connector`] builds the rustls connector that checks what the mode asks.
 //! rustls runs on the `ring` provider; nothing is fetched from the network.
+//!
+//! A client certificate (libpq's `sslcert` / `sslkey`, else `PGSSLCERT` / `PGSSLKEY`, else
+//! `~/.postgresql/postgresql.crt` / `.key` when the certificate file exists) is offered to a
+//! server that asks for one ([`client_identity`]). As libpq, a key file others may read is refused
+//! (on Unix: mode 0600 or less, or 0640 or less when owned by root). Unlike libpq, a certificate
+//! file named explicitly but missing is an error, not silently skipped. Encrypted keys
+//! (`sslpassword`) are not supported.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,8 +35,8 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-/// libpq's `sslmode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// libpq's `sslmode` (also the connect dialog's choice, kept in saved profiles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum SslMode {
     /// Plain connection.
     Disable,
@@ -57,6 +64,25 @@ impl SslMode {
                 Err(format!("sslmode “{other}” is not one of disable, allow, prefer, require, verify-ca, verify-full"))
             }
         }
+    }
+
+    /// Every mode with its label in the connect dialog, in menu order.
+    pub const ALL: [(Self, &'static str); 5] = [
+        (Self::Prefer, "TLS if the server offers it"),
+        (Self::Require, "TLS required"),
+        (Self::VerifyFull, "TLS, certificate checked (verify-full)"),
+        (Self::VerifyCa, "TLS, certificate's authority checked (verify-ca)"),
+        (Self::Disable, "No TLS"),
+    ];
+
+    /// The label shown in the connect dialog.
+    pub fn label(self) -> &'static str {
+        Self::ALL.iter().find(|(m, _)| *m == self).map_or("", |(_, l)| l)
+    }
+
+    /// Whether the mode checks the server's certificate (so a root certificate matters).
+    pub fn verifies(self) -> bool {
+        matches!(self, Self::VerifyCa | Self::VerifyFull)
     }
 
     /// The `sslmode` value.
@@ -110,6 +136,10 @@ pub struct TlsOptions {
     pub mode: SslMode,
     /// `sslrootcert` (URL, else `PGSSLROOTCERT`), if given.
     pub root_cert: Option<RootCert>,
+    /// `sslcert` (URL, else `PGSSLCERT`), if given: the client certificate (PEM).
+    pub client_cert: Option<PathBuf>,
+    /// `sslkey` (URL, else `PGSSLKEY`), if given: the client certificate's private key (PEM).
+    pub client_key: Option<PathBuf>,
 }
 
 /// What the connector checks of the server's certificate.
@@ -123,9 +153,9 @@ pub enum Check {
     Full(RootCert),
 }
 
-/// Takes `sslmode` and `sslrootcert` out of a libpq URL or `key=value` string; returns the rest
-/// (for `postgres::Config`) and the options, with `PGSSLMODE` / `PGSSLROOTCERT` filling what the
-/// string does not say.
+/// Takes `sslmode`, `sslrootcert`, `sslcert` and `sslkey` out of a libpq URL or `key=value`
+/// string; returns the rest (for `postgres::Config`) and the options, with `PGSSLMODE`,
+/// `PGSSLROOTCERT`, `PGSSLCERT` and `PGSSLKEY` filling what the string does not say.
 pub fn split(url: &str) -> Result<(String, TlsOptions), String> {
     split_with(url, &|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
 }
@@ -139,28 +169,35 @@ pub fn split_with(url: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<(St
     };
     let mut mode = None;
     let mut root = None;
-    for (key, value) in found {
-        match key.as_str() {
+    let mut cert = None;
+    let mut key = None;
+    for (name, value) in found {
+        match name.as_str() {
             "sslmode" => mode = Some(value),
+            "sslcert" => cert = Some(value),
+            "sslkey" => key = Some(value),
             _ => root = Some(value),
         }
     }
     let mode = mode.or_else(|| env("PGSSLMODE"));
     let root = root.or_else(|| env("PGSSLROOTCERT"));
+    let path = |v: Option<String>, var: &str| v.or_else(|| env(var)).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let client_cert = path(cert, "PGSSLCERT");
+    let client_key = path(key, "PGSSLKEY");
     let mode = match mode {
         Some(m) => SslMode::parse(m.trim())?,
         None => SslMode::default(),
     };
     let root_cert = root.filter(|r| !r.is_empty()).map(|r| RootCert::parse(&r));
-    Ok((rest, TlsOptions { mode, root_cert }))
+    Ok((rest, TlsOptions { mode, root_cert, client_cert, client_key }))
 }
 
 /// The options this module owns.
 fn is_tls_key(key: &str) -> bool {
-    matches!(key, "sslmode" | "sslrootcert")
+    matches!(key, "sslmode" | "sslrootcert" | "sslcert" | "sslkey")
 }
 
-/// URL form: the query's `sslmode` / `sslrootcert` pairs taken out (values percent-decoded).
+/// URL form: the query's TLS pairs taken out (values percent-decoded).
 fn split_url(url: &str) -> Result<(String, Vec<(String, String)>), String> {
     let Some((base, query)) = url.split_once('?') else { return Ok((url.to_owned(), Vec::new())) };
     let mut kept = Vec::new();
@@ -199,7 +236,7 @@ fn percent_decode(text: &str) -> Result<String, String> {
     String::from_utf8(out).map_err(|e| format!("the URL's “{text}” is not UTF-8 once decoded: {e}"))
 }
 
-/// `key=value` form: the `sslmode` / `sslrootcert` pairs cut out of the string, the rest kept as
+/// `key=value` form: the TLS pairs cut out of the string, the rest kept as
 /// written (quotes and escapes as libpq reads them: `'a b'`, `\'`, `\\`).
 fn split_kv(text: &str) -> Result<(String, Vec<(String, String)>), String> {
     let bytes = text.as_bytes();
@@ -343,74 +380,151 @@ pub fn load_roots(root: &RootCert) -> Result<RootCertStore, String> {
     Ok(store)
 }
 
-/// The rustls connector for `check`.
-pub fn connector(check: &Check) -> Result<MakeRustlsConnect, String> {
+/// libpq's default client certificate folder: `~/.postgresql` (`%APPDATA%\postgresql` on
+/// Windows), where `postgresql.crt` and `postgresql.key` are looked for.
+pub fn default_client_dir() -> Option<PathBuf> {
+    default_root_file().and_then(|root| root.parent().map(Path::to_path_buf))
+}
+
+/// A client certificate chain with its private key, offered to a server that asks.
+#[derive(Debug)]
+pub struct ClientIdentity {
+    /// The certificate file (for messages).
+    pub cert_file: PathBuf,
+    /// The key file (for messages).
+    pub key_file: PathBuf,
+    certs: Vec<CertificateDer<'static>>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
+}
+
+/// The client certificate `options` name, else libpq's default in `default_dir`
+/// (`postgresql.crt`, used only when it exists); `None` when there is none. Its key is `sslkey`,
+/// else `postgresql.key` beside the default. Errors name the file: unreadable, not PEM, a key
+/// readable by others (as libpq refuses it), an encrypted key.
+pub fn client_identity(options: &TlsOptions, default_dir: Option<&Path>) -> Result<Option<ClientIdentity>, String> {
+    if options.mode == SslMode::Disable {
+        return Ok(None);
+    }
+    let cert_file = match (&options.client_cert, default_dir) {
+        (Some(p), _) => p.clone(),
+        (None, Some(dir)) if dir.join("postgresql.crt").is_file() => dir.join("postgresql.crt"),
+        (None, _) => return Ok(None),
+    };
+    let key_file = match (&options.client_key, default_dir) {
+        (Some(p), _) => p.clone(),
+        (None, Some(dir)) => dir.join("postgresql.key"),
+        (None, None) => {
+            return Err(format!(
+                "the client certificate {} has no key: give its private key with sslkey=FILE",
+                cert_file.display()
+            ));
+        }
+    };
+    let bytes = std::fs::read(&cert_file)
+        .map_err(|e| format!("cannot read the client certificate file {} (sslcert): {e}", cert_file.display()))?;
+    let certs = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("the client certificate file {} is not PEM: {e}", cert_file.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "the client certificate file {} holds no certificate (-----BEGIN CERTIFICATE-----)",
+            cert_file.display()
+        ));
+    }
+    let unreadable = |e: std::io::Error| {
+        format!(
+            "the client certificate {} is there but its key is not: cannot read {} (sslkey): {e}",
+            cert_file.display(),
+            key_file.display()
+        )
+    };
+    key_file_private(&std::fs::metadata(&key_file).map_err(unreadable)?, &key_file)?;
+    let key_bytes = std::fs::read(&key_file).map_err(unreadable)?;
+    if key_bytes.windows(9).any(|w| w == b"ENCRYPTED") {
+        return Err(format!(
+            "the client key {} is encrypted, which is not supported (sslpassword): decrypt it with \
+             `openssl pkey -in KEY -out KEY.plain` and keep it private (chmod 0600)",
+            key_file.display()
+        ));
+    }
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(&key_bytes)
+        .map_err(|e| format!("the client key file {} holds no usable private key (PEM): {e}", key_file.display()))?;
+    Ok(Some(ClientIdentity { cert_file, key_file, certs, key }))
+}
+
+/// libpq's rule for a private key file: a regular file, not readable by others (on Unix: mode
+/// 0600 or less, or 0640 or less when owned by root).
+fn key_file_private(meta: &std::fs::Metadata, path: &Path) -> Result<(), String> {
+    if !meta.is_file() {
+        return Err(format!("the client key file {} is not a regular file", path.display()));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+        let mode = meta.permissions().mode();
+        let too_open = if meta.uid() == 0 { mode & 0o037 != 0 } else { mode & 0o077 != 0 };
+        if too_open {
+            return Err(format!(
+                "the client key file {} has group or world access (mode {:04o}); it must be u=rw (0600) or less if \
+                 owned by the current user, or u=rw,g=r (0640) or less if owned by root: chmod 0600 it",
+                path.display(),
+                mode & 0o7777
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The rustls connector for `check`, offering `identity` when the server asks for a client
+/// certificate.
+pub fn connector(check: &Check, identity: Option<ClientIdentity>) -> Result<MakeRustlsConnect, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier: Arc<dyn ServerCertVerifier> = match check {
-        Check::Nothing => Arc::new(NotChecked(Arc::clone(&provider))),
+    let (webpki, names) = match check {
+        Check::Nothing => (None, false),
         Check::Chain(root) | Check::Full(root) => {
             let webpki =
                 WebPkiServerVerifier::builder_with_provider(Arc::new(load_roots(root)?), Arc::clone(&provider))
                     .build()
                     .map_err(|e| format!("cannot check certificates against {}: {e}", root.describe()))?;
-            if matches!(check, Check::Full(_)) { webpki } else { Arc::new(ChainOnly(webpki)) }
+            (Some(webpki), matches!(check, Check::Full(_)))
         }
     };
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let verifier = Verifier { provider: Arc::clone(&provider), webpki, names };
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS set-up: {e}"))?
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    let config = match identity {
+        None => builder.with_no_client_auth(),
+        Some(id) => builder.with_client_auth_cert(id.certs, id.key).map_err(|e| match e {
+            rustls::Error::InconsistentKeys(_) => format!(
+                "the client key {} does not belong to the client certificate {}",
+                id.key_file.display(),
+                id.cert_file.display()
+            ),
+            other => format!(
+                "the client certificate {} with the key {} is not usable: {other}",
+                id.cert_file.display(),
+                id.key_file.display()
+            ),
+        })?,
+    };
     Ok(MakeRustlsConnect::new(config))
 }
 
-/// libpq's `require` without a root certificate: any certificate, but the handshake's
-/// signatures are still checked against it.
+/// The server-certificate check of every mode: nothing but the handshake's own signatures
+/// (`webpki: None`, libpq's `require` without a root certificate); the chain (`verify-ca`: a
+/// certificate for another host name passes — webpki checks the chain before the name, so a
+/// name error means the chain was good); or the chain and the host name (`names`, `verify-full`).
 #[derive(Debug)]
-struct NotChecked(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for NotChecked {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct Verifier {
+    provider: Arc<CryptoProvider>,
+    webpki: Option<Arc<WebPkiServerVerifier>>,
+    names: bool,
 }
 
-/// `verify-ca`: webpki's checks, except that a certificate for another host name passes (the
-/// chain is checked before the name, so a name error means the chain was good).
-#[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -419,10 +533,11 @@ impl ServerCertVerifier for ChainOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+        let Some(webpki) = &self.webpki else { return Ok(ServerCertVerified::assertion()) };
+        match webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
+            )) if !self.names => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
@@ -433,7 +548,7 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -442,11 +557,11 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -581,11 +696,24 @@ mod tests {
         assert_eq!((o.mode, o.root_cert), (SslMode::VerifyFull, Some(RootCert::File("/etc/ca.pem".into()))));
         let (_, o) = split_with("postgresql://db/atlas?sslmode=disable", &env).unwrap();
         assert_eq!(o.mode, SslMode::Disable);
+        let certs = |k: &str| match k {
+            "PGSSLCERT" => Some("/env/me.crt".to_owned()),
+            "PGSSLKEY" => Some("/env/me.key".to_owned()),
+            _ => None,
+        };
+        let (rest, o) = split_with("postgresql://db/atlas?sslcert=%2Fmine.crt", &certs).unwrap();
+        assert_eq!(rest, "postgresql://db/atlas");
+        assert_eq!(
+            (o.client_cert, o.client_key),
+            (Some(PathBuf::from("/mine.crt")), Some(PathBuf::from("/env/me.key")))
+        );
+        let (rest, o) = split_with("host=db sslkey='/my key' user=a", &certs).unwrap();
+        assert_eq!((rest.as_str(), o.client_key), ("host=db  user=a", Some(PathBuf::from("/my key"))));
     }
 
     #[test]
     fn modes_check_what_libpq_checks() {
-        let opts = |mode, root_cert| TlsOptions { mode, root_cert };
+        let opts = |mode, root_cert| TlsOptions { mode, root_cert, ..TlsOptions::default() };
         let file = || RootCert::File("/ca.crt".into());
         let home = Path::new("/home/a/.postgresql/root.crt");
         let home_root = || RootCert::File(home.to_path_buf());
@@ -611,16 +739,16 @@ mod tests {
     fn a_bad_root_certificate_file_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("none.crt");
-        let e = connector(&Check::Full(RootCert::File(missing.clone()))).err().unwrap();
+        let e = connector(&Check::Full(RootCert::File(missing.clone())), None).err().unwrap();
         assert!(e.contains(&missing.display().to_string()) && e.contains("cannot read"), "{e}");
         let empty = dir.path().join("empty.crt");
         std::fs::write(&empty, "not a certificate\n").unwrap();
-        let e = connector(&Check::Chain(RootCert::File(empty.clone()))).err().unwrap();
+        let e = connector(&Check::Chain(RootCert::File(empty.clone())), None).err().unwrap();
         assert!(e.contains(&empty.display().to_string()) && e.contains("no certificate"), "{e}");
         let bad = dir.path().join("bad.crt");
         std::fs::write(&bad, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").unwrap();
-        let e = connector(&Check::Chain(RootCert::File(bad.clone()))).err().unwrap();
+        let e = connector(&Check::Chain(RootCert::File(bad.clone())), None).err().unwrap();
         assert!(e.contains(&bad.display().to_string()), "{e}");
-        assert!(connector(&Check::Nothing).is_ok());
+        assert!(connector(&Check::Nothing, None).is_ok());
     }
 }

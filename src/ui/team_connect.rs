@@ -1,5 +1,5 @@
 //! Connecting to the team store (issue #12): saved profiles (host, port, database, user, TLS
-//! mode — never a password), the connection URL built from them, and where the password comes
+//! mode, root and client certificate paths — never a password nor a key's content), the connection URL built from them, and where the password comes
 //! from. Passwords are never written by the app: a password typed in the dialog lives in memory
 //! for the session; otherwise it comes from `PGPASSWORD` (read by [`crate::db::connect`]) or
 //! libpq's password file (`PGPASSFILE`, else `~/.pgpass`, ignored unless private as libpq
@@ -9,55 +9,11 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::db::tls::{RootCert, SslMode};
+use crate::db::tls::RootCert;
 
-/// How the connection uses TLS (libpq's `sslmode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub enum TlsMode {
-    /// Plain connection.
-    Disable,
-    /// TLS when the server offers it (libpq's default).
-    #[default]
-    Prefer,
-    /// TLS or no connection (the certificate is checked only when a root certificate is given).
-    Require,
-    /// TLS with the certificate checked: signed by a trusted authority, not the host name.
-    VerifyCa,
-    /// TLS with the certificate checked: signed by a trusted authority and issued for the host.
-    VerifyFull,
-}
-
-impl TlsMode {
-    /// Every mode with its label, in menu order.
-    pub const ALL: [(Self, &'static str); 5] = [
-        (Self::Prefer, "TLS if the server offers it"),
-        (Self::Require, "TLS required"),
-        (Self::VerifyFull, "TLS, certificate checked (verify-full)"),
-        (Self::VerifyCa, "TLS, certificate's authority checked (verify-ca)"),
-        (Self::Disable, "No TLS"),
-    ];
-
-    /// The `sslmode` value.
-    pub fn sslmode(self) -> &'static str {
-        match self {
-            Self::Disable => "disable",
-            Self::Prefer => "prefer",
-            Self::Require => "require",
-            Self::VerifyCa => "verify-ca",
-            Self::VerifyFull => "verify-full",
-        }
-    }
-
-    /// Whether the mode checks the server's certificate (so a root certificate matters).
-    pub fn verifies(self) -> bool {
-        matches!(self, Self::VerifyCa | Self::VerifyFull)
-    }
-
-    /// The label shown in the dialog.
-    pub fn label(self) -> &'static str {
-        Self::ALL.iter().find(|(m, _)| *m == self).map_or("", |(_, l)| l)
-    }
-}
+/// How the connection uses TLS: libpq's `sslmode`, with the dialog's labels (one type for the
+/// store and the dialog; saved profiles keep its variant name).
+pub use crate::db::tls::SslMode as TlsMode;
 
 /// A saved connection (in the app's persisted state): everything but the password.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -78,6 +34,12 @@ pub struct StoreProfile {
     /// The authority's certificate (PEM file) the server's is checked against (`sslrootcert`);
     /// empty: `~/.postgresql/root.crt` if it exists, else the system's trust store.
     pub root_cert: String,
+    /// The client certificate (PEM file) offered when the server asks for one (`sslcert`);
+    /// empty: `~/.postgresql/postgresql.crt` if it exists.
+    pub client_cert: String,
+    /// The client certificate's private key (PEM file, mode 0600; `sslkey`); empty:
+    /// `~/.postgresql/postgresql.key`. Only the path is kept.
+    pub client_key: String,
 }
 
 impl Default for StoreProfile {
@@ -90,6 +52,8 @@ impl Default for StoreProfile {
             user: crate::io::journal::default_user(),
             tls: TlsMode::Prefer,
             root_cert: String::new(),
+            client_cert: String::new(),
+            client_key: String::new(),
         }
     }
 }
@@ -123,13 +87,19 @@ impl StoreProfile {
         };
         let host = self.host.trim();
         let host = if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host.to_owned() };
-        let root = self.root_cert.trim();
-        let root = if root.is_empty() { String::new() } else { format!("&sslrootcert={}", encode(root)) };
+        let mut files = String::new();
+        for (key, value) in
+            [("sslrootcert", &self.root_cert), ("sslcert", &self.client_cert), ("sslkey", &self.client_key)]
+        {
+            if !value.trim().is_empty() {
+                let _ = write!(files, "&{key}={}", encode(value.trim()));
+            }
+        }
         format!(
-            "postgresql://{auth}{host}:{}/{}?sslmode={}{root}",
+            "postgresql://{auth}{host}:{}/{}?sslmode={}{files}",
             self.port,
             encode(self.database.trim()),
-            self.tls.sslmode()
+            self.tls.name()
         )
     }
 
@@ -145,13 +115,6 @@ impl StoreProfile {
             Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
             None => "localhost".to_owned(),
         };
-        let tls = match options.mode {
-            SslMode::Disable => TlsMode::Disable,
-            SslMode::Prefer => TlsMode::Prefer,
-            SslMode::Require => TlsMode::Require,
-            SslMode::VerifyCa => TlsMode::VerifyCa,
-            SslMode::VerifyFull => TlsMode::VerifyFull,
-        };
         let root_cert = match options.root_cert {
             Some(RootCert::File(p)) => p.display().to_string(),
             Some(RootCert::System) => "system".to_owned(),
@@ -163,8 +126,10 @@ impl StoreProfile {
             port: config.get_ports().first().copied().unwrap_or(5432),
             database: config.get_dbname().unwrap_or_default().to_owned(),
             user: config.get_user().unwrap_or_default().to_owned(),
-            tls,
+            tls: options.mode,
             root_cert,
+            client_cert: options.client_cert.map(|p| p.display().to_string()).unwrap_or_default(),
+            client_key: options.client_key.map(|p| p.display().to_string()).unwrap_or_default(),
         };
         let password = config.get_password().map(|p| String::from_utf8_lossy(p).into_owned());
         Ok((Self { name: profile.label(), ..profile }, password))
@@ -173,6 +138,42 @@ impl StoreProfile {
     /// `alice@host:5432/atlas`, the default profile name.
     pub fn label(&self) -> String {
         format!("{}@{}:{}/{}", self.user.trim(), self.host.trim(), self.port, self.database.trim())
+    }
+}
+
+/// The dialog's certificate rows (in its two-column grid): the root certificate when the mode
+/// checks the server's, and the client certificate and its key whenever TLS may be used.
+pub fn certificate_rows(ui: &mut egui::Ui, form: &mut StoreProfile) {
+    if form.tls.verifies() {
+        let l = ui.label("Root certificate");
+        ui.add(
+            egui::TextEdit::singleline(&mut form.root_cert)
+                .hint_text("~/.postgresql/root.crt, else the system's")
+                .desired_width(220.0),
+        )
+        .labelled_by(l.id)
+        .on_hover_text("PEM file of the authority that signed the server's certificate (sslrootcert).");
+        ui.end_row();
+    }
+    if form.tls != TlsMode::Disable {
+        let l = ui.label("Client certificate");
+        ui.add(
+            egui::TextEdit::singleline(&mut form.client_cert)
+                .hint_text("~/.postgresql/postgresql.crt, if any")
+                .desired_width(220.0),
+        )
+        .labelled_by(l.id)
+        .on_hover_text("PEM file of your certificate, for servers that log in by certificate (sslcert).");
+        ui.end_row();
+        let l = ui.label("Client key");
+        ui.add(
+            egui::TextEdit::singleline(&mut form.client_key)
+                .hint_text("~/.postgresql/postgresql.key")
+                .desired_width(220.0),
+        )
+        .labelled_by(l.id)
+        .on_hover_text("PEM file of your certificate's private key (sslkey); it must be private (chmod 0600).");
+        ui.end_row();
     }
 }
 
@@ -261,6 +262,8 @@ mod tests {
             user: "alice".into(),
             tls: TlsMode::Require,
             root_cert: String::new(),
+            client_cert: String::new(),
+            client_key: String::new(),
         }
     }
 
@@ -293,6 +296,31 @@ mod tests {
         assert_eq!((back.tls, back.root_cert.as_str()), (TlsMode::VerifyFull, "/etc/atlas ca.pem"));
         let (back, _) = StoreProfile::from_url("host=db.example sslmode=verify-ca user=alice").unwrap();
         assert_eq!((back.tls, back.user.as_str()), (TlsMode::VerifyCa, "alice"));
+    }
+
+    #[test]
+    fn client_certificate_paths_round_trip_through_urls_and_profiles() {
+        let p = StoreProfile {
+            client_cert: "/home/a/my cert.crt".into(),
+            client_key: "/home/a/my.key".into(),
+            ..profile()
+        };
+        let url = p.url();
+        assert_eq!(
+            url,
+            "postgresql://alice@db.example:5433/atlas?sslmode=require&sslcert=%2Fhome%2Fa%2Fmy%20cert.crt&sslkey=%2Fhome%2Fa%2Fmy.key"
+        );
+        let (back, _) = StoreProfile::from_url(&url).unwrap();
+        assert_eq!((back.client_cert.as_str(), back.client_key.as_str()), ("/home/a/my cert.crt", "/home/a/my.key"));
+        let (back, _) =
+            StoreProfile::from_url("host=db sslmode=verify-full sslcert='/a b.crt' sslkey=/k.key user=alice").unwrap();
+        assert_eq!((back.client_cert.as_str(), back.client_key.as_str()), ("/a b.crt", "/k.key"));
+        // Saved: the paths, never a key's content; profiles saved before still load.
+        let saved = serde_json::to_string(&p).unwrap();
+        assert!(saved.contains("/home/a/my.key") && saved.contains("\"tls\":\"Require\""), "{saved}");
+        let old = r#"{"name":"t","host":"db","port":5432,"database":"atlas","user":"alice","tls":"VerifyCa","root_cert":"/ca"}"#;
+        let p: StoreProfile = serde_json::from_str(old).unwrap();
+        assert_eq!((p.tls, p.client_cert.as_str(), p.client_key.as_str()), (TlsMode::VerifyCa, "", ""));
     }
 
     #[test]
