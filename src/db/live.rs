@@ -69,8 +69,15 @@ impl Tracker {
 /// A connection listening for the store's changes.
 pub struct Live {
     url: String,
-    client: Client,
+    /// `None` after a [`Live::poll`] was given up (reconnected on the next call).
+    client: Option<Client>,
+    /// How much longer than its wait a [`Live::poll`] may take.
+    slack: Duration,
 }
+
+/// How much longer than its wait a [`Live::poll`] may take before it is given up (see
+/// [`super::deadline`]): a server or network that stops answering mid-catch-up.
+pub const POLL_SLACK: Duration = Duration::from_mins(1);
 
 impl std::fmt::Debug for Live {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -97,21 +104,34 @@ impl Live {
     pub fn connect(url: &str) -> Result<Self, DbError> {
         let mut client = super::connect(url)?;
         client.batch_execute("LISTEN atlas_changes").map_err(DbError::during("listening for changes"))?;
-        Ok(Self { url: url.to_owned(), client })
+        Ok(Self { url: url.to_owned(), client: Some(client), slack: POLL_SLACK })
+    }
+
+    /// Changes how much longer than its wait a [`Live::poll`] may take (default [`POLL_SLACK`]).
+    pub fn set_poll_slack(&mut self, slack: Duration) {
+        self.slack = slack;
+    }
+
+    /// The session, reopened when it closed or was given up.
+    fn client(&mut self) -> Result<&mut Client, DbError> {
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            let slack = self.slack;
+            *self = Self::connect(&self.url)?;
+            self.slack = slack;
+        }
+        self.client.as_mut().ok_or_else(|| DbError::Unreachable("the live connection is closed".to_owned()))
     }
 
     /// The highest sequence number in the change log (0 when empty): where a client that has
     /// just opened its layers starts.
     pub fn latest_seq(&mut self) -> Result<i64, DbError> {
-        self.reconnect_if_closed()?;
-        Ok(self.client.query_one("SELECT coalesce(max(seq), 0) FROM atlas.changes", &[])?.get(0))
+        Ok(self.client()?.query_one("SELECT coalesce(max(seq), 0) FROM atlas.changes", &[])?.get(0))
     }
 
     /// Changes with a sequence number above `seq`, oldest first, at most [`BATCH`].
     pub fn changes_since(&mut self, seq: i64) -> Result<Vec<ChangeRow>, DbError> {
-        self.reconnect_if_closed()?;
         let rows = self
-            .client
+            .client()?
             .query(&format!("{ROW_SQL} WHERE seq > $1 ORDER BY seq LIMIT {BATCH}"), &[&seq])
             .map_err(DbError::during("reading the change log"))?;
         Ok(rows.iter().map(row_of).collect())
@@ -120,11 +140,10 @@ impl Live {
     /// Catches `tracker` up: the changes after its last sequence number and any of its gaps
     /// that have appeared, oldest first (see the module documentation).
     pub fn catch_up(&mut self, tracker: &mut Tracker) -> Result<Vec<ChangeRow>, DbError> {
-        self.reconnect_if_closed()?;
         let gaps: Vec<i64> = tracker.gaps.keys().copied().collect();
         // One snapshot for the rows and the transaction horizon.
         let mut tx = self
-            .client
+            .client()?
             .build_transaction()
             .isolation_level(postgres::IsolationLevel::RepeatableRead)
             .read_only(true)
@@ -162,8 +181,7 @@ impl Live {
     /// Waits up to `timeout` for a notification (returns at once when one is pending); whether
     /// one came.
     pub fn wait(&mut self, timeout: Duration) -> Result<bool, DbError> {
-        self.reconnect_if_closed()?;
-        let mut notes = self.client.notifications();
+        let mut notes = self.client()?.notifications();
         let woke = notes.timeout_iter(timeout).next().map_err(DbError::during("waiting for changes"))?.is_some();
         if woke {
             // Those already arrived too: one catch-up answers them all (never blocks).
@@ -176,18 +194,33 @@ impl Live {
     /// Catches up; when nothing is new, waits up to `timeout` for a wake-up and catches up
     /// again. A dropped connection is reopened on the next call (and nothing is missed: the
     /// tracker reads the log from where it was).
+    ///
+    /// Bounded: when the server stops answering, the call is given up after `timeout` and the
+    /// slack ([`POLL_SLACK`]) as [`DbError::Unreachable`], the tracker unchanged, and the next
+    /// call opens a new session.
     pub fn poll(&mut self, tracker: &mut Tracker, timeout: Duration) -> Result<Vec<ChangeRow>, DbError> {
+        self.client()?;
+        let mut inner = Self { url: self.url.clone(), client: self.client.take(), slack: self.slack };
+        let mut moved = tracker.clone();
+        let bound = timeout.saturating_add(self.slack);
+        let done = super::deadline::within("following the store's changes", bound, move |_| {
+            let result = inner.poll_now(&mut moved, timeout);
+            Ok((inner.client, moved, result))
+        });
+        let (client, moved, result) = done?;
+        self.client = client;
+        if result.is_ok() {
+            *tracker = moved;
+        }
+        result
+    }
+
+    /// [`Live::poll`] without its bound.
+    fn poll_now(&mut self, tracker: &mut Tracker, timeout: Duration) -> Result<Vec<ChangeRow>, DbError> {
         let now = self.catch_up(tracker)?;
         if !now.is_empty() {
             return Ok(now);
         }
         if self.wait(timeout)? { self.catch_up(tracker) } else { Ok(Vec::new()) }
-    }
-
-    fn reconnect_if_closed(&mut self) -> Result<(), DbError> {
-        if self.client.is_closed() {
-            *self = Self::connect(&self.url)?;
-        }
-        Ok(())
     }
 }
