@@ -1112,11 +1112,13 @@ impl AtlasApp {
                 }
             }
         }
+        let labels = self.team_labels(uid, pushed.merged.iter().map(|m| m.0));
         let merged_words: Vec<String> = pushed
             .merged
             .iter()
             .map(|(fid, mine, theirs)| {
-                format!("{}: yours {}; theirs {}", self.team_label(uid, *fid), list_or_none(mine), list_or_none(theirs))
+                let label = labels.get(fid).cloned().unwrap_or_else(|| fid.to_string());
+                format!("{label}: yours {}; theirs {}", list_or_none(mine), list_or_none(theirs))
             })
             .collect();
         if !replace.is_empty() {
@@ -1181,17 +1183,14 @@ impl AtlasApp {
         }
     }
 
-    fn team_label(&self, uid: LayerUid, fid: Uuid) -> String {
+    /// The names of features `fids` of store layer `uid` (one pass over the layer's fids).
+    fn team_labels(&self, uid: LayerUid, fids: impl Iterator<Item = Uuid>) -> HashMap<Uuid, String> {
         let layer = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i));
-        let state = self.team.stores.get(&uid);
-        layer
-            .zip(state)
-            .and_then(|(l, state)| {
-                let at = state.find(&l.features, &std::iter::once(fid).collect());
-                let f = l.features.get(*at.get(&fid)?)?;
-                Some(f.display_name(l.label_field.as_deref()))
-            })
-            .unwrap_or_else(|| fid.to_string())
+        let (Some(l), Some(state)) = (layer, self.team.stores.get(&uid)) else { return HashMap::new() };
+        let at = state.find(&l.features, &fids.collect());
+        at.into_iter()
+            .filter_map(|(fid, i)| Some((fid, l.features.get(i)?.display_name(l.label_field.as_deref()))))
+            .collect()
     }
 
     fn team_open_conflicts(
@@ -1203,13 +1202,14 @@ impl AtlasApp {
         rows: &Rows,
     ) {
         let state = self.team.stores.get(&uid);
+        let labels = self.team_labels(uid, conflicts.iter().map(|c| c.fid));
         let items: Vec<ConflictItem> = conflicts
             .iter()
             .map(|c| {
                 let row = rows.get(&c.fid).cloned().flatten();
                 ConflictItem {
                     fid: c.fid,
-                    label: self.team_label(uid, c.fid),
+                    label: labels.get(&c.fid).cloned().unwrap_or_else(|| c.fid.to_string()),
                     theirs_version: row.as_ref().map(|(v, _)| *v).or(c.theirs_version),
                     base: state.and_then(|s| s.base_content(c.fid)),
                     mine: sent.iter().find(|o| o.fid == c.fid).and_then(|o| o.feature.as_ref()).map(version_of),
@@ -1301,13 +1301,15 @@ impl AtlasApp {
             }
             let wanted: Rows = fresh.iter().filter_map(|c| rows.get(&c.fid).map(|r| (c.fid, r.clone()))).collect();
             // Names as they were (a deleted feature has none after) and as they are now.
-            let before: HashMap<Uuid, String> = fresh.iter().map(|c| (c.fid, self.team_label(uid, c.fid))).collect();
+            let before = self.team_labels(uid, fresh.iter().map(|c| c.fid));
             let dropped = self.team_replace(uid, &wanted, &keep);
+            let after = self.team_labels(uid, fresh.iter().map(|c| c.fid));
             let mut by_author: Vec<(String, Vec<String>)> = Vec::new();
             for c in &fresh {
-                let name = match before.get(&c.fid) {
-                    Some(old) if c.op == "delete" => old.clone(),
-                    _ => self.team_label(uid, c.fid),
+                let name = match (before.get(&c.fid), after.get(&c.fid)) {
+                    (Some(old), _) if c.op == "delete" => old.clone(),
+                    (_, Some(now)) => now.clone(),
+                    _ => c.fid.to_string(),
                 };
                 let words = format!("{} {name} (v{})", c.op, c.version);
                 match by_author.iter_mut().find(|(a, _)| *a == c.author) {
