@@ -9,7 +9,8 @@
 //! - the date filter's gathered points of the layer when the filter filters it (its features in
 //!   range, with their positions in one contiguous array), or
 //! - for a big unfiltered layer, the layer's point [`Column`]: every point with its feature,
-//!   in feature order, read once per store generation
+//!   grouped by buckets of a coarse grid (only those meeting the view are read), read once per
+//!   store generation
 //!   ([`crate::model::FeatureStore::generation`], so an edit or a reload reads it again) and
 //!   kept for the frames to come,
 //!
@@ -39,47 +40,106 @@ const COLUMNS_KEPT: usize = 4;
 /// No representative yet.
 const NONE: u32 = u32::MAX;
 
-/// Every point of a layer with its feature, in feature order (a multi-point feature's points
-/// are adjacent); points with a non-finite coordinate are left out (they are nowhere).
+/// Every point of a layer with its feature, grouped by buckets of a coarse grid over the
+/// layer's extent (in feature order within a bucket), with each bucket's bounds and count: a
+/// frame reads only the buckets that meet the view, a dense view touches few screen cells per
+/// stretch of points, and the number of features in view is bounded from the buckets alone.
+/// Points with a non-finite coordinate are left out (they are nowhere).
 #[derive(Debug, Default)]
 pub struct Column {
-    /// World position of each point.
+    /// World position of each point, bucket after bucket.
     pos: Vec<[f64; 2]>,
-    /// The feature of each point; empty when point `k` is feature `k` for every `k` (a layer of
-    /// single points, the usual case), which saves a fifth of the memory and of each pass.
+    /// The feature of each point.
     feature: Vec<u32>,
+    /// Where each bucket's points start in `pos`, plus the end.
+    starts: Vec<u32>,
+    /// Bounds of each bucket's points (`None` for an empty bucket).
+    bounds: Vec<Option<WorldRect>>,
+    /// Every feature has exactly one point (so points count features).
+    single: bool,
 }
 
+/// Points per bucket aimed at (a 1M-point layer gets 64 × 64 buckets).
+const BUCKET_POINTS: usize = 250;
+
 impl Column {
-    /// Reads the points of `layer` from its shape column (nothing is decoded).
+    /// Reads the points of `layer` from its shape column (nothing is decoded) and sorts them
+    /// into buckets (a counting sort: linear).
     fn of(layer: &Layer) -> Self {
         let n = layer.features.len();
-        let mut column = Self { pos: Vec::with_capacity(n), feature: Vec::with_capacity(n) };
+        let mut pos = Vec::with_capacity(n);
+        let mut feature = Vec::with_capacity(n);
+        let mut single = true;
         for fi in 0..n {
-            let (Some(shape), Ok(f)) = (layer.features.shape(fi), u32::try_from(fi)) else { continue };
+            let (Some(shape), Ok(f)) = (layer.features.shape(fi), u32::try_from(fi)) else {
+                single = false;
+                continue;
+            };
+            let before = pos.len();
             for p in shape.points.iter().filter(|p| p[0].is_finite() && p[1].is_finite()) {
-                column.pos.push(*p);
-                column.feature.push(f);
+                pos.push(*p);
+                feature.push(f);
+            }
+            single &= pos.len() == before + 1;
+        }
+        let Some(extent) = WorldRect::from_points(pos.iter()) else { return Self::default() };
+        let side = ((pos.len() / BUCKET_POINTS) as f64).sqrt().clamp(1.0, 128.0) as usize;
+        let size = [
+            (extent.max[0] - extent.min[0]).max(f64::MIN_POSITIVE) / side as f64,
+            (extent.max[1] - extent.min[1]).max(f64::MIN_POSITIVE) / side as f64,
+        ];
+        let axis = |v: f64, a: usize| (((v - extent.min[a]) / size[a]) as usize).min(side - 1);
+        let bucket_of = |p: &[f64; 2]| axis(p[1], 1) * side + axis(p[0], 0);
+        let mut starts = vec![0_u32; side * side + 1];
+        for p in &pos {
+            if let Some(c) = starts.get_mut(bucket_of(p) + 1) {
+                *c += 1;
             }
         }
-        if column.pos.len() == n && column.feature.iter().enumerate().all(|(k, &f)| f as usize == k) {
-            column.feature = Vec::new();
+        for k in 1..starts.len() {
+            starts[k] += starts[k - 1];
         }
-        column
+        let mut next = starts.clone();
+        let mut sorted = vec![[0.0; 2]; pos.len()];
+        let mut sorted_feature = vec![0_u32; pos.len()];
+        let mut bounds: Vec<Option<WorldRect>> = vec![None; side * side];
+        for (p, f) in pos.iter().zip(&feature) {
+            let b = bucket_of(p);
+            let (Some(at), Some(rect)) = (next.get_mut(b), bounds.get_mut(b)) else { continue };
+            if let (Some(slot), Some(fslot)) = (sorted.get_mut(*at as usize), sorted_feature.get_mut(*at as usize)) {
+                *slot = *p;
+                *fslot = *f;
+            }
+            *at += 1;
+            *rect = Some(match *rect {
+                Some(r) => WorldRect {
+                    min: [r.min[0].min(p[0]), r.min[1].min(p[1])],
+                    max: [r.max[0].max(p[0]), r.max[1].max(p[1])],
+                },
+                None => WorldRect { min: *p, max: *p },
+            });
+        }
+        Self { pos: sorted, feature: sorted_feature, starts, bounds, single }
     }
 
-    /// The feature of point `k`.
-    fn feature_of(&self, k: usize) -> u32 {
-        if self.feature.is_empty() {
-            u32::try_from(k).unwrap_or(NONE - 1)
-        } else {
-            self.feature.get(k).copied().unwrap_or(NONE - 1)
-        }
+    /// The points of bucket `b` with their features.
+    fn bucket(&self, b: usize) -> (&[[f64; 2]], &[u32]) {
+        let (Some(&from), Some(&to)) = (self.starts.get(b), self.starts.get(b + 1)) else { return (&[], &[]) };
+        let range = from as usize..to as usize;
+        (self.pos.get(range.clone()).unwrap_or_default(), self.feature.get(range).unwrap_or_default())
+    }
+
+    /// Buckets whose points' bounds meet `view`.
+    fn buckets_meeting<'a>(&'a self, view: &'a WorldRect) -> impl Iterator<Item = usize> + 'a {
+        self.bounds.iter().enumerate().filter(|(_, b)| b.is_some_and(|b| b.intersects(view))).map(|(k, _)| k)
     }
 
     /// Heap bytes held.
     pub fn bytes(&self) -> usize {
-        self.pos.capacity() * 16 + self.feature.capacity() * 4
+        self.pos.capacity() * 16
+            + self.feature.capacity() * 4
+            + self.starts.capacity() * 4
+            + self.bounds.capacity() * std::mem::size_of::<Option<WorldRect>>()
     }
 }
 
@@ -134,17 +194,48 @@ pub fn aggregated_without_list(layer: &Layer, li: usize, filter: Option<&TimeFil
         return false;
     }
     // Features with a point in view: each is in the list too, so more than the threshold here
-    // means more there.
+    // means more there. Bounded from the buckets first: all of a bucket inside the view counts
+    // whole; if even every bucket meeting the view holds no more, the list decides.
     let column = column(layer);
-    let mut last = None;
-    column
-        .pos
-        .iter()
-        .enumerate()
-        .filter(|&(k, p)| view.contains(*p) && last.replace(column.feature_of(k)) != Some(column.feature_of(k)))
-        .take(AGGREGATE_ABOVE + 1)
-        .count()
-        > AGGREGATE_ABOVE
+    let (mut inside, mut meeting) = (0_usize, 0_usize);
+    for (k, b) in column.bounds.iter().enumerate() {
+        let Some(b) = b else { continue };
+        let n = column.starts.get(k + 1).zip(column.starts.get(k)).map_or(0, |(e, s)| (e - s) as usize);
+        if view.contains(b.min) && view.contains(b.max) {
+            inside += n;
+        }
+        if b.intersects(view) {
+            meeting += n;
+        }
+    }
+    if column.single && inside > AGGREGATE_ABOVE {
+        return true;
+    }
+    if meeting <= AGGREGATE_ABOVE {
+        return false;
+    }
+    // Count distinct features (a multi-point feature may have points in several buckets).
+    let mut counted = vec![0_u64; layer.features.len().div_ceil(64)];
+    let mut seen = 0;
+    for k in column.buckets_meeting(view) {
+        let (pos, feature) = column.bucket(k);
+        for (p, &f) in pos.iter().zip(feature) {
+            if !view.contains(*p) {
+                continue;
+            }
+            let (word, bit) = (f as usize / 64, 1_u64 << (f % 64));
+            if let Some(w) = counted.get_mut(word)
+                && *w & bit == 0
+            {
+                *w |= bit;
+                seen += 1;
+                if seen > AGGREGATE_ABOVE {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 /// One screen cell of an aggregated layer.
@@ -210,14 +301,14 @@ pub fn count_cells(
             }
         }
     } else if layer.features.len() > COLUMN_ABOVE {
+        // Only the buckets that meet the screen (grown by a point against rounding).
         let column = column(layer);
-        if column.feature.is_empty() {
-            // Point k is feature k: ascending, so a cell's first point is its lowest feature.
-            for (k, p) in column.pos.iter().enumerate() {
-                add(u32::try_from(k).unwrap_or(NONE - 1), *p);
-            }
-        } else {
-            for (p, &fi) in column.pos.iter().zip(&column.feature) {
+        let a = [(-1.0 - ox) / scale, (-1.0 - oy) / scale];
+        let b = [(f64::from(w) + 1.0 - ox) / scale, (f64::from(h) + 1.0 - oy) / scale];
+        let screen = WorldRect { min: [a[0].min(b[0]), a[1].min(b[1])], max: [a[0].max(b[0]), a[1].max(b[1])] };
+        for k in column.buckets_meeting(&screen) {
+            let (pos, feature) = column.bucket(k);
+            for (p, &fi) in pos.iter().zip(feature) {
                 add(fi, *p);
             }
         }
