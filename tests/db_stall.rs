@@ -15,6 +15,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
 use std::net::{Shutdown, TcpListener, TcpStream, ToSocketAddrs as _};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -379,7 +380,10 @@ fn connect_and_open(h: &mut H, url: &str) -> LayerUid {
 }
 
 fn messages(app: &AtlasApp) -> String {
-    app.messages.iter().map(|m| format!("{} {}\n", m.text, m.details.join(" | "))).collect()
+    app.messages.iter().fold(String::new(), |mut out, m| {
+        let _ = writeln!(out, "{} {}", m.text, m.details.join(" | "));
+        out
+    })
 }
 
 fn layer_of(app: &AtlasApp, uid: LayerUid) -> &Layer {
