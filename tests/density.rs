@@ -319,7 +319,12 @@ fn the_layers_panel_switches_a_layer_to_density_and_a_click_lists_its_bin() {
     let [ox, oy] = app.map.screen_origin;
     common::click_at(&mut h, egui::pos2(ox + x, oy + y));
     let listed: Vec<FeatureRef> = h.state().hits_here.iter().filter(|r| r.layer == li).copied().collect();
-    assert_eq!(listed, expected, "the click lists exactly the bin's events");
+    // Listed newest first (tests/ui_polish.rs checks the order in full).
+    let days: Vec<_> = listed.iter().map(|r| h.state().catalog.layers[li].features.span(r.feature)).collect();
+    assert!(days.windows(2).all(|w| w[0].map(|s| s.start) >= w[1].map(|s| s.start)), "not newest first");
+    let mut sorted = listed.clone();
+    sorted.sort_by_key(|r| r.feature);
+    assert_eq!(sorted, expected, "the click lists exactly the bin's events");
     if n > 1 {
         assert!(h.query_all_by_label_contains("features here").count() >= 1, "the inspector lists them");
     }

@@ -15,10 +15,29 @@ use crate::time::DateSpan;
 #[derive(Debug, Default, Clone)]
 pub struct FormState {
     feature: Option<(u64, usize)>,
-    buffers: HashMap<String, String>,
+    /// Per property: the text in its field, and the value it was typed over (as text). A
+    /// field is committed only over the value it was typed over: when the layer changed under
+    /// it (Undo, Redo, another edit) the typing is dropped, never applied over the change.
+    buffers: HashMap<String, Buffer>,
     errors: HashMap<String, String>,
     new_key: String,
     new_value: String,
+}
+
+/// A field's text and the value (as text) it was typed over.
+#[derive(Debug, Default, Clone)]
+struct Buffer {
+    text: String,
+    base: String,
+}
+
+impl FormState {
+    /// Drops what is typed in every field: the fields show the layer's values again (after
+    /// Undo or Redo, which change the feature under the form).
+    pub fn forget_typing(&mut self) {
+        self.buffers.clear();
+        self.errors.clear();
+    }
 }
 
 /// How a property is edited.
@@ -127,12 +146,15 @@ pub fn attribute_form_ui(
     if state.feature != Some((layer.uid, sel.feature)) {
         *state = FormState { feature: Some((layer.uid, sel.feature)), ..FormState::default() };
     }
+    let set_property = |key: &str, value: Option<Value>| EditCommand::SetProperty {
+        layer: layer.uid,
+        index: sel.feature,
+        key: key.to_owned(),
+        value,
+    };
     let set = |key: &str, value: Option<Value>| {
         let what = if value.is_some() { format!("Set {key}") } else { format!("Remove {key}") };
-        Command::Edit(EditIntent::Apply(
-            EditCommand::SetProperty { layer: layer.uid, index: sel.feature, key: key.to_owned(), value },
-            what,
-        ))
+        Command::Edit(EditIntent::Apply(set_property(key, value), what))
     };
     let keys: Vec<String> = feature.properties.keys().cloned().collect();
     egui::Grid::new(("form", layer.uid, sel.feature)).num_columns(2).striped(true).show(ui, |ui| {
@@ -156,36 +178,59 @@ pub fn attribute_form_ui(
                         },
                     );
                     if chosen != now {
-                        commands.push(set(&key, Some(Value::String(chosen.clone()))));
-                        // Changing the event type resets an incompatible sub-type.
+                        // Changing the event type resets an incompatible sub-type, in the same
+                        // undo step: one Undo gives back both (not a new type with its old
+                        // sub-type).
                         if key == "event_type"
                             && !sub_event_types(&chosen)
                                 .contains(&feature.prop_str("sub_event_type").unwrap_or_default())
                         {
                             let first = sub_event_types(&chosen).first().copied().unwrap_or_default();
-                            commands.push(set("sub_event_type", Some(Value::String(first.to_owned()))));
+                            commands.push(Command::Edit(EditIntent::ApplyGroup(
+                                vec![
+                                    set_property(&key, Some(Value::String(chosen.clone()))),
+                                    set_property("sub_event_type", Some(Value::String(first.to_owned()))),
+                                ],
+                                format!("Set {key}"),
+                            )));
+                        } else {
+                            commands.push(set(&key, Some(Value::String(chosen.clone()))));
                         }
                     }
                 }
                 _ => {
-                    let buffer = state.buffers.entry(key.clone()).or_insert_with(|| as_text(current));
+                    let now = as_text(current);
+                    let buffer = state
+                        .buffers
+                        .entry(key.clone())
+                        .or_insert_with(|| Buffer { text: now.clone(), base: now.clone() });
                     let response =
-                        ui.add(egui::TextEdit::singleline(buffer).desired_width(200.0)).labelled_by(label.id);
-                    if response.lost_focus() {
-                        match parse_input(field, buffer, current) {
-                            Ok(value) if value.as_ref() != current => {
-                                state.errors.remove(&key);
-                                commands.push(set(&key, value));
+                        ui.add(egui::TextEdit::singleline(&mut buffer.text).desired_width(200.0)).labelled_by(label.id);
+                    // egui reports a lost focus on two frames: the text is committed on the
+                    // first, then the field follows the layer again.
+                    if response.lost_focus() && buffer.text != buffer.base {
+                        if buffer.base == now {
+                            match parse_input(field, &buffer.text, current) {
+                                Ok(value) if value.as_ref() != current => {
+                                    state.errors.remove(&key);
+                                    commands.push(set(&key, value));
+                                    state.buffers.remove(&key);
+                                }
+                                Ok(_) => {
+                                    state.errors.remove(&key);
+                                    state.buffers.remove(&key);
+                                }
+                                Err(e) => {
+                                    state.errors.insert(key.clone(), e);
+                                }
                             }
-                            Ok(_) => {
-                                state.errors.remove(&key);
-                            }
-                            Err(e) => {
-                                state.errors.insert(key.clone(), e);
-                            }
+                        } else {
+                            // The value changed under the typing (Undo, Redo): it wins.
+                            state.errors.remove(&key);
+                            state.buffers.remove(&key);
                         }
-                    } else if !response.has_focus() {
-                        *buffer = as_text(current);
+                    } else if !response.has_focus() && !state.errors.contains_key(&key) {
+                        *buffer = Buffer { text: now.clone(), base: now };
                     }
                 }
             }

@@ -57,6 +57,8 @@ pub enum Command {
 pub enum EditIntent {
     /// Apply an edit through the undo history, with a description for the history and journal.
     Apply(EditCommand, String),
+    /// Apply several edits as one undo step (a form change that also resets another field).
+    ApplyGroup(Vec<EditCommand>, String),
     /// Add a new feature with this geometry to a layer; its id and schema fields are filled in.
     AddFeature {
         /// The layer.

@@ -365,7 +365,7 @@ impl FileDialog {
                     let text = if e.is_dir {
                         format!("{}/", e.name)
                     } else {
-                        format!("{}   ({})", e.name, human_size(e.size))
+                        format!("{}   ({})", e.name, super::load_progress::size_words(e.size))
                     };
                     let r = ui.selectable_label(selected, text);
                     if r.double_clicked() {
@@ -472,15 +472,6 @@ fn list_dir(dir: &Path) -> Result<Vec<Entry>, String> {
         .collect();
     entries.sort_by(|a, b| b.is_dir.cmp(&a.is_dir).then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase())));
     Ok(entries)
-}
-
-fn human_size(bytes: u64) -> String {
-    match bytes {
-        b if b < 1024 => format!("{b} B"),
-        b if b < 1024 * 1024 => format!("{:.0} KB", b as f64 / 1024.0),
-        b if b < 1024 * 1024 * 1024 => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
-        b => format!("{:.1} GB", b as f64 / (1024.0 * 1024.0 * 1024.0)),
-    }
 }
 
 /// The user's home folder.

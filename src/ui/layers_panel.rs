@@ -4,15 +4,17 @@
 use super::command::{Command, EditIntent};
 use crate::model::{
     Catalog, Categories, Layer, LayerKind, LayerSource, LayerStyleOverride, LayerUid, PALETTE, PointShape, PointView,
-    Rgba, TimeFilter, date_fields_of,
+    Rgba, TimeFilter, category_key, date_fields_of,
 };
 
-/// What the layers panel needs to know about editing.
+/// What the layers panel needs to know about editing and the map.
 pub struct EditingInfo<'a> {
     /// The layer being edited.
     pub layer: Option<LayerUid>,
     /// Whether a layer has unsaved edits.
     pub dirty: &'a dyn Fn(LayerUid) -> bool,
+    /// The layers (by position) the map draws as densities now.
+    pub density_layers: &'a [usize],
 }
 
 /// Most values a categorised style lists (the rest keep the layer's colour).
@@ -94,7 +96,7 @@ pub fn layers_ui(
                             commands.push(Command::MoveLayer { layer: layer.uid, to: i - 1 });
                         }
                     });
-                    style_ui(ui, layer, &mut commands);
+                    style_ui(ui, layer, editing.density_layers.contains(&i), &mut commands);
                     ui.horizontal(|ui| {
                         if editing.layer == Some(layer.uid) {
                             if ui.button("Stop editing").clicked() {
@@ -127,15 +129,24 @@ pub fn layers_ui(
 
 /// The layer's style: colours, widths, point symbol, categories and labels. Every change is a
 /// [`Command::SetStyle`] (saved in projects, applied by the renderer and exports).
-fn style_ui(ui: &mut egui::Ui, layer: &Layer, commands: &mut Vec<Command>) {
+fn style_ui(ui: &mut egui::Ui, layer: &Layer, drawn_as_density: bool, commands: &mut Vec<Command>) {
     let current = layer.style.clone().unwrap_or_default();
     let mut style = current.clone();
     let defaults = crate::render::default_style_of(layer);
     ui.separator();
     ui.label(egui::RichText::new("Style").strong());
+    // What the map does: the kind's own colouring (events by event type, aid by donor)
+    // until the analyst picks one colour or a property of their own.
+    let standard = category_key(layer.kind).map(|key| format!("{key} (standard colours)"));
+    let colouring = Colouring::of(&style, standard.is_some());
     egui::Grid::new(("style", layer.uid)).num_columns(2).show(ui, |ui| {
-        colour_row(ui, "Fill colour", &mut style.fill, defaults.marker_fill.0);
-        colour_row(ui, "Stroke colour", &mut style.stroke, defaults.stroke.0);
+        let fill_hint = if colouring == Colouring::Standard {
+            "Points now have their standard colours (see Colour by); a fill colour draws them all in it"
+        } else {
+            "Fill colour"
+        };
+        colour_row(ui, "Fill colour", &mut style.fill, defaults.marker_fill.0, fill_hint);
+        colour_row(ui, "Stroke colour", &mut style.stroke, defaults.stroke.0, "Stroke colour");
         let label = ui.label("Line width");
         let mut width = style.stroke_width.unwrap_or(defaults.stroke_pts);
         if ui
@@ -169,7 +180,7 @@ fn style_ui(ui: &mut egui::Ui, layer: &Layer, commands: &mut Vec<Command>) {
             }
         }
     });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label("Draw points as");
         for (view, text, tip) in [
             (None, "Auto", "Density when more than 2,000 points are in view"),
@@ -181,11 +192,31 @@ fn style_ui(ui: &mut egui::Ui, layer: &Layer, commands: &mut Vec<Command>) {
             }
         }
     });
+    if drawn_as_density {
+        ui.weak("Drawn now as hexagons coloured by how many features each holds (see the legend); the colours below are for points.");
+    }
     let properties = property_names(layer);
-    let by = style.categories.as_ref().map_or("one colour", |c| c.property.as_str()).to_owned();
+    let by = match (&colouring, &standard) {
+        (Colouring::Standard, Some(text)) => text.clone(),
+        (Colouring::Property(p), _) => p.clone(),
+        _ => "one colour".to_owned(),
+    };
     egui::ComboBox::new(("categories", layer.uid), "Colour by").selected_text(&by).show_ui(ui, |ui| {
-        if ui.selectable_label(style.categories.is_none(), "one colour").clicked() {
+        if let Some(text) = &standard
+            && ui
+                .selectable_label(colouring == Colouring::Standard, text)
+                .on_hover_text("Each value in its own colour, as in the legend")
+                .clicked()
+        {
             style.categories = None;
+            style.fill = None;
+        }
+        if ui.selectable_label(colouring == Colouring::One, "one colour").clicked() {
+            style.categories = None;
+            // The fill colour is what makes a kind with standard colours one colour.
+            if standard.is_some() && style.fill.is_none() {
+                style.fill = Some(defaults.marker_fill.0);
+            }
         }
         for p in &properties {
             if ui.selectable_label(by == *p, p).clicked() {
@@ -234,14 +265,37 @@ fn style_ui(ui: &mut egui::Ui, layer: &Layer, commands: &mut Vec<Command>) {
     }
 }
 
+/// How a layer's points are coloured, as the Style section's "Colour by" says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Colouring {
+    /// The kind's own categories and colours (events by event type, aid by donor).
+    Standard,
+    /// Every point in the fill colour.
+    One,
+    /// The analyst's palette for a property.
+    Property(String),
+}
+
+impl Colouring {
+    /// What `style` draws for a layer whose kind has standard colours (or not): a palette
+    /// wins, then a fill colour, then the kind's colours.
+    fn of(style: &LayerStyleOverride, has_standard: bool) -> Self {
+        match (&style.categories, style.fill) {
+            (Some(c), _) => Self::Property(c.property.clone()),
+            (None, None) if has_standard => Self::Standard,
+            _ => Self::One,
+        }
+    }
+}
+
 /// A colour button for an optional colour override (the default shown when unset).
-fn colour_row(ui: &mut egui::Ui, label: &str, value: &mut Option<Rgba>, default: Rgba) {
+fn colour_row(ui: &mut egui::Ui, label: &str, value: &mut Option<Rgba>, default: Rgba, hint: &str) {
     ui.label(label);
     let c = value.unwrap_or(default);
     let mut c32 = egui::Color32::from_rgba_unmultiplied(c[0], c[1], c[2], c[3]);
     let response =
         egui::widgets::color_picker::color_edit_button_srgba(ui, &mut c32, egui::color_picker::Alpha::OnlyBlend);
-    if response.on_hover_text(label).changed() {
+    if response.on_hover_text(hint).changed() {
         *value = Some(c32.to_srgba_unmultiplied());
     }
     ui.end_row();
@@ -256,11 +310,22 @@ pub fn property_names(layer: &Layer) -> Vec<String> {
     names
 }
 
+/// Features read for a palette's values: a million-event layer is not decoded on a click.
+const PALETTE_SCAN: usize = 5_000;
+
 /// A palette for `property`: its first [`MAX_CATEGORIES`] distinct values, in feature order,
-/// with well-separated colours.
+/// with well-separated colours. The kind's own category (events' `event_type`) comes from the
+/// layer's interned names; other properties from the first [`PALETTE_SCAN`] features.
 pub fn categories_of(layer: &Layer, property: &str) -> Categories {
     let mut colours: Vec<(String, Rgba)> = Vec::new();
-    for f in &layer.features {
+    if category_key(layer.kind) == Some(property) && layer.categories.len() == layer.features.len() {
+        for v in layer.category_names.iter().filter(|v| !v.trim().is_empty()).take(MAX_CATEGORIES) {
+            let colour = PALETTE.get(colours.len() % PALETTE.len()).copied().unwrap_or([102, 102, 102, 255]);
+            colours.push((v.clone(), colour));
+        }
+        return Categories { property: property.to_owned(), colours };
+    }
+    for f in layer.features.iter().take(PALETTE_SCAN) {
         if colours.len() >= MAX_CATEGORIES {
             break;
         }

@@ -55,10 +55,11 @@ pub(crate) fn load_progress_ui(loader: &mut BackgroundLoader, ui: &egui::Ui) {
 pub fn describe(s: &Snapshot) -> String {
     let mut parts = Vec::new();
     if s.bytes_total > 0 {
-        let done = s.bytes_done.min(s.bytes_total) as f64 / 1e6;
-        parts.push(format!("{done:.1} of {}", megabytes(s.bytes_total)));
+        // The bytes read in the total's unit: "0.4 of 320.0 MB", never "400 kB of 320.0 MB".
+        let unit = SizeUnit::of(s.bytes_total);
+        parts.push(format!("{} of {}", unit.number(s.bytes_done.min(s.bytes_total)), unit.words(s.bytes_total)));
     } else if s.bytes_done > 0 {
-        parts.push(megabytes(s.bytes_done));
+        parts.push(size_words(s.bytes_done));
     }
     parts.push(format!("{} features", thousands(s.features)));
     if s.bytes_total > 0 && s.bytes_done >= s.bytes_total {
@@ -76,8 +77,51 @@ pub fn describe(s: &Snapshot) -> String {
     parts.join(" · ")
 }
 
-fn megabytes(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1e6)
+/// A size as the app writes it everywhere (file dialog, load progress): SI units, 1 kB =
+/// 1,000 bytes and 1 MB = 1,000,000 bytes, as desktop file managers and the file-size limits
+/// in the app's messages count them — never 1,048,576 bytes labelled "MB". `361_234_567`
+/// is "361.2 MB", `1_048_576` is "1.0 MB".
+pub(crate) fn size_words(bytes: u64) -> String {
+    SizeUnit::of(bytes).words(bytes)
+}
+
+/// The unit a size is written in: the largest whose count is at least 1 once rounded as it is
+/// shown (999,999 bytes is "1.0 MB", not "1000 kB").
+#[derive(Debug, Clone, Copy)]
+struct SizeUnit {
+    bytes: u64,
+    name: &'static str,
+    decimals: usize,
+}
+
+impl SizeUnit {
+    const ALL: [Self; 4] = [
+        Self { bytes: 1, name: "B", decimals: 0 },
+        Self { bytes: 1_000, name: "kB", decimals: 0 },
+        Self { bytes: 1_000_000, name: "MB", decimals: 1 },
+        Self { bytes: 1_000_000_000, name: "GB", decimals: 1 },
+    ];
+
+    fn of(bytes: u64) -> Self {
+        let mut unit = Self::ALL[0];
+        for next in Self::ALL.into_iter().skip(1) {
+            // Rounded as `unit` shows it, the count reaches 1,000: write it in `next`.
+            let half = unit.bytes / 2 / 10_u64.pow(unit.decimals as u32);
+            if bytes.saturating_add(half) / unit.bytes < 1_000 {
+                break;
+            }
+            unit = next;
+        }
+        unit
+    }
+
+    fn number(self, bytes: u64) -> String {
+        format!("{:.*}", self.decimals, bytes as f64 / self.bytes as f64)
+    }
+
+    fn words(self, bytes: u64) -> String {
+        format!("{} {}", self.number(bytes), self.name)
+    }
 }
 
 fn thousands(n: u64) -> String {
@@ -113,5 +157,32 @@ mod tests {
         assert_eq!(describe(&start), "0.0 of 320.0 MB · 0 features · reading");
         let slow = Snapshot { elapsed: Duration::from_secs(100), ..s };
         assert_eq!(describe(&slow), "80.0 of 320.0 MB · 1,250,000 features · about 5 min left");
+        let small = Snapshot { bytes_done: 12_345, bytes_total: 640_000, ..s };
+        assert!(describe(&small).starts_with("12 of 640 kB · "), "{}", describe(&small));
+    }
+
+    /// Regression: the file dialog divided by 1,048,576 and wrote "MB" while the progress bar
+    /// divided by 1,000,000: the same 361 MB file read "344.5 MB" in one and "361.2 MB" in
+    /// the other.
+    #[test]
+    fn sizes_are_si_units_everywhere() {
+        assert_eq!(size_words(0), "0 B");
+        assert_eq!(size_words(999), "999 B");
+        assert_eq!(size_words(1_000), "1 kB");
+        assert_eq!(size_words(1_024), "1 kB");
+        assert_eq!(size_words(999_499), "999 kB");
+        assert_eq!(size_words(999_500), "1.0 MB", "never \"1000 kB\"");
+        assert_eq!(size_words(1_048_576), "1.0 MB");
+        assert_eq!(size_words(361_234_567), "361.2 MB");
+        assert_eq!(size_words(999_960_000), "1.0 GB", "never \"1000.0 MB\"");
+        assert_eq!(size_words(2_147_483_648), "2.1 GB");
+        let s = Snapshot {
+            bytes_done: 1_048_576,
+            bytes_total: 361_234_567,
+            features: 0,
+            cancelled: false,
+            elapsed: Duration::ZERO,
+        };
+        assert!(describe(&s).starts_with("1.0 of 361.2 MB"), "{}", describe(&s));
     }
 }

@@ -37,6 +37,11 @@ struct CacheKey {
 }
 
 impl MapViewState {
+    /// The layers (by position) the last drawn scene shows as densities.
+    pub fn density_layers(&self) -> Vec<usize> {
+        self.cache.as_ref().map_or_else(Vec::new, |(_, scene)| scene.density.iter().map(|d| d.layer).collect())
+    }
+
     /// A map state starting at `viewport`.
     pub fn new(viewport: Viewport) -> Self {
         Self {
@@ -296,7 +301,8 @@ pub(crate) fn with_bin_members(
 ) -> Vec<FeatureRef> {
     let bin = density.iter().rev().find_map(|d| {
         let layer = catalog.layers.get(d.layer)?;
-        let members = members_at(layer, d, filter, viewport, pos);
+        let mut members = members_at(layer, d, filter, viewport, pos);
+        sort_newest_first(layer, &mut members);
         (!members.is_empty()).then(|| members.into_iter().map(|feature| FeatureRef { layer: d.layer, feature }))
     });
     let Some(members) = bin else { return hits };
@@ -308,6 +314,82 @@ pub(crate) fn with_bin_members(
         let mut hits = hits;
         hits.append(&mut members);
         hits
+    }
+}
+
+/// Orders a density bin's events as an analyst reads an incident list: newest first by start
+/// day (the latest reporting is what is checked first, and ACLED's own exports come newest
+/// first), undated last; events of one day by id in natural order (`AFG9` before `AFG10`),
+/// then in file order. Days come from the span column; only the features that share their
+/// day with another are decoded for their ids, in file order (each text block decompressed
+/// once), so a bin of 10,000 events over a year decodes no more than a list of them shows.
+pub(crate) fn sort_newest_first(layer: &crate::model::Layer, members: &mut [usize]) {
+    let day = |i: usize| layer.features.span(i).map(|s| s.start);
+    // `Option`'s order puts `None` first; reversed, undated events go last.
+    members.sort_unstable_by(|&a, &b| day(b).cmp(&day(a)).then(a.cmp(&b)));
+    let mut tied: Vec<usize> = Vec::new();
+    for run in members.chunk_by(|&a, &b| day(a) == day(b)) {
+        if run.len() > 1 {
+            tied.extend_from_slice(run);
+        }
+    }
+    if tied.is_empty() {
+        return;
+    }
+    tied.sort_unstable();
+    let ids: Vec<Option<crate::model::FeatureId>> =
+        tied.iter().map(|&i| layer.features.get(i).and_then(|f| f.id.clone())).collect();
+    let id_of = |i: usize| tied.binary_search(&i).ok().and_then(|k| ids.get(k)).and_then(Option::as_ref);
+    for run in members.chunk_by_mut(|&a, &b| day(a) == day(b)) {
+        if run.len() > 1 {
+            run.sort_by(|&a, &b| natural_id_order(id_of(a), id_of(b)).then(a.cmp(&b)));
+        }
+    }
+}
+
+/// Ids in the order a reader expects: numbers by value, text with its runs of digits compared
+/// as numbers (`AFG9` < `AFG10`), numbers before text, missing ids last.
+fn natural_id_order(a: Option<&crate::model::FeatureId>, b: Option<&crate::model::FeatureId>) -> std::cmp::Ordering {
+    use crate::model::FeatureId;
+    use std::cmp::Ordering;
+    match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) | (Some(FeatureId::Str(_)), Some(FeatureId::Num(_))) => Ordering::Greater,
+        (Some(_), None) | (Some(FeatureId::Num(_)), Some(FeatureId::Str(_))) => Ordering::Less,
+        (Some(FeatureId::Num(x)), Some(FeatureId::Num(y))) => x
+            .as_f64()
+            .partial_cmp(&y.as_f64())
+            .unwrap_or(Ordering::Equal)
+            .then_with(|| x.to_string().cmp(&y.to_string())),
+        (Some(FeatureId::Str(x)), Some(FeatureId::Str(y))) => natural_text_order(x, y),
+    }
+}
+
+/// `x` and `y` compared with their runs of ASCII digits as numbers (leading zeros ignored,
+/// then the shorter run first), the rest character by character.
+fn natural_text_order(x: &str, y: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut a, mut b) = (x, y);
+    loop {
+        let (Some(ca), Some(cb)) = (a.chars().next(), b.chars().next()) else {
+            return a.len().cmp(&b.len()).then_with(|| x.cmp(y));
+        };
+        if ca.is_ascii_digit() && cb.is_ascii_digit() {
+            let run = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+            let (ra, rb) = (run(a), run(b));
+            let (da, db) = (a.get(..ra).unwrap_or_default(), b.get(..rb).unwrap_or_default());
+            let (ta, tb) = (da.trim_start_matches('0'), db.trim_start_matches('0'));
+            let order = ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb)).then_with(|| ra.cmp(&rb));
+            if order != Ordering::Equal {
+                return order;
+            }
+            (a, b) = (a.get(ra..).unwrap_or_default(), b.get(rb..).unwrap_or_default());
+        } else {
+            if ca != cb {
+                return ca.cmp(&cb);
+            }
+            (a, b) = (a.get(ca.len_utf8()..).unwrap_or_default(), b.get(cb.len_utf8()..).unwrap_or_default());
+        }
     }
 }
 
@@ -341,4 +423,25 @@ fn keyboard(ui: &egui::Ui, state: &mut MapViewState) {
             state.go_home();
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FeatureId;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn ids_sort_naturally() {
+        assert_eq!(natural_text_order("AFG9", "AFG10"), Ordering::Less);
+        assert_eq!(natural_text_order("AFG000999", "AFG001062"), Ordering::Less);
+        assert_eq!(natural_text_order("AFG010", "AFG10"), Ordering::Greater, "same value: shorter run first");
+        assert_eq!(natural_text_order("TJK1", "AFG2"), Ordering::Greater);
+        assert_eq!(natural_text_order("a", "a1"), Ordering::Less);
+        let s = |t: &str| FeatureId::Str(t.to_owned());
+        let n = |v: i64| FeatureId::Num(v.into());
+        assert_eq!(natural_id_order(Some(&n(2)), Some(&n(10))), Ordering::Less);
+        assert_eq!(natural_id_order(Some(&n(99)), Some(&s("1"))), Ordering::Less);
+        assert_eq!(natural_id_order(None, Some(&s("1"))), Ordering::Greater);
+    }
 }

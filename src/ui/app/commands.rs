@@ -48,6 +48,7 @@ impl AtlasApp {
             }
             // Editing.
             Command::Edit(EditIntent::Apply(cmd, what)) => self.run_edit(vec![cmd], &what),
+            Command::Edit(EditIntent::ApplyGroup(cmds, what)) => self.run_edit(cmds, &what),
             Command::Edit(EditIntent::AddFeature { layer, geometry }) => self.add_feature(layer, geometry),
             Command::Notify(text) => self.messages.push(Message::new(Level::Info, text)),
             // Team store layers: Save pushes to the store; a role that may not edit is told why.
@@ -75,8 +76,16 @@ impl AtlasApp {
                 self.editor.cancel();
                 self.editor.tool = tool;
             }
-            Command::Edit(EditIntent::Undo) => self.undo_or_redo(false),
-            Command::Edit(EditIntent::Redo) => self.undo_or_redo(true),
+            // The feature changes under the attribute form: its fields show the result, and
+            // nothing typed before is applied over it.
+            Command::Edit(EditIntent::Undo) => {
+                self.form.forget_typing();
+                self.undo_or_redo(false);
+            }
+            Command::Edit(EditIntent::Redo) => {
+                self.form.forget_typing();
+                self.undo_or_redo(true);
+            }
             Command::Edit(EditIntent::DeleteSelected) => {
                 if let Some((uid, sel)) = self.editable_selection() {
                     self.run_edit(

@@ -8,6 +8,9 @@ use crate::ui::command::Command;
 use crate::ui::file_choice::FilePurpose;
 use crate::ui::jobs::{JobKind, Outcome, SPINNER_AFTER_SECS};
 
+/// Room kept at a toast's right for its Dismiss button, points.
+const DISMISS_WIDTH: f32 = 64.0;
+
 impl AtlasApp {
     pub(super) fn menu_bar_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         egui::MenuBar::new().ui(ui, |ui| {
@@ -182,18 +185,29 @@ impl AtlasApp {
             .pivot(egui::Align2::RIGHT_BOTTOM)
             .fixed_pos(corner)
             .interactable(true);
+        // Each toast is at most 460 points wide and always narrower than the map, its text
+        // wrapped inside: a long message (a path, the missing file dialog) never runs off
+        // the window's edge, however narrow the window.
+        let frame_margin = egui::Frame::popup(ui.style()).total_margin().sum().x;
+        let width = (ui.max_rect().width() - 24.0 - frame_margin).clamp(160.0, 460.0);
         area.show(ui.ctx(), |ui| {
             for (i, m) in self.messages.iter().enumerate().rev().take(4) {
                 egui::Frame::popup(ui.style()).show(ui, |ui| {
-                    ui.set_max_width(460.0);
-                    ui.horizontal(|ui| {
+                    ui.set_width(width);
+                    ui.horizontal_top(|ui| {
                         let (icon, color) = match m.level {
                             Level::Info => ("Info", egui::Color32::from_rgb(40, 110, 180)),
                             Level::Warning => ("Warning", egui::Color32::from_rgb(200, 130, 0)),
                             Level::Error => ("Error", egui::Color32::from_rgb(190, 30, 30)),
                         };
                         ui.colored_label(color, egui::RichText::new(icon).strong());
-                        ui.label(&m.text);
+                        // What is left of the row once the Dismiss button has its room.
+                        let text_width = (ui.available_width() - DISMISS_WIDTH).max(60.0);
+                        ui.allocate_ui_with_layout(
+                            egui::vec2(text_width, 0.0),
+                            egui::Layout::top_down(egui::Align::Min),
+                            |ui| ui.add(egui::Label::new(&m.text).wrap()),
+                        );
                         if ui.small_button("Dismiss").clicked() {
                             dismiss = Some(i);
                         }

@@ -398,9 +398,14 @@ impl AtlasApp {
             });
         }
         if self.state.show_layers && !self.presenting() {
+            let density_layers = self.map.density_layers();
             egui::Panel::left("layers").default_size(250.0).show(ui, |ui| {
                 let dirty = |uid| self.history.is_dirty(uid);
-                let editing = super::layers_panel::EditingInfo { layer: self.editor.layer, dirty: &dirty };
+                let editing = super::layers_panel::EditingInfo {
+                    layer: self.editor.layer,
+                    dirty: &dirty,
+                    density_layers: &density_layers,
+                };
                 commands.extend(super::layers_panel::layers_ui(
                     ui,
                     &self.catalog,
