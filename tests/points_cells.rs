@@ -325,3 +325,38 @@ fn aggregated_points_follow_edits() {
     assert_eq!(catalog.layers[0].features.shape(end).expect("shape").points.len(), 2);
     check_all(&catalog, "after adding a multi-point feature");
 }
+
+#[test]
+fn a_layer_aggregates_from_one_more_than_the_threshold_in_view() {
+    // 21,000 events far to the east, out of view, and a cluster in view of exactly the
+    // threshold, then one more; the cluster shares its buckets with events just outside the view.
+    let view = Viewport::centered(69.5, 37.5, 9.0, [800.0, 600.0]);
+    let rect = view.world_rect();
+    let (w0, s0) = frontier_atlas::spatial::geo_from_world([rect.min[0], rect.max[1]]);
+    let (e0, n0) = frontier_atlas::spatial::geo_from_world([rect.max[0], rect.min[1]]);
+    let mut rnd = Lcg(3);
+    let build = |inside: usize, rnd: &mut Lcg| {
+        let mut features: Vec<Feature> = (0..21_000)
+            .map(|i| event(74.0 + rnd.next(), 38.0 + rnd.next(), EVENT_TYPES[i % 6], Some("2021-03-03".into())))
+            .collect();
+        for i in 0..inside {
+            let (lon, lat) = (w0 + (e0 - w0) * rnd.next(), s0 + (n0 - s0) * rnd.next());
+            features.insert(i * 7, event(lon, lat, EVENT_TYPES[i % 6], Some("2021-03-03".into())));
+            // A neighbour just west of the view, in the same buckets.
+            features.push(event(w0 - 0.05 - 0.05 * rnd.next(), lat, "Riots", None));
+        }
+        let mut layer = Layer::new("Edge", LayerKind::Events, LayerSource::Embedded("test"), features);
+        assign_spans(&mut layer);
+        layer.style = Some(LayerStyleOverride { point_view: Some(PointView::Points), ..LayerStyleOverride::default() });
+        layer
+    };
+    for (inside, aggregated) in [(AGGREGATE_ABOVE, false), (AGGREGATE_ABOVE + 1, true)] {
+        let mut catalog = Catalog::default();
+        catalog.insert(build(inside, &mut rnd));
+        let filter = TimeFilter::new(&catalog, None);
+        assert_eq!(brute_force(&catalog.layers[0], None, &view).is_some(), aggregated, "{inside} in view (fixture)");
+        let scene = build_scene(&catalog, &view, &SceneOptions { filter: Some(&filter), ..SceneOptions::default() });
+        assert_eq!(!drawn(&scene.items).is_empty(), aggregated, "{inside} in view");
+        check_all(&catalog, &format!("{inside} in view"));
+    }
+}
