@@ -209,19 +209,20 @@ impl Canon<'_> {
         self.out.push(b'"');
         loop {
             let rest = self.src.get(self.pos..)?;
-            let run = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-            self.out.extend_from_slice(rest.get(..run)?);
-            self.pos += run;
-            match self.peek()? {
-                b'"' => {
-                    self.pos += 1;
-                    self.out.push(b'"');
-                    return Some(());
-                }
-                b'\\' => self.escape()?,
-                // A raw control character: not JSON.
-                _ => return None,
+            let run = memchr::memchr2(b'"', b'\\', rest)?;
+            let plain = rest.get(..run)?;
+            // A raw control character is not JSON.
+            if plain.iter().any(|&b| b < 0x20) {
+                return None;
             }
+            self.out.extend_from_slice(plain);
+            self.pos += run;
+            if self.peek()? == b'"' {
+                self.pos += 1;
+                self.out.push(b'"');
+                return Some(());
+            }
+            self.escape()?;
         }
     }
 
