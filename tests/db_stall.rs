@@ -409,7 +409,8 @@ fn a_save_meeting(fault: Fault, prefix: &str) {
     h.state_mut().team.live_enabled = false;
     h.state_mut().team.outbox_dir = Some(dir.path().join("outbox"));
     let proxy = FaultyProxy::to_url(&t.url);
-    let uid = connect_and_open(&mut h, &proxy.url(&t.url_as(&alice)));
+    let url = proxy.url(&t.url_as(&alice));
+    let uid = connect_and_open(&mut h, &url);
     let mut admin = db::connect(&t.url).unwrap();
     let (fid, v1, _) = stored(&mut admin, "P-1");
     let i1 = layer_of(h.state(), uid)
@@ -450,6 +451,21 @@ fn a_save_meeting(fault: Fault, prefix: &str) {
     assert_eq!(count(&mut admin, "SELECT count(*) FROM atlas.applied_ops WHERE op_id = $1", &[&op_id]), 0);
     let (_, v_now, f) = stored(&mut admin, "P-1");
     assert_eq!((v_now, &f.properties["fatalities"]), (v1, &json!(1)));
+
+    if fault == Fault::Stall {
+        // Connecting drains the outbox: that push stalls too, and the attempt ends in words
+        // instead of "Connecting…" for ever; the operation stays queued.
+        let started = Instant::now();
+        h.state_mut().connect_team_store_url(&url);
+        settle(&mut h, Duration::from_secs(30));
+        let problem = h.state().team.problem.clone().unwrap_or_default();
+        assert!(problem.contains("stopped answering while connecting"), "{problem} after {:?}", started.elapsed());
+        assert!(!h.state().team.connecting() && started.elapsed() < Duration::from_secs(20));
+        assert_eq!(proxy.hits(), 2, "the drain met the stall");
+        assert_eq!(db::outbox::Outbox::open(&outbox_file).unwrap().queued().unwrap().len(), 1);
+        assert!(eventually(Duration::from_secs(10), || sessions_of(&mut admin, &alice) == 0));
+        assert_eq!(count(&mut admin, "SELECT count(*) FROM atlas.applied_ops WHERE op_id = $1", &[&op_id]), 0);
+    }
 
     // Back: the next save pushes the queued operation, once.
     proxy.arm(Fault::None);

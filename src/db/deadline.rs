@@ -30,9 +30,12 @@ use std::time::Duration;
 
 use super::DbError;
 
-/// How long a save (push, outbox drain and the read-back) may take, unless changed with
-/// [`set_save_deadline`].
+/// How long a save (push, outbox drain and the read-back) or a connection (login, layer list and
+/// the outbox's drain) may take, unless changed with [`set_save_deadline`].
 pub const SAVE_DEADLINE: Duration = Duration::from_mins(2);
+
+/// How long opening a store layer may take (a whole 1M-event layer takes tens of seconds).
+pub const OPEN_DEADLINE: Duration = Duration::from_mins(10);
 
 /// The server's `idle_in_transaction_session_timeout` for the app's sessions: a transaction
 /// whose client sent nothing for this long is rolled back and its locks freed.

@@ -650,8 +650,21 @@ pub fn changes_of(layer: &Layer, state: &StoreState) -> Vec<(Outgoing, Option<us
             }
         }
     }
-    let mut deleted: Vec<(&Uuid, &Base)> =
-        state.base.iter().filter(|(fid, _)| !seen.contains(*fid) && !packed_live(fid)).collect();
+    // Deleted: packed originals no longer in the layer whose base is still their text (read
+    // in the column's order), and features held decoded in the base that were not seen.
+    let mut deleted: Vec<(&Uuid, &Base)> = Vec::new();
+    for (p, (key, fid)) in state.packed_fids.iter().enumerate() {
+        if live.get(p).copied().unwrap_or(true) || seen.contains(fid) {
+            continue;
+        }
+        if let Some((fid, b)) = state.base.get_key_value(fid)
+            && matches!(&b.content, BaseContent::Packed(at) if text_key(*at) == *key)
+        {
+            deleted.push((fid, b));
+        }
+    }
+    deleted
+        .extend(state.base.iter().filter(|(fid, b)| matches!(b.content, BaseContent::Held(_)) && !seen.contains(*fid)));
     deleted.sort_by_key(|(fid, _)| **fid);
     for (fid, b) in deleted {
         out.push((Outgoing { fid: *fid, base_version: Some(b.version), feature: None }, None));
@@ -715,37 +728,51 @@ impl AtlasApp {
             let (password, note) = password_for(&profile, &typed);
             let mut notes: Vec<(Level, String)> = note.into_iter().map(|n| (Level::Warning, n)).collect();
             let secret = profile.url_with(password.as_deref());
-            let result = (|| {
-                let mut client = crate::db::connect(&secret)?;
-                let who: String = client.query_one("SELECT session_user::text", &[])?.get(0);
-                let layers = crate::db::list_layers(&mut client)?;
-                Ok::<_, crate::db::DbError>((who, layers, client))
-            })()
-            .map_err(|e| e.to_string());
-            let mut drained = None;
-            let mut merged = Vec::new();
-            let result = result.map(|(who, layers, mut client)| {
-                if let Some(path) = outbox.as_deref() {
-                    match drain_outbox(&mut client, path) {
-                        Ok(None) => drained = Some(Vec::new()),
-                        Ok(Some(d)) => {
-                            notes.push(d.summary());
-                            if d.remaining == 0 {
-                                drained = Some(d.written_as_sent());
-                            }
-                            for (layer, fids) in d.merged_fids() {
-                                match read_rows(&mut client, &layer, &fids) {
-                                    Ok(rows) => merged.push((layer, rows)),
-                                    Err(e) => notes.push((Level::Error, e)),
+            // Bounded (db::deadline), the outbox's drain with it: a server that stops answering
+            // ends the attempt instead of holding "Connecting…" forever.
+            let (given_up, given_up_secret) = (profile.clone(), secret.clone());
+            let bounded =
+                crate::db::deadline::within("connecting", crate::db::deadline::save_deadline(), move |watch| {
+                    let result = (|| {
+                        let mut client = watch.connect(&secret)?;
+                        let who: String = client.query_one("SELECT session_user::text", &[])?.get(0);
+                        let layers = crate::db::list_layers(&mut client)?;
+                        Ok::<_, crate::db::DbError>((who, layers, client))
+                    })()
+                    .map_err(|e| e.to_string());
+                    let mut drained = None;
+                    let mut merged = Vec::new();
+                    let result = result.map(|(who, layers, mut client)| {
+                        if let Some(path) = outbox.as_deref() {
+                            match drain_outbox(&mut client, path) {
+                                Ok(None) => drained = Some(Vec::new()),
+                                Ok(Some(d)) => {
+                                    notes.push(d.summary());
+                                    if d.remaining == 0 {
+                                        drained = Some(d.written_as_sent());
+                                    }
+                                    for (layer, fids) in d.merged_fids() {
+                                        match read_rows(&mut client, &layer, &fids) {
+                                            Ok(rows) => merged.push((layer, rows)),
+                                            Err(e) => notes.push((Level::Error, e)),
+                                        }
+                                    }
                                 }
+                                Err(e) => notes.push((Level::Error, e.to_string())),
                             }
                         }
-                        Err(e) => notes.push((Level::Error, e.to_string())),
-                    }
-                }
-                (who, layers)
-            });
-            Reply::Connected { profile: Box::new(profile), secret, result, notes, drained, merged }
+                        (who, layers)
+                    });
+                    Ok(Reply::Connected { profile: Box::new(profile), secret, result, notes, drained, merged })
+                });
+            bounded.unwrap_or_else(|e| Reply::Connected {
+                profile: Box::new(given_up),
+                secret: given_up_secret,
+                result: Err(e.to_string()),
+                notes: Vec::new(),
+                drained: None,
+                merged: Vec::new(),
+            })
         });
     }
 
@@ -785,13 +812,17 @@ impl AtlasApp {
         let name = name.to_owned();
         let outbox = self.team.outbox_dir.as_ref().map(|d| outbox_path(d, &session.url));
         self.team.spawn(format!("opening “{name}” from the team store"), move || {
-            let result = (|| {
-                let mut client = crate::db::connect(&session.secret)?;
+            // Bounded (db::deadline): a server that stops answering ends the open.
+            let (secret, layer_name) = (session.secret.clone(), name.clone());
+            let what = format!("opening “{name}”");
+            let result = crate::db::deadline::within(&what, crate::db::deadline::OPEN_DEADLINE, move |watch| {
+                let name = layer_name;
+                let mut client = watch.connect(&secret)?;
                 let layer = crate::db::open::open_layer_with_fids(&mut client, &name, bbox, range, FID_MEMBER)?;
                 let why = crate::db::can_edit(&mut client, &name)?;
                 let state = StoreState::opened(&name, &layer.layer.features, &layer.rows, why);
                 Ok::<_, crate::db::DbError>((Box::new(layer.layer), Box::new(state)))
-            })()
+            })
             .map_err(|e| e.to_string());
             // Edits saved offline and not pushed yet are shown over the store's rows.
             let pending = match outbox.filter(|p| p.exists()) {
