@@ -51,10 +51,11 @@ pub fn layers_ui(
                     if ui.checkbox(&mut visible, &layer.name).changed() {
                         commands.push(Command::SetVisible(layer.uid, visible));
                     }
+                    let n = |n: usize| super::load_progress::thousands(n as u64);
                     let count = if layer.time_index.is_some() && filter.range.is_some() {
-                        format!("{shown} of {total}")
+                        format!("{} of {}", n(shown), n(total))
                     } else {
-                        format!("{total}")
+                        n(total)
                     };
                     ui.weak(count).on_hover_text(format!("{} · {}", layer.kind.label(), layer.source));
                     if (editing.dirty)(layer.uid) {
@@ -201,29 +202,37 @@ fn style_ui(ui: &mut egui::Ui, layer: &Layer, drawn_as_density: bool, commands: 
         (Colouring::Property(p), _) => p.clone(),
         _ => "one colour".to_owned(),
     };
-    egui::ComboBox::new(("categories", layer.uid), "Colour by").selected_text(&by).show_ui(ui, |ui| {
-        if let Some(text) = &standard
-            && ui
-                .selectable_label(colouring == Colouring::Standard, text)
-                .on_hover_text("Each value in its own colour, as in the legend")
-                .clicked()
-        {
-            style.categories = None;
-            style.fill = None;
-        }
-        if ui.selectable_label(colouring == Colouring::One, "one colour").clicked() {
-            style.categories = None;
-            // The fill colour is what makes a kind with standard colours one colour.
-            if standard.is_some() && style.fill.is_none() {
-                style.fill = Some(defaults.marker_fill.0);
+    // Its label above it: the chooser takes the section's width, so "event_type (standard
+    // colours)" is read whole in a panel of the default width.
+    let colour_label = ui.label("Colour by");
+    let chooser = egui::ComboBox::from_id_salt(("categories", layer.uid))
+        .selected_text(&by)
+        .width((ui.available_width() - 24.0).max(120.0))
+        .truncate()
+        .show_ui(ui, |ui| {
+            if let Some(text) = &standard
+                && ui
+                    .selectable_label(colouring == Colouring::Standard, text)
+                    .on_hover_text("Each value in its own colour, as in the legend")
+                    .clicked()
+            {
+                style.categories = None;
+                style.fill = None;
             }
-        }
-        for p in &properties {
-            if ui.selectable_label(by == *p, p).clicked() {
-                style.categories = Some(categories_of(layer, p));
+            if ui.selectable_label(colouring == Colouring::One, "one colour").clicked() {
+                style.categories = None;
+                // The fill colour is what makes a kind with standard colours one colour.
+                if standard.is_some() && style.fill.is_none() {
+                    style.fill = Some(defaults.marker_fill.0);
+                }
             }
-        }
-    });
+            for p in &properties {
+                if ui.selectable_label(by == *p, p).clicked() {
+                    style.categories = Some(categories_of(layer, p));
+                }
+            }
+        });
+    chooser.response.labelled_by(colour_label.id).on_hover_text(&by);
     let label_text = style.label.clone().unwrap_or_else(|| "default".to_owned());
     egui::ComboBox::new(("labels", layer.uid), "Labels").selected_text(&label_text).show_ui(ui, |ui| {
         if ui.selectable_label(style.label.is_none(), "default").clicked() {

@@ -124,7 +124,9 @@ impl SizeUnit {
     }
 }
 
-fn thousands(n: u64) -> String {
+/// `1250000` as "1,250,000" (feature counts in the progress rows, the Layers panel and the
+/// "Opened" message).
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -236,7 +236,7 @@ impl AtlasApp {
                 LoadResult::Layer(path, loaded) => {
                     let loaded = *loaded;
                     let name = loaded.layer.name.clone();
-                    let count = loaded.layer.features.len();
+                    let count = crate::ui::load_progress::thousands(loaded.layer.features.len() as u64);
                     let bounds = loaded.layer.bounds();
                     let id = self.catalog.insert(loaded.layer);
                     // Layers at or above the new one moved up by one: keep references pointing
