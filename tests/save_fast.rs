@@ -49,9 +49,7 @@ fn assert_same_save(what: &str, layer: &Layer) -> usize {
     let (got, decodes) = fast_save(layer);
     if got != want {
         let at = got.iter().zip(&want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
-        let show = |b: &[u8]| {
-            String::from_utf8_lossy(b.get(at.saturating_sub(80)..(at + 80).min(b.len())).unwrap()).into_owned()
-        };
+        let show = |b: &[u8]| String::from_utf8_lossy(&b[at.saturating_sub(80)..(at + 80).min(b.len())]).into_owned();
         panic!("{what}: the save differs at byte {at}:\nfast    {}\ndecoded {}", show(&got), show(&want));
     }
     decodes
@@ -171,7 +169,7 @@ fn collection(features: &[(String, bool)], style: &str) -> String {
                     let v: serde_json::Value = serde_json::from_str(f).unwrap();
                     serde_json::to_string_pretty(&v).unwrap().replace('\n', "\r\n    ")
                 };
-                let _ = write!(text, "    {body}{}\n", if n + 1 < features.len() { "," } else { "" });
+                let _ = writeln!(text, "    {body}{}", if n + 1 < features.len() { "," } else { "" });
             }
             text.push_str("  ]\n}\n");
         }
