@@ -118,11 +118,11 @@ fn round_trip(c: &mut postgres::Client, source: &Layer, name: &str, dir: &Path) 
 #[cfg_attr(missing_pg, ignore = "needs a PostgreSQL/PostGIS server: set FA_TEST_PG (see .ci/run)")]
 fn init_twice_changes_nothing_the_second_time() {
     let t = TestDb::new("init");
-    assert_eq!(db::init(&t.url).unwrap(), vec![1]);
+    assert_eq!(db::init(&t.url).unwrap(), vec![1, 2]);
     assert_eq!(db::init(&t.url).unwrap(), Vec::<i32>::new());
     let mut c = t.client();
     let n: i64 = c.query_one("SELECT count(*) FROM atlas.migrations", &[]).unwrap().get(0);
-    assert_eq!(n, 1);
+    assert_eq!(n, 2);
     for role in ["atlas_viewer", "atlas_analyst", "atlas_owner"] {
         let ok: bool =
             c.query_one("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", &[&role]).unwrap().get(0);
@@ -415,7 +415,7 @@ fn bbox_and_dates_pushed_down_give_exactly_the_brute_force_subset() {
         )
         .unwrap()
         .get(0);
-    assert_eq!(idx, 3, "primary key, GiST on geom, btree on dates");
+    assert_eq!(idx, 4, "primary key, GiST on geom, btree on dates, btree on the publish order");
 }
 
 #[test]
@@ -578,4 +578,79 @@ fn a_real_server_refuses_logins_and_a_cut_connection_is_unreachable() {
     assert!(e.is_unreachable(), "{e:?}");
     proxy.up();
     db::connect(&proxy.url(&t.url_as(&alice))).unwrap();
+}
+
+/// Defect (issue 12): a store layer was read `ORDER BY ord` with no index on `ord`, so opening
+/// a whole million-row layer sorted every row's text on the server (spilling to disk: about
+/// half of the open's time). A layer table has an index on `ord` (migration 2 adds it to the
+/// tables published before), the whole layer is read in order from it, and the features come
+/// back in the order they were published, also after edits moved rows on disk.
+#[test]
+#[cfg_attr(missing_pg, ignore = "needs a PostgreSQL/PostGIS server: set FA_TEST_PG (see .ci/run)")]
+fn a_whole_layer_is_read_in_publish_order_from_an_index() {
+    let (t, mut c) = store("ord_index");
+    let features: Vec<Feature> = (0..2000)
+        .map(|i| {
+            let g = json!({"type": "Point", "coordinates": [60.0 + f64::from(i % 100) / 10.0, 35.0]});
+            Feature {
+                id: Some(frontier_atlas::model::FeatureId::Str(format!("F{i}"))),
+                shape: frontier_atlas::spatial::Shape::from_geo(Some(
+                    &frontier_atlas::io::geojson::geo_from_json(&g).unwrap(),
+                )),
+                geometry: Some(g),
+                properties: json!({"n": i}).as_object().unwrap().clone(),
+                foreign_members: serde_json::Map::new(),
+                time: None,
+            }
+        })
+        .collect();
+    let layer = Layer::new(
+        "ordered",
+        frontier_atlas::model::LayerKind::Generic,
+        frontier_atlas::model::LayerSource::Embedded("t"),
+        features,
+    );
+    db::publish(&mut c, &layer, "ordered").unwrap();
+    let table = db::schema::table_of(&mut c, "ordered").unwrap();
+    let plan = |c: &mut postgres::Client| -> String {
+        c.query(&format!("EXPLAIN SELECT fid FROM {table} ORDER BY ord"), &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let p = plan(&mut c);
+    assert!(p.contains("Index Scan") && !p.contains("Sort"), "{p}");
+    // A table published before migration 2 gets the index from it.
+    let index: String = c
+        .query_one(
+            "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'atlas' AND indexdef LIKE '%(ord)%' \
+             AND tablename = (SELECT table_name FROM atlas.layers WHERE name = 'ordered')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    c.batch_execute(&format!("DROP INDEX atlas.\"{index}\"; DELETE FROM atlas.migrations WHERE version = 2")).unwrap();
+    assert_eq!(db::migrate(&mut c).unwrap(), vec![2]);
+    let p = plan(&mut c);
+    assert!(p.contains("Index Scan") && !p.contains("Sort"), "{p}");
+    // Edits move rows on disk; the order stays the publish order.
+    let opened = db::open_layer(&mut c, "ordered", None, None).unwrap();
+    let changes: Vec<db::Change> = [5_usize, 700, 1999]
+        .iter()
+        .map(|&i| {
+            let mut f: Feature = (*opened.layer.features.get(i).unwrap()).clone();
+            f.properties.insert("edited".into(), json!(true));
+            db::Change::update(opened.rows[i].fid, opened.rows[i].version, f)
+        })
+        .collect();
+    db::push(&mut c, "ordered", &changes, uuid::Uuid::new_v4(), "edits").unwrap();
+    let again = db::open_layer(&mut c, "ordered", None, None).unwrap();
+    let ids: Vec<String> =
+        again.layer.features.iter().map(|f| f.id.as_ref().map(ToString::to_string).unwrap_or_default()).collect();
+    let want: Vec<String> = (0..2000).map(|i| format!("F{i}")).collect();
+    assert_eq!(ids, want);
+    assert_eq!(again.layer.features.get(700).unwrap().properties["edited"], json!(true));
+    drop(t);
 }

@@ -272,6 +272,7 @@ pub fn publish(client: &mut Client, layer: &Layer, name: &str) -> Result<Publish
     tx.batch_execute(&format!(
         "CREATE INDEX ON {t} USING gist (geom);
          CREATE INDEX ON {t} (date_start, date_end);
+         CREATE INDEX ON {t} (ord);
          ALTER TABLE {t} OWNER TO atlas_owner;
          GRANT SELECT ON {t} TO atlas_viewer;
          GRANT INSERT, UPDATE, DELETE ON {t} TO atlas_analyst;
