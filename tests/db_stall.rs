@@ -494,3 +494,42 @@ fn a_save_in_the_app_whose_session_stalls_is_queued_offline_within_the_deadline(
 fn a_save_in_the_app_whose_connection_closes_mid_save_is_queued_and_pushed_once_on_reconnect() {
     a_save_meeting(Fault::Cut, "cut_ui");
 }
+
+/// The live worker's read of the changed rows stalls: the analyst is told live updates paused,
+/// and once the network is back the same change arrives (none is skipped).
+#[test]
+#[cfg_attr(missing_pg, ignore = "needs a PostgreSQL/PostGIS server: set FA_TEST_PG (see .ci/run)")]
+fn a_live_read_that_stalls_pauses_live_updates_and_the_change_still_arrives() {
+    db::deadline::set_save_deadline(Duration::from_secs(3));
+    let t = store("stall_live_ui");
+    let alice = t.login_role("alice", "atlas_analyst");
+    let bob = t.login_role("bob", "atlas_analyst");
+    let proxy = FaultyProxy::to_url(&t.url);
+    let mut h = harness();
+    let uid = connect_and_open(&mut h, &proxy.url(&t.url_as(&alice)));
+    std::thread::sleep(Duration::from_millis(500));
+    proxy.trigger(b"props::text, extra::text FROM");
+    proxy.arm(Fault::Stall);
+    let mut bob_c = db::connect(&t.url_as(&bob)).unwrap();
+    let (fid, v, f) = stored(&mut bob_c, "P-0");
+    let mut g = f;
+    g.properties.insert("name".into(), json!("post zero, moved"));
+    db::push(&mut bob_c, LAYER, &[Change { fid, base_version: Some(v), feature: Some(g) }], Uuid::new_v4(), "")
+        .unwrap();
+    let paused = eventually(Duration::from_secs(30), || {
+        h.run_steps(1);
+        h.state().team.problem.as_deref().is_some_and(|p| p.contains("live updates paused"))
+    });
+    assert!(paused, "no pause said: {:?} {}", h.state().team.problem, messages(h.state()));
+    let problem = h.state().team.problem.clone().unwrap_or_default();
+    assert!(problem.contains("stopped answering while reading other analysts' saves"), "{problem}");
+    assert_eq!(value_in_layer(h.state(), uid, "P-0", "name"), json!("post 0"));
+    // Back: the live worker reconnects and the change it could not read arrives.
+    proxy.arm(Fault::None);
+    let arrived = eventually(Duration::from_secs(30), || {
+        h.run_steps(1);
+        value_in_layer(h.state(), uid, "P-0", "name") == json!("post zero, moved")
+    });
+    assert!(arrived, "the change was lost: {}", messages(h.state()));
+    assert!(proxy.hits() >= 1);
+}

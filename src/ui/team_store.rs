@@ -528,7 +528,7 @@ fn live_loop(
             .and_then(|live| Ok((live, crate::db::connect(secret)?)))
             .map_err(|e| e.to_string());
         let (mut live, mut client) = match connected {
-            Ok(c) => c,
+            Ok((live, client)) => (live, Some(client)),
             Err(e) => {
                 send(Reply::LiveLost(e.clone()));
                 std::thread::sleep(std::time::Duration::from_secs(5));
@@ -546,6 +546,7 @@ fn live_loop(
                 }
             },
         };
+        tracker_kept = Some(tracker.clone());
         while !stop.load(Ordering::Relaxed) {
             let changes = match live.poll(&mut tracker, std::time::Duration::from_secs(1)) {
                 Ok(c) => c,
@@ -554,7 +555,6 @@ fn live_loop(
                     break;
                 }
             };
-            tracker_kept = Some(tracker.clone());
             let followed = layers.lock().map(|s| s.clone()).unwrap_or_default();
             let mut by_layer: HashMap<String, Vec<LiveChange>> = HashMap::new();
             for c in changes.into_iter().filter(|c| followed.contains(&c.layer)) {
@@ -565,13 +565,37 @@ fn live_loop(
                     author: c.author.clone(),
                 });
             }
+            // Each read is bounded (db::deadline); a failed one reconnects and reads these
+            // changes again (the kept tracker moves only once all of them were sent).
+            let mut lost = None;
             for (layer, changes) in by_layer {
                 let fids: Vec<Uuid> = changes.iter().map(|c| c.fid).collect();
-                match read_rows(&mut client, &layer, &fids) {
-                    Ok(rows) => send(Reply::Live { layer, changes, rows }),
-                    Err(e) => send(Reply::LiveLost(e)),
+                let (Some(mut c), name) = (client.take(), layer.clone()) else { break };
+                let read = crate::db::deadline::within(
+                    "reading other analysts' saves",
+                    crate::db::deadline::save_deadline(),
+                    move |_| {
+                        let rows = read_rows(&mut c, &name, &fids);
+                        Ok((c, rows))
+                    },
+                );
+                match read {
+                    Ok((c, Ok(rows))) => {
+                        client = Some(c);
+                        send(Reply::Live { layer, changes, rows });
+                    }
+                    Ok((_, Err(e))) => lost = Some(e),
+                    Err(e) => lost = Some(e.to_string()),
+                }
+                if lost.is_some() {
+                    break;
                 }
             }
+            if let Some(e) = lost {
+                send(Reply::LiveLost(e));
+                break;
+            }
+            tracker_kept = Some(tracker.clone());
         }
     }
 }
