@@ -353,6 +353,14 @@ fn a_live_catch_up_whose_session_stalls_is_given_up_and_the_next_poll_reconnects
     proxy.arm(Fault::None);
     let changes = live.poll(&mut tracker, Duration::from_millis(500)).unwrap();
     assert_eq!(changes.iter().map(|c| (c.fid, c.op.as_str())).collect::<Vec<_>>(), [(fid, "update")]);
+    // Where a new follower starts is bounded too.
+    proxy.trigger(b"coalesce(max(seq)");
+    proxy.arm(Fault::Stall);
+    let started = Instant::now();
+    let e = live.latest_seq().unwrap_err();
+    assert!(e.is_unreachable() && started.elapsed() < Duration::from_secs(8), "{e} {:?}", started.elapsed());
+    proxy.arm(Fault::None);
+    assert_eq!(live.latest_seq().unwrap(), tracker.last);
 }
 
 // ---- In the app -----------------------------------------------------------------------------

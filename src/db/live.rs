@@ -123,9 +123,29 @@ impl Live {
     }
 
     /// The highest sequence number in the change log (0 when empty): where a client that has
-    /// just opened its layers starts.
+    /// just opened its layers starts. Bounded by the slack ([`POLL_SLACK`]) as [`Live::poll`] is.
     pub fn latest_seq(&mut self) -> Result<i64, DbError> {
-        Ok(self.client()?.query_one("SELECT coalesce(max(seq), 0) FROM atlas.changes", &[])?.get(0))
+        self.bounded("reading the change log", self.slack, |live| {
+            Ok(live.client()?.query_one("SELECT coalesce(max(seq), 0) FROM atlas.changes", &[])?.get(0))
+        })
+    }
+
+    /// Runs `work` on this session on a thread of its own, given up after `bound` (see
+    /// [`super::deadline`]): then the session is dropped and the next call opens a new one.
+    fn bounded<R: Send + 'static>(
+        &mut self,
+        what: &str,
+        bound: Duration,
+        work: impl FnOnce(&mut Self) -> Result<R, DbError> + Send + 'static,
+    ) -> Result<R, DbError> {
+        self.client()?;
+        let mut inner = Self { url: self.url.clone(), client: self.client.take(), slack: self.slack };
+        let (client, result) = super::deadline::within(what, bound, move |_| {
+            let result = work(&mut inner);
+            Ok((inner.client, result))
+        })?;
+        self.client = client;
+        result
     }
 
     /// Changes with a sequence number above `seq`, oldest first, at most [`BATCH`].
@@ -199,20 +219,14 @@ impl Live {
     /// slack ([`POLL_SLACK`]) as [`DbError::Unreachable`], the tracker unchanged, and the next
     /// call opens a new session.
     pub fn poll(&mut self, tracker: &mut Tracker, timeout: Duration) -> Result<Vec<ChangeRow>, DbError> {
-        self.client()?;
-        let mut inner = Self { url: self.url.clone(), client: self.client.take(), slack: self.slack };
         let mut moved = tracker.clone();
         let bound = timeout.saturating_add(self.slack);
-        let done = super::deadline::within("following the store's changes", bound, move |_| {
-            let result = inner.poll_now(&mut moved, timeout);
-            Ok((inner.client, moved, result))
-        });
-        let (client, moved, result) = done?;
-        self.client = client;
-        if result.is_ok() {
-            *tracker = moved;
-        }
-        result
+        let (moved, changes) = self.bounded("following the store's changes", bound, move |live| {
+            let changes = live.poll_now(&mut moved, timeout)?;
+            Ok((moved, changes))
+        })?;
+        *tracker = moved;
+        Ok(changes)
     }
 
     /// [`Live::poll`] without its bound.
