@@ -39,7 +39,7 @@ fn run(mode: &str, input: &Path, output: &Path) -> Result<(), String> {
     let rss_loaded = status_kb("VmRSS:");
     // Peak memory from here on (Linux: 5 resets the peak resident set size).
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let started = Instant::now();
+    let (started, cpu_before) = (Instant::now(), cpu_seconds());
     match mode {
         "fast" => frontier_atlas::io::save::save_layer(&layer, output).map_err(|e| e.to_string())?,
         "decoded" => frontier_atlas::io::atomic::write_atomic_with(output, |out| {
@@ -49,12 +49,14 @@ fn run(mode: &str, input: &Path, output: &Path) -> Result<(), String> {
         other => return Err(format!("unknown mode `{other}` (fast or decoded)")),
     }
     let save = started.elapsed();
+    let save_cpu = cpu_seconds() - cpu_before;
     println!(
-        "{mode}: {} features ({} packed), load {:.2} s, save {:.2} s, {} decoded, RSS after load {} MB, peak RSS during save {} MB, file {} MB",
+        "{mode}: {} features ({} packed), load {:.2} s, save {:.2} s ({:.2} s CPU), {} decoded, RSS after load {} MB, peak RSS during save {} MB, file {} MB",
         layer.features.len(),
         layer.features.packed_count(),
         load.as_secs_f64(),
         save.as_secs_f64(),
+        save_cpu,
         layer.features.decodes(),
         rss_loaded / 1024,
         status_kb("VmHWM:") / 1024,
@@ -71,4 +73,15 @@ fn status_kb(key: &str) -> u64 {
             s.lines().find_map(|l| l.strip_prefix(key).and_then(|v| v.trim().trim_end_matches(" kB").parse().ok()))
         })
         .unwrap_or(0)
+}
+
+/// The process's user and system CPU time so far, in seconds (`/proc/self/stat`, Linux; 0
+/// elsewhere), at the kernel's usual 100 ticks a second.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (which is in parentheses and may hold spaces).
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line: 11 and 12 counting from the state.
+    (ticks(11) + ticks(12)) / 100.0
 }
