@@ -21,6 +21,8 @@ use frontier_atlas::db::{self, DbError};
 #[path = "common/pg.rs"]
 mod pg;
 
+mod common;
+
 /// The CA that signed the test server's certificate.
 fn ca() -> PathBuf {
     let ca = std::env::var("FA_TEST_PG_CA").unwrap_or_default();
@@ -456,4 +458,39 @@ fn a_client_key_others_may_read_is_refused_as_libpq_does() {
     // sslmode=disable never reads them.
     let off = TlsOptions { mode: SslMode::Disable, ..options };
     assert!(client_identity(&off, Some(dir.path())).unwrap().is_none());
+}
+
+#[test]
+fn the_connect_dialog_takes_the_client_certificate_and_key_and_the_profile_keeps_their_paths() {
+    use egui_kittest::kittest::Queryable as _;
+    let mut h = common::harness();
+    h.run_steps(2);
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Team store…").click();
+    h.run_steps(2);
+    {
+        let form = &mut h.state_mut().team.form;
+        form.host = "127.0.0.1".into();
+        form.port = 1;
+        form.user = "fa_cert".into();
+    }
+    h.run_steps(1);
+    h.get_by_label("Client certificate").click();
+    h.run_steps(1);
+    h.get_by_label("Client certificate").type_text("/home/fa/me.crt");
+    h.run_steps(1);
+    h.get_by_label("Client key").click();
+    h.run_steps(1);
+    h.get_by_label("Client key").type_text("/home/fa/me.key");
+    h.run_steps(2);
+    h.get_by_label("Save profile").click();
+    h.run_steps(2);
+    let profile = h.state().state.team_profiles.first().cloned().expect("a saved profile");
+    assert_eq!((profile.client_cert.as_str(), profile.client_key.as_str()), ("/home/fa/me.crt", "/home/fa/me.key"));
+    assert!(profile.url().ends_with("sslcert=%2Fhome%2Ffa%2Fme.crt&sslkey=%2Fhome%2Ffa%2Fme.key"), "{}", profile.url());
+    // Without TLS the fields are not offered.
+    h.state_mut().team.form.tls = frontier_atlas::db::tls::SslMode::Disable;
+    h.run_steps(2);
+    assert!(h.query_by_label("Client key").is_none());
 }
