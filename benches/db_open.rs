@@ -219,7 +219,10 @@ fn one_feature_save(c: &mut postgres::Client, n: usize) {
     assert_eq!(layer.features.len(), n);
     let i = n / 2;
     if let Some(f) = layer.features.get_mut(i) {
-        f.properties.insert("notes".to_owned(), serde_json::Value::from("edited by the benchmark"));
+        f.properties.insert(
+            "notes".to_owned(),
+            serde_json::Value::from(format!("edited by the benchmark ({})", uuid::Uuid::new_v4())),
+        );
     }
     layer.refresh_after(frontier_atlas::model::Change::Changed(i));
     let decodes = layer.features.decodes();

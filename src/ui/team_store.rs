@@ -626,6 +626,11 @@ pub fn changes_of(layer: &Layer, state: &StoreState) -> Vec<(Outgoing, Option<us
     let known = state.knows_texts_of(features);
     // Pass 1, without decoding: the packed features opened with the layer (live), and the rest.
     let mut live = vec![false; state.packed_fids.len()];
+    // When every packed fid's base is still its own text (no packed feature's base was
+    // replaced or removed since the layer was opened; bases are made packed only then), a
+    // packed feature's fid is all pass 1 needs: no lookup in the base per feature.
+    let all_packed =
+        state.base.values().filter(|b| matches!(b.content, BaseContent::Packed(_))).count() == state.packed_fids.len();
     let mut others = Vec::new();
     for i in 0..features.len() {
         let at = features.text_ref(i).filter(|_| known);
@@ -634,7 +639,9 @@ pub fn changes_of(layer: &Layer, state: &StoreState) -> Vec<(Outgoing, Option<us
             Some((at, p, state.packed_fids.get(p)?.1))
         });
         match found {
-            Some((at, p, fid)) if state.base.get(&fid).is_some_and(|b| b.content == BaseContent::Packed(at)) => {
+            Some((at, p, fid))
+                if all_packed || state.base.get(&fid).is_some_and(|b| b.content == BaseContent::Packed(at)) =>
+            {
                 if let Some(l) = live.get_mut(p) {
                     *l = true;
                 }
