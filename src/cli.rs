@@ -175,6 +175,8 @@ pub fn date_range(from: Option<&str>, to: Option<&str>) -> Result<Option<Range>,
 
 /// Runs a headless command; prints problems to stderr.
 pub fn run(command: Command) -> ExitCode {
+    // Each view is drawn once here: no density indexes for frames to come.
+    crate::render::density::draw_single_frames();
     match command {
         Command::Render(args) => render(&args),
         Command::Brief(args) => brief(&args),

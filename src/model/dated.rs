@@ -97,9 +97,9 @@ pub(super) fn refresh_span_at(layer: &mut Layer, change: super::Change) {
 
 /// Builds the layer's time index from its features' spans (after they were set).
 pub fn index_spans(layer: &mut Layer) {
-    let spans: Vec<(usize, DateSpan)> =
-        (0..layer.features.len()).filter_map(|i| layer.features.span(i).map(|s| (i, s))).collect();
-    layer.time_index = (!spans.is_empty() || is_dated(layer)).then(|| TimeIndex::new(&spans));
+    let features = &layer.features;
+    let index = TimeIndex::from_fn(features.len(), |i| features.span(i));
+    layer.time_index = (!index.is_empty() || is_dated(layer)).then_some(index);
 }
 
 /// The date span of one feature of a layer of `kind` whose date fields are `fields`, as

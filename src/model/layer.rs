@@ -334,12 +334,7 @@ impl Layer {
 
     /// The spatial index of `features` (their summaries read on every core).
     fn build_index(features: &super::FeatureStore) -> FeatureIndex {
-        use rayon::prelude::*;
-        let summaries: Vec<Indexed> = (0..features.len())
-            .into_par_iter()
-            .map(|i| features.shape(i).map(Indexed::of).unwrap_or_default())
-            .collect();
-        FeatureIndex::from_summaries(summaries)
+        FeatureIndex::build_parallel(features.len(), |i| features.shape(i).map(Indexed::of).unwrap_or_default())
     }
 
     /// Rebuilds the spatial index after features changed.

@@ -30,6 +30,7 @@
 //! All hexagons of one colour class are one [`Item::Fill`]: at most six fills per layer
 //! rather than one per bin.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::Datelike as _;
@@ -101,6 +102,15 @@ pub fn drawn_as_density(layer: &Layer, li: usize, filter: Option<&TimeFilter>, v
                     }
                 };
                 ids.iter().zip(points).filter(|&e| inside(e)).take(DENSITY_ABOVE + 1).count() > DENSITY_ABOVE
+            } else if layer.features.len() > INDEX_ABOVE && !keeps_indexes() {
+                // One frame (headless): the shape column, with the same early stop, and nothing
+                // kept for frames that will not come.
+                let features = &layer.features;
+                (0..features.len())
+                    .filter(|&i| features.shape(i).is_some_and(|s| s.points.iter().any(|p| view.contains(*p))))
+                    .take(DENSITY_ABOVE + 1)
+                    .count()
+                    > DENSITY_ABOVE
             } else if layer.features.len() > INDEX_ABOVE {
                 // Unfiltered and big: the layer's point column, read once per store generation,
                 // with the same early stop (an R-tree query listing a million ids costs ~40 ms).
@@ -508,6 +518,32 @@ struct Cache {
 
 static CACHE: Mutex<Cache> = Mutex::new(Cache { points: Vec::new(), indexes: Vec::new(), pending: Vec::new() });
 
+/// Whether big layers get bin indexes built on a worker (and their point column kept) for the
+/// frames to come; see [`draw_single_frames`].
+static KEEP_INDEXES: AtomicBool = AtomicBool::new(true);
+
+/// For a process that draws each view once (the headless commands): bins are counted directly
+/// from the layer, and no index or point column is built or kept. For a 1M-event layer that is
+/// ~100 MB and a worker's sorting that a single frame never uses (`render --add` of a 1M-row
+/// ACLED CSV peaked above the file's size with them).
+pub fn draw_single_frames() {
+    KEEP_INDEXES.store(false, Ordering::Relaxed);
+}
+
+fn keeps_indexes() -> bool {
+    KEEP_INDEXES.load(Ordering::Relaxed)
+}
+
+/// Whether anything is kept or being built for `layer`'s current features: a bin index, a
+/// build under way, or its point column (for tests of [`draw_single_frames`]).
+pub fn holds_anything_for(layer: &Layer) -> bool {
+    let generation = layer.features.generation();
+    let c = cache();
+    c.indexes.iter().any(|((g, _), _)| *g == generation)
+        || c.pending.iter().any(|(g, _)| *g == generation)
+        || c.points.iter().any(|(g, _)| *g == generation)
+}
+
 fn cache() -> std::sync::MutexGuard<'static, Cache> {
     CACHE.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -633,7 +669,7 @@ pub fn count_bins(
     if let Some(index) = ready_index(layer, *grid) {
         return index.counts(li, filter, view);
     }
-    if layer.features.len() > INDEX_ABOVE {
+    if layer.features.len() > INDEX_ABOVE && keeps_indexes() {
         request_index(layer, &[*grid]);
     }
     count_bins_direct(layer, li, filter, grid, view)
@@ -819,7 +855,7 @@ pub struct DensityView {
 /// Bins, hexagons and legend of layer `li` in `viewport`.
 pub fn density_view(layer: &Layer, li: usize, filter: Option<&TimeFilter>, viewport: &Viewport) -> DensityView {
     let grid = HexGrid::for_view(viewport);
-    if layer.features.len() > INDEX_ABOVE {
+    if layer.features.len() > INDEX_ABOVE && keeps_indexes() {
         // The grid in view, then the ones a zoom step in or out needs.
         let at = |dz: f64| HexGrid::for_view(&Viewport { zoom: viewport.zoom + dz, ..*viewport });
         request_index(layer, &[grid, at(0.5), at(-0.5)]);
