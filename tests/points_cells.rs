@@ -360,3 +360,29 @@ fn a_layer_aggregates_from_one_more_than_the_threshold_in_view() {
         check_all(&catalog, &format!("{inside} in view"));
     }
 }
+
+/// Found walking the app: a Points layer set to one colour drew every dot in that colour but
+/// its legend still listed the event types.
+#[test]
+fn a_one_colour_layer_has_one_legend_row_when_aggregated() {
+    let viewport = Viewport::fit_bbox([66.5, 35.0, 75.5, 40.0], [900.0, 600.0]);
+    let legend = |fill: Option<frontier_atlas::model::Rgba>| {
+        let mut layer = fixture(24_000, true);
+        if let Some(style) = layer.style.as_mut() {
+            style.fill = fill;
+        }
+        let mut catalog = Catalog::default();
+        catalog.insert(layer);
+        let scene = build_scene(&catalog, &viewport, &SceneOptions::default());
+        let labels: Vec<String> = scene.legend.iter().map(|e| e.label.clone()).collect();
+        let markers = drawn(&scene.items);
+        (labels, markers.len())
+    };
+    let (by_type, drawn_by_type) = legend(None);
+    assert!(drawn_by_type > 0);
+    assert!(EVENT_TYPES.iter().any(|t| by_type.contains(&(*t).to_owned())), "{by_type:?}");
+    let (one, drawn_one) = legend(Some([20, 90, 200, 255]));
+    assert_eq!(drawn_one, drawn_by_type, "the same dots");
+    assert!(one.contains(&"Generated events".to_owned()), "{one:?}");
+    assert!(!EVENT_TYPES.iter().any(|t| one.contains(&(*t).to_owned())), "no event-type rows: {one:?}");
+}

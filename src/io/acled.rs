@@ -264,7 +264,10 @@ pub fn open_acled(path: &Path) -> Result<AcledInput, crate::io::read::ReadError>
     }
     let regular = meta.is_file();
     if regular && meta.len() > MAX_FILE_BYTES {
-        return Err(ReadError::TooLarge { path: path.to_owned(), size_mb: meta.len() / 1_000_000 });
+        return Err(ReadError::TooLarge {
+            path: path.to_owned(),
+            size_mb: crate::io::read::megabytes_over(meta.len()),
+        });
     }
     let limit = if regular { MAX_FILE_BYTES } else { MAX_STREAM_BYTES };
     // One byte more than the cap, to tell a file at the cap from a larger one.
@@ -301,7 +304,7 @@ impl AcledInput {
         let result = stream_acled_rows(reader, &path.display().to_string(), each);
         if count.get() > limit {
             return Err(if regular {
-                ReadError::TooLarge { path, size_mb: count.get() / 1_000_000 }
+                ReadError::TooLarge { path, size_mb: crate::io::read::megabytes_over(count.get()) }
             } else {
                 ReadError::EndlessStream { path }
             }

@@ -10,6 +10,12 @@ use std::path::{Path, PathBuf};
 /// memory.
 pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
+/// A size in MB for a message saying it is over a limit: rounded up, so a file a byte over
+/// [`MAX_FILE_BYTES`] does not read as "2147 MB, larger than the 2147 MB this app loads".
+pub fn megabytes_over(bytes: u64) -> u64 {
+    bytes.div_ceil(1_000_000)
+}
+
 /// Pipes, FIFOs and character devices are read up to this many bytes; more is refused.
 pub const MAX_STREAM_BYTES: u64 = 512 * 1024 * 1024;
 
@@ -83,13 +89,13 @@ pub fn read_input_limited(path: &Path, max_file: u64, max_stream: u64) -> Result
     }
     if meta.is_file() {
         if meta.len() > max_file {
-            return Err(ReadError::TooLarge { path: path.to_owned(), size_mb: meta.len() / 1_000_000 });
+            return Err(ReadError::TooLarge { path: path.to_owned(), size_mb: megabytes_over(meta.len()) });
         }
         let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
         // `take` guards against a file that grows while it is read.
         file.take(max_file + 1).read_to_end(&mut bytes).map_err(io)?;
         if bytes.len() as u64 > max_file {
-            return Err(ReadError::TooLarge { path: path.to_owned(), size_mb: bytes.len() as u64 / 1_000_000 });
+            return Err(ReadError::TooLarge { path: path.to_owned(), size_mb: megabytes_over(bytes.len() as u64) });
         }
         return Ok(bytes);
     }
@@ -104,6 +110,12 @@ pub fn read_input_limited(path: &Path, max_file: u64, max_stream: u64) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_just_over_the_limit_is_told_as_bigger_than_it() {
+        let over = ReadError::TooLarge { path: "big.csv".into(), size_mb: megabytes_over(MAX_FILE_BYTES + 1) };
+        assert_eq!(over.to_string(), "big.csv: file is 2148 MB, larger than the 2147 MB this app loads");
+    }
 
     #[test]
     fn a_regular_file_is_read_whole() {

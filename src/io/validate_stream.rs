@@ -54,7 +54,7 @@ pub fn validate_path(path: &Path) -> Result<Vec<Problem>, ReadError> {
         Ok(problems) => Ok(problems),
         Err(StreamError::Io(source)) => Err(io(source)),
         Err(StreamError::TooMuchHeld) if meta.is_file() => {
-            Err(ReadError::TooLarge { path: path.to_owned(), size_mb: meta.len() / 1_000_000 })
+            Err(ReadError::TooLarge { path: path.to_owned(), size_mb: crate::io::read::megabytes_over(meta.len()) })
         }
         Err(StreamError::TooMuchHeld) => Err(ReadError::EndlessStream { path: path.to_owned() }),
     }

@@ -404,11 +404,12 @@ impl Builder<'_> {
         let grid = super::points::count_cells(layer, li, self.filter, shown, self.viewport.size_pts, self.transform);
         let cells = grid.cells.iter().filter(|c| c.count > 0).count();
         let mut seen: Vec<u16> = Vec::new();
+        let one_colour = layer.style.as_ref().is_some_and(|o| o.fill.is_some());
         let colors: Vec<Color> = layer
             .category_names
             .iter()
             .map(|name| match layer.kind {
-                _ if layer.style.as_ref().is_some_and(|o| o.fill.is_some()) => style.marker_fill,
+                _ if one_colour => style.marker_fill,
                 LayerKind::Events => event_color(name),
                 LayerKind::Aid => aid_color(name),
                 _ => style.marker_fill,
@@ -425,7 +426,14 @@ impl Builder<'_> {
                 Some(c) => *c,
                 None => style.marker_fill,
             };
-            if let Some(c) = category
+            if one_colour {
+                // One colour for the layer: one row naming it, as its unaggregated symbols get.
+                if seen.is_empty() {
+                    seen.push(u16::MAX);
+                    let swatch = LegendSwatch::Marker(MarkerShape::Circle, style.marker_fill);
+                    self.legend.add(style::USER_LEGEND_GROUP, &layer.name, swatch);
+                }
+            } else if let Some(c) = category
                 && !seen.contains(&c)
             {
                 seen.push(c);

@@ -160,7 +160,12 @@ impl TimelineState {
                 let (shown, total) = filter.counts(catalog, li);
                 let (swatch, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), Sense::hover());
                 ui.painter().rect_filled(swatch, 1.0, layer_color(layer.kind, li));
-                ui.label(format!("{}: shown {shown} of {total}", layer.name));
+                ui.label(format!(
+                    "{}: shown {} of {}",
+                    layer.name,
+                    super::load_progress::thousands(shown as u64),
+                    super::load_progress::thousands(total as u64)
+                ));
             }
             if let Some(e) = &self.date_error {
                 ui.colored_label(Color32::from_rgb(190, 30, 30), e);

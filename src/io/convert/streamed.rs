@@ -230,7 +230,7 @@ fn produce(
             let file = std::fs::File::open(input).map_err(io)?;
             let size = file.metadata().map_err(io)?.len();
             if size > MAX_FILE_BYTES {
-                let e = ReadError::TooLarge { path: input.to_owned(), size_mb: size / 1_000_000 };
+                let e = ReadError::TooLarge { path: input.to_owned(), size_mb: crate::io::read::megabytes_over(size) };
                 return Err(ConvertError::Read(e.to_string()));
             }
             let streamed = stream_elements(std::io::BufReader::new(file), MAX_FILE_BYTES, checks, |i, text| {
