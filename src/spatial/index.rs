@@ -154,6 +154,7 @@ impl Default for Rects {
 }
 
 /// A point's box as its position, if it is one.
+#[expect(clippy::float_cmp, reason = "a box is a point when its corners are the same numbers")]
 fn as_point(b: Option<WorldRect>) -> Option<[f64; 2]> {
     match b {
         None => Some([f64::NAN; 2]),
@@ -317,7 +318,7 @@ impl FeatureIndex {
                 (as_point(s.bounds).unwrap_or(not_point), kind_bits(&s))
             })
             .unzip();
-        if !points.par_iter().any(|p| *p == not_point) {
+        if !points.par_iter().any(|p| p[0] == f64::INFINITY) {
             return Self::from_columns(Rects::Points(points), kinds);
         }
         drop(points);
@@ -532,7 +533,7 @@ mod tests {
     #[test]
     fn points_are_kept_as_positions_until_a_box_comes_and_answer_alike() {
         let shapes = vec![point(1.0, 2.0), Indexed::default(), point(3.0, 4.0), point(-5.0, 0.5)];
-        let parallel = FeatureIndex::build_parallel(shapes.len(), |i| shapes[i].clone());
+        let parallel = FeatureIndex::build_parallel(shapes.len(), |i| shapes[i]);
         let serial = FeatureIndex::build(shapes.clone());
         assert!(matches!(parallel.rects, Rects::Points(_)) && matches!(serial.rects, Rects::Points(_)));
         assert_eq!(answers(&parallel), answers(&serial));
@@ -556,7 +557,7 @@ mod tests {
         assert!(index.has_areas());
         // A layer with a box from the start is built as boxes, in parallel too.
         let mixed = vec![point(1.0, 1.0), Indexed { bounds: Some(rect(2.0, 2.0)), has_lines: true, has_area: false }];
-        let p = FeatureIndex::build_parallel(2, |i| mixed[i].clone());
+        let p = FeatureIndex::build_parallel(2, |i| mixed[i]);
         assert!(matches!(p.rects, Rects::Boxes(_)) && p.has_lines());
         assert_eq!(answers(&p), answers(&FeatureIndex::build(mixed)));
     }
