@@ -225,19 +225,7 @@ fn feature_text(
             if let Some(g) = &geometry {
                 crate::io::geojson::geo_from_json(g)?;
             }
-            let geometry = match (geometry, skeleton) {
-                (Some(Value::Object(g)), Some(Value::Object(mut sk))) if sk.get("type") == g.get("type") => {
-                    for (k, v) in g {
-                        if let Some(slot) = sk.get_mut(&k) {
-                            *slot = v;
-                        } else {
-                            sk.insert(k, v);
-                        }
-                    }
-                    Some(Value::Object(sk))
-                }
-                (g, _) => g,
-            };
+            let geometry = with_skeleton(geometry, skeleton);
             out.push_str(&geometry.unwrap_or(Value::Null).to_string());
         }
     }
@@ -359,7 +347,14 @@ pub fn feature_from_parts(geom: Option<&[u8]>, props: Option<&str>, extra: Optio
         Some(_) => return Err("the stored id is neither a string nor a number".to_owned()),
     };
     let skeleton = foreign_members.shift_remove(super::publish::GEOMETRY_SKELETON_KEY);
-    let geometry = match (geometry, skeleton) {
+    let geometry = with_skeleton(geometry, skeleton);
+    Ok(Feature { id, geometry, properties, foreign_members, shape, time: None })
+}
+
+/// The stored geometry with the members and order of the published one's skeleton (its
+/// foreign members and member order), when both are of the same type.
+fn with_skeleton(geometry: Option<Value>, skeleton: Option<Value>) -> Option<Value> {
+    match (geometry, skeleton) {
         (Some(Value::Object(g)), Some(Value::Object(mut sk))) if sk.get("type") == g.get("type") => {
             for (k, v) in g {
                 if let Some(slot) = sk.get_mut(&k) {
@@ -371,6 +366,5 @@ pub fn feature_from_parts(geom: Option<&[u8]>, props: Option<&str>, extra: Optio
             Some(Value::Object(sk))
         }
         (g, _) => g,
-    };
-    Ok(Feature { id, geometry, properties, foreign_members, shape, time: None })
+    }
 }
