@@ -176,8 +176,6 @@ impl RecoveryStore {
     /// and its pending journal entries (unreadable journal lines are reported as skipped).
     pub fn load(&self, entry: &RecoveryEntry) -> Result<Recovered, GeoJsonError> {
         let path = &entry.data_path;
-        let text = std::fs::read_to_string(path).map_err(|source| GeoJsonError::Io { path: path.clone(), source })?;
-        let label = path.display().to_string();
         let meta = entry.meta.as_ref();
         let name = meta.map_or_else(
             || path.file_name().map_or_else(String::new, |n| n.to_string_lossy().replace(DATA_SUFFIX, "")),
@@ -197,7 +195,21 @@ impl RecoveryStore {
             Origin::Embedded(e) => LayerSource::Embedded(e),
             Origin::Unknown => LayerSource::File(path.clone()),
         };
-        let mut loaded = parse_layer(&text, &label, &name, kind, source)?;
+        // Read into the columnar store as File → Open reads a GeoJSON file (restoring a
+        // million-event autosave through the value tree took ~10 GB and froze the app); a kind
+        // the fast reader would infer differently is read as the original's kind.
+        let fast = crate::io::geojson_fast::load_file(path, &crate::io::progress::Progress::new())?;
+        let mut loaded = if kind.is_none_or(|k| k == fast.layer.kind) {
+            let mut fast = fast;
+            fast.layer.name = name;
+            fast.layer.source = source;
+            fast
+        } else {
+            drop(fast);
+            let text =
+                std::fs::read_to_string(path).map_err(|source| GeoJsonError::Io { path: path.clone(), source })?;
+            parse_layer(&text, &path.display().to_string(), &name, kind, source)?
+        };
         let journal = match read_journal(&entry.journal_path) {
             Ok(read) => {
                 loaded.skipped.extend(read.problems);
@@ -317,6 +329,41 @@ mod tests {
         store.discard(entry).unwrap();
         assert!(store.list().is_empty());
         assert_eq!(std::fs::read_dir(store.dir()).unwrap().count(), 0, "both files removed");
+    }
+
+    /// Found walking the app: restoring the autosave of a 1M-event layer went through the
+    /// value tree (9.6 GB and climbing, on the UI thread). It is read into the columnar store
+    /// now, and gives the layer the old path gave.
+    #[test]
+    fn a_big_autosave_is_restored_packed_as_the_layer_it_was() {
+        use std::fmt::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let store = RecoveryStore::new(dir.path().join("recovery"));
+        let mut text = String::from(r#"{"type":"FeatureCollection","features":["#);
+        for i in 0..3000 {
+            let sep = if i == 0 { "" } else { "," };
+            let _ = write!(
+                text,
+                r#"{sep}{{"type":"Feature","id":"AFG{i}","geometry":{{"type":"Point","coordinates":[{}.5,37.25]}},"properties":{{"event_date":"2021-06-{:02}","event_type":"Battles","fatalities":{i},"notes":"n\u00e9 {i}"}}}}"#,
+                66 + i % 8,
+                1 + i % 28
+            );
+        }
+        text.push_str("]}\n");
+        let source = LayerSource::File(PathBuf::from("/data/acled.csv"));
+        let original = parse_layer(&text, "t", "acled", None, source.clone()).unwrap().layer;
+        let data = store.autosave(&original, "/data/acled.csv", &[]).unwrap();
+        assert!(data.exists());
+        let entry = &store.list()[0];
+        let recovered = store.load(entry).unwrap().loaded.layer;
+        assert!(recovered.features.packed_bytes() > 0, "read into the columnar store");
+        assert_eq!(recovered.features.decodes(), 0);
+        assert_eq!((recovered.name.as_str(), recovered.kind, &recovered.source), ("acled", LayerKind::Events, &source));
+        assert_eq!(recovered.features.len(), 3000);
+        assert_eq!(layer_to_geojson(&recovered).to_string(), layer_to_geojson(&original).to_string());
+        let spans = |l: &Layer| (0..l.features.len()).map(|i| l.features.span(i)).collect::<Vec<_>>();
+        assert_eq!(spans(&recovered), spans(&original));
+        assert_eq!(recovered.time_index.as_ref().map(crate::time::TimeIndex::len), Some(3000));
     }
 
     #[test]
