@@ -212,6 +212,8 @@ fn unsaved_edits_are_autosaved_offered_after_a_crash_and_journalled_on_save() {
     assert_eq!(h2.state().safety.offered.len(), 1, "the autosave is offered");
     h2.get_by_label("Restore").click();
     h2.run_steps(2);
+    h2.state_mut().finish_jobs();
+    h2.run_steps(1);
     let app = h2.state();
     let restored = app.catalog.layers.iter().find(|l| l.name == "areas").expect("restored layer");
     assert_eq!(restored.features.len(), 2, "the unsaved feature is back");
@@ -347,6 +349,13 @@ fn restore_replaces_the_shipped_layer_and_save_writes_the_user_copy_before_the_r
     assert_eq!(app.safety.offered.len(), 1, "the autosave is offered");
     let entry = app.safety.offered.remove(0);
     app.restore(&entry);
+    // The autosave is read on a worker (found walking the app: a 1M-event restore froze the
+    // window for 8-10 s): nothing has changed yet, and a job is running.
+    assert!(app.jobs.running.iter().any(|j| j.label.starts_with("restoring")), "{:?}", app.jobs.running);
+    let before: Vec<usize> =
+        app.catalog.layers.iter().filter(|l| l.name == "Security events").map(|l| l.features.len()).collect();
+    assert_eq!(before, vec![shipped], "not restored on the UI thread");
+    app.finish_jobs();
     // One "Security events" layer, with the restored point: nothing drawn or counted twice.
     let named: Vec<_> = app.catalog.layers.iter().filter(|l| l.name == "Security events").collect();
     assert_eq!(named.len(), 1, "the restored layer replaces the shipped one");
@@ -395,6 +404,7 @@ fn a_failed_save_of_a_restored_layer_keeps_the_recovery_file_and_the_edits() {
     let mut app = app_in(dir.path());
     let entry = app.safety.offered.remove(0);
     app.restore(&entry);
+    app.finish_jobs();
     let (_, uid, count) = events_layer(&app);
     assert_eq!(count, shipped + 1);
     app.apply(Command::Edit(EditIntent::Save(uid)));
@@ -419,6 +429,7 @@ fn a_layer_restored_without_its_sidecar_is_never_saved_into_the_recovery_folder(
     let mut app = app_in(dir.path());
     let entry = app.safety.offered.remove(0);
     app.restore(&entry);
+    app.finish_jobs();
     let uid = app.catalog.layers.last().expect("restored").uid;
     let into_recovery = entry.data_path.clone();
     app.apply(Command::Edit(EditIntent::SaveTo(uid, into_recovery)));
@@ -439,6 +450,8 @@ fn quit_then_save_in_the_unsaved_edits_dialog_saves_a_restored_layer_to_its_user
     h.run_steps(2);
     h.get_by_label("Restore").click();
     h.run_steps(2);
+    h.state_mut().finish_jobs();
+    h.run_steps(1);
     assert_eq!(h.state().catalog.layers.iter().filter(|l| l.name == "Security events").count(), 1);
     // The window's close button.
     h.input_mut().viewports.entry(egui::ViewportId::ROOT).or_default().events.push(egui::ViewportEvent::Close);
@@ -627,6 +640,7 @@ fn restoring_over_a_layer_with_unsaved_edits_of_this_session_is_refused_and_stil
     )));
     let entry = app.safety.offered.remove(0);
     app.restore(&entry);
+    app.finish_jobs();
     let msg = &app.messages.last().expect("message").text;
     assert!(msg.contains("unsaved edits of this session"), "{msg}");
     assert_eq!(app.safety.offered.len(), 1, "still offered");

@@ -107,6 +107,13 @@ pub enum Outcome {
     /// User copies of shipped layers were read: per embedded file name, the layer or why not.
     UserCopies(Vec<(&'static str, Result<Box<crate::io::geojson::Loaded>, String>)>),
     /// A project was opened (or not).
+    /// An autosave read for restoring.
+    Restored {
+        /// What was offered.
+        entry: Box<crate::io::recovery::RecoveryEntry>,
+        /// The layer with its journal, or why it could not be read.
+        result: Result<Box<crate::io::recovery::Recovered>, String>,
+    },
     ProjectOpened {
         /// The project file.
         path: PathBuf,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::app::{AtlasApp, Level, Message};
 use super::jobs::{JobKind, Outcome};
 use crate::io::journal::{JournalEntry, journal_path, read_journal};
-use crate::io::recovery::{Origin, RecoveryEntry, RecoveryStore};
+use crate::io::recovery::{Origin, Recovered, RecoveryEntry, RecoveryStore};
 use crate::model::{Layer, LayerSource, LayerUid};
 
 /// Seconds between autosaves of layers with unsaved edits.
@@ -213,12 +213,26 @@ impl AtlasApp {
     /// is drawn or counted twice; saving it writes where a save of that layer would go (the
     /// user copy of a shipped layer, or the file), never the recovery file, which is deleted
     /// once that save is durable. A layer with unsaved edits of this session is not replaced.
+    ///
+    /// The autosave is read on a worker (a million-event layer takes seconds); the layer
+    /// arrives with [`Outcome::Restored`] (tests: `finish_jobs`).
     pub fn restore(&mut self, entry: &RecoveryEntry) {
         let Some(store) = &self.safety.store else { return };
-        let recovered = match store.load(entry) {
-            Ok(r) => r,
+        let dir = store.dir().to_owned();
+        let name = entry.meta.as_ref().map_or_else(|| entry.data_path.display().to_string(), |m| m.layer_name.clone());
+        let entry = entry.clone();
+        self.jobs.spawn(JobKind::Housekeeping, format!("restoring {name}"), None, self.now_secs, move || {
+            let result = RecoveryStore::new(dir).load(&entry).map(Box::new).map_err(|e| e.to_string());
+            Outcome::Restored { entry: Box::new(entry), result }
+        });
+    }
+
+    /// An autosave was read by [`Self::restore`]'s worker: the layer joins the catalog.
+    pub(crate) fn on_restored(&mut self, entry: &RecoveryEntry, result: Result<Box<Recovered>, String>) {
+        let recovered = match result {
+            Ok(r) => *r,
             Err(e) => {
-                self.messages.push(Message::new(Level::Error, e.to_string()));
+                self.messages.push(Message::new(Level::Error, e));
                 return;
             }
         };

@@ -349,6 +349,7 @@ impl AtlasApp {
             Outcome::UserCopies(copies) => self.on_user_copies(copies),
             Outcome::ProjectSaved { path, result } => self.on_project_saved(&path, result),
             Outcome::JournalRead { uid, result } => self.on_journal_read(uid, result),
+            Outcome::Restored { entry, result } => self.on_restored(&entry, result),
         }
     }
 
