@@ -9,7 +9,10 @@
 //!   usual `0666` less the umask;
 //! - writes through a symbolic link to the file it points at, instead of replacing the link;
 //! - removes temporary files that an earlier, killed write of the same target left behind
-//!   (`.NAME.tmp-PID-…` whose process is gone).
+//!   (`.NAME.tmp-PID-…` whose process is gone);
+//! - refuses to replace a read-only file (no write permission bit at all, e.g. `chmod 444`):
+//!   renaming over it would succeed on Unix, but whoever made it read-only meant it. The
+//!   permission bits decide, not `access(2)`, so the refusal holds for root too.
 
 use std::fs::File;
 use std::io::Write as _;
@@ -17,6 +20,10 @@ use std::path::{Path, PathBuf};
 
 /// The marker between a target's name and the writer's process id in temporary names.
 const TMP_MARK: &str = ".tmp-";
+
+/// What the refusal to replace a read-only file says (after the file's name), so callers
+/// can tell it from other failures and offer to save elsewhere.
+pub const READ_ONLY: &str = "is read-only";
 
 /// A temporary file next to `target`, to be written and then [`Staged::commit`]ted over it.
 /// Dropping it without committing removes the temporary file and leaves the target alone.
@@ -30,8 +37,13 @@ pub struct Staged {
 impl Staged {
     /// Creates the temporary file in `target`'s folder (after resolving a symbolic link at
     /// `target`). Also removes stale temporary files of the same target (see module docs).
+    ///
+    /// # Errors
+    /// A read-only `target` is refused ([`std::io::ErrorKind::PermissionDenied`], naming the
+    /// file) before anything is written; so is a folder that cannot hold the temporary file.
     pub fn new(target: &Path) -> std::io::Result<Self> {
         let target = resolve_link(target);
+        refuse_read_only(&target)?;
         let dir = match target.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
             _ => PathBuf::from("."),
@@ -100,6 +112,20 @@ where
     }
     staged.commit()?;
     Ok(())
+}
+
+/// An error if `target` exists and its permission bits allow no one to write it.
+fn refuse_read_only(target: &Path) -> std::io::Result<()> {
+    match std::fs::metadata(target) {
+        Ok(m) if m.is_file() && m.permissions().readonly() => Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!(
+                "{} {READ_ONLY}, so it was not replaced; save under another name, or make the file writable first",
+                target.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// `path`, or the file a symbolic link at `path` points to (so a write replaces that file
@@ -243,6 +269,33 @@ mod tests {
         write_atomic(&link, b"new").unwrap();
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+    }
+
+    /// Renaming over a `0444` file works on Unix (and root may write anything): the refusal
+    /// comes from the permission bits, before anything is written, naming the file.
+    #[cfg(unix)]
+    #[test]
+    fn a_read_only_file_is_not_replaced_even_by_root() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("frozen.geojson");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let err = write_atomic(&path, b"new").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied);
+        let text = err.to_string();
+        assert!(text.contains(&path.display().to_string()) && text.contains(READ_ONLY), "{text}");
+        let err = write_atomic_with(&path, |out| out.write_all(b"new")).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+        // Through a symbolic link too; and a file with any write bit is replaced as before.
+        let link = dir.path().join("link.geojson");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        assert!(write_atomic(&link, b"new").is_err());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_atomic(&path, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
     }
 
     #[test]
