@@ -17,7 +17,15 @@
 //! and only the cells' representatives are decoded (for the legend). Small layers, and layers
 //! that also hold lines or areas or carry labels (which need the list anyway), count from the
 //! list of features in view, with the same result.
+//!
+//! In the app the column is built on a worker, never in a frame: while the app's frame runs
+//! ([`build_in_background`]), a missing column is not built but requested (its points copied
+//! in one sequential pass, [`ColumnSource`]), the frame counts from the list of features in
+//! view instead — the same cells, so nothing jumps when the column arrives — and the app hands
+//! the request ([`take_requests`]) to a worker that builds and keeps it
+//! ([`ColumnSource::build_and_keep`]). Elsewhere (the CLI, exports) the column is built at once.
 
+use std::cell::{Cell as StdCell, RefCell};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::model::{Layer, LayerKind, TimeFilter};
@@ -62,10 +70,20 @@ pub struct Column {
 /// Points per bucket aimed at (a 1M-point layer gets 64 × 64 buckets).
 const BUCKET_POINTS: usize = 250;
 
-impl Column {
-    /// Reads the points of `layer` from its shape column (nothing is decoded) and sorts them
-    /// into buckets (a counting sort: linear).
-    fn of(layer: &Layer) -> Self {
+/// The points of a layer with their features, copied from its shape column in feature order
+/// (one sequential pass, nothing decoded): what a worker needs to build the layer's [`Column`].
+#[derive(Debug)]
+pub struct ColumnSource {
+    /// The layer's store generation the points are of.
+    generation: u64,
+    pos: Vec<[f64; 2]>,
+    feature: Vec<u32>,
+    single: bool,
+}
+
+impl ColumnSource {
+    /// Copies the points of `layer`.
+    pub fn of(layer: &Layer) -> Self {
         let n = layer.features.len();
         let mut pos = Vec::with_capacity(n);
         let mut feature = Vec::with_capacity(n);
@@ -82,6 +100,30 @@ impl Column {
             }
             single &= pos.len() == before + 1;
         }
+        Self { generation: layer.features.generation(), pos, feature, single }
+    }
+
+    /// Builds the column and keeps it for the frames to come (on a worker, in the app).
+    pub fn build_and_keep(self) -> Arc<Column> {
+        let generation = self.generation;
+        BUILT_HERE.set(BUILT_HERE.get() + 1);
+        let column = Arc::new(Column::from_source(self));
+        let mut kept = COLUMNS.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.retain(|(g, _)| *g != generation);
+        kept.push((generation, Arc::clone(&column)));
+        if kept.len() > COLUMNS_KEPT {
+            kept.remove(0);
+        }
+        drop(kept);
+        BUILDING.lock().unwrap_or_else(PoisonError::into_inner).retain(|g| *g != generation);
+        column
+    }
+}
+
+impl Column {
+    /// Sorts a layer's points into buckets (a counting sort: linear).
+    fn from_source(source: ColumnSource) -> Self {
+        let ColumnSource { pos, feature, single, .. } = source;
         let Some(extent) = WorldRect::from_points(pos.iter()) else { return Self::default() };
         let side = ((pos.len() / BUCKET_POINTS) as f64).sqrt().clamp(1.0, 128.0) as usize;
         let size = [
@@ -145,26 +187,69 @@ impl Column {
 
 static COLUMNS: Mutex<Vec<(u64, Arc<Column>)>> = Mutex::new(Vec::new());
 
-/// The point column of `layer`, read now unless it is kept from an earlier frame.
+/// Store generations whose column a worker is building (requested, not yet kept).
+static BUILDING: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+
+thread_local! {
+    /// Whether this thread runs the app's frame (see [`build_in_background`]).
+    static BACKGROUND: StdCell<bool> = const { StdCell::new(false) };
+    /// Columns this thread asked for, for the app to hand to workers.
+    static REQUESTS: RefCell<Vec<ColumnSource>> = const { RefCell::new(Vec::new()) };
+    /// Columns built on this thread (for tests that the app's frames build none).
+    static BUILT_HERE: StdCell<usize> = const { StdCell::new(0) };
+}
+
+/// While `on`, this thread does not build a missing column but requests it (see the module
+/// documentation); the app turns it on for the length of its frame.
+pub fn build_in_background(on: bool) {
+    BACKGROUND.set(on);
+}
+
+/// The columns requested on this thread since the last call, to build on workers.
+pub fn take_requests() -> Vec<ColumnSource> {
+    REQUESTS.take()
+}
+
+/// How many columns were built on this thread.
+pub fn columns_built_on_this_thread() -> usize {
+    BUILT_HERE.get()
+}
+
+/// The point column of `layer`, built now unless it is kept from an earlier frame.
 pub fn column(layer: &Layer) -> Arc<Column> {
-    let generation = layer.features.generation();
+    kept_column(layer.features.generation()).unwrap_or_else(|| ColumnSource::of(layer).build_and_keep())
+}
+
+/// The column of store generation `generation`, if it is kept.
+fn kept_column(generation: u64) -> Option<Arc<Column>> {
     let mut kept = COLUMNS.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(at) = kept.iter().position(|(g, _)| *g == generation) {
-        let entry = kept.remove(at);
-        let column = Arc::clone(&entry.1);
-        kept.push(entry);
-        return column;
+    let at = kept.iter().position(|(g, _)| *g == generation)?;
+    // Most recently used last.
+    let entry = kept.remove(at);
+    let column = Arc::clone(&entry.1);
+    kept.push(entry);
+    Some(column)
+}
+
+/// The point column of `layer` for a frame: kept from an earlier frame, or built now, or —
+/// while building in the background — requested and `None` until a worker has built it.
+fn column_for_frame(layer: &Layer) -> Option<Arc<Column>> {
+    let generation = layer.features.generation();
+    if let Some(column) = kept_column(generation) {
+        return Some(column);
     }
     // Reading a million shapes takes a few tens of milliseconds: not under the lock.
-    drop(kept);
-    let column = Arc::new(Column::of(layer));
-    let mut kept = COLUMNS.lock().unwrap_or_else(PoisonError::into_inner);
-    kept.retain(|(g, _)| *g != generation);
-    kept.push((generation, Arc::clone(&column)));
-    if kept.len() > COLUMNS_KEPT {
-        kept.remove(0);
+    if BACKGROUND.get() {
+        let mut building = BUILDING.lock().unwrap_or_else(PoisonError::into_inner);
+        if !building.contains(&generation) {
+            building.push(generation);
+            drop(building);
+            let source = ColumnSource::of(layer);
+            REQUESTS.with_borrow_mut(|r| r.push(source));
+        }
+        return None;
     }
-    column
+    Some(ColumnSource::of(layer).build_and_keep())
 }
 
 /// Whether layer `li` is drawn aggregated, decided without listing its features in view: a
@@ -196,7 +281,8 @@ pub fn aggregated_without_list(layer: &Layer, li: usize, filter: Option<&TimeFil
     // Features with a point in view: each is in the list too, so more than the threshold here
     // means more there. Bounded from the buckets first: all of a bucket inside the view counts
     // whole; if even every bucket meeting the view holds no more, the list decides.
-    let column = column(layer);
+    // Not built yet (a worker is at it): the list decides, with the same result.
+    let Some(column) = column_for_frame(layer) else { return false };
     let (mut inside, mut meeting) = (0_usize, 0_usize);
     for (k, b) in column.bounds.iter().enumerate() {
         let Some(b) = b else { continue };
@@ -300,9 +386,10 @@ pub fn count_cells(
                 add(id(fi), *p);
             }
         }
-    } else if layer.features.len() > COLUMN_ABOVE {
+    } else if layer.features.len() > COLUMN_ABOVE
+        && let Some(column) = column_for_frame(layer)
+    {
         // Only the buckets that meet the screen (grown by a point against rounding).
-        let column = column(layer);
         let a = [(-1.0 - ox) / scale, (-1.0 - oy) / scale];
         let b = [(f64::from(w) + 1.0 - ox) / scale, (f64::from(h) + 1.0 - oy) / scale];
         let screen = WorldRect { min: [a[0].min(b[0]), a[1].min(b[1])], max: [a[0].max(b[0]), a[1].max(b[1])] };

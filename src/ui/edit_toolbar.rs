@@ -7,80 +7,111 @@ use super::editor::Tool;
 use super::jobs::JobKind;
 
 impl AtlasApp {
-    /// The edit toolbar over the map, when a layer is being edited.
+    /// The edit toolbar, a strip across the window under the menu bar while a layer is being
+    /// edited.
+    ///
+    /// Its layout never moves under the pointer: it spans the window rather than the map, so
+    /// opening, closing or resizing the side panels leaves every button where it was; the
+    /// layer's name and the save state have slots of fixed width, and buttons that do not apply
+    /// are disabled, never hidden, so an edit, a save or a selection changes no position; the
+    /// rows never wrap (a narrow window clips them). "Delete feature", the one destructive
+    /// button, sits alone at the end of the second row, after a gap and in red, away from Undo,
+    /// Redo and the save buttons a quick click aims at (and Ctrl+Z brings a deleted feature back).
     pub(crate) fn edit_toolbar_ui(&self, ui: &mut egui::Ui) -> Vec<Command> {
         let mut commands = Vec::new();
         let Some(uid) = self.editor.layer else { return commands };
         let Some(layer) = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i)) else { return commands };
-        egui::Frame::popup(ui.style()).show(ui, |ui| {
-            ui.horizontal_wrapped(|ui| {
-                ui.strong(format!("Editing {}", layer.name));
-                if self.jobs.busy(JobKind::Save, Some(uid)) {
-                    ui.spinner();
-                    ui.weak("saving…");
-                } else if self.history.is_dirty(uid) {
-                    ui.colored_label(egui::Color32::from_rgb(200, 110, 0), "unsaved changes");
-                } else {
-                    ui.weak("saved");
-                }
+        let row_height = ui.spacing().interact_size.y;
+        let fixed = |ui: &mut egui::Ui, width: f32, add: &mut dyn FnMut(&mut egui::Ui)| {
+            ui.allocate_ui_with_layout(
+                egui::vec2(width, row_height),
+                egui::Layout::left_to_right(egui::Align::Center),
+                |ui| {
+                    ui.set_min_size(egui::vec2(width, row_height));
+                    ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
+                    add(ui);
+                },
+            );
+        };
+        egui::ScrollArea::horizontal().id_salt("edit-toolbar").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                fixed(ui, NAME_WIDTH, &mut |ui| {
+                    ui.add(
+                        egui::Label::new(egui::RichText::new(format!("Editing {}", layer.name)).strong()).truncate(),
+                    )
+                    .on_hover_text(&layer.name);
+                });
+                fixed(ui, STATE_WIDTH, &mut |ui| {
+                    if self.jobs.busy(JobKind::Save, Some(uid)) {
+                        ui.spinner();
+                        ui.weak("saving…");
+                    } else if self.history.is_dirty(uid) {
+                        ui.colored_label(egui::Color32::from_rgb(200, 110, 0), "unsaved changes");
+                    } else {
+                        ui.weak("saved");
+                    }
+                });
                 ui.separator();
                 for tool in Tool::ALL {
                     if ui
-                        .selectable_label(self.editor.tool == tool, tool.label())
+                        .add_sized(
+                            [TOOL_WIDTH, row_height],
+                            egui::Button::selectable(self.editor.tool == tool, tool.label()),
+                        )
                         .on_hover_text(tool_hint(tool))
                         .clicked()
                     {
                         commands.push(Command::Edit(EditIntent::SetTool(tool)));
                     }
                 }
-                ui.separator();
+            });
+            ui.horizontal(|ui| {
+                let button = |ui: &mut egui::Ui, enabled: bool, text: egui::WidgetText| {
+                    ui.add_enabled(enabled, egui::Button::new(text).min_size(egui::vec2(BUTTON_WIDTH, row_height)))
+                };
                 let undo = self
                     .history
                     .undo_description_for(uid)
                     .map_or_else(|| "Nothing to undo in this layer".to_owned(), |d| format!("Undo {d} (Ctrl+Z)"));
-                let can_undo = self.history.can_undo_layer(uid);
-                if ui.add_enabled(can_undo, egui::Button::new("Undo")).on_hover_text(undo).clicked() {
+                if button(ui, self.history.can_undo_layer(uid), "Undo".into()).on_hover_text(undo).clicked() {
                     commands.push(Command::Edit(EditIntent::Undo));
                 }
                 let redo = self
                     .history
                     .redo_description_for(uid)
                     .map_or_else(|| "Nothing to redo in this layer".to_owned(), |d| format!("Redo {d} (Ctrl+Shift+Z)"));
-                let can_redo = self.history.can_redo_layer(uid);
-                if ui.add_enabled(can_redo, egui::Button::new("Redo")).on_hover_text(redo).clicked() {
+                if button(ui, self.history.can_redo_layer(uid), "Redo".into()).on_hover_text(redo).clicked() {
                     commands.push(Command::Edit(EditIntent::Redo));
                 }
                 let has_sel = self.editable_selection().is_some();
-                if ui
-                    .add_enabled(has_sel, egui::Button::new("Delete feature"))
+                if button(ui, has_sel, "Duplicate".into()).on_hover_text("Copy the selected feature").clicked() {
+                    commands.push(Command::Edit(EditIntent::DuplicateSelected));
+                }
+                ui.separator();
+                if button(ui, true, "Save".into()).on_hover_text("Save the layer (Ctrl+S)").clicked() {
+                    commands.push(Command::Edit(EditIntent::Save(uid)));
+                }
+                if button(ui, true, "Save as…".into()).on_hover_text("Save the layer to a new file").clicked() {
+                    commands.push(Command::Edit(EditIntent::SaveAs(uid)));
+                }
+                if button(ui, true, "Journal".into()).on_hover_text("Who changed what, and from which source").clicked()
+                {
+                    commands.push(Command::Edit(EditIntent::ShowJournal(uid)));
+                }
+                if button(ui, true, "Stop editing".into()).on_hover_text("Edits stay in memory until saved").clicked() {
+                    commands.push(Command::Edit(EditIntent::StopEditing));
+                }
+                ui.separator();
+                ui.add_space(DESTRUCTIVE_GAP);
+                let delete = egui::RichText::new("Delete feature").color(egui::Color32::from_rgb(190, 30, 30));
+                if button(ui, has_sel, delete.into())
                     .on_hover_text("Delete the selected feature (Ctrl+Z brings it back)")
                     .clicked()
                 {
                     commands.push(Command::Edit(EditIntent::DeleteSelected));
                 }
-                if ui
-                    .add_enabled(has_sel, egui::Button::new("Duplicate"))
-                    .on_hover_text("Copy the selected feature")
-                    .clicked()
-                {
-                    commands.push(Command::Edit(EditIntent::DuplicateSelected));
-                }
-                ui.separator();
-                if ui.button("Save").on_hover_text("Save the layer (Ctrl+S)").clicked() {
-                    commands.push(Command::Edit(EditIntent::Save(uid)));
-                }
-                if ui.button("Save as…").on_hover_text("Save the layer to a new file").clicked() {
-                    commands.push(Command::Edit(EditIntent::SaveAs(uid)));
-                }
-                if ui.button("Journal").on_hover_text("Who changed what, and from which source").clicked() {
-                    commands.push(Command::Edit(EditIntent::ShowJournal(uid)));
-                }
-                if ui.button("Stop editing").on_hover_text("Edits stay in memory until saved").clicked() {
-                    commands.push(Command::Edit(EditIntent::StopEditing));
-                }
             });
-            let hint = tool_hint(self.editor.tool);
-            ui.small(hint);
+            ui.small(tool_hint(self.editor.tool));
         });
         commands
     }
@@ -110,6 +141,17 @@ impl AtlasApp {
         commands
     }
 }
+
+/// Width of the "Editing NAME" slot (a longer name is cut, in full on hover).
+const NAME_WIDTH: f32 = 240.0;
+/// Width of the save state ("saved", "unsaved changes", "saving…").
+const STATE_WIDTH: f32 = 130.0;
+/// Width of every tool button.
+const TOOL_WIDTH: f32 = 100.0;
+/// Least width of every other button.
+const BUTTON_WIDTH: f32 = 64.0;
+/// Room between the common buttons and "Delete feature".
+const DESTRUCTIVE_GAP: f32 = 48.0;
 
 /// What a tool does and its keys (the toolbar's hint line and the tool button's tooltip).
 fn tool_hint(tool: Tool) -> &'static str {

@@ -110,8 +110,6 @@ impl AtlasApp {
     /// Applies commands as one undo step; an event point that moves carries its latitude and
     /// longitude properties along so the ACLED columns never disagree with the map.
     pub(super) fn run_edit(&mut self, mut cmds: Vec<EditCommand>, what: &str) {
-        // Undo now reverses this edit before any earlier layer move.
-        self.moves_since_edit = 0;
         let mut follow = Vec::new();
         for cmd in &cmds {
             if let EditCommand::SetGeometry { layer, index, geometry } = cmd
@@ -337,10 +335,15 @@ impl AtlasApp {
                 // Keep the edits in memory and, right now, in the recovery file too.
                 self.safety.due = true;
                 self.autosave(f64::INFINITY);
+                let read_only = e.contains(crate::io::atomic::READ_ONLY);
                 self.messages.push(Message::new(
                     Level::Error,
                     format!("{e} — the edits are kept in memory and in the recovery file"),
                 ));
+                // The file was made read-only on purpose: offer another name at once.
+                if read_only && self.catalog.index_of(uid).is_some() {
+                    self.apply(Command::Edit(EditIntent::SaveAs(uid)));
+                }
             }
         }
     }

@@ -19,36 +19,40 @@ pub fn inspector_ui(
     let mut commands = Vec::new();
     ui.heading("Inspector");
     if here.len() > 1 {
-        egui::CollapsingHeader::new(format!("{} features here", here.len())).default_open(true).show(ui, |ui| {
-            // Rows are laid out only where visible: a density bin can hold thousands.
-            let row_height = ui.spacing().interact_size.y;
-            egui::ScrollArea::vertical().id_salt("here").max_height(140.0).show_rows(
-                ui,
-                row_height,
-                here.len(),
-                |ui, rows| {
-                    let several_layers = here.iter().any(|r| r.layer != here[0].layer);
-                    for r in here.get(rows).unwrap_or_default() {
-                        let (Some(layer), Some(f)) = (catalog.layers.get(r.layer), catalog.feature(*r)) else {
-                            continue;
-                        };
-                        let date = f.time.map(|t| format!("{} · ", t.describe())).unwrap_or_default();
-                        let name = match layer.kind {
-                            LayerKind::Aid => f.prop_str("title").map_or_else(|| f.display_name(None), str::to_owned),
-                            _ => f.display_name(layer.label_field.as_deref()),
-                        };
-                        let text = if several_layers {
-                            format!("{date}{name} ({})", layer.name)
-                        } else {
-                            format!("{date}{name}")
-                        };
-                        if ui.selectable_label(selection == Some(*r), text).clicked() {
-                            commands.push(Command::Select(Some(*r)));
+        egui::CollapsingHeader::new(format!("{} features here", super::load_progress::thousands(here.len() as u64)))
+            .default_open(true)
+            .show(ui, |ui| {
+                // Rows are laid out only where visible: a density bin can hold thousands.
+                let row_height = ui.spacing().interact_size.y;
+                egui::ScrollArea::vertical().id_salt("here").max_height(140.0).show_rows(
+                    ui,
+                    row_height,
+                    here.len(),
+                    |ui, rows| {
+                        let several_layers = here.iter().any(|r| r.layer != here[0].layer);
+                        for r in here.get(rows).unwrap_or_default() {
+                            let (Some(layer), Some(f)) = (catalog.layers.get(r.layer), catalog.feature(*r)) else {
+                                continue;
+                            };
+                            let date = f.time.map(|t| format!("{} · ", t.describe())).unwrap_or_default();
+                            let name = match layer.kind {
+                                LayerKind::Aid => {
+                                    f.prop_str("title").map_or_else(|| f.display_name(None), str::to_owned)
+                                }
+                                _ => f.display_name(layer.label_field.as_deref()),
+                            };
+                            let text = if several_layers {
+                                format!("{date}{name} ({})", layer.name)
+                            } else {
+                                format!("{date}{name}")
+                            };
+                            if ui.selectable_label(selection == Some(*r), text).clicked() {
+                                commands.push(Command::Select(Some(*r)));
+                            }
                         }
-                    }
-                },
-            );
-        });
+                    },
+                );
+            });
         ui.separator();
     }
     let Some(sel) = selection else {

@@ -41,6 +41,8 @@ pub enum JobKind {
     OpenProject,
     /// Saving a project.
     SaveProject,
+    /// Building a Points layer's point column (`render::points`).
+    PointColumn,
 }
 
 /// A project read and its layers loaded, ready to replace the app's.
@@ -66,6 +68,8 @@ pub struct SaveNotes {
 /// What a finished job reports.
 #[derive(Debug)]
 pub enum Outcome {
+    /// A Points layer's point column was built and is kept for the frames to come.
+    PointColumn,
     /// A layer save finished.
     Saved {
         /// The layer.

@@ -42,6 +42,11 @@ impl MapViewState {
         self.cache.as_ref().map_or_else(Vec::new, |(_, scene)| scene.density.iter().map(|d| d.layer).collect())
     }
 
+    /// The scene drawn last (for tests).
+    pub fn scene(&self) -> Option<&Scene> {
+        self.cache.as_ref().map(|(_, scene)| scene)
+    }
+
     /// A map state starting at `viewport`.
     pub fn new(viewport: Viewport) -> Self {
         Self {
@@ -249,7 +254,11 @@ impl MapView<'_> {
                 && let Some(layer) = self.catalog.layers.get(li)
             {
                 let what = if n == 1 { "feature" } else { "features" };
-                response.clone().on_hover_text_at_pointer(format!("{n} {what} in this hexagon  ·  {}", layer.name));
+                response.clone().on_hover_text_at_pointer(format!(
+                    "{} {what} in this hexagon  ·  {}",
+                    super::load_progress::thousands(u64::from(n)),
+                    layer.name
+                ));
             }
         }
         commands

@@ -14,6 +14,7 @@ pub mod file_choice;
 pub mod file_dialog;
 mod inspector;
 pub mod jobs;
+mod layer_undo;
 mod layers_panel;
 mod load_progress;
 mod loader;

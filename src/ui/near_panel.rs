@@ -158,11 +158,12 @@ impl AtlasApp {
             ui.separator();
             let approx = result.matches.iter().filter(|m| m.approximate).count();
             ui.label(format!(
-                "{} events within {} km of {} sites ({}); {approx} approximate (precision 3)",
-                result.matches.len(),
+                "{} events within {} km of {} sites ({}); {} approximate (precision 3)",
+                super::load_progress::thousands(result.matches.len() as u64),
                 result.km,
-                result.rows.len(),
-                result.when
+                super::load_progress::thousands(result.rows.len() as u64),
+                result.when,
+                super::load_progress::thousands(approx as u64)
             ));
             let Some(layer) = self.catalog.index_of(result.sites) else { return };
             egui::ScrollArea::vertical().max_height(280.0).show(ui, |ui| {

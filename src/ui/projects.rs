@@ -74,6 +74,7 @@ impl AtlasApp {
         let OpenedProject { project, catalog, problems } = opened;
         self.catalog = catalog;
         self.history = crate::edit::History::new(crate::edit::MAX_UNDOS);
+        self.layer_undo.clear();
         self.safety.journal.clear();
         self.editor = super::editor::EditorState::default();
         self.selection = None;

@@ -176,7 +176,10 @@ impl AtlasApp {
                     match &entry.meta {
                         Some(m) => ui.label(format!(
                             "{} — {} features, autosaved {} (from {})",
-                            m.layer_name, m.feature_count, m.saved_at, m.source_label
+                            m.layer_name,
+                            super::load_progress::thousands(m.feature_count as u64),
+                            m.saved_at,
+                            m.source_label
                         )),
                         None => ui.label(format!(
                             "{} ({})",

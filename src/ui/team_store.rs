@@ -1056,7 +1056,7 @@ impl AtlasApp {
         for &i in gone.iter().rev() {
             remove_feature(&mut layer, i);
         }
-        let count = layer.features.len();
+        let count = super::load_progress::thousands(layer.features.len() as u64);
         let bounds = layer.bounds();
         let uid = layer.uid;
         let n_waiting = state.pending.len();
@@ -1381,7 +1381,11 @@ impl AtlasApp {
             }
             for (author, what) in by_author {
                 let n = what.len();
-                let mut text = format!("{author} changed {n} feature{} of “{layer}”", if n == 1 { "" } else { "s" });
+                let mut text = format!(
+                    "{author} changed {} feature{} of “{layer}”",
+                    super::load_progress::thousands(n as u64),
+                    if n == 1 { "" } else { "s" }
+                );
                 if !keep.is_empty() {
                     let _ = write!(text, "; {} of them you are editing: they merge when you save", keep.len());
                 }

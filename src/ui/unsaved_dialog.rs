@@ -89,8 +89,12 @@ impl AtlasApp {
             }
             Some(1) => {
                 for (uid, _) in &dirty {
-                    self.history.forget_layer(*uid);
-                    self.safety.journal.remove(uid);
+                    // A removed layer keeps its edits, undo steps and journal for Undo to put
+                    // back (see `layer_undo`); only its recovery files go.
+                    if !matches!(pending, Pending::RemoveLayer(_)) {
+                        self.history.forget_layer(*uid);
+                        self.safety.journal.remove(uid);
+                    }
                     self.discard_recovery(*uid);
                 }
                 self.pending = None;

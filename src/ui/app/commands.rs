@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use super::{AtlasApp, Level, Message};
 use crate::ui::command::{Command, EditIntent};
-use crate::ui::editor::EditorState;
 use crate::ui::file_choice::FilePurpose;
 use crate::ui::loader::LoadResult;
 use crate::ui::unsaved_dialog::Pending;
@@ -15,28 +14,15 @@ impl AtlasApp {
     /// handled here (nothing falls through silently).
     pub fn apply(&mut self, command: Command) {
         match command {
-            Command::Edit(EditIntent::Undo) if self.moves_since_edit > 0 => {
-                if let Some((uid, from, to)) = self.move_undo.pop() {
-                    self.move_layer_now(uid, from);
-                    self.move_redo.push((uid, from, to));
-                }
-                self.moves_since_edit = self.moves_since_edit.saturating_sub(1);
-            }
-            Command::Edit(EditIntent::Redo) if !self.move_redo.is_empty() => {
-                if let Some((uid, from, to)) = self.move_redo.pop() {
-                    self.move_layer_now(uid, to);
-                    self.move_undo.push((uid, from, to));
-                    self.moves_since_edit += 1;
-                }
-            }
+            // Layer moves and removals are undone with the edits, newest first.
+            Command::Edit(EditIntent::Undo) if self.layer_change_first(false) => self.undo_layer_change(),
+            Command::Edit(EditIntent::Redo) if self.layer_change_first(true) => self.redo_layer_change(),
             Command::MoveLayer { layer, to } => {
                 if let Some(from) = self.catalog.index_of(layer) {
                     let to = to.min(self.catalog.layers.len().saturating_sub(1));
                     if from != to {
                         self.move_layer_now(layer, to);
-                        self.move_undo.push((layer, from, to));
-                        self.move_redo.clear();
-                        self.moves_since_edit += 1;
+                        self.layer_moved(layer, from, to);
                     }
                 }
             }
@@ -153,7 +139,11 @@ impl AtlasApp {
                     layer.date_fields = fields;
                     let problems = crate::model::assign_spans(layer);
                     if !problems.is_empty() {
-                        let text = format!("{}: {} features have no usable date", layer.name, problems.len());
+                        let text = format!(
+                            "{}: {} features have no usable date",
+                            layer.name,
+                            crate::ui::load_progress::thousands(problems.len() as u64)
+                        );
                         self.messages.push(Message::new(Level::Warning, text).with_details(problems));
                     }
                     self.catalog_changed();
@@ -185,7 +175,7 @@ impl AtlasApp {
 
     /// Moves layer `uid` to position `to`, keeping the selection and the features-here list
     /// on the same features.
-    pub(super) fn move_layer_now(&mut self, uid: crate::model::LayerUid, to: usize) {
+    pub(crate) fn move_layer_now(&mut self, uid: crate::model::LayerUid, to: usize) {
         let Some(from) = self.catalog.index_of(uid) else { return };
         if to >= self.catalog.layers.len() || from == to {
             return;
@@ -206,21 +196,6 @@ impl AtlasApp {
         for r in self.selection.iter_mut().chain(self.hits_here.iter_mut()) {
             r.layer = moved(r.layer);
         }
-        self.catalog_changed();
-    }
-
-    /// Removes a layer without asking (the caller has asked about unsaved edits).
-    pub(crate) fn remove_layer_now(&mut self, l: usize) {
-        if l >= self.catalog.layers.len() {
-            return;
-        }
-        let layer = self.catalog.layers.remove(l);
-        self.history.forget_layer(layer.uid);
-        if self.editor.is_editing(layer.uid) {
-            self.editor = EditorState::default();
-        }
-        self.selection = None;
-        self.hits_here.clear();
         self.catalog_changed();
     }
 
@@ -251,7 +226,11 @@ impl AtlasApp {
                     } else {
                         (
                             Level::Warning,
-                            format!("Opened {} ({count} features); {} skipped", path.display(), loaded.skipped.len()),
+                            format!(
+                                "Opened {} ({count} features); {} skipped",
+                                path.display(),
+                                crate::ui::load_progress::thousands(loaded.skipped.len() as u64)
+                            ),
                         )
                     };
                     self.messages.push(Message::new(level, text).with_details(loaded.skipped));

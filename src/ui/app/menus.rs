@@ -184,6 +184,10 @@ impl AtlasApp {
         let area = egui::Area::new(egui::Id::unique("messages"))
             .pivot(egui::Align2::RIGHT_BOTTOM)
             .fixed_pos(corner)
+            // Above modal dialogs (the built-in file dialog, unsaved edits) and their dimmed
+            // backdrop: a message about what the dialog is doing must stay readable and
+            // dismissable while it is open.
+            .order(egui::Order::Tooltip)
             .interactable(true);
         // Each toast is at most 460 points wide and always narrower than the map, its text
         // wrapped inside: a long message (a path, the missing file dialog) never runs off

@@ -190,12 +190,8 @@ pub struct AtlasApp {
     /// The layer whose settings section is open in the Layers panel (by uid, so it stays
     /// with its layer when layers move).
     pub layer_settings: Option<crate::model::LayerUid>,
-    /// Layer moves that Undo reverses: (layer, from, to), most recent last.
-    move_undo: Vec<(crate::model::LayerUid, usize, usize)>,
-    /// Undone layer moves that Redo replays.
-    move_redo: Vec<(crate::model::LayerUid, usize, usize)>,
-    /// Layer moves since the last edit: Undo reverses these before any edit.
-    pub(crate) moves_since_edit: usize,
+    /// Layer moves and removals that Undo reverses (see [`super::layer_undo`]).
+    pub(crate) layer_undo: super::layer_undo::LayerUndo,
     /// Autosave, recovery and the edit journal.
     pub safety: super::recovery_ui::Safety,
     /// The app's own data folder: user copies of shipped layers (`layers/`), the recent
@@ -279,9 +275,7 @@ impl AtlasApp {
             show_shortcuts: false,
             show_guide: false,
             layer_settings: None,
-            move_undo: Vec::new(),
-            move_redo: Vec::new(),
-            moves_since_edit: 0,
+            layer_undo: super::layer_undo::LayerUndo::default(),
             safety: if storage.is_some() {
                 super::recovery_ui::Safety::with_store(user_dir.join("recovery"))
             } else {
@@ -332,6 +326,8 @@ impl AtlasApp {
             Outcome::Saved { uid, generation, path, journalled, result } => {
                 self.on_saved(uid, generation, &path, journalled, result);
             }
+            // Draw again with it (the same cells, drawn without listing the features in view).
+            Outcome::PointColumn => self.map.invalidate(),
             Outcome::Exported { path, result } => {
                 let message = match result {
                     Ok(()) => Message::new(Level::Info, format!("Exported to {}", path.display())),
@@ -366,6 +362,19 @@ impl AtlasApp {
 
     /// Draws the whole app into `ui` and applies what the panels asked for.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
+        // A Points layer's column is built on a worker, never in a frame (`render::points`).
+        crate::render::points::build_in_background(true);
+        self.frame(ui);
+        crate::render::points::build_in_background(false);
+        for source in crate::render::points::take_requests() {
+            self.jobs.spawn(JobKind::PointColumn, "indexing points".to_owned(), None, self.now_secs, move || {
+                source.build_and_keep();
+                Outcome::PointColumn
+            });
+        }
+    }
+
+    fn frame(&mut self, ui: &mut egui::Ui) {
         self.now_secs = ui.input(|i| i.time);
         if ui.ctx().options(|o| o.theme_preference) != self.state.theme.preference() {
             ui.ctx().set_theme(self.state.theme.preference());
@@ -392,6 +401,13 @@ impl AtlasApp {
             self.pending = Some(Pending::Quit);
         }
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar_ui(ui, &mut commands));
+        // Across the window, above the side panels (see `edit_toolbar_ui`); its commands are
+        // applied after the panels' (an Undo clicked while a field loses focus comes after the
+        // field's own commit, which it then undoes).
+        let mut toolbar_commands = Vec::new();
+        if self.editor.layer.is_some() {
+            egui::Panel::top("edit-toolbar").show(ui, |ui| toolbar_commands = self.edit_toolbar_ui(ui));
+        }
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar_ui(ui));
         if self.state.show_timeline && !self.presenting() {
             egui::Panel::bottom("timeline").resizable(false).show(ui, |ui| {
@@ -435,7 +451,7 @@ impl AtlasApp {
             });
         }
         egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
-            commands.extend(self.edit_toolbar_ui(ui));
+            commands.append(&mut toolbar_commands);
             let view = MapView { catalog: &self.catalog, filter: &self.filter, selection: self.selection };
             let mut map_commands = view.ui(ui, &mut self.map, &mut self.editor);
             self.measure_clicks(&mut map_commands);

@@ -1,0 +1,348 @@
+//! Defects found walking the app as a new user (issue 8), each driven through the real app:
+//! the edit toolbar keeps every button in place, a removed layer comes back with Undo, counts
+//! carry thousands separators, messages stay readable over the built-in file dialog, a save
+//! over a read-only file is refused, and a Points layer's column is built on a worker.
+
+mod common;
+
+use common::harness;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use frontier_atlas::model::{Feature, Layer, LayerKind, LayerSource, LayerStyleOverride, PointView};
+use frontier_atlas::render::Item;
+use frontier_atlas::spatial::Shape;
+use frontier_atlas::ui::{AtlasApp, Command, EditIntent, Level, Message};
+
+const POSTS: &str = r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","id":1,"properties":{"name":"Khorog"},"geometry":{"type":"Point","coordinates":[71.55,37.49]}},
+{"type":"Feature","id":2,"properties":{"name":"Ishkashim"},"geometry":{"type":"Point","coordinates":[71.61,36.71]}}
+]}
+"#;
+
+/// The app with `name.geojson` (from `POSTS`) opened; its position in the list.
+fn with_posts(dir: &std::path::Path, name: &str) -> (Harness<'static, AtlasApp>, usize) {
+    let path = dir.join(format!("{name}.geojson"));
+    std::fs::write(&path, POSTS).expect("write the layer");
+    let mut h = harness();
+    h.run_steps(2);
+    h.state_mut().open_file_now(&path);
+    h.run_steps(2);
+    let li = h.state().catalog.layers.iter().position(|l| l.name == name).expect("layer opened");
+    (h, li)
+}
+
+const TOOLBAR: [&str; 15] = [
+    "Select",
+    "Move",
+    "Vertices",
+    "Add point",
+    "Draw line",
+    "Draw polygon",
+    "Add hole",
+    "Undo",
+    "Redo",
+    "Duplicate",
+    "Save",
+    "Save as…",
+    "Journal",
+    "Stop editing",
+    "Delete feature",
+];
+
+fn toolbar(h: &Harness<'static, AtlasApp>) -> Vec<(&'static str, egui::Rect)> {
+    TOOLBAR.iter().map(|&label| (label, h.get_by_label(label).rect())).collect()
+}
+
+/// Regression: the toolbar flowed with the map's width and the save state's text, so opening a
+/// side panel or making an edit moved the buttons under the pointer (a click meant for another
+/// button hit "Delete feature"). Every button now keeps its place through panels opening and
+/// closing, a selection, an edit (the state reads "unsaved changes") and a long layer name; and
+/// "Delete feature" is last, apart from the others.
+#[test]
+fn edit_toolbar_buttons_keep_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut h, li) = with_posts(dir.path(), "posts");
+    let uid = h.state().catalog.layers[li].uid;
+    h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid)));
+    h.run_steps(3);
+    let before = toolbar(&h);
+    let check = |h: &Harness<'static, AtlasApp>, when: &str| {
+        for ((label, was), (_, now)) in before.iter().zip(toolbar(h)) {
+            assert!((was.min - now.min).length() < 0.5, "{label} moved from {was:?} to {now:?} {when}");
+        }
+    };
+    h.state_mut().state.show_layers = !h.state().state.show_layers;
+    h.run_steps(3);
+    check(&h, "when the Layers panel was toggled");
+    h.state_mut().state.show_inspector = !h.state().state.show_inspector;
+    h.run_steps(3);
+    check(&h, "when the inspector was toggled");
+    h.state_mut().apply(Command::Select(Some(frontier_atlas::model::FeatureRef { layer: li, feature: 0 })));
+    h.run_steps(3);
+    check(&h, "when a feature was selected");
+    h.get_by_label("Duplicate").click();
+    h.run_steps(3);
+    assert!(h.state().history.is_dirty(uid), "the duplicate is an unsaved edit");
+    assert!(h.query_by_label("unsaved changes").is_some());
+    check(&h, "after an edit");
+    h.state_mut().catalog.layers[li].name = "Security events reported by field teams, 2020–2024".into();
+    h.run_steps(3);
+    check(&h, "with a long layer name");
+    // The destructive button is the last, with room before it.
+    let delete = before.iter().find(|(l, _)| *l == "Delete feature").unwrap().1;
+    for (label, rect) in
+        before.iter().filter(|(l, _)| ["Undo", "Redo", "Duplicate", "Save", "Stop editing"].contains(l))
+    {
+        let same_row = (rect.center().y - delete.center().y).abs() < 2.0;
+        assert!(!same_row || delete.min.x - rect.max.x >= 40.0, "{label} {rect:?} is right next to Delete {delete:?}");
+    }
+}
+
+/// Regression: "Remove layer" could not be undone. Undo puts the layer back at its place with
+/// its style and opacity; a layer with unsaved edits is asked about first and, removed anyway,
+/// comes back with its edits still unsaved. Removals and edits undo newest first.
+#[test]
+fn a_removed_layer_comes_back_with_undo() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut h, li) = with_posts(dir.path(), "posts");
+    let uid = h.state().catalog.layers[li].uid;
+    let red = LayerStyleOverride { fill: Some([200, 30, 30, 255]), ..LayerStyleOverride::default() };
+    h.state_mut().apply(Command::SetStyle(uid, Some(Box::new(red.clone()))));
+    h.state_mut().apply(Command::SetOpacity(uid, 0.4));
+    let names =
+        |h: &Harness<'static, AtlasApp>| h.state().catalog.layers.iter().map(|l| l.name.clone()).collect::<Vec<_>>();
+    let listed = names(&h);
+    // Clicked in the layer's settings, as an analyst does.
+    h.state_mut().layer_settings = Some(uid);
+    h.run_steps(3);
+    h.get_by_label("Remove layer").scroll_to_me();
+    h.run_steps(3);
+    h.get_by_label("Remove layer").click();
+    h.run_steps(3);
+    assert!(h.state().catalog.index_of(uid).is_none(), "removed");
+    assert!(h.query_by_label_contains("Undo (Ctrl+Z) brings it back").is_some(), "the message says how to undo");
+    h.state_mut().apply(Command::Edit(EditIntent::Undo));
+    h.run_steps(2);
+    assert_eq!(names(&h), listed, "back at its place");
+    let layer = &h.state().catalog.layers[li];
+    assert_eq!((layer.uid, layer.features.len(), layer.opacity), (uid, 2, 0.4));
+    assert_eq!(layer.style.as_ref().and_then(|s| s.fill), red.fill);
+    // Redo removes it again; Undo brings it back again.
+    h.state_mut().apply(Command::Edit(EditIntent::Redo));
+    assert!(h.state().catalog.index_of(uid).is_none(), "redo removes it again");
+    h.state_mut().apply(Command::Edit(EditIntent::Undo));
+    assert_eq!(h.state().catalog.index_of(uid), Some(li));
+
+    // With unsaved edits: asked first; "Discard and remove", then Undo: the edits are back,
+    // still unsaved, and their own undo steps still work.
+    h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid)));
+    h.state_mut().apply(Command::Select(Some(frontier_atlas::model::FeatureRef { layer: li, feature: 0 })));
+    h.state_mut().apply(Command::Edit(EditIntent::DuplicateSelected));
+    assert_eq!(h.state().catalog.layers[li].features.len(), 3);
+    h.state_mut().apply(Command::RemoveLayer(uid));
+    h.run_steps(2);
+    assert!(h.state().catalog.index_of(uid).is_some(), "not removed before the analyst answers");
+    h.get_by_label("Discard and remove").click();
+    h.run_steps(3);
+    assert!(h.state().catalog.index_of(uid).is_none());
+    h.state_mut().apply(Command::Edit(EditIntent::Undo));
+    h.run_steps(2);
+    let li = h.state().catalog.index_of(uid).expect("back");
+    assert_eq!(h.state().catalog.layers[li].features.len(), 3, "with its edit");
+    assert!(h.state().history.is_dirty(uid), "still unsaved: it will be asked about, autosaved and saved");
+    assert_eq!(h.state().editor.layer, Some(uid), "still being edited");
+    h.state_mut().apply(Command::Edit(EditIntent::Undo));
+    assert_eq!(h.state().catalog.layers[li].features.len(), 2, "the duplicate's own undo step still works");
+    assert!(!h.state().history.is_dirty(uid));
+    h.state_mut().apply(Command::Edit(EditIntent::Redo));
+    assert_eq!(h.state().catalog.layers[li].features.len(), 3);
+}
+
+/// An edit made after a removal is undone first, then the removal; redo in the order made.
+#[test]
+fn removals_and_edits_undo_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut h, _) = with_posts(dir.path(), "posts");
+    let other = dir.path().join("sites.geojson");
+    std::fs::write(&other, POSTS).unwrap();
+    h.state_mut().open_file_now(&other);
+    h.run_steps(2);
+    let uid_of = |h: &Harness<'static, AtlasApp>, name: &str| {
+        h.state().catalog.layers.iter().find(|l| l.name == name).map(|l| l.uid).unwrap()
+    };
+    let (posts, sites) = (uid_of(&h, "posts"), uid_of(&h, "sites"));
+    h.state_mut().apply(Command::RemoveLayer(posts));
+    let li = h.state().catalog.index_of(sites).unwrap();
+    h.state_mut().apply(Command::Edit(EditIntent::StartEditing(sites)));
+    h.state_mut().apply(Command::Select(Some(frontier_atlas::model::FeatureRef { layer: li, feature: 0 })));
+    h.state_mut().apply(Command::Edit(EditIntent::DuplicateSelected));
+    h.state_mut().apply(Command::Edit(EditIntent::StopEditing));
+    let count = |h: &Harness<'static, AtlasApp>| {
+        h.state().catalog.layers[h.state().catalog.index_of(sites).unwrap()].features.len()
+    };
+    assert_eq!(count(&h), 3);
+    h.state_mut().apply(Command::Edit(EditIntent::Undo));
+    assert_eq!((count(&h), h.state().catalog.index_of(posts).is_some()), (2, false), "the edit first");
+    h.state_mut().apply(Command::Edit(EditIntent::Undo));
+    assert!(h.state().catalog.index_of(posts).is_some(), "then the removal");
+    h.state_mut().apply(Command::Edit(EditIntent::Redo));
+    assert_eq!((count(&h), h.state().catalog.index_of(posts).is_some()), (2, false), "redo: the removal first");
+    h.state_mut().apply(Command::Edit(EditIntent::Redo));
+    assert_eq!(count(&h), 3);
+}
+
+/// Regression: the recovery window showed "1234567 features".
+#[test]
+fn the_recovery_window_counts_with_thousands_separators() {
+    let mut h = harness();
+    h.run_steps(2);
+    let meta = frontier_atlas::io::recovery::RecoveryMeta {
+        layer_name: "ACLED 2020-2024".into(),
+        source_label: "/data/acled.csv".into(),
+        original_path: None,
+        embedded: None,
+        kind: "events".into(),
+        saved_at: "2026-11-30T05:00:00Z".into(),
+        feature_count: 1_234_567,
+    };
+    h.state_mut().safety.offered.push(frontier_atlas::io::recovery::RecoveryEntry {
+        data_path: "/tmp/none.geojson".into(),
+        meta_path: "/tmp/none.json".into(),
+        journal_path: "/tmp/none.journal".into(),
+        meta: Some(meta),
+        problem: None,
+    });
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("1,234,567 features").is_some(), "the count is grouped");
+}
+
+/// Regression: a message (toast) was drawn under the built-in file dialog and its dimmed
+/// backdrop: it can now be read and dismissed while the dialog is open.
+#[test]
+fn messages_stay_on_top_of_the_built_in_file_dialog() {
+    let mut h = harness();
+    h.state_mut().state.builtin_file_dialog = true;
+    h.run();
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("Open GeoJSON, GeoPackage or CSV…").click();
+    h.run();
+    assert!(h.state().file_dialog_open());
+    h.state_mut().messages.clear();
+    h.state_mut().messages.push(Message::new(Level::Error, "Could not read /data/broken.geojson"));
+    h.run_steps(3);
+    let toast = h.get_by_label_contains("Could not read /data/broken.geojson").rect();
+    let layer = h.ctx.layer_id_at(toast.center()).expect("a layer there");
+    assert_eq!(layer.order, egui::Order::Tooltip, "the message is on top, not under the dialog: {layer:?}");
+    h.get_by_label("Dismiss").click();
+    h.run_steps(2);
+    assert!(h.state().messages.is_empty(), "Dismiss works with the dialog open");
+    assert!(h.state().file_dialog_open(), "and the dialog stays open");
+}
+
+/// Saving over a read-only file is refused, naming it, and Save as is offered (the built-in
+/// dialog opens); the edits stay unsaved and the file untouched. The permission bits decide,
+/// so this holds as root.
+#[cfg(unix)]
+#[test]
+fn saving_over_a_read_only_file_is_refused_and_save_as_offered() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut h, li) = with_posts(dir.path(), "posts");
+    h.state_mut().state.builtin_file_dialog = true;
+    let path = dir.path().join("posts.geojson");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let uid = h.state().catalog.layers[li].uid;
+    h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid)));
+    h.state_mut().apply(Command::Select(Some(frontier_atlas::model::FeatureRef { layer: li, feature: 0 })));
+    h.state_mut().apply(Command::Edit(EditIntent::DuplicateSelected));
+    h.state_mut().apply(Command::Edit(EditIntent::Save(uid)));
+    h.state_mut().finish_jobs();
+    h.run_steps(3);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), POSTS, "the read-only file is untouched");
+    assert!(h.state().history.is_dirty(uid), "the edit is still unsaved");
+    let error = h.state().messages.iter().find(|m| m.level == Level::Error).expect("an error is shown");
+    assert!(error.text.contains(&path.display().to_string()) && error.text.contains("read-only"), "{}", error.text);
+    assert!(h.state().file_dialog_open(), "Save as is offered");
+}
+
+/// `n` events on a small patch of the frontier, drawn as Points.
+fn points_layer(n: usize) -> Layer {
+    let features = (0..n)
+        .map(|i| {
+            let (lon, lat) = (70.0 + (i % 173) as f64 * 0.01, 37.0 + (i / 173) as f64 * 0.01);
+            let mut properties = serde_json::Map::new();
+            properties.insert("event_type".into(), ["Battles", "Riots", "Protests"][i % 3].into());
+            Feature {
+                id: None,
+                geometry: Some(serde_json::json!({"type": "Point", "coordinates": [lon, lat]})),
+                properties,
+                foreign_members: serde_json::Map::new(),
+                shape: Shape::from_geo(Some(&geo::Geometry::Point(geo::Point::new(lon, lat)))),
+                time: None,
+            }
+        })
+        .collect();
+    let mut layer = Layer::new("Many events", LayerKind::Events, LayerSource::Embedded("test"), features);
+    layer.style = Some(LayerStyleOverride { point_view: Some(PointView::Points), ..LayerStyleOverride::default() });
+    layer
+}
+
+/// The same symbols, counts and colours at the same places (to a hundredth of a point: the
+/// cells' sums add the same points in another order).
+fn assert_same_picture(before: &[Item], after: &[Item]) {
+    use Item::{Marker, Text};
+    assert_eq!(before.len(), after.len(), "as many items");
+    for (b, a) in before.iter().zip(after) {
+        match (b, a) {
+            (Marker { center: c1, radius: r1, fill: f1, .. }, Marker { center: c2, radius: r2, fill: f2, .. }) => {
+                let moved = (c1[0] - c2[0]).abs().max((c1[1] - c2[1]).abs());
+                assert!(moved < 0.01 && (r1 - r2).abs() < 1e-6 && f1 == f2, "{b:?} became {a:?}");
+            }
+            (Text { center: c1, text: t1, .. }, Text { center: c2, text: t2, .. }) => {
+                let moved = (c1[0] - c2[0]).abs().max((c1[1] - c2[1]).abs());
+                assert!(moved < 0.01 && t1 == t2, "{b:?} became {a:?}");
+            }
+            _ => assert_eq!(b, a),
+        }
+    }
+}
+
+/// The Points style's point column of a big layer is built on a worker, never in a frame: the
+/// frames before it is ready draw the same cells from the list of features in view, so the
+/// picture does not change when it arrives; an edit (a new store generation) is built on a
+/// worker again.
+#[test]
+fn a_points_column_is_built_on_a_worker_with_the_same_picture() {
+    use frontier_atlas::render::points;
+    let mut h = harness();
+    h.run_steps(2);
+    let layer = points_layer(30_000);
+    let bounds = layer.bounds().unwrap();
+    let uid = layer.uid;
+    h.state_mut().catalog.insert(layer);
+    let size = h.state().map.viewport.size_pts;
+    h.state_mut().map.viewport = frontier_atlas::spatial::Viewport::fit_world(bounds.expanded(0.05), size);
+    h.state_mut().apply(Command::SetRange(None));
+    let built_here = points::columns_built_on_this_thread();
+    h.run_steps(1);
+    assert!(h.state().jobs.busy(frontier_atlas::ui::jobs::JobKind::PointColumn, None), "requested from a worker");
+    h.run_steps(2);
+    let before = h.state().map.scene().cloned().expect("drawn");
+    assert!(before.items.len() > 10, "the layer is drawn while the column is built");
+    h.state_mut().finish_jobs();
+    h.state_mut().map.invalidate();
+    h.run_steps(2);
+    let after = h.state().map.scene().cloned().expect("drawn");
+    assert_eq!(points::columns_built_on_this_thread(), built_here, "no column was built in a frame");
+    assert_same_picture(&before.items, &after.items);
+    // An edit: a new generation, built on a worker again.
+    let li = h.state().catalog.index_of(uid).unwrap();
+    h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid)));
+    h.state_mut().apply(Command::Select(Some(frontier_atlas::model::FeatureRef { layer: li, feature: 5 })));
+    h.state_mut().apply(Command::Edit(EditIntent::DeleteSelected));
+    h.run_steps(2);
+    h.state_mut().finish_jobs();
+    h.run_steps(2);
+    assert_eq!(points::columns_built_on_this_thread(), built_here, "nor after an edit");
+}
