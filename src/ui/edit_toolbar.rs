@@ -14,7 +14,7 @@ impl AtlasApp {
     /// opening, closing or resizing the side panels leaves every button where it was; the
     /// layer's name and the save state have slots of fixed width, and buttons that do not apply
     /// are disabled, never hidden, so an edit, a save or a selection changes no position; the
-    /// rows never wrap (a narrow window clips them). "Delete feature", the one destructive
+    /// rows never wrap (a narrow window cuts them off at its edge). "Delete feature", the one destructive
     /// button, sits alone at the end of the second row, after a gap and in red, away from Undo,
     /// Redo and the save buttons a quick click aims at (and Ctrl+Z brings a deleted feature back).
     pub(crate) fn edit_toolbar_ui(&self, ui: &mut egui::Ui) -> Vec<Command> {
@@ -33,7 +33,9 @@ impl AtlasApp {
                 },
             );
         };
-        egui::ScrollArea::horizontal().id_salt("edit-toolbar").show(ui, |ui| {
+        // Not in a scroll area: that would take its height from the frame before, and the first
+        // frame after Edit layer would show only the first row.
+        ui.vertical(|ui| {
             ui.horizontal(|ui| {
                 fixed(ui, NAME_WIDTH, &mut |ui| {
                     ui.add(

@@ -63,6 +63,9 @@ impl AtlasApp {
                 ui.label(format!("• {name}"));
             }
             ui.label("They are also kept in the recovery file until you decide.");
+            if matches!(pending, Pending::RemoveLayer(_)) {
+                ui.weak("A removed layer comes back with its edits on Undo (Ctrl+Z).");
+            }
             ui.horizontal(|ui| {
                 if ui.button("Save").clicked() {
                     choice = Some(0);
