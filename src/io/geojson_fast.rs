@@ -336,10 +336,10 @@ fn features(chunks: &mut Chunks, packer: &mut FeaturePacker, progress: &Progress
         let (at, ended) = (next.at, next.ended);
         if spans.is_empty() {
             // The end of the array (`scan_next` returns spans otherwise).
-            if let Some((packs, end, n)) = pending.take() {
-                if !merge_pending(packer, packs, end, n, progress) {
-                    return Ok(false);
-                }
+            if let Some((packs, end, n)) = pending.take()
+                && !merge_pending(packer, packs, end, n, progress)
+            {
+                return Ok(false);
             }
             chunks.buf = cur.buf;
             chunks.base = cur.base;
@@ -452,7 +452,7 @@ fn scan_next(
 /// The features from `at` in `buf` (up to [`super::progress::REPORT_EVERY`]): their byte
 /// ranges, where the scan stopped, and whether the array's `]` was read. `None` for a
 /// syntax error.
-fn scan_group(buf: &[u8], mut at: usize, needs_comma: &mut bool) -> Option<(Vec<(usize, usize)>, usize, bool)> {
+fn scan_group(buf: &[u8], mut at: usize, needs_comma: &mut bool) -> Option<(Spans, usize, bool)> {
     let mut spans: Vec<(usize, usize)> = Vec::with_capacity(super::progress::REPORT_EVERY);
     while spans.len() < super::progress::REPORT_EVERY {
         let Some(p) = next_non_space(buf, at) else { break };
@@ -479,6 +479,9 @@ fn scan_group(buf: &[u8], mut at: usize, needs_comma: &mut bool) -> Option<(Vec<
     }
     Some((spans, at, false))
 }
+
+/// Features' byte ranges in a buffer.
+type Spans = Vec<(usize, usize)>;
 
 /// Merges a packed group and reports it; false when cancelled.
 fn merge_pending(packer: &mut FeaturePacker, packs: Packs, end: u64, n: usize, progress: &Progress) -> bool {
@@ -786,9 +789,10 @@ fn pack_one(
     ids.add(ok.id.as_ref());
     let shape = match ok.geometry.map(RawValue::get) {
         None => Shape::from_geo(None),
-        Some(text) => match point(text) {
-            Some((x, y)) => Shape::point(crate::spatial::world_from_geo(x, y)),
-            None => {
+        Some(text) => {
+            if let Some((x, y)) = point(text) {
+                Shape::point(crate::spatial::world_from_geo(x, y))
+            } else {
                 let Ok(value) = serde_json::from_str::<Value>(text) else { return slow(ids) };
                 match super::geojson::geo_from_json(&value) {
                     Ok(geo::Geometry::Point(p)) => Shape::point(crate::spatial::world_from_geo(p.x(), p.y())),
@@ -796,7 +800,7 @@ fn pack_one(
                     Err(_) => return slow(ids),
                 }
             }
-        },
+        }
     };
     let props =
         ok.properties.unwrap_or(Picked { values: Map::new(), has_shape_name: false, empty: true, number: false });
