@@ -31,8 +31,9 @@ use crate::spatial::Shape;
 /// Bytes read from the file at a time.
 const CHUNK: usize = 8 * 1024 * 1024;
 
-/// Features packed per parallel task.
-const TASK_FEATURES: usize = 2048;
+/// Features packed per parallel task (a group of [`super::progress::REPORT_EVERY`] is
+/// split into several, so both cores stay busy to the group's end).
+const TASK_FEATURES: usize = 1024;
 
 /// What a fast load found: the layer, or a reason to use the value-tree loader.
 enum Outcome {
@@ -47,7 +48,12 @@ enum Outcome {
 /// Loads a GeoJSON file as a new layer, reporting to `progress` (and stopping when it is
 /// cancelled). Same result as [`super::geojson::load_file`].
 pub fn load_file(path: &Path, progress: &Progress) -> Result<Loaded, GeoJsonError> {
-    match load_fast(path, progress) {
+    load_file_in(path, progress, CHUNK)
+}
+
+/// [`load_file`], reading `chunk` bytes at a time.
+fn load_file_in(path: &Path, progress: &Progress, chunk: usize) -> Result<Loaded, GeoJsonError> {
+    match load_fast(path, progress, chunk) {
         Outcome::Loaded(loaded) => Ok(*loaded),
         Outcome::Failed(e) => Err(e),
         Outcome::Fallback => super::geojson::load_file_with(path, progress),
@@ -70,6 +76,8 @@ struct Chunks {
     eof: bool,
     /// File offset of `buf[0]`.
     base: u64,
+    /// Bytes read at a time ([`CHUNK`]; tiny in tests, so features straddle chunks).
+    chunk: usize,
 }
 
 impl Chunks {
@@ -84,21 +92,8 @@ impl Chunks {
             self.pos = 0;
         }
         let old = self.buf.len();
-        self.buf.resize(old + CHUNK, 0);
-        let mut filled = old;
-        while filled < self.buf.len() {
-            match self.file.read(self.buf.get_mut(filled..).unwrap_or_default()) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        self.buf.truncate(filled);
-        Ok(filled > old)
+        self.eof = fill(&mut self.file, &mut self.buf, self.chunk)?;
+        Ok(self.buf.len() > old)
     }
 
     fn rest(&self) -> &[u8] {
@@ -136,6 +131,27 @@ impl Chunks {
             }
         }
     }
+}
+
+/// Appends up to `chunk` bytes of `file` to `buf`; true at the end of the file.
+fn fill(file: &mut std::fs::File, buf: &mut Vec<u8>, chunk: usize) -> std::io::Result<bool> {
+    let old = buf.len();
+    buf.resize(old + chunk, 0);
+    let mut filled = old;
+    let mut eof = false;
+    while filled < buf.len() {
+        match file.read(buf.get_mut(filled..).unwrap_or_default()) {
+            Ok(0) => {
+                eof = true;
+                break;
+            }
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(filled);
+    Ok(eof)
 }
 
 /// The length of the JSON value at the start of `bytes`, if it ends within them. Only the
@@ -187,7 +203,7 @@ fn string_len(bytes: &[u8]) -> Option<usize> {
 }
 
 /// The fast path proper.
-fn load_fast(path: &Path, progress: &Progress) -> Outcome {
+fn load_fast(path: &Path, progress: &Progress, chunk: usize) -> Outcome {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => return Outcome::Failed(io_error(path, e)),
@@ -202,7 +218,7 @@ fn load_fast(path: &Path, progress: &Progress) -> Outcome {
     };
     let label = path.display().to_string();
     let name = path.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
-    let mut chunks = Chunks { file, buf: Vec::with_capacity(CHUNK), pos: 0, eof: false, base: 0 };
+    let mut chunks = Chunks { file, buf: Vec::with_capacity(chunk), pos: 0, eof: false, base: 0, chunk };
     match scan(&mut chunks, &label, progress) {
         Ok(Some(scanned)) => {
             if progress.cancelled() {
@@ -292,67 +308,187 @@ fn scan(chunks: &mut Chunks, label: &str, progress: &Progress) -> std::io::Resul
     Ok(packer.map(|packer| Scanned { root, packer }))
 }
 
-/// Reads the `features` array's elements into the packer, a chunk at a time. False means
-/// "not for the fast path" (a syntax error) or cancelled.
+/// Reads the `features` array's elements into the packer. False means "not for the fast
+/// path" (a syntax error) or cancelled.
+///
+/// A pipeline of groups of [`super::progress::REPORT_EVERY`] features: while the cores pack
+/// group k, the thread that finishes first merges group k-1 into the packer (in order) and
+/// finds the extents of group k+1 (reading the next chunk of the file into a second buffer
+/// when group k+1 starts beyond this one).
 fn features(chunks: &mut Chunks, packer: &mut FeaturePacker, progress: &Progress) -> std::io::Result<bool> {
-    // Whether a feature was read (so the next element needs a `,` first).
-    let mut after_feature = false;
+    let mut cur = Block { buf: std::mem::take(&mut chunks.buf), base: chunks.base };
+    let mut spare: Vec<u8> = Vec::new();
+    let mut eof = chunks.eof;
+    let mut needs_comma = false;
+    let file = &mut chunks.file;
+    let chunk = chunks.chunk;
+    let Some(mut next) = scan_next(&cur, chunks.pos, &mut needs_comma, file, &mut spare, &mut eof, chunk)? else {
+        return Ok(false);
+    };
+    // Packed but not yet merged: the results, the file offset of their end, their count.
+    let mut pending: Option<(Packs, u64, usize)> = None;
+    let zone = crate::time::zone::current();
     loop {
-        let mut spans: Vec<(usize, usize)> = Vec::new();
-        let mut at = chunks.pos;
-        let mut ended = false;
-        let mut needs_comma = after_feature;
-        while let Some(p) = next_non_space(&chunks.buf, at) {
-            let b = chunks.buf.get(p).copied();
-            if b == Some(b']') && !(needs_comma && spans.is_empty() && !after_feature) {
-                at = p + 1;
-                ended = true;
-                break;
-            }
-            let start = if needs_comma {
-                if b != Some(b',') {
-                    return Ok(false);
-                }
-                let Some(q) = next_non_space(&chunks.buf, p + 1) else { break };
-                q
-            } else {
-                p
-            };
-            if chunks.buf.get(start) != Some(&b'{') {
+        if let Some(block) = next.block.take() {
+            spare = std::mem::replace(&mut cur, block).buf;
+        }
+        let spans = std::mem::take(&mut next.spans);
+        let (at, ended) = (next.at, next.ended);
+        if spans.is_empty() {
+            // The end of the array (`scan_next` returns spans otherwise).
+            if let Some((packs, end, n)) = pending.take()
+                && !merge_pending(packer, packs, end, n, progress)
+            {
                 return Ok(false);
             }
-            let Some(len) = value_len(chunks.buf.get(start..).unwrap_or_default()) else { break };
-            spans.push((start, start + len));
-            at = start + len;
-            needs_comma = true;
+            chunks.buf = cur.buf;
+            chunks.base = cur.base;
+            chunks.pos = at;
+            chunks.eof = eof;
+            return Ok(ended);
         }
-        if !spans.is_empty() {
-            after_feature = true;
-            // Packed a few thousand at a time, reporting and checking Cancel in between.
-            for group in spans.chunks(super::progress::REPORT_EVERY) {
-                let texts: Vec<&str> = group
-                    .iter()
-                    .filter_map(|&(a, b)| chunks.buf.get(a..b).and_then(|t| std::str::from_utf8(t).ok()))
-                    .collect();
-                if texts.len() != group.len() || !packer.pack(&texts) {
-                    return Ok(false);
-                }
-                let end = group.last().map_or(at, |&(_, b)| b);
-                progress.set_bytes_done(chunks.base + end as u64);
-                progress.add_features(texts.len() as u64);
-                if progress.cancelled() {
-                    return Ok(false);
-                }
-            }
-        }
-        chunks.pos = at;
-        if ended {
-            return Ok(true);
-        }
-        if !chunks.more()? {
+        let texts: Vec<&str> =
+            spans.iter().filter_map(|&(a, b)| cur.buf.get(a..b).and_then(|t| std::str::from_utf8(t).ok())).collect();
+        if texts.len() != spans.len() {
             return Ok(false);
         }
+        let end = cur.base + spans.last().map_or(0, |&(_, b)| b) as u64;
+        if packer.kind.is_none() {
+            // The kind is inferred in order, with everything before merged.
+            if let Some((packs, end, n)) = pending.take()
+                && !merge_pending(packer, packs, end, n, progress)
+            {
+                return Ok(false);
+            }
+            if !packer.infer_kind(&texts) {
+                return Ok(false);
+            }
+        }
+        let kind = packer.kind.unwrap_or(LayerKind::Generic);
+        let (side, packs) = rayon::join(
+            || -> std::io::Result<Option<(bool, Option<Next>)>> {
+                let merged = match pending.take() {
+                    Some((packs, end, n)) => merge_pending(packer, packs, end, n, progress),
+                    None => true,
+                };
+                if !merged || ended {
+                    return Ok(Some((merged, None)));
+                }
+                let scanned = scan_next(&cur, at, &mut needs_comma, file, &mut spare, &mut eof, chunk)?;
+                Ok(scanned.map(|n| (true, Some(n))))
+            },
+            || pack_par(&texts, kind, zone),
+        );
+        let Some(packs) = packs else { return Ok(false) };
+        match side? {
+            Some((true, Some(n))) => next = n,
+            Some((true, None)) => next = Next { block: None, spans: Vec::new(), at, ended: true },
+            _ => return Ok(false),
+        }
+        pending = Some((packs, end, texts.len()));
     }
+}
+
+/// One buffer of the file's text.
+struct Block {
+    buf: Vec<u8>,
+    /// File offset of `buf[0]`.
+    base: u64,
+}
+
+/// The next group of features found by [`scan_next`].
+struct Next {
+    /// A new buffer (the rest of the last one and more of the file), when the group is in it.
+    block: Option<Block>,
+    /// The group's features (byte ranges in its buffer); empty only at the end of the array.
+    spans: Vec<(usize, usize)>,
+    /// Where the scan stopped in the group's buffer.
+    at: usize,
+    /// The array's `]` was read (at `at - 1`).
+    ended: bool,
+}
+
+/// Finds the next group of up to [`super::progress::REPORT_EVERY`] features from `at` in
+/// `cur`, reading more of the file (into `spare`, which becomes the group's buffer) when
+/// no whole feature is left in `cur`. `None`: not for the fast path (a syntax error, or the
+/// file ends inside the array).
+fn scan_next(
+    cur: &Block,
+    at: usize,
+    needs_comma: &mut bool,
+    file: &mut std::fs::File,
+    spare: &mut Vec<u8>,
+    eof: &mut bool,
+    chunk: usize,
+) -> std::io::Result<Option<Next>> {
+    let mut owned: Option<Block> = None;
+    let mut at = at;
+    loop {
+        let block = owned.as_ref().unwrap_or(cur);
+        let Some((spans, stop, ended)) = scan_group(&block.buf, at, needs_comma) else { return Ok(None) };
+        if !spans.is_empty() || ended {
+            return Ok(Some(Next { block: owned, spans, at: stop, ended }));
+        }
+        if *eof {
+            return Ok(None);
+        }
+        if let Some(block) = owned.as_mut() {
+            // A feature longer than a chunk: more of it.
+            *eof = fill(file, &mut block.buf, chunk)?;
+            at = stop;
+            continue;
+        }
+        // No whole feature left: the rest and the next chunk, in a buffer of their own.
+        let mut buf = std::mem::take(spare);
+        buf.clear();
+        buf.extend_from_slice(cur.buf.get(stop..).unwrap_or_default());
+        let base = cur.base + stop as u64;
+        *eof = fill(file, &mut buf, chunk)?;
+        owned = Some(Block { buf, base });
+        at = 0;
+    }
+}
+
+/// The features from `at` in `buf` (up to [`super::progress::REPORT_EVERY`]): their byte
+/// ranges, where the scan stopped, and whether the array's `]` was read. `None` for a
+/// syntax error.
+fn scan_group(buf: &[u8], mut at: usize, needs_comma: &mut bool) -> Option<(Spans, usize, bool)> {
+    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(super::progress::REPORT_EVERY);
+    while spans.len() < super::progress::REPORT_EVERY {
+        let Some(p) = next_non_space(buf, at) else { break };
+        let b = buf.get(p).copied();
+        if b == Some(b']') {
+            return Some((spans, p + 1, true));
+        }
+        let start = if *needs_comma {
+            if b != Some(b',') {
+                return None;
+            }
+            let Some(q) = next_non_space(buf, p + 1) else { break };
+            q
+        } else {
+            p
+        };
+        if buf.get(start) != Some(&b'{') {
+            return None;
+        }
+        let Some(len) = value_len(buf.get(start..).unwrap_or_default()) else { break };
+        spans.push((start, start + len));
+        at = start + len;
+        *needs_comma = true;
+    }
+    Some((spans, at, false))
+}
+
+/// Features' byte ranges in a buffer.
+type Spans = Vec<(usize, usize)>;
+
+/// Merges a packed group and reports it; false when cancelled.
+fn merge_pending(packer: &mut FeaturePacker, packs: Packs, end: u64, n: usize, progress: &Progress) -> bool {
+    packer.merge(packs);
+    progress.set_bytes_done(end);
+    progress.add_features(n as u64);
+    !progress.cancelled()
 }
 
 /// The position of the first non-whitespace byte at or after `from`.
@@ -429,46 +565,49 @@ impl FeaturePacker {
     /// Packs a batch of feature texts, in order. False when a text is not JSON (the caller
     /// falls back to the value-tree loader for its `FILE:LINE:COL`).
     pub fn pack(&mut self, texts: &[&str]) -> bool {
-        if self.kind.is_none() {
-            for text in texts {
-                match first_properties(text) {
-                    // Not JSON: the caller falls back.
-                    None => return false,
-                    Some(false) => {}
-                    Some(true) => {
-                        let Ok(value) = serde_json::from_str::<Value>(text) else { return false };
-                        if let Ok((f, _)) = super::geojson::feature_from_json(value)
-                            && !f.properties.is_empty()
-                        {
-                            let kind = super::geojson::infer_kind(std::slice::from_ref(&f));
-                            self.kind = Some(kind);
-                            self.backfill(kind);
-                            break;
-                        }
+        if !self.infer_kind(texts) {
+            return false;
+        }
+        let kind = self.kind.unwrap_or(LayerKind::Generic);
+        let Some(packs) = pack_par(texts, kind, crate::time::zone::current()) else { return false };
+        self.merge(packs);
+        true
+    }
+
+    /// Infers the layer's kind from the first of `texts` with properties, if it is not known
+    /// yet (everything packed so far merged). False when a text is not JSON.
+    fn infer_kind(&mut self, texts: &[&str]) -> bool {
+        if self.kind.is_some() {
+            return true;
+        }
+        for text in texts {
+            match first_properties(text) {
+                // Not JSON: the caller falls back.
+                None => return false,
+                Some(false) => {}
+                Some(true) => {
+                    let Ok(value) = serde_json::from_str::<Value>(text) else { return false };
+                    if let Ok((f, _)) = super::geojson::feature_from_json(value)
+                        && !f.properties.is_empty()
+                    {
+                        let kind = super::geojson::infer_kind(std::slice::from_ref(&f));
+                        self.kind = Some(kind);
+                        self.backfill(kind);
+                        break;
                     }
                 }
             }
         }
+        true
+    }
+
+    /// Takes packed groups, in order.
+    fn merge(&mut self, packs: Packs) {
         let kind = self.kind.unwrap_or(LayerKind::Generic);
-        let zone = crate::time::zone::current();
-        let results: Vec<Option<(Vec<One>, BlockWriter, crate::model::ids::IdTally)>> = texts
-            .par_chunks(TASK_FEATURES)
-            .map(|batch| {
-                let mut writer = BlockWriter::default();
-                let mut ids = crate::model::ids::IdTally::default();
-                let mut out = Vec::with_capacity(batch.len());
-                for text in batch {
-                    out.push(pack_one(text, kind, zone, &mut writer, &mut ids)?);
-                }
-                Some((out, writer, ids))
-            })
-            .collect();
-        for r in results {
-            let Some((ones, writer, ids)) = r else { return false };
+        for (ones, writer, ids) in packs {
             self.add_batch(ones, writer, kind);
             self.ids.merge(ids);
         }
-        true
     }
 
     /// The columns of the features kept before the kind was known (all without properties)
@@ -597,6 +736,27 @@ impl FeaturePacker {
     }
 }
 
+/// What the parallel tasks made of a batch of texts: per task, its features, its blocks and
+/// its ids.
+type Packs = Vec<(Vec<One>, BlockWriter, crate::model::ids::IdTally)>;
+
+/// Packs `texts` on every core (in tasks of [`TASK_FEATURES`]). `None` when a text is not
+/// JSON.
+fn pack_par(texts: &[&str], kind: LayerKind, zone: chrono_tz::Tz) -> Option<Packs> {
+    texts
+        .par_chunks(TASK_FEATURES)
+        .map(|batch| {
+            let mut writer = BlockWriter::default();
+            let mut ids = crate::model::ids::IdTally::default();
+            let mut out = Vec::with_capacity(batch.len());
+            for text in batch {
+                out.push(pack_one(text, kind, zone, &mut writer, &mut ids)?);
+            }
+            Some((out, writer, ids))
+        })
+        .collect()
+}
+
 /// Whether a Feature text has a non-empty `properties` object (`None`: not JSON).
 fn first_properties(text: &str) -> Option<bool> {
     let scan = serde_json::from_str::<FeatureScan<'_>>(text).ok()?;
@@ -627,16 +787,20 @@ fn pack_one(
     };
     let Some(ok) = scan.usable() else { return slow(ids) };
     ids.add(ok.id.as_ref());
-    let geometry = match &ok.geometry {
-        None => None,
-        Some(value) => match super::geojson::geo_from_json(value) {
-            Ok(g) => Some(g),
-            Err(_) => return slow(ids),
-        },
-    };
-    let shape = match &geometry {
-        Some(geo::Geometry::Point(p)) => Shape::point(crate::spatial::world_from_geo(p.x(), p.y())),
-        other => Shape::from_geo(other.as_ref()),
+    let shape = match ok.geometry.map(RawValue::get) {
+        None => Shape::from_geo(None),
+        Some(text) => {
+            if let Some((x, y)) = point(text) {
+                Shape::point(crate::spatial::world_from_geo(x, y))
+            } else {
+                let Ok(value) = serde_json::from_str::<Value>(text) else { return slow(ids) };
+                match super::geojson::geo_from_json(&value) {
+                    Ok(geo::Geometry::Point(p)) => Shape::point(crate::spatial::world_from_geo(p.x(), p.y())),
+                    Ok(g) => Shape::from_geo(Some(&g)),
+                    Err(_) => return slow(ids),
+                }
+            }
+        }
     };
     let props =
         ok.properties.unwrap_or(Picked { values: Map::new(), has_shape_name: false, empty: true, number: false });
@@ -680,8 +844,8 @@ struct FeatureScan<'a> {
     keys: smallvec::SmallVec<[Cow<'a, str>; 6]>,
     ty: Option<&'a RawValue>,
     id: Option<&'a RawValue>,
-    /// Read straight into a value (one pass over the text).
-    geometry: Option<Value>,
+    /// Its text: a point is read from it straight into numbers, anything else as a value.
+    geometry: Option<&'a RawValue>,
     /// Read straight into the columns' picks (one pass over the text).
     properties: Option<Props>,
     duplicate: bool,
@@ -725,15 +889,15 @@ impl<'de> de::Deserialize<'de> for Props {
 }
 
 /// A [`FeatureScan`] the fast path can take.
-struct Usable {
+struct Usable<'a> {
     id: Option<FeatureId>,
-    geometry: Option<Value>,
+    geometry: Option<&'a RawValue>,
     properties: Option<Picked>,
     layout: FeatureLayout,
 }
 
-impl FeatureScan<'_> {
-    fn usable(self) -> Option<Usable> {
+impl<'a> FeatureScan<'a> {
+    fn usable(self) -> Option<Usable<'a>> {
         if self.duplicate || self.ty.map(RawValue::get) != Some("\"Feature\"") {
             return None;
         }
@@ -745,7 +909,7 @@ impl FeatureScan<'_> {
             }
             Some(_) => return None,
         };
-        let geometry = self.geometry.filter(|g| !g.is_null());
+        let geometry = self.geometry.filter(|g| g.get() != "null");
         let (form, properties) = match self.properties {
             None => (PropertiesForm::Absent, None),
             Some(Props::Null) => (PropertiesForm::Null, None),
@@ -774,14 +938,14 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for FeatureScan<'a> {
                     properties: None,
                     duplicate: false,
                 };
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
                     if scan.keys.contains(&key) {
                         scan.duplicate = true;
                     }
                     match key.as_ref() {
                         "type" => scan.ty = Some(map.next_value::<&'de RawValue>()?),
                         "id" => scan.id = Some(map.next_value::<&'de RawValue>()?),
-                        "geometry" => scan.geometry = Some(map.next_value::<Value>()?),
+                        "geometry" => scan.geometry = Some(map.next_value::<&'de RawValue>()?),
                         "properties" => scan.properties = Some(map.next_value::<Props>()?),
                         _ => {
                             map.next_value::<IgnoredAny>()?;
@@ -794,6 +958,115 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for FeatureScan<'a> {
         }
         d.deserialize_map(V(std::marker::PhantomData))
     }
+}
+
+/// An object key, borrowed from the text unless it has escapes (serde's `Cow<str>` always
+/// copies).
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A plain Point geometry's longitude and latitude, read from its text without building
+/// values: `{"type":"Point","coordinates":[x,y]}` (members in any order, others ignored as
+/// `geo_from_json` ignores them, a third number checked but unused), both numbers finite
+/// and in WGS84 ranges. `None` for anything else (which is read as a value, as before).
+/// The numbers are parsed from their text as a value tree's numbers are
+/// (`arbitrary_precision`: `str::parse`).
+fn point(text: &str) -> Option<(f64, f64)> {
+    struct Scan<'a> {
+        point: bool,
+        coordinates: Option<Coords<'a>>,
+    }
+    /// Up to 3 positions' numbers' texts (more is an error: not a position).
+    struct Coords<'a>(smallvec::SmallVec<[&'a RawValue; 3]>);
+    impl<'de: 'a, 'a> de::Deserialize<'de> for Coords<'a> {
+        fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V<'a>(std::marker::PhantomData<&'a ()>);
+            impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+                type Value = Coords<'a>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a position")
+                }
+                fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Coords<'a>, A::Error> {
+                    let mut out = smallvec::SmallVec::new();
+                    while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+                        if out.len() == 3 {
+                            return Err(de::Error::custom("more than 3 numbers"));
+                        }
+                        out.push(raw);
+                    }
+                    Ok(Coords(out))
+                }
+            }
+            d.deserialize_seq(V(std::marker::PhantomData))
+        }
+    }
+    impl<'de: 'a, 'a> de::Deserialize<'de> for Scan<'a> {
+        fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V<'a>(std::marker::PhantomData<&'a ()>);
+            impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+                type Value = Scan<'a>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a Point")
+                }
+                fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Scan<'a>, M::Error> {
+                    let mut keys: smallvec::SmallVec<[Cow<'de, str>; 4]> = smallvec::SmallVec::new();
+                    let mut scan = Scan { point: false, coordinates: None };
+                    while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                        if keys.contains(&key) {
+                            // Duplicates: the value tree keeps the last; not for this path.
+                            return Err(de::Error::custom("duplicate member"));
+                        }
+                        match key.as_ref() {
+                            "type" => scan.point = map.next_value::<&'de RawValue>()?.get() == "\"Point\"",
+                            "coordinates" => scan.coordinates = Some(map.next_value()?),
+                            _ => {
+                                map.next_value::<IgnoredAny>()?;
+                            }
+                        }
+                        keys.push(key);
+                    }
+                    Ok(scan)
+                }
+            }
+            d.deserialize_map(V(std::marker::PhantomData))
+        }
+    }
+    let scan: Scan<'_> = serde_json::from_str(text).ok()?;
+    let Coords(coordinates) = scan.coordinates.filter(|_| scan.point)?;
+    if !(2..=3).contains(&coordinates.len()) {
+        return None;
+    }
+    let mut numbers = [0.0_f64; 3];
+    for (slot, raw) in numbers.iter_mut().zip(&coordinates) {
+        let t = raw.get();
+        if !t.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            return None;
+        }
+        *slot = t.parse::<f64>().ok().filter(|x| x.is_finite())?;
+    }
+    let [lon, lat, _] = numbers;
+    ((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)).then_some((lon, lat))
 }
 
 /// A properties object read for the columns: the values of every key (later keys win, as
@@ -811,7 +1084,7 @@ struct Picked {
 impl Picked {
     fn from_map<'de, M: MapAccess<'de>>(mut map: M) -> Result<Self, M::Error> {
         let mut out = Self { values: Map::new(), has_shape_name: false, empty: true, number: false };
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             out.empty = false;
             match key.as_ref() {
                 "event_date" | "time_precision" | "event_type" | "announced" | "start" | "end" | "donor" => {
@@ -859,5 +1132,108 @@ impl FeaturePacker {
         crate::model::index_spans(&mut layer);
         skipped.extend(problems);
         Ok(Loaded { layer, skipped })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use super::*;
+
+    /// Loads `text` the value-tree way and the fast way reading `chunk` bytes at a time;
+    /// both give the same layer (or error). The number of packed features.
+    fn same_both_ways(text: &str, chunk: usize) -> usize {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.geojson");
+        std::fs::write(&path, text).unwrap();
+        let slow = super::super::geojson::load_file(&path);
+        let fast = load_file_in(&path, &Progress::new(), chunk);
+        match (slow, fast) {
+            (Ok(slow), Ok(mut fast)) => {
+                fast.layer.uid = slow.layer.uid;
+                assert_eq!(fast.skipped, slow.skipped, "chunk {chunk}: skipped");
+                assert_eq!(format!("{:?}", fast.layer), format!("{:?}", slow.layer), "chunk {chunk}: layer");
+                assert_eq!(fast.layer.categories, slow.layer.categories, "chunk {chunk}");
+                assert_eq!(fast.layer.category_names, slow.layer.category_names, "chunk {chunk}");
+                assert_eq!(fast.layer.layout, slow.layer.layout, "chunk {chunk}");
+                let spans = |l: &Layer| (0..l.features.len()).map(|i| l.features.span(i)).collect::<Vec<_>>();
+                assert_eq!(spans(&fast.layer), spans(&slow.layer), "chunk {chunk}: spans");
+                let shapes =
+                    |l: &Layer| (0..l.features.len()).map(|i| format!("{:?}", l.features.shape(i))).collect::<Vec<_>>();
+                assert_eq!(shapes(&fast.layer), shapes(&slow.layer), "chunk {chunk}: shapes");
+                fast.layer.features.packed_count()
+            }
+            (Err(slow), Err(fast)) => {
+                assert_eq!(fast.to_string(), slow.to_string(), "chunk {chunk}: error");
+                0
+            }
+            (slow, fast) => {
+                panic!("chunk {chunk}: slow {:?} / fast {:?}", slow.map(|l| l.skipped), fast.map(|l| l.skipped))
+            }
+        }
+    }
+
+    /// `n` events of varied shapes and dates; every 97th one odd (no date, a bad position,
+    /// a foreign member, a polygon), spread over lines unevenly.
+    fn events(n: usize) -> String {
+        let mut s = String::from("{\"type\":\"FeatureCollection\",\"name\":\"e\",\"features\":[");
+        for i in 0..n {
+            if i > 0 {
+                s.push_str(if i % 3 == 0 { ",\n" } else { " , " });
+            }
+            let (lon, lat) = (60.0 + (i % 300) as f64 * 0.0137, 30.0 + (i % 211) as f64 * 0.0071);
+            let geometry = match i % 97 {
+                5 => format!("{{\"type\":\"Point\",\"coordinates\":[{lat},{}]}}", lon + 100.0),
+                7 => "{\"type\":\"Polygon\",\"coordinates\":[[[60,30],[61,30],[61,31],[60,30]]]}".to_owned(),
+                9 => "null".to_owned(),
+                11 => format!("{{\"coordinates\":[{lon},{lat},12.5],\"type\":\"Point\"}}"),
+                13 => format!("{{\"type\":\"Point\",\"coordinates\":[{lon:e},{lat}],\"bbox\":[1,2,3,4]}}"),
+                _ => format!("{{\"type\":\"Point\",\"coordinates\":[{lon},{lat}]}}"),
+            };
+            let date = match i % 97 {
+                3 => String::new(),
+                4 => ",\"event_date\":\"someday\"".to_owned(),
+                _ => format!(",\"event_date\":\"2020-{:02}-{:02}\"", 1 + i % 12, 1 + i % 28),
+            };
+            let extra = if i % 97 == 17 { ",\"x\":{\"y\":\"]}\\\"\"}" } else { "" };
+            write!(
+                s,
+                "{{\"type\":\"Feature\",\"id\":\"E{i}\",\"geometry\":{geometry},\"properties\":\
+                 {{\"event_type\":\"T{}\"{date},\"time_precision\":{},\"notes\":\"n {{[\\\"{i}\"}}{extra}}}",
+                i % 5,
+                1 + i % 3
+            )
+            .unwrap();
+        }
+        s.push_str("\n],\"bbox\":[60,30,65,32]}\n");
+        s
+    }
+
+    #[test]
+    fn features_straddling_tiny_chunks_give_the_value_tree_layer() {
+        let text = events(9000);
+        for chunk in [7, 100, 4096, 1 << 20] {
+            let packed = same_both_ways(&text, chunk);
+            assert!(packed > 8000, "chunk {chunk}: only {packed} packed");
+        }
+        // A byte at a time.
+        assert!(same_both_ways(&events(300), 1) > 250);
+    }
+
+    #[test]
+    fn a_syntax_error_in_a_later_chunk_falls_back_with_its_position() {
+        let mut text = events(5000);
+        let at = text.len() * 3 / 4;
+        let comma = at + text.get(at..).unwrap().find(",\"time_precision\"").unwrap();
+        text.replace_range(comma..=comma, " ");
+        for chunk in [13, 4096, 1 << 20] {
+            assert_eq!(same_both_ways(&text, chunk), 0, "chunk {chunk}");
+        }
+        // Cut short inside the array.
+        let cut = text.get(..text.len() / 2).unwrap().to_owned();
+        for chunk in [13, 1 << 20] {
+            assert_eq!(same_both_ways(&cut, chunk), 0, "chunk {chunk}");
+        }
     }
 }
