@@ -61,12 +61,13 @@ fn a_lazily_built_index_gives_the_same_hits_and_keeps_edits_made_before_it_is_bu
     // Edits straight after the load (the build may still be under way): a point moved west
     // out of the grid, one deleted before it (the ids after it shift), one added at the end.
     let moved = 14 * 300 + 21;
-    apply(&mut catalog, EditCommand::MoveFeature { layer: uid, index: moved, dx_deg: -1.0, dy_deg: 0.0 })
+    let _undo = apply(&mut catalog, EditCommand::MoveFeature { layer: uid, index: moved, dx_deg: -1.0, dy_deg: 0.0 })
         .expect("moved");
-    apply(&mut catalog, EditCommand::DeleteFeature { layer: uid, index: 5 }).expect("deleted");
+    let _undo = apply(&mut catalog, EditCommand::DeleteFeature { layer: uid, index: 5 }).expect("deleted");
     let n = catalog.layers[0].features.len();
-    apply(&mut catalog, EditCommand::AddFeature { layer: uid, index: n, feature: Box::new(event(66.5, 35.2)) })
-        .expect("added");
+    let _undo =
+        apply(&mut catalog, EditCommand::AddFeature { layer: uid, index: n, feature: Box::new(event(66.5, 35.2)) })
+            .expect("added");
     let layer = &catalog.layers[0];
     let fresh = eager(layer);
     for _ in 0..4 {

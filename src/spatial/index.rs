@@ -247,35 +247,24 @@ impl Rects {
         }
     }
 
-    /// The ids whose bounds intersect `rect`, ascending (on every core), as the trees give
-    /// them (a point is in the trees as a box of no size).
+    /// The ids whose bounds intersect `rect`, ascending, as the trees give them (a point is
+    /// in the trees as a box of no size). On the calling thread: the thread pool may be busy
+    /// making the trees, and a million points take a few milliseconds.
     fn scan(&self, rect: &WorldRect) -> Vec<usize> {
-        use rayon::prelude::*;
         match self {
-            Self::Points(p) => p.par_iter().enumerate().filter(|(_, p)| rect.contains(**p)).map(|(i, _)| i).collect(),
-            Self::Boxes(b) => b
-                .par_iter()
-                .enumerate()
-                .filter(|(_, b)| b.is_some_and(|b| b.intersects(rect)))
-                .map(|(i, _)| i)
-                .collect(),
+            Self::Points(p) => p.iter().enumerate().filter(|(_, p)| rect.contains(**p)).map(|(i, _)| i).collect(),
+            Self::Boxes(b) => {
+                b.iter().enumerate().filter(|(_, b)| b.is_some_and(|b| b.intersects(rect))).map(|(i, _)| i).collect()
+            }
         }
     }
 
-    /// The union of every id's bounds (on every core), as the trees' envelopes give it.
+    /// The union of every id's bounds, as the trees' envelopes give it (on the calling
+    /// thread, as [`Rects::scan`]).
     fn bounds(&self) -> Option<WorldRect> {
-        use rayon::prelude::*;
-        let union = |a: Option<WorldRect>, b: Option<WorldRect>| match (a, b) {
-            (Some(a), Some(b)) => Some(a.union(&b)),
-            (a, b) => a.or(b),
-        };
         match self {
-            Self::Points(p) => p
-                .par_iter()
-                .filter(|p| !p[0].is_nan())
-                .map(|&p| Some(WorldRect { min: p, max: p }))
-                .reduce(|| None, union),
-            Self::Boxes(b) => b.par_iter().copied().reduce(|| None, union),
+            Self::Points(p) => WorldRect::from_points(p.iter().filter(|p| !p[0].is_nan())),
+            Self::Boxes(b) => b.iter().flatten().copied().reduce(|a, b| a.union(&b)),
         }
     }
 
