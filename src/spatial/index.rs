@@ -686,7 +686,7 @@ mod tests {
         let shapes = vec![point(1.0, 2.0), Indexed::default(), point(3.0, 4.0), point(-5.0, 0.5)];
         let parallel = FeatureIndex::build_parallel(shapes.len(), |i| shapes[i]);
         let serial = FeatureIndex::build(shapes.clone());
-        assert!(matches!(parallel.rects, Rects::Points(_)) && matches!(serial.rects, Rects::Points(_)));
+        assert!(matches!(*parallel.rects, Rects::Points(_)) && matches!(*serial.rects, Rects::Points(_)));
         assert_eq!(answers(&parallel), answers(&serial));
         assert_eq!(parallel.rect(0), Some(WorldRect { min: [1.0, 2.0], max: [1.0, 2.0] }));
         assert_eq!(parallel.rect(1), None);
@@ -694,9 +694,9 @@ mod tests {
         let mut index = parallel;
         index.replace(2, point(7.0, 7.0));
         index.insert(1, Indexed::default());
-        assert!(matches!(index.rects, Rects::Points(_)));
+        assert!(matches!(*index.rects, Rects::Points(_)));
         index.replace(0, Indexed { bounds: Some(rect(0.0, 0.0)), has_lines: false, has_area: true });
-        assert!(matches!(index.rects, Rects::Boxes(_)));
+        assert!(matches!(*index.rects, Rects::Boxes(_)));
         index.remove(4);
         let expected = FeatureIndex::build([
             Indexed { bounds: Some(rect(0.0, 0.0)), has_lines: false, has_area: true },
@@ -709,7 +709,7 @@ mod tests {
         // A layer with a box from the start is built as boxes, in parallel too.
         let mixed = vec![point(1.0, 1.0), Indexed { bounds: Some(rect(2.0, 2.0)), has_lines: true, has_area: false }];
         let p = FeatureIndex::build_parallel(2, |i| mixed[i]);
-        assert!(matches!(p.rects, Rects::Boxes(_)) && p.has_lines());
+        assert!(matches!(*p.rects, Rects::Boxes(_)) && p.has_lines());
         assert_eq!(answers(&p), answers(&FeatureIndex::build(mixed)));
     }
 
