@@ -719,6 +719,8 @@ pub(crate) struct RowCore<'r> {
     pub id: &'r str,
     /// `event_date` as `YYYY-MM-DD`.
     pub date: String,
+    /// `event_date`, the day `date` names.
+    pub day: chrono::NaiveDate,
     /// Longitude.
     pub lon: f64,
     /// Latitude.
@@ -743,8 +745,8 @@ pub(crate) fn row_check<'r>(
     if id.is_empty() {
         return Err(skip(line, req.id + 1, "event_id_cnty: missing event id (row skipped)".to_owned()));
     }
-    let date = match DateSpan::parse(cell(req.date)) {
-        Ok(span) if span.precision == Precision::Day => iso_day(span.start),
+    let (date, day) = match DateSpan::parse(cell(req.date)) {
+        Ok(span) if span.precision == Precision::Day => (iso_day(span.start), span.start),
         Ok(_) => {
             return Err(skip(
                 line,
@@ -784,7 +786,7 @@ pub(crate) fn row_check<'r>(
             });
         }
     }
-    Ok(RowCore { id, date, lon, lat })
+    Ok(RowCore { id, date, day, lon, lat })
 }
 
 /// `day` as chrono's `%Y-%m-%d` writes it (without its formatting machinery for the usual years).

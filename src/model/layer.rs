@@ -274,6 +274,9 @@ impl Layer {
         if self.index.ids() != self.features.len() {
             // The index was not this layer's (changed outside the edit commands).
             self.index = Self::build_index(&self.features);
+        } else if crate::render::density::keeps_indexes() {
+            // An edit before the trees were made let their build go: start it again.
+            self.index.start_building();
         }
         if let Some(lod) = self.lod.take() {
             let features = &self.features;
@@ -332,9 +335,17 @@ impl Layer {
         }
     }
 
-    /// The spatial index of `features` (their summaries read on every core).
+    /// The spatial index of `features` (their summaries read on every core). A big layer's
+    /// trees are made on a worker after it is handed over (when frames are to come; else on
+    /// first query): nothing the first frame draws waits for them, and a query before they
+    /// are made waits for that build (see [`FeatureIndex::build_later`]).
     fn build_index(features: &super::FeatureStore) -> FeatureIndex {
-        FeatureIndex::build_parallel(features.len(), |i| features.shape(i).map(Indexed::of).unwrap_or_default())
+        let index =
+            FeatureIndex::build_later(features.len(), |i| features.shape(i).map(Indexed::of).unwrap_or_default());
+        if crate::render::density::keeps_indexes() {
+            index.start_building();
+        }
+        index
     }
 
     /// Rebuilds the spatial index after features changed.

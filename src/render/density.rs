@@ -530,7 +530,9 @@ pub fn draw_single_frames() {
     KEEP_INDEXES.store(false, Ordering::Relaxed);
 }
 
-fn keeps_indexes() -> bool {
+/// Whether views are drawn again (the app), so indexes are worth keeping; `false` after
+/// [`draw_single_frames`].
+pub fn keeps_indexes() -> bool {
     KEEP_INDEXES.load(Ordering::Relaxed)
 }
 

@@ -1,5 +1,8 @@
 //! An R-tree over feature bounds, in world units, for culling and hit-testing.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
 use rstar::{AABB, Envelope as _, RTree, primitives::GeomWithData};
 
 use super::Shape;
@@ -91,6 +94,10 @@ impl Indexed {
 
 type Entry = GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, usize>;
 
+/// Queries of an index whose trees nobody asked to build ([`FeatureIndex::start_building`])
+/// answered by scanning its bounds before the trees are made.
+pub const SCANS_BEFORE_BUILD: usize = 2;
+
 /// From this many shapes on, [`FeatureIndex::build`] cuts them into one slab per core (by
 /// x) and bulk-loads the slabs' trees in parallel.
 const PARALLEL_FROM: usize = 50_000;
@@ -124,17 +131,47 @@ const HAS_AREA: u8 = 2;
 /// hold keys that do not change when features before them are inserted or removed; until
 /// the first insert or removal before the end a key is the feature's id, afterwards a
 /// key map translates (one pass over a flat array per such edit, not over the trees).
-#[derive(Debug, Clone, Default)]
+///
+/// A big index built by [`FeatureIndex::build_later`] has its columns (bounds and kinds) at
+/// once and its trees made on first need: on a worker ([`FeatureIndex::start_building`]),
+/// or by the first query, which waits for a build under way rather than making a second.
+/// An edit before the trees exist changes the columns alone (a build under way is left to
+/// finish for nobody), so the trees, whenever made, are those of the features as they are.
+#[derive(Clone, Default)]
 pub struct FeatureIndex {
-    trees: Vec<RTree<Entry>>,
-    /// Keys and ids, once they differ; `None` while every key is its id.
+    /// The trees, once made (shared with a build under way, and between clones until one
+    /// of them is edited).
+    trees: Arc<OnceLock<Vec<RTree<Entry>>>>,
+    /// Keys and ids, once they differ; `None` while every key is its id (always `None`
+    /// until the trees are made).
     keys: Option<Box<KeyMap>>,
-    rects: Rects,
+    /// Ids with bounds (the entries the trees hold).
+    indexed: usize,
+    /// Whether [`FeatureIndex::start_building`] was asked (queries scan until it is done).
+    building: Arc<AtomicBool>,
+    /// Queries answered by a scan while nobody asked for the trees.
+    scans: Arc<AtomicUsize>,
+    /// Shared with a build under way (an edit copies them if one still reads them).
+    rects: Arc<Rects>,
     /// [`HAS_LINES`] and [`HAS_AREA`] per shape.
     kinds: Vec<u8>,
     /// How many shapes have lines, and areas.
     lines: usize,
     areas: usize,
+}
+
+impl std::fmt::Debug for FeatureIndex {
+    /// What the index holds for each id (bounds and kinds): the same whether its trees are
+    /// made yet or not, and whatever edits brought it there.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeatureIndex")
+            .field("rects", &self.rects)
+            .field("kinds", &self.kinds)
+            .field("indexed", &self.indexed)
+            .field("lines", &self.lines)
+            .field("areas", &self.areas)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The bounds of every id. While every shape is a single point (or has no geometry) each is
@@ -207,6 +244,27 @@ impl Rects {
         match self {
             Self::Points(p) => p.insert(i, [f64::NAN; 2]),
             Self::Boxes(b) => b.insert(i, None),
+        }
+    }
+
+    /// The ids whose bounds intersect `rect`, ascending, as the trees give them (a point is
+    /// in the trees as a box of no size). On the calling thread: the thread pool may be busy
+    /// making the trees, and a million points take a few milliseconds.
+    fn scan(&self, rect: &WorldRect) -> Vec<usize> {
+        match self {
+            Self::Points(p) => p.iter().enumerate().filter(|(_, p)| rect.contains(**p)).map(|(i, _)| i).collect(),
+            Self::Boxes(b) => {
+                b.iter().enumerate().filter(|(_, b)| b.is_some_and(|b| b.intersects(rect))).map(|(i, _)| i).collect()
+            }
+        }
+    }
+
+    /// The union of every id's bounds, as the trees' envelopes give it (on the calling
+    /// thread, as [`Rects::scan`]).
+    fn bounds(&self) -> Option<WorldRect> {
+        match self {
+            Self::Points(p) => WorldRect::from_points(p.iter().filter(|p| !p[0].is_nan())),
+            Self::Boxes(b) => b.iter().flatten().copied().reduce(|a, b| a.union(&b)),
         }
     }
 
@@ -307,6 +365,13 @@ impl FeatureIndex {
     /// every core, without holding them all at once (a million summaries are 48 MB more at
     /// the peak of a load).
     pub fn build_parallel(n: usize, summary: impl Fn(usize) -> Indexed + Sync + Send) -> Self {
+        let index = Self::build_parallel_columns(n, summary);
+        index.trees();
+        index
+    }
+
+    /// [`FeatureIndex::build_parallel`] without the trees.
+    fn build_parallel_columns(n: usize, summary: impl Fn(usize) -> Indexed + Sync + Send) -> Self {
         use rayon::prelude::*;
         // Points first (the common big layer): a shape that is not one is marked by an
         // infinite position, and then the boxes are read instead.
@@ -319,17 +384,87 @@ impl FeatureIndex {
             })
             .unzip();
         if !points.par_iter().any(|p| p[0] == f64::INFINITY) {
-            return Self::from_columns(Rects::Points(points), kinds);
+            return Self::columns(Rects::Points(points), kinds);
         }
         drop(points);
         let rects: Vec<Option<WorldRect>> = (0..n).into_par_iter().map(|i| summary(i).bounds).collect();
-        Self::from_columns(Rects::Boxes(rects), kinds)
+        Self::columns(Rects::Boxes(rects), kinds)
+    }
+
+    /// [`FeatureIndex::build_parallel`] without the trees: they are made when first needed
+    /// (see [`FeatureIndex::start_building`]). Queries answer as the eager index's do.
+    pub fn build_later(n: usize, summary: impl Fn(usize) -> Indexed + Sync + Send) -> Self {
+        let index = Self::build_parallel_columns(n, summary);
+        if index.rects.len() < PARALLEL_FROM {
+            index.trees();
+        }
+        index
     }
 
     fn from_columns(rects: Rects, kinds: Vec<u8>) -> Self {
+        let index = Self::columns(rects, kinds);
+        index.trees();
+        index
+    }
+
+    /// The index without its trees (made by [`FeatureIndex::trees`]).
+    fn columns(rects: Rects, kinds: Vec<u8>) -> Self {
         let lines = kinds.iter().filter(|&&k| k & HAS_LINES != 0).count();
         let areas = kinds.iter().filter(|&&k| k & HAS_AREA != 0).count();
-        Self { trees: bulk_load(&rects), keys: None, rects, kinds, lines, areas }
+        let indexed = match &rects {
+            Rects::Points(p) => p.iter().filter(|p| !p[0].is_nan()).count(),
+            Rects::Boxes(b) => b.iter().filter(|b| b.is_some()).count(),
+        };
+        Self {
+            trees: Arc::default(),
+            keys: None,
+            indexed,
+            building: Arc::default(),
+            scans: Arc::default(),
+            rects: Arc::new(rects),
+            kinds,
+            lines,
+            areas,
+        }
+    }
+
+    /// The trees, made now if they are not yet (waiting for a build under way instead).
+    fn trees(&self) -> &[RTree<Entry>] {
+        // Keys are ids until the trees exist, so they are made keyed by id.
+        self.trees.get_or_init(|| bulk_load(&self.rects))
+    }
+
+    /// Whether the trees are made (queries then wait for nothing).
+    pub fn is_built(&self) -> bool {
+        self.trees.get().is_some()
+    }
+
+    /// Makes the trees on a worker (the global thread pool) if they are not made yet; a
+    /// query meanwhile waits for that build rather than making its own.
+    pub fn start_building(&self) {
+        if self.is_built() {
+            return;
+        }
+        self.building.store(true, Ordering::Relaxed);
+        let (trees, rects) = (Arc::clone(&self.trees), Arc::clone(&self.rects));
+        rayon::spawn(move || {
+            trees.get_or_init(|| bulk_load(&rects));
+        });
+    }
+
+    /// The trees to edit, if they are made (after [`FeatureIndex::settle`]); before that an
+    /// edit changes only the columns.
+    fn trees_mut(&mut self) -> Option<&mut Vec<RTree<Entry>>> {
+        Arc::make_mut(&mut self.trees).get_mut()
+    }
+
+    /// Before an edit: when the trees are not made, lets go of a build under way (it read
+    /// the columns as they were), so whether they are made cannot change during the edit.
+    fn settle(&mut self) {
+        if self.trees.get().is_none() {
+            self.trees = Arc::default();
+            self.building = Arc::default();
+        }
     }
 
     /// Whether any feature has a line (a `LineString` member).
@@ -352,11 +487,21 @@ impl FeatureIndex {
         self.rects.len()
     }
 
-    /// Indices of features whose bounds intersect `rect`, in ascending order.
+    /// Indices of features whose bounds intersect `rect`, in ascending order. Before the
+    /// trees are made the bounds column is scanned instead (a few milliseconds for a million
+    /// points, the same answer): while a build is under way, so nothing waits for it, and for
+    /// the first [`SCANS_BEFORE_BUILD`] queries of an index nobody asked to build (a single
+    /// headless frame asks one); a later query makes the trees.
     pub fn query(&self, rect: &WorldRect) -> Vec<usize> {
+        if !self.is_built()
+            && (self.building.load(Ordering::Relaxed)
+                || self.scans.fetch_add(1, Ordering::Relaxed) < SCANS_BEFORE_BUILD)
+        {
+            return self.rects.scan(rect);
+        }
         let aabb = rect.aabb();
         let mut hits: Vec<usize> =
-            self.trees.iter().flat_map(|t| t.locate_in_envelope_intersecting(&aabb).map(|e| e.data)).collect();
+            self.trees().iter().flat_map(|t| t.locate_in_envelope_intersecting(&aabb).map(|e| e.data)).collect();
         hits.sort_unstable();
         let Some(keys) = &self.keys else { return hits };
         // Sorted loaded keys map to sorted ids, read from the map in order; the few keys of
@@ -393,7 +538,8 @@ impl FeatureIndex {
 
     /// Bounds of all features.
     pub fn bounds(&self) -> Option<WorldRect> {
-        self.trees
+        let Some(trees) = self.trees.get() else { return self.rects.bounds() };
+        trees
             .iter()
             .filter(|t| t.size() > 0)
             .map(|t| {
@@ -403,14 +549,14 @@ impl FeatureIndex {
             .reduce(|a, b| a.union(&b))
     }
 
-    /// Number of indexed features.
+    /// Number of indexed features (those with bounds).
     pub fn len(&self) -> usize {
-        self.trees.iter().map(RTree::size).sum()
+        self.indexed
     }
 
     /// Whether no feature is indexed.
     pub fn is_empty(&self) -> bool {
-        self.trees.iter().all(|t| t.size() == 0)
+        self.indexed == 0
     }
 
     /// Shape `i` changed to `shape`. `O(log n)`. An `i` past the end is ignored.
@@ -418,6 +564,7 @@ impl FeatureIndex {
         if i >= self.rects.len() {
             return;
         }
+        self.settle();
         self.unlink(i);
         self.link(i, shape);
     }
@@ -425,7 +572,8 @@ impl FeatureIndex {
     /// A shape was inserted at `i` (clamped to the end): the ids from `i` on move up by one.
     pub fn insert(&mut self, i: usize, shape: Indexed) {
         let i = i.min(self.rects.len());
-        if i < self.rects.len() || self.keys.is_some() {
+        self.settle();
+        if self.is_built() && (i < self.rects.len() || self.keys.is_some()) {
             let keys = self.key_map();
             // Ids from `i` on move up; the new feature gets a fresh key.
             for id in &mut keys.id_of {
@@ -437,7 +585,7 @@ impl FeatureIndex {
             keys.id_of.push(i);
             keys.key_of.insert(i, key);
         }
-        self.rects.insert(i);
+        Arc::make_mut(&mut self.rects).insert(i);
         self.kinds.insert(i, 0);
         self.link(i, shape);
     }
@@ -447,8 +595,9 @@ impl FeatureIndex {
         if i >= self.rects.len() {
             return;
         }
+        self.settle();
         self.unlink(i);
-        if i + 1 < self.rects.len() || self.keys.is_some() {
+        if self.is_built() && (i + 1 < self.rects.len() || self.keys.is_some()) {
             let keys = self.key_map();
             if i < keys.key_of.len() {
                 let key = keys.key_of.remove(i);
@@ -462,15 +611,16 @@ impl FeatureIndex {
                 }
             }
         }
-        self.rects.remove(i);
+        Arc::make_mut(&mut self.rects).remove(i);
         self.kinds.remove(i);
     }
 
     /// Takes shape `i` out of the trees and the counts (its slot stays, empty).
     fn unlink(&mut self, i: usize) {
         if let Some(b) = self.rects.get(i) {
+            self.indexed -= 1;
             let old = entry(b, self.key(i));
-            for tree in &mut self.trees {
+            for tree in self.trees_mut().into_iter().flatten() {
                 if tree.remove(&old).is_some() {
                     break;
                 }
@@ -481,7 +631,7 @@ impl FeatureIndex {
             self.areas -= usize::from(*k & HAS_AREA != 0);
             *k = 0;
         }
-        self.rects.set(i, None);
+        Arc::make_mut(&mut self.rects).set(i, None);
     }
 
     /// Puts `shape` into empty slot `i`.
@@ -492,21 +642,22 @@ impl FeatureIndex {
         if let Some(k) = self.kinds.get_mut(i) {
             *k = bits;
         }
-        self.rects.set(i, shape.bounds);
+        Arc::make_mut(&mut self.rects).set(i, shape.bounds);
         let Some(b) = shape.bounds else { return };
-        if self.trees.is_empty() {
-            self.trees.push(RTree::new());
+        self.indexed += 1;
+        let key = self.key(i);
+        let Some(trees) = self.trees_mut() else { return };
+        if trees.is_empty() {
+            trees.push(RTree::new());
         }
         // Into the slab whose tree already covers it, else the smallest.
         let aabb = b.aabb();
-        let at = self
-            .trees
+        let at = trees
             .iter()
             .position(|t| t.size() > 0 && t.root().envelope().contains_envelope(&aabb))
-            .or_else(|| self.trees.iter().enumerate().min_by_key(|(_, t)| t.size()).map(|(at, _)| at))
+            .or_else(|| trees.iter().enumerate().min_by_key(|(_, t)| t.size()).map(|(at, _)| at))
             .unwrap_or(0);
-        let key = self.key(i);
-        if let Some(tree) = self.trees.get_mut(at) {
+        if let Some(tree) = trees.get_mut(at) {
             tree.insert(entry(b, key));
         }
     }
@@ -535,7 +686,7 @@ mod tests {
         let shapes = vec![point(1.0, 2.0), Indexed::default(), point(3.0, 4.0), point(-5.0, 0.5)];
         let parallel = FeatureIndex::build_parallel(shapes.len(), |i| shapes[i]);
         let serial = FeatureIndex::build(shapes.clone());
-        assert!(matches!(parallel.rects, Rects::Points(_)) && matches!(serial.rects, Rects::Points(_)));
+        assert!(matches!(*parallel.rects, Rects::Points(_)) && matches!(*serial.rects, Rects::Points(_)));
         assert_eq!(answers(&parallel), answers(&serial));
         assert_eq!(parallel.rect(0), Some(WorldRect { min: [1.0, 2.0], max: [1.0, 2.0] }));
         assert_eq!(parallel.rect(1), None);
@@ -543,9 +694,9 @@ mod tests {
         let mut index = parallel;
         index.replace(2, point(7.0, 7.0));
         index.insert(1, Indexed::default());
-        assert!(matches!(index.rects, Rects::Points(_)));
+        assert!(matches!(*index.rects, Rects::Points(_)));
         index.replace(0, Indexed { bounds: Some(rect(0.0, 0.0)), has_lines: false, has_area: true });
-        assert!(matches!(index.rects, Rects::Boxes(_)));
+        assert!(matches!(*index.rects, Rects::Boxes(_)));
         index.remove(4);
         let expected = FeatureIndex::build([
             Indexed { bounds: Some(rect(0.0, 0.0)), has_lines: false, has_area: true },
@@ -558,8 +709,89 @@ mod tests {
         // A layer with a box from the start is built as boxes, in parallel too.
         let mixed = vec![point(1.0, 1.0), Indexed { bounds: Some(rect(2.0, 2.0)), has_lines: true, has_area: false }];
         let p = FeatureIndex::build_parallel(2, |i| mixed[i]);
-        assert!(matches!(p.rects, Rects::Boxes(_)) && p.has_lines());
+        assert!(matches!(*p.rects, Rects::Boxes(_)) && p.has_lines());
         assert_eq!(answers(&p), answers(&FeatureIndex::build(mixed)));
+    }
+
+    /// `n` points on a grid, every 7th without geometry.
+    fn grid(n: usize) -> Vec<Indexed> {
+        (0..n)
+            .map(|i| if i % 7 == 3 { Indexed::default() } else { point((i % 300) as f64, (i / 300) as f64) })
+            .collect()
+    }
+
+    #[test]
+    fn trees_made_later_answer_as_trees_made_at_once() {
+        let shapes = grid(PARALLEL_FROM + 1_000);
+        let eager = FeatureIndex::build_parallel(shapes.len(), |i| shapes[i]);
+        let lazy = FeatureIndex::build_later(shapes.len(), |i| shapes[i]);
+        assert!(eager.is_built() && !lazy.is_built());
+        // Counts and bounds are read without the trees.
+        assert_eq!((lazy.len(), lazy.is_empty(), lazy.bounds()), (eager.len(), eager.is_empty(), eager.bounds()));
+        assert!(!lazy.is_built());
+        // The first queries scan the bounds; a later one makes the trees.
+        let probe = WorldRect { min: [10.0, 20.0], max: [40.5, 60.0] };
+        for _ in 0..SCANS_BEFORE_BUILD {
+            assert_eq!(lazy.query(&probe), eager.query(&probe));
+            assert!(!lazy.is_built());
+        }
+        assert_eq!(lazy.query(&probe), eager.query(&probe));
+        assert!(lazy.is_built());
+        // A build on a worker, then a query (which waits for it if it is still under way).
+        let background = FeatureIndex::build_later(shapes.len(), |i| shapes[i]);
+        background.start_building();
+        for _ in 0..5 {
+            assert_eq!(answers(&background), answers(&eager));
+        }
+        // Boxes are scanned as the trees answer (touching edges count).
+        let boxes: Vec<Indexed> = (0..PARALLEL_FROM + 10)
+            .map(|i| Indexed {
+                bounds: Some(rect((i % 500) as f64, (i / 500) as f64)),
+                has_lines: false,
+                has_area: true,
+            })
+            .collect();
+        let lazy_boxes = FeatureIndex::build_later(boxes.len(), |i| boxes[i]);
+        let eager_boxes = FeatureIndex::build(boxes.iter().copied());
+        let touch = WorldRect { min: [3.0, 4.0], max: [9.0, 9.0] };
+        assert_eq!(lazy_boxes.query(&touch), eager_boxes.query(&touch));
+        assert!(!lazy_boxes.is_built());
+        // A small index is made at once.
+        assert!(FeatureIndex::build_later(10, |i| shapes[i]).is_built());
+    }
+
+    #[test]
+    fn edits_before_the_trees_are_made_are_not_lost() {
+        let shapes = grid(PARALLEL_FROM + 1_000);
+        let edits = |index: &mut FeatureIndex| {
+            index.replace(0, point(-50.0, -50.0));
+            index.insert(5, point(1_000.0, 1_000.0));
+            index.remove(9);
+            index.insert(index.ids(), point(2_000.0, 3.0));
+            index.replace(3, point(7.0, 7.5));
+        };
+        let mut eager = FeatureIndex::build_parallel(shapes.len(), |i| shapes[i]);
+        edits(&mut eager);
+        // Edited before any build, and edited while a build of the old columns may be under way.
+        let mut lazy = FeatureIndex::build_later(shapes.len(), |i| shapes[i]);
+        edits(&mut lazy);
+        assert!(!lazy.is_built());
+        let mut racing = FeatureIndex::build_later(shapes.len(), |i| shapes[i]);
+        racing.start_building();
+        edits(&mut racing);
+        for index in [&lazy, &racing] {
+            assert_eq!((index.len(), index.bounds()), (eager.len(), eager.bounds()));
+            assert_eq!(answers(index), answers(&eager));
+            let near = WorldRect { min: [-60.0, -60.0], max: [8.0, 8.0] };
+            assert_eq!(index.query(&near), eager.query(&near));
+        }
+        // Edits after the trees are made go into them; a clone made before keeps its own.
+        let before = lazy.clone();
+        lazy.remove(0);
+        eager.remove(0);
+        assert_eq!(answers(&lazy), answers(&eager));
+        assert_eq!(before.ids(), lazy.ids() + 1);
+        assert_eq!(before.query(&WorldRect { min: [-51.0, -51.0], max: [-49.0, -49.0] }), vec![0]);
     }
 
     #[test]

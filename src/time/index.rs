@@ -106,12 +106,18 @@ impl TimeIndex {
         let mut long = Vec::new();
         let mut short_lens = [0; SHORT_SPAN_MAX_DAYS as usize + 1];
         let mut open_starts = Vec::new();
+        // Whether the short spans come in ascending id order, each ending on or after its
+        // start (then a stable counting sort by start and length orders them as a sort of
+        // the triples does).
+        let (mut ascending, mut last_id) = (true, None);
         for (id, span) in spans {
             let (s, e) = (day_number(span.start), day_number(span.end));
             starts_sorted.push(s);
             ends_sorted.push(e);
             if let Some(n) = short_len(s, e).and_then(|len| short_lens.get_mut(len)) {
                 *n += 1;
+                ascending &= e >= s && last_id.is_none_or(|last| last < id);
+                last_id = Some(id);
                 short.push((s, e, id));
             } else {
                 long.push((s, e, id));
@@ -120,17 +126,17 @@ impl TimeIndex {
                 open_starts.push(s);
             }
         }
-        rayon::join(
-            || rayon::join(|| starts_sorted.par_sort_unstable(), || ends_sorted.par_sort_unstable()),
-            || rayon::join(|| short.par_sort_unstable(), || long.par_sort_unstable()),
+        let (((), ()), ((short_starts, short_ends, short_ids), ())) = rayon::join(
+            || rayon::join(|| sort_days(&mut starts_sorted), || sort_days(&mut ends_sorted)),
+            || rayon::join(|| sort_short(short, ascending), || long.par_sort_unstable()),
         );
         open_starts.sort_unstable();
         let mut index = Self {
             starts_sorted,
             ends_sorted,
-            short_starts: short.iter().map(|t| t.0).collect(),
-            short_ends: short.iter().map(|t| t.1).collect(),
-            short_ids: short.iter().map(|t| t.2).collect(),
+            short_starts,
+            short_ends,
+            short_ids,
             max_short_len: 0,
             long,
             short_lens,
@@ -382,10 +388,157 @@ fn short_len(s: i32, e: i32) -> Option<usize> {
     (len <= SHORT_SPAN_MAX_DAYS).then(|| len.max(0) as usize)
 }
 
+/// Day numbers spread over at most this many days more than there are of them are sorted by
+/// counting (a million events over thirty years are over ~11,000 days).
+const COUNT_SORT_SLACK: usize = 1 << 16;
+
+/// The smallest and largest of some day numbers, and how many days apart they are plus one
+/// when that is few enough to sort them by counting.
+fn countable(days: impl Iterator<Item = i32>, n: usize, buckets_per_day: usize) -> Option<(i32, usize)> {
+    let (min, max) = days.fold((i32::MAX, i32::MIN), |(lo, hi), d| (lo.min(d), hi.max(d)));
+    let range = usize::try_from(i64::from(max) - i64::from(min) + 1).ok()?;
+    (range.checked_mul(buckets_per_day)? <= n + COUNT_SORT_SLACK).then_some((min, range))
+}
+
+/// Sorts day numbers: by counting when they span few days, else by comparison on every core.
+fn sort_days(days: &mut [i32]) {
+    use rayon::prelude::*;
+    let Some((min, range)) = countable(days.iter().copied(), days.len(), 1) else {
+        days.par_sort_unstable();
+        return;
+    };
+    let mut counts = vec![0usize; range];
+    for &d in &*days {
+        if let Some(c) = counts.get_mut((d - min) as usize) {
+            *c += 1;
+        }
+    }
+    let mut at = 0;
+    for (k, &c) in counts.iter().enumerate() {
+        if let Some(run) = days.get_mut(at..at + c) {
+            run.fill(min + k as i32);
+        }
+        at += c;
+    }
+}
+
+/// Short spans `(start, end, id)` sorted as triples, as three columns. When they came in
+/// ascending id order with `end >= start` (`ascending`), a stable counting sort by start and
+/// length (one pass to count, one to place); else a comparison sort on every core.
+fn sort_short(mut short: Vec<(i32, i32, usize)>, ascending: bool) -> (Vec<i32>, Vec<i32>, Vec<usize>) {
+    use rayon::prelude::*;
+    let lens = SHORT_SPAN_MAX_DAYS as usize + 1;
+    let counted = if ascending { countable(short.iter().map(|t| t.0), short.len(), lens) } else { None };
+    let Some((min, range)) = counted else {
+        short.par_sort_unstable();
+        return (
+            short.iter().map(|t| t.0).collect(),
+            short.iter().map(|t| t.1).collect(),
+            short.into_iter().map(|t| t.2).collect(),
+        );
+    };
+    let key = |&(s, e, _): &(i32, i32, usize)| (s - min) as usize * lens + (e - s) as usize;
+    // Where each key's run begins.
+    let mut next = vec![0usize; range * lens + 1];
+    for t in &short {
+        if let Some(c) = next.get_mut(key(t) + 1) {
+            *c += 1;
+        }
+    }
+    let mut run = 0;
+    for at in &mut next {
+        run += *at;
+        *at = run;
+    }
+    let n = short.len();
+    let (mut starts, mut ends, mut ids) = (vec![0i32; n], vec![0i32; n], vec![0usize; n]);
+    for t in &short {
+        let Some(at) = next.get_mut(key(t)) else { continue };
+        if let (Some(s), Some(e), Some(id)) = (starts.get_mut(*at), ends.get_mut(*at), ids.get_mut(*at)) {
+            (*s, *e, *id) = *t;
+        }
+        *at += 1;
+    }
+    (starts, ends, ids)
+}
+
 /// Removes one `value` from a sorted vector, if there.
 fn remove_one(sorted: &mut Vec<i32>, value: i32) {
     let at = sorted.partition_point(|&x| x < value);
     if sorted.get(at) == Some(&value) {
         sorted.remove(at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic stream of small numbers.
+    fn stream(seed: u64) -> impl Iterator<Item = u64> {
+        let mut x = seed;
+        std::iter::repeat_with(move || {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            x >> 33
+        })
+    }
+
+    #[test]
+    fn counting_sorts_order_as_comparison_sorts_do() {
+        let days: Vec<i32> = stream(3).take(5_000).map(|r| 730_000 + (r % 9_000) as i32).collect();
+        let mut counted = days.clone();
+        sort_days(&mut counted);
+        let mut compared = days.clone();
+        compared.sort_unstable();
+        assert_eq!(counted, compared);
+        // Spread too wide to count (an open end among them): compared.
+        let mut wide = days.clone();
+        wide.push(day_number(OPEN_END));
+        sort_days(&mut wide);
+        assert!(wide.is_sorted() && wide.len() == days.len() + 1);
+        // Short spans, many on the same day with different lengths, ids ascending.
+        let short: Vec<(i32, i32, usize)> = stream(5)
+            .take(5_000)
+            .enumerate()
+            .map(|(id, r)| {
+                let s = 730_000 + (r % 400) as i32;
+                (s, s + (r / 400 % 32) as i32, id)
+            })
+            .collect();
+        let mut sorted = short.clone();
+        sorted.sort_unstable();
+        let columns = |v: &[(i32, i32, usize)]| {
+            (
+                v.iter().map(|t| t.0).collect::<Vec<_>>(),
+                v.iter().map(|t| t.1).collect(),
+                v.iter().map(|t| t.2).collect(),
+            )
+        };
+        assert_eq!(sort_short(short.clone(), true), columns(&sorted));
+        assert_eq!(sort_short(short.iter().rev().copied().collect(), false), columns(&sorted));
+    }
+
+    #[test]
+    fn an_index_built_in_id_order_equals_one_built_from_shuffled_pairs() {
+        let day = |n: i32| from_day_number(n);
+        let spans: Vec<(usize, DateSpan)> = stream(7)
+            .take(3_000)
+            .enumerate()
+            .filter(|(_, r)| r % 13 != 0)
+            .map(|(id, r)| {
+                let s = 735_000 + (r % 2_000) as i32;
+                let len = match r % 10 {
+                    0 => 400,
+                    1 => day_number(OPEN_END) - s,
+                    _ => (r / 7 % 32) as i32,
+                };
+                (id, DateSpan { start: day(s), end: day(s + len), precision: super::super::Precision::Days })
+            })
+            .collect();
+        let by_id = TimeIndex::from_fn(3_000, |i| spans.iter().find(|(id, _)| *id == i).map(|&(_, s)| s));
+        let mut shuffled = spans.clone();
+        shuffled.reverse();
+        assert_eq!(by_id, TimeIndex::new(&shuffled));
+        assert_eq!(by_id.short_ids.len() + by_id.long.len(), spans.len());
     }
 }
