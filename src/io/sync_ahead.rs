@@ -8,6 +8,10 @@
 //! (`fdatasync` of a second handle on the same file), so the disk writes while the writer
 //! computes. Durability is unchanged: the commit still syncs the whole file before renaming it;
 //! nothing is renamed or made visible early.
+//!
+//! For files written front to back (GeoJSON). Not for SQLite's GeoPackage: syncing while it
+//! rewrites its pages stalled it (a 1M-feature convert took 52.8 s with it, 20.4 s without,
+//! on a loaded machine).
 
 use std::fs::File;
 use std::path::Path;
@@ -34,8 +38,7 @@ impl SyncAhead {
         Ok(Self::run(file.try_clone()?))
     }
 
-    /// Starts syncing the file at `path` as it grows (for a file another library writes,
-    /// such as SQLite).
+    /// Starts syncing the file at `path` as it grows (for a file another library writes).
     pub fn start_path(path: &Path) -> std::io::Result<Self> {
         Ok(Self::run(std::fs::OpenOptions::new().write(true).open(path)?))
     }

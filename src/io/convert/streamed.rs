@@ -28,7 +28,8 @@
 //! another loads and plans them (pass 1) or inserts the rows encoded on every core (pass 2).
 //! Loading stays on one thread in pass 1: parsed on the pool and dropped on the planning
 //! thread, the features cost the allocator more than the parallel parse saved. The disk writes
-//! the output while it is produced ([`crate::io::sync_ahead`]), so the commit's sync is short.
+//! a GeoJSON output while it is produced ([`crate::io::sync_ahead`]), so the commit's sync is
+//! short.
 //!
 //! Inputs this does not cover (pipes, which cannot be read twice; other roots than a
 //! `FeatureCollection`; GeoPackage, KML and point CSV inputs; `--layer`) return `None` and are

@@ -718,10 +718,7 @@ fn write_staged<E: From<GpkgError>>(
     let io = |source| GpkgError::Io { path: path.to_owned(), source };
     let staged = crate::io::atomic::Staged::new(path).map_err(io)?;
     let journal = PathBuf::from(format!("{}-journal", staged.path().display()));
-    // The disk writes what SQLite has written while it writes the rest; the commit syncs.
-    let ahead = crate::io::sync_ahead::SyncAhead::start_path(staged.path()).ok();
     let result = write_file(staged.path(), path, plans, rows);
-    drop(ahead);
     std::fs::remove_file(&journal).ok();
     result?;
     staged.commit().map_err(io)?;
