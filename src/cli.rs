@@ -368,6 +368,8 @@ fn import_acled(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows)
         use crate::io::acled_par::{BLOCK, Read};
         let mut write_error = None;
         crate::io::atomic::write_atomic_with(out, |w| {
+            // The disk writes the features while the rest are read (the commit syncs).
+            let _ahead = crate::io::sync_ahead::SyncAhead::start(w.get_ref()).ok();
             let mut writer = GeoJsonWriter::new(w)?;
             let read = crate::io::acled_par::stream_json(input, &crate::io::progress::Progress::new(), BLOCK, |json| {
                 writer.raw_row(json).inspect_err(|e| write_error = Some(std::io::Error::new(e.kind(), e.to_string())))

@@ -704,6 +704,18 @@ enum Scalar<'v> {
 
 impl Scalar<'_> {
     fn write_json<W: std::io::Write>(&self, out: &mut W) -> std::io::Result<()> {
+        let text = match self {
+            Self::Str(v) => Some(*v),
+            Self::Json(Value::String(v)) => Some(v.as_str()),
+            Self::Float(_) | Self::Json(_) => None,
+        };
+        if let Some(text) = text
+            && !needs_escape(text)
+        {
+            out.write_all(b"\"")?;
+            out.write_all(text.as_bytes())?;
+            return out.write_all(b"\"");
+        }
         match self {
             Self::Float(v) => serde_json::to_writer(out, v),
             Self::Str(v) => serde_json::to_writer(out, v),
@@ -711,6 +723,14 @@ impl Scalar<'_> {
         }
         .map_err(std::io::Error::other)
     }
+}
+
+/// Whether `serde_json` writes `text` other than between two quotes as it is: it has a
+/// quote, a backslash or a control character (looked for 16 bytes at a time).
+fn needs_escape(text: &str) -> bool {
+    text.as_bytes()
+        .chunks(16)
+        .any(|chunk| chunk.iter().fold(0u8, |any, &b| any | u8::from(b < 0x20 || b == b'"' || b == b'\\')) != 0)
 }
 
 /// What every good row has, checked: its id, normalised date and position.
@@ -923,4 +943,26 @@ pub fn write_geojson(import: &AcledImport) -> String {
     }
     out.push_str(GEOJSON_TAIL);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Strings are written as `serde_json` writes them, whether or not they need escapes
+    /// (the long ones end their escape past the first 16 bytes).
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        let long = format!("{}\"{}", "x".repeat(40), "y".repeat(7));
+        let texts = ["", "plain", "Qal\u{02bf}a", "a\"b", "back\\slash", "tab\there", "nl\n", "\u{1}", "\u{7f}", &long];
+        for text in texts {
+            let mut written = Vec::new();
+            Scalar::Str(text).write_json(&mut written).unwrap();
+            assert_eq!(written, serde_json::to_vec(text).unwrap(), "{text:?}");
+            let value = Value::String(text.to_owned());
+            let mut written = Vec::new();
+            Scalar::Json(&value).write_json(&mut written).unwrap();
+            assert_eq!(written, serde_json::to_vec(&value).unwrap(), "{text:?}");
+        }
+    }
 }

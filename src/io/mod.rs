@@ -22,6 +22,7 @@ pub mod read;
 pub mod recovery;
 pub mod save;
 pub mod save_fast;
+pub mod sync_ahead;
 pub mod validate;
 pub mod validate_stream;
 pub mod xml;

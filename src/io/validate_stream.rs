@@ -15,6 +15,11 @@
 //! The byte-level checks (UTF-8, control characters, non-JSON whitespace, nesting depth) run
 //! on every byte as it streams past; a syntax error is reported with the parser's own message
 //! by re-parsing the root's text with the few bytes around the error.
+//!
+//! The byte scan is serial; the checks of the elements a read chunk completes run on every
+//! core and their problems are recorded in element order, so the result is the same. An
+//! element that does not parse sends its chunk back through the serial checks, from the state
+//! before the chunk, which halt at it exactly as before.
 
 use std::collections::{HashSet, VecDeque};
 use std::io::Read;
@@ -86,7 +91,18 @@ pub fn validate_reader_with(
     }
     let bom = head.starts_with(&[0xEF, 0xBB, 0xBF]);
     let mut streamer = Streamer::new(bom, max_held);
-    streamer.feed(head.get(if bom { 3 } else { 0 }..).unwrap_or_default())?;
+    // The elements are cut out to be checked on every core, then dropped.
+    streamer.cut = Some(Cut::default());
+    let feed = |s: &mut Streamer, data: &[u8]| {
+        let fed = s.feed_parallel(data);
+        if let Some(cut) = s.cut.as_mut() {
+            cut.text.clear();
+            cut.ends.clear();
+            cut.starts.clear();
+        }
+        fed
+    };
+    feed(&mut streamer, head.get(if bom { 3 } else { 0 }..).unwrap_or_default())?;
     drop(head);
     let mut chunk = vec![0u8; CHUNK];
     loop {
@@ -96,7 +112,7 @@ pub fn validate_reader_with(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e.into()),
         };
-        streamer.feed(chunk.get(..n).unwrap_or_default())?;
+        feed(&mut streamer, chunk.get(..n).unwrap_or_default())?;
     }
     Ok(streamer.finish())
 }
@@ -169,7 +185,11 @@ pub fn stream_elements<E>(
             data = start.get(if bom { 3 } else { 0 }..).unwrap_or_default();
             streamer.insert(s)
         };
-        s.feed(data)?;
+        if checks {
+            s.feed_parallel(data)?;
+        } else {
+            s.feed(data)?;
+        }
         elements += hand_over(s, &mut each)?;
         start.clear();
     }
@@ -207,6 +227,7 @@ fn hand_over<E>(
     let n = cut.ends.len();
     cut.text.clear();
     cut.ends.clear();
+    cut.starts.clear();
     Ok(n)
 }
 
@@ -316,7 +337,7 @@ impl Seq {
 
 /// The value-level problems of the features, to be recorded from the last feature back to
 /// the first: only the last features' problems (enough to fill the cap) are kept.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Backwards {
     recent: VecDeque<Seq>,
     recent_len: usize,
@@ -400,6 +421,7 @@ enum Key {
 }
 
 /// The streaming validator's state.
+#[derive(Clone)]
 #[expect(clippy::struct_excessive_bools, reason = "the pre-scan's flags, as in `validate::prescan`")]
 struct Streamer {
     max_held: u64,
@@ -452,17 +474,22 @@ struct Streamer {
     /// Check the elements (false: only cut them out, for a second pass over a file already
     /// validated).
     checks: bool,
+    /// With `checks`: cut the elements out unchecked, with their positions, for the caller
+    /// to check a chunk's elements on every core ([`Streamer::feed_parallel`]).
+    defer: bool,
     /// The elements cut out since the caller last took them ([`stream_elements`]).
     cut: Option<Cut>,
 }
 
 /// Elements of `features` cut out of the stream, waiting to be handed to the caller.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Cut {
     /// Their texts, one after the other.
     text: Vec<u8>,
     /// For each: its index in `features` and where its text ends in `text`.
     ends: Vec<(usize, usize)>,
+    /// For each, when their checks are deferred: where it starts in the document.
+    starts: Vec<Pos>,
 }
 
 impl Streamer {
@@ -497,7 +524,82 @@ impl Streamer {
             lon_lat: Seq::default(),
             projected: Seq::default(),
             checks: true,
+            defer: false,
             cut: None,
+        }
+    }
+
+    /// [`Streamer::feed`], the elements cut out of `chunk` checked on every core: the same
+    /// state and problems as the serial checks give. While inside the `features` array the
+    /// elements are cut out unchecked, then checked in parallel and their problems recorded in
+    /// order; if one does not parse, the chunk is fed again from the state before it with the
+    /// serial checks, which halt at that element and name the syntax error as before.
+    fn feed_parallel(&mut self, chunk: &[u8]) -> Result<(), StreamError> {
+        use rayon::prelude::*;
+        if !self.checks || !matches!(self.mode, Mode::Elements(_)) || self.cut.is_none() {
+            return self.feed(chunk);
+        }
+        // Inside the array, with the checks deferred, nothing changes the root's text or the
+        // problems recorded: they are kept out of the snapshot.
+        let kept = self.take_kept();
+        let before = self.clone();
+        self.put_kept(kept);
+        let held = self.cut.as_ref().map_or(0, |c| c.ends.len());
+        self.defer = true;
+        let fed = self.feed(chunk);
+        self.defer = false;
+        fed?;
+        let Some(cut) = self.cut.as_mut() else { return Ok(()) };
+        let mut from = held.checked_sub(1).and_then(|i| cut.ends.get(i)).map_or(0, |e| e.1);
+        let mut elements = Vec::with_capacity(cut.ends.len() - held);
+        for (&(index, end), &at) in cut.ends.iter().zip(&cut.starts).skip(held) {
+            elements.push((index, from, end, at));
+            from = end;
+        }
+        let text = &cut.text;
+        let checked: Vec<Option<Checked>> = elements
+            .par_iter()
+            .with_min_len(16)
+            .map(|&(index, a, b, at)| {
+                text.get(a..b).and_then(|t| std::str::from_utf8(t).ok()).and_then(|t| check_element(t, index, at))
+            })
+            .collect();
+        if checked.iter().any(Option::is_none) {
+            let kept = self.take_kept();
+            *self = before;
+            self.put_kept(kept);
+            return self.feed(chunk);
+        }
+        for c in checked.into_iter().flatten() {
+            self.record(c);
+        }
+        Ok(())
+    }
+
+    /// The root's text and the problems recorded, taken out (see [`Streamer::feed_parallel`]).
+    fn take_kept(&mut self) -> (Vec<u8>, Backwards, Seq, Seq) {
+        (
+            std::mem::take(&mut self.prefix),
+            std::mem::take(&mut self.every),
+            std::mem::take(&mut self.lon_lat),
+            std::mem::take(&mut self.projected),
+        )
+    }
+
+    /// Puts back what [`Streamer::take_kept`] took.
+    fn put_kept(&mut self, (prefix, every, lon_lat, projected): (Vec<u8>, Backwards, Seq, Seq)) {
+        self.prefix = prefix;
+        self.every = every;
+        self.lon_lat = lon_lat;
+        self.projected = projected;
+    }
+
+    /// Records the problems of the next element.
+    fn record(&mut self, checked: Checked) {
+        self.every.push(checked.every);
+        if let Some((lon_lat, projected)) = checked.structure {
+            self.projected.append(projected);
+            self.lon_lat.append(lon_lat);
         }
     }
 
@@ -576,6 +678,24 @@ impl Streamer {
                     i += len;
                     continue;
                 }
+            }
+            // Likewise a run of ASCII outside strings inside an element (numbers, `:` and `,`,
+            // literals, spaces): it neither opens nor closes anything.
+            if !self.in_string && self.mode == Mode::Elements(Elem::Container) && is_inert(b) {
+                let run = data.get(i..).unwrap_or_default();
+                let len = run.iter().position(|&c| !is_inert(c)).unwrap_or(run.len());
+                let run = run.get(..len).unwrap_or_default();
+                self.tail.extend_from_slice(run);
+                if self.cr {
+                    // A `\r` before the run was a line break.
+                    self.pos.line += 1;
+                    self.pos.col = 1;
+                    self.cr = false;
+                }
+                self.pos.offset += len;
+                self.pos.col += len;
+                i += len;
+                continue;
             }
             self.byte(data, i, b);
             if self.too_deep.is_some() {
@@ -805,10 +925,14 @@ impl Streamer {
     fn end_element(&mut self, next: Pos) {
         let index = self.elements;
         let ok = match self.tail.get(self.elem_at..).map(std::str::from_utf8) {
-            Some(Ok(_)) if !self.checks => true,
-            Some(Ok(text)) => {
-                check_element(text, index, self.elem_pos, &mut self.every, &mut self.lon_lat, &mut self.projected)
-            }
+            Some(Ok(_)) if !self.checks || self.defer => true,
+            Some(Ok(text)) => match check_element(text, index, self.elem_pos) {
+                Some(checked) => {
+                    self.record(checked);
+                    true
+                }
+                None => false,
+            },
             _ => false,
         };
         if !ok {
@@ -818,6 +942,7 @@ impl Streamer {
         if let (Some(cut), Some(text)) = (self.cut.as_mut(), self.tail.get(self.elem_at..)) {
             cut.text.extend_from_slice(text);
             cut.ends.push((index, cut.text.len()));
+            cut.starts.push(self.elem_pos);
         }
         self.elements += 1;
         self.last_kind = self.tail.get(self.elem_at).copied().unwrap_or(b'0');
@@ -1004,6 +1129,12 @@ fn is_plain(b: u8) -> bool {
     b != b'"' && b != b'\\' && b >= 0x20
 }
 
+/// A byte outside strings that changes nothing but the position (one column): printable
+/// ASCII that opens or closes nothing and starts no string.
+fn is_inert(b: u8) -> bool {
+    (0x20..0x7F).contains(&b) && !matches!(b, b'"' | b'[' | b']' | b'{' | b'}')
+}
+
 /// Whether `validate` checks a root object's `features` elements as Features: its `type` is
 /// `FeatureCollection` (in any case, which is reported but checked on).
 fn is_feature_collection(root: &Object<'_>) -> bool {
@@ -1016,26 +1147,25 @@ fn error(at: Pos, message: String) -> Problem {
     Problem { line: at.line, col: at.col, message, severity: Severity::Error }
 }
 
-/// Checks one element of `features` (its `text` starts at `at`); false if it does not parse.
-fn check_element(
-    text: &str,
-    index: usize,
-    at: Pos,
-    every: &mut Backwards,
-    lon_lat: &mut Seq,
-    projected: &mut Seq,
-) -> bool {
-    let Ok(parsed) = parse_to_ast(text, &CollectOptions::default(), &strict_options()) else {
-        return false;
-    };
-    let Some(value) = parsed.value else {
-        return false;
-    };
+/// The problems of one element of `features`, to be recorded in element order
+/// ([`Streamer::record`]).
+struct Checked {
+    /// Its value-level problems.
+    every: Seq,
+    /// Its structure problems if the root's `crs` says lon/lat, and if it names another
+    /// system; `None` when it has none as lon/lat.
+    structure: Option<(Seq, Seq)>,
+}
+
+/// Checks one element of `features` (its `text` starts at `at`); `None` if it does not parse.
+fn check_element(text: &str, index: usize, at: Pos) -> Option<Checked> {
+    let parsed = parse_to_ast(text, &CollectOptions::default(), &strict_options()).ok()?;
+    let value = parsed.value?;
     let index_cell = std::cell::OnceCell::new();
     let map = |o: usize| at.shift(o, index_cell.get_or_init(|| LineIndex::new(text)).line_col(text, o));
     let mut sink = Sink::default();
     check_every_value(&value, &mut sink);
-    every.push(Seq::from_sink(sink, map));
+    let every = Seq::from_sink(sink, map);
     let structure = |as_projected: bool| {
         let mut sink = Sink { projected: as_projected, ..Sink::default() };
         match &value {
@@ -1050,22 +1180,85 @@ fn check_element(
     let as_lon_lat = structure(false);
     if as_lon_lat.is_empty() {
         // Without problems as lon/lat, there are none when range checks are skipped either.
-        return true;
+        return Some(Checked { every, structure: None });
     }
-    projected.append(structure(true));
-    lon_lat.append(as_lon_lat);
-    true
+    let as_projected = structure(true);
+    Some(Checked { every, structure: Some((as_lon_lat, as_projected)) })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Streamed (threshold 0, so every document streams) and whole results must be equal.
+    /// Streamed (threshold 0, so every document streams) and whole results must be equal;
+    /// and so must they when the document comes a few bytes at a time, so that most chunks
+    /// start inside the `features` array and their elements are checked in parallel (a
+    /// syntax error inside an element then falls back to the serial checks).
     fn same(doc: &[u8]) {
         let whole = validate_bytes(doc);
         let streamed = validate_reader_with(doc, 0, u64::MAX).unwrap();
         assert_eq!(streamed, whole, "document: {:?}", String::from_utf8_lossy(doc));
+        for piece in [5, 61] {
+            let trickled = validate_reader_with(Trickle(doc, piece), 0, u64::MAX).unwrap();
+            assert_eq!(trickled, whole, "in pieces of {piece}: {:?}", String::from_utf8_lossy(doc));
+            let mut checked = Vec::new();
+            let elements = stream_elements(Trickle(doc, piece), u64::MAX, true, |i, text| {
+                checked.push((i, text.to_owned()));
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+            let mut unchecked = Vec::new();
+            stream_elements(doc, u64::MAX, false, |i, text| {
+                unchecked.push((i, text.to_owned()));
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+            assert_eq!(elements.problems, whole, "elements in pieces of {piece}: {:?}", String::from_utf8_lossy(doc));
+            if !has_errors(&whole) {
+                assert_eq!(checked, unchecked);
+            }
+        }
+    }
+
+    fn has_errors(problems: &[Problem]) -> bool {
+        problems.iter().any(|p| p.severity == Severity::Error)
+    }
+
+    /// A reader giving at most `.1` bytes at a time.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            let (head, rest) = self.0.split_at(n);
+            buf.get_mut(..n).unwrap().copy_from_slice(head);
+            self.0 = rest;
+            Ok(n)
+        }
+    }
+
+    /// Many features, one with a syntax error in the middle: the chunk holding it is checked
+    /// again serially and the error named where the whole parser names it.
+    #[test]
+    fn a_syntax_error_inside_a_feature_checked_in_parallel_is_named_as_before() {
+        let feature = "{\"type\": \"Feature\", \"geometry\": {\"type\": \"Point\", \"coordinates\": [1.5, 2]}, \"properties\": {\"a\": [1, {\"b\": null}], \"n\": -1e3}}";
+        let many = vec![feature; 300].join(",\n  ");
+        let good = format!("{{\"type\": \"FeatureCollection\", \"features\": [\n  {many}\n]}}");
+        assert!(validate_bytes(good.as_bytes()).is_empty());
+        same(good.as_bytes());
+        let at = good.len() / 2;
+        let cut = good.get(at..).unwrap().find("\"properties\"").unwrap() + at;
+        let mut bad = good.clone();
+        bad.replace_range(cut - 2..cut - 1, "");
+        assert!(has_errors(&validate_bytes(bad.as_bytes())));
+        same(bad.as_bytes());
+        let duplicate = good.replacen("\"n\": -1e3", "\"n\": -1e3, \"n\": 1", 200);
+        assert!(!validate_bytes(duplicate.as_bytes()).is_empty());
+        same(duplicate.as_bytes());
+        let mut chunked = Vec::new();
+        let streamed = validate_reader_with(Trickle(bad.as_bytes(), 4096), 0, u64::MAX).unwrap();
+        chunked.extend(streamed);
+        assert_eq!(chunked, validate_bytes(bad.as_bytes()));
     }
 
     const BASE: &str = concat!(

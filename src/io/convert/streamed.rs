@@ -23,8 +23,13 @@
 //! decides before anything is written. Reading the file twice costs one more read (from the
 //! page cache); the output is the one the whole-layer writer gives, by construction.
 //!
-//! In each pass one thread reads the file and cuts out the features (validating them in pass
-//! 1, parsing them in pass 2) while another loads, plans or writes them.
+//! In each pass one thread reads the file and cuts out the features (in pass 1 the strict
+//! checks of the features a read chunk completes run on every core, [`stream_elements`]) while
+//! another loads and plans them (pass 1) or inserts the rows encoded on every core (pass 2).
+//! Loading stays on one thread in pass 1: parsed on the pool and dropped on the planning
+//! thread, the features cost the allocator more than the parallel parse saved. The disk writes
+//! a GeoJSON output while it is produced ([`crate::io::sync_ahead`]), so the commit's sync is
+//! short.
 //!
 //! Inputs this does not cover (pipes, which cannot be read twice; other roots than a
 //! `FeatureCollection`; GeoPackage, KML and point CSV inputs; `--layer`) return `None` and are
@@ -93,9 +98,26 @@ pub(super) fn convert(
 /// Pass 1 over `input` read as `source`, into `plan`.
 fn check(input: &Path, output: &Path, source: Source, plan: &mut Pass1) -> Result<Read, ConvertError> {
     read(input, source, Pass::Check, |i, raw| {
-        plan.feature(output, i, raw);
+        let loaded = Loaded::new(raw, &plan.label);
+        plan.feature(output, i, loaded);
         Ok(())
     })
+}
+
+/// A feature of pass 1 as the whole-file loader loads it, with the refusal of its `crs`.
+struct Loaded {
+    crs: Result<(), GeoJsonError>,
+    feature: Result<Feature, String>,
+}
+
+impl Loaded {
+    fn new(raw: Value, label: &str) -> Self {
+        let crs = match &raw {
+            Value::Object(object) => crate::io::crs::refuse_non_lon_lat(object, label),
+            _ => Ok(()),
+        };
+        Self { crs, feature: feature_from_json(raw).map(|(f, _)| f) }
+    }
 }
 
 /// Whether `path` is a CSV whose header names the ACLED columns the point-CSV reader hands
@@ -393,15 +415,14 @@ impl Pass1 {
     }
 
     /// Feature `i` of the collection.
-    fn feature(&mut self, output: &Path, i: usize, raw: Value) {
+    fn feature(&mut self, output: &Path, i: usize, loaded: Loaded) {
         if self.crs.is_none()
-            && let Value::Object(object) = &raw
-            && let Err(e) = crate::io::crs::refuse_non_lon_lat(object, &self.label)
+            && let Err(e) = loaded.crs
         {
             self.crs = Some(e);
         }
-        let f = match feature_from_json(raw) {
-            Ok((f, _)) => f,
+        let f = match loaded.feature {
+            Ok(f) => f,
             Err(why) => {
                 self.skipped.push(format!("{}: feature #{} skipped: {why}", self.label, i + 1));
                 return;
@@ -559,6 +580,7 @@ impl Ready {
         } else {
             let io = |e: std::io::Error| ConvertError::Write(format!("cannot write {}: {e}", output.display()));
             let mut staged = crate::io::atomic::Staged::new(output).map_err(io)?;
+            let ahead = crate::io::sync_ahead::SyncAhead::start(staged.file_mut()).ok();
             let mut out = std::io::BufWriter::with_capacity(1 << 20, staged.file_mut());
             let mut written = 0;
             write_collection(&mut out, &stand_in, |out| {
@@ -577,6 +599,7 @@ impl Ready {
             })?;
             out.flush().map_err(io)?;
             drop(out);
+            drop(ahead);
             if written != kept {
                 return Err(ConvertError::Read(format!(
                     "{}: the file changed while it was converted ({kept} features read, then {written})",
