@@ -196,13 +196,16 @@ pub fn run(command: Command) -> ExitCode {
 /// The embedded catalog plus the `--add` files (opened through [`crate::io::open`]); problems
 /// go to stderr, and `None` when a file could not be opened at all.
 fn catalog_with(add: &[PathBuf]) -> Option<crate::model::Catalog> {
-    let (mut catalog, problems) = default_catalog();
+    // The embedded layers are read while the files are opened (they do not depend on each
+    // other); messages come out in the same order as reading them one after the other.
+    let ((mut catalog, problems), opened) =
+        rayon::join(default_catalog, || add.iter().map(|path| crate::io::open::open_layers(path)).collect::<Vec<_>>());
     for p in problems {
         eprintln!("{p}");
     }
     let mut failed = false;
-    for path in add {
-        match crate::io::open::open_layers(path) {
+    for opened in opened {
+        match opened {
             Ok(layers) => {
                 for loaded in layers {
                     for s in &loaded.skipped {

@@ -338,7 +338,7 @@ impl Layer {
     /// The spatial index of `features` (their summaries read on every core). A big layer's
     /// trees are made on a worker after it is handed over (when frames are to come; else on
     /// first query): nothing the first frame draws waits for them, and a query before they
-    /// are made waits for that build (see [`FeatureIndex::build_later`]).
+    /// are made scans the bounds column instead (see [`FeatureIndex::query`]).
     fn build_index(features: &super::FeatureStore) -> FeatureIndex {
         let index =
             FeatureIndex::build_later(features.len(), |i| features.shape(i).map(Indexed::of).unwrap_or_default());

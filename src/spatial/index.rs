@@ -440,7 +440,7 @@ impl FeatureIndex {
     }
 
     /// Makes the trees on a worker (the global thread pool) if they are not made yet; a
-    /// query meanwhile waits for that build rather than making its own.
+    /// query meanwhile scans the bounds column rather than waiting or making its own.
     pub fn start_building(&self) {
         if self.is_built() {
             return;
