@@ -3,6 +3,9 @@
 //! spans, with undated features always counted; a click lists the same features; and an edit
 //! (moving or deleting a point) shows in the counts at once.
 
+#[path = "common/point_event.rs"]
+mod point_event;
+
 use chrono::NaiveDate;
 use frontier_atlas::edit::{EditCommand, apply};
 use frontier_atlas::model::{Catalog, Feature, Layer, LayerKind, LayerSource, TimeFilter, assign_spans};
@@ -26,14 +29,7 @@ fn event(lon: f64, lat: f64, date: Option<String>) -> Feature {
     if let Some(d) = date {
         properties.insert("event_date".into(), d.into());
     }
-    Feature {
-        id: None,
-        geometry: Some(serde_json::json!({"type": "Point", "coordinates": [lon, lat]})),
-        properties,
-        foreign_members: serde_json::Map::new(),
-        shape: Shape::from_geo(Some(&geo::Geometry::Point(geo::Point::new(lon, lat)))),
-        time: None,
-    }
+    point_event::point_event(lon, lat, properties)
 }
 
 /// `n` events in 2020–2022 around two hot spots and spread over the frontier, dated by day,

@@ -4,6 +4,9 @@
 //! several zooms, pans and date windows, on a small layer (listed) and a big one (column), and
 //! after edits (move, delete, add, redate).
 
+#[path = "common/point_event.rs"]
+mod point_event;
+
 use frontier_atlas::edit::{EditCommand, apply};
 use frontier_atlas::model::{
     Catalog, Feature, Layer, LayerKind, LayerSource, LayerStyleOverride, PointView, TimeFilter, assign_spans,
@@ -40,14 +43,7 @@ fn event(lon: f64, lat: f64, event_type: &str, date: Option<String>) -> Feature 
     if let Some(d) = date {
         properties.insert("event_date".into(), d.into());
     }
-    Feature {
-        id: None,
-        geometry: Some(serde_json::json!({"type": "Point", "coordinates": [lon, lat]})),
-        properties,
-        foreign_members: serde_json::Map::new(),
-        shape: Shape::from_geo(Some(&geo::Geometry::Point(geo::Point::new(lon, lat)))),
-        time: None,
-    }
+    point_event::point_event(lon, lat, properties)
 }
 
 /// `n` events of six types in 2020–2022 around two hot spots and over the frontier, dated by

@@ -4,11 +4,14 @@
 //! drawn is what the app draws with its indexes. One process-wide switch, so this file holds
 //! one test.
 
+#[path = "common/point_event.rs"]
+mod point_event;
+
 use frontier_atlas::model::{Feature, Layer, LayerKind, LayerSource, assign_spans};
 use frontier_atlas::render::density::{
     HexGrid, count_bins, density_view, draw_single_frames, drawn_as_density, holds_anything_for, prepare,
 };
-use frontier_atlas::spatial::{Shape, Viewport};
+use frontier_atlas::spatial::Viewport;
 
 /// `n` dated events spread over the frontier (deterministic).
 fn layer(n: usize) -> Layer {
@@ -22,14 +25,7 @@ fn layer(n: usize) -> Layer {
             let (lon, lat) = (67.0 + next() * 8.0, 35.5 + next() * 4.0);
             let mut properties = serde_json::Map::new();
             properties.insert("event_date".into(), format!("202{}-0{}-1{}", i % 3, 1 + i % 9, i % 10).into());
-            Feature {
-                id: None,
-                geometry: Some(serde_json::json!({"type": "Point", "coordinates": [lon, lat]})),
-                properties,
-                foreign_members: serde_json::Map::new(),
-                shape: Shape::from_geo(Some(&geo::Geometry::Point(geo::Point::new(lon, lat)))),
-                time: None,
-            }
+            point_event::point_event(lon, lat, properties)
         })
         .collect();
     let mut layer = Layer::new("events", LayerKind::Events, LayerSource::Embedded("test"), features);

@@ -5,12 +5,14 @@
 
 mod common;
 
+#[path = "common/point_event.rs"]
+mod point_event;
+
 use common::harness;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use frontier_atlas::model::{Feature, Layer, LayerKind, LayerSource, LayerStyleOverride, PointView};
+use frontier_atlas::model::{Layer, LayerKind, LayerSource, LayerStyleOverride, PointView};
 use frontier_atlas::render::Item;
-use frontier_atlas::spatial::Shape;
 use frontier_atlas::ui::{AtlasApp, Command, EditIntent, Level, Message};
 
 const POSTS: &str = r#"{"type":"FeatureCollection","features":[
@@ -274,14 +276,7 @@ fn points_layer(n: usize) -> Layer {
             let (lon, lat) = (70.0 + (i % 173) as f64 * 0.01, 37.0 + (i / 173) as f64 * 0.01);
             let mut properties = serde_json::Map::new();
             properties.insert("event_type".into(), ["Battles", "Riots", "Protests"][i % 3].into());
-            Feature {
-                id: None,
-                geometry: Some(serde_json::json!({"type": "Point", "coordinates": [lon, lat]})),
-                properties,
-                foreign_members: serde_json::Map::new(),
-                shape: Shape::from_geo(Some(&geo::Geometry::Point(geo::Point::new(lon, lat)))),
-                time: None,
-            }
+            point_event::point_event(lon, lat, properties)
         })
         .collect();
     let mut layer = Layer::new("Many events", LayerKind::Events, LayerSource::Embedded("test"), features);
