@@ -76,13 +76,7 @@ fn file_open_through_the_built_in_dialog_loads_the_layer() {
     let path = dir.path().join("posts.csv");
     std::fs::write(&path, "name,lat,lon\nKhorog,37.49,71.55\nIshkashim,36.71,71.61\n").unwrap();
     let mut h = common::harness();
-    h.state_mut().state.builtin_file_dialog = true;
-    h.run();
-    h.get_by_label("File").click();
-    h.run();
-    h.get_by_label("Open GeoJSON, GeoPackage or CSV…").click();
-    h.run();
-    assert!(h.state().file_dialog_open());
+    common::open_builtin_file_dialog(&mut h);
     // Go to the folder (as the Folder field or a Recent place would).
     h.state_mut().files.dialog.as_mut().unwrap().0.go_to(dir.path().to_owned());
     h.state_mut().files.dialog.as_mut().unwrap().0.wait_for_listing(std::time::Duration::from_secs(5));

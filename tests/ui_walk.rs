@@ -223,13 +223,7 @@ fn the_recovery_window_counts_with_thousands_separators() {
 #[test]
 fn messages_stay_on_top_of_the_built_in_file_dialog() {
     let mut h = harness();
-    h.state_mut().state.builtin_file_dialog = true;
-    h.run();
-    h.get_by_label("File").click();
-    h.run();
-    h.get_by_label("Open GeoJSON, GeoPackage or CSV…").click();
-    h.run();
-    assert!(h.state().file_dialog_open());
+    common::open_builtin_file_dialog(&mut h);
     h.state_mut().messages.clear();
     h.state_mut().messages.push(Message::new(Level::Error, "Could not read /data/broken.geojson"));
     h.run_steps(3);

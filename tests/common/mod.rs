@@ -2,6 +2,7 @@
 
 use egui::{Event, Modifiers, PointerButton, Pos2, pos2};
 use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
 use frontier_atlas::ui::AtlasApp;
 
 /// The real app in a 1400×900 harness, without persisted state or autosave.
@@ -32,8 +33,20 @@ pub fn screen_of(h: &Harness<'static, AtlasApp>, lon: f64, lat: f64) -> Pos2 {
     pos2(ox + x, oy + y)
 }
 
+/// File → Open with the built-in file dialog (as on a desktop without an XDG portal): the
+/// dialog is open when this returns.
+pub fn open_builtin_file_dialog(h: &mut Harness<'static, AtlasApp>) {
+    h.state_mut().state.builtin_file_dialog = true;
+    h.run();
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("Open GeoJSON, GeoPackage or CSV…").click();
+    h.run();
+    assert!(h.state().file_dialog_open());
+}
+
 // Each kittest suite uses part of these helpers: naming them here keeps `dead_code` quiet in
 // every suite that includes this module.
 const _: () = {
-    let _ = (harness, click_at, screen_of);
+    let _ = (harness, click_at, screen_of, open_builtin_file_dialog);
 };
