@@ -395,6 +395,38 @@ fn restore_replaces_the_shipped_layer_and_save_writes_the_user_copy_before_the_r
     assert_eq!(named[0].source, LayerSource::File(saved));
 }
 
+/// Found walking the app: after Restore the message says "save it to keep them", but Save was
+/// only on the edit toolbar; File → "Save unsaved layers" saves the restored layer.
+#[test]
+fn file_menu_saves_a_restored_layer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (shipped, _) = crashed_session_with_a_new_event(dir.path());
+    let mut app = app_in(dir.path());
+    let entry = app.safety.offered.remove(0);
+    app.restore(&entry);
+    app.finish_jobs();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .with_max_steps(12)
+        .build_ui_state(|ui, app: &mut AtlasApp| app.ui(ui), app);
+    h.run();
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("Save unsaved layers (1)").click();
+    h.run();
+    h.state_mut().finish_jobs();
+    h.run();
+    assert!(h.state().dirty_layers().is_empty(), "{:?}", h.state().messages);
+    let saved = dir.path().join("user").join("layers").join("events.geojson");
+    let reopened = frontier_atlas::io::geojson::load_file(&saved).expect("reopen the user copy").layer;
+    assert_eq!(reopened.features.len(), shipped + 1);
+    // Nothing left to save: the item has no count.
+    h.get_by_label("File").click();
+    h.run();
+    assert!(h.query_by_label("Save unsaved layers (1)").is_none());
+    h.get_by_label("Save unsaved layers");
+}
+
 #[test]
 fn a_failed_save_of_a_restored_layer_keeps_the_recovery_file_and_the_edits() {
     let dir = tempfile::tempdir().expect("tempdir");

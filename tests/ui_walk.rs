@@ -259,6 +259,8 @@ fn saving_over_a_read_only_file_is_refused_and_save_as_offered() {
     assert!(h.state().history.is_dirty(uid), "the edit is still unsaved");
     let error = h.state().messages.iter().find(|m| m.level == Level::Error).expect("an error is shown");
     assert!(error.text.contains(&path.display().to_string()) && error.text.contains("read-only"), "{}", error.text);
+    // Found walking the app: the message named the file twice.
+    assert_eq!(error.text.matches(&path.display().to_string()).count(), 1, "{}", error.text);
     assert!(!error.text.contains("no permission to write there"), "said once, plainly: {}", error.text);
     assert!(h.state().file_dialog_open(), "Save as is offered");
 }

@@ -72,8 +72,12 @@ impl SaveError {
 fn reason_for(e: &std::io::Error) -> String {
     use std::io::ErrorKind as K;
     match e.kind() {
-        // The refusal to replace a read-only file already says what and why (`io::atomic`).
-        K::PermissionDenied if e.to_string().contains(super::atomic::READ_ONLY) => e.to_string(),
+        // The refusal to replace a read-only file (`io::atomic`); the path follows the reason
+        // in `SaveError`, so it is said once.
+        K::PermissionDenied if e.to_string().contains(super::atomic::READ_ONLY) => format!(
+            "the file {} (chmod 444?), so it was not replaced; save under another name, or make it writable first",
+            super::atomic::READ_ONLY
+        ),
         K::PermissionDenied => format!("no permission to write there (read-only folder or file?) ({e})"),
         K::ReadOnlyFilesystem => format!("the disk is read-only ({e})"),
         K::StorageFull | K::QuotaExceeded => format!("the disk is full ({e})"),

@@ -23,6 +23,22 @@ impl AtlasApp {
                     ui.close();
                     self.choose_file(FilePurpose::ImportAcled, None, None);
                 }
+                // Found walking the app: a layer restored after a crash (or edited and left)
+                // could only be saved from the edit toolbar, which a new user looks for in vain.
+                let dirty = self.dirty_layers();
+                let label = if dirty.is_empty() {
+                    "Save unsaved layers".to_owned()
+                } else {
+                    format!("Save unsaved layers ({})", dirty.len())
+                };
+                let names = dirty.iter().map(|(_, name)| name.as_str()).collect::<Vec<_>>().join(", ");
+                let save = ui
+                    .add_enabled(!dirty.is_empty(), egui::Button::new(label))
+                    .on_hover_text(format!("Save each layer with edits to its file: {names}"));
+                if save.clicked() {
+                    commands.extend(dirty.iter().map(|&(uid, _)| Command::Edit(crate::ui::EditIntent::Save(uid))));
+                    ui.close();
+                }
                 ui.separator();
                 if ui.button("Team store…").clicked() {
                     self.team.window = true;
