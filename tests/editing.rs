@@ -427,6 +427,64 @@ fn file_menu_saves_a_restored_layer() {
     h.get_by_label("Save unsaved layers");
 }
 
+/// Found walking the app: crash, restore, edit, autosave, crash again, and the next start
+/// offered two recovery files for the same layer — the first session's and the second's, which
+/// already held all of the first — and the older one was still offered after the newer was
+/// restored and saved. Once the restored layer's own autosave is written, the one it came from
+/// is removed: one entry is offered, with every edit.
+#[test]
+fn a_second_crash_after_a_restore_offers_one_recovery_with_every_edit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (shipped, first_id) = crashed_session_with_a_new_event(dir.path());
+    let mut app = app_in(dir.path());
+    let entry = app.safety.offered.remove(0);
+    app.restore(&entry);
+    app.finish_jobs();
+    let (li, uid, _) = events_layer(&app);
+    app.apply(Command::Edit(EditIntent::StartEditing(app.catalog.layers[li].uid)));
+    app.apply(Command::Edit(EditIntent::AddFeature {
+        layer: uid,
+        geometry: serde_json::json!({"type":"Point","coordinates":[71.5,37.5]}),
+    }));
+    app.autosave(f64::INFINITY);
+    app.finish_jobs();
+    // The removal of the older file runs on a worker too.
+    app.finish_jobs();
+    assert!(!entry.data_path.exists(), "the first session's autosave is superseded");
+    drop(app); // the second crash
+    let mut app = app_in(dir.path());
+    assert_eq!(app.safety.offered.len(), 1, "one offer: {:?}", app.safety.offered);
+    let entry = app.safety.offered.remove(0);
+    app.restore(&entry);
+    app.finish_jobs();
+    let (li, _, count) = events_layer(&app);
+    assert_eq!(count, shipped + 2, "both sessions' new events are back");
+    let ids: Vec<String> =
+        app.catalog.layers[li].features.iter().filter_map(|f| f.id.as_ref().map(ToString::to_string)).collect();
+    assert!(ids.contains(&first_id), "the first session's event is there");
+}
+
+/// Found walking the app: the recovery offer opened over the menu bar, so the File menu could
+/// not be reached until the window was dragged aside. It opens over the map, below the menu
+/// bar, and a real click on File opens the menu while it is offered.
+#[test]
+fn the_recovery_offer_opens_below_the_menu_bar() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    crashed_session_with_a_new_event(dir.path());
+    let mut h = harness();
+    h.state_mut().user_dir = dir.path().join("user");
+    h.state_mut().safety = frontier_atlas::ui::Safety::with_store(dir.path().join("recovery"));
+    h.run_steps(3);
+    let title = h.get_by_label("Recover unsaved edits").rect();
+    let file = h.get_by_label("File").rect();
+    assert!(title.top() >= file.bottom(), "the offer ({title:?}) covers the menu bar ({file:?})");
+    assert!(title.top() >= h.state().map.screen_origin[1], "over the map");
+    click_at(&mut h, file.center());
+    h.run_steps(2);
+    assert!(h.query_by_label("Open GeoJSON, GeoPackage or CSV…").is_some(), "the File menu opens");
+    assert_eq!(h.state().safety.offered.len(), 1, "still offered");
+}
+
 #[test]
 fn a_failed_save_of_a_restored_layer_keeps_the_recovery_file_and_the_edits() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -443,8 +501,17 @@ fn a_failed_save_of_a_restored_layer_keeps_the_recovery_file_and_the_edits() {
     app.finish_jobs();
     let err = app.messages.iter().find(|m| m.level == frontier_atlas::ui::Level::Error).expect("an error");
     assert!(err.text.contains("user"), "names the folder: {}", err.text);
-    assert!(entry.data_path.exists() && entry.meta_path.exists(), "the recovery file is kept");
     assert!(app.history.is_dirty(uid), "still unsaved");
+    // The edits are still in a recovery file: the failed save autosaved them at once (that
+    // autosave supersedes the one restored from, which goes), and a crash now loses nothing.
+    app.finish_jobs();
+    drop(app);
+    let mut app = app_in(dir.path());
+    assert_eq!(app.safety.offered.len(), 1, "{:?}", app.safety.offered);
+    let entry = app.safety.offered.remove(0);
+    app.restore(&entry);
+    app.finish_jobs();
+    assert_eq!(events_layer(&app).2, shipped + 1, "the edit is recoverable");
 }
 
 #[test]

@@ -263,6 +263,14 @@ fn saving_over_a_read_only_file_is_refused_and_save_as_offered() {
     assert_eq!(error.text.matches(&path.display().to_string()).count(), 1, "{}", error.text);
     assert!(!error.text.contains("no permission to write there"), "said once, plainly: {}", error.text);
     assert!(h.state().file_dialog_open(), "Save as is offered");
+    // Found walking the app: the refusal stayed up after Save as had written the edits
+    // elsewhere. A save of the layer that succeeds takes it down.
+    let other = dir.path().join("posts-edited.geojson");
+    h.state_mut().apply(Command::Edit(EditIntent::SaveTo(uid, other.clone())));
+    h.state_mut().finish_jobs();
+    h.run_steps(2);
+    assert!(!h.state().history.is_dirty(uid), "saved to {}", other.display());
+    assert!(h.state().messages.iter().all(|m| m.level != Level::Error), "{:?}", h.state().messages);
 }
 
 /// `n` events on a small patch of the frontier, drawn as Points.

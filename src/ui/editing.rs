@@ -315,6 +315,9 @@ impl AtlasApp {
                     }
                     None => "a layer since closed".to_owned(),
                 };
+                // An earlier failed save of this layer (a read-only file, then Save As) no
+                // longer holds.
+                self.messages.retain(|m| m.save_failure_of != Some(uid));
                 let text = format!("Saved {name} to {}", path.display());
                 let level = if not_kept.is_empty() { Level::Info } else { Level::Warning };
                 self.messages.push(Message::new(level, text).with_details(not_kept));
@@ -336,10 +339,10 @@ impl AtlasApp {
                 self.safety.due = true;
                 self.autosave(f64::INFINITY);
                 let read_only = e.contains(crate::io::atomic::READ_ONLY);
-                self.messages.push(Message::new(
-                    Level::Error,
-                    format!("{e} — the edits are kept in memory and in the recovery file"),
-                ));
+                self.messages.push(
+                    Message::new(Level::Error, format!("{e} — the edits are kept in memory and in the recovery file"))
+                        .cleared_by_saving(uid),
+                );
                 // The file was made read-only on purpose: offer another name at once.
                 if read_only && self.catalog.index_of(uid).is_some() {
                     self.apply(Command::Edit(EditIntent::SaveAs(uid)));

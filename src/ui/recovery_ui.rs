@@ -146,6 +146,15 @@ impl AtlasApp {
         for (uid, result) in results {
             match result {
                 Ok(path) if self.catalog.index_of(uid).is_some() && self.history.is_dirty(uid) => {
+                    // A restored layer's earlier autosave is now held whole by this one (the
+                    // layer started from it, and its pending journal came along): keeping it
+                    // would offer the same edits twice after another crash, the older copy
+                    // still offered after this one is saved.
+                    if self.safety.restored.get(&uid).is_some_and(|e| e.data_path != path)
+                        && let Some(earlier) = self.safety.restored.remove(&uid)
+                    {
+                        stale.push(earlier);
+                    }
                     self.safety.autosaved.insert(uid, path);
                 }
                 Ok(path) => {
@@ -169,7 +178,19 @@ impl AtlasApp {
         }
         let mut restore = None;
         let mut discard = None;
-        egui::Window::new("Recover unsaved edits").collapsible(false).show(ctx, |ui| {
+        // Over the map, below the menu bar and the edit toolbar, and never dragged over them:
+        // the File menu stays in reach while the offer is open.
+        let screen = ctx.content_rect();
+        let below = egui::Rect::from_min_max(
+            egui::pos2(screen.left(), self.map.screen_origin[1].clamp(screen.top(), screen.bottom())),
+            screen.max,
+        );
+        let window = egui::Window::new("Recover unsaved edits")
+            .collapsible(false)
+            .pivot(egui::Align2::CENTER_TOP)
+            .default_pos(egui::pos2(below.center().x, below.top() + 24.0))
+            .constrain_to(below);
+        window.show(ctx, |ui| {
             ui.label("Frontier Atlas closed with edits that were never saved. They were kept in recovery files:");
             for (i, entry) in self.safety.offered.iter().enumerate() {
                 ui.horizontal(|ui| {

@@ -115,6 +115,9 @@ pub struct Message {
     pub details: Vec<String>,
     /// When it was posted (egui time, seconds); info messages fade after [`INFO_SECS`].
     pub posted_secs: Option<f64>,
+    /// A failed save of this layer: taken down once a save of it succeeds (a later Save As
+    /// to another file), since the error no longer holds.
+    pub save_failure_of: Option<crate::model::LayerUid>,
 }
 
 /// How long an info message stays up; warnings and errors stay until dismissed.
@@ -123,7 +126,14 @@ pub const INFO_SECS: f64 = 8.0;
 impl Message {
     /// A message with no details.
     pub fn new(level: Level, text: impl Into<String>) -> Self {
-        Self { level, text: text.into(), details: Vec::new(), posted_secs: None }
+        Self { level, text: text.into(), details: Vec::new(), posted_secs: None, save_failure_of: None }
+    }
+
+    /// The same message, taken down when a save of `uid` succeeds.
+    #[must_use]
+    pub fn cleared_by_saving(mut self, uid: crate::model::LayerUid) -> Self {
+        self.save_failure_of = Some(uid);
+        self
     }
 
     /// The same message with detail lines.
