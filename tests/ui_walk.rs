@@ -100,6 +100,35 @@ fn edit_toolbar_buttons_keep_their_place() {
     }
 }
 
+/// Found walking the app: below about 1,100 points of window width the first row ran off the
+/// window's edge and "Draw polygon" and "Add hole" could not be reached. In a narrow window the
+/// layer's name and save state take a row of their own, and every button is inside the window;
+/// in a wide one the layout is the one row it was.
+#[test]
+fn edit_toolbar_fits_a_narrow_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("posts.geojson");
+    std::fs::write(&path, POSTS).unwrap();
+    for width in [820.0_f32, 1000.0, 1400.0] {
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(width, 800.0))
+            .with_max_steps(12)
+            .build_ui_state(|ui, app: &mut AtlasApp| app.ui(ui), AtlasApp::new(None));
+        h.run_steps(2);
+        h.state_mut().open_file_now(&path);
+        h.run_steps(2);
+        let uid = h.state().catalog.layers.iter().find(|l| l.name == "posts").unwrap().uid;
+        h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid)));
+        h.run_steps(3);
+        for (label, rect) in toolbar(&h) {
+            assert!(rect.max.x <= width, "{label} ({rect:?}) runs off a window {width} points wide");
+        }
+        let tools_row = h.get_by_label("Select").rect().center().y;
+        let name_row = h.get_by_label("Editing posts").rect().center().y;
+        assert_eq!((tools_row - name_row).abs() < 2.0, width >= 1400.0, "one row only when it fits ({width})");
+    }
+}
+
 /// Regression: "Remove layer" could not be undone. Undo puts the layer back at its place with
 /// its style and opacity; a layer with unsaved edits is asked about first and, removed anyway,
 /// comes back with its edits still unsaved. Removals and edits undo newest first.

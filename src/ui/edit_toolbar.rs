@@ -13,8 +13,10 @@ impl AtlasApp {
     /// Its layout never moves under the pointer: it spans the window rather than the map, so
     /// opening, closing or resizing the side panels leaves every button where it was; the
     /// layer's name and the save state have slots of fixed width, and buttons that do not apply
-    /// are disabled, never hidden, so an edit, a save or a selection changes no position; the
-    /// rows never wrap (a narrow window cuts them off at its edge). "Delete feature", the one destructive
+    /// are disabled, never hidden, so an edit, a save or a selection changes no position. Only
+    /// the window's width chooses the layout: when the name, the state and the tools do not fit
+    /// on one row, the name and the state take a row of their own above the tools, so no button
+    /// is cut off at the window's edge. "Delete feature", the one destructive
     /// button, sits alone at the end of the second row, after a gap and in red, away from Undo,
     /// Redo and the save buttons a quick click aims at (and Ctrl+Z brings a deleted feature back).
     pub(crate) fn edit_toolbar_ui(&self, ui: &mut egui::Ui) -> Vec<Command> {
@@ -35,8 +37,12 @@ impl AtlasApp {
         };
         // Not in a scroll area: that would take its height from the frame before, and the first
         // frame after Edit layer would show only the first row.
+        let spacing = ui.spacing().item_spacing.x;
+        #[expect(clippy::cast_precision_loss, reason = "seven tools")]
+        let tools_width = Tool::ALL.len() as f32 * (TOOL_WIDTH + spacing);
+        let one_row = ui.available_width() >= NAME_WIDTH + STATE_WIDTH + 4.0 * spacing + SEPARATOR_WIDTH + tools_width;
         ui.vertical(|ui| {
-            ui.horizontal(|ui| {
+            let head = |ui: &mut egui::Ui| {
                 fixed(ui, NAME_WIDTH, &mut |ui| {
                     ui.add(
                         egui::Label::new(egui::RichText::new(format!("Editing {}", layer.name)).strong()).truncate(),
@@ -53,7 +59,8 @@ impl AtlasApp {
                         ui.weak("saved");
                     }
                 });
-                ui.separator();
+            };
+            let mut tools = |ui: &mut egui::Ui| {
                 for tool in Tool::ALL {
                     if ui
                         .add_sized(
@@ -66,7 +73,17 @@ impl AtlasApp {
                         commands.push(Command::Edit(EditIntent::SetTool(tool)));
                     }
                 }
-            });
+            };
+            if one_row {
+                ui.horizontal(|ui| {
+                    head(ui);
+                    ui.separator();
+                    tools(ui);
+                });
+            } else {
+                ui.horizontal(head);
+                ui.horizontal(&mut tools);
+            }
             ui.horizontal(|ui| {
                 let button = |ui: &mut egui::Ui, enabled: bool, text: egui::WidgetText| {
                     ui.add_enabled(enabled, egui::Button::new(text).min_size(egui::vec2(BUTTON_WIDTH, row_height)))
@@ -150,6 +167,8 @@ const NAME_WIDTH: f32 = 240.0;
 const STATE_WIDTH: f32 = 130.0;
 /// Width of every tool button.
 const TOOL_WIDTH: f32 = 100.0;
+/// Room a separator takes between the state and the tools (its line and margins).
+const SEPARATOR_WIDTH: f32 = 8.0;
 /// Least width of every other button.
 const BUTTON_WIDTH: f32 = 64.0;
 /// Room between the common buttons and "Delete feature".
