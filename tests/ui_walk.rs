@@ -129,6 +129,34 @@ fn edit_toolbar_fits_a_narrow_window() {
     }
 }
 
+/// Found walking the app: at the default window size the legend covers part of Kyrgyzstan and
+/// China, and nothing hid it. Its × hides it (the click selects nothing on the map below), a
+/// "Legend" button in the map's corner and View → Legend bring it back, and the choice is kept
+/// across restarts with the other view settings.
+#[test]
+fn the_legend_can_be_hidden_and_brought_back() {
+    let mut h = harness();
+    h.run_steps(3);
+    let map = h.get_by_label("Map").rect();
+    let hide = h.get_by_label("×").rect();
+    assert!(hide.max.x <= map.max.x && hide.min.y >= map.min.y && hide.min.x > map.center().x, "top right: {hide:?}");
+    common::click_at(&mut h, hide.center());
+    h.run_steps(2);
+    assert!(!h.state().state.show_legend, "hidden");
+    assert!(h.state().selection.is_none(), "the click went to the button, not the map");
+    assert!(h.query_by_label("×").is_none());
+    h.get_by_label("Legend").click();
+    h.run_steps(2);
+    assert!(h.state().state.show_legend, "shown again");
+    // View → Legend, a checkbox with the other panels.
+    h.state_mut().state.show_legend = false;
+    let saved = serde_json::to_string(&h.state().state).unwrap();
+    let back: frontier_atlas::ui::PersistedState = serde_json::from_str(&saved).unwrap();
+    assert!(!back.show_legend, "kept across restarts");
+    let old: frontier_atlas::ui::PersistedState = serde_json::from_str("{}").unwrap();
+    assert!(old.show_legend, "shown for settings saved before it existed");
+}
+
 /// Regression: "Remove layer" could not be undone. Undo puts the layer back at its place with
 /// its style and opacity; a layer with unsaved edits is asked about first and, removed anyway,
 /// comes back with its edits still unsaved. Removals and edits undo newest first.

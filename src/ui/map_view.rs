@@ -131,6 +131,8 @@ pub struct MapView<'a> {
     pub filter: &'a TimeFilter,
     /// The selection to highlight.
     pub selection: Option<FeatureRef>,
+    /// Whether the legend is drawn over the map (View → Legend, or its own hide button).
+    pub legend: &'a mut bool,
 }
 
 /// Tools whose clicks draw instead of selecting.
@@ -219,7 +221,8 @@ impl MapView<'_> {
         }
         let painter = ui.painter_at(rect);
         if let Some((_, scene)) = &state.cache {
-            paint_scene(&painter, rect.min, scene);
+            paint_scene(&painter, rect.min, scene, *self.legend);
+            legend_toggle(ui, rect, scene, self.legend);
         }
         if let Some(sel) = self.selection
             && let Some(f) = self.catalog.feature(sel)
@@ -438,6 +441,24 @@ fn keyboard(ui: &egui::Ui, state: &mut MapViewState) {
             state.go_home();
         }
     });
+}
+
+/// The legend's hide button (its top-right corner) or, hidden, a "Legend" button in the map's
+/// top-right corner that brings it back: on a small screen the legend covers part of the map.
+fn legend_toggle(ui: &mut egui::Ui, map: egui::Rect, scene: &crate::render::Scene, shown: &mut bool) {
+    if *shown {
+        let Some(legend) = super::painter::legend_rect(map.min, scene) else { return };
+        let at = egui::Rect::from_min_size(egui::pos2(legend.max.x - 22.0, legend.min.y + 2.0), egui::vec2(20.0, 18.0));
+        let hide = ui.put(at, egui::Button::new("×").frame(false)).on_hover_text("Hide the legend (View → Legend)");
+        if hide.clicked() {
+            *shown = false;
+        }
+    } else if !scene.legend.is_empty() {
+        let at = egui::Rect::from_min_size(egui::pos2(map.max.x - 80.0, map.min.y + 10.0), egui::vec2(70.0, 22.0));
+        if ui.put(at, egui::Button::new("Legend")).on_hover_text("Show the legend").clicked() {
+            *shown = true;
+        }
+    }
 }
 
 #[cfg(test)]

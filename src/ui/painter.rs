@@ -16,7 +16,8 @@ fn at(origin: Pos2, p: [f32; 2]) -> Pos2 {
 }
 
 /// Paints the scene with its top-left corner at `origin`.
-pub fn paint_scene(painter: &Painter, origin: Pos2, scene: &Scene) {
+/// Paints `scene` with its top-left corner at `origin`; the legend only when `legend`.
+pub fn paint_scene(painter: &Painter, origin: Pos2, scene: &Scene, legend: bool) {
     painter.rect_filled(
         egui::Rect::from_min_size(origin, vec2(scene.size_pts[0], scene.size_pts[1])),
         0.0,
@@ -88,7 +89,9 @@ pub fn paint_scene(painter: &Painter, origin: Pos2, scene: &Scene) {
         painter.text(pos, egui::Align2::LEFT_TOP, &label.text, font, c32(label.color));
     }
     scale_bar(painter, origin, scene);
-    legend(painter, origin, scene);
+    if legend {
+        draw_legend(painter, origin, scene);
+    }
 }
 
 fn marker(painter: &Painter, c: Pos2, r: f32, shape: MarkerShape, fill: Color32, stroke: Stroke) {
@@ -133,17 +136,27 @@ fn scale_bar(painter: &Painter, origin: Pos2, scene: &Scene) {
     );
 }
 
-fn legend(painter: &Painter, origin: Pos2, scene: &Scene) {
+/// Height of a legend row.
+const LEGEND_ROW: f32 = 18.0;
+
+/// Where the legend of `scene` is drawn (top right of the map at `origin`); `None` without one.
+pub fn legend_rect(origin: Pos2, scene: &Scene) -> Option<egui::Rect> {
     if scene.legend.is_empty() {
-        return;
+        return None;
     }
-    let row_h = 18.0;
-    let font = egui::FontId::proportional(12.0);
+    // Room on the right for the hide button.
     let width =
-        scene.legend.iter().map(|e| crate::render::text_width_pts(&e.label, 12.0)).fold(60.0_f32, f32::max) + 44.0;
-    let height = row_h * scene.legend.len() as f32 + 12.0;
+        scene.legend.iter().map(|e| crate::render::text_width_pts(&e.label, 12.0)).fold(60.0_f32, f32::max) + 58.0;
+    let height = LEGEND_ROW * scene.legend.len() as f32 + 12.0;
     let top_left = origin + vec2(scene.size_pts[0] - width - 10.0, 10.0);
-    let rect = egui::Rect::from_min_size(top_left, vec2(width, height));
+    Some(egui::Rect::from_min_size(top_left, vec2(width, height)))
+}
+
+fn draw_legend(painter: &Painter, origin: Pos2, scene: &Scene) {
+    let Some(rect) = legend_rect(origin, scene) else { return };
+    let row_h = LEGEND_ROW;
+    let font = egui::FontId::proportional(12.0);
+    let top_left = rect.min;
     painter.rect(
         rect,
         4.0,

@@ -70,6 +70,7 @@ impl AtlasApp {
                 ui.checkbox(&mut self.state.show_layers, "Layers panel");
                 ui.checkbox(&mut self.state.show_inspector, "Inspector panel");
                 ui.checkbox(&mut self.state.show_timeline, "Timeline panel");
+                ui.checkbox(&mut self.state.show_legend, "Legend");
                 ui.separator();
                 ui.checkbox(&mut self.state.builtin_file_dialog, "Use the built-in file dialog")
                     .on_hover_text("Instead of the system's; used anyway where the system has none");

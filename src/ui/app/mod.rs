@@ -35,6 +35,8 @@ pub struct PersistedState {
     pub show_inspector: bool,
     /// Timeline panel open.
     pub show_timeline: bool,
+    /// The legend drawn over the map.
+    pub show_legend: bool,
     /// Who is editing, for the edit journal (the OS user unless changed).
     pub user_name: String,
     /// Folders files were last chosen in, most recent first (see [`super::file_choice`]).
@@ -83,6 +85,7 @@ impl Default for PersistedState {
             show_layers: true,
             show_inspector: true,
             show_timeline: true,
+            show_legend: true,
             user_name: crate::io::journal::default_user(),
             recent_dirs: Vec::new(),
             builtin_file_dialog: false,
@@ -462,7 +465,12 @@ impl AtlasApp {
         }
         egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| {
             commands.append(&mut toolbar_commands);
-            let view = MapView { catalog: &self.catalog, filter: &self.filter, selection: self.selection };
+            let view = MapView {
+                catalog: &self.catalog,
+                filter: &self.filter,
+                selection: self.selection,
+                legend: &mut self.state.show_legend,
+            };
             let mut map_commands = view.ui(ui, &mut self.map, &mut self.editor);
             self.measure_clicks(&mut map_commands);
             commands.extend(map_commands);
