@@ -449,7 +449,12 @@ fn legend_toggle(ui: &mut egui::Ui, map: egui::Rect, scene: &crate::render::Scen
     if *shown {
         let Some(legend) = super::painter::legend_rect(map.min, scene) else { return };
         let at = egui::Rect::from_min_size(egui::pos2(legend.max.x - 22.0, legend.min.y + 2.0), egui::vec2(20.0, 18.0));
-        let hide = ui.put(at, egui::Button::new("×").frame(false)).on_hover_text("Hide the legend (View → Legend)");
+        let hide = ui
+            .put(
+                at,
+                egui::Button::new(egui::RichText::new("×").size(15.0).color(egui::Color32::from_gray(60))).frame(false),
+            )
+            .on_hover_text("Hide the legend (View → Legend)");
         if hide.clicked() {
             *shown = false;
         }

@@ -148,7 +148,9 @@ pub fn legend_rect(origin: Pos2, scene: &Scene) -> Option<egui::Rect> {
     let width =
         scene.legend.iter().map(|e| crate::render::text_width_pts(&e.label, 12.0)).fold(60.0_f32, f32::max) + 58.0;
     let height = LEGEND_ROW * scene.legend.len() as f32 + 12.0;
-    let top_left = origin + vec2(scene.size_pts[0] - width - 10.0, 10.0);
+    // On a map narrower than the legend it starts at the map's left edge, so its swatches
+    // stay in view (the rest is cut at the right, and its × hides it).
+    let top_left = origin + vec2((scene.size_pts[0] - width - 10.0).max(10.0), 10.0);
     Some(egui::Rect::from_min_size(top_left, vec2(width, height)))
 }
 

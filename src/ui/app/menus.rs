@@ -182,7 +182,10 @@ impl AtlasApp {
                 ui.label(format!("{}…", job.label));
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                ui.small(ATTRIBUTION);
+                // Cut with "…" in a narrow window (in full on hover) rather than drawn over the
+                // coordinates and zoom.
+                ui.add(egui::Label::new(egui::RichText::new(ATTRIBUTION).small()).truncate())
+                    .on_hover_text(ATTRIBUTION);
             });
         });
     }
