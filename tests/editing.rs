@@ -485,6 +485,42 @@ fn the_recovery_offer_opens_below_the_menu_bar() {
     assert_eq!(h.state().safety.offered.len(), 1, "still offered");
 }
 
+/// Found walking the app with a 1M-row ACLED export: after a crash, the restored CSV layer's
+/// message said "Save writes …/events.geojson", but Save of a CSV layer asks where. The message
+/// now says so, and still names the file it suggests.
+#[test]
+fn a_restored_csv_layer_says_save_asks_where() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("events.csv");
+    std::fs::write(
+        &csv,
+        "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,actor1,country,\
+admin1,location,latitude,longitude,geo_precision,source,notes,fatalities\n\
+TJK1,2021-06-01,2021,1,Political violence,Battles,Armed clash,A,Tajikistan,GBAO,Khorog,37.49,71.55,1,S,n,0\n",
+    )
+    .expect("write");
+    let mut app = app_in(dir.path());
+    app.open_file_now(&csv);
+    let li = app.catalog.layers.iter().position(|l| l.name == "events").expect("opened");
+    let uid = app.catalog.layers[li].uid;
+    app.apply(Command::Edit(EditIntent::StartEditing(uid)));
+    app.apply(Command::Edit(EditIntent::AddFeature {
+        layer: uid,
+        geometry: serde_json::json!({"type":"Point","coordinates":[71.5,37.5]}),
+    }));
+    app.autosave(f64::INFINITY);
+    app.finish_jobs();
+    drop(app); // a crash
+    let mut app = app_in(dir.path());
+    let entry = app.safety.offered.remove(0);
+    app.restore(&entry);
+    app.finish_jobs();
+    let restored = app.messages.iter().find(|m| m.text.starts_with("Restored events")).expect("restored");
+    let suggested = dir.path().join("events.geojson").display().to_string();
+    assert!(restored.text.contains("Save asks where") && restored.text.contains(&suggested), "{}", restored.text);
+    assert!(!restored.text.contains("Save writes"), "{}", restored.text);
+}
+
 #[test]
 fn a_failed_save_of_a_restored_layer_keeps_the_recovery_file_and_the_edits() {
     let dir = tempfile::tempdir().expect("tempdir");

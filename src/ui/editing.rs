@@ -241,6 +241,17 @@ impl AtlasApp {
         }
     }
 
+    /// Where Save writes `uid` without asking: its GeoJSON file, or a shipped layer's user copy;
+    /// `None` when Save asks where (a CSV import, a GeoPackage table, an orphaned recovery).
+    pub(crate) fn save_target(&self, uid: LayerUid) -> Option<PathBuf> {
+        let layer = self.catalog.index_of(uid).and_then(|i| self.catalog.layers.get(i))?;
+        match &layer.source {
+            LayerSource::File(p) if is_geojson(p) && !self.is_recovery_file(p) => Some(p.clone()),
+            LayerSource::Embedded(_) => Some(self.suggested_path(uid)),
+            LayerSource::File(_) | LayerSource::Store { .. } => None,
+        }
+    }
+
     /// Where user copies of shipped layers go.
     pub(crate) fn user_layers_dir(&self) -> PathBuf {
         self.user_dir.join("layers")
@@ -256,15 +267,9 @@ impl AtlasApp {
     /// goes on meanwhile; the outcome arrives in [`AtlasApp::on_saved`].
     pub(super) fn save(&mut self, uid: LayerUid, to: Option<PathBuf>) {
         let Some(layer) = self.catalog.index_of(uid).and_then(|li| self.catalog.layers.get(li)) else { return };
-        let path = match (to, &layer.source) {
-            (Some(p), _) => p,
-            (None, LayerSource::File(p)) if is_geojson(p) && !self.is_recovery_file(p) => p.clone(),
-            (None, LayerSource::Embedded(_)) => self.suggested_path(uid),
-            // A CSV import, a GeoPackage table or an orphaned recovery: ask where.
-            (None, _) => {
-                self.apply(Command::Edit(EditIntent::SaveAs(uid)));
-                return;
-            }
+        let Some(path) = to.or_else(|| self.save_target(uid)) else {
+            self.apply(Command::Edit(EditIntent::SaveAs(uid)));
+            return;
         };
         if self.is_recovery_file(&path) {
             let text = format!(

@@ -325,11 +325,13 @@ impl AtlasApp {
         self.timeline.catalog_changed(&self.catalog);
         self.map.invalidate();
         let how = if original.is_some() { "in place of the loaded layer" } else { "as a new layer" };
-        let target = self.suggested_path(uid);
-        let text = format!(
-            "Restored {name} with its unsaved edits, {how}; save it to keep them (Save writes {})",
-            target.display()
-        );
+        // Found walking the app: a restored CSV layer's message said Save would write a
+        // GeoJSON file beside it, but Save asks where.
+        let save = match self.save_target(uid) {
+            Some(target) => format!("Save writes {}", target.display()),
+            None => format!("Save asks where; it suggests {}", self.suggested_path(uid).display()),
+        };
+        let text = format!("Restored {name} with its unsaved edits, {how}; save it to keep them ({save})");
         let level = if recovered.loaded.skipped.is_empty() { Level::Info } else { Level::Warning };
         self.messages.push(Message::new(level, text).with_details(recovered.loaded.skipped));
     }
