@@ -738,13 +738,14 @@ impl<'a> Specials<'a> {
     fn load(&mut self) {
         const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
         const ONES: u64 = 0x0101_0101_0101_0101;
-        let mut bytes = [0u8; 8];
         let rest = self.input.get(self.word..).unwrap_or_default();
-        let n = rest.len().min(8);
-        if let (Some(to), Some(from)) = (bytes.get_mut(..n), rest.get(..n)) {
-            to.copy_from_slice(from);
-        }
-        let word = u64::from_le_bytes(bytes);
+        let word = u64::from_le_bytes(rest.first_chunk::<8>().copied().unwrap_or_else(|| {
+            let mut bytes = [0u8; 8];
+            for (to, &from) in bytes.iter_mut().zip(rest) {
+                *to = from;
+            }
+            bytes
+        }));
         // The high bit of each zero byte of `x`, exactly (no borrow crosses bytes).
         let zero = |x: u64| !(((x & LOW) + LOW) | x | LOW);
         let byte = |b: u8| word ^ (ONES * u64::from(b));
