@@ -31,7 +31,7 @@ use super::geojson::Loaded;
 use super::geojson_fast::FeaturePacker;
 use super::progress::Progress;
 use crate::model::store::{BlockWriter, PackedFeature};
-use crate::model::{Feature, FeatureId, FeatureLayout, LayerKind, LayerSource, PropertiesForm};
+use crate::model::{Feature, FeatureLayout, LayerKind, LayerSource, PropertiesForm};
 use crate::spatial::Shape;
 
 /// Bytes read from the file per round.
@@ -78,7 +78,7 @@ pub fn load(path: &Path, progress: &Progress, block: usize) -> Outcome {
     let label = path.display().to_string();
     let mut packer: Option<FeaturePacker> = None;
     let layout = FeatureLayout::from_keys(["type", "geometry", "id", "properties"], PropertiesForm::Object);
-    let read = read::<PackSink, _>(path, progress, block, |header, mut sink, rows| {
+    let read = read::<PackSink, _>(path, progress, block, |header, mut sink, taken| {
         let packer = packer.get_or_insert_with(|| {
             let decoding = Arc::clone(header);
             let decoder: crate::model::store::Decoder = Arc::new(move |text: &str| decode(&decoding, text));
@@ -88,10 +88,11 @@ pub fn load(path: &Path, progress: &Progress, block: usize) -> Outcome {
             packer
         });
         let first_block = packer.add_blocks(std::mem::take(&mut sink.blocks).finish());
-        for (id, row) in rows {
-            let id = FeatureId::Str(id.into());
-            let category = sink.categories.get(row.category as usize).map_or("", String::as_str);
-            packer.push_prepared(first_block, row.feature, layout, category, Some(&id), row.date_problem);
+        let rows = taken.kept.into_iter().map(|row| (row.feature, row.category, row.date_problem));
+        packer.push_rows(first_block, layout, &sink.categories, std::mem::take(&mut sink.ids), rows);
+        // Duplicates were tallied by the task that read them.
+        for id in &taken.duplicates {
+            packer.untally_id(id);
         }
         Ok(())
     });
@@ -127,8 +128,8 @@ pub fn stream_json(
     block: usize,
     mut each: impl FnMut(&[u8]) -> std::io::Result<()> + Send,
 ) -> Read {
-    read::<JsonSink, _>(path, progress, block, |_, sink, rows| {
-        for (_, (from, to)) in rows {
+    read::<JsonSink, _>(path, progress, block, |_, sink, taken| {
+        for (from, to) in taken.kept {
             each(sink.buf.get(from..to).unwrap_or_default()).map_err(|e| e.to_string())?;
         }
         Ok(())
@@ -139,7 +140,7 @@ pub fn stream_json(
 /// rows (with their ids), piece after piece in file order.
 fn read<S: Sink, F>(path: &Path, progress: &Progress, block: usize, mut take: F) -> Read
 where
-    F: FnMut(&Arc<Header>, S, Kept<S>) -> Result<(), String> + Send,
+    F: FnMut(&Arc<Header>, S, Taken<S::Row>) -> Result<(), String> + Send,
 {
     let label = path.display().to_string();
     let failed = |e: std::io::Error| Read::Failed(format!("{label}: {e}"));
@@ -173,11 +174,13 @@ where
     rows.seen.reserve(estimate.min(usize::try_from(size / 16).unwrap_or(usize::MAX)));
     let mut start = header_end;
     let mut done: u64 = 0;
+    // The buffer the next block is read into (the last block's, once it is parsed).
+    let mut spare: Vec<u8> = Vec::new();
     let mut pending: Option<Vec<Piece<S>>> = None;
     let merge = |rows: &mut Rows, take: &mut F, pieces: Vec<Piece<S>>| -> Result<(), String> {
         for piece in pieces {
-            let (sink, kept) = rows.add(piece);
-            take(&header, sink, kept)?;
+            let (sink, taken) = rows.add(piece);
+            take(&header, sink, taken)?;
         }
         Ok(())
     };
@@ -202,12 +205,25 @@ where
                 .map(|&(a, b)| parse_piece(body.get(a..b).unwrap_or_default(), &header, eof && b == body.len()))
                 .collect()
         };
+        // The rest of the block, and the next block read after it while this one is parsed
+        // (the reader does not wait for the disk, nor the disk for the parse).
+        let mut next = std::mem::take(&mut spare);
+        next.clear();
+        next.extend_from_slice(data.get(cut..).unwrap_or_default());
+        let read_next = || -> std::io::Result<bool> {
+            let mut next_eof = eof;
+            if !eof {
+                fill(&mut file, &mut next, block, &mut next_eof)?;
+            }
+            Ok(next_eof)
+        };
         // The previous block's rows are taken in order on this thread while the other cores
         // parse this block.
-        let (merged, outs) = match pending.take() {
+        let parse_and_merge = || match pending.take() {
             Some(prev) => rayon::join(|| merge(&mut rows, &mut take, prev), parse),
             None => (Ok(()), parse()),
         };
+        let ((merged, outs), next_eof) = rayon::join(parse_and_merge, read_next);
         if let Err(e) = merged {
             return Read::Failed(format!("{label}: {e}"));
         }
@@ -224,11 +240,12 @@ where
         if eof {
             break;
         }
-        data.drain(..cut);
+        eof = match next_eof {
+            Ok(eof) => eof,
+            Err(e) => return failed(e),
+        };
+        spare = std::mem::replace(&mut data, next);
         start = 0;
-        if let Err(e) = fill(&mut file, &mut data, block, &mut eof) {
-            return failed(e);
-        }
         if done + data.len() as u64 > size {
             // The file grew while it was read.
             return Read::Irregular;
@@ -346,8 +363,8 @@ struct Row<R> {
     line: usize,
     /// A hash of its `event_id_cnty`.
     id_hash: u64,
-    /// Its id.
-    id: Box<str>,
+    /// Where its id ends in the piece's `ids`.
+    id_end: u32,
     /// What the sink made of it.
     made: R,
     /// How many of the piece's problems come before or with this row.
@@ -357,6 +374,8 @@ struct Row<R> {
 /// What a task made of one piece.
 struct Piece<S: Sink> {
     rows: Vec<Row<S::Row>>,
+    /// The rows' ids, end to end.
+    ids: String,
     /// Problems, in file order, lines counted from the piece's start.
     problems: Vec<RowProblem>,
     /// Rows read (good and bad), blank lines aside.
@@ -373,7 +392,8 @@ struct PackRow {
     feature: PackedFeature,
     /// Its event type, in the sink's `categories`.
     category: u32,
-    date_problem: Option<String>,
+    /// Its id and why its date cannot be read.
+    date_problem: Option<Box<(String, String)>>,
 }
 
 /// Packs a piece's record texts and reads each row's columns.
@@ -384,6 +404,8 @@ struct PackSink {
     /// The piece's event types, and where each is.
     categories: Vec<String>,
     names: HashMap<String, u32, rustc_hash::FxBuildHasher>,
+    /// The ids of the piece's good rows (duplicates too: they are taken out when found).
+    ids: crate::model::ids::IdTally,
 }
 
 impl Sink for PackSink {
@@ -396,13 +418,18 @@ impl Sink for PackSink {
             precision: header.known("time_precision"),
             categories: Vec::new(),
             names: HashMap::default(),
+            ids: crate::model::ids::IdTally::default(),
         }
     }
 
     fn row(&mut self, _: &Header, cells: &[&str], core: &RowCore<'_>, raw: &str) -> PackRow {
         // As `model::feature_span` reads an event: `time_precision` as a number (text that
         // parses as one included), 2 and 3 widening a day to its week or month.
-        let precision = self.precision.and_then(|p| cells.get(p)).and_then(|t| t.trim().parse::<f64>().ok());
+        let precision = self.precision.and_then(|p| cells.get(p)).and_then(|t| match t.as_bytes() {
+            // One digit (ACLED's codes): what the parse gives.
+            &[d @ b'0'..=b'9'] => Some(f64::from(d - b'0')),
+            _ => t.trim().parse::<f64>().ok(),
+        });
         #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "as feature_span casts it")]
         let precision = precision.map(|p| p as u8);
         // A day of the years `YYYY-MM-DD` spells reads back as that day: not parsed again.
@@ -421,8 +448,9 @@ impl Sink for PackSink {
         });
         let (span, date_problem) = match span {
             Ok(span) => (Some(span), None),
-            Err(why) => (None, Some(why)),
+            Err(why) => (None, Some(Box::new((core.id.to_owned(), why)))),
         };
+        self.ids.add_str(core.id);
         let at = self.blocks.push(raw);
         let category = self.event_type.and_then(|i| cells.get(i)).copied().unwrap_or_default();
         let category = if let Some(&c) = self.names.get(category) {
@@ -480,11 +508,49 @@ struct RecordReader {
     out: Vec<u8>,
     ends: Vec<usize>,
     len: usize,
+    /// Whether `core` has read a record (it strips a BOM before its first).
+    used: bool,
+}
+
+/// A record [`RecordReader::read`] read.
+struct Next<'a> {
+    /// Its text without the line ends around it, when it was read the plain way.
+    plain: Option<&'a str>,
+    /// A line end (not the end of the input) ended it.
+    terminated: bool,
+    /// The first field that is not UTF-8.
+    bad_field: Option<usize>,
 }
 
 impl RecordReader {
     fn new() -> Self {
-        Self { core: csv_core::Reader::new(), out: vec![0; 64 * 1024], ends: vec![0; 64], len: 0 }
+        Self { core: csv_core::Reader::new(), out: vec![0; 64 * 1024], ends: vec![0; 64], len: 0, used: false }
+    }
+
+    /// Reads the next record of `input[*pos..]` into `cells`, moving `pos` past it: a plain
+    /// record (the usual one, see [`plain_record`], with `scratch` for the fields it
+    /// unquotes) is cut where it lies, any other is read
+    /// by `csv_core` (which reads the first record of the input, as it strips a BOM only
+    /// there). `None` at the end of the input.
+    fn read<'a>(
+        &'a mut self,
+        input: &'a [u8],
+        pos: &mut usize,
+        scratch: &'a mut Vec<u8>,
+        cells: &mut smallvec::SmallVec<[&'a str; 40]>,
+    ) -> Option<Next<'a>> {
+        let start = *pos;
+        if self.used {
+            if let Some(text) = plain_record(input, pos, scratch, cells) {
+                return Some(Next { plain: Some(text), terminated: true, bad_field: None });
+            }
+            *pos = start;
+            cells.clear();
+        }
+        let terminated = self.next(input, pos)?;
+        self.used = true;
+        let this: &'a Self = self;
+        Some(Next { plain: None, terminated, bad_field: this.cells(cells) })
     }
 
     /// Reads the next record of `input[*pos..]`, moving `pos` past it; `Some(ended_by_terminator)`.
@@ -553,29 +619,186 @@ impl RecordReader {
     }
 }
 
+/// The record at `input[*pos..]` when it is plain, cut into `cells` without `csv_core` and
+/// read exactly as `csv_core` reads it: after the line ends it skips, fields that are either
+/// unquoted without quotes, or quoted (doubled quotes in them read as one, written into
+/// `scratch`) and closed right before a comma or a line end; the record ends at a line end
+/// (CR, LF, or the CR of a CRLF, as `csv_core` ends it), and it is valid UTF-8. Moves `pos`
+/// past the line end and gives the record's text (without line ends); `None` when the record
+/// is not plain (`pos` and `cells` are then to be reset).
+fn plain_record<'a>(
+    input: &'a [u8],
+    pos: &mut usize,
+    scratch: &'a mut Vec<u8>,
+    cells: &mut smallvec::SmallVec<[&'a str; 40]>,
+) -> Option<&'a str> {
+    let mut p = *pos;
+    while matches!(input.get(p), Some(b'\r' | b'\n')) {
+        p += 1;
+    }
+    let begin = p;
+    // A BOM a fresh `csv_core` would strip when the text is read back: `csv_core` keeps it.
+    if input.get(begin) == Some(&0xEF) {
+        return None;
+    }
+    // Each field's bytes, and whether doubled quotes are in them.
+    let mut bounds: smallvec::SmallVec<[(usize, usize, bool); 40]> = smallvec::SmallVec::new();
+    let mut specials = Specials::starting(input, p);
+    let end = loop {
+        if input.get(p) == Some(&b'"') {
+            let from = p + 1;
+            let mut at = from;
+            let mut doubled = false;
+            let close = loop {
+                let quote = at + memchr::memchr(b'"', input.get(at..)?)?;
+                if input.get(quote + 1) == Some(&b'"') {
+                    doubled = true;
+                    at = quote + 2;
+                } else {
+                    break quote;
+                }
+            };
+            bounds.push((from, close, doubled));
+            match input.get(close + 1)? {
+                b',' => {
+                    p = close + 2;
+                    specials = Specials::starting(input, p);
+                }
+                b'\n' | b'\r' => break close + 1,
+                _ => return None,
+            }
+        } else {
+            let from = p;
+            // The specials after the last field's comma start from this field.
+            p = specials.next()?;
+            // A quote inside an unquoted field is text: `csv_core` reads that.
+            if input.get(p) == Some(&b'"') {
+                return None;
+            }
+            bounds.push((from, p, false));
+            if input.get(p) == Some(&b',') {
+                p += 1;
+            } else {
+                break p;
+            }
+        }
+    };
+    let text = std::str::from_utf8(input.get(begin..end)?).ok()?;
+    // Fields with doubled quotes, each written once with single quotes.
+    scratch.clear();
+    let mut unquoted: smallvec::SmallVec<[(usize, usize); 4]> = smallvec::SmallVec::new();
+    for &(a, b, doubled) in &bounds {
+        if doubled {
+            let start = scratch.len();
+            let mut rest = input.get(a..b)?;
+            while let Some(q) = memchr::memchr(b'"', rest) {
+                scratch.extend_from_slice(rest.get(..=q)?);
+                rest = rest.get(q + 2..)?;
+            }
+            scratch.extend_from_slice(rest);
+            unquoted.push((start, scratch.len()));
+        }
+    }
+    // Input text with ASCII quotes taken out: UTF-8.
+    let scratch: &'a [u8] = scratch;
+    let scratch = std::str::from_utf8(scratch).ok()?;
+    let mut unquoted = unquoted.into_iter();
+    for &(a, b, doubled) in &bounds {
+        let cell = if doubled {
+            let (x, y) = unquoted.next()?;
+            scratch.get(x..y)?
+        } else {
+            text.get(a - begin..b - begin)?
+        };
+        cells.push(cell);
+    }
+    *pos = end + 1;
+    Some(text)
+}
+
+/// The positions of the `,`, `"`, LF and CR bytes of an input from some point on, in order,
+/// found eight bytes at a time.
+struct Specials<'a> {
+    input: &'a [u8],
+    /// Where the word in `mask` starts.
+    word: usize,
+    /// The high bit of each byte of the word that is special and not yet given.
+    mask: u64,
+}
+
+impl<'a> Specials<'a> {
+    /// The special bytes of `input` from `from` on.
+    fn starting(input: &'a [u8], from: usize) -> Self {
+        let mut out = Self { input, word: from, mask: 0 };
+        out.load();
+        out
+    }
+
+    /// Reads the word at `self.word` (zeros past the end of the input, which are not special).
+    fn load(&mut self) {
+        const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        let rest = self.input.get(self.word..).unwrap_or_default();
+        let word = u64::from_le_bytes(rest.first_chunk::<8>().copied().unwrap_or_else(|| {
+            let mut bytes = [0u8; 8];
+            for (to, &from) in bytes.iter_mut().zip(rest) {
+                *to = from;
+            }
+            bytes
+        }));
+        // The high bit of each zero byte of `x`, exactly (no borrow crosses bytes).
+        let zero = |x: u64| !(((x & LOW) + LOW) | x | LOW);
+        let byte = |b: u8| word ^ (ONES * u64::from(b));
+        self.mask = zero(byte(b',')) | zero(byte(b'"')) | zero(byte(b'\n')) | zero(byte(b'\r'));
+    }
+}
+
+impl Iterator for Specials<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            self.word += 8;
+            if self.word >= self.input.len() {
+                return None;
+            }
+            self.load();
+        }
+        let at = self.word + (self.mask.trailing_zeros() / 8) as usize;
+        self.mask &= self.mask - 1;
+        Some(at)
+    }
+}
+
 /// Parses one piece (which starts at a record); `last`: it ends the file.
 fn parse_piece<S: Sink>(bytes: &[u8], header: &Header, last: bool) -> Piece<S> {
-    let mut out =
-        Piece { rows: Vec::new(), problems: Vec::new(), rows_read: 0, newlines: 0, sink: S::new(header), clean: true };
+    // Room for the rows of a piece of short records (without copying them as they come).
+    let mut out = Piece {
+        rows: Vec::with_capacity(bytes.len() / 128),
+        ids: String::with_capacity(bytes.len() / 16),
+        problems: Vec::new(),
+        rows_read: 0,
+        newlines: 0,
+        sink: S::new(header),
+        clean: true,
+    };
     let mut reader = RecordReader::new();
     let mut pos = 0;
-    // Newlines counted so far, and where counting stopped.
-    let (mut seen, mut counted) = (0usize, 0usize);
     let width = header.columns.len();
+    let mut scratch = Vec::new();
     loop {
         let start = pos;
-        let Some(terminated) = reader.next(bytes, &mut pos) else { break };
+        let mut cells: smallvec::SmallVec<[&str; 40]> = smallvec::SmallVec::with_capacity(width);
+        let Some(Next { plain, terminated, bad_field }) = reader.read(bytes, &mut pos, &mut scratch, &mut cells) else {
+            break;
+        };
         if !terminated && !last {
             out.clean = false;
             return out;
         }
-        // The serial reader's line: newlines up to and including the record's first byte.
-        let upto = (start + 1).min(bytes.len());
-        seen += memchr::memchr_iter(b'\n', bytes.get(counted..upto).unwrap_or_default()).count();
-        counted = counted.max(upto);
-        let line = seen + 1;
-        let mut cells: smallvec::SmallVec<[&str; 40]> = smallvec::SmallVec::with_capacity(width);
-        let bad_field = reader.cells(&mut cells);
+        // The serial reader's line counts the newlines up to and including the record's
+        // first byte: where they end stands for the line until the piece is read.
+        let line = (start + 1).min(bytes.len());
         if let Some(i) = bad_field {
             out.rows_read += 1;
             out.problems.push(RowProblem {
@@ -597,23 +820,161 @@ fn parse_piece<S: Sink>(bytes: &[u8], header: &Header, last: bool) -> Piece<S> {
                 continue;
             }
         };
-        // Made of valid UTF-8 fields and ASCII separators: UTF-8.
-        let raw = std::str::from_utf8(bytes.get(start..pos).unwrap_or_default()).unwrap_or_default();
+        // Made of valid UTF-8 fields and ASCII separators: UTF-8. A plain record is kept
+        // without the line ends around it (it reads back the same).
+        let raw =
+            plain.unwrap_or_else(|| std::str::from_utf8(bytes.get(start..pos).unwrap_or_default()).unwrap_or_default());
         let made = out.sink.row(header, &cells, &core, raw);
+        out.ids.push_str(core.id);
         out.rows.push(Row {
             line,
             id_hash: id_hasher().hash_one(core.id),
-            id: core.id.into(),
+            id_end: out.ids.len() as u32,
             made,
             problems_before: out.problems.len(),
         });
     }
-    out.newlines = seen + memchr::memchr_iter(b'\n', bytes.get(counted..).unwrap_or_default()).count();
+    // Lines, counted in one pass for the rows and one for the problems (each in order).
+    let line_of = |ends: &mut dyn Iterator<Item = &mut usize>| {
+        let mut newlines = memchr::memchr_iter(b'\n', bytes).peekable();
+        let mut seen = 0;
+        for end in ends {
+            while newlines.next_if(|&at| at < *end).is_some() {
+                seen += 1;
+            }
+            *end = seen + 1;
+        }
+    };
+    line_of(&mut out.rows.iter_mut().map(|r| &mut r.line));
+    if !out.problems.is_empty() {
+        line_of(&mut out.problems.iter_mut().map(|p| &mut p.line));
+    }
+    out.newlines = memchr::memchr_iter(b'\n', bytes).count();
     out
 }
 
-/// A piece's kept rows (not duplicates), with their ids.
-type Kept<S> = Vec<(Box<str>, <S as Sink>::Row)>;
+/// The first kept row with each id hash: open addressing with linear probing in slots of 8
+/// bytes (the hash's low half, and the row's place in `rows` plus one; 0 is empty), so the
+/// one look-up of a new id touches one cache line of a table a quarter the size of a
+/// `HashMap` of the same rows.
+#[derive(Default)]
+struct IdTable {
+    slots: Vec<u64>,
+    /// The rows in the table: (hash, kept index, line).
+    rows: Vec<(u64, u32, u32)>,
+}
+
+impl IdTable {
+    /// Room for `n` rows in all without growing.
+    fn reserve(&mut self, n: usize) {
+        self.rows.reserve(n.saturating_sub(self.rows.len()));
+        if self.slots.len() < n * 2 {
+            self.grow((n * 2).next_power_of_two());
+        }
+    }
+
+    /// The slot a hash is first looked for in, and its tag.
+    fn home(&self, hash: u64) -> (usize, u64) {
+        // The high bits, mixed: the slot; the low half: the tag.
+        let mixed = hash.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let bits = self.slots.len().trailing_zeros();
+        let slot = if bits == 0 { 0 } else { (mixed >> (64 - bits)) as usize };
+        (slot, hash << 32)
+    }
+
+    /// Rebuilds the table with `len` slots (a power of two).
+    fn grow(&mut self, len: usize) {
+        self.slots = vec![0; len.max(16)];
+        for at in 0..self.rows.len() {
+            let hash = self.rows.get(at).map_or(0, |r| r.0);
+            self.place(hash, at);
+        }
+    }
+
+    /// Puts row `at` of `rows` (with this hash) in the first free slot from its home.
+    fn place(&mut self, hash: u64, at: usize) {
+        let (mut slot, tag) = self.home(hash);
+        let mask = self.slots.len() - 1;
+        while let Some(s) = self.slots.get_mut(slot) {
+            if *s == 0 {
+                *s = tag | (at as u64 + 1);
+                return;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// The row with this hash in the table: `rows` index.
+    fn find(&self, hash: u64) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let (mut slot, tag) = self.home(hash);
+        let mask = self.slots.len() - 1;
+        loop {
+            let s = *self.slots.get(slot)?;
+            if s == 0 {
+                return None;
+            }
+            if s & !0xFFFF_FFFF == tag {
+                let at = (s & 0xFFFF_FFFF) as usize - 1;
+                if self.rows.get(at).is_some_and(|r| r.0 == hash) {
+                    return Some(at);
+                }
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// Reads the home slots of these hashes, all at once: the reads do not wait for each
+    /// other, so the table's lines are brought into the cache many at a time (one look-up
+    /// after another waits for each line in turn).
+    fn touch(&self, hashes: impl Iterator<Item = u64>) {
+        let mut any = 0u64;
+        for hash in hashes {
+            any ^= self.slots.get(self.home(hash).0).copied().unwrap_or(0);
+        }
+        std::hint::black_box(any);
+    }
+
+    /// The first kept row with this hash: (kept index, line).
+    fn first(&self, hash: u64) -> Option<(u32, u32)> {
+        self.find(hash).and_then(|at| self.rows.get(at)).map(|r| (r.1, r.2))
+    }
+
+    /// Adds kept row `index` (on `line`) with this hash, unless a row with the hash is in
+    /// the table: whether it was added.
+    fn insert(&mut self, hash: u64, index: u32, line: u32) -> bool {
+        if (self.rows.len() + 1) * 2 > self.slots.len() {
+            self.grow((self.slots.len() * 2).max(1024));
+        }
+        let (mut slot, tag) = self.home(hash);
+        let mask = self.slots.len() - 1;
+        loop {
+            let Some(s) = self.slots.get_mut(slot) else { return false };
+            if *s == 0 {
+                self.rows.push((hash, index, line));
+                *s = tag | self.rows.len() as u64;
+                return true;
+            }
+            if *s & !0xFFFF_FFFF == tag {
+                let at = (*s & 0xFFFF_FFFF) as usize - 1;
+                if self.rows.get(at).is_some_and(|r| r.0 == hash) {
+                    return false;
+                }
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+}
+
+/// What the merge gives of a piece.
+struct Taken<R> {
+    /// Its kept rows (not duplicates), in order.
+    kept: Vec<R>,
+    /// The ids of its duplicate rows.
+    duplicates: Vec<String>,
+}
 
 /// The rows read so far, in file order: problems, counts, and the ids kept (the first row
 /// with an id wins; later ones are skipped as duplicates, as the serial reader does).
@@ -625,8 +986,8 @@ struct Rows {
     lines: usize,
     /// The id column (for duplicate messages).
     id_column: usize,
-    /// Kept rows by id hash: (kept index, line).
-    seen: HashMap<u64, (u32, u32), rustc_hash::FxBuildHasher>,
+    /// Kept rows by id hash: the first kept row with each hash.
+    seen: IdTable,
     /// Kept rows whose id hash an earlier kept row with another id has (as good as never).
     also_seen: Vec<(u64, u32, u32)>,
     /// The kept rows' ids, end to end, and where each ends.
@@ -643,7 +1004,7 @@ impl Rows {
             read: 0,
             lines: header_lines + 1,
             id_column,
-            seen: HashMap::default(),
+            seen: IdTable::default(),
             also_seen: Vec::new(),
             ids: String::new(),
             id_ends: Vec::new(),
@@ -667,14 +1028,14 @@ impl Rows {
 
     /// The line of the kept row with this id, if there is one.
     fn first_line(&self, hash: u64, id: &str) -> Option<usize> {
-        let first = self.seen.get(&hash).into_iter().copied();
+        let first = self.seen.first(hash).into_iter();
         let more = self.also_seen.iter().filter(|c| c.0 == hash).map(|c| (c.1, c.2));
         first.chain(more).find_map(|(index, line)| (self.id(index) == id).then_some(line as usize))
     }
 
     /// Takes the next piece (in file order): its problems and duplicates; gives back its sink
     /// and its kept rows with their ids.
-    fn add<S: Sink>(&mut self, piece: Piece<S>) -> (S, Kept<S>) {
+    fn add<S: Sink>(&mut self, piece: Piece<S>) -> (S, Taken<S::Row>) {
         let base = self.lines - 1;
         let mut problems = piece.problems.into_iter().map(|mut p| {
             p.line += base;
@@ -682,17 +1043,22 @@ impl Rows {
         });
         let mut taken = 0;
         let mut kept = Vec::with_capacity(piece.rows.len());
+        let mut duplicates = Vec::new();
+        let mut id_start = 0;
+        self.seen.reserve(self.seen.rows.len() + piece.rows.len());
+        self.seen.touch(piece.rows.iter().map(|r| r.id_hash));
         for row in piece.rows {
+            let id = piece.ids.get(id_start..row.id_end as usize).unwrap_or_default();
+            id_start = row.id_end as usize;
             self.problems.extend(problems.by_ref().take(row.problems_before - taken));
             taken = row.problems_before;
             let line = row.line + base;
             let index = self.id_ends.len() as u32;
             // One probe of the table for a new id (nearly every row).
-            let first = if let std::collections::hash_map::Entry::Vacant(slot) = self.seen.entry(row.id_hash) {
-                slot.insert((index, line as u32));
+            let first = if self.seen.insert(row.id_hash, index, line as u32) {
                 None
             } else {
-                let first = self.first_line(row.id_hash, &row.id);
+                let first = self.first_line(row.id_hash, id);
                 if first.is_none() {
                     self.also_seen.push((row.id_hash, index, line as u32));
                 }
@@ -702,19 +1068,20 @@ impl Rows {
                 self.problems.push(RowProblem {
                     line,
                     col: self.id_column + 1,
-                    message: format!("event_id_cnty: duplicate id `{}` (first on line {first}; row skipped)", row.id),
+                    message: format!("event_id_cnty: duplicate id `{id}` (first on line {first}; row skipped)"),
                     skipped: true,
                 });
+                duplicates.push(id.to_owned());
                 continue;
             }
-            self.ids.push_str(&row.id);
+            self.ids.push_str(id);
             self.id_ends.push(self.ids.len() as u32);
-            kept.push((row.id, row.made));
+            kept.push(row.made);
         }
         self.problems.extend(problems);
         self.read += piece.rows_read;
         self.lines += piece.newlines;
-        (piece.sink, kept)
+        (piece.sink, Taken { kept, duplicates })
     }
 
     /// What the serial reader's summary would say.
@@ -761,4 +1128,179 @@ fn encode(header: &Header, text: &str, out: &mut Vec<u8>) -> Option<FeatureLayou
         row.write_json(json).ok()?;
         super::save_fast::canonical_feature(std::str::from_utf8(json).ok()?, out)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a reader made of one record: its cells (or its first field that is not UTF-8),
+    /// whether a line end ended it, and where the next starts.
+    type Got = (Result<Vec<String>, usize>, bool, usize);
+
+    /// Every record of `input` as `csv_core` alone reads them.
+    fn by_core(input: &[u8]) -> Vec<Got> {
+        let mut reader = RecordReader::new();
+        let (mut pos, mut out) = (0, Vec::new());
+        while let Some(terminated) = reader.next(input, &mut pos) {
+            let mut cells = smallvec::SmallVec::new();
+            let got = match reader.cells(&mut cells) {
+                Some(i) => Err(i),
+                None => Ok(cells.iter().map(|c| (*c).to_owned()).collect()),
+            };
+            out.push((got, terminated, pos));
+        }
+        out
+    }
+
+    /// Every record of `input` as [`RecordReader::read`] reads them; each plain record's text
+    /// reads back (as the store's decoder reads it) to the same cells. The number read plainly.
+    fn by_read(input: &[u8]) -> (Vec<Got>, usize) {
+        let mut reader = RecordReader::new();
+        let (mut pos, mut out, mut plain) = (0, Vec::new(), 0);
+        let mut scratch = Vec::new();
+        loop {
+            let mut cells = smallvec::SmallVec::new();
+            let Some(next) = reader.read(input, &mut pos, &mut scratch, &mut cells) else { break };
+            let got = match next.bad_field {
+                Some(i) => Err(i),
+                None => Ok(cells.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>()),
+            };
+            if let Some(text) = next.plain {
+                plain += 1;
+                let mut again = RecordReader::new();
+                assert!(again.next(text.as_bytes(), &mut 0).is_some(), "{text:?}");
+                let fields: Vec<String> = again.fields().map(|f| String::from_utf8(f.to_vec()).unwrap()).collect();
+                assert_eq!(Ok(fields), got, "{text:?} reads back otherwise");
+            }
+            out.push((got, next.terminated, pos));
+        }
+        (out, plain)
+    }
+
+    #[test]
+    fn records_read_plainly_are_read_as_csv_core_reads_them() {
+        let row = "TJK000001,2017-07-24,2017,2,Political violence,\"Generated event, \"\"in\"\" Gorno\",,72.5\n";
+        let typical = row.repeat(3);
+        let (got, plain) = by_read(typical.as_bytes());
+        assert_eq!(got, by_core(typical.as_bytes()));
+        assert_eq!(plain, 2, "the records after the first are read plainly");
+        // Random bytes from an alphabet of CSV's special bytes, text and broken UTF-8.
+        let alphabet: [&[u8]; 14] = [
+            b"a",
+            b"bc",
+            b",",
+            b",",
+            b"\"",
+            b"\"",
+            b"\r",
+            b"\n",
+            b"\n",
+            b"\r\n",
+            b" ",
+            b"\xEF\xBB\xBF",
+            b"\xFF",
+            "é".as_bytes(),
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut plain_total = 0;
+        for _ in 0..40_000 {
+            let len = next() % 48;
+            let mut input = Vec::new();
+            for _ in 0..len {
+                input.extend_from_slice(alphabet[(next() % alphabet.len() as u64) as usize]);
+            }
+            let (got, plain) = by_read(&input);
+            assert_eq!(got, by_core(&input), "{:?}", String::from_utf8_lossy(&input));
+            plain_total += plain;
+        }
+        assert!(plain_total > 10_000, "only {plain_total} records read plainly");
+    }
+
+    #[test]
+    fn every_special_byte_is_found_in_order_from_anywhere() {
+        // Bytes a borrow across bytes could mistake for specials (one above each), and others.
+        let bytes = [b'a', b',', b'-', b'"', b'#', b'\n', 0x0B, b'\r', 0x0C, 0x80, 0x01, 0xFF, 0x00];
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 40) as usize;
+            let input: Vec<u8> =
+                (0..len).map(|i| bytes[((state >> (i % 50)) as usize + i * 7) % bytes.len()]).collect();
+            for from in 0..=len {
+                let want: Vec<usize> =
+                    (from..len).filter(|&i| matches!(input[i], b',' | b'"' | b'\n' | b'\r')).collect();
+                assert_eq!(Specials::starting(&input, from).collect::<Vec<_>>(), want, "{input:?} from {from}");
+            }
+        }
+    }
+
+    /// A piece of rows with the given ids, hashes and lines (lines from the piece's start).
+    fn piece(rows: &[(&str, u64, usize)]) -> Piece<JsonSink> {
+        let mut out = Piece {
+            rows: Vec::new(),
+            ids: String::new(),
+            problems: Vec::new(),
+            rows_read: rows.len(),
+            newlines: rows.last().map_or(0, |r| r.2),
+            sink: JsonSink { buf: Vec::new() },
+            clean: true,
+        };
+        for (k, &(id, id_hash, line)) in rows.iter().enumerate() {
+            out.ids.push_str(id);
+            out.rows.push(Row { line, id_hash, id_end: out.ids.len() as u32, made: (k, k), problems_before: 0 });
+        }
+        out
+    }
+
+    #[test]
+    fn ids_whose_hashes_collide_are_told_apart_and_duplicates_name_the_first_line() {
+        let mut rows = Rows::new(1, 0);
+        // Lines 2.. of the file: A, B (the same hash as A), A again, C.
+        let (_, first) = rows.add(piece(&[("A", 7, 1), ("B", 7, 2), ("A", 7, 3), ("C", 9, 4)]));
+        assert_eq!(first.kept, vec![(0, 0), (1, 1), (3, 3)]);
+        assert_eq!(first.duplicates, vec!["A".to_owned()]);
+        // The next piece (lines 6..): B and C again, D with A's hash, and D again.
+        let (_, second) = rows.add(piece(&[("B", 7, 1), ("C", 9, 2), ("D", 7, 3), ("D", 7, 4)]));
+        assert_eq!(second.kept, vec![(2, 2)]);
+        assert_eq!(second.duplicates, vec!["B".to_owned(), "C".to_owned(), "D".to_owned()]);
+        let summary = rows.summary();
+        let messages: Vec<String> = summary.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            [
+                "line 4, column 1: event_id_cnty: duplicate id `A` (first on line 2; row skipped)",
+                "line 6, column 1: event_id_cnty: duplicate id `B` (first on line 3; row skipped)",
+                "line 7, column 1: event_id_cnty: duplicate id `C` (first on line 5; row skipped)",
+                "line 9, column 1: event_id_cnty: duplicate id `D` (first on line 8; row skipped)",
+            ]
+        );
+        assert_eq!((summary.features, summary.rows_read), (4, 8));
+    }
+
+    #[test]
+    fn the_id_table_finds_every_hash_it_holds_after_growing() {
+        let mut table = IdTable::default();
+        table.reserve(10);
+        let hash = |i: u64| i.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ (i << 40);
+        for i in 0..50_000u64 {
+            assert!(table.insert(hash(i), i as u32, i as u32 + 2), "{i}");
+        }
+        for i in 0..50_000u64 {
+            assert!(!table.insert(hash(i), 0, 0), "{i} twice");
+            assert_eq!(table.first(hash(i)), Some((i as u32, i as u32 + 2)));
+        }
+        assert_eq!(table.first(hash(50_000)), None);
+        // Hashes alike in their low half (the tag) but not whole.
+        assert!(table.insert(hash(3) ^ (1 << 63), 9, 9));
+        assert_eq!(table.first(hash(3)), Some((3, 5)));
+    }
 }

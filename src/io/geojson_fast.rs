@@ -650,28 +650,43 @@ impl FeaturePacker {
         self.store.add_blocks(blocks)
     }
 
-    /// Adds a prepared feature (its text in blocks added from `first_block` on) with its
-    /// layout, its category (for events and aid) and why its date cannot be read.
-    pub(crate) fn push_prepared(
+    /// Adds a piece's prepared features (their texts in blocks added from `first_block` on),
+    /// all with `layout`: each with its category (an index into `categories`) and its id and
+    /// why its date cannot be read; `ids` is the tally of their ids.
+    pub(crate) fn push_rows(
         &mut self,
         first_block: u32,
-        feature: PackedFeature,
         layout: FeatureLayout,
-        category: &str,
-        feature_id: Option<&FeatureId>,
-        date_problem: Option<String>,
+        categories: &[String],
+        ids: crate::model::ids::IdTally,
+        rows: impl ExactSizeIterator<Item = (PackedFeature, u32, Option<Box<(String, String)>>)>,
     ) {
-        self.seen += 1;
-        self.ids.add(feature_id);
-        if crate::model::category_key(self.kind.unwrap_or(LayerKind::Generic)).is_some() {
-            let c = self.intern(category);
-            self.categories.push(c);
+        self.ids.merge(ids);
+        let counted = crate::model::category_key(self.kind.unwrap_or(LayerKind::Generic)).is_some();
+        let global: Vec<u32> = if counted { categories.iter().map(|c| self.intern(c)).collect() } else { Vec::new() };
+        self.layouts.reserve(rows.len());
+        self.categories.reserve(if counted { rows.len() } else { 0 });
+        for (feature, category, date_problem) in rows {
+            self.seen += 1;
+            if counted {
+                let c = match global.get(category as usize) {
+                    Some(&c) => c,
+                    None => self.intern(""),
+                };
+                self.categories.push(c);
+            }
+            self.layouts.push(layout);
+            self.store.push_packed(first_block, feature);
+            if let Some(problem) = date_problem {
+                let (id, why) = *problem;
+                self.problems.push(format!("{}: feature {id}: {why}", self.label));
+            }
         }
-        self.layouts.push(layout);
-        self.store.push_packed(first_block, feature);
-        if let Some(why) = date_problem {
-            self.date_problem(feature_id, &why);
-        }
+    }
+
+    /// Takes the string id `id` out of the tally of ids (a feature tallied was dropped).
+    pub(crate) fn untally_id(&mut self, id: &str) {
+        self.ids.remove_str(id);
     }
 
     fn intern(&mut self, name: &str) -> u32 {

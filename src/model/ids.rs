@@ -182,36 +182,52 @@ impl IdTally {
                     }
                 }
             }
-            Some(FeatureId::Str(s)) => {
-                step(&mut self.strs);
-                let (head, run) = split(s);
-                if run.is_empty() {
-                    return;
-                }
-                if !self.heads.contains_key(head) {
-                    if !add {
-                        return;
-                    }
-                    if self.heads.len() >= MAX_HEADS {
-                        self.heads_full = true;
-                        return;
-                    }
-                    self.heads.insert(head.to_owned(), Head::default());
-                }
-                let Some(slot) = self.heads.get_mut(head) else { return };
-                if slot.widths.len() <= run.len() {
-                    slot.widths.resize(run.len() + 1, 0);
-                }
-                if let Some(n) = slot.widths.get_mut(run.len()) {
-                    step(n);
-                }
-                if let Ok(v) = run.parse::<u64>() {
-                    if add {
-                        slot.top.add(v);
-                    } else {
-                        slot.top.remove(v);
-                    }
-                }
+            Some(FeatureId::Str(s)) => self.count_str(s, add),
+        }
+    }
+
+    /// Adds a feature with the string id `id` (as [`Self::add`] with `FeatureId::Str`, without
+    /// making one).
+    pub fn add_str(&mut self, id: &str) {
+        self.features += 1;
+        self.count_str(id, true);
+    }
+
+    /// Takes out the string id `id` of a feature (as [`Self::remove`] with `FeatureId::Str`).
+    pub fn remove_str(&mut self, id: &str) {
+        self.features = self.features.saturating_sub(1);
+        self.count_str(id, false);
+    }
+
+    fn count_str(&mut self, s: &str, add: bool) {
+        let step = |n: &mut usize| *n = if add { *n + 1 } else { n.saturating_sub(1) };
+        step(&mut self.strs);
+        let (head, run) = split(s);
+        if run.is_empty() {
+            return;
+        }
+        if !self.heads.contains_key(head) {
+            if !add {
+                return;
+            }
+            if self.heads.len() >= MAX_HEADS {
+                self.heads_full = true;
+                return;
+            }
+            self.heads.insert(head.to_owned(), Head::default());
+        }
+        let Some(slot) = self.heads.get_mut(head) else { return };
+        if slot.widths.len() <= run.len() {
+            slot.widths.resize(run.len() + 1, 0);
+        }
+        if let Some(n) = slot.widths.get_mut(run.len()) {
+            step(n);
+        }
+        if let Ok(v) = run.parse::<u64>() {
+            if add {
+                slot.top.add(v);
+            } else {
+                slot.top.remove(v);
             }
         }
     }
