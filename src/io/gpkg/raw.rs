@@ -296,7 +296,7 @@ mod tests {
             r#"{"type":"Feature","properties":[1]}"#,
             r#"{"type":"Feature","properties":3}"#,
             r#"{"properties":{}}"#,
-            r#"[1]"#,
+            r"[1]",
             r#"{"type":"Feature"} x"#,
         ] {
             assert!(RawFeature::parse(other).is_none(), "{other}");

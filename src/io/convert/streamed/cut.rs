@@ -142,7 +142,7 @@ impl Cutter {
             }
             let b = data.get(i).copied().unwrap_or_default();
             match (self.at, b) {
-                (_, b' ' | b'\t' | b'\n' | b'\r') => {}
+                (_, b' ' | b'\t' | b'\n' | b'\r') | (At::Between, b',') => {}
                 (At::Start, b'{') => {
                     self.at = At::Root;
                     self.depth = 1;
@@ -157,14 +157,12 @@ impl Cutter {
                     self.at = At::Between;
                     self.depth = 2;
                 }
-                (At::Root | At::After, b'{' | b'[') => self.depth += 1,
+                (At::Root | At::After | At::Element, b'{' | b'[') => self.depth += 1,
                 (At::Root | At::After, b'}' | b']') => self.depth = self.depth.saturating_sub(1),
-                (At::Root | At::After, _) => {}
                 (At::Between, b']') => {
                     self.at = At::After;
                     self.depth = 1;
                 }
-                (At::Between, b',') => {}
                 (At::Between, _) => {
                     self.at = At::Element;
                     from = i;
@@ -173,7 +171,6 @@ impl Cutter {
                     continue;
                 }
                 (At::Element, b'"') => self.in_string = true,
-                (At::Element, b'{' | b'[') => self.depth += 1,
                 (At::Element, b'}' | b']') if self.depth > 2 => self.depth -= 1,
                 (At::Element, b',' | b']' | b'}') if self.depth == 2 => {
                     // The element ends before this byte (a scalar element, or a stray
@@ -184,7 +181,7 @@ impl Cutter {
                     self.at = At::Between;
                     continue;
                 }
-                (At::Element, _) => {}
+                (At::Root | At::After | At::Element, _) => {}
             }
             if self.at == At::Element && self.depth == 2 && matches!(b, b'}' | b']') {
                 // A container element closed.
