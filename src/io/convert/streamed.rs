@@ -31,6 +31,15 @@
 //! a GeoJSON output while it is produced ([`crate::io::sync_ahead`]), so the commit's sync is
 //! short.
 //!
+//! Features of the common shape (a `Feature` with an id, a geometry and properties, no
+//! other members) are not built into `serde_json::Value` trees to a GeoPackage: pass 1 plans
+//! the table from each property's JSON kind and loads only the properties the layer's kind and
+//! dates are read from ([`Pass1::feature_raw`]), pass 2 writes each cell straight from the
+//! feature's text ([`RowEncoder::encode_raw`]); anything else goes through the `Value` tree as
+//! before (see [`crate::io::gpkg::raw`]). Pass 2 cuts the validated file's features out with a
+//! plain structural scan ([`cut`]) rather than the validator's, and the features of a batch
+//! travel in one buffer.
+//!
 //! Inputs this does not cover (pipes, which cannot be read twice; other roots than a
 //! `FeatureCollection`; GeoPackage, KML and point CSV inputs; `--layer`) return `None` and are
 //! converted whole, as before.
@@ -43,10 +52,13 @@ use serde_json::{Map, Value};
 use super::{BadRows, ConvertError, ConvertReport, Format};
 use crate::io::geojson::{GeoJsonError, RootMember, Slot, collection_slots, feature_from_json, feature_to_json};
 use crate::io::gpkg::GpkgError;
-use crate::io::gpkg::stream::{EncodedRows, Planner, RowEncoder, Rows, write_streamed};
+use crate::io::gpkg::raw::{RawFeature, plain_point};
+use crate::io::gpkg::stream::{EncodedRows, Geometry, Planner, RowEncoder, Rows, write_streamed};
 use crate::io::read::{MAX_FILE_BYTES, ReadError};
 use crate::io::validate_stream::{ElementsError, stream_elements};
 use crate::model::{Feature, Layer, LayerKind, LayerSource};
+
+mod cut;
 
 /// What the input is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,11 +107,27 @@ pub(super) fn convert(
     Some(plan.finish(input, output, root, rows, bad_rows).and_then(|ready| ready.write(input, output, source)))
 }
 
-/// Pass 1 over `input` read as `source`, into `plan`.
+/// Pass 1 over `input` read as `source`, into `plan`. A feature of the common shape is
+/// read straight from its text ([`RawFeature`], [`Pass1::feature_raw`]); any other through
+/// the `Value` tree, as the whole-file loader reads it.
 fn check(input: &Path, output: &Path, source: Source, plan: &mut Pass1) -> Result<Read, ConvertError> {
-    read(input, source, Pass::Check, |i, raw| {
-        let loaded = Loaded::new(raw, &plan.label);
-        plan.feature(output, i, loaded);
+    let label = input.display();
+    read_batches(input, source, Pass::Check, |batch| {
+        for (i, raw) in batch.items {
+            let value = match raw {
+                Raw::Text(span) => {
+                    let text = batch.text.get(span).unwrap_or_default();
+                    if RawFeature::parse(text).is_some_and(|f| plan.feature_raw(output, &f)) {
+                        continue;
+                    }
+                    serde_json::from_str(text)
+                        .map_err(|e| ConvertError::Read(format!("{label}: feature #{}: {e}", i + 1)))?
+                }
+                Raw::Value(value) => value,
+            };
+            let loaded = Loaded::new(value, &plan.label);
+            plan.feature(output, i, loaded);
+        }
         Ok(())
     })
 }
@@ -160,9 +188,9 @@ fn read(
 ) -> Result<Read, ConvertError> {
     let label = input.display();
     read_batches(input, source, pass, |batch| {
-        for (i, raw) in batch {
+        for (i, raw) in batch.items {
             let value = match raw {
-                Raw::Text(text) => serde_json::from_str(&text)
+                Raw::Text(span) => serde_json::from_str(batch.text.get(span).unwrap_or_default())
                     .map_err(|e| ConvertError::Read(format!("{label}: feature #{}: {e}", i + 1))),
                 Raw::Value(value) => Ok(value),
             };
@@ -177,23 +205,31 @@ fn read_batches(
     input: &Path,
     source: Source,
     pass: Pass,
-    mut each: impl FnMut(Vec<(usize, Raw)>) -> Result<(), ConvertError>,
+    mut each: impl FnMut(Batch) -> Result<(), ConvertError>,
 ) -> Result<Read, ConvertError> {
     let label = input.display();
     std::thread::scope(|scope| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<(usize, Raw)>>(8);
+        let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(8);
         let reader = scope.spawn(move || {
-            let mut batch = Vec::with_capacity(BATCH);
-            let result = produce(input, source, pass, |i, raw| {
-                batch.push((i, raw));
-                if batch.len() >= BATCH {
+            let mut batch = Batch::new();
+            let result = produce(input, source, pass, |i, item| {
+                let raw = match item {
+                    Item::Text(text) => {
+                        let a = batch.text.len();
+                        batch.text.push_str(text);
+                        Raw::Text(a..batch.text.len())
+                    }
+                    Item::Value(value) => Raw::Value(value),
+                };
+                batch.items.push((i, raw));
+                if batch.items.len() >= BATCH {
                     // The receiver is gone only when `each` failed: its error is the one told.
-                    send.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                    send.send(std::mem::replace(&mut batch, Batch::new()))
                         .map_err(|_gone| ConvertError::Read("stopped".to_owned()))?;
                 }
                 Ok(())
             });
-            if !batch.is_empty() {
+            if !batch.items.is_empty() {
                 send.send(batch).ok();
             }
             result
@@ -229,10 +265,32 @@ enum Pass {
 /// Features handed from the reading thread to the other at a time.
 const BATCH: usize = 256;
 
-/// A feature as the reading thread hands it over.
+/// Features as the reading thread hands them over: their texts in one buffer (a batch is a
+/// few allocations however many features it holds).
+struct Batch {
+    text: String,
+    /// Each feature: its index among the features of the collection, and itself.
+    items: Vec<(usize, Raw)>,
+}
+
+impl Batch {
+    fn new() -> Self {
+        Self { text: String::with_capacity(BATCH * 1024), items: Vec::with_capacity(BATCH) }
+    }
+}
+
+/// A feature of a [`Batch`].
 enum Raw {
+    /// Its JSON text, a span of [`Batch::text`], to be parsed.
+    Text(std::ops::Range<usize>),
+    /// Parsed.
+    Value(Value),
+}
+
+/// A feature as [`produce`] hands it over.
+enum Item<'t> {
     /// Its JSON text, to be parsed.
-    Text(String),
+    Text(&'t str),
     /// Parsed.
     Value(Value),
 }
@@ -242,12 +300,20 @@ fn produce(
     input: &Path,
     source: Source,
     pass: Pass,
-    mut each: impl FnMut(usize, Raw) -> Result<(), ConvertError> + Send,
+    mut each: impl FnMut(usize, Item<'_>) -> Result<(), ConvertError> + Send,
 ) -> Result<Read, ConvertError> {
     let label = input.display();
     let (checks, parse_early) = (pass == Pass::Check, pass == Pass::Write);
     match source {
         Source::GeoJson => {
+            let mut hand = |i: usize, text: &str| {
+                if !parse_early {
+                    return each(i, Item::Text(text));
+                }
+                let value = serde_json::from_str(text)
+                    .map_err(|e| ConvertError::Read(format!("{label}: feature #{}: {e}", i + 1)))?;
+                each(i, Item::Value(value))
+            };
             let io = |source| ConvertError::Read(ReadError::Io { path: input.to_owned(), source }.to_string());
             let file = std::fs::File::open(input).map_err(io)?;
             let size = file.metadata().map_err(io)?.len();
@@ -255,18 +321,20 @@ fn produce(
                 let e = ReadError::TooLarge { path: input.to_owned(), size_mb: crate::io::read::megabytes_over(size) };
                 return Err(ConvertError::Read(e.to_string()));
             }
-            let streamed = stream_elements(std::io::BufReader::new(file), MAX_FILE_BYTES, checks, |i, text| {
-                if !parse_early {
-                    return each(i, Raw::Text(text.to_owned()));
-                }
-                let value = serde_json::from_str(text)
-                    .map_err(|e| ConvertError::Read(format!("{label}: feature #{}: {e}", i + 1)))?;
-                each(i, Raw::Value(value))
-            })
-            .map_err(|e| match e {
-                ElementsError::Stopped(e) => e,
-                ElementsError::Stream(e) => ConvertError::Read(format!("{label}: {e}")),
-            })?;
+            if !checks {
+                // Pass 2: the file was validated; its features are only cut out.
+                return match cut::cut_features(file, |i, text| hand(i, text)) {
+                    Ok(_) => Ok(Read::Root(Map::new(), Vec::new())),
+                    Err(cut::CutError::Stopped(e)) => Err(e),
+                    Err(e) => Err(ConvertError::Read(format!("{label}: the file changed while it was converted: {e}"))),
+                };
+            }
+            let streamed =
+                stream_elements(std::io::BufReader::new(file), MAX_FILE_BYTES, checks, |i, text| hand(i, text))
+                    .map_err(|e| match e {
+                        ElementsError::Stopped(e) => e,
+                        ElementsError::Stream(e) => ConvertError::Read(format!("{label}: {e}")),
+                    })?;
             if crate::io::validate::has_errors(&streamed.problems) {
                 return Err(ConvertError::Invalid {
                     problems: streamed.problems.iter().map(|p| format!("{label}:{p}")).collect(),
@@ -290,9 +358,9 @@ fn produce(
             let read = stream_json(input, &crate::io::progress::Progress::new(), BLOCK, |json| {
                 let text = std::str::from_utf8(json).map_err(std::io::Error::other)?;
                 let raw = if parse_early {
-                    Raw::Value(serde_json::from_str(text).map_err(std::io::Error::other)?)
+                    Item::Value(serde_json::from_str(text).map_err(std::io::Error::other)?)
                 } else {
-                    Raw::Text(text.to_owned())
+                    Item::Text(text)
                 };
                 let result = each(i, raw);
                 i += 1;
@@ -316,7 +384,7 @@ fn produce(
             let mut i = 0;
             let summary = acled.stream_rows(|row| {
                 let value = serde_json::to_value(row.into_feature()).map_err(std::io::Error::other)?;
-                let result = each(i, Raw::Value(value));
+                let result = each(i, Item::Value(value));
                 i += 1;
                 result.map_err(|e| {
                     stopped = Some(e);
@@ -346,22 +414,36 @@ fn acled_root(label: &impl std::fmt::Display, summary: &crate::io::acled::AcledS
 const CHUNK: usize = 64;
 
 /// Parses the features of `batch` (text, from pass 2) and encodes their rows, on every core:
-/// one [`EncodedRows`] per [`CHUNK`] features, in order. Features pass 1 skipped are skipped
-/// again.
+/// one [`EncodedRows`] per [`CHUNK`] features, in order. The features pass 1 skipped
+/// (`skipped`, their indices in order) are skipped again; a feature of the common shape is
+/// encoded straight from its text ([`RowEncoder::encode_raw`]), any other through the
+/// `Value` tree.
 fn encode_batch(
     label: &str,
     encoder: RowEncoder<'_>,
-    batch: &[(usize, Raw)],
+    batch: &Batch,
+    skipped: &[usize],
 ) -> Vec<Result<EncodedRows, ConvertError>> {
     use rayon::prelude::*;
     batch
+        .items
         .par_chunks(CHUNK)
         .map(|chunk| {
             let mut out = EncodedRows::default();
             for (i, raw) in chunk {
+                if skipped.binary_search(i).is_ok() {
+                    continue;
+                }
                 let value = match raw {
-                    Raw::Text(text) => serde_json::from_str(text)
-                        .map_err(|e| ConvertError::Read(format!("{label}: feature #{}: {e}", i + 1)))?,
+                    Raw::Text(span) => {
+                        let text = batch.text.get(span.clone()).unwrap_or_default();
+                        if let Some(f) = RawFeature::parse(text) {
+                            encoder.encode_raw(&f, &mut out);
+                            continue;
+                        }
+                        serde_json::from_str(text)
+                            .map_err(|e| ConvertError::Read(format!("{label}: feature #{}: {e}", i + 1)))?
+                    }
                     Raw::Value(value) => value.clone(),
                 };
                 if let Ok((f, _)) = feature_from_json(value) {
@@ -372,6 +454,12 @@ fn encode_batch(
         })
         .collect()
 }
+
+/// The properties the kind of a layer ([`crate::io::geojson::infer_kind`]) and the dates of
+/// its features ([`crate::model::feature_span`] without date fields) are read from: all
+/// [`Pass1::feature_raw`] loads of a feature's properties.
+const DATED_KEYS: [&str; 9] =
+    ["event_date", "event_type", "time_precision", "donor", "aid_type", "shapeType", "announced", "start", "end"];
 
 /// Pass 1: loads each feature as the whole-file loader would and plans the output.
 struct Pass1 {
@@ -384,6 +472,8 @@ struct Pass1 {
     pending: Vec<String>,
     /// Features that cannot be used, as the loader names them.
     skipped: Vec<String>,
+    /// Their indices among the features of the collection, in order.
+    skipped_at: Vec<usize>,
     /// Unreadable dates, as the loader names them.
     dates: Vec<String>,
     /// Features loaded.
@@ -405,6 +495,7 @@ impl Pass1 {
             kind: matches!(source, Source::Acled | Source::AcledSerial).then_some(LayerKind::Events),
             pending: Vec::new(),
             skipped: Vec::new(),
+            skipped_at: Vec::new(),
             dates: Vec::new(),
             kept: 0,
             crs: None,
@@ -425,27 +516,80 @@ impl Pass1 {
             Ok(f) => f,
             Err(why) => {
                 self.skipped.push(format!("{}: feature #{} skipped: {why}", self.label, i + 1));
+                self.skipped_at.push(i);
                 return;
             }
         };
-        let n = self.kept;
-        self.kept += 1;
-        let id = || f.id.as_ref().map_or_else(|| format!("#{}", n + 1), ToString::to_string);
-        match self.kind {
-            Some(kind) => self.date(kind, &f, &id()),
-            None if f.properties.is_empty() => self.pending.push(id()),
-            None => {
-                let kind = crate::io::geojson::infer_kind(std::slice::from_ref(&f));
-                self.kind = Some(kind);
-                self.settle_pending(kind);
-                self.date(kind, &f, &id());
-            }
-        }
+        self.kept_feature(&f, f.properties.is_empty());
         if let Some(planner) = self.planner.as_mut()
             && let Err(e) = planner.add(output, &f)
             && self.unwritable.is_none()
         {
             self.unwritable = Some(e);
+        }
+    }
+
+    /// Feature `i` of the collection read from its text, as [`Pass1::feature`] takes it
+    /// loaded; `false` (and nothing taken) when it cannot be used, for [`Pass1::feature`] to
+    /// name why.
+    fn feature_raw(&mut self, output: &Path, raw: &RawFeature<'_>) -> bool {
+        let Ok(id) = raw.id() else { return false };
+        let point = raw.geometry_text().and_then(plain_point);
+        let json = if point.is_some() {
+            None
+        } else {
+            let Ok(json) = raw.geometry() else { return false };
+            if json.as_ref().is_some_and(|g| crate::io::geojson::geo_from_json(g).is_err()) {
+                return false;
+            }
+            json
+        };
+        let geometry = match (point, &json) {
+            (Some((x, y)), _) => Some(Geometry::Point(x, y)),
+            (None, Some(g)) => Some(Geometry::Json(g)),
+            (None, None) => None,
+        };
+        // Only the properties the kind and the dates are read from.
+        let mut properties = Map::new();
+        for key in DATED_KEYS {
+            if let Some(text) = raw.property(key) {
+                let Ok(value) = serde_json::from_str::<Value>(text) else { return false };
+                properties.insert(key.to_owned(), value);
+            }
+        }
+        let f = Feature {
+            id,
+            geometry: None,
+            properties,
+            foreign_members: Map::new(),
+            shape: crate::spatial::Shape::from_geo(None),
+            time: None,
+        };
+        self.kept_feature(&f, raw.properties_empty());
+        if let Some(planner) = self.planner.as_mut()
+            && let Err(e) = planner.add_raw(output, raw, f.id.as_ref(), geometry)
+            && self.unwritable.is_none()
+        {
+            self.unwritable = Some(e);
+        }
+        true
+    }
+
+    /// Counts a feature kept, and takes its kind and date problems into account (`f` holds
+    /// at least its [`DATED_KEYS`]; `no_properties`: it has none).
+    fn kept_feature(&mut self, f: &Feature, no_properties: bool) {
+        let n = self.kept;
+        self.kept += 1;
+        let id = || f.id.as_ref().map_or_else(|| format!("#{}", n + 1), ToString::to_string);
+        match self.kind {
+            Some(kind) => self.date(kind, f, &id()),
+            None if no_properties => self.pending.push(id()),
+            None => {
+                let kind = crate::io::geojson::infer_kind(std::slice::from_ref(f));
+                self.kind = Some(kind);
+                self.settle_pending(kind);
+                self.date(kind, f, &id());
+            }
         }
     }
 
@@ -520,6 +664,7 @@ impl Pass1 {
             stand_in,
             planner: self.planner,
             kept: self.kept,
+            skipped: self.skipped_at,
         })
     }
 }
@@ -531,11 +676,13 @@ struct Ready {
     stand_in: Layer,
     planner: Option<Planner>,
     kept: usize,
+    /// The indices of the features pass 1 skipped, in order.
+    skipped: Vec<usize>,
 }
 
 impl Ready {
     fn write(self, input: &Path, output: &Path, source: Source) -> Result<ConvertReport, ConvertError> {
-        let Self { mut report, stand_in, planner, kept } = self;
+        let Self { mut report, stand_in, planner, kept, skipped } = self;
         // Features pass 1 skipped are skipped again; the others are loaded as before.
         let load = |raw: Value| feature_from_json(raw).ok();
         if let Some(planner) = planner {
@@ -559,7 +706,7 @@ impl Ready {
                     let mut next = None;
                     let mut inserted = Ok(());
                     pool.in_place_scope(|s| {
-                        s.spawn(|_| next = Some(encode_batch(&label, encoder, &batch)));
+                        s.spawn(|_| next = Some(encode_batch(&label, encoder, &batch, &skipped)));
                         if let Some(previous) = pending.take() {
                             inserted = insert(rows, previous);
                         }

@@ -28,6 +28,7 @@
 //! The file is written to a temporary file in the same folder, synced and renamed over the
 //! target, so a failure leaves any previous file untouched.
 
+pub mod raw;
 pub mod stream;
 pub mod wkb;
 

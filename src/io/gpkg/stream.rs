@@ -18,9 +18,19 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::raw::{Kind, RawFeature, plain_point, unquote};
 use super::wkb::{self, Envelope};
 use super::{ColType, GpkgError, IdPolicy, PlannedColumn, PlannedLayer, WGS84_SRS_ID, unique_name};
 use crate::model::{Feature, FeatureId, Layer};
+
+/// A feature's geometry, as [`Planner::add_raw`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub enum Geometry<'g> {
+    /// A GeoJSON geometry object.
+    Json(&'g Value),
+    /// A 2D point, its numbers finite and in the WGS84 ranges ([`super::raw::plain_point`]).
+    Point(f64, f64),
+}
 
 /// What a table's features decide about it, gathered one feature at a time.
 #[derive(Debug, Default)]
@@ -66,24 +76,60 @@ impl Planner {
     /// keeps them), or the error that writing it would give (`path` is the output, named in
     /// it).
     pub fn add(&mut self, path: &Path, f: &Feature) -> Result<Option<Vec<u8>>, GpkgError> {
+        for (n, (k, v)) in f.properties.iter().enumerate() {
+            self.property(n, k, ColType::of(v), v.as_i64().is_some());
+        }
+        self.rest(path, f.id.as_ref(), !f.foreign_members.is_empty(), f.geometry.as_ref().map(Geometry::Json))
+    }
+
+    /// [`Planner::add`] for a feature read from its text ([`RawFeature`]), `id` and
+    /// `geometry` read from it; plans what [`Planner::add`] plans for the same feature.
+    pub fn add_raw(
+        &mut self,
+        path: &Path,
+        f: &RawFeature<'_>,
+        id: Option<&FeatureId>,
+        geometry: Option<Geometry<'_>>,
+    ) -> Result<(), GpkgError> {
+        for (n, (k, text)) in f.properties().enumerate() {
+            let kind = Kind::of(text);
+            self.property(n, k, kind.col_type(), kind == Kind::Integer);
+        }
+        self.rest(path, id, false, geometry).map(drop)
+    }
+
+    /// Takes property `k`, the feature's `n`th, into account: its value's type (`None` for
+    /// null) and whether it is an integer.
+    fn property(&mut self, n: usize, k: &str, ty: Option<ColType>, integer: bool) {
+        // Features mostly list their properties in the same order: the `n`th key first.
+        let slot = if self.keys.get(n).is_some_and(|(key, _, _)| key == k) {
+            n
+        } else if let Some(&slot) = self.index.get(k) {
+            slot
+        } else {
+            self.index.insert(k.to_owned(), self.keys.len());
+            self.keys.push((k.to_owned(), None, false));
+            self.keys.len() - 1
+        };
+        if let Some(entry) = self.keys.get_mut(slot) {
+            if let Some(t) = ty {
+                entry.1 = Some(ColType::join(entry.1, t));
+            }
+            entry.2 |= integer;
+        }
+    }
+
+    /// Takes the id, foreign members and geometry of the next feature into account.
+    fn rest(
+        &mut self,
+        path: &Path,
+        id: Option<&FeatureId>,
+        foreign: bool,
+        geometry: Option<Geometry<'_>>,
+    ) -> Result<Option<Vec<u8>>, GpkgError> {
         let i = self.count;
         self.count += 1;
-        for (k, v) in &f.properties {
-            let slot = if let Some(&slot) = self.index.get(k) {
-                slot
-            } else {
-                self.index.insert(k.clone(), self.keys.len());
-                self.keys.push((k.clone(), None, false));
-                self.keys.len() - 1
-            };
-            if let Some(entry) = self.keys.get_mut(slot) {
-                if let Some(t) = ColType::of(v) {
-                    entry.1 = Some(ColType::join(entry.1, t));
-                }
-                entry.2 |= v.as_i64().is_some();
-            }
-        }
-        match &f.id {
+        match id {
             Some(id) => {
                 self.with_id += 1;
                 self.numeric_id |= matches!(id, FeatureId::Num(_));
@@ -97,21 +143,26 @@ impl Planner {
             }
             None => self.integer_ids = None,
         }
-        if !f.foreign_members.is_empty() {
+        if foreign {
             self.foreign += 1;
         }
-        let Some(g) = &f.geometry else { return Ok(None) };
+        let Some(g) = geometry else { return Ok(None) };
         let feature_error = |message: String| GpkgError::Feature {
             path: path.to_owned(),
             layer: self.name.clone(),
-            feature: f.id.as_ref().map_or_else(|| format!("#{}", i + 1), ToString::to_string),
+            feature: id.map_or_else(|| format!("#{}", i + 1), ToString::to_string),
             message,
         };
         if self.attributes_only {
             return Err(feature_error("has a geometry, but an attributes table has no geometry column".to_owned()));
         }
-        let enc = wkb::encode_blob(g, WGS84_SRS_ID).map_err(feature_error)?;
-        let ty = g.get("type").and_then(Value::as_str).unwrap_or_default();
+        let (enc, ty) = match g {
+            Geometry::Json(g) => (
+                wkb::encode_blob(g, WGS84_SRS_ID).map_err(feature_error)?,
+                g.get("type").and_then(Value::as_str).unwrap_or_default(),
+            ),
+            Geometry::Point(x, y) => (wkb::encode_point_blob(x, y, WGS84_SRS_ID), "Point"),
+        };
         if !self.types.iter().any(|t| t.eq_ignore_ascii_case(ty)) {
             self.types.insert(ty.to_uppercase());
         }
@@ -349,6 +400,76 @@ impl RowEncoder<'_> {
     }
 }
 
+impl RowEncoder<'_> {
+    /// Adds the row of a feature read from its text to `out`: the row [`RowEncoder::encode`]
+    /// adds for the same feature loaded as a `Value` tree, its cells written from the text
+    /// (numbers parsed from their spelling, strings unescaped once; nested values, and
+    /// values in a column of mixed types, through the `Value` tree as before).
+    pub fn encode_raw(&self, f: &RawFeature<'_>, out: &mut EncodedRows) {
+        let plan = self.plan;
+        let blob = if plan.attributes_only {
+            None
+        } else {
+            let encoded = match f.geometry_text().and_then(plain_point) {
+                Some((x, y)) => Ok(Some(wkb::encode_point_blob(x, y, WGS84_SRS_ID))),
+                None => f.geometry().and_then(|g| g.map(|g| wkb::encode_blob(&g, WGS84_SRS_ID)).transpose()),
+            };
+            match encoded {
+                Ok(e) => e.map(|e| e.blob),
+                Err(message) => {
+                    let id = f.id().ok().flatten().map(|id| id.to_string());
+                    out.rows.push(Err((id, message)));
+                    return;
+                }
+            }
+        };
+        let id = f.id_text();
+        out.cells.push(match (&plan.ids, id) {
+            (IdPolicy::Fid, Some(text)) if !text.starts_with('"') => text.parse().map_or(Cell::Null, Cell::Integer),
+            _ => Cell::Null,
+        });
+        if !plan.attributes_only {
+            let cell = blob.map_or(Cell::Null, |b| out.blob(&b));
+            out.cells.push(cell);
+        }
+        if let IdPolicy::Column(_) = &plan.ids {
+            let cell = match id {
+                None => Cell::Null,
+                Some(text) if text.starts_with('"') => out.text(&unquote(text)),
+                Some(text) => match serde_json::from_str::<serde_json::Number>(text) {
+                    Ok(n) => out.text(&n.to_string()),
+                    Err(_) => Cell::Null,
+                },
+            };
+            out.cells.push(cell);
+        }
+        for (n, c) in plan.columns.iter().enumerate() {
+            // Features mostly list their properties in the columns' order.
+            let text = match f.property_at(n) {
+                Some((k, v)) if k == c.key => Some(v),
+                _ => f.property(&c.key),
+            };
+            let cell = match text.map(|t| (Kind::of(t), t)) {
+                None | Some((Kind::Null, _)) => Cell::Null,
+                Some((Kind::Bool, t)) if c.ty == ColType::Boolean => Cell::Integer(i64::from(t == "true")),
+                Some((Kind::Integer | Kind::Real, t)) if c.ty == ColType::Integer => {
+                    t.parse().map_or(Cell::Null, Cell::Integer)
+                }
+                Some((Kind::Integer | Kind::Real, t)) if c.ty == ColType::Real => {
+                    t.parse::<f64>().ok().filter(|v| v.is_finite()).map_or(Cell::Null, Cell::Real)
+                }
+                Some((Kind::String, t)) if c.ty == ColType::Text => out.text(&unquote(t)),
+                Some((_, t)) => match serde_json::from_str::<Value>(t) {
+                    Ok(v) => out.text(&v.to_string()),
+                    Err(_) => Cell::Null,
+                },
+            };
+            out.cells.push(cell);
+        }
+        out.rows.push(Ok(out.cells.len()));
+    }
+}
+
 /// Rows encoded by [`RowEncoder::encode`], to be written by [`Rows::insert_encoded`]: their
 /// values in one buffer (a batch is a few allocations however many rows it holds, freed by
 /// whichever thread writes them).
@@ -362,6 +483,20 @@ pub struct EncodedRows {
 }
 
 impl EncodedRows {
+    /// A text cell holding `text`.
+    fn text(&mut self, text: &str) -> Cell {
+        let a = self.bytes.len();
+        self.bytes.extend_from_slice(text.as_bytes());
+        Cell::Text(a, self.bytes.len())
+    }
+
+    /// A blob cell holding `blob`.
+    fn blob(&mut self, blob: &[u8]) -> Cell {
+        let a = self.bytes.len();
+        self.bytes.extend_from_slice(blob);
+        Cell::Blob(a, self.bytes.len())
+    }
+
     /// Rows held.
     pub fn len(&self) -> usize {
         self.rows.len()

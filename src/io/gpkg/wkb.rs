@@ -315,6 +315,19 @@ pub fn encode_blob(geometry: &Value, srs_id: i32) -> Result<Encoded, String> {
     Ok(Encoded { blob, envelope: env, has_z })
 }
 
+/// [`encode_blob`] of the 2D point `[x, y]` (finite numbers), without building its JSON.
+pub fn encode_point_blob(x: f64, y: f64, srs_id: i32) -> Encoded {
+    let mut blob = Vec::with_capacity(29);
+    blob.extend_from_slice(b"GP");
+    blob.push(0);
+    blob.push(1);
+    blob.extend_from_slice(&srs_id.to_le_bytes());
+    write_header(&mut blob, 1, false);
+    blob.extend_from_slice(&x.to_le_bytes());
+    blob.extend_from_slice(&y.to_le_bytes());
+    Encoded { blob, envelope: Some(Envelope { min_x: x, min_y: y, max_x: x, max_y: y }), has_z: false }
+}
+
 fn any_z(g: &Value, depth: usize) -> Result<bool, String> {
     if depth > MAX_DEPTH {
         return Err(format!("geometry nested deeper than {MAX_DEPTH} levels"));
@@ -424,6 +437,15 @@ fn write_geometry(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_plain_point_encodes_as_its_json_does() {
+        for (x, y) in [(69.5, 37.25), (-180.0, 90.0), (0.0, -0.0), (1e-300, 12.0)] {
+            let json = encode_blob(&json!({"type": "Point", "coordinates": [x, y]}), 4326).unwrap();
+            let plain = encode_point_blob(x, y, 4326);
+            assert_eq!((plain.blob, plain.envelope, plain.has_z), (json.blob, json.envelope, json.has_z));
+        }
+    }
 
     fn round(g: &Value) -> Value {
         let enc = encode_blob(g, 4326).unwrap();
