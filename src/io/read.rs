@@ -10,6 +10,24 @@ use std::path::{Path, PathBuf};
 /// memory.
 pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
+/// Reads `reader` to its end a buffer (`buf`) at a time, handing each piece read to `each`;
+/// a read interrupted by a signal is tried again. Stops at the first error, of either.
+pub fn for_each_chunk<E: From<std::io::Error>>(
+    mut reader: impl std::io::Read,
+    buf: &mut [u8],
+    mut each: impl FnMut(&[u8]) -> Result<(), E>,
+) -> Result<(), E> {
+    loop {
+        let n = match reader.read(buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        each(buf.get(..n).unwrap_or_default())?;
+    }
+}
+
 /// A size in MB for a message saying it is over a limit: rounded up, so a file a byte over
 /// [`MAX_FILE_BYTES`] does not read as "2147 MB, larger than the 2147 MB this app loads".
 pub fn megabytes_over(bytes: u64) -> u64 {

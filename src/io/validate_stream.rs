@@ -105,15 +105,7 @@ pub fn validate_reader_with(
     feed(&mut streamer, head.get(if bom { 3 } else { 0 }..).unwrap_or_default())?;
     drop(head);
     let mut chunk = vec![0u8; CHUNK];
-    loop {
-        let n = match reader.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.into()),
-        };
-        feed(&mut streamer, chunk.get(..n).unwrap_or_default())?;
-    }
+    crate::io::read::for_each_chunk(&mut reader, &mut chunk, |data| feed(&mut streamer, data))?;
     Ok(streamer.finish())
 }
 

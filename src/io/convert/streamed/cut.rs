@@ -51,20 +51,13 @@ pub(super) fn cut_features<E>(
     let mut cutter = Cutter::default();
     let mut chunk = vec![0u8; CHUNK];
     let mut first = true;
-    loop {
-        let n = match reader.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.into()),
-        };
-        let mut data = chunk.get(..n).unwrap_or_default();
+    crate::io::read::for_each_chunk(&mut reader, &mut chunk, |mut data| {
         if first {
             data = data.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(data);
             first = false;
         }
-        cutter.feed(data, &mut each)?;
-    }
+        cutter.feed(data, &mut each)
+    })?;
     if cutter.at != At::After {
         return Err(CutError::Shape("the features array is not closed"));
     }
