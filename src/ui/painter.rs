@@ -15,7 +15,6 @@ fn at(origin: Pos2, p: [f32; 2]) -> Pos2 {
     pos2(origin.x + p[0], origin.y + p[1])
 }
 
-/// Paints the scene with its top-left corner at `origin`.
 /// Paints `scene` with its top-left corner at `origin`; the legend only when `legend`.
 pub fn paint_scene(painter: &Painter, origin: Pos2, scene: &Scene, legend: bool) {
     painter.rect_filled(
