@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 
 use frontier_atlas::project::{LayerRef, LayerStyleOverride, catalog_from_project, load_project, save_project};
 
+#[path = "common/acled_row.rs"]
+mod acled_row;
 #[path = "common/shared_data.rs"]
 mod shared_data;
 
@@ -106,13 +108,7 @@ fn import_onto_its_own_input_or_with_a_foreign_extension_is_refused() {
 fn import_acled_writes_the_format_its_output_names() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("ev.csv");
-    std::fs::write(
-        &csv,
-        "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,actor1,country,\
-admin1,location,latitude,longitude,geo_precision,source,notes,fatalities\n\
-TJK1,2021-06-01,2021,1,Political violence,Battles,Armed clash,A,Tajikistan,GBAO,Khorog,37.49,71.55,1,S,n,0\n",
-    )
-    .unwrap();
+    std::fs::write(&csv, acled_row::ONE_EVENT).unwrap();
     let gpkg = dir.path().join("ev.gpkg");
     let out = run(&[os("import"), os("acled"), os(&csv), os("--out"), os(&gpkg)]);
     assert!(out.status.success(), "{}", text(&out.stderr));

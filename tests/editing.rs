@@ -1,6 +1,8 @@
 //! Editing in the real app through `egui_kittest`: draw, edit attributes, undo, redo, save,
 //! reload — and a failed save that loses nothing.
 
+#[path = "common/acled_row.rs"]
+mod acled_row;
 mod common;
 
 use common::{click_at, harness, screen_of};
@@ -492,13 +494,7 @@ fn the_recovery_offer_opens_below_the_menu_bar() {
 fn a_restored_csv_layer_says_save_asks_where() {
     let dir = tempfile::tempdir().expect("tempdir");
     let csv = dir.path().join("events.csv");
-    std::fs::write(
-        &csv,
-        "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,actor1,country,\
-admin1,location,latitude,longitude,geo_precision,source,notes,fatalities\n\
-TJK1,2021-06-01,2021,1,Political violence,Battles,Armed clash,A,Tajikistan,GBAO,Khorog,37.49,71.55,1,S,n,0\n",
-    )
-    .expect("write");
+    std::fs::write(&csv, acled_row::ONE_EVENT).expect("write");
     let mut app = app_in(dir.path());
     app.open_file_now(&csv);
     let li = app.catalog.layers.iter().position(|l| l.name == "events").expect("opened");
