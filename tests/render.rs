@@ -135,3 +135,40 @@ fn control_characters_in_names_and_titles_do_not_break_png_or_pdf() {
     let pdf = svg_to_pdf(&svg).expect("PDF export");
     assert!(pdf.starts_with(b"%PDF"), "a PDF");
 }
+
+/// Found walking the app: the style editor's "Fill colour" swatch of an opened districts file
+/// was blue (the point colour) while its districts are drawn outlined and clear. The swatch's
+/// default is the fill the map draws: an area layer's area fill, a point layer's point colour.
+#[test]
+fn the_fill_swatch_default_is_what_the_map_draws() {
+    use frontier_atlas::model::LayerSource;
+    let load = |text: &str, kind| {
+        frontier_atlas::io::geojson::parse_layer(
+            text,
+            "t.geojson",
+            "t",
+            Some(kind),
+            LayerSource::File("t.geojson".into()),
+        )
+        .unwrap()
+        .layer
+    };
+    let area = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"shapeName":"Murghob"},
+        "geometry":{"type":"Polygon","coordinates":[[[73,38],[74,38],[74,39],[73,38]]]}}]}"#;
+    let districts = load(area, LayerKind::Districts);
+    let fill = frontier_atlas::render::default_fill_of(&districts);
+    assert_eq!(fill, frontier_atlas::render::default_style_of(&districts).fill);
+    assert_eq!(fill.0[3], 0, "districts are outlined, not tinted: the swatch is clear");
+    let lakes = load(area, LayerKind::Lakes);
+    assert_eq!(
+        frontier_atlas::render::default_fill_of(&lakes),
+        frontier_atlas::render::layer_style(LayerKind::Lakes).fill
+    );
+    let point = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},
+        "geometry":{"type":"Point","coordinates":[73,38]}}]}"#;
+    let places = load(point, LayerKind::Generic);
+    assert_eq!(
+        frontier_atlas::render::default_fill_of(&places),
+        frontier_atlas::render::default_style_of(&places).marker_fill
+    );
+}

@@ -320,6 +320,18 @@ fn saving_over_a_read_only_file_is_refused_and_save_as_offered() {
     assert_eq!(error.text.matches(&path.display().to_string()).count(), 1, "{}", error.text);
     assert!(!error.text.contains("no permission to write there"), "said once, plainly: {}", error.text);
     assert!(h.state().file_dialog_open(), "Save as is offered");
+    // Found walking the app: the error sat over the dialog's file name field and its type
+    // chooser. It stays readable, and off the dialog.
+    h.run_steps(3);
+    let toast = h.get_by_label_contains("cannot save").rect();
+    // ("File name:" finds the field it labels.)
+    for control in ["File name:", "Save", "Cancel"] {
+        let rects: Vec<_> = h.query_all_by_label(control).map(|n| n.rect()).collect();
+        assert!(!rects.is_empty(), "{control} is shown");
+        for rect in rects {
+            assert!(!toast.intersects(rect), "the error {toast:?} covers {control} {rect:?}");
+        }
+    }
     // Found walking the app: the refusal stayed up after Save as had written the edits
     // elsewhere. A save of the layer that succeeds takes it down.
     let other = dir.path().join("posts-edited.geojson");
@@ -402,4 +414,36 @@ fn a_points_column_is_built_on_a_worker_with_the_same_picture() {
     h.state_mut().finish_jobs();
     h.run_steps(2);
     assert_eq!(points::columns_built_on_this_thread(), built_here, "nor after an edit");
+}
+
+/// Found walking the app: after a restart, a file opened before could be found again only
+/// through the file dialog. The files opened (and saved as) are remembered with the app's
+/// state, and File → Open recent opens one with a click.
+#[test]
+fn a_file_opened_before_is_one_click_away_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h, _) = with_posts(dir.path(), "posts");
+    let path = dir.path().join("posts.geojson");
+    assert_eq!(h.state().state.recent_files, vec![path.clone()]);
+    // What a restart reads back: the app's state, as stored (and one stored before the list
+    // existed still loads, with an empty list).
+    let stored = serde_json::to_string(&h.state().state).unwrap();
+    let restored: frontier_atlas::ui::PersistedState = serde_json::from_str(&stored).unwrap();
+    let older: frontier_atlas::ui::PersistedState = serde_json::from_str(r#"{"show_legend":false}"#).unwrap();
+    assert!(older.recent_files.is_empty() && !older.show_legend);
+    drop(h);
+    let mut h = harness();
+    h.state_mut().state = restored;
+    h.run_steps(2);
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Open recent").hover();
+    h.run_steps(2);
+    h.get_by_label(&path.display().to_string()).click();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_mins(1);
+    while !h.state().catalog.layers.iter().any(|l| l.name == "posts") {
+        assert!(std::time::Instant::now() < deadline, "the recent file was not opened");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.run_steps(1);
+    }
 }

@@ -7,7 +7,7 @@
 //! [`catalog_from_project`] (which reads the layer files) and [`is_project_path`].
 //! Members this version does not know are kept and written back unchanged.
 
-mod paths;
+pub(crate) mod paths;
 mod recent;
 mod scene;
 mod wire;

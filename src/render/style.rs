@@ -177,6 +177,14 @@ pub fn default_style_of(layer: &Layer) -> LayerStyle {
     s
 }
 
+/// The fill colour a layer is drawn with before the analyst picks one: its areas' fill when it
+/// has areas (clear for districts, which are outlined), its points' colour otherwise. The style
+/// editor's "Fill colour" swatch shows this, so the swatch is what the map draws.
+pub fn default_fill_of(layer: &Layer) -> Color {
+    let s = default_style_of(layer);
+    if layer.index.has_areas() { s.fill } else { s.marker_fill }
+}
+
 /// `s` with the overrides `o` sets.
 pub fn apply_override(mut s: LayerStyle, o: &LayerStyleOverride) -> LayerStyle {
     if let Some(c) = o.fill {

@@ -323,6 +323,7 @@ impl AtlasApp {
                 // An earlier failed save of this layer (a read-only file, then Save As) no
                 // longer holds.
                 self.messages.retain(|m| m.save_failure_of != Some(uid));
+                crate::ui::file_choice::remember_file(&mut self.state.recent_files, path);
                 let text = format!("Saved {name} to {}", path.display());
                 let level = if not_kept.is_empty() { Level::Info } else { Level::Warning };
                 self.messages.push(Message::new(level, text).with_details(not_kept));

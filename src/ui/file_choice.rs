@@ -219,6 +219,19 @@ pub fn remember_dir(recent: &mut Vec<PathBuf>, dir: &Path) {
     recent.truncate(MAX_RECENT_DIRS);
 }
 
+/// The most data files File → Open recent lists.
+pub const MAX_RECENT_FILES: usize = 10;
+
+/// Puts the data file `path` first in `recent` (as an absolute path), without duplicates,
+/// keeping [`MAX_RECENT_FILES`]. Found walking the app: a file opened yesterday had to be
+/// found again through the file dialog after a restart.
+pub fn remember_file(recent: &mut Vec<PathBuf>, path: &Path) {
+    let path = crate::project::paths::absolute(path);
+    recent.retain(|p| *p != path);
+    recent.insert(0, path);
+    recent.truncate(MAX_RECENT_FILES);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -146,7 +146,10 @@ fn style_ui(ui: &mut egui::Ui, layer: &Layer, drawn_as_density: bool, commands: 
         } else {
             "Fill colour"
         };
-        colour_row(ui, "Fill colour", &mut style.fill, defaults.marker_fill.0, fill_hint);
+        // An area layer shows the fill its areas are drawn with (the districts' is clear), not
+        // the point colour: found walking the app, a districts file showed a blue swatch over
+        // outlined districts.
+        colour_row(ui, "Fill colour", &mut style.fill, crate::render::default_fill_of(layer).0, fill_hint);
         colour_row(ui, "Stroke colour", &mut style.stroke, defaults.stroke.0, "Stroke colour");
         let label = ui.label("Line width");
         let mut width = style.stroke_width.unwrap_or(defaults.stroke_pts);

@@ -234,6 +234,7 @@ impl AtlasApp {
                         )
                     };
                     self.messages.push(Message::new(level, text).with_details(loaded.skipped));
+                    crate::ui::file_choice::remember_file(&mut self.state.recent_files, &path);
                     if let Some(b) = bounds {
                         self.map.fit(b);
                     }

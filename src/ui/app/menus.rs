@@ -23,6 +23,20 @@ impl AtlasApp {
                     ui.close();
                     self.choose_file(FilePurpose::ImportAcled, None, None);
                 }
+                // Listed as remembered, not checked on disk (the UI thread never waits on a
+                // slow mount): a file gone since is reported by the load, naming it.
+                let recent = self.state.recent_files.clone();
+                ui.menu_button("Open recent", |ui| {
+                    if recent.is_empty() {
+                        ui.weak("none yet");
+                    }
+                    for p in recent {
+                        if ui.button(p.display().to_string()).clicked() {
+                            ui.close();
+                            commands.push(Command::OpenFiles(vec![p]));
+                        }
+                    }
+                });
                 // Found walking the app: a layer restored after a crash (or edited and left)
                 // could only be saved from the edit toolbar, which a new user looks for in vain.
                 let dirty = self.dirty_layers();
@@ -200,9 +214,10 @@ impl AtlasApp {
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(500));
         }
         let mut dismiss = None;
-        let corner = ui.max_rect().right_bottom() - egui::vec2(12.0, 36.0);
-        let area = egui::Area::new(egui::Id::unique("messages"))
-            .pivot(egui::Align2::RIGHT_BOTTOM)
+        let id = egui::Id::unique("messages");
+        let (pivot, corner) = toast_place(ui.ctx(), id, ui.max_rect());
+        let area = egui::Area::new(id)
+            .pivot(pivot)
             .fixed_pos(corner)
             // Above modal dialogs (the built-in file dialog, unsaved edits) and their dimmed
             // backdrop: a message about what the dialog is doing must stay readable and
@@ -271,5 +286,29 @@ impl AtlasApp {
             ui.small(ATTRIBUTION);
         });
         self.show_about = open;
+    }
+}
+
+/// Where the message toasts go: the map's bottom-right corner, or, while a modal dialog (the
+/// built-in file dialog, unsaved edits) is open and the toasts would cover it, centred just
+/// above the dialog (below it if there is no room above). Found walking the app: the refusal
+/// to save over a read-only file covered the Save dialog's file name field.
+fn toast_place(ctx: &egui::Context, id: egui::Id, room: egui::Rect) -> (egui::Align2, egui::Pos2) {
+    let corner = (egui::Align2::RIGHT_BOTTOM, room.right_bottom() - egui::vec2(12.0, 36.0));
+    let (modal, toasts) = ctx.memory(|m| (m.top_modal_layer().and_then(|l| m.area_rect(l.id)), m.area_rect(id)));
+    let (Some(modal), Some(toasts)) = (modal, toasts) else { return corner };
+    let at_corner = corner.0.anchor_size(corner.1, toasts.size());
+    if !at_corner.intersects(modal) {
+        return corner;
+    }
+    // Anywhere in the window: the toasts are drawn above every panel.
+    let room = ctx.content_rect();
+    let gap = 8.0;
+    if modal.top() - gap - toasts.height() >= room.top() {
+        (egui::Align2::CENTER_BOTTOM, egui::pos2(modal.center().x, modal.top() - gap))
+    } else if modal.bottom() + gap + toasts.height() <= room.bottom() {
+        (egui::Align2::CENTER_TOP, egui::pos2(modal.center().x, modal.bottom() + gap))
+    } else {
+        corner
     }
 }

@@ -41,6 +41,9 @@ pub struct PersistedState {
     pub user_name: String,
     /// Folders files were last chosen in, most recent first (see [`super::file_choice`]).
     pub recent_dirs: Vec<std::path::PathBuf>,
+    /// Data files last opened or saved, most recent first (File → Open recent; see
+    /// [`super::file_choice::remember_file`]).
+    pub recent_files: Vec<std::path::PathBuf>,
     /// Always use the built-in file dialog instead of the system one.
     pub builtin_file_dialog: bool,
     /// The IANA zone timestamps are filtered in (View → Time zone); empty means UTC.
@@ -88,6 +91,7 @@ impl Default for PersistedState {
             show_legend: true,
             user_name: crate::io::journal::default_user(),
             recent_dirs: Vec::new(),
+            recent_files: Vec::new(),
             builtin_file_dialog: false,
             time_zone: String::new(),
             theme: Theme::System,
