@@ -45,6 +45,27 @@ fn render_add_reports_a_broken_file_by_name() {
     assert!(stderr.contains("broken.geojson:2:"), "{stderr}");
 }
 
+/// Found trying geoBoundaries' metadata file (JSON, not GeoJSON): `render --add` said
+/// "FILE: no `type` member" without the place every other report gives.
+#[test]
+fn render_add_names_the_place_of_json_that_is_not_geojson() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text, want) in [
+        ("meta.json", "{\"boundaryID\": \"AFG-ADM2\"}", "meta.json:1:1: no `type` member"),
+        ("list.geojson", "\n\n  [1, 2]", "list.geojson:3:3: the top level is not a JSON object"),
+        ("odd.geojson", "\u{feff}\n {\"type\": \"Foo\"}", "odd.geojson:2:2: unknown GeoJSON type `Foo`"),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).expect("write");
+        let png = dir.path().join("x.png");
+        let out = bin().args(["render", "--out"]).arg(&png).arg("--add").arg(&file).output().expect("run");
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(want), "{name}: {stderr}");
+        assert!(!png.exists(), "{name}: nothing written");
+    }
+}
+
 #[test]
 fn validate_prints_file_line_col_and_exits_1() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -66,6 +66,18 @@ pub enum GeoJsonError {
         /// What is wrong.
         message: String,
     },
+    /// The JSON's top-level value is not GeoJSON (its start is the place named).
+    #[error("{file}:{line}:{col}: {message}")]
+    NotGeoJsonAt {
+        /// File label.
+        file: String,
+        /// 1-based line of the top-level value.
+        line: usize,
+        /// 1-based column of the top-level value.
+        col: usize,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// A loaded layer and what was skipped on the way.
@@ -152,11 +164,17 @@ pub fn parse_layer_with(
             message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
         }
     })?;
-    let not_geojson = |message: String| GeoJsonError::NotGeoJson { file: file_label.to_owned(), message };
+    // Found trying a geoBoundaries metadata file: `render --add` said "FILE: no `type` member"
+    // where every other bad-input report is FILE:LINE:COL.
+    let (line, col) = top_level_place(text);
+    let not_geojson = |message: String| GeoJsonError::NotGeoJsonAt { file: file_label.to_owned(), line, col, message };
     let Value::Object(mut root) = root else {
         return Err(not_geojson("the top level is not a JSON object".to_owned()));
     };
-    super::crs::refuse_non_lon_lat(&root, file_label)?;
+    super::crs::refuse_non_lon_lat(&root, file_label).map_err(|e| match e {
+        GeoJsonError::NotGeoJson { message, .. } => not_geojson(message),
+        other => other,
+    })?;
     let type_name = root.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
     let mut skipped = Vec::new();
     let mut root_layout = RootLayout::default();
@@ -647,4 +665,11 @@ pub fn feature_to_json(f: &Feature, layout: FeatureLayout) -> Value {
         }
     }
     Value::Object(obj)
+}
+
+/// The 1-based line and column where the top-level JSON value of `text` starts (after a
+/// byte-order mark and white space).
+pub(crate) fn top_level_place(text: &str) -> (usize, usize) {
+    let start = text.len() - text.trim_start_matches(['\u{feff}', ' ', '\t', '\n', '\r']).len();
+    line_col_bytes(text.as_bytes(), start)
 }
