@@ -41,6 +41,8 @@ pub fn place_labels(
 ) -> Vec<Label> {
     candidates.sort_by_key(|c| c.priority);
     let mut placed: Vec<[f32; 4]> = Vec::new();
+    // Area labels placed so far: their text and centre.
+    let mut area_names: Vec<(String, [f32; 2])> = Vec::new();
     let mut labels = Vec::new();
     for c in candidates {
         let width = text_width_pts(&c.text, c.font_pts);
@@ -74,7 +76,22 @@ pub fn place_labels(
         let chosen = positions
             .into_iter()
             .find(|[x, y]| fits(&[*x - PAD_PTS, *y - PAD_PTS, x + width + PAD_PTS, y + height + PAD_PTS]));
+        // An area's name already written next to where this one would go is not written
+        // twice. Found rendering geoBoundaries' districts over the shipped ones (derived from
+        // them): "Wakhan Wakhan", "Shaki" over "Shaki". A point's label (a town) is always
+        // written, and so is the same name far away (two Baharak districts).
+        let repeated = |[x, y]: [f32; 2]| {
+            let centre = [x + width / 2.0, y + height / 2.0];
+            let near = width.max(height * 3.0) * 1.5;
+            area_names.iter().any(|(text, [cx, cy]): &(String, [f32; 2])| {
+                text.trim().eq_ignore_ascii_case(c.text.trim()) && (cx - centre[0]).hypot(cy - centre[1]) < near
+            })
+        };
+        let chosen = chosen.filter(|&p| c.offset_pts.is_some() || !repeated(p));
         if let Some([x, y]) = chosen {
+            if c.offset_pts.is_none() {
+                area_names.push((c.text.clone(), [x + width / 2.0, y + height / 2.0]));
+            }
             placed.push([x - PAD_PTS, y - PAD_PTS, x + width + PAD_PTS, y + height + PAD_PTS]);
             labels.push(Label {
                 text: c.text,
@@ -109,6 +126,29 @@ mod tests {
             halo: Color::hex(0xffffff),
             italic: false,
         }
+    }
+
+    #[test]
+    fn an_area_name_is_not_written_twice_side_by_side() {
+        let area = |text: &str, anchor: [f32; 2]| LabelCandidate { offset_pts: None, ..cand(text, anchor, 5) };
+        let labels = place_labels(
+            vec![
+                area("Wakhan", [200.0, 100.0]),
+                area("Wakhan", [260.0, 100.0]),
+                area("Shaki ", [200.0, 200.0]),
+                area("shaki", [200.0, 180.0]),
+                // Two districts of one name far apart are both named.
+                area("Baharak", [50.0, 280.0]),
+                area("Baharak", [350.0, 280.0]),
+                // A town of the district's name is named too.
+                cand("Wakhan", [230.0, 130.0], 1),
+            ],
+            [400.0, 300.0],
+            &[],
+            &[],
+        );
+        let count = |t: &str| labels.iter().filter(|l| l.text.trim().eq_ignore_ascii_case(t)).count();
+        assert_eq!((count("Wakhan"), count("Shaki"), count("Baharak")), (2, 1, 2), "{labels:?}");
     }
 
     #[test]
