@@ -241,3 +241,31 @@ fn saving_a_restored_layer_removes_the_file_it_came_from_and_keeps_edits_made_me
     app.finish_jobs();
     assert_eq!(events_layer(&app).2, shipped + 2);
 }
+
+/// Found walking the app: killed while autosaving a 200,000-event layer, the app left a
+/// 95 MB `.NAME.recovery.geojson.tmp-PID-…` in the recovery folder. Autosave names carry
+/// their session, so no later write of the same name ever removed it; the next start does,
+/// when its writer's process is gone, and keeps everything else.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_crash_while_autosaving_leaves_no_temporary_file_after_the_next_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    crashed_session_with_a_new_event(dir.path());
+    let recovery = dir.path().join("recovery");
+    let data = data_file(&recovery);
+    let name = data.file_name().expect("name").to_string_lossy().into_owned();
+    // A pid far above any pid_max is never alive.
+    let dead = recovery.join(".ev200k-1a2b-11.recovery.geojson.tmp-4294967290-AbC123");
+    let dead_sidecar = recovery.join(".ev200k-1a2b-11.recovery.json.tmp-4294967290-XyZ789");
+    let live = recovery.join(format!(".{name}.tmp-{}-Live01", std::process::id()));
+    let not_ours = recovery.join(".notes.txt.tmp-4294967290-AbC123");
+    for p in [&dead, &dead_sidecar, &live, &not_ours] {
+        std::fs::write(p, "partial").expect("write");
+    }
+    let app = app_in(dir.path());
+    assert!(!dead.exists() && !dead_sidecar.exists(), "a killed session's half-written autosave is left");
+    assert!(live.exists(), "a running writer's temporary is kept");
+    assert!(not_ours.exists(), "only autosaves' temporaries are removed");
+    assert_eq!(app.safety.offered.len(), 1, "the complete autosave is still offered");
+    assert!(data.exists());
+}

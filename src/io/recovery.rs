@@ -151,6 +151,14 @@ impl RecoveryStore {
         Ok(data_path)
     }
 
+    /// Removes what autosaves of earlier, killed sessions left half-written (a crash while an
+    /// autosave of a big layer was being written leaves a temporary file as big as the layer,
+    /// which no later session writes again and so never replaced).
+    pub fn remove_stale_temporaries(&self) {
+        let ours = |name: &str| [DATA_SUFFIX, META_SUFFIX, JOURNAL_SUFFIX].iter().any(|s| name.ends_with(s));
+        super::atomic::remove_stale_temporaries_of(&self.dir, ours);
+    }
+
     /// Every autosave in the store, sorted by file name. A missing folder holds none.
     pub fn list(&self) -> Vec<RecoveryEntry> {
         let Ok(dir) = std::fs::read_dir(&self.dir) else { return Vec::new() };

@@ -47,9 +47,11 @@ pub struct Safety {
 }
 
 impl Safety {
-    /// Recovery in `dir`, offering what an earlier session left there.
+    /// Recovery in `dir`, offering what an earlier session left there (and removing what
+    /// its killed autosaves left half-written).
     pub fn with_store(dir: PathBuf) -> Self {
         let store = RecoveryStore::new(dir);
+        store.remove_stale_temporaries();
         let offered = store.list();
         Self { store: Some(store), offered, ..Self::default() }
     }
