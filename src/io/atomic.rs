@@ -173,12 +173,25 @@ fn current_umask() -> u32 {
 /// Removes `.NAME.tmp-PID…` files in `dir` left by writes of `NAME` whose process no longer
 /// runs (on Linux, where `/proc` tells), or that are over a day old (elsewhere).
 fn remove_stale_temporaries(dir: &Path, name: &str) {
-    let prefix = format!(".{name}{TMP_MARK}");
+    remove_stale_temporaries_of(dir, |target| target == name);
+}
+
+/// [`remove_stale_temporaries`] for every target `NAME` that `is_target` accepts (writes of
+/// files named per session, like crash-recovery autosaves, never write the same name again).
+pub(crate) fn remove_stale_temporaries_of(dir: &Path, is_target: impl Fn(&str) -> bool) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     let own = std::process::id();
     for entry in entries.flatten() {
         let file_name = entry.file_name();
-        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else { continue };
+        // `.NAME.tmp-PID-RANDOM`: the random part has no dots, so the last mark is the one.
+        let Some((target, rest)) =
+            file_name.to_str().and_then(|n| n.strip_prefix('.')).and_then(|n| n.rsplit_once(TMP_MARK))
+        else {
+            continue;
+        };
+        if !is_target(target) {
+            continue;
+        }
         let pid: Option<u32> = rest.split(|c: char| !c.is_ascii_digit()).next().and_then(|p| p.parse().ok());
         let stale = match pid {
             Some(pid) if pid == own => false,

@@ -97,6 +97,11 @@ pub fn load_file(path: &Path) -> Result<Loaded, GeoJsonError> {
 
 /// [`load_file`] reporting to `progress`.
 pub fn load_file_with(path: &Path, progress: &Progress) -> Result<Loaded, GeoJsonError> {
+    load_file_as(path, progress, None)
+}
+
+/// [`load_file_with`] as a layer of `kind` (`None`: inferred from the properties).
+pub(crate) fn load_file_as(path: &Path, progress: &Progress, kind: Option<LayerKind>) -> Result<Loaded, GeoJsonError> {
     let bytes = super::read::read_input(path).map_err(|e| match e {
         super::read::ReadError::TooLarge { path, size_mb } => {
             GeoJsonError::TooLarge { path, size_mb, limit_mb: MAX_FILE_BYTES / 1_000_000 }
@@ -104,7 +109,7 @@ pub fn load_file_with(path: &Path, progress: &Progress) -> Result<Loaded, GeoJso
         super::read::ReadError::Io { path, source } => GeoJsonError::Io { path, source },
         other => GeoJsonError::Read(other),
     })?;
-    load_bytes_with(path, &bytes, progress)
+    load_bytes_as(path, &bytes, progress, kind)
 }
 
 /// Parses the bytes of a GeoJSON file read from `path` (which names the layer and the file
@@ -116,13 +121,22 @@ pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Loaded, GeoJsonError> {
 /// [`load_bytes`] reporting to `progress` (the bytes and features done; stops with
 /// [`GeoJsonError::Cancelled`] once it is cancelled).
 pub fn load_bytes_with(path: &Path, bytes: &[u8], progress: &Progress) -> Result<Loaded, GeoJsonError> {
+    load_bytes_as(path, bytes, progress, None)
+}
+
+fn load_bytes_as(
+    path: &Path,
+    bytes: &[u8],
+    progress: &Progress,
+    kind: Option<LayerKind>,
+) -> Result<Loaded, GeoJsonError> {
     let label = path.display().to_string();
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let (line, col) = line_col_bytes(bytes, e.valid_up_to());
         GeoJsonError::Syntax { file: label.clone(), line, col, message: "invalid UTF-8".to_owned() }
     })?;
     let name = path.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
-    parse_layer_with(text, &label, &name, None, LayerSource::File(path.to_owned()), progress, bytes.len() as u64)
+    parse_layer_with(text, &label, &name, kind, LayerSource::File(path.to_owned()), progress, bytes.len() as u64)
 }
 
 /// Parses GeoJSON text into a layer. `kind` overrides inference from the properties.

@@ -48,15 +48,26 @@ enum Outcome {
 /// Loads a GeoJSON file as a new layer, reporting to `progress` (and stopping when it is
 /// cancelled). Same result as [`super::geojson::load_file`].
 pub fn load_file(path: &Path, progress: &Progress) -> Result<Loaded, GeoJsonError> {
-    load_file_in(path, progress, CHUNK)
+    load_file_in(path, progress, CHUNK, None)
 }
 
-/// [`load_file`], reading `chunk` bytes at a time.
-fn load_file_in(path: &Path, progress: &Progress, chunk: usize) -> Result<Loaded, GeoJsonError> {
-    match load_fast(path, progress, chunk) {
+/// [`load_file`] as a layer of `kind` (`None`: inferred from the properties, as
+/// [`super::geojson::parse_layer`] takes it): the file is read once whatever the kind.
+pub fn load_file_as(path: &Path, progress: &Progress, kind: Option<LayerKind>) -> Result<Loaded, GeoJsonError> {
+    load_file_in(path, progress, CHUNK, kind)
+}
+
+/// [`load_file_as`], reading `chunk` bytes at a time.
+fn load_file_in(
+    path: &Path,
+    progress: &Progress,
+    chunk: usize,
+    kind: Option<LayerKind>,
+) -> Result<Loaded, GeoJsonError> {
+    match load_fast(path, progress, chunk, kind) {
         Outcome::Loaded(loaded) => Ok(*loaded),
         Outcome::Failed(e) => Err(e),
-        Outcome::Fallback => super::geojson::load_file_with(path, progress),
+        Outcome::Fallback => super::geojson::load_file_as(path, progress, kind),
     }
 }
 
@@ -203,7 +214,7 @@ fn string_len(bytes: &[u8]) -> Option<usize> {
 }
 
 /// The fast path proper.
-fn load_fast(path: &Path, progress: &Progress, chunk: usize) -> Outcome {
+fn load_fast(path: &Path, progress: &Progress, chunk: usize, kind: Option<LayerKind>) -> Outcome {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => return Outcome::Failed(io_error(path, e)),
@@ -219,7 +230,7 @@ fn load_fast(path: &Path, progress: &Progress, chunk: usize) -> Outcome {
     let label = path.display().to_string();
     let name = path.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
     let mut chunks = Chunks { file, buf: Vec::with_capacity(chunk), pos: 0, eof: false, base: 0, chunk };
-    match scan(&mut chunks, &label, progress) {
+    match scan(&mut chunks, &label, progress, kind) {
         Ok(Some(scanned)) => {
             if progress.cancelled() {
                 return Outcome::Failed(cancelled(path));
@@ -251,7 +262,12 @@ struct Scanned {
 }
 
 /// Reads the root object; `Ok(None)` means "use the value-tree loader" (or cancelled).
-fn scan(chunks: &mut Chunks, label: &str, progress: &Progress) -> std::io::Result<Option<Scanned>> {
+fn scan(
+    chunks: &mut Chunks,
+    label: &str,
+    progress: &Progress,
+    kind: Option<LayerKind>,
+) -> std::io::Result<Option<Scanned>> {
     chunks.more()?;
     if chunks.rest().starts_with("\u{feff}".as_bytes()) {
         chunks.pos += 3;
@@ -283,7 +299,7 @@ fn scan(chunks: &mut Chunks, label: &str, progress: &Progress) -> std::io::Resul
             }
             chunks.pos += 1;
             root.insert(key, Value::Null);
-            let mut p = FeaturePacker::new(label, None);
+            let mut p = FeaturePacker::new(label, kind);
             if !features(chunks, &mut p, progress)? {
                 return Ok(None);
             }
@@ -1163,7 +1179,7 @@ mod tests {
         let path = dir.path().join("t.geojson");
         std::fs::write(&path, text).unwrap();
         let slow = super::super::geojson::load_file(&path);
-        let fast = load_file_in(&path, &Progress::new(), chunk);
+        let fast = load_file_in(&path, &Progress::new(), chunk, None);
         match (slow, fast) {
             (Ok(slow), Ok(mut fast)) => {
                 fast.layer.uid = slow.layer.uid;

@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::geojson::{GeoJsonError, Loaded, parse_layer};
+use super::geojson::{GeoJsonError, Loaded};
 use super::journal::{JournalEntry, read_journal, to_jsonl};
+use super::progress::Progress;
 use super::save::SaveError;
 use crate::model::{Layer, LayerKind, LayerSource};
 
@@ -150,6 +151,14 @@ impl RecoveryStore {
         Ok(data_path)
     }
 
+    /// Removes what autosaves of earlier, killed sessions left half-written (a crash while an
+    /// autosave of a big layer was being written leaves a temporary file as big as the layer,
+    /// which no later session writes again and so never replaced).
+    pub fn remove_stale_temporaries(&self) {
+        let ours = |name: &str| [DATA_SUFFIX, META_SUFFIX, JOURNAL_SUFFIX].iter().any(|s| name.ends_with(s));
+        super::atomic::remove_stale_temporaries_of(&self.dir, ours);
+    }
+
     /// Every autosave in the store, sorted by file name. A missing folder holds none.
     pub fn list(&self) -> Vec<RecoveryEntry> {
         let Ok(dir) = std::fs::read_dir(&self.dir) else { return Vec::new() };
@@ -175,6 +184,12 @@ impl RecoveryStore {
     /// Loads an autosave as a layer named and typed as the original, with where it belongs
     /// and its pending journal entries (unreadable journal lines are reported as skipped).
     pub fn load(&self, entry: &RecoveryEntry) -> Result<Recovered, GeoJsonError> {
+        self.load_with(entry, &Progress::new())
+    }
+
+    /// [`RecoveryStore::load`] reporting its bytes and features to `progress`, as File →
+    /// Open does; stops with [`GeoJsonError::Cancelled`] once `progress` is cancelled.
+    pub fn load_with(&self, entry: &RecoveryEntry, progress: &Progress) -> Result<Recovered, GeoJsonError> {
         let path = &entry.data_path;
         let meta = entry.meta.as_ref();
         let name = meta.map_or_else(
@@ -196,20 +211,15 @@ impl RecoveryStore {
             Origin::Unknown => LayerSource::File(path.clone()),
         };
         // Read into the columnar store as File → Open reads a GeoJSON file (restoring a
-        // million-event autosave through the value tree took ~10 GB and froze the app); a kind
-        // the fast reader would infer differently is read as the original's kind.
-        let fast = crate::io::geojson_fast::load_file(path, &crate::io::progress::Progress::new())?;
-        let mut loaded = if kind.is_none_or(|k| k == fast.layer.kind) {
-            let mut fast = fast;
-            fast.layer.name = name;
-            fast.layer.source = source;
-            fast
-        } else {
-            drop(fast);
-            let text =
-                std::fs::read_to_string(path).map_err(|source| GeoJsonError::Io { path: path.clone(), source })?;
-            parse_layer(&text, &path.display().to_string(), &name, kind, source)?
-        };
+        // million-event autosave through the value tree took ~10 GB and froze the app), as the
+        // original's kind: one read, even where the properties suggest another kind (that
+        // read the file again, whole, into the value tree).
+        let mut loaded = crate::io::geojson_fast::load_file_as(path, progress, kind)?;
+        loaded.layer.name = name;
+        loaded.layer.source = source;
+        if progress.cancelled() {
+            return Err(GeoJsonError::Cancelled { file: path.display().to_string() });
+        }
         let journal = match read_journal(&entry.journal_path) {
             Ok(read) => {
                 loaded.skipped.extend(read.problems);
@@ -289,7 +299,7 @@ fn sanitize(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::geojson::layer_to_geojson;
+    use crate::io::geojson::{layer_to_geojson, parse_layer};
 
     const TEXT: &str = r#"{"type":"FeatureCollection","name":"ev","features":[
 {"type":"Feature","id":"TJK-FA-001","geometry":{"type":"Point","coordinates":[71.5,37.5]},"properties":{"event_date":"2021-06-01","event_type":"Battles","time_precision":1}},
@@ -364,6 +374,72 @@ mod tests {
         let spans = |l: &Layer| (0..l.features.len()).map(|i| l.features.span(i)).collect::<Vec<_>>();
         assert_eq!(spans(&recovered), spans(&original));
         assert_eq!(recovered.time_index.as_ref().map(crate::time::TimeIndex::len), Some(3000));
+    }
+
+    /// Many dated events as GeoJSON text.
+    fn events_text(n: usize) -> String {
+        use std::fmt::Write as _;
+        let mut text = String::from(r#"{"type":"FeatureCollection","features":["#);
+        for i in 0..n {
+            let sep = if i == 0 { "" } else { "," };
+            let _ = write!(
+                text,
+                r#"{sep}{{"type":"Feature","id":"AFG{i}","geometry":{{"type":"Point","coordinates":[{}.5,37.25]}},"properties":{{"event_date":"2021-06-{:02}","event_type":"Battles","fatalities":{i}}}}}"#,
+                66 + i % 8,
+                1 + i % 28
+            );
+        }
+        text.push_str("]}\n");
+        text
+    }
+
+    /// Restoring shows File → Open's progress (bytes, features) and stops on Cancel: the
+    /// reader reports to the restore's `Progress` and checks it.
+    #[test]
+    fn a_restore_reports_its_bytes_and_features_and_stops_when_cancelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RecoveryStore::new(dir.path().join("recovery"));
+        let source = LayerSource::File(PathBuf::from("/data/acled.geojson"));
+        let original = parse_layer(&events_text(10_000), "t", "acled", None, source).unwrap().layer;
+        let data = store.autosave(&original, "/data/acled.geojson", &[]).unwrap();
+        let size = std::fs::metadata(&data).unwrap().len();
+        let entry = &store.list()[0];
+        let progress = Progress::new();
+        let recovered = store.load_with(entry, &progress).unwrap();
+        assert_eq!(recovered.loaded.layer.features.len(), 10_000);
+        let s = progress.snapshot();
+        assert_eq!((s.bytes_done, s.bytes_total, s.features), (size, size, 10_000), "{s:?}");
+        let cancelled = Progress::cancel_after_features(4096);
+        let err = store.load_with(entry, &cancelled).map(|_| ()).unwrap_err();
+        assert!(matches!(err, GeoJsonError::Cancelled { .. }), "{err}");
+        assert!(cancelled.snapshot().bytes_done < size, "stopped before the end: {:?}", cancelled.snapshot());
+        assert_eq!(store.list(), vec![entry.clone()], "a cancelled restore changes nothing on disk");
+    }
+
+    /// An autosave whose layer's kind is not the one its properties suggest (a Places layer
+    /// with `event_date` and `event_type`) was read twice: once into the store, then again,
+    /// whole, into the value tree. It is read once, into the store, as the original's kind.
+    #[test]
+    fn an_autosave_of_another_kind_than_its_properties_suggest_is_read_once_into_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RecoveryStore::new(dir.path().join("recovery"));
+        let source = LayerSource::File(PathBuf::from("/data/places.geojson"));
+        let original =
+            parse_layer(&events_text(300), "t", "places", Some(LayerKind::Places), source.clone()).unwrap().layer;
+        let inferred = parse_layer(&events_text(3), "t", "x", None, source.clone()).unwrap().layer.kind;
+        assert_eq!(inferred, LayerKind::Events, "the properties suggest another kind");
+        store.autosave(&original, "/data/places.geojson", &[]).unwrap();
+        let entry = &store.list()[0];
+        let recovered = store.load(entry).unwrap().loaded.layer;
+        assert_eq!(
+            (recovered.name.as_str(), recovered.kind, &recovered.source),
+            ("places", LayerKind::Places, &source)
+        );
+        assert!(recovered.features.packed_bytes() > 0, "read into the columnar store, not the value tree");
+        assert_eq!(recovered.features.decodes(), 0);
+        assert_eq!(layer_to_geojson(&recovered).to_string(), layer_to_geojson(&original).to_string());
+        let spans = |l: &Layer| (0..l.features.len()).map(|i| l.features.span(i)).collect::<Vec<_>>();
+        assert_eq!(spans(&recovered), spans(&original));
     }
 
     #[test]

@@ -5,10 +5,11 @@
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
+use crate::io::progress::Progress;
 use crate::model::{Catalog, Layer, LayerUid};
 
 /// A job still running, for the status bar and the unsaved-edits dialog.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Running {
     /// Job number.
     pub id: u64,
@@ -20,6 +21,8 @@ pub struct Running {
     pub kind: JobKind,
     /// egui time when it started, seconds (progress shows after [`SPINNER_AFTER_SECS`]).
     pub started_secs: f64,
+    /// Its bytes and features, for a progress row with Cancel (`None`: a spinner only).
+    pub progress: Option<Progress>,
 }
 
 /// How long a job runs before the status bar shows it.
@@ -43,6 +46,8 @@ pub enum JobKind {
     SaveProject,
     /// Building a Points layer's point column (`render::points`).
     PointColumn,
+    /// Reading an autosave to restore it (a progress row with Cancel).
+    Restore,
 }
 
 /// A project read and its layers loaded, ready to replace the app's.
@@ -110,7 +115,6 @@ pub enum Outcome {
     },
     /// User copies of shipped layers were read: per embedded file name, the layer or why not.
     UserCopies(Vec<(&'static str, Result<Box<crate::io::geojson::Loaded>, String>)>),
-    /// A project was opened (or not).
     /// An autosave read for restoring.
     Restored {
         /// What was offered.
@@ -118,6 +122,7 @@ pub enum Outcome {
         /// The layer with its journal, or why it could not be read.
         result: Result<Box<crate::io::recovery::Recovered>, String>,
     },
+    /// A project was opened (or not).
     ProjectOpened {
         /// The project file.
         path: PathBuf,
@@ -131,6 +136,8 @@ pub struct Jobs {
     tx: Sender<(u64, Outcome)>,
     rx: Receiver<(u64, Outcome)>,
     next_id: u64,
+    /// Cancelled jobs whose outcome has not come back yet: dropped when it does.
+    cancelled: Vec<u64>,
     /// Jobs still running.
     pub running: Vec<Running>,
     /// Repainted when a job finishes (the real app's context; `None` in tests).
@@ -140,7 +147,7 @@ pub struct Jobs {
 impl Default for Jobs {
     fn default() -> Self {
         let (tx, rx) = channel();
-        Self { tx, rx, next_id: 1, running: Vec::new(), ctx: None }
+        Self { tx, rx, next_id: 1, cancelled: Vec::new(), running: Vec::new(), ctx: None }
     }
 }
 
@@ -155,9 +162,30 @@ impl Jobs {
         now_secs: f64,
         work: impl FnOnce() -> Outcome + Send + 'static,
     ) {
+        self.start(Running { id: 0, label, layer, kind, started_secs: now_secs, progress: None }, work);
+    }
+
+    /// [`Jobs::spawn`] for work that reports to `progress` (and stops when it is cancelled):
+    /// the window draws it as a progress row with Cancel. Returns the job's number, for
+    /// [`Jobs::cancel`].
+    pub fn spawn_with_progress(
+        &mut self,
+        kind: JobKind,
+        label: String,
+        now_secs: f64,
+        progress: Progress,
+        work: impl FnOnce() -> Outcome + Send + 'static,
+    ) -> u64 {
+        let running = Running { id: 0, label, layer: None, kind, started_secs: now_secs, progress: Some(progress) };
+        self.start(running, work)
+    }
+
+    fn start(&mut self, mut running: Running, work: impl FnOnce() -> Outcome + Send + 'static) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        self.running.push(Running { id, label, layer, kind, started_secs: now_secs });
+        running.id = id;
+        let kind = running.kind;
+        self.running.push(running);
         let tx = self.tx.clone();
         let ctx = self.ctx.clone();
         let name = format!("frontier-{}", format!("{kind:?}").to_lowercase());
@@ -178,13 +206,34 @@ impl Jobs {
         {
             let _ = self.tx.send((id, work()));
         }
+        id
     }
 
-    /// Outcomes of the jobs that finished since the last call.
+    /// Cancels job `id`: its progress is cancelled (its work stops at its next check), it
+    /// is no longer running, and its outcome, whenever it comes, is dropped. False when no
+    /// such job runs.
+    pub fn cancel(&mut self, id: u64) -> bool {
+        let Some(at) = self.running.iter().position(|r| r.id == id) else { return false };
+        let running = self.running.remove(at);
+        if let Some(progress) = &running.progress {
+            progress.cancel();
+        }
+        self.cancelled.push(id);
+        true
+    }
+
+    /// Whether the outcome of job `id` is to be dropped (it was cancelled); forgets it.
+    fn drop_cancelled(&mut self, id: u64) -> bool {
+        let Some(at) = self.cancelled.iter().position(|&c| c == id) else { return false };
+        self.cancelled.swap_remove(at);
+        true
+    }
+
+    /// Outcomes of the jobs that finished since the last call (cancelled jobs' are dropped).
     pub fn poll(&mut self) -> Vec<Outcome> {
         let done: Vec<(u64, Outcome)> = self.rx.try_iter().collect();
         self.running.retain(|r| !done.iter().any(|(id, _)| *id == r.id));
-        done.into_iter().map(|(_, o)| o).collect()
+        done.into_iter().filter(|(id, _)| !self.drop_cancelled(*id)).map(|(_, o)| o).collect()
     }
 
     /// Waits up to `timeout` for every running job, then returns all outcomes (tests, and
@@ -197,7 +246,9 @@ impl Jobs {
             match self.rx.recv_timeout(left) {
                 Ok((id, outcome)) => {
                     self.running.retain(|r| r.id != id);
-                    out.push(outcome);
+                    if !self.drop_cancelled(id) {
+                        out.push(outcome);
+                    }
                 }
                 Err(_) => break,
             }
@@ -244,5 +295,33 @@ mod tests {
             [Outcome::Exported { path, result: Ok(()) }] => assert_eq!(path, &PathBuf::from("frontier-export")),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    /// A cancelled job stops running at once, its progress says cancelled, and what its
+    /// worker sends later is dropped by both `poll` and `wait`.
+    #[test]
+    fn a_cancelled_job_is_forgotten_and_its_late_outcome_dropped() {
+        let mut jobs = Jobs::default();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let progress = Progress::new();
+        let id = jobs.spawn_with_progress(JobKind::Restore, "restoring x".into(), 0.0, progress.clone(), move || {
+            let _ = held.recv();
+            Outcome::Housekeeping(vec!["late".into()])
+        });
+        assert!(jobs.running.iter().any(|r| r.id == id && r.progress.is_some()));
+        assert!(jobs.cancel(id));
+        assert!(progress.cancelled());
+        assert!(jobs.running.is_empty(), "still running after Cancel");
+        assert!(!jobs.cancel(id), "cancelled twice");
+        // Another job, to wait for: the cancelled one's outcome comes first and is dropped.
+        release.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        jobs.spawn(JobKind::Export, "export".into(), None, 0.0, || Outcome::Exported {
+            path: PathBuf::from("x"),
+            result: Ok(()),
+        });
+        let out = jobs.wait(std::time::Duration::from_secs(10));
+        assert!(matches!(out.as_slice(), [Outcome::Exported { .. }]), "{out:?}");
+        assert!(jobs.poll().is_empty());
     }
 }

@@ -1,19 +1,71 @@
-//! One row per file loading, over the bottom-left corner of the map: the file, a progress bar
-//! with bytes, features and the time left, and a Cancel button. The rows read the loads'
-//! [`crate::io::progress::Progress`] atomics and never wait on a worker, so the map under
-//! them pans and zooms while a big file loads.
+//! One row per file loading (and per autosave being restored), over the bottom-left corner
+//! of the map: the file, a progress bar with bytes, features and the time left, and a Cancel
+//! button. The rows read the loads' [`crate::io::progress::Progress`] atomics and never wait
+//! on a worker, so the map under them pans and zooms while a big file loads.
 
+use super::jobs::Jobs;
 use super::loader::BackgroundLoader;
-use crate::io::progress::Snapshot;
+use crate::io::progress::{Progress, Snapshot};
 
 /// How often the rows are redrawn while something loads.
 const REFRESH: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// Draws the progress rows of `loader`'s pending loads over `ui`'s area (nothing when none)
-/// and cancels the loads whose Cancel was clicked.
-pub(crate) fn load_progress_ui(loader: &mut BackgroundLoader, ui: &egui::Ui) {
-    if loader.pending.is_empty() {
-        return;
+/// One progress row.
+struct Row<'a> {
+    /// "Loading events.csv", "Restoring Security events".
+    title: String,
+    /// Shown on hovering the title (the file's path).
+    hover: String,
+    /// "Stop loading events.csv".
+    stop: String,
+    progress: &'a Progress,
+    /// What Cancel does.
+    cancel: Cancel,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Cancel {
+    Load(u64),
+    Job(u64),
+}
+
+/// Draws the progress rows of `loader`'s pending loads and of `jobs` that report progress
+/// (restores) over `ui`'s area (nothing when none). Cancels the loads whose Cancel was
+/// clicked; returns the job whose Cancel was clicked, for the caller to cancel (a restore
+/// cancelled is offered again).
+pub(crate) fn load_progress_ui(loader: &mut BackgroundLoader, jobs: &Jobs, ui: &egui::Ui) -> Option<u64> {
+    let mut rows: Vec<Row<'_>> = loader
+        .pending
+        .iter()
+        .map(|loading| {
+            let name = loading
+                .path
+                .file_name()
+                .map_or_else(|| loading.path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            Row {
+                title: format!("Loading {name}"),
+                hover: loading.path.display().to_string(),
+                stop: format!("Stop loading {name}"),
+                progress: &loading.progress,
+                cancel: Cancel::Load(loading.id),
+            }
+        })
+        .collect();
+    rows.extend(jobs.running.iter().filter_map(|job| {
+        let progress = job.progress.as_ref()?;
+        // "restoring Security events" → "Restoring Security events".
+        let mut chars = job.label.chars();
+        let title: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+        Some(Row {
+            stop: format!("Stop {}", job.label),
+            hover: title.clone(),
+            title,
+            progress,
+            cancel: Cancel::Job(job.id),
+        })
+    }));
+    if rows.is_empty() {
+        return None;
     }
     ui.ctx().request_repaint_after(REFRESH);
     let mut cancel = None;
@@ -25,29 +77,28 @@ pub(crate) fn load_progress_ui(loader: &mut BackgroundLoader, ui: &egui::Ui) {
         .show(ui.ctx(), |ui| {
             egui::Frame::popup(ui.style()).show(ui, |ui| {
                 ui.set_width(440.0);
-                for loading in &loader.pending {
-                    let s = loading.progress.snapshot();
-                    let name = loading
-                        .path
-                        .file_name()
-                        .map_or_else(|| loading.path.display().to_string(), |n| n.to_string_lossy().into_owned());
-                    ui.label(egui::RichText::new(format!("Loading {name}")).strong())
-                        .on_hover_text(loading.path.display().to_string());
+                for row in &rows {
+                    let s = row.progress.snapshot();
+                    ui.label(egui::RichText::new(&row.title).strong()).on_hover_text(&row.hover);
                     ui.horizontal(|ui| {
                         let bar = match s.fraction() {
                             Some(f) => egui::ProgressBar::new(f),
                             None => egui::ProgressBar::new(0.0).animate(true),
                         };
                         ui.add_sized([340.0, 18.0], bar.text(describe(&s)));
-                        if ui.button("Cancel").on_hover_text(format!("Stop loading {name}")).clicked() {
-                            cancel = Some(loading.id);
+                        if ui.button("Cancel").on_hover_text(&row.stop).clicked() {
+                            cancel = Some(row.cancel);
                         }
                     });
                 }
             });
         });
-    if let Some(id) = cancel {
-        loader.cancel(id);
+    match cancel? {
+        Cancel::Load(id) => {
+            loader.cancel(id);
+            None
+        }
+        Cancel::Job(id) => Some(id),
     }
 }
 

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use super::app::{AtlasApp, Level, Message};
 use super::jobs::{JobKind, Outcome};
 use crate::io::journal::{JournalEntry, journal_path, read_journal};
+use crate::io::progress::Progress;
 use crate::io::recovery::{Origin, Recovered, RecoveryEntry, RecoveryStore};
 use crate::model::{Layer, LayerSource, LayerUid};
 
@@ -26,8 +27,11 @@ pub struct Safety {
     /// unchanged layer is not copied and written again.
     pub autosaved_state: HashMap<LayerUid, (u64, usize)>,
     /// The earlier session's autosave each restored layer came from; deleted once a save of
-    /// the layer is durable.
+    /// the layer is durable. Until the layer is edited it is also the layer's autosave of
+    /// this session (in `autosaved`): nothing is written again that is already on disk.
     pub restored: HashMap<LayerUid, RecoveryEntry>,
+    /// Autosaves being read for restoring, by job number: offered again if cancelled.
+    pub restoring: Vec<(u64, RecoveryEntry)>,
     /// Whether an edit happened since the last autosave.
     pub due: bool,
     /// egui time of the last autosave.
@@ -43,9 +47,11 @@ pub struct Safety {
 }
 
 impl Safety {
-    /// Recovery in `dir`, offering what an earlier session left there.
+    /// Recovery in `dir`, offering what an earlier session left there (and removing what
+    /// its killed autosaves left half-written).
     pub fn with_store(dir: PathBuf) -> Self {
         let store = RecoveryStore::new(dir);
+        store.remove_stale_temporaries();
         let offered = store.list();
         Self { store: Some(store), offered, ..Self::default() }
     }
@@ -68,11 +74,20 @@ impl AtlasApp {
     pub(crate) fn discard_recovery(&mut self, uid: LayerUid) {
         let Some(store) = self.safety.store.clone() else { return };
         let mut entries: Vec<RecoveryEntry> = self.safety.restored.remove(&uid).into_iter().collect();
-        if !self.history.is_dirty(uid)
+        // A restored layer not edited since has the file it came from as its autosave: that
+        // file goes (once), and with it what said the layer's state is on disk.
+        let adopted = self.safety.autosaved.get(&uid).is_some_and(|p| entries.iter().any(|e| e.data_path == *p));
+        if (adopted || !self.history.is_dirty(uid))
             && let Some(data) = self.safety.autosaved.remove(&uid)
         {
             self.safety.autosaved_state.remove(&uid);
-            entries.extend(store.entry_of(&data));
+            if !entries.iter().any(|e| e.data_path == data) {
+                entries.extend(store.entry_of(&data));
+            }
+        }
+        if adopted && self.history.is_dirty(uid) {
+            // Edits not in the save: autosave them again.
+            self.safety.due = true;
         }
         self.discard_entries(store, entries);
     }
@@ -240,19 +255,48 @@ impl AtlasApp {
     ///
     /// The autosave is read on a worker (a million-event layer takes seconds); the layer
     /// arrives with [`Outcome::Restored`] (tests: `finish_jobs`).
+    ///
+    /// The read shows a progress row (bytes, features, time left) with Cancel, as File → Open
+    /// does; Cancel stops it and offers the entry again ([`Self::cancel_restore`]).
     pub fn restore(&mut self, entry: &RecoveryEntry) {
         let Some(store) = &self.safety.store else { return };
         let dir = store.dir().to_owned();
-        let name = entry.meta.as_ref().map_or_else(|| entry.data_path.display().to_string(), |m| m.layer_name.clone());
-        let entry = entry.clone();
-        self.jobs.spawn(JobKind::Housekeeping, format!("restoring {name}"), None, self.now_secs, move || {
-            let result = RecoveryStore::new(dir).load(&entry).map(Box::new).map_err(|e| e.to_string());
-            Outcome::Restored { entry: Box::new(entry), result }
-        });
+        let name = restore_name(entry);
+        let progress = Progress::new();
+        let worker = progress.clone();
+        let job_entry = entry.clone();
+        let job = self.jobs.spawn_with_progress(
+            JobKind::Restore,
+            format!("restoring {name}"),
+            self.now_secs,
+            progress,
+            move || {
+                let result =
+                    RecoveryStore::new(dir).load_with(&job_entry, &worker).map(Box::new).map_err(|e| e.to_string());
+                Outcome::Restored { entry: Box::new(job_entry), result }
+            },
+        );
+        self.safety.restoring.push((job, entry.clone()));
+    }
+
+    /// Cancels the restore running as job `job`: the read stops, nothing joins the catalog,
+    /// and the autosave is offered again where it was; nothing on disk changes.
+    pub fn cancel_restore(&mut self, job: u64) {
+        let Some(at) = self.safety.restoring.iter().position(|(id, _)| *id == job) else { return };
+        if !self.jobs.cancel(job) {
+            return;
+        }
+        let (_, entry) = self.safety.restoring.remove(at);
+        let text = format!("Restoring {} cancelled; it is still offered", restore_name(&entry));
+        self.messages.push(Message::new(Level::Info, text));
+        // Offered in the order the store lists them, so the offer is as it was.
+        let at = self.safety.offered.partition_point(|e| e.data_path < entry.data_path);
+        self.safety.offered.insert(at, entry);
     }
 
     /// An autosave was read by [`Self::restore`]'s worker: the layer joins the catalog.
     pub(crate) fn on_restored(&mut self, entry: &RecoveryEntry, result: Result<Box<Recovered>, String>) {
+        self.safety.restoring.retain(|(_, e)| e.data_path != entry.data_path);
         let recovered = match result {
             Ok(r) => *r,
             Err(e) => {
@@ -317,10 +361,15 @@ impl AtlasApp {
         }
         self.history.mark_unsaved(uid);
         self.safety.restored.insert(uid, entry.clone());
+        // The file read is this session's autosave of the layer until its next edit, whose
+        // autosave then supersedes it (`on_autosaved`): its pending journal is in that file
+        // already, and writing the same (up to ~900 MB) again would only cost time and disk.
+        let journalled = recovered.journal.len();
         if !recovered.journal.is_empty() {
             self.safety.journal.insert(uid, recovered.journal);
-            self.safety.due = true;
         }
+        self.safety.autosaved.insert(uid, entry.data_path.clone());
+        self.safety.autosaved_state.insert(uid, (self.history.generation(uid), journalled));
         self.filter.update(&self.catalog);
         self.timeline.catalog_changed(&self.catalog);
         self.map.invalidate();
@@ -435,4 +484,9 @@ impl AtlasApp {
             self.safety.journal_saved = None;
         }
     }
+}
+
+/// The layer name an autosave is offered under (its file when its sidecar is unreadable).
+fn restore_name(entry: &RecoveryEntry) -> String {
+    entry.meta.as_ref().map_or_else(|| entry.data_path.display().to_string(), |m| m.layer_name.clone())
 }

@@ -481,7 +481,9 @@ impl AtlasApp {
             self.measure_overlay_ui(ui);
             self.near_overlay_ui(ui);
             self.team_overlay_ui(ui);
-            super::load_progress::load_progress_ui(&mut self.loader, ui);
+            if let Some(job) = super::load_progress::load_progress_ui(&mut self.loader, &self.jobs, ui) {
+                self.cancel_restore(job);
+            }
             self.messages_ui(ui);
         });
         self.about_ui(ui.ctx());
