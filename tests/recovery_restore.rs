@@ -269,3 +269,71 @@ fn a_crash_while_autosaving_leaves_no_temporary_file_after_the_next_start() {
     assert_eq!(app.safety.offered.len(), 1, "the complete autosave is still offered");
     assert!(data.exists());
 }
+
+/// A boundary file of `polygons` districts, `vertices` vertices each (a wiggly ring).
+fn big_boundaries(path: &Path, polygons: usize, vertices: usize) {
+    let features: Vec<_> = (0..polygons)
+        .map(|p| {
+            let (cx, cy) = (68.0 + (p % 10) as f64 * 0.8, 35.0 + (p / 10) as f64 * 0.8);
+            let mut ring: Vec<[f64; 2]> = (0..vertices)
+                .map(|i| {
+                    let a = i as f64 / vertices as f64 * std::f64::consts::TAU;
+                    let r = 0.3 + 0.02 * (i as f64 * 0.7).sin();
+                    [cx + r * a.cos(), cy + r * a.sin()]
+                })
+                .collect();
+            ring.push(ring[0]);
+            serde_json::json!({"type":"Feature","properties":{"shapeName":format!("District {p}"),"shapeType":"ADM2"},
+                "geometry":{"type":"Polygon","coordinates":[ring]}})
+        })
+        .collect();
+    let text = serde_json::json!({"type":"FeatureCollection","features":features}).to_string();
+    std::fs::write(path, text).expect("write the boundaries");
+}
+
+/// Found reading the restore path: File → Open gives a big boundary layer its simplified
+/// copies per zoom band (issue 8: 200 MB boundary sets pan at 30 fps), but the same layer
+/// restored after a crash, or opened with a project, was drawn at full detail at every zoom.
+#[test]
+fn a_big_boundary_layer_restored_or_opened_with_a_project_gets_its_simplified_copies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("adm2.geojson");
+    big_boundaries(&file, 20, 3_000);
+    let mut app = app_in(dir.path());
+    app.open_file_now(&file);
+    let li = app.catalog.layers.iter().position(|l| l.name == "adm2").expect("opened");
+    assert!(app.catalog.layers[li].lod.is_some(), "File → Open builds copies");
+    let uid = app.catalog.layers[li].uid;
+    app.apply(Command::Edit(EditIntent::StartEditing(uid)));
+    app.apply(Command::Edit(EditIntent::AddFeature {
+        layer: uid,
+        geometry: serde_json::json!({"type":"Point","coordinates":[70.0, 38.1]}),
+    }));
+    app.autosave(f64::INFINITY);
+    app.finish_jobs();
+    let project = dir.path().join("brief.fatlas.json");
+    app.save_project_to(&project);
+    app.finish_jobs();
+    assert!(project.exists(), "{:?}", app.messages);
+    drop(app); // a crash
+
+    let mut app = app_in(dir.path());
+    let entry = app.safety.offered.iter().find(|e| e.data_path.to_string_lossy().contains("adm2")).cloned();
+    let entry = entry.expect("the boundary layer is offered");
+    app.restore(&entry);
+    app.finish_jobs();
+    let restored = app.catalog.layers.iter().find(|l| l.name == "adm2").expect("restored");
+    assert_eq!(restored.features.len(), 21);
+    assert!(restored.lod.is_some(), "a restored big boundary layer gets its copies");
+    // Restored as a new layer (its file is not loaded): the map shows it, as File → Open does.
+    let bounds = restored.bounds().expect("bounds");
+    let target = app.map.flying_to().expect("the map flies to the restored layer");
+    let c = target.center;
+    assert!(bounds.min[0] <= c[0] && c[0] <= bounds.max[0] && bounds.min[1] <= c[1] && c[1] <= bounds.max[1]);
+
+    let mut app = app_in(dir.path());
+    app.open_project(&project);
+    app.finish_jobs();
+    let opened = app.catalog.layers.iter().find(|l| l.name == "adm2").expect("opened with the project");
+    assert!(opened.lod.is_some(), "a project's big boundary layer gets its copies");
+}

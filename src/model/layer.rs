@@ -348,6 +348,16 @@ impl Layer {
         index
     }
 
+    /// Starts building the simplified copies a big boundary layer is drawn with per zoom band
+    /// ([`crate::spatial::lod::LodSet::start_if_big`]) unless it has them. Call it where the
+    /// layer is read, off the UI thread: it counts and copies the shapes.
+    pub fn start_lod_if_big(&mut self) {
+        if self.lod.is_none() {
+            let store = &self.features;
+            self.lod = crate::spatial::lod::LodSet::start_if_big((0..store.len()).filter_map(|i| store.shape(i)));
+        }
+    }
+
     /// Rebuilds the spatial index after features changed.
     pub fn reindex(&mut self) {
         self.index = Self::build_index(&self.features);

@@ -125,9 +125,7 @@ fn load_any(path: &Path, progress: &Progress) -> Vec<LoadResult> {
                 // Simplified copies of a big boundary layer, built on their own worker while the
                 // map draws it at full detail.
                 // From the shape column: a packed feature is not decoded for this.
-                let store = &l.layer.features;
-                let lod = crate::spatial::lod::LodSet::start_if_big((0..store.len()).filter_map(|i| store.shape(i)));
-                l.layer.lod = lod;
+                l.layer.start_lod_if_big();
                 LoadResult::Layer(path.to_owned(), Box::new(l))
             })
             .collect(),

@@ -73,6 +73,11 @@ impl MapViewState {
         self.fly = Some((target, 0.0));
     }
 
+    /// Where the map is flying to, while it is ([`Self::fit`], [`Self::fly_to`]).
+    pub fn flying_to(&self) -> Option<Viewport> {
+        self.fly.map(|(target, _)| target)
+    }
+
     /// Frames a world rectangle, never closer than [`MAX_FIT_ZOOM`] (a single point would
     /// otherwise zoom to street level).
     pub fn fit(&mut self, rect: WorldRect) {

@@ -47,7 +47,11 @@ impl AtlasApp {
         let label = format!("opening {}", path.display());
         self.jobs.spawn(JobKind::OpenProject, label, None, self.now_secs, move || {
             let result = load_project(&path).map_err(|e| e.to_string()).map(|project| {
-                let (catalog, problems) = catalog_from_project(&project);
+                let (mut catalog, problems) = catalog_from_project(&project);
+                // Big boundary layers get their simplified copies, as File → Open gives them.
+                for layer in &mut catalog.layers {
+                    layer.start_lod_if_big();
+                }
                 Box::new(OpenedProject { project, catalog, problems })
             });
             Outcome::ProjectOpened { path, result }

@@ -271,8 +271,14 @@ impl AtlasApp {
             self.now_secs,
             progress,
             move || {
-                let result =
-                    RecoveryStore::new(dir).load_with(&job_entry, &worker).map(Box::new).map_err(|e| e.to_string());
+                // A big boundary layer gets its simplified copies, as File → Open gives them.
+                let result = RecoveryStore::new(dir)
+                    .load_with(&job_entry, &worker)
+                    .map(|mut r| {
+                        r.loaded.layer.start_lod_if_big();
+                        Box::new(r)
+                    })
+                    .map_err(|e| e.to_string());
                 Outcome::Restored { entry: Box::new(job_entry), result }
             },
         );
@@ -352,6 +358,11 @@ impl AtlasApp {
             self.hits_here.retain(|r| r.layer != li);
             self.catalog.layers[li] = layer;
         } else {
+            // A layer restored as a new one is shown, as File → Open shows a file; one restored
+            // in place of a loaded layer keeps the view.
+            if let Some(b) = layer.bounds() {
+                self.map.fit(b);
+            }
             let at = self.catalog.insert(layer);
             for r in self.selection.iter_mut().chain(self.hits_here.iter_mut()) {
                 if r.layer >= at {
