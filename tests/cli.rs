@@ -54,6 +54,11 @@ fn render_add_names_the_place_of_json_that_is_not_geojson() {
         ("meta.json", "{\"boundaryID\": \"AFG-ADM2\"}", "meta.json:1:1: no `type` member"),
         ("list.geojson", "\n\n  [1, 2]", "list.geojson:3:3: the top level is not a JSON object"),
         ("odd.geojson", "\u{feff}\n {\"type\": \"Foo\"}", "odd.geojson:2:2: unknown GeoJSON type `Foo`"),
+        (
+            "mercator.geojson",
+            "\n{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"EPSG:3857\"}},\"features\":[]}",
+            "mercator.geojson:2:1: `crs` names \"EPSG:3857\"",
+        ),
     ] {
         let file = dir.path().join(name);
         std::fs::write(&file, text).expect("write");

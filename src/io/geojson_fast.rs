@@ -213,6 +213,21 @@ fn string_len(bytes: &[u8]) -> Option<usize> {
     }
 }
 
+/// Where the top-level JSON value of the file at `path` starts (1-based line and column),
+/// read from its first 64 KiB; 1:1 when it cannot be read.
+fn top_level_place_in(path: &Path) -> (usize, usize) {
+    let mut head = Vec::with_capacity(1 << 16);
+    let read = std::fs::File::open(path).and_then(|f| f.take(1 << 16).read_to_end(&mut head));
+    if read.is_err() {
+        return (1, 1);
+    }
+    let valid = match std::str::from_utf8(&head) {
+        Ok(text) => text,
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    super::geojson::top_level_place(valid)
+}
+
 /// The fast path proper.
 fn load_fast(path: &Path, progress: &Progress, chunk: usize, kind: Option<LayerKind>) -> Outcome {
     let file = match std::fs::File::open(path) {
@@ -240,6 +255,12 @@ fn load_fast(path: &Path, progress: &Progress, chunk: usize, kind: Option<LayerK
                 Ok(loaded) => {
                     progress.set_bytes_done(total);
                     Outcome::Loaded(Box::new(loaded))
+                }
+                // A refusal of the whole document (a projected `crs`) names the top-level
+                // value's place, as the other loaders do.
+                Err(GeoJsonError::NotGeoJson { file, message }) => {
+                    let (line, col) = top_level_place_in(path);
+                    Outcome::Failed(GeoJsonError::NotGeoJsonAt { file, line, col, message })
                 }
                 Err(e) => Outcome::Failed(e),
             }
