@@ -128,3 +128,19 @@ fn render_writes_svg_and_pdf_briefings_by_extension() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("brief.docx"));
 }
+
+/// Found trying a boundary file with `import acled`: the refusal named the file without the
+/// place (`FILE:LINE:COL`) every other bad-input report gives; nothing is written.
+#[test]
+fn import_acled_of_a_file_that_is_not_an_export_names_its_header() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("districts.csv");
+    std::fs::write(&input, "shapeName,shapeISO\nDarvoz,TJ-GB\n").expect("write");
+    let out_path = dir.path().join("events.geojson");
+    let out = bin().args(["import", "acled"]).arg(&input).arg("--out").arg(&out_path).output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let want = format!("{}:1:1: not an ACLED export: missing column(s) event_id_cnty", input.display());
+    assert!(stderr.contains(&want), "{stderr}");
+    assert!(!out_path.exists(), "nothing written");
+}

@@ -132,7 +132,7 @@ pub enum AcledError {
         source: std::io::Error,
     },
     /// The header lacks required columns.
-    #[error("`{file}` is not an ACLED export: missing column(s) {}", .columns.join(", "))]
+    #[error("{file}:1:1: not an ACLED export: missing column(s) {}", .columns.join(", "))]
     MissingColumns {
         /// The file.
         file: String,
