@@ -38,7 +38,7 @@ fn dump(path: &Path) -> String {
                 match row.get_ref(i).unwrap() {
                     _ if name == "last_change" => {}
                     rusqlite::types::ValueRef::Text(t) => {
-                        write!(out, "Text({:?}) | ", String::from_utf8_lossy(t)).unwrap()
+                        write!(out, "Text({:?}) | ", String::from_utf8_lossy(t)).unwrap();
                     }
                     other => write!(out, "{other:?} | ").unwrap(),
                 }

@@ -774,7 +774,8 @@ fn write_file<E: From<GpkgError>>(
     // finished one is synced before it is renamed (`crate::io::atomic`), so SQLite keeps no
     // rollback journal and does not sync; none of these settings is stored in the file.
     conn.pragma_update_and_check(None, "journal_mode", "OFF", |_| Ok(())).map_err(sql)?;
-    conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;").map_err(sql)?;
+    conn.execute_batch("PRAGMA page_size = 16384; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;")
+        .map_err(sql)?;
     let tx = create_tables(&mut conn, plans).map_err(sql)?;
     rows(&tx, plans)?;
     tx.commit().map_err(sql)?;

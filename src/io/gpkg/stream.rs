@@ -508,7 +508,7 @@ impl RowEncoder<'_> {
     /// WGS84 ranges) and `properties` in their order to `out`: the row [`RowEncoder::encode`]
     /// adds for the same feature as a `Value` tree.
     pub(crate) fn encode_scalars(
-        &self,
+        self,
         id: &str,
         (x, y): (f64, f64),
         properties: &[(&str, Scalar<'_>)],
@@ -534,11 +534,11 @@ impl RowEncoder<'_> {
             };
             // As `super::sql_value` writes the same value.
             let cell = match (value, c.ty) {
-                (None | Some(Scalar::Null), _) => Cell::Null,
+                // A decimal in an integer column: `Number::as_i64` gives nothing.
+                (None | Some(Scalar::Null), _) | (Some(Scalar::Float(_)), ColType::Integer) => Cell::Null,
                 (Some(Scalar::Int(v)), ColType::Integer) => Cell::Integer(v),
                 #[expect(clippy::cast_precision_loss, reason = "as `serde_json::Number::as_f64` casts it")]
                 (Some(Scalar::Int(v)), ColType::Real) => Cell::Real(v as f64),
-                (Some(Scalar::Float(_)), ColType::Integer) => Cell::Null,
                 (Some(Scalar::Float(v)), ColType::Real) => Cell::Real(v),
                 (Some(Scalar::Str(v)), ColType::Text) => out.text(v),
                 (Some(Scalar::Int(v)), _) => out.text(&v.to_string()),

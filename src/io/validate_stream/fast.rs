@@ -207,7 +207,7 @@ impl<'a> Parser<'a> {
         self.ws();
         match self.peek() {
             Some(b'{') => self.object(|p, _, _| p.value()),
-            Some(b'[') => self.array(|p| p.value()),
+            Some(b'[') => self.array(Self::value),
             Some(b'"') => self.string().is_some(),
             Some(b't') => self.literal(b"true"),
             Some(b'f') => self.literal(b"false"),
@@ -399,7 +399,7 @@ impl<'a> Parser<'a> {
         (ok && n >= 2 && (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)).then_some((n, values))
     }
 
-    /// A line string: at least 2 positions (`may_be_empty`: or none, for a LineString's own
+    /// A line string: at least 2 positions (`may_be_empty`: or none, for a `LineString`'s own
     /// coordinates).
     fn line_string(&mut self, may_be_empty: bool) -> bool {
         let mut n = 0usize;
@@ -410,7 +410,7 @@ impl<'a> Parser<'a> {
         ok && (n >= 2 || (may_be_empty && n == 0))
     }
 
-    /// A polygon: at least one linear ring (`may_be_empty`: or none, for a Polygon's own
+    /// A polygon: at least one linear ring (`may_be_empty`: or none, for a `Polygon`'s own
     /// coordinates), each of at least 4 positions, closed.
     fn polygon(&mut self, may_be_empty: bool) -> bool {
         let mut rings = 0usize;
@@ -538,7 +538,7 @@ mod tests {
             r#"{"type":"Feature","geometry":null,"properties":{"a":nul}}"#,
             r#"{"type":"Feature","geometry":null,"properties":{"a":1,}}"#,
             r#"{"type":"Feature","geometry":null,"properties":null} x"#,
-            r#"[1]"#,
+            r"[1]",
             "5",
         ] {
             assert!(!clean_feature(text), "{text}");

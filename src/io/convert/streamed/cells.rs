@@ -104,7 +104,7 @@ impl Maker for PlanMaker {
             time: None,
         };
         if let Err(why) = crate::model::feature_span(LayerKind::Events, None, &f, self.zone) {
-            made.dates.push((n, why.to_string()));
+            made.dates.push((n, why));
         }
     }
 }
