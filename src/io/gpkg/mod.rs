@@ -914,6 +914,17 @@ mod tests {
         }
     }
 
+    /// A written GeoPackage has 16 KiB pages (a million rows are fewer page writes).
+    #[test]
+    fn written_files_have_16_kib_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.gpkg");
+        stream::write_streamed(&path, stream::Planner::new("p", false), false, |_| Ok::<(), GpkgError>(())).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        let size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+        assert_eq!(size, 16384);
+    }
+
     #[test]
     fn id_policy_is_read_from_the_description() {
         assert_eq!(id_policy("whatever"), IdPolicy::Fid);
