@@ -653,18 +653,6 @@ fn plain_decimal(text: &str) -> Option<f64> {
     Some(if negative { -value } else { value })
 }
 
-/// A numeric cell as JSON: integers as integers, other numbers as floats, empty as null.
-fn number_value(text: &str) -> Option<Value> {
-    let t = text.trim();
-    if t.is_empty() {
-        return Some(Value::Null);
-    }
-    if let Ok(i) = t.parse::<i64>() {
-        return Some(Value::Number(i.into()));
-    }
-    t.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number)
-}
-
 /// One good row of an ACLED export: its feature's id, position and properties (in
 /// property order), ready to be written ([`GeoJsonWriter::row`]) or made a [`Feature`].
 #[derive(Debug, Clone)]
@@ -883,7 +871,7 @@ fn iso_day(day: chrono::NaiveDate) -> String {
     }
 }
 
-/// Whether [`number_value`] takes `text` (without building the value).
+/// Whether a numeric cell of `text` is a number or null in [`cell_value`] (not text).
 fn is_number(text: &str) -> bool {
     let t = text.trim();
     t.is_empty() || t.parse::<i64>().is_ok() || t.parse::<f64>().is_ok_and(f64::is_finite)
@@ -891,15 +879,58 @@ fn is_number(text: &str) -> bool {
 
 /// A row's cell `i` as its property value (`core` from [`row_check`] on the same row).
 pub(crate) fn cell_value(record: &[&str], columns: &[Column], req: &Required, core: &RowCore<'_>, i: usize) -> Value {
+    match cell_scalar(record, columns, req, core, i) {
+        CellScalar::Null => Value::Null,
+        CellScalar::Int(v) => Value::Number(v.into()),
+        CellScalar::Float(v) => Number::from_f64(v).map_or(Value::Null, Value::Number),
+        CellScalar::Str(v) => Value::String(v.to_owned()),
+    }
+}
+
+/// A row's property value as [`cell_value`] makes it, without building it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum CellScalar<'r> {
+    /// An empty numeric cell.
+    Null,
+    /// A numeric cell that is an integer.
+    Int(i64),
+    /// A numeric cell that is another finite number.
+    Float(f64),
+    /// Text.
+    Str(&'r str),
+}
+
+/// A row's cell `i` as [`cell_value`] makes it (see [`CellScalar`]).
+pub(crate) fn cell_scalar<'r>(
+    record: &[&'r str],
+    columns: &[Column],
+    req: &Required,
+    core: &'r RowCore<'r>,
+    i: usize,
+) -> CellScalar<'r> {
     let text = record.get(i).copied().unwrap_or_default();
     if i == req.date {
-        Value::String(core.date.clone().into_owned())
+        CellScalar::Str(&core.date)
     } else if i == req.id {
-        Value::String(core.id.to_owned())
+        CellScalar::Str(core.id)
     } else if columns.get(i).is_some_and(|c| c.numeric) {
-        number_value(text).unwrap_or_else(|| Value::String(text.to_owned()))
+        let t = text.trim();
+        if t.is_empty() {
+            CellScalar::Null
+        } else if let Ok(v) = t.parse::<i64>() {
+            CellScalar::Int(v)
+        } else {
+            t.parse::<f64>().ok().filter(|v| v.is_finite()).map_or(CellScalar::Str(text), CellScalar::Float)
+        }
     } else {
-        Value::String(text.to_owned())
+        CellScalar::Str(text)
+    }
+}
+
+impl Column {
+    /// The property key of the column.
+    pub(crate) fn key(&self) -> &str {
+        &self.key
     }
 }
 

@@ -66,8 +66,6 @@ pub enum Read {
 trait Sink: Send + Sized {
     /// What it makes of one row.
     type Row: Send;
-    /// A sink for one piece.
-    fn new(header: &Header) -> Self;
     /// One good row: its cells, what [`Header::check`] found, and its CSV record text.
     fn row(&mut self, header: &Header, cells: &[&str], core: &RowCore<'_>, raw: &str) -> Self::Row;
 }
@@ -78,7 +76,7 @@ pub fn load(path: &Path, progress: &Progress, block: usize) -> Outcome {
     let label = path.display().to_string();
     let mut packer: Option<FeaturePacker> = None;
     let layout = FeatureLayout::from_keys(["type", "geometry", "id", "properties"], PropertiesForm::Object);
-    let read = read::<PackSink, _>(path, progress, block, |header, mut sink, taken| {
+    let read = read(path, progress, block, &PackSink::new, |header, mut sink: PackSink, taken| {
         let packer = packer.get_or_insert_with(|| {
             let decoding = Arc::clone(header);
             let decoder: crate::model::store::Decoder = Arc::new(move |text: &str| decode(&decoding, text));
@@ -128,7 +126,7 @@ pub fn stream_json(
     block: usize,
     mut each: impl FnMut(&[u8]) -> std::io::Result<()> + Send,
 ) -> Read {
-    read::<JsonSink, _>(path, progress, block, |_, sink, taken| {
+    read(path, progress, block, &JsonSink::new, |_, sink: JsonSink, taken| {
         for (from, to) in taken.kept {
             each(sink.buf.get(from..to).unwrap_or_default()).map_err(|e| e.to_string())?;
         }
@@ -136,9 +134,61 @@ pub fn stream_json(
     })
 }
 
+/// What [`stream_made`] makes of the good rows of a piece of the file, on the task that
+/// read it.
+pub(crate) trait Maker: Sync {
+    /// What the rows of one piece make.
+    type Made: Send;
+    /// What no row makes yet.
+    fn start(&self) -> Self::Made;
+    /// Adds one good row: its cells, and what [`Header::check`] found.
+    fn row(&self, made: &mut Self::Made, header: &Header, cells: &[&str], core: &RowCore<'_>);
+}
+
+/// Reads the ACLED export at `path` (a regular file) on every core as [`stream_json`] does,
+/// the good rows of each piece made into one [`Maker::Made`] by `maker` on the task that read
+/// them, and handed to `each` in file order (with the header) with the indices (among the rows it was given,
+/// ascending) of the rows kept: all of them, but for duplicate ids, which are skipped. The
+/// summary is the one [`stream_json`] gives.
+pub(crate) fn stream_made<M: Maker>(
+    path: &Path,
+    progress: &Progress,
+    block: usize,
+    maker: &M,
+    mut each: impl FnMut(&Header, M::Made, &[usize]) -> Result<(), String> + Send,
+) -> Read {
+    let new = |_: &Header| MadeSink { maker, made: maker.start(), rows: 0 };
+    read(path, progress, block, &new, |header, sink: MadeSink<'_, M>, taken| each(header, sink.made, &taken.kept))
+}
+
+/// A piece's rows made by a [`Maker`].
+struct MadeSink<'m, M: Maker> {
+    maker: &'m M,
+    made: M::Made,
+    /// Rows given.
+    rows: usize,
+}
+
+impl<M: Maker> Sink for MadeSink<'_, M> {
+    /// The row's index among the piece's rows.
+    type Row = usize;
+
+    fn row(&mut self, header: &Header, cells: &[&str], core: &RowCore<'_>, _: &str) -> usize {
+        self.maker.row(&mut self.made, header, cells, core);
+        self.rows += 1;
+        self.rows - 1
+    }
+}
+
 /// The read behind [`load`] and [`stream_json`]: `take` gets each piece's sink and its kept
 /// rows (with their ids), piece after piece in file order.
-fn read<S: Sink, F>(path: &Path, progress: &Progress, block: usize, mut take: F) -> Read
+fn read<S: Sink, F>(
+    path: &Path,
+    progress: &Progress,
+    block: usize,
+    new_sink: &(dyn Fn(&Header) -> S + Sync),
+    mut take: F,
+) -> Read
 where
     F: FnMut(&Arc<Header>, S, Taken<S::Row>) -> Result<(), String> + Send,
 {
@@ -202,7 +252,10 @@ where
         let parse = || -> Vec<Piece<S>> {
             pieces
                 .par_iter()
-                .map(|&(a, b)| parse_piece(body.get(a..b).unwrap_or_default(), &header, eof && b == body.len()))
+                .map(|&(a, b)| {
+                    let sink = new_sink(&header);
+                    parse_piece(body.get(a..b).unwrap_or_default(), &header, eof && b == body.len(), sink)
+                })
                 .collect()
         };
         // The rest of the block, and the next block read after it while this one is parsed
@@ -408,9 +461,8 @@ struct PackSink {
     ids: crate::model::ids::IdTally,
 }
 
-impl Sink for PackSink {
-    type Row = PackRow;
-
+impl PackSink {
+    /// A sink for one piece.
     fn new(header: &Header) -> Self {
         Self {
             blocks: BlockWriter::default(),
@@ -421,6 +473,10 @@ impl Sink for PackSink {
             ids: crate::model::ids::IdTally::default(),
         }
     }
+}
+
+impl Sink for PackSink {
+    type Row = PackRow;
 
     fn row(&mut self, _: &Header, cells: &[&str], core: &RowCore<'_>, raw: &str) -> PackRow {
         // As `model::feature_span` reads an event: `time_precision` as a number (text that
@@ -478,13 +534,16 @@ struct JsonSink {
     buf: Vec<u8>,
 }
 
-impl Sink for JsonSink {
-    /// Where the row's text is in `buf`.
-    type Row = (usize, usize);
-
+impl JsonSink {
+    /// A sink for one piece.
     fn new(_: &Header) -> Self {
         Self { buf: Vec::new() }
     }
+}
+
+impl Sink for JsonSink {
+    /// Where the row's text is in `buf`.
+    type Row = (usize, usize);
 
     fn row(&mut self, header: &Header, cells: &[&str], _: &RowCore<'_>, _: &str) -> (usize, usize) {
         let start = self.buf.len();
@@ -771,7 +830,7 @@ impl Iterator for Specials<'_> {
 }
 
 /// Parses one piece (which starts at a record); `last`: it ends the file.
-fn parse_piece<S: Sink>(bytes: &[u8], header: &Header, last: bool) -> Piece<S> {
+fn parse_piece<S: Sink>(bytes: &[u8], header: &Header, last: bool, sink: S) -> Piece<S> {
     // Room for the rows of a piece of short records (without copying them as they come).
     let mut out = Piece {
         rows: Vec::with_capacity(bytes.len() / 128),
@@ -779,7 +838,7 @@ fn parse_piece<S: Sink>(bytes: &[u8], header: &Header, last: bool) -> Piece<S> {
         problems: Vec::new(),
         rows_read: 0,
         newlines: 0,
-        sink: S::new(header),
+        sink,
         clean: true,
     };
     let mut reader = RecordReader::new();

@@ -18,6 +18,9 @@
 //!
 //! The byte scan is serial; the checks of the elements a read chunk completes run on every
 //! core and their problems are recorded in element order, so the result is the same. An
+//! element is first given a quick check ([`fast`]: one pass, nothing built) that only says
+//! "nothing wrong" when the full checks would find nothing; anything else gets the full
+//! checks, so the problems do not depend on it. An
 //! element that does not parse sends its chunk back through the serial checks, from the state
 //! before the chunk, which halt at it exactly as before.
 
@@ -28,12 +31,22 @@ use std::path::Path;
 use jsonc_parser::ast::{Object, Value};
 use jsonc_parser::{CollectOptions, parse_to_ast};
 
+mod fast;
+
+pub use fast::Outline;
+
 use super::read::{MAX_FILE_BYTES, MAX_STREAM_BYTES, ReadError};
 use super::validate::{
     LineIndex, MAX_DEPTH, MAX_PROBLEMS, Problem, Severity, Sink, Slot, check_every_value, check_geojson,
     control_character_message, crs_verdict, kind_name, outside_character_message, prop_name, start_of, strict_options,
     syntax_error, too_deep_message, validate_bytes,
 };
+
+/// The [`Outline`] of `text` when it is a Feature the checks find nothing wrong with.
+#[cfg(test)]
+pub(crate) fn outline_of(text: &str) -> Option<Outline> {
+    fast::outline(text)
+}
 
 /// Documents up to this many bytes are validated in memory by [`validate_bytes`].
 pub const STREAM_THRESHOLD: usize = 16 * 1024 * 1024;
@@ -99,6 +112,7 @@ pub fn validate_reader_with(
             cut.text.clear();
             cut.ends.clear();
             cut.starts.clear();
+            cut.outlines.clear();
         }
         fed
     };
@@ -137,7 +151,8 @@ pub enum ElementsError<E> {
 
 /// Reads `reader` once, streamed whatever its size (as [`validate_reader_with`] streams a
 /// large document), and hands each element of the root's `features` array to `each` (its
-/// index and JSON text) as soon as it has been cut out, in order, holding at most `max_held`
+/// index, its JSON text, and with `checks` its [`Outline`] when it is a Feature the checks
+/// found nothing wrong with) as soon as it has been cut out, in order, holding at most `max_held`
 /// bytes of the document (plus the elements of one read chunk) at a time.
 ///
 /// With `checks`, every element is validated as [`validate_bytes`] would (the problems come
@@ -148,7 +163,7 @@ pub fn stream_elements<E>(
     mut reader: impl Read,
     max_held: u64,
     checks: bool,
-    mut each: impl FnMut(usize, &str) -> Result<(), E>,
+    mut each: impl FnMut(usize, &str, Option<Outline>) -> Result<(), E>,
 ) -> Result<Streamed, ElementsError<E>> {
     let mut chunk = vec![0u8; CHUNK];
     let mut streamer: Option<Streamer> = None;
@@ -206,20 +221,22 @@ pub fn stream_elements<E>(
 /// Hands the elements cut out so far to `each`; the number handed over.
 fn hand_over<E>(
     s: &mut Streamer,
-    each: &mut impl FnMut(usize, &str) -> Result<(), E>,
+    each: &mut impl FnMut(usize, &str, Option<Outline>) -> Result<(), E>,
 ) -> Result<usize, ElementsError<E>> {
     let Some(cut) = s.cut.as_mut() else { return Ok(0) };
     let mut from = 0;
-    for &(index, end) in &cut.ends {
+    for (k, &(index, end)) in cut.ends.iter().enumerate() {
         // Cut out of valid UTF-8 at element boundaries: always UTF-8.
         let text = cut.text.get(from..end).and_then(|t| std::str::from_utf8(t).ok()).unwrap_or_default();
-        each(index, text).map_err(ElementsError::Stopped)?;
+        let outline = cut.outlines.get_mut(k).and_then(Option::take);
+        each(index, text, outline).map_err(ElementsError::Stopped)?;
         from = end;
     }
     let n = cut.ends.len();
     cut.text.clear();
     cut.ends.clear();
     cut.starts.clear();
+    cut.outlines.clear();
     Ok(n)
 }
 
@@ -482,6 +499,8 @@ struct Cut {
     ends: Vec<(usize, usize)>,
     /// For each, when their checks are deferred: where it starts in the document.
     starts: Vec<Pos>,
+    /// For each: its outline, when it was checked and found clean.
+    outlines: Vec<Option<Outline>>,
 }
 
 impl Streamer {
@@ -562,7 +581,10 @@ impl Streamer {
             self.put_kept(kept);
             return self.feed(chunk);
         }
-        for c in checked.into_iter().flatten() {
+        for (k, mut c) in checked.into_iter().flatten().enumerate() {
+            if let Some(slot) = self.cut.as_mut().and_then(|cut| cut.outlines.get_mut(held + k)) {
+                *slot = c.outline.take();
+            }
             self.record(c);
         }
         Ok(())
@@ -663,13 +685,29 @@ impl Streamer {
             // changes nothing but the position, and is kept as a whole.
             if self.in_string && !self.escaped && is_plain(b) {
                 let run = data.get(i..).unwrap_or_default();
-                let len = run.iter().position(|&c| !is_plain(c)).unwrap_or(run.len());
+                let len = plain_len(run);
                 if let Some(run) = run.get(..len)
                     && self.keep_run(run)
                 {
                     i += len;
                     continue;
                 }
+            }
+            // A quote that opens or closes a string inside an element: it changes only that
+            // (an element ends at a bracket, never at a quote).
+            if b == b'"' && !self.escaped && self.mode == Mode::Elements(Elem::Container) {
+                if self.cr {
+                    // A `\r` before it was a line break.
+                    self.pos.line += 1;
+                    self.pos.col = 1;
+                    self.cr = false;
+                }
+                self.in_string = !self.in_string;
+                self.tail.push(b);
+                self.pos.offset += 1;
+                self.pos.col += 1;
+                i += 1;
+                continue;
             }
             // Likewise a run of ASCII outside strings inside an element (numbers, `:` and `,`,
             // literals, spaces): it neither opens nor closes anything.
@@ -916,10 +954,12 @@ impl Streamer {
     /// The element in `tail[elem_at..]` is complete (the next byte is at `next`): check it.
     fn end_element(&mut self, next: Pos) {
         let index = self.elements;
+        let mut outline = None;
         let ok = match self.tail.get(self.elem_at..).map(std::str::from_utf8) {
             Some(Ok(_)) if !self.checks || self.defer => true,
             Some(Ok(text)) => match check_element(text, index, self.elem_pos) {
-                Some(checked) => {
+                Some(mut checked) => {
+                    outline = checked.outline.take();
                     self.record(checked);
                     true
                 }
@@ -935,6 +975,7 @@ impl Streamer {
             cut.text.extend_from_slice(text);
             cut.ends.push((index, cut.text.len()));
             cut.starts.push(self.elem_pos);
+            cut.outlines.push(outline);
         }
         self.elements += 1;
         self.last_kind = self.tail.get(self.elem_at).copied().unwrap_or(b'0');
@@ -1121,6 +1162,27 @@ fn is_plain(b: u8) -> bool {
     b != b'"' && b != b'\\' && b >= 0x20
 }
 
+/// How many bytes at the start of `run` are [`is_plain`], found eight at a time.
+fn plain_len(run: &[u8]) -> usize {
+    const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // The high bit of each zero byte of `x`, exactly (no borrow crosses bytes).
+    let zero = |x: u64| !(((x & LOW) + LOW) | x | LOW);
+    let mut i = 0;
+    while let Some(chunk) = run.get(i..).and_then(|r| r.first_chunk::<8>()) {
+        let word = u64::from_le_bytes(*chunk);
+        // Bytes below 0x20: high bit clear, and below 0x20 without it.
+        let control = !(((word & LOW) + ONES * (0x80 - 0x20)) | word) & !LOW;
+        let special = zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\'))) | control;
+        if special != 0 {
+            return i + (special.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    let rest = run.get(i..).unwrap_or_default();
+    i + rest.iter().position(|&c| !is_plain(c)).unwrap_or(rest.len())
+}
+
 /// A byte outside strings that changes nothing but the position (one column): printable
 /// ASCII that opens or closes nothing and starts no string.
 fn is_inert(b: u8) -> bool {
@@ -1147,10 +1209,16 @@ struct Checked {
     /// Its structure problems if the root's `crs` says lon/lat, and if it names another
     /// system; `None` when it has none as lon/lat.
     structure: Option<(Seq, Seq)>,
+    /// Its outline, when it has no problems (and the quick check saw it).
+    outline: Option<Outline>,
 }
 
 /// Checks one element of `features` (its `text` starts at `at`); `None` if it does not parse.
 fn check_element(text: &str, index: usize, at: Pos) -> Option<Checked> {
+    if let Some(outline) = fast::outline(text) {
+        // What the checks below give a Feature they find nothing wrong with.
+        return Some(Checked { every: Seq::default(), structure: None, outline: Some(outline) });
+    }
     let parsed = parse_to_ast(text, &CollectOptions::default(), &strict_options()).ok()?;
     let value = parsed.value?;
     let index_cell = std::cell::OnceCell::new();
@@ -1172,10 +1240,10 @@ fn check_element(text: &str, index: usize, at: Pos) -> Option<Checked> {
     let as_lon_lat = structure(false);
     if as_lon_lat.is_empty() {
         // Without problems as lon/lat, there are none when range checks are skipped either.
-        return Some(Checked { every, structure: None });
+        return Some(Checked { every, structure: None, outline: None });
     }
     let as_projected = structure(true);
-    Some(Checked { every, structure: Some((as_lon_lat, as_projected)) })
+    Some(Checked { every, structure: Some((as_lon_lat, as_projected)), outline: None })
 }
 
 #[cfg(test)]
@@ -1194,13 +1262,13 @@ mod tests {
             let trickled = validate_reader_with(Trickle(doc, piece), 0, u64::MAX).unwrap();
             assert_eq!(trickled, whole, "in pieces of {piece}: {:?}", String::from_utf8_lossy(doc));
             let mut checked = Vec::new();
-            let elements = stream_elements(Trickle(doc, piece), u64::MAX, true, |i, text| {
+            let elements = stream_elements(Trickle(doc, piece), u64::MAX, true, |i, text, _| {
                 checked.push((i, text.to_owned()));
                 Ok::<(), ()>(())
             })
             .unwrap();
             let mut unchecked = Vec::new();
-            stream_elements(doc, u64::MAX, false, |i, text| {
+            stream_elements(doc, u64::MAX, false, |i, text, _| {
                 unchecked.push((i, text.to_owned()));
                 Ok::<(), ()>(())
             })
@@ -1392,6 +1460,20 @@ mod tests {
         bad.extend_from_slice(b"\xC3");
         same(&bad);
         same(&[b"\xEF\xBB\xBF", BASE.replace("null,", "\u{1}\u{a0}").as_bytes(), b"\xC3x"].concat());
+    }
+
+    #[test]
+    fn plain_runs_are_measured_as_byte_by_byte() {
+        let text = "abcdefghij\u{e9}klmnopqrstuvwxyz0123456789 ~\u{7f}\u{2028}";
+        for special in ["\"", "\\", "\u{0}", "\u{1f}", "\n", "\r", "\t"] {
+            for at in 0..=text.len() {
+                let Some((head, tail)) = text.get(..at).zip(text.get(at..)) else { continue };
+                let run = format!("{head}{special}{tail}");
+                let naive = run.bytes().position(|c| !is_plain(c)).unwrap_or(run.len());
+                assert_eq!(plain_len(run.as_bytes()), naive, "{run:?}");
+                assert_eq!(plain_len(head.as_bytes()), head.len());
+            }
+        }
     }
 
     #[test]

@@ -36,9 +36,14 @@
 //! the table from each property's JSON kind and loads only the properties the layer's kind and
 //! dates are read from ([`Pass1::feature_raw`]), pass 2 writes each cell straight from the
 //! feature's text ([`RowEncoder::encode_raw`]); anything else goes through the `Value` tree as
-//! before (see [`crate::io::gpkg::raw`]). Pass 2 cuts the validated file's features out with a
-//! plain structural scan ([`cut`]) rather than the validator's, and the features of a batch
-//! travel in one buffer.
+//! before (see [`crate::io::gpkg::raw`]). In pass 1 each feature is parsed once: the
+//! validator's quick check of a clean feature also says where its members are
+//! ([`Outline`]), and the plan is read from those. Pass 2 cuts the validated file's features
+//! out with a plain structural scan ([`cut`]) rather than the validator's, and the features of
+//! a batch travel in one buffer.
+//!
+//! An ACLED export to a GeoPackage is read from its cells in both passes ([`cells`]), not
+//! through the GeoJSON text of each row.
 //!
 //! Inputs this does not cover (pipes, which cannot be read twice; other roots than a
 //! `FeatureCollection`; GeoPackage, KML and point CSV inputs; `--layer`) return `None` and are
@@ -55,9 +60,10 @@ use crate::io::gpkg::GpkgError;
 use crate::io::gpkg::raw::{RawFeature, plain_point};
 use crate::io::gpkg::stream::{EncodedRows, Geometry, Planner, RowEncoder, Rows, write_streamed};
 use crate::io::read::{MAX_FILE_BYTES, ReadError};
-use crate::io::validate_stream::{ElementsError, stream_elements};
+use crate::io::validate_stream::{ElementsError, Outline, stream_elements};
 use crate::model::{Feature, Layer, LayerKind, LayerSource};
 
+mod cells;
 mod cut;
 
 /// What the input is.
@@ -111,13 +117,21 @@ pub(super) fn convert(
 /// read straight from its text ([`RawFeature`], [`Pass1::feature_raw`]); any other through
 /// the `Value` tree, as the whole-file loader reads it.
 fn check(input: &Path, output: &Path, source: Source, plan: &mut Pass1) -> Result<Read, ConvertError> {
+    if source == Source::Acled {
+        return cells::check(input, output, plan);
+    }
     let label = input.display();
     read_batches(input, source, Pass::Check, |batch| {
         for (i, raw) in batch.items {
             let value = match raw {
-                Raw::Text(span) => {
+                Raw::Text(span, outline) => {
                     let text = batch.text.get(span).unwrap_or_default();
-                    if RawFeature::parse(text).is_some_and(|f| plan.feature_raw(output, &f)) {
+                    // The validator's outline spares parsing the feature again.
+                    let raw = match outline {
+                        Some(outline) => RawFeature::from_outline(text, &outline),
+                        None => RawFeature::parse(text),
+                    };
+                    if raw.is_some_and(|f| plan.feature_raw(output, &f)) {
                         continue;
                     }
                     serde_json::from_str(text)
@@ -190,7 +204,7 @@ fn read(
     read_batches(input, source, pass, |batch| {
         for (i, raw) in batch.items {
             let value = match raw {
-                Raw::Text(span) => serde_json::from_str(batch.text.get(span).unwrap_or_default())
+                Raw::Text(span, _) => serde_json::from_str(batch.text.get(span).unwrap_or_default())
                     .map_err(|e| ConvertError::Read(format!("{label}: feature #{}: {e}", i + 1))),
                 Raw::Value(value) => Ok(value),
             };
@@ -214,10 +228,10 @@ fn read_batches(
             let mut batch = Batch::new();
             let result = produce(input, source, pass, |i, item| {
                 let raw = match item {
-                    Item::Text(text) => {
+                    Item::Text(text, outline) => {
                         let a = batch.text.len();
                         batch.text.push_str(text);
-                        Raw::Text(a..batch.text.len())
+                        Raw::Text(a..batch.text.len(), outline)
                     }
                     Item::Value(value) => Raw::Value(value),
                 };
@@ -281,16 +295,17 @@ impl Batch {
 
 /// A feature of a [`Batch`].
 enum Raw {
-    /// Its JSON text, a span of [`Batch::text`], to be parsed.
-    Text(std::ops::Range<usize>),
+    /// Its JSON text, a span of [`Batch::text`], to be parsed (its outline's spans relative
+    /// to the text, when the validator made one).
+    Text(std::ops::Range<usize>, Option<Outline>),
     /// Parsed.
     Value(Value),
 }
 
 /// A feature as [`produce`] hands it over.
 enum Item<'t> {
-    /// Its JSON text, to be parsed.
-    Text(&'t str),
+    /// Its JSON text, to be parsed, and its outline when the validator made one.
+    Text(&'t str, Option<Outline>),
     /// Parsed.
     Value(Value),
 }
@@ -306,9 +321,9 @@ fn produce(
     let (checks, parse_early) = (pass == Pass::Check, pass == Pass::Write);
     match source {
         Source::GeoJson => {
-            let mut hand = |i: usize, text: &str| {
+            let mut hand = |i: usize, text: &str, outline: Option<Outline>| {
                 if !parse_early {
-                    return each(i, Item::Text(text));
+                    return each(i, Item::Text(text, outline));
                 }
                 let value = serde_json::from_str(text)
                     .map_err(|e| ConvertError::Read(format!("{label}: feature #{}: {e}", i + 1)))?;
@@ -323,18 +338,18 @@ fn produce(
             }
             if !checks {
                 // Pass 2: the file was validated; its features are only cut out.
-                return match cut::cut_features(file, |i, text| hand(i, text)) {
+                return match cut::cut_features(file, |i, text| hand(i, text, None)) {
                     Ok(_) => Ok(Read::Root(Map::new(), Vec::new())),
                     Err(cut::CutError::Stopped(e)) => Err(e),
                     Err(e) => Err(ConvertError::Read(format!("{label}: the file changed while it was converted: {e}"))),
                 };
             }
-            let streamed =
-                stream_elements(std::io::BufReader::new(file), MAX_FILE_BYTES, checks, |i, text| hand(i, text))
-                    .map_err(|e| match e {
-                        ElementsError::Stopped(e) => e,
-                        ElementsError::Stream(e) => ConvertError::Read(format!("{label}: {e}")),
-                    })?;
+            let streamed = stream_elements(std::io::BufReader::new(file), MAX_FILE_BYTES, checks, &mut hand).map_err(
+                |e| match e {
+                    ElementsError::Stopped(e) => e,
+                    ElementsError::Stream(e) => ConvertError::Read(format!("{label}: {e}")),
+                },
+            )?;
             if crate::io::validate::has_errors(&streamed.problems) {
                 return Err(ConvertError::Invalid {
                     problems: streamed.problems.iter().map(|p| format!("{label}:{p}")).collect(),
@@ -360,7 +375,7 @@ fn produce(
                 let raw = if parse_early {
                     Item::Value(serde_json::from_str(text).map_err(std::io::Error::other)?)
                 } else {
-                    Item::Text(text)
+                    Item::Text(text, None)
                 };
                 let result = each(i, raw);
                 i += 1;
@@ -435,7 +450,7 @@ fn encode_batch(
                     continue;
                 }
                 let value = match raw {
-                    Raw::Text(span) => {
+                    Raw::Text(span, _) => {
                         let text = batch.text.get(span.clone()).unwrap_or_default();
                         if let Some(f) = RawFeature::parse(text) {
                             encoder.encode_raw(&f, &mut out);
@@ -575,6 +590,34 @@ impl Pass1 {
         true
     }
 
+    /// An ACLED row read from its cells ([`cells`]), as [`Pass1::feature_raw`] takes the
+    /// feature it makes: its `id`, its properties' keys and kinds, its point, and why its
+    /// date cannot be read (what [`Pass1::date`] would say of it).
+    fn row_cells<'k>(
+        &mut self,
+        output: &Path,
+        id: &str,
+        properties: impl Iterator<Item = (&'k str, crate::io::gpkg::raw::Kind)>,
+        (x, y): (f64, f64),
+        date: Option<&str>,
+    ) {
+        self.kept += 1;
+        if let Some(why) = date {
+            self.dates.push(format!("{}: feature {id}: {why}", self.label));
+        }
+        if let Some(planner) = self.planner.as_mut()
+            && let Err(e) = planner.add_kinds(
+                output,
+                properties,
+                Some(&crate::model::FeatureId::Str(id.to_owned())),
+                Some(Geometry::Point(x, y)),
+            )
+            && self.unwritable.is_none()
+        {
+            self.unwritable = Some(e);
+        }
+    }
+
     /// Counts a feature kept, and takes its kind and date problems into account (`f` holds
     /// at least its [`DATED_KEYS`]; `no_properties`: it has none).
     fn kept_feature(&mut self, f: &Feature, no_properties: bool) {
@@ -685,7 +728,11 @@ impl Ready {
         let Self { mut report, stand_in, planner, kept, skipped } = self;
         // Features pass 1 skipped are skipped again; the others are loaded as before.
         let load = |raw: Value| feature_from_json(raw).ok();
-        if let Some(planner) = planner {
+        if source == Source::Acled
+            && let Some(planner) = planner
+        {
+            report.lossy = write_streamed(output, planner, false, |rows| cells::write(input, rows))?;
+        } else if let Some(planner) = planner {
             let members = !stand_in.foreign_members.is_empty();
             report.lossy = write_streamed(output, planner, members, |rows| {
                 let label = input.display().to_string();

@@ -774,7 +774,8 @@ fn write_file<E: From<GpkgError>>(
     // finished one is synced before it is renamed (`crate::io::atomic`), so SQLite keeps no
     // rollback journal and does not sync; none of these settings is stored in the file.
     conn.pragma_update_and_check(None, "journal_mode", "OFF", |_| Ok(())).map_err(sql)?;
-    conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;").map_err(sql)?;
+    conn.execute_batch("PRAGMA page_size = 16384; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;")
+        .map_err(sql)?;
     let tx = create_tables(&mut conn, plans).map_err(sql)?;
     rows(&tx, plans)?;
     tx.commit().map_err(sql)?;
@@ -911,6 +912,17 @@ mod tests {
         for (input, want) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
             assert_eq!(base64(input.as_bytes()), want);
         }
+    }
+
+    /// A written GeoPackage has 16 KiB pages (a million rows are fewer page writes).
+    #[test]
+    fn written_files_have_16_kib_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.gpkg");
+        stream::write_streamed(&path, stream::Planner::new("p", false), false, |_| Ok::<(), GpkgError>(())).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        let size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+        assert_eq!(size, 16384);
     }
 
     #[test]

@@ -19,22 +19,23 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::ColType;
+use crate::io::validate_stream::Outline;
 use crate::model::FeatureId;
 
 /// A GeoJSON feature borrowed from its text (see the module docs).
 #[derive(Debug)]
 pub struct RawFeature<'a> {
     /// The `id`'s text; `None` when absent or null.
-    id: Option<&'a RawValue>,
+    id: Option<&'a str>,
     /// The geometry's text; `None` when absent or null.
-    geometry: Option<&'a RawValue>,
+    geometry: Option<&'a str>,
     /// The properties, in their order, each value as its text.
-    properties: Vec<(Cow<'a, str>, &'a RawValue)>,
+    properties: Vec<(Cow<'a, str>, &'a str)>,
 }
 
 /// What a property value is, told from its first byte (the text is valid JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Kind {
+pub(crate) enum Kind {
     Null,
     Bool,
     Integer,
@@ -80,6 +81,31 @@ impl<'a> RawFeature<'a> {
         Some(feature)
     }
 
+    /// The feature `text` whose members the validator's quick check found where `outline`
+    /// says ([`crate::io::validate_stream::stream_elements`]): what [`RawFeature::parse`]
+    /// reads from the same text, without parsing it again; `None` when the feature has other
+    /// members (which [`RawFeature::parse`] does not take either).
+    pub fn from_outline(text: &'a str, outline: &Outline) -> Option<Self> {
+        if outline.foreign {
+            return None;
+        }
+        let span = |(a, b): (usize, usize)| text.get(a..b);
+        let id = match outline.id {
+            Some(at) => Some(span(at)?),
+            None => None,
+        };
+        let geometry = match outline.geometry {
+            Some(at) => Some(span(at)?),
+            None => None,
+        };
+        let properties = outline
+            .properties
+            .iter()
+            .map(|&(k, v)| Some((Cow::Borrowed(span(k)?), span(v)?)))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self { id, geometry, properties })
+    }
+
     /// Whether the feature has no properties (absent, null or `{}`).
     pub fn properties_empty(&self) -> bool {
         self.properties.is_empty()
@@ -87,23 +113,22 @@ impl<'a> RawFeature<'a> {
 
     /// The properties, each with its value's text.
     pub fn properties(&self) -> impl Iterator<Item = (&str, &'a str)> + '_ {
-        self.properties.iter().map(|(k, v)| (k.as_ref(), v.get()))
+        self.properties.iter().map(|(k, v)| (k.as_ref(), *v))
     }
 
     /// The geometry's text, when it has one.
     pub fn geometry_text(&self) -> Option<&'a str> {
-        self.geometry.map(RawValue::get)
+        self.geometry
     }
 
     /// The geometry as a JSON value (what the encoders of [`super::wkb`] read).
     pub fn geometry(&self) -> Result<Option<Value>, String> {
-        self.geometry.map(|g| serde_json::from_str::<Value>(g.get()).map_err(|e| e.to_string())).transpose()
+        self.geometry.map(|g| serde_json::from_str::<Value>(g).map_err(|e| e.to_string())).transpose()
     }
 
     /// The feature's id, as the `Value` loader reads it.
     pub fn id(&self) -> Result<Option<FeatureId>, String> {
-        let Some(raw) = self.id else { return Ok(None) };
-        let text = raw.get();
+        let Some(text) = self.id else { return Ok(None) };
         if text.starts_with('"') {
             serde_json::from_str::<String>(text).map(|s| Some(FeatureId::Str(s))).map_err(|e| e.to_string())
         } else {
@@ -113,18 +138,18 @@ impl<'a> RawFeature<'a> {
 
     /// The id's text, when it has one.
     pub(super) fn id_text(&self) -> Option<&'a str> {
-        self.id.map(RawValue::get)
+        self.id
     }
 
     /// The `n`th property and its value's text.
     pub(super) fn property_at(&self, n: usize) -> Option<(&str, &'a str)> {
-        self.properties.get(n).map(|(k, v)| (k.as_ref(), v.get()))
+        self.properties.get(n).map(|(k, v)| (k.as_ref(), *v))
     }
 
     /// The property `key`'s value text (the last one when the key repeats, as the `Value`
     /// loader keeps it).
     pub(crate) fn property(&self, key: &str) -> Option<&'a str> {
-        self.properties.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.get())
+        self.properties.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
     }
 }
 
@@ -175,7 +200,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
 }
 
 /// The properties member: an object (each value as its text) or null.
-struct Properties<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+struct Properties<'a>(Vec<(Cow<'a, str>, &'a str)>);
 
 impl<'de> Deserialize<'de> for Properties<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -191,7 +216,7 @@ impl<'de> Deserialize<'de> for Properties<'de> {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut members = Vec::with_capacity(map.size_hint().unwrap_or(32));
                 while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-                    members.push((k, map.next_value::<&'de RawValue>()?));
+                    members.push((k, map.next_value::<&'de RawValue>()?.get()));
                 }
                 Ok(Properties(members))
             }
@@ -225,13 +250,13 @@ impl<'de> Deserialize<'de> for RawFeature<'de> {
                             let v = map.next_value::<&'de RawValue>()?;
                             feature.id = match Kind::of(v.get()) {
                                 Kind::Null => None,
-                                Kind::String | Kind::Integer | Kind::Real => Some(v),
+                                Kind::String | Kind::Integer | Kind::Real => Some(v.get()),
                                 Kind::Bool | Kind::Nested => return Err(de::Error::custom("an id of another kind")),
                             };
                         }
                         "geometry" => {
                             let v = map.next_value::<&'de RawValue>()?;
-                            feature.geometry = (!null(v)).then_some(v);
+                            feature.geometry = (!null(v)).then_some(v.get());
                         }
                         "properties" => feature.properties = map.next_value::<Properties<'de>>()?.0,
                         _ => {
@@ -301,6 +326,26 @@ mod tests {
         ] {
             assert!(RawFeature::parse(other).is_none(), "{other}");
         }
+    }
+
+    /// A feature read from the validator's outline is the one parsed from its text.
+    #[test]
+    fn an_outline_reads_as_the_text_parses() {
+        for text in [
+            r#"{"type":"Feature","id":"x","geometry":null,"properties":{"a":1,"b":"t","c":[1,{"d":null}]}}"#,
+            r#" { "id" : -1.5e2 , "type" : "Feature" , "geometry" : {"type":"Point","coordinates":[1,2]} , "properties" : null } "#,
+            r#"{"type":"Feature","geometry":{"type":"LineString","coordinates":[[0,0],[1,1]]},"properties":{}}"#,
+            r#"{"properties":{"z":true,"y":false},"geometry":null,"type":"Feature","id":7}"#,
+        ] {
+            let outline = crate::io::validate_stream::outline_of(text).unwrap();
+            let (a, b) = (RawFeature::from_outline(text, &outline).unwrap(), RawFeature::parse(text).unwrap());
+            assert_eq!(a.properties().collect::<Vec<_>>(), b.properties().collect::<Vec<_>>(), "{text}");
+            assert_eq!((a.id_text(), a.geometry_text()), (b.id_text(), b.geometry_text()), "{text}");
+        }
+        let foreign = r#"{"type":"Feature","geometry":null,"properties":null,"x":1}"#;
+        let outline = crate::io::validate_stream::outline_of(foreign).unwrap();
+        assert!(RawFeature::from_outline(foreign, &outline).is_none());
+        assert!(RawFeature::parse(foreign).is_none());
     }
 
     #[test]

@@ -98,6 +98,22 @@ impl Planner {
         self.rest(path, id, false, geometry).map(drop)
     }
 
+    /// [`Planner::add`] for a feature whose properties are given as their keys and the
+    /// kinds of their values (the kind of a `Value` tree's value, [`Kind`]), with its `id`
+    /// and `geometry`; plans what [`Planner::add`] plans for the same feature.
+    pub(crate) fn add_kinds<'k>(
+        &mut self,
+        path: &Path,
+        properties: impl Iterator<Item = (&'k str, Kind)>,
+        id: Option<&FeatureId>,
+        geometry: Option<Geometry<'_>>,
+    ) -> Result<(), GpkgError> {
+        for (n, (k, kind)) in properties.enumerate() {
+            self.property(n, k, kind.col_type(), kind == Kind::Integer);
+        }
+        self.rest(path, id, false, geometry).map(drop)
+    }
+
     /// Takes property `k`, the feature's `n`th, into account: its value's type (`None` for
     /// null) and whether it is an integer.
     fn property(&mut self, n: usize, k: &str, ty: Option<ColType>, integer: bool) {
@@ -470,6 +486,74 @@ impl RowEncoder<'_> {
     }
 }
 
+/// A property value of a feature made without a `Value` tree (an ACLED row's cell,
+/// [`crate::io::acled::cell_scalar`]): what [`RowEncoder::encode_scalars`] writes as the
+/// same value in a `Value` tree is written.
+pub(crate) use crate::io::acled::CellScalar as Scalar;
+
+impl Scalar<'_> {
+    /// The kind of the value (as [`Kind::of`] tells it from the value's JSON text).
+    pub(crate) fn kind(self) -> Kind {
+        match self {
+            Self::Null => Kind::Null,
+            Self::Int(_) => Kind::Integer,
+            Self::Float(_) => Kind::Real,
+            Self::Str(_) => Kind::String,
+        }
+    }
+}
+
+impl RowEncoder<'_> {
+    /// Adds the row of a feature with a string `id`, a point at `(x, y)` (finite, in the
+    /// WGS84 ranges) and `properties` in their order to `out`: the row [`RowEncoder::encode`]
+    /// adds for the same feature as a `Value` tree.
+    pub(crate) fn encode_scalars(
+        self,
+        id: &str,
+        (x, y): (f64, f64),
+        properties: &[(&str, Scalar<'_>)],
+        out: &mut EncodedRows,
+    ) {
+        let plan = self.plan;
+        // A string id is never a `fid`.
+        out.cells.push(Cell::Null);
+        if !plan.attributes_only {
+            let blob = wkb::encode_point_blob(x, y, WGS84_SRS_ID).blob;
+            let cell = out.blob(&blob);
+            out.cells.push(cell);
+        }
+        if let IdPolicy::Column(_) = &plan.ids {
+            let cell = out.text(id);
+            out.cells.push(cell);
+        }
+        for (n, c) in plan.columns.iter().enumerate() {
+            // Rows list their properties in the columns' order.
+            let value = match properties.get(n) {
+                Some((k, v)) if *k == c.key => Some(*v),
+                _ => properties.iter().find(|(k, _)| *k == c.key).map(|(_, v)| *v),
+            };
+            // As `super::sql_value` writes the same value.
+            let cell = match (value, c.ty) {
+                // A decimal in an integer column: `Number::as_i64` gives nothing.
+                (None | Some(Scalar::Null), _) | (Some(Scalar::Float(_)), ColType::Integer) => Cell::Null,
+                (Some(Scalar::Int(v)), ColType::Integer) => Cell::Integer(v),
+                #[expect(clippy::cast_precision_loss, reason = "as `serde_json::Number::as_f64` casts it")]
+                (Some(Scalar::Int(v)), ColType::Real) => Cell::Real(v as f64),
+                (Some(Scalar::Float(v)), ColType::Real) => Cell::Real(v),
+                (Some(Scalar::Str(v)), ColType::Text) => out.text(v),
+                (Some(Scalar::Int(v)), _) => out.text(&v.to_string()),
+                (Some(Scalar::Float(v)), _) => match serde_json::Number::from_f64(v) {
+                    Some(n) => out.text(&n.to_string()),
+                    None => Cell::Null,
+                },
+                (Some(Scalar::Str(v)), _) => out.text(&Value::String(v.to_owned()).to_string()),
+            };
+            out.cells.push(cell);
+        }
+        out.rows.push(Ok(out.cells.len()));
+    }
+}
+
 /// Rows encoded by [`RowEncoder::encode`], to be written by [`Rows::insert_encoded`]: their
 /// values in one buffer (a batch is a few allocations however many rows it holds, freed by
 /// whichever thread writes them).
@@ -505,6 +589,27 @@ impl EncodedRows {
     /// Whether it holds no row.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
+    }
+
+    /// Only the rows whose indices are in `keep` (ascending), in order.
+    #[must_use]
+    pub fn retain(self, keep: &[usize]) -> Self {
+        if keep.len() == self.rows.len() {
+            return self;
+        }
+        let Self { bytes, cells, rows } = self;
+        let mut out = Self { bytes, cells: Vec::with_capacity(cells.len()), rows: Vec::with_capacity(keep.len()) };
+        let mut keep = keep.iter().copied().peekable();
+        let mut first = 0;
+        for (i, row) in rows.into_iter().enumerate() {
+            let end = *row.as_ref().unwrap_or(&first);
+            if keep.next_if_eq(&i).is_some() {
+                out.cells.extend_from_slice(cells.get(first..end).unwrap_or_default());
+                out.rows.push(row.map(|_| out.cells.len()));
+            }
+            first = end;
+        }
+        out
     }
 }
 

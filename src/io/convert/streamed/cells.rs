@@ -1,0 +1,173 @@
+//! An ACLED export to a GeoPackage straight from its cells: both passes read the file on
+//! every core ([`crate::io::acled_par::stream_made`]) and take each good row's values as the
+//! importer makes them ([`crate::io::acled::cell_scalar`]) without writing the row as GeoJSON
+//! text and parsing that back. Pass 1 plans the table from the values' kinds and reads each
+//! row's date as the loader does; pass 2 encodes the rows on the task that read them
+//! ([`RowEncoder::encode_scalars`]) and this thread inserts them. The table, the reports and
+//! the refusals are the ones the feature texts give (`tests/convert_cells.rs` compares them).
+
+use std::path::Path;
+
+use serde_json::Map;
+
+use super::{ConvertError, Pass1, Read, acled_root};
+use crate::io::acled::{CellScalar, Header, RowCore, cell_scalar, cell_value};
+use crate::io::acled_par::{BLOCK, Maker, Read as Parallel, stream_made};
+use crate::io::gpkg::raw::Kind;
+use crate::io::gpkg::stream::{EncodedRows, RowEncoder, Rows};
+use crate::io::progress::Progress;
+use crate::model::{Feature, FeatureId, LayerKind};
+
+/// Pass 1 over the ACLED export `input` into `plan` (see the module docs).
+pub(super) fn check(input: &Path, output: &Path, plan: &mut Pass1) -> Result<Read, ConvertError> {
+    let label = input.display();
+    let maker = PlanMaker { zone: plan.zone };
+    let read = stream_made(input, &Progress::new(), BLOCK, &maker, |header, made, kept| {
+        let width = header.order.len();
+        let keys: Vec<&str> =
+            header.order.iter().map(|&i| header.columns.get(i).map_or("", crate::io::acled::Column::key)).collect();
+        let mut dates = made.dates.iter().peekable();
+        for &r in kept {
+            while dates.next_if(|d| d.0 < r).is_some() {}
+            let date = dates.next_if(|d| d.0 == r).map(|d| d.1.as_str());
+            let from = made.id_ends.get(r.wrapping_sub(1)).copied().unwrap_or(0);
+            let id = made.ids.get(from..made.id_ends.get(r).copied().unwrap_or(from)).unwrap_or_default();
+            let kinds = made.kinds.get(r * width..(r + 1) * width).unwrap_or_default();
+            let point = made.points.get(r).copied().unwrap_or_default();
+            plan.row_cells(output, id, keys.iter().copied().zip(kinds.iter().copied()), point, date);
+        }
+        Ok(())
+    });
+    match read {
+        Parallel::Done(summary) => Ok(acled_root(&label, &summary)),
+        Parallel::Irregular => Ok(Read::Irregular),
+        Parallel::Failed(message) => Err(ConvertError::Read(message)),
+    }
+}
+
+/// What pass 1 keeps of each row of a piece.
+#[derive(Default)]
+struct PlanPiece {
+    /// The kinds of each row's properties, in property order, one row after the other.
+    kinds: Vec<Kind>,
+    /// The rows' ids, end to end, and where each ends.
+    ids: String,
+    id_ends: Vec<usize>,
+    /// Each row's point.
+    points: Vec<(f64, f64)>,
+    /// Why a row's date cannot be read (the row's index, the reason), in row order.
+    dates: Vec<(usize, String)>,
+    /// The columns of the properties a layer's dates are read from
+    /// ([`super::DATED_KEYS`]), once the first row was seen.
+    dated: Option<Vec<(&'static str, usize)>>,
+}
+
+/// Pass 1's reading of a row.
+struct PlanMaker {
+    zone: Option<chrono_tz::Tz>,
+}
+
+impl Maker for PlanMaker {
+    type Made = PlanPiece;
+
+    fn start(&self) -> PlanPiece {
+        PlanPiece::default()
+    }
+
+    fn row(&self, made: &mut PlanPiece, header: &Header, cells: &[&str], core: &RowCore<'_>) {
+        let (columns, req) = (&header.columns, &header.required);
+        let n = made.id_ends.len();
+        for &i in &header.order {
+            made.kinds.push(cell_scalar(cells, columns, req, core, i).kind());
+        }
+        made.ids.push_str(core.id);
+        made.id_ends.push(made.ids.len());
+        made.points.push((core.lon, core.lat));
+        // The feature as `Pass1::feature_raw` loads it: its id and the properties its date
+        // is read from.
+        let dated = made.dated.get_or_insert_with(|| {
+            super::DATED_KEYS
+                .iter()
+                .filter_map(|&key| columns.iter().position(|c| c.key() == key).map(|i| (key, i)))
+                .collect()
+        });
+        let mut properties = Map::new();
+        for &(key, i) in dated.iter() {
+            properties.insert(key.to_owned(), cell_value(cells, columns, req, core, i));
+        }
+        let f = Feature {
+            id: Some(FeatureId::Str(core.id.to_owned())),
+            geometry: None,
+            properties,
+            foreign_members: Map::new(),
+            shape: crate::spatial::Shape::from_geo(None),
+            time: None,
+        };
+        if let Err(why) = crate::model::feature_span(LayerKind::Events, None, &f, self.zone) {
+            made.dates.push((n, why));
+        }
+    }
+}
+
+/// Bytes of the file read at a time in pass 2: a block's rows are held encoded (about three
+/// times the bytes of their text) while the block before is inserted.
+const WRITE_BLOCK: usize = BLOCK / 4;
+
+/// Pass 2: the rows of the ACLED export `input` encoded on every core and inserted into
+/// `rows` in file order.
+pub(super) fn write(input: &Path, rows: &mut Rows<'_>) -> Result<(), ConvertError> {
+    let label = input.display();
+    let maker = EncodeMaker { encoder: rows.encoder() };
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<EncodedRows>(2);
+        let maker = &maker;
+        let reader = scope.spawn(move || {
+            stream_made(input, &Progress::new(), WRITE_BLOCK, maker, |_, made, kept| {
+                // The receiver is gone only when an insert failed: its error is the one told.
+                send.send(made.retain(kept)).map_err(|_gone| "stopped".to_owned())
+            })
+        });
+        let mut failed = None;
+        for encoded in &receive {
+            if let Err(e) = rows.insert_encoded(&encoded) {
+                failed = Some(ConvertError::from(e));
+                break;
+            }
+        }
+        drop(receive);
+        let read = reader.join().unwrap_or_else(|_| Parallel::Failed(format!("{label}: the reader failed")));
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        match read {
+            Parallel::Done(_) => Ok(()),
+            Parallel::Irregular => Err(ConvertError::Read(format!("{label}: the file changed while it was converted"))),
+            Parallel::Failed(message) => Err(ConvertError::Read(message)),
+        }
+    })
+}
+
+/// Pass 2's encoding of a row.
+struct EncodeMaker<'e> {
+    encoder: RowEncoder<'e>,
+}
+
+impl Maker for EncodeMaker<'_> {
+    type Made = EncodedRows;
+
+    fn start(&self) -> EncodedRows {
+        EncodedRows::default()
+    }
+
+    fn row(&self, made: &mut EncodedRows, header: &Header, cells: &[&str], core: &RowCore<'_>) {
+        let (columns, req) = (&header.columns, &header.required);
+        let properties: smallvec::SmallVec<[(&str, CellScalar<'_>); 40]> = header
+            .order
+            .iter()
+            .map(|&i| {
+                (columns.get(i).map_or("", crate::io::acled::Column::key), cell_scalar(cells, columns, req, core, i))
+            })
+            .collect();
+        self.encoder.encode_scalars(core.id, (core.lon, core.lat), &properties, made);
+    }
+}
