@@ -678,8 +678,15 @@ fn plain_record<'a>(
     if input.get(begin) == Some(&0xEF) {
         return None;
     }
-    // Each field's bytes, and whether doubled quotes are in them.
-    let mut bounds: smallvec::SmallVec<[(usize, usize, bool); 40]> = smallvec::SmallVec::new();
+    // A field's text (checked as UTF-8 on its own unless all of `input` is text: valid fields
+    // between ASCII separators make a valid record, and the other way round).
+    let field = |a: usize, b: usize| match whole {
+        Some(whole) => whole.get(a..b),
+        None => std::str::from_utf8(input.get(a..b)?).ok(),
+    };
+    // Each field goes to `cells` as it is found, but for fields with doubled quotes (their
+    // cell, and their text's bounds), whose cells are written once they are unquoted.
+    let mut doubled_fields: smallvec::SmallVec<[(usize, usize, usize); 4]> = smallvec::SmallVec::new();
     let mut specials = Specials::starting(input, p);
     let end = loop {
         if input.get(p) == Some(&b'"') {
@@ -695,7 +702,12 @@ fn plain_record<'a>(
                     break quote;
                 }
             };
-            bounds.push((from, close, doubled));
+            if doubled {
+                doubled_fields.push((cells.len(), from, close));
+                cells.push("");
+            } else {
+                cells.push(field(from, close)?);
+            }
             match input.get(close + 1)? {
                 b',' => {
                     p = close + 2;
@@ -712,7 +724,7 @@ fn plain_record<'a>(
             if input.get(p) == Some(&b'"') {
                 return None;
             }
-            bounds.push((from, p, false));
+            cells.push(field(from, p)?);
             if input.get(p) == Some(&b',') {
                 p += 1;
             } else {
@@ -720,16 +732,13 @@ fn plain_record<'a>(
             }
         }
     };
-    let text = match whole {
-        Some(whole) => whole.get(begin..end)?,
-        None => std::str::from_utf8(input.get(begin..end)?).ok()?,
-    };
-    // Fields with doubled quotes, each written once with single quotes (cut at ASCII quotes,
-    // so at character boundaries).
-    scratch.clear();
-    let mut unquoted: smallvec::SmallVec<[(usize, usize); 4]> = smallvec::SmallVec::new();
-    for &(a, b, doubled) in &bounds {
-        if doubled {
+    let text = field(begin, end)?;
+    if !doubled_fields.is_empty() {
+        // Fields with doubled quotes, each written once with single quotes (cut at ASCII
+        // quotes, so at character boundaries).
+        scratch.clear();
+        let mut unquoted: smallvec::SmallVec<[(usize, usize); 4]> = smallvec::SmallVec::new();
+        for &(_, a, b) in &doubled_fields {
             let start = scratch.len();
             let mut rest = text.get(a - begin..b - begin)?;
             while let Some(q) = memchr::memchr(b'"', rest.as_bytes()) {
@@ -739,17 +748,10 @@ fn plain_record<'a>(
             scratch.push_str(rest);
             unquoted.push((start, scratch.len()));
         }
-    }
-    let scratch: &'a str = scratch;
-    let mut unquoted = unquoted.into_iter();
-    for &(a, b, doubled) in &bounds {
-        let cell = if doubled {
-            let (x, y) = unquoted.next()?;
-            scratch.get(x..y)?
-        } else {
-            text.get(a - begin..b - begin)?
-        };
-        cells.push(cell);
+        let scratch: &'a str = scratch;
+        for (&(cell, _, _), (x, y)) in doubled_fields.iter().zip(unquoted) {
+            *cells.get_mut(cell)? = scratch.get(x..y)?;
+        }
     }
     *pos = end + 1;
     Some(text)
