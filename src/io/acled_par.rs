@@ -684,26 +684,33 @@ fn plain_record<'a>(
         Some(whole) => whole.get(a..b),
         None => std::str::from_utf8(input.get(a..b)?).ok(),
     };
-    // Each field goes to `cells` as it is found, but for fields with doubled quotes (their
-    // cell, and their text's bounds), whose cells are written once they are unquoted.
+    // Each field goes to `cells` as it is found, but for fields with doubled quotes: those
+    // are written to `scratch` with single quotes as their quotes are found (their cell, and
+    // their text's bounds in `scratch`), and their cells are set once the record is read.
     let mut doubled_fields: smallvec::SmallVec<[(usize, usize, usize); 4]> = smallvec::SmallVec::new();
+    scratch.clear();
     let mut specials = Specials::starting(input, p);
     let end = loop {
         if input.get(p) == Some(&b'"') {
             let from = p + 1;
             let mut at = from;
-            let mut doubled = false;
+            // Where the field starts in `scratch`, once a doubled quote is found in it.
+            let mut unquoted = None;
             let close = loop {
                 let quote = at + memchr::memchr(b'"', input.get(at..)?)?;
                 if input.get(quote + 1) == Some(&b'"') {
-                    doubled = true;
+                    // The text up to and with the pair's first quote (cut at ASCII quotes, so
+                    // at character boundaries); the second is left out.
+                    unquoted.get_or_insert(scratch.len());
+                    scratch.push_str(field(at, quote + 1)?);
                     at = quote + 2;
                 } else {
                     break quote;
                 }
             };
-            if doubled {
-                doubled_fields.push((cells.len(), from, close));
+            if let Some(start) = unquoted {
+                scratch.push_str(field(at, close)?);
+                doubled_fields.push((cells.len(), start, scratch.len()));
                 cells.push("");
             } else {
                 cells.push(field(from, close)?);
@@ -733,25 +740,9 @@ fn plain_record<'a>(
         }
     };
     let text = field(begin, end)?;
-    if !doubled_fields.is_empty() {
-        // Fields with doubled quotes, each written once with single quotes (cut at ASCII
-        // quotes, so at character boundaries).
-        scratch.clear();
-        let mut unquoted: smallvec::SmallVec<[(usize, usize); 4]> = smallvec::SmallVec::new();
-        for &(_, a, b) in &doubled_fields {
-            let start = scratch.len();
-            let mut rest = text.get(a - begin..b - begin)?;
-            while let Some(q) = memchr::memchr(b'"', rest.as_bytes()) {
-                scratch.push_str(rest.get(..=q)?);
-                rest = rest.get(q + 2..)?;
-            }
-            scratch.push_str(rest);
-            unquoted.push((start, scratch.len()));
-        }
-        let scratch: &'a str = scratch;
-        for (&(cell, _, _), (x, y)) in doubled_fields.iter().zip(unquoted) {
-            *cells.get_mut(cell)? = scratch.get(x..y)?;
-        }
+    let scratch: &'a str = scratch;
+    for &(cell, x, y) in &doubled_fields {
+        *cells.get_mut(cell)? = scratch.get(x..y)?;
     }
     *pos = end + 1;
     Some(text)
