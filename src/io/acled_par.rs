@@ -86,10 +86,11 @@ pub fn load(path: &Path, progress: &Progress, block: usize) -> Outcome {
             packer
         });
         let first_block = packer.add_blocks(std::mem::take(&mut sink.blocks).finish());
-        let rows = taken.kept.into_iter().map(|row| (row.feature, row.category, row.date_problem));
+        let (kept, duplicates) = taken.split();
+        let rows = kept.map(|row| (row.feature, row.category, row.date_problem));
         packer.push_rows(first_block, layout, &sink.categories, std::mem::take(&mut sink.ids), rows);
         // Duplicates were tallied by the task that read them.
-        for id in &taken.duplicates {
+        for id in &duplicates {
             packer.untally_id(id);
         }
         Ok(())
@@ -127,7 +128,7 @@ pub fn stream_json(
     mut each: impl FnMut(&[u8]) -> std::io::Result<()> + Send,
 ) -> Read {
     read(path, progress, block, &JsonSink::new, |_, sink: JsonSink, taken| {
-        for (from, to) in taken.kept {
+        for (from, to) in taken.split().0 {
             each(sink.buf.get(from..to).unwrap_or_default()).map_err(|e| e.to_string())?;
         }
         Ok(())
@@ -158,7 +159,10 @@ pub(crate) fn stream_made<M: Maker>(
     mut each: impl FnMut(&Header, M::Made, &[usize]) -> Result<(), String> + Send,
 ) -> Read {
     let new = |_: &Header| MadeSink { maker, made: maker.start(), rows: 0 };
-    read(path, progress, block, &new, |header, sink: MadeSink<'_, M>, taken| each(header, sink.made, &taken.kept))
+    read(path, progress, block, &new, |header, sink: MadeSink<'_, M>, taken| {
+        let kept: Vec<usize> = taken.split().0.collect();
+        each(header, sink.made, &kept)
+    })
 }
 
 /// A piece's rows made by a [`Maker`].
@@ -235,7 +239,9 @@ where
         Ok(())
     };
     loop {
-        let cut = if eof { Some(data.len()) } else { boundary_before_end(&data, start) };
+        // Quote parity from `start` on, read once for the block's cut and its pieces.
+        let parity = Parity::new(data.get(start..).unwrap_or_default());
+        let cut = if eof { Some(data.len()) } else { boundary_before_end(parity.bytes, &parity).map(|b| start + b) };
         let Some(cut) = cut else {
             // No record ends in the block: read more of the file into it.
             if let Err(e) = fill(&mut file, &mut data, block, &mut eof) {
@@ -248,7 +254,7 @@ where
             return Read::Failed(format!("{label}: loading cancelled"));
         }
         let body = data.get(start..cut).unwrap_or_default();
-        let pieces = pieces(body);
+        let pieces = pieces(body, &parity);
         let parse = || -> Vec<Piece<S>> {
             pieces
                 .par_iter()
@@ -343,10 +349,41 @@ fn read_header(data: &[u8], label: &str) -> Option<(Header, usize)> {
     Header::read(&record, label).ok().map(|h| (h, end))
 }
 
-/// Whether an odd number of quotes is in `bytes` (on every core; an XOR that vectorises).
+/// Whether an odd number of quotes is in `bytes` (counted by `memchr`, many bytes at a time).
 fn odd_quotes(bytes: &[u8]) -> bool {
-    bytes.par_chunks(1 << 20).map(|c| c.iter().fold(0u8, |a, &b| a ^ u8::from(b == b'"'))).reduce(|| 0, |a, b| a ^ b)
-        == 1
+    memchr::memchr_iter(b'"', bytes).count() % 2 == 1
+}
+
+/// Bytes per part of [`Parity`].
+const PARITY_PART: usize = 64 * 1024;
+
+/// The quote parity of some bytes before any position in them, from one pass over them on
+/// every core (a block's cut and its pieces' cuts are all found from it).
+struct Parity<'a> {
+    bytes: &'a [u8],
+    /// Whether an odd number of quotes comes before each [`PARITY_PART`] boundary.
+    before: Vec<bool>,
+}
+
+impl<'a> Parity<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        let parts: Vec<bool> = bytes.par_chunks(PARITY_PART).map(odd_quotes).collect();
+        let mut before = Vec::with_capacity(parts.len() + 1);
+        let mut odd = false;
+        before.push(odd);
+        for part in parts {
+            odd ^= part;
+            before.push(odd);
+        }
+        Self { bytes, before }
+    }
+
+    /// Whether an odd number of quotes is in `bytes[..at]`.
+    fn odd_before(&self, at: usize) -> bool {
+        let part = at / PARITY_PART;
+        let whole = self.before.get(part).copied().unwrap_or(false);
+        whole ^ odd_quotes(self.bytes.get(part * PARITY_PART..at).unwrap_or_default())
+    }
 }
 
 /// The first record boundary at or after `from` (after the first line end before a `\n` with an
@@ -373,34 +410,26 @@ fn boundary_from(data: &[u8], from: usize, mut odd: bool) -> Option<usize> {
     None
 }
 
-/// A record boundary in the last sixteenth of `data` (after `start`, where a record starts), or
-/// else the first one anywhere after `start`; `None` when no record ends in `data`.
-fn boundary_before_end(data: &[u8], start: usize) -> Option<usize> {
-    let body = data.get(start..)?;
+/// A record boundary in the last sixteenth of `body` (where a record starts; `parity` is its
+/// own), or else the first one anywhere; `None` when no record ends in `body`.
+fn boundary_before_end(body: &[u8], parity: &Parity<'_>) -> Option<usize> {
     let from = body.len() - body.len() / 16;
-    let odd = odd_quotes(body.get(..from)?);
-    boundary_from(body, from, odd).or_else(|| boundary_from(body, 0, false)).map(|b| start + b)
+    boundary_from(body, from, parity.odd_before(from)).or_else(|| boundary_from(body, 0, false))
 }
 
-/// `body` (starting at a record) cut at record boundaries into one piece per task: `(start, end)`.
-fn pieces(body: &[u8]) -> Vec<(usize, usize)> {
+/// `body` (starting at a record; `parity` of bytes starting where it does) cut at record
+/// boundaries into one piece per task: `(start, end)`.
+fn pieces(body: &[u8], parity: &Parity<'_>) -> Vec<(usize, usize)> {
     let tasks = (rayon::current_num_threads() * 4).max(1);
     let step = (body.len() / tasks).max(MIN_PIECE);
     let targets: Vec<usize> = (1..tasks).map(|k| k * step).filter(|&t| t < body.len()).collect();
-    // Quote parity before each target, counted in parallel.
-    let mut bounds = vec![0usize];
-    bounds.extend(&targets);
-    bounds.push(body.len());
-    let odd: Vec<bool> = bounds.par_windows(2).map(|w| odd_quotes(body.get(w[0]..w[1]).unwrap_or_default())).collect();
-    let mut parity = false;
     let mut cuts = vec![0usize];
-    for (k, &t) in targets.iter().enumerate() {
-        parity ^= odd.get(k).copied().unwrap_or(false);
+    for &t in &targets {
         let last = cuts.last().copied().unwrap_or(0);
         if t < last {
             continue;
         }
-        match boundary_from(body, t, parity) {
+        match boundary_from(body, t, parity.odd_before(t)) {
             Some(b) if b < body.len() && b > last => cuts.push(b),
             _ => {}
         }
@@ -488,20 +517,7 @@ impl Sink for PackSink {
         });
         #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "as feature_span casts it")]
         let precision = precision.map(|p| p as u8);
-        // A day of the years `YYYY-MM-DD` spells reads back as that day: not parsed again.
-        let plain_day = !matches!(precision, Some(2 | 3)) && (1..=9999).contains(&chrono::Datelike::year(&core.day));
-        let span = if plain_day {
-            Ok(crate::time::DateSpan::day(core.day))
-        } else {
-            crate::time::DateSpan::parse(&core.date).map_err(|e| e.to_string())
-        };
-        let span = span.and_then(|parsed| {
-            if parsed.start == parsed.end && matches!(precision, Some(2 | 3)) {
-                crate::time::DateSpan::from_acled(&core.date, precision).map_err(|e| e.to_string())
-            } else {
-                Ok(parsed)
-            }
-        });
+        let span = row_span(core, precision);
         let (span, date_problem) = match span {
             Ok(span) => (Some(span), None),
             Err(why) => (None, Some(Box::new((core.id.to_owned(), why)))),
@@ -526,6 +542,27 @@ impl Sink for PackSink {
             category,
             date_problem,
         }
+    }
+}
+
+/// A good row's date span as [`crate::model::feature_span`] reads the event `import acled`
+/// writes for it: its day, widened to the ISO week or the month by `time_precision` 2 and 3
+/// ([`crate::time::DateSpan::from_acled`]). A day of the years `YYYY-MM-DD` spells reads back as
+/// that day, so its span is made from the day without parsing the text again.
+fn row_span(core: &RowCore<'_>, precision: Option<u8>) -> Result<crate::time::DateSpan, String> {
+    use crate::time::DateSpan;
+    if (1..=9999).contains(&chrono::Datelike::year(&core.day)) {
+        return Ok(match precision {
+            Some(2) => DateSpan::iso_week_of(core.day),
+            Some(3) => DateSpan::month_of(core.day),
+            _ => DateSpan::day(core.day),
+        });
+    }
+    let parsed = DateSpan::parse(&core.date).map_err(|e| e.to_string())?;
+    if parsed.start == parsed.end && matches!(precision, Some(2 | 3)) {
+        DateSpan::from_acled(&core.date, precision).map_err(|e| e.to_string())
+    } else {
+        Ok(parsed)
     }
 }
 
@@ -588,19 +625,20 @@ impl RecordReader {
 
     /// Reads the next record of `input[*pos..]` into `cells`, moving `pos` past it: a plain
     /// record (the usual one, see [`plain_record`], with `scratch` for the fields it
-    /// unquotes) is cut where it lies, any other is read
+    /// unquotes; `text` is `input` when it is UTF-8) is cut where it lies, any other is read
     /// by `csv_core` (which reads the first record of the input, as it strips a BOM only
     /// there). `None` at the end of the input.
     fn read<'a>(
         &'a mut self,
         input: &'a [u8],
+        text: Option<&'a str>,
         pos: &mut usize,
-        scratch: &'a mut Vec<u8>,
+        scratch: &'a mut String,
         cells: &mut smallvec::SmallVec<[&'a str; 40]>,
     ) -> Option<Next<'a>> {
         let start = *pos;
         if self.used {
-            if let Some(text) = plain_record(input, pos, scratch, cells) {
+            if let Some(text) = plain_record(input, text, pos, scratch, cells) {
                 return Some(Next { plain: Some(text), terminated: true, bad_field: None });
             }
             *pos = start;
@@ -682,13 +720,15 @@ impl RecordReader {
 /// read exactly as `csv_core` reads it: after the line ends it skips, fields that are either
 /// unquoted without quotes, or quoted (doubled quotes in them read as one, written into
 /// `scratch`) and closed right before a comma or a line end; the record ends at a line end
-/// (CR, LF, or the CR of a CRLF, as `csv_core` ends it), and it is valid UTF-8. Moves `pos`
-/// past the line end and gives the record's text (without line ends); `None` when the record
-/// is not plain (`pos` and `cells` are then to be reset).
+/// (CR, LF, or the CR of a CRLF, as `csv_core` ends it), and it is valid UTF-8 (known when
+/// `whole`, all of `input` as text, is given: a record starts and ends at ASCII bytes). Moves
+/// `pos` past the line end and gives the record's text (without line ends); `None` when the
+/// record is not plain (`pos` and `cells` are then to be reset).
 fn plain_record<'a>(
     input: &'a [u8],
+    whole: Option<&'a str>,
     pos: &mut usize,
-    scratch: &'a mut Vec<u8>,
+    scratch: &'a mut String,
     cells: &mut smallvec::SmallVec<[&'a str; 40]>,
 ) -> Option<&'a str> {
     let mut p = *pos;
@@ -700,24 +740,43 @@ fn plain_record<'a>(
     if input.get(begin) == Some(&0xEF) {
         return None;
     }
-    // Each field's bytes, and whether doubled quotes are in them.
-    let mut bounds: smallvec::SmallVec<[(usize, usize, bool); 40]> = smallvec::SmallVec::new();
+    // A field's text (checked as UTF-8 on its own unless all of `input` is text: valid fields
+    // between ASCII separators make a valid record, and the other way round).
+    let field = |a: usize, b: usize| match whole {
+        Some(whole) => whole.get(a..b),
+        None => std::str::from_utf8(input.get(a..b)?).ok(),
+    };
+    // Each field goes to `cells` as it is found, but for fields with doubled quotes: those
+    // are written to `scratch` with single quotes as their quotes are found (their cell, and
+    // their text's bounds in `scratch`), and their cells are set once the record is read.
+    let mut doubled_fields: smallvec::SmallVec<[(usize, usize, usize); 4]> = smallvec::SmallVec::new();
+    scratch.clear();
     let mut specials = Specials::starting(input, p);
     let end = loop {
         if input.get(p) == Some(&b'"') {
             let from = p + 1;
             let mut at = from;
-            let mut doubled = false;
+            // Where the field starts in `scratch`, once a doubled quote is found in it.
+            let mut unquoted = None;
             let close = loop {
                 let quote = at + memchr::memchr(b'"', input.get(at..)?)?;
                 if input.get(quote + 1) == Some(&b'"') {
-                    doubled = true;
+                    // The text up to and with the pair's first quote (cut at ASCII quotes, so
+                    // at character boundaries); the second is left out.
+                    unquoted.get_or_insert(scratch.len());
+                    scratch.push_str(field(at, quote + 1)?);
                     at = quote + 2;
                 } else {
                     break quote;
                 }
             };
-            bounds.push((from, close, doubled));
+            if let Some(start) = unquoted {
+                scratch.push_str(field(at, close)?);
+                doubled_fields.push((cells.len(), start, scratch.len()));
+                cells.push("");
+            } else {
+                cells.push(field(from, close)?);
+            }
             match input.get(close + 1)? {
                 b',' => {
                     p = close + 2;
@@ -734,7 +793,7 @@ fn plain_record<'a>(
             if input.get(p) == Some(&b'"') {
                 return None;
             }
-            bounds.push((from, p, false));
+            cells.push(field(from, p)?);
             if input.get(p) == Some(&b',') {
                 p += 1;
             } else {
@@ -742,34 +801,10 @@ fn plain_record<'a>(
             }
         }
     };
-    let text = std::str::from_utf8(input.get(begin..end)?).ok()?;
-    // Fields with doubled quotes, each written once with single quotes.
-    scratch.clear();
-    let mut unquoted: smallvec::SmallVec<[(usize, usize); 4]> = smallvec::SmallVec::new();
-    for &(a, b, doubled) in &bounds {
-        if doubled {
-            let start = scratch.len();
-            let mut rest = input.get(a..b)?;
-            while let Some(q) = memchr::memchr(b'"', rest) {
-                scratch.extend_from_slice(rest.get(..=q)?);
-                rest = rest.get(q + 2..)?;
-            }
-            scratch.extend_from_slice(rest);
-            unquoted.push((start, scratch.len()));
-        }
-    }
-    // Input text with ASCII quotes taken out: UTF-8.
-    let scratch: &'a [u8] = scratch;
-    let scratch = std::str::from_utf8(scratch).ok()?;
-    let mut unquoted = unquoted.into_iter();
-    for &(a, b, doubled) in &bounds {
-        let cell = if doubled {
-            let (x, y) = unquoted.next()?;
-            scratch.get(x..y)?
-        } else {
-            text.get(a - begin..b - begin)?
-        };
-        cells.push(cell);
+    let text = field(begin, end)?;
+    let scratch: &'a str = scratch;
+    for &(cell, x, y) in &doubled_fields {
+        *cells.get_mut(cell)? = scratch.get(x..y)?;
     }
     *pos = end + 1;
     Some(text)
@@ -844,11 +879,14 @@ fn parse_piece<S: Sink>(bytes: &[u8], header: &Header, last: bool, sink: S) -> P
     let mut reader = RecordReader::new();
     let mut pos = 0;
     let width = header.columns.len();
-    let mut scratch = Vec::new();
+    let mut scratch = String::new();
+    // The piece checked as UTF-8 at once (its records then need no check of their own).
+    let text = std::str::from_utf8(bytes).ok();
     loop {
         let start = pos;
         let mut cells: smallvec::SmallVec<[&str; 40]> = smallvec::SmallVec::with_capacity(width);
-        let Some(Next { plain, terminated, bad_field }) = reader.read(bytes, &mut pos, &mut scratch, &mut cells) else {
+        let Some(Next { plain, terminated, bad_field }) = reader.read(bytes, text, &mut pos, &mut scratch, &mut cells)
+        else {
             break;
         };
         if !terminated && !last {
@@ -893,7 +931,8 @@ fn parse_piece<S: Sink>(bytes: &[u8], header: &Header, last: bool, sink: S) -> P
             problems_before: out.problems.len(),
         });
     }
-    // Lines, counted in one pass for the rows and one for the problems (each in order).
+    // Lines, counted in one pass for the rows (which counts the piece's newlines too) and
+    // one for the problems (each in order).
     let line_of = |ends: &mut dyn Iterator<Item = &mut usize>| {
         let mut newlines = memchr::memchr_iter(b'\n', bytes).peekable();
         let mut seen = 0;
@@ -903,12 +942,12 @@ fn parse_piece<S: Sink>(bytes: &[u8], header: &Header, last: bool, sink: S) -> P
             }
             *end = seen + 1;
         }
+        seen + newlines.count()
     };
-    line_of(&mut out.rows.iter_mut().map(|r| &mut r.line));
+    out.newlines = line_of(&mut out.rows.iter_mut().map(|r| &mut r.line));
     if !out.problems.is_empty() {
         line_of(&mut out.problems.iter_mut().map(|p| &mut p.line));
     }
-    out.newlines = memchr::memchr_iter(b'\n', bytes).count();
     out
 }
 
@@ -1029,11 +1068,52 @@ impl IdTable {
 
 /// What the merge gives of a piece.
 struct Taken<R> {
-    /// Its kept rows (not duplicates), in order.
-    kept: Vec<R>,
+    /// Its good rows, in order, duplicates among them.
+    rows: Vec<Row<R>>,
+    /// Where the duplicates are in `rows`, ascending.
+    skipped: Vec<usize>,
     /// The ids of its duplicate rows.
     duplicates: Vec<String>,
 }
+
+impl<R> Taken<R> {
+    /// Its kept rows (not duplicates), in order, moved straight out of the piece's; and the
+    /// ids of its duplicates.
+    fn split(self) -> (Kept<R>, Vec<String>) {
+        let left = self.rows.len() - self.skipped.len();
+        let kept = Kept { rows: self.rows.into_iter().enumerate(), skipped: self.skipped.into_iter().peekable(), left };
+        (kept, self.duplicates)
+    }
+}
+
+/// The kept rows of a [`Taken`].
+struct Kept<R> {
+    rows: std::iter::Enumerate<std::vec::IntoIter<Row<R>>>,
+    /// Where the duplicates still ahead are.
+    skipped: std::iter::Peekable<std::vec::IntoIter<usize>>,
+    /// Kept rows still ahead.
+    left: usize,
+}
+
+impl<R> Iterator for Kept<R> {
+    type Item = R;
+
+    fn next(&mut self) -> Option<R> {
+        loop {
+            let (k, row) = self.rows.next()?;
+            if self.skipped.next_if_eq(&k).is_none() {
+                self.left = self.left.saturating_sub(1);
+                return Some(row.made);
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<R> ExactSizeIterator for Kept<R> {}
 
 /// The rows read so far, in file order: problems, counts, and the ids kept (the first row
 /// with an id wins; later ones are skipped as duplicates, as the serial reader does).
@@ -1101,12 +1181,12 @@ impl Rows {
             p
         });
         let mut taken = 0;
-        let mut kept = Vec::with_capacity(piece.rows.len());
+        let mut skipped = Vec::new();
         let mut duplicates = Vec::new();
         let mut id_start = 0;
         self.seen.reserve(self.seen.rows.len() + piece.rows.len());
         self.seen.touch(piece.rows.iter().map(|r| r.id_hash));
-        for row in piece.rows {
+        for (k, row) in piece.rows.iter().enumerate() {
             let id = piece.ids.get(id_start..row.id_end as usize).unwrap_or_default();
             id_start = row.id_end as usize;
             self.problems.extend(problems.by_ref().take(row.problems_before - taken));
@@ -1131,16 +1211,16 @@ impl Rows {
                     skipped: true,
                 });
                 duplicates.push(id.to_owned());
+                skipped.push(k);
                 continue;
             }
             self.ids.push_str(id);
             self.id_ends.push(self.ids.len() as u32);
-            kept.push(row.made);
         }
         self.problems.extend(problems);
         self.read += piece.rows_read;
         self.lines += piece.newlines;
-        (piece.sink, Taken { kept, duplicates })
+        (piece.sink, Taken { rows: piece.rows, skipped, duplicates })
     }
 
     /// What the serial reader's summary would say.
@@ -1212,15 +1292,17 @@ mod tests {
         out
     }
 
-    /// Every record of `input` as [`RecordReader::read`] reads them; each plain record's text
-    /// reads back (as the store's decoder reads it) to the same cells. The number read plainly.
-    fn by_read(input: &[u8]) -> (Vec<Got>, usize) {
+    /// Every record of `input` as [`RecordReader::read`] reads them (given `input` as text
+    /// when `whole` and it is UTF-8); each plain record's text reads back (as the store's
+    /// decoder reads it) to the same cells. The number read plainly.
+    fn by_read(input: &[u8], whole: bool) -> (Vec<Got>, usize) {
         let mut reader = RecordReader::new();
         let (mut pos, mut out, mut plain) = (0, Vec::new(), 0);
-        let mut scratch = Vec::new();
+        let mut scratch = String::new();
+        let text = std::str::from_utf8(input).ok().filter(|_| whole);
         loop {
             let mut cells = smallvec::SmallVec::new();
-            let Some(next) = reader.read(input, &mut pos, &mut scratch, &mut cells) else { break };
+            let Some(next) = reader.read(input, text, &mut pos, &mut scratch, &mut cells) else { break };
             let got = match next.bad_field {
                 Some(i) => Err(i),
                 None => Ok(cells.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>()),
@@ -1241,8 +1323,9 @@ mod tests {
     fn records_read_plainly_are_read_as_csv_core_reads_them() {
         let row = "TJK000001,2017-07-24,2017,2,Political violence,\"Generated event, \"\"in\"\" Gorno\",,72.5\n";
         let typical = row.repeat(3);
-        let (got, plain) = by_read(typical.as_bytes());
+        let (got, plain) = by_read(typical.as_bytes(), true);
         assert_eq!(got, by_core(typical.as_bytes()));
+        assert_eq!(by_read(typical.as_bytes(), false), (got, plain));
         assert_eq!(plain, 2, "the records after the first are read plainly");
         // Random bytes from an alphabet of CSV's special bytes, text and broken UTF-8.
         let alphabet: [&[u8]; 14] = [
@@ -1275,11 +1358,39 @@ mod tests {
             for _ in 0..len {
                 input.extend_from_slice(alphabet[(next() % alphabet.len() as u64) as usize]);
             }
-            let (got, plain) = by_read(&input);
+            let (got, plain) = by_read(&input, true);
             assert_eq!(got, by_core(&input), "{:?}", String::from_utf8_lossy(&input));
+            assert_eq!(by_read(&input, false), (got, plain), "{:?}", String::from_utf8_lossy(&input));
             plain_total += plain;
         }
         assert!(plain_total > 10_000, "only {plain_total} records read plainly");
+    }
+
+    #[test]
+    fn a_rows_span_is_the_one_its_date_text_reads_as() {
+        use crate::time::DateSpan;
+        let mut day = chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap();
+        let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
+        let mut days = vec![last, chrono::NaiveDate::from_ymd_opt(2020, 2, 29).unwrap()];
+        while day < last {
+            days.push(day);
+            day = day + chrono::Days::new(97);
+        }
+        for day in days {
+            let date = day.format("%Y-%m-%d").to_string();
+            let core = RowCore { id: "X1", date: std::borrow::Cow::Borrowed(&date), day, lon: 0.0, lat: 0.0 };
+            for precision in [None, Some(0), Some(1), Some(2), Some(3), Some(4)] {
+                // How the text reads: parsed, and widened by its precision when a single day.
+                let want = DateSpan::parse(&date).map_err(|e| e.to_string()).and_then(|parsed| {
+                    if parsed.start == parsed.end && matches!(precision, Some(2 | 3)) {
+                        DateSpan::from_acled(&date, precision).map_err(|e| e.to_string())
+                    } else {
+                        Ok(parsed)
+                    }
+                });
+                assert_eq!(row_span(&core, precision), want, "{date} at precision {precision:?}");
+            }
+        }
     }
 
     #[test]
@@ -1325,12 +1436,14 @@ mod tests {
         let mut rows = Rows::new(1, 0);
         // Lines 2.. of the file: A, B (the same hash as A), A again, C.
         let (_, first) = rows.add(piece(&[("A", 7, 1), ("B", 7, 2), ("A", 7, 3), ("C", 9, 4)]));
-        assert_eq!(first.kept, vec![(0, 0), (1, 1), (3, 3)]);
-        assert_eq!(first.duplicates, vec!["A".to_owned()]);
+        let (kept, duplicates) = first.split();
+        assert_eq!(kept.collect::<Vec<_>>(), vec![(0, 0), (1, 1), (3, 3)]);
+        assert_eq!(duplicates, vec!["A".to_owned()]);
         // The next piece (lines 6..): B and C again, D with A's hash, and D again.
         let (_, second) = rows.add(piece(&[("B", 7, 1), ("C", 9, 2), ("D", 7, 3), ("D", 7, 4)]));
-        assert_eq!(second.kept, vec![(2, 2)]);
-        assert_eq!(second.duplicates, vec!["B".to_owned(), "C".to_owned(), "D".to_owned()]);
+        let (kept, duplicates) = second.split();
+        assert_eq!(kept.collect::<Vec<_>>(), vec![(2, 2)]);
+        assert_eq!(duplicates, vec!["B".to_owned(), "C".to_owned(), "D".to_owned()]);
         let summary = rows.summary();
         let messages: Vec<String> = summary.problems.iter().map(ToString::to_string).collect();
         assert_eq!(

@@ -206,17 +206,17 @@ impl IdTally {
         if run.is_empty() {
             return;
         }
-        if !self.heads.contains_key(head) {
-            if !add {
-                return;
-            }
-            if self.heads.len() >= MAX_HEADS {
+        // One look-up for a head tallied before (nearly every id).
+        let full = self.heads.len() >= MAX_HEADS;
+        let slot = match self.heads.get_mut(head) {
+            Some(slot) => slot,
+            None if !add => return,
+            None if full => {
                 self.heads_full = true;
                 return;
             }
-            self.heads.insert(head.to_owned(), Head::default());
-        }
-        let Some(slot) = self.heads.get_mut(head) else { return };
+            None => self.heads.entry(head.to_owned()).or_default(),
+        };
         if slot.widths.len() <= run.len() {
             slot.widths.resize(run.len() + 1, 0);
         }

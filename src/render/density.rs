@@ -34,6 +34,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::Datelike as _;
+use rayon::prelude::*;
 
 use super::scene::{Color, Item, LegendEntry, LegendSwatch, Mesh};
 use crate::model::{Layer, LayerKind, PointView, TimeFilter};
@@ -248,32 +249,81 @@ fn for_each_binned(
     mut each: impl FnMut(usize, BinKey),
 ) {
     let binner = grid.binner();
+    let source = NearPoints::new(layer, li, filter, near);
     let mut others = Vec::new();
-    if let Some((ids, points)) = filter.and_then(|f| f.visible_points(li)) {
-        // Date-filtered: one sequential pass over the filter's gathered points.
-        let [x0, y0] = near.min;
-        let [x1, y1] = near.max;
-        for (&fi, p) in ids.iter().zip(points) {
-            if p[0] >= x0 && p[0] <= x1 && p[1] >= y0 && p[1] <= y1 {
-                each(fi, binner.bin_of(*p));
-            } else if p[0].is_nan() {
-                others.push(fi);
-            }
+    source.bin_points(layer, 0..source.len(), near, binner, &mut each, &mut others);
+    bin_others(layer, &others, near, binner, &mut each);
+}
+
+/// The features [`for_each_binned`] reads, in its order: the filter's gathered points of the
+/// layer when it is date-filtered, else the features the layer's index finds near the view.
+enum NearPoints<'a> {
+    Filtered(&'a [usize], &'a [[f64; 2]]),
+    Indexed(Vec<usize>),
+}
+
+impl<'a> NearPoints<'a> {
+    fn new(layer: &Layer, li: usize, filter: Option<&'a TimeFilter>, near: &WorldRect) -> Self {
+        match filter.and_then(|f| f.visible_points(li)) {
+            Some((ids, points)) => Self::Filtered(ids, points),
+            None => Self::Indexed(layer.index.query(near)),
         }
-    } else {
-        for fi in layer.index.query(near) {
-            match layer.index.rect(fi).filter(WorldRect::is_point) {
-                Some(r) => {
-                    if near.contains(r.min) {
-                        each(fi, binner.bin_of(r.min));
+    }
+
+    /// How many entries (features or points) there are to read.
+    fn len(&self) -> usize {
+        match self {
+            Self::Filtered(ids, points) => ids.len().min(points.len()),
+            Self::Indexed(ids) => ids.len(),
+        }
+    }
+
+    /// Calls `each(feature, bin)` for entries `range` that are points within `near`; the
+    /// features among them that are not points go to `others`, in order.
+    fn bin_points(
+        &self,
+        layer: &Layer,
+        range: std::ops::Range<usize>,
+        near: &WorldRect,
+        binner: Binner,
+        each: &mut impl FnMut(usize, BinKey),
+        others: &mut Vec<usize>,
+    ) {
+        match self {
+            Self::Filtered(ids, points) => {
+                // Date-filtered: one sequential pass over the filter's gathered points.
+                let [x0, y0] = near.min;
+                let [x1, y1] = near.max;
+                let ids = ids.get(range.clone()).unwrap_or_default();
+                for (&fi, p) in ids.iter().zip(points.get(range).unwrap_or_default()) {
+                    if p[0] >= x0 && p[0] <= x1 && p[1] >= y0 && p[1] <= y1 {
+                        each(fi, binner.bin_of(*p));
+                    } else if p[0].is_nan() {
+                        others.push(fi);
                     }
                 }
-                None => others.push(fi),
+            }
+            Self::Indexed(ids) => {
+                for &fi in ids.get(range).unwrap_or_default() {
+                    match layer.index.rect(fi).filter(WorldRect::is_point) {
+                        Some(r) => {
+                            if near.contains(r.min) {
+                                each(fi, binner.bin_of(r.min));
+                            }
+                        }
+                        None => others.push(fi),
+                    }
+                }
             }
         }
     }
+}
+
+/// Calls `each(feature, bin)` for the `others` of [`NearPoints::bin_points`]: once per distinct
+/// bin of their points within `near`.
+fn bin_others(layer: &Layer, others: &[usize], near: &WorldRect, binner: Binner, each: &mut impl FnMut(usize, BinKey)) {
     let mut seen: Vec<BinKey> = Vec::new();
-    for fi in others {
+    for &fi in others {
         let Some(shape) = layer.features.shape(fi) else { continue };
         seen.clear();
         for p in shape.points.iter().filter(|p| near.contains(**p)) {
@@ -285,6 +335,11 @@ fn for_each_binned(
         }
     }
 }
+
+/// Entries [`count_bins_direct`] reads on one core at least; beyond, on every core in parts of
+/// at least this many (each part counting into its own array when the bins are few next to
+/// the points).
+const COUNT_PART_MIN: usize = 64 * 1024;
 
 /// Layers with more points than this get a [`BinIndex`] per grid, built on a worker thread;
 /// below it, counting the points directly costs well under a millisecond.
@@ -699,16 +754,46 @@ pub fn count_bins_direct(
         // A grid this large means a degenerate view; draw nothing rather than allocate it.
         return Vec::new();
     }
-    let mut counts = vec![0_u32; cells];
-    for_each_binned(layer, li, filter, *grid, &near, |_, (i, j)| {
+    let binner = grid.binner();
+    let slot = |(i, j): BinKey| {
         let (ci, cj) = (i - i0, j - j0);
-        if ci >= 0
-            && ci < cols
-            && cj >= 0
-            && cj < rows
-            && let Some(n) = counts.get_mut((cj * cols + ci) as usize)
-        {
-            *n += 1;
+        (ci >= 0 && ci < cols && cj >= 0 && cj < rows).then_some((cj * cols + ci) as usize)
+    };
+    let source = NearPoints::new(layer, li, filter, &near);
+    let n = source.len();
+    // The points in parts counted on every core, each into its own array (sums of counts, so
+    // the same whatever the parts), when there are many more points than bins.
+    let parts = if n >= 2 * COUNT_PART_MIN && cells.saturating_mul(16) <= n {
+        (rayon::current_num_threads() * 2).min(n / COUNT_PART_MIN).max(1)
+    } else {
+        1
+    };
+    let step = n.div_ceil(parts);
+    let count_part = |k: usize| {
+        let mut counts = vec![0_u32; cells];
+        let mut others = Vec::new();
+        let range = (k * step).min(n)..((k + 1) * step).min(n);
+        let mut tally = |_, key| {
+            if let Some(c) = slot(key).and_then(|s| counts.get_mut(s)) {
+                *c += 1;
+            }
+        };
+        source.bin_points(layer, range, &near, binner, &mut tally, &mut others);
+        (counts, others)
+    };
+    let counted: Vec<(Vec<u32>, Vec<usize>)> =
+        if parts == 1 { vec![count_part(0)] } else { (0..parts).into_par_iter().map(count_part).collect() };
+    let mut counted = counted.into_iter();
+    let (mut counts, mut others) = counted.next().unwrap_or_default();
+    for (part, more) in counted {
+        for (c, p) in counts.iter_mut().zip(part) {
+            *c += p;
+        }
+        others.extend(more);
+    }
+    bin_others(layer, &others, &near, binner, &mut |_, key| {
+        if let Some(c) = slot(key).and_then(|s| counts.get_mut(s)) {
+            *c += 1;
         }
     });
     let mut out = Vec::new();
