@@ -245,18 +245,27 @@ impl<'a> Parser<'a> {
                 return false;
             }
             names.push(name);
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b'}') => {
-                    self.i += 1;
-                    break;
-                }
-                _ => return false,
+            match self.comma_or_close(b'}') {
+                Some(true) => break,
+                Some(false) => {}
+                None => return false,
             }
         }
         self.depth -= 1;
         distinct(&names)
+    }
+
+    /// After a member or an element (and white space): `Some(false)` past a `,`, `Some(true)`
+    /// past `close`, `None` at anything else.
+    fn comma_or_close(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        let closed = match self.peek() {
+            Some(b',') => false,
+            Some(c) if c == close => true,
+            _ => return None,
+        };
+        self.i += 1;
+        Some(closed)
     }
 
     /// An array at the cursor, each element read by `element` (the cursor before it).
@@ -277,14 +286,10 @@ impl<'a> Parser<'a> {
             if !element(self) {
                 return false;
             }
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b']') => {
-                    self.i += 1;
-                    break;
-                }
-                _ => return false,
+            match self.comma_or_close(b']') {
+                Some(true) => break,
+                Some(false) => {}
+                None => return false,
             }
         }
         self.depth -= 1;
