@@ -277,7 +277,10 @@ fn validate(files: &[PathBuf]) -> ExitCode {
         // Read once (a FIFO too), streamed: memory stays bounded for a FeatureCollection.
         match crate::io::validate_stream::validate_path(path) {
             Err(e) => {
-                println!("{label}:1:1: {e}");
+                // The reason names the path itself ("PATH: is a folder, not a file"): said once.
+                let text = e.to_string();
+                let reason = text.strip_prefix(&format!("{label}: ")).unwrap_or(&text);
+                println!("{label}:1:1: {reason}");
                 bad = true;
             }
             Ok(problems) => {

@@ -144,3 +144,14 @@ fn import_acled_of_a_file_that_is_not_an_export_names_its_header() {
     assert!(stderr.contains(&want), "{stderr}");
     assert!(!out_path.exists(), "nothing written");
 }
+
+/// Found trying `validate` on a folder: the line named the path twice
+/// ("DIR:1:1: DIR: is a folder, not a file").
+#[test]
+fn validate_of_a_folder_names_it_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = bin().arg("validate").arg(dir.path()).output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.trim_end(), format!("{}:1:1: is a folder, not a file", dir.path().display()));
+}
