@@ -549,3 +549,27 @@ fn clicking_a_district_shows_its_province_and_what_lies_inside() {
     h.get_by_label("Events inside it in all dates: 1");
     h.get_by_label("Aid inside it in all dates: 1");
 }
+
+/// The legend shows what the map paints: the districts are drawn as outlines over a clear
+/// fill, so their row is a line in the outline's colour, not a tinted square (found comparing
+/// the legend with the map); the lakes, which are filled, keep a square of their fill.
+#[test]
+fn the_legend_shows_outlined_districts_as_a_line_and_filled_lakes_as_an_area() {
+    use frontier_atlas::render::{LegendSwatch, layer_style};
+    let catalog = catalog();
+    let viewport = Viewport::centered(71.5, 37.5, 7.0, [1600.0, 1000.0]);
+    let scene = build_scene(&catalog, &viewport, &SceneOptions::default());
+    let row = |name: &str| scene.legend.iter().find(|e| e.label == name).map(|e| e.swatch.clone());
+    let districts = layer_style(LayerKind::Districts);
+    assert_eq!(districts.fill.0[3], 0, "the districts are drawn clear");
+    assert!(
+        matches!(row("Districts"), Some(LegendSwatch::Line(c, _)) if c == districts.stroke),
+        "{:?}",
+        row("Districts")
+    );
+    assert!(
+        matches!(row("Lakes"), Some(LegendSwatch::Area(c)) if c.0[..3] == layer_style(LayerKind::Lakes).fill.0[..3]),
+        "{:?}",
+        row("Lakes")
+    );
+}

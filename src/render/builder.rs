@@ -229,10 +229,17 @@ impl Builder<'_> {
             let rings = polygons.iter().flatten().map(|r| self.project_line(r)).collect();
             self.items.push(Item::Fill { mesh, rings, color });
         }
+        // An outlined layer (a clear fill, as the districts are drawn) shows its outline's
+        // colour, not a tinted square the map never paints. Found comparing the legend with
+        // the map: "Districts" had a beige square over brown dashed outlines.
+        let swatch = if style.fill.0[3] == 0 {
+            LegendSwatch::Line(style.stroke, style.stroke_pts.max(1.2))
+        } else {
+            LegendSwatch::Area(style.fill.alpha(style.fill.0[3].max(90)))
+        };
         if !shown.is_empty() && matches!(layer.kind, LayerKind::Regions | LayerKind::Districts | LayerKind::Lakes) {
-            self.legend.add(1, &layer.name, LegendSwatch::Area(style.fill.alpha(style.fill.0[3].max(90))));
+            self.legend.add(1, &layer.name, swatch);
         } else if !shown.is_empty() && (layer.kind == LayerKind::Generic || own_fill) {
-            let swatch = LegendSwatch::Area(style.fill.alpha(style.fill.0[3].max(90)));
             self.legend.add(style::USER_LEGEND_GROUP, &layer.name, swatch);
         }
     }
