@@ -57,6 +57,16 @@ fn crashed_session_with_a_new_event(dir: &Path) -> usize {
     shipped
 }
 
+/// A new start in `dir` that restores the one autosave it offers: the app, and the entry.
+fn restore_the_only_offer(dir: &Path) -> (AtlasApp, frontier_atlas::io::recovery::RecoveryEntry) {
+    let mut app = app_in(dir);
+    assert_eq!(app.safety.offered.len(), 1, "{:?}", app.safety.offered);
+    let entry = app.safety.offered.remove(0);
+    app.restore(&entry);
+    app.finish_jobs();
+    (app, entry)
+}
+
 /// Every file of `dir`: name, type, size, modification time and inode (a file written again,
 /// even with the same bytes, differs).
 fn disk(dir: &Path) -> Vec<(String, bool, u64, std::time::SystemTime, u64)> {
@@ -202,11 +212,7 @@ fn no_autosave_is_written_after_a_restore_until_the_next_edit() {
     assert!(!entry.data_path.exists(), "the file restored from is superseded");
     assert_eq!(disk(&recovery).len(), 3, "one autosave: layer, journal, sidecar");
     drop(h); // another crash: one offer, with both edits
-    let mut app = app_in(dir.path());
-    assert_eq!(app.safety.offered.len(), 1);
-    let entry = app.safety.offered.remove(0);
-    app.restore(&entry);
-    app.finish_jobs();
+    let (app, _) = restore_the_only_offer(dir.path());
     assert_eq!(events_layer(&app).2, shipped + 2);
     assert_eq!(app.safety.journal.get(&events_layer(&app).1).map(Vec::len), Some(2), "{:?}", app.safety.journal);
 }
@@ -218,10 +224,7 @@ fn saving_a_restored_layer_removes_the_file_it_came_from_and_keeps_edits_made_me
     let dir = tempfile::tempdir().expect("tempdir");
     let shipped = crashed_session_with_a_new_event(dir.path());
     let recovery = dir.path().join("recovery");
-    let mut app = app_in(dir.path());
-    let entry = app.safety.offered.remove(0);
-    app.restore(&entry);
-    app.finish_jobs();
+    let (mut app, entry) = restore_the_only_offer(dir.path());
     let (_, uid, _) = events_layer(&app);
     app.apply(Command::Edit(EditIntent::Save(uid)));
     add_event(&mut app, 71.5);
@@ -235,10 +238,7 @@ fn saving_a_restored_layer_removes_the_file_it_came_from_and_keeps_edits_made_me
     let problems: Vec<_> = app.messages.iter().filter(|m| m.level != frontier_atlas::ui::Level::Info).collect();
     assert!(problems.is_empty(), "{problems:?}");
     drop(app);
-    let mut app = app_in(dir.path());
-    let entry = app.safety.offered.remove(0);
-    app.restore(&entry);
-    app.finish_jobs();
+    let (app, _) = restore_the_only_offer(dir.path());
     assert_eq!(events_layer(&app).2, shipped + 2);
 }
 
