@@ -552,7 +552,9 @@ fn clicking_a_district_shows_its_province_and_what_lies_inside() {
 
 /// The legend shows what the map paints: the districts are drawn as outlines over a clear
 /// fill, so their row is a line in the outline's colour, not a tinted square (found comparing
-/// the legend with the map); the lakes, which are filled, keep a square of their fill.
+/// the legend with the map), dashed as their outlines are; the lakes, which are filled, keep
+/// a square of their fill; the border's row is its dashed core over its pale band (it was a
+/// solid line), in the SVG and PNG legend as in the app's.
 #[test]
 fn the_legend_shows_outlined_districts_as_a_line_and_filled_lakes_as_an_area() {
     use frontier_atlas::render::{LegendSwatch, layer_style};
@@ -563,7 +565,7 @@ fn the_legend_shows_outlined_districts_as_a_line_and_filled_lakes_as_an_area() {
     let districts = layer_style(LayerKind::Districts);
     assert_eq!(districts.fill.0[3], 0, "the districts are drawn clear");
     assert!(
-        matches!(row("Districts"), Some(LegendSwatch::Line(c, _)) if c == districts.stroke),
+        matches!(row("Districts"), Some(LegendSwatch::Line { color, dash, .. }) if color == districts.stroke && dash == districts.dash),
         "{:?}",
         row("Districts")
     );
@@ -572,4 +574,18 @@ fn the_legend_shows_outlined_districts_as_a_line_and_filled_lakes_as_an_area() {
         "{:?}",
         row("Lakes")
     );
+    let border = layer_style(LayerKind::Border);
+    assert!(
+        matches!(row("Tajik–Afghan border"), Some(LegendSwatch::Line { color, dash, band: Some(_), .. })
+            if color == border.stroke && dash == border.dash),
+        "{:?}",
+        row("Tajik–Afghan border")
+    );
+    let svg = frontier_atlas::render::svg::scene_to_svg(
+        &scene,
+        &frontier_atlas::render::svg::Furniture { title: None, date_range: None, legend: true },
+    );
+    let legend = svg.split("Legend").nth(1).unwrap_or_default();
+    let [a, b] = districts.dash.unwrap_or_default();
+    assert!(legend.contains(&format!(r#"stroke-dasharray="{a} {b}""#)), "the SVG legend's districts line is dashed");
 }

@@ -91,14 +91,14 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
     for (li, layer, _) in &visible {
         b.density(*li, layer);
     }
+    // Over a density the red band melts into the ramp: a pale casing keeps the border legible.
+    let (band, band_width) = if b.density_layers.is_empty() {
+        (BORDER_BAND, 9.0)
+    } else {
+        (super::density::BORDER_CASING, super::density::BORDER_CASING_PTS)
+    };
     for (_, layer, shown) in visible.iter().filter(|(_, l, _)| l.kind == LayerKind::Border) {
-        // Over a density the red band melts into the ramp: a pale casing keeps the border legible.
-        let (band, width) = if b.density_layers.is_empty() {
-            (BORDER_BAND, 9.0)
-        } else {
-            (super::density::BORDER_CASING, super::density::BORDER_CASING_PTS)
-        };
-        b.lines(layer, shown, band.faded(layer.opacity), width, None);
+        b.lines(layer, shown, band.faded(layer.opacity), band_width, None);
     }
     for (_, layer, shown) in visible.iter().filter(|(_, l, _)| l.kind != LayerKind::Border) {
         b.outlines(layer, shown);
@@ -107,7 +107,14 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
         let s = layer_style(LayerKind::Border);
         b.lines(layer, shown, BORDER_LINE.faded(layer.opacity), s.stroke_pts, s.dash);
         if !shown.is_empty() {
-            b.legend.add(0, "Tajik–Afghan border", LegendSwatch::Line(BORDER_LINE, 2.5));
+            // As drawn: the band (or, over a density, the casing) under the dashed core.
+            let swatch = LegendSwatch::Line {
+                color: BORDER_LINE,
+                width: s.stroke_pts.max(2.0),
+                dash: s.dash,
+                band: Some((band, band_width.min(9.0))),
+            };
+            b.legend.add(0, "Tajik–Afghan border", swatch);
         }
     }
     for (li, layer, shown) in &visible {
@@ -233,7 +240,7 @@ impl Builder<'_> {
         // colour, not a tinted square the map never paints. Found comparing the legend with
         // the map: "Districts" had a beige square over brown dashed outlines.
         let swatch = if style.fill.0[3] == 0 {
-            LegendSwatch::Line(style.stroke, style.stroke_pts.max(1.2))
+            LegendSwatch::dashed(style.stroke, style.stroke_pts.max(1.2), style.dash)
         } else {
             LegendSwatch::Area(style.fill.alpha(style.fill.0[3].max(90)))
         };
@@ -265,7 +272,7 @@ impl Builder<'_> {
             let width = if layer.kind == LayerKind::Rivers && !own_width { river_width(&f) } else { style.stroke_pts };
             let color = match style::category_colour(layer, &f).filter(|_| !f.shape.lines().is_empty()) {
                 Some((c, label)) => {
-                    self.legend.add(style::USER_LEGEND_GROUP, &label, LegendSwatch::Line(c, width.max(1.6)));
+                    self.legend.add(style::USER_LEGEND_GROUP, &label, LegendSwatch::line(c, width.max(1.6)));
                     c.faded(layer.opacity)
                 }
                 None => color,
@@ -276,9 +283,9 @@ impl Builder<'_> {
             }
         }
         if !shown.is_empty() && layer.kind == LayerKind::Rivers {
-            self.legend.add(2, "River", LegendSwatch::Line(style.stroke, 1.6));
+            self.legend.add(2, "River", LegendSwatch::line(style.stroke, 1.6));
         } else if !shown.is_empty() && layer.kind == LayerKind::Generic && !layer.index.has_areas() {
-            let swatch = LegendSwatch::Line(style.stroke, style.stroke_pts.max(1.6));
+            let swatch = LegendSwatch::dashed(style.stroke, style.stroke_pts.max(1.6), style.dash);
             self.legend.add(style::USER_LEGEND_GROUP, &layer.name, swatch);
         }
     }

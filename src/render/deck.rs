@@ -426,14 +426,8 @@ fn swatch(s: &mut String, c: [f32; 2], swatch: &LegendSwatch) {
                 col.opacity()
             );
         }
-        LegendSwatch::Line(col, width) => {
-            let _ = writeln!(
-                s,
-                r#"<line x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{}" stroke-width="{width}"/>"#,
-                x - 7.0,
-                x + 7.0,
-                col.css_rgb()
-            );
+        LegendSwatch::Line { color, width, dash, band } => {
+            super::svg::write_line_swatch(s, [x - 7.0, x + 7.0], y, *color, *width, *dash, *band);
         }
         LegendSwatch::Marker(shape, col) => {
             let (r, fill) = (4.5, col.css_rgb());

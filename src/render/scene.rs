@@ -144,10 +144,23 @@ pub struct ScaleBar {
 pub enum LegendSwatch {
     /// A filled area.
     Area(Color),
-    /// A line.
-    Line(Color, f32),
+    /// A line as the map draws it: its colour and width, its dash (on, off), and the band
+    /// drawn under it (colour, width), as the border's pale band under its dashed core.
+    Line { color: Color, width: f32, dash: Option<[f32; 2]>, band: Option<(Color, f32)> },
     /// A point symbol.
     Marker(MarkerShape, Color),
+}
+
+impl LegendSwatch {
+    /// A plain line.
+    pub fn line(color: Color, width: f32) -> Self {
+        Self::Line { color, width, dash: None, band: None }
+    }
+
+    /// A line with the dash the map draws it with.
+    pub fn dashed(color: Color, width: f32, dash: Option<[f32; 2]>) -> Self {
+        Self::Line { color, width, dash, band: None }
+    }
 }
 
 /// One legend row.

@@ -178,8 +178,18 @@ fn draw_legend(painter: &Painter, origin: Pos2, scene: &Scene) {
                     egui::StrokeKind::Inside,
                 );
             }
-            LegendSwatch::Line(c, w) => {
-                painter.line_segment([pos2(sx - 9.0, cy), pos2(sx + 9.0, cy)], Stroke::new(*w, c32(*c)));
+            LegendSwatch::Line { color, width, dash, band } => {
+                let ends = [pos2(sx - 9.0, cy), pos2(sx + 9.0, cy)];
+                if let Some((c, w)) = band {
+                    painter.line_segment(ends, Stroke::new(*w, c32(*c)));
+                }
+                let stroke = Stroke::new(*width, c32(*color));
+                match dash {
+                    Some([d, g]) => painter.extend(egui::Shape::dashed_line(&ends, stroke, *d, *g)),
+                    None => {
+                        painter.line_segment(ends, stroke);
+                    }
+                }
             }
             LegendSwatch::Marker(shape, c) => {
                 marker(painter, pos2(sx, cy), 5.0, *shape, c32(*c), Stroke::new(1.0, Color32::WHITE));
