@@ -382,7 +382,9 @@ fn import_acled(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows)
             // The disk writes the features while the rest are read (the commit syncs).
             let _ahead = crate::io::sync_ahead::SyncAhead::start(w.get_ref()).ok();
             let mut writer = GeoJsonWriter::new(w)?;
-            let read = crate::io::acled_par::stream_json(input, &crate::io::progress::Progress::new(), BLOCK, |json| {
+            let progress = crate::io::progress::Progress::new();
+            // Runs of rows, each written as one row (they come joined as rows are).
+            let read = crate::io::acled_par::stream_json_runs(input, &progress, BLOCK, |json| {
                 writer.raw_row(json).inspect_err(|e| write_error = Some(std::io::Error::new(e.kind(), e.to_string())))
             });
             let summary = match read {

@@ -388,7 +388,7 @@ pub fn stream_acled_rows(
             columns: REQUIRED_COLUMNS.iter().map(|c| (*c).to_owned()).collect(),
         }));
     }
-    let Header { columns, order, required } = Header::read(&record, file_label)?;
+    let Header { columns, order, required, .. } = Header::read(&record, file_label)?;
 
     let mut out = AcledSummary::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -448,6 +448,9 @@ pub(crate) struct Header {
     pub order: Vec<usize>,
     /// Where the required columns are.
     pub required: Required,
+    /// What goes before each property's value, in property order: its key as JSON and a
+    /// colon, after a comma but for the first (written once, not for every row).
+    property_heads: Vec<Box<[u8]>>,
 }
 
 impl Header {
@@ -461,7 +464,19 @@ impl Header {
         let required = find_required(&columns, file_label)?;
         let mut order: Vec<usize> = (0..columns.len()).collect();
         order.sort_by_key(|&i| columns.get(i).map_or((1, i), |c| c.known.map_or((1, i), |k| (0, k))));
-        Ok(Self { columns, order, required })
+        let property_heads = order
+            .iter()
+            .filter_map(|&i| columns.get(i))
+            .enumerate()
+            .map(|(k, column)| {
+                let mut head = if k == 0 { Vec::new() } else { b",".to_vec() };
+                // Writing to a Vec does not fail.
+                let _ = Scalar::Str(&column.key).write_json(&mut head);
+                head.push(b':');
+                head.into_boxed_slice()
+            })
+            .collect();
+        Ok(Self { columns, order, required, property_heads })
     }
 
     /// The key of column `i`, or "column N".
@@ -488,6 +503,20 @@ impl Header {
     /// new: they were reported when the row was first read).
     pub(crate) fn row<'h>(&'h self, cells: &[&str]) -> Result<AcledRow<'h>, RowProblem> {
         row_values(cells, &self.columns, &self.order, &self.required, 0, &mut Vec::new())
+    }
+
+    /// Writes a good row (`core` from [`Self::check`] on its `cells`) as
+    /// [`AcledRow::write_json`] writes [`Self::row`]'s, without making it: no value is built
+    /// or checked again (building them was a fifth of `import acled`).
+    pub(crate) fn write_row_json(&self, cells: &[&str], core: &RowCore<'_>, out: &mut Vec<u8>) {
+        // Writing to a Vec does not fail.
+        let _ = write_point_feature(out, [core.lon, core.lat], core.id, |out| {
+            for (&i, head) in self.order.iter().zip(&self.property_heads) {
+                out.extend_from_slice(head);
+                Scalar::from(cell_scalar(cells, &self.columns, &self.required, core, i)).write_json(out)?;
+            }
+            Ok(())
+        });
     }
 }
 
@@ -685,35 +714,63 @@ impl AcledRow<'_> {
 
     /// Writes the feature as `serde_json` writes [`AcledRow::into_feature`]'s: the same bytes.
     pub(crate) fn write_json<W: std::io::Write>(&self, out: &mut W) -> std::io::Result<()> {
-        out.write_all(b"{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[")?;
-        Scalar::Float(self.lon).write_json(out)?;
-        out.write_all(b",")?;
-        Scalar::Float(self.lat).write_json(out)?;
-        out.write_all(b"]},\"id\":")?;
-        Scalar::Str(&self.id).write_json(out)?;
-        out.write_all(b",\"properties\":{")?;
-        let mut first = true;
-        for (i, value) in &self.values {
-            let Some(column) = self.columns.get(*i) else {
-                continue;
-            };
-            if !first {
-                out.write_all(b",")?;
+        write_point_feature(out, [self.lon, self.lat], &self.id, |out| {
+            let mut first = true;
+            for (i, value) in &self.values {
+                let Some(column) = self.columns.get(*i) else {
+                    continue;
+                };
+                if !first {
+                    out.write_all(b",")?;
+                }
+                first = false;
+                Scalar::Str(&column.key).write_json(out)?;
+                out.write_all(b":")?;
+                Scalar::Json(value).write_json(out)?;
             }
-            first = false;
-            Scalar::Str(&column.key).write_json(out)?;
-            out.write_all(b":")?;
-            Scalar::Json(value).write_json(out)?;
-        }
-        out.write_all(b"}}")
+            Ok(())
+        })
     }
+}
+
+/// Writes a point feature as `serde_json` writes a [`Feature`] with this position and string
+/// id, its properties written by `properties`: the frame of [`AcledRow::write_json`] and
+/// [`Header::write_row_json`].
+fn write_point_feature<W: std::io::Write>(
+    out: &mut W,
+    [lon, lat]: [f64; 2],
+    id: &str,
+    properties: impl FnOnce(&mut W) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    out.write_all(b"{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[")?;
+    Scalar::Float(lon).write_json(out)?;
+    out.write_all(b",")?;
+    Scalar::Float(lat).write_json(out)?;
+    out.write_all(b"]},\"id\":")?;
+    Scalar::Str(id).write_json(out)?;
+    out.write_all(b",\"properties\":{")?;
+    properties(out)?;
+    out.write_all(b"}}")
 }
 
 /// The values of a row, written by `serde_json` exactly as inside a [`Feature`].
 enum Scalar<'v> {
+    Null,
+    Int(i64),
     Float(f64),
     Str(&'v str),
     Json(&'v Value),
+}
+
+impl<'v> From<CellScalar<'v>> for Scalar<'v> {
+    fn from(cell: CellScalar<'v>) -> Self {
+        match cell {
+            CellScalar::Null => Self::Null,
+            CellScalar::Int(v) => Self::Int(v),
+            CellScalar::Float(v) => Self::Float(v),
+            CellScalar::Str(v) => Self::Str(v),
+        }
+    }
 }
 
 impl Scalar<'_> {
@@ -721,7 +778,7 @@ impl Scalar<'_> {
         let text = match self {
             Self::Str(v) => Some(*v),
             Self::Json(Value::String(v)) => Some(v.as_str()),
-            Self::Float(_) | Self::Json(_) => None,
+            Self::Null | Self::Int(_) | Self::Float(_) | Self::Json(_) => None,
         };
         if let Some(text) = text
             && !needs_escape(text)
@@ -731,11 +788,13 @@ impl Scalar<'_> {
             return out.write_all(b"\"");
         }
         match self {
-            Self::Float(v) => serde_json::to_writer(out, v),
-            Self::Str(v) => serde_json::to_writer(out, v),
-            Self::Json(v) => serde_json::to_writer(out, v),
+            Self::Null => out.write_all(b"null"),
+            // The digits `serde_json` writes for a `Number` made from it.
+            Self::Int(v) => out.write_all(itoa::Buffer::new().format(*v).as_bytes()),
+            Self::Float(v) => serde_json::to_writer(out, v).map_err(std::io::Error::other),
+            Self::Str(v) => serde_json::to_writer(out, v).map_err(std::io::Error::other),
+            Self::Json(v) => serde_json::to_writer(out, v).map_err(std::io::Error::other),
         }
-        .map_err(std::io::Error::other)
     }
 }
 
@@ -986,7 +1045,8 @@ impl<W: std::io::Write> GeoJsonWriter<W> {
     }
 
     /// Writes one row's feature text as [`AcledRow::write_json`] wrote it (the parallel
-    /// reader's rows, [`crate::io::acled_par::stream_json`]).
+    /// reader's rows, [`crate::io::acled_par::stream_json`]), or a run of them joined by
+    /// [`GEOJSON_SEPARATOR`] ([`crate::io::acled_par::stream_json_runs`]).
     pub fn raw_row(&mut self, json: &[u8]) -> std::io::Result<()> {
         if !self.first {
             self.out.write_all(GEOJSON_SEPARATOR.as_bytes())?;
@@ -1051,6 +1111,39 @@ mod tests {
         }
         for cell in &cells {
             assert_eq!(is_number(cell), reference(cell), "{cell:?}");
+        }
+    }
+
+    /// A row written straight from its cells is the row made and then written: numbers
+    /// (negative, zero-padded, exponent, fraction, empty, text in a number column), text
+    /// that needs escapes, and the date and id as the check read them.
+    #[test]
+    fn a_row_written_from_its_cells_is_the_row_made_then_written() {
+        let head = "event_id_cnty,event_date,year,time_precision,event_type,fatalities,latitude,longitude,notes,extra";
+        let header = Header::read(&csv::StringRecord::from(head.split(',').collect::<Vec<_>>()), "t.csv").unwrap();
+        let numbers = ["0", "-0", "-12", "007", "1e5", "0.10", "-3.25", "", " 4 ", "ten", "18446744073709551616"];
+        for (k, n) in numbers.iter().enumerate() {
+            let notes = ["plain", "a \"quoted\" word", "back\\slash\ttab", "Qal\u{02bf}a", "\u{1}"][k % 5];
+            let lat = ["37.5", "37.50", "-0.0", "37"][k % 4];
+            let row: [String; 10] = [
+                "TJK1".into(),
+                "2024-03-0".to_owned() + &(k % 9 + 1).to_string(),
+                "2024".into(),
+                "1".into(),
+                "Battles".into(),
+                (*n).into(),
+                lat.into(),
+                "71.25".into(),
+                notes.into(),
+                (*n).into(),
+            ];
+            let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+            let core = header.check(&cells, 2, &mut Vec::new()).unwrap();
+            let mut direct = Vec::new();
+            header.write_row_json(&cells, &core, &mut direct);
+            let mut made = Vec::new();
+            header.row(&cells).unwrap().write_json(&mut made).unwrap();
+            assert_eq!(String::from_utf8(direct).unwrap(), String::from_utf8(made).unwrap(), "{n:?}");
         }
     }
 
