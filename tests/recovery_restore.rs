@@ -134,6 +134,14 @@ fn a_restore_shows_its_progress_and_cancel_leaves_the_catalog_the_offer_and_the_
     std::thread::sleep(std::time::Duration::from_millis(250));
     h.run_steps(1);
     h.get_by_label_contains("440.0 of 880.0 MB · 500,000 features · about");
+    // Past the time the status bar shows a running job, the restore is still shown once:
+    // by its row, not also by a spinner in the status bar.
+    while h.ctx.input(|i| i.time) < frontier_atlas::ui::jobs::SPINNER_AFTER_SECS + 0.1 {
+        h.step();
+    }
+    h.run_steps(1);
+    assert!(h.query_by_label("restoring Security events…").is_none(), "the status bar shows the restore too");
+    h.get_by_label("Restoring Security events");
 
     h.get_by_label("Cancel").click();
     h.run_steps(2);

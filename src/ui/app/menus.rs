@@ -190,7 +190,11 @@ impl AtlasApp {
                 ui.spinner();
                 ui.label(format!("{label}…"));
             }
-            for job in self.jobs.running.iter().filter(|j| self.now_secs - j.started_secs >= SPINNER_AFTER_SECS) {
+            // A job with a progress row over the map (a restore) is not shown twice.
+            let spun = |j: &&crate::ui::jobs::Running| {
+                j.progress.is_none() && self.now_secs - j.started_secs >= SPINNER_AFTER_SECS
+            };
+            for job in self.jobs.running.iter().filter(spun) {
                 ui.separator();
                 ui.spinner();
                 ui.label(format!("{}…", job.label));
