@@ -120,6 +120,9 @@ pub struct RenderArgs {
     /// Leave out the legend.
     #[arg(long)]
     pub no_legend: bool,
+    /// The corner of the map the legend goes in.
+    #[arg(long, value_enum, default_value = "top-right")]
+    pub legend_corner: crate::render::LegendCorner,
     /// Page size instead of `--size`: a4, letter, or `WIDTHxHEIGHT` with mm, in or pt.
     #[arg(long)]
     pub page: Option<String>,
@@ -244,8 +247,11 @@ fn render(args: &RenderArgs) -> ExitCode {
     };
     let viewport = Viewport::fit_bbox(args.bbox.unwrap_or(HOME_BBOX), size);
     let filter = TimeFilter::new(&catalog, range);
-    let furniture =
-        Furniture { title: args.title.clone(), date_range: range.map(|r| describe_range(&r)), legend: !args.no_legend };
+    let furniture = Furniture {
+        title: args.title.clone(),
+        date_range: range.map(|r| describe_range(&r)),
+        legend: (!args.no_legend).then_some(args.legend_corner),
+    };
     let written = export_view(&catalog, &viewport, &filter, &furniture, &args.out);
     // The process ends here: its memory goes back with it, without freeing a million-feature
     // layer piece by piece first.
@@ -687,6 +693,9 @@ pub struct AnimateArgs {
     /// Leave out the legend.
     #[arg(long)]
     pub no_legend: bool,
+    /// The corner of the map the legend goes in.
+    #[arg(long, value_enum, default_value = "top-right")]
+    pub legend_corner: crate::render::LegendCorner,
     /// Extra layers to draw (GeoJSON, GeoPackage, CSV).
     #[arg(long = "add")]
     pub add: Vec<PathBuf>,
@@ -738,7 +747,7 @@ fn animate(args: &AnimateArgs) -> ExitCode {
         skip_empty: args.skip_empty,
         fps: args.fps,
         title: args.title.clone(),
-        legend: !args.no_legend,
+        legend: (!args.no_legend).then_some(args.legend_corner),
     };
     match export_animation(&catalog, &viewport, &settings, &args.out, &mut |_, _| {}) {
         Ok(frames) => {

@@ -24,7 +24,7 @@ fn settings(skip_empty: bool) -> AnimationSettings {
         skip_empty,
         fps: 4.0,
         title: Some("Playback".to_owned()),
-        legend: false,
+        legend: None,
     }
 }
 

@@ -251,7 +251,10 @@ fn the_scene_draws_hexagons_with_a_count_legend_and_the_export_carries_them() {
         .map_or(0, |t| t.replace(',', "").parse().expect("a number"));
     assert!(top >= max, "the legend's top class ({top}) covers the densest bin ({max})");
     assert!(scene.legend.iter().all(|e| matches!(e.swatch, LegendSwatch::Area(_))));
-    let svg = scene_to_svg(&scene, &Furniture { title: None, date_range: None, legend: true });
+    let svg = scene_to_svg(
+        &scene,
+        &Furniture { title: None, date_range: None, legend: Some(frontier_atlas::render::LegendCorner::TopRight) },
+    );
     assert!(svg.contains("per hexagon"), "the export's legend has the count rows");
     assert!(svg.matches('Z').count() >= hexagons, "the export draws the hexagons");
 

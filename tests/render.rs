@@ -14,7 +14,14 @@ fn render_default(size: [f32; 2]) -> (Viewport, Raster) {
     assert!(problems.is_empty(), "embedded data has problems: {problems:?}");
     let viewport = Viewport::fit_bbox(HOME_BBOX, size);
     let scene = build_scene(&catalog, &viewport, &SceneOptions::default());
-    let svg = scene_to_svg(&scene, &Furniture { title: Some("Test".into()), date_range: None, legend: true });
+    let svg = scene_to_svg(
+        &scene,
+        &Furniture {
+            title: Some("Test".into()),
+            date_range: None,
+            legend: Some(frontier_atlas::render::LegendCorner::TopRight),
+        },
+    );
     (viewport, Raster::decode_png(&svg_to_png(&svg, 1.0).expect("png")).expect("decode"))
 }
 
@@ -124,7 +131,7 @@ fn control_characters_in_names_and_titles_do_not_break_png_or_pdf() {
     let furniture = Furniture {
         title: Some("Brief\u{1}ing <1> & \"2\"\u{b}".into()),
         date_range: Some("2021\u{0}–2022".into()),
-        legend: true,
+        legend: Some(frontier_atlas::render::LegendCorner::TopRight),
     };
     let svg = scene_to_svg(&scene, &furniture);
     assert!(!svg.chars().any(forbidden_in_xml), "the SVG holds a character XML forbids");
@@ -171,4 +178,51 @@ fn the_fill_swatch_default_is_what_the_map_draws() {
         frontier_atlas::render::default_fill_of(&places),
         frontier_atlas::render::default_style_of(&places).marker_fill
     );
+}
+
+/// View → Legend position and `--legend-corner` put the export's legend in the corner chosen,
+/// clear of the title block (top left), the scale bar, the north arrow and the attribution
+/// (bottom); the default is the top right, as before.
+#[test]
+fn the_export_legend_goes_in_the_corner_chosen() {
+    use frontier_atlas::render::LegendCorner;
+    let (catalog, _) = default_catalog();
+    let viewport = Viewport::fit_bbox(HOME_BBOX, [1200.0, 800.0]);
+    let scene = build_scene(&catalog, &viewport, &SceneOptions::default());
+    // The legend box: the first rect after the "Legend." comment's place, read from the SVG.
+    let legend_box = |corner| {
+        let furniture =
+            Furniture { title: Some("Brief".into()), date_range: Some("2022".into()), legend: Some(corner) };
+        let svg = scene_to_svg(&scene, &furniture);
+        let at = svg.find(">Legend<").expect("a legend");
+        let rect = svg[..at].rfind("<rect ").expect("its box");
+        let number = |name: &str| -> f32 {
+            let from = svg[rect..].find(&format!("{name}=\"")).expect(name) + rect + name.len() + 2;
+            svg[from..].split('"').next().and_then(|v| v.parse().ok()).expect("a number")
+        };
+        (number("x"), number("y"), number("width"), number("height"))
+    };
+    let (x, y, w, _) = legend_box(LegendCorner::TopRight);
+    assert!((x + w - 1190.0).abs() < 0.5 && (y - 10.0).abs() < 0.5, "top right by default: {x} {y}");
+    let (x, y, _, _) = legend_box(LegendCorner::TopLeft);
+    assert!((x - 10.0).abs() < 0.5 && y >= 10.0 + 54.0, "under the title block: {x} {y}");
+    for corner in [LegendCorner::BottomLeft, LegendCorner::BottomRight] {
+        let (x, y, w, h) = legend_box(corner);
+        assert!(y + h <= 800.0 - 84.0 + 0.5, "{corner:?} ends at {} over the scale bar or the north arrow", y + h);
+        assert!(x >= 10.0 - 0.5 && x + w <= 1190.0 + 0.5, "{corner:?} inside the picture");
+        assert_eq!(corner == LegendCorner::BottomLeft, x < 600.0, "{corner:?} at x {x}");
+    }
+    // The CLI takes the corner too.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("map.svg");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_frontier-atlas"))
+        .args(["render", "--legend-corner", "bottom-left", "--size", "1200x800", "--out"])
+        .arg(&out)
+        .output()
+        .expect("render runs");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let svg = std::fs::read_to_string(&out).expect("the SVG");
+    let at = svg.find(">Legend<").expect("a legend");
+    let rect = &svg[svg[..at].rfind("<rect ").expect("its box")..at];
+    assert!(rect.contains(r#"x="10.0""#), "bottom left from the CLI: {rect}");
 }

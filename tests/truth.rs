@@ -238,7 +238,10 @@ fn area_labels_lie_inside_their_own_polygon_in_every_view() {
             }
         }
         // The SVG carries the same labels (the PNG is rendered from it).
-        let svg = scene_to_svg(&scene, &Furniture { title: None, date_range: None, legend: true });
+        let svg = scene_to_svg(
+            &scene,
+            &Furniture { title: None, date_range: None, legend: Some(frontier_atlas::render::LegendCorner::TopRight) },
+        );
         for label in &scene.labels {
             let escaped = label.text.replace('&', "&amp;").replace('\'', "&#39;");
             assert!(svg.contains(&escaped) || svg.contains(&label.text), "{name}: {:?} not in the SVG", label.text);
@@ -583,7 +586,11 @@ fn the_legend_shows_outlined_districts_as_a_line_and_filled_lakes_as_an_area() {
     );
     let svg = frontier_atlas::render::svg::scene_to_svg(
         &scene,
-        &frontier_atlas::render::svg::Furniture { title: None, date_range: None, legend: true },
+        &frontier_atlas::render::svg::Furniture {
+            title: None,
+            date_range: None,
+            legend: Some(frontier_atlas::render::LegendCorner::TopRight),
+        },
     );
     let legend = svg.split("Legend").nth(1).unwrap_or_default();
     let [a, b] = districts.dash.unwrap_or_default();

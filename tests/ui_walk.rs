@@ -157,6 +157,39 @@ fn the_legend_can_be_hidden_and_brought_back() {
     assert!(old.show_legend, "shown for settings saved before it existed");
 }
 
+/// Found walking the app: at the default window size the legend covers Murghob and the
+/// Kyrgyz border, the frontier's east, and hiding it hides the legend too. View → Legend
+/// position moves it to another corner of the map (its × moves with it, clear of the scale
+/// bar), and the corner is kept across restarts.
+#[test]
+fn the_legend_moves_to_the_corner_chosen_and_stays_there() {
+    use frontier_atlas::render::LegendCorner;
+    let mut h = harness();
+    h.run_steps(3);
+    let map = h.get_by_label("Map").rect();
+    let top_right = h.get_by_label("×").rect();
+    h.get_by_label("View").click();
+    h.run_steps(2);
+    h.get_by_label("Legend position").click();
+    h.run_steps(2);
+    h.get_by_label("Bottom left").click();
+    h.run_steps(3);
+    assert_eq!(h.state().state.legend_corner, LegendCorner::BottomLeft);
+    let hide = h.get_by_label("×").rect();
+    assert!(hide.center().x < map.center().x && hide.center().y > map.center().y, "bottom left: {hide:?} in {map:?}");
+    assert!(hide.center().x < top_right.center().x && hide.center().y > top_right.center().y);
+    // The legend's box (its × 2 points below its top, 18 points a row) ends above the scale
+    // bar, which takes the map's bottom 34 points.
+    let rows = h.state().map.scene().map_or(0, |s| s.legend.len());
+    let bottom = hide.min.y - 2.0 + 18.0 * rows as f32 + 12.0;
+    assert!(rows > 5 && bottom <= map.max.y - 34.0, "the legend ends at {bottom}, over the scale bar ({map:?})");
+    let saved = serde_json::to_string(&h.state().state).unwrap();
+    let back: frontier_atlas::ui::PersistedState = serde_json::from_str(&saved).unwrap();
+    assert_eq!(back.legend_corner, LegendCorner::BottomLeft, "kept across restarts");
+    let old: frontier_atlas::ui::PersistedState = serde_json::from_str("{}").unwrap();
+    assert_eq!(old.legend_corner, LegendCorner::TopRight, "top right for settings saved before it existed");
+}
+
 /// Regression: "Remove layer" could not be undone. Undo puts the layer back at its place with
 /// its style and opacity; a layer with unsaved edits is asked about first and, removed anyway,
 /// comes back with its edits still unsaved. Removals and edits undo newest first.

@@ -36,8 +36,8 @@ pub struct AnimationSettings {
     pub fps: f64,
     /// Title printed on every frame.
     pub title: Option<String>,
-    /// Whether to draw the legend.
-    pub legend: bool,
+    /// The legend's corner on every frame (`None`: no legend).
+    pub legend: Option<super::LegendCorner>,
 }
 
 impl Default for AnimationSettings {
@@ -49,7 +49,7 @@ impl Default for AnimationSettings {
             skip_empty: false,
             fps: 2.0,
             title: None,
-            legend: true,
+            legend: Some(super::LegendCorner::TopRight),
         }
     }
 }

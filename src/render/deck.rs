@@ -155,7 +155,7 @@ pub fn compose_page(catalog: &Catalog, scene: &ProjectScene, page: PageSize) -> 
     // Legend and attribution go beside and under the map, where they cover nothing.
     let legend = std::mem::take(&mut map.legend);
     let attribution = std::mem::take(&mut map.attribution);
-    let furniture = Furniture { title: None, date_range: None, legend: false };
+    let furniture = Furniture { title: None, date_range: None, legend: None };
     let map_svg = scene_to_svg(&map, &furniture);
     let svg = page_svg(
         page,

@@ -17,7 +17,7 @@ mod text;
 
 pub use builder::{SceneOptions, build_scene};
 pub use labels::{LabelCandidate, place_labels};
-pub use scene::{Color, Item, Label, LegendEntry, LegendSwatch, MarkerShape, Mesh, ScaleBar, Scene};
+pub use scene::{Color, Item, Label, LegendCorner, LegendEntry, LegendSwatch, MarkerShape, Mesh, ScaleBar, Scene};
 pub use style::{
     BORDER_BAND, BORDER_LINE, LayerStyle, aid_color, default_fill_of, default_style_of, effective_style, event_color,
     layer_style,

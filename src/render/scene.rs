@@ -163,6 +163,50 @@ impl LegendSwatch {
     }
 }
 
+/// The corner of the map the legend box sits in (View → Legend position; `--legend-corner`).
+/// Top right by default; an analyst moves it off what the legend would hide (at the home
+/// view it covers Murghob and the Kyrgyz border).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum LegendCorner {
+    /// Top right.
+    #[default]
+    TopRight,
+    /// Top left (under the title of an export).
+    TopLeft,
+    /// Bottom right.
+    BottomRight,
+    /// Bottom left (above the scale bar).
+    BottomLeft,
+}
+
+impl LegendCorner {
+    /// Every corner, in menu order, with its menu label.
+    pub const ALL: [(Self, &'static str); 4] = [
+        (Self::TopRight, "Top right"),
+        (Self::TopLeft, "Top left"),
+        (Self::BottomRight, "Bottom right"),
+        (Self::BottomLeft, "Bottom left"),
+    ];
+
+    /// The top-left corner of a legend box of `size` in a picture of `picture` points, 10
+    /// points in from its edges, below `top` points kept for a title (on the left) and above
+    /// `bottom` kept for the scale bar, the north arrow and the attribution. A legend larger
+    /// than the picture starts at its top or left edge, so its swatches stay in view.
+    pub fn place(self, picture: [f32; 2], size: [f32; 2], top: f32, bottom: f32) -> [f32; 2] {
+        const MARGIN: f32 = 10.0;
+        let [w, h] = picture;
+        let right = (w - size[0] - MARGIN).max(MARGIN);
+        let low = (h - size[1] - MARGIN - bottom).max(MARGIN);
+        match self {
+            Self::TopRight => [right, MARGIN],
+            Self::TopLeft => [MARGIN, (MARGIN + top).min(low).max(MARGIN)],
+            Self::BottomRight => [right, low],
+            Self::BottomLeft => [MARGIN, low],
+        }
+    }
+}
+
 /// One legend row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LegendEntry {

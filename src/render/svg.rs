@@ -16,8 +16,8 @@ pub struct Furniture {
     pub title: Option<String>,
     /// Date range line under the title, if any.
     pub date_range: Option<String>,
-    /// Whether to draw the legend box.
-    pub legend: bool,
+    /// The legend box and the corner it goes in (`None`: no legend).
+    pub legend: Option<super::LegendCorner>,
 }
 
 /// Why a PNG could not be made.
@@ -169,12 +169,15 @@ fn write_marker(s: &mut String, [x, y]: [f32; 2], r: f32, shape: MarkerShape, pa
 
 fn write_furniture(s: &mut String, scene: &Scene, furniture: &Furniture) {
     let [w, h] = scene.size_pts;
+    // Points the title block takes at the top left (a legend there goes under it).
+    let mut title_h = 0.0;
     // Title block.
     if furniture.title.is_some() || furniture.date_range.is_some() {
         let title = furniture.title.as_deref().unwrap_or_default();
         let range = furniture.date_range.as_deref().unwrap_or_default();
         let box_w = super::text_width_pts(title, 20.0).max(super::text_width_pts(range, 13.0)) + 24.0;
         let box_h = if range.is_empty() || title.is_empty() { 34.0 } else { 54.0 };
+        title_h = box_h + 8.0;
         let _ = writeln!(
             s,
             r##"<rect x="10" y="10" width="{box_w:.1}" height="{box_h}" rx="4" fill="#ffffff" fill-opacity="0.88" stroke="#888888" stroke-width="0.6"/>"##
@@ -197,12 +200,15 @@ fn write_furniture(s: &mut String, scene: &Scene, furniture: &Furniture) {
         }
     }
     // Legend.
-    if furniture.legend && !scene.legend.is_empty() {
+    if let Some(corner) = furniture.legend
+        && !scene.legend.is_empty()
+    {
         let row_h = 18.0_f32;
         let legend_w =
             scene.legend.iter().map(|e| super::text_width_pts(&e.label, 12.0)).fold(60.0_f32, f32::max) + 46.0;
         let legend_h = row_h * scene.legend.len() as f32 + 30.0;
-        let (x0, y0) = (w - legend_w - 10.0, 10.0);
+        // Clear of the title (top left), and of the scale bar, north arrow and attribution.
+        let [x0, y0] = corner.place([w, h], [legend_w, legend_h], title_h, 74.0);
         let _ = writeln!(
             s,
             r##"<rect x="{x0:.1}" y="{y0}" width="{legend_w:.1}" height="{legend_h:.1}" rx="4" fill="#ffffff" fill-opacity="0.9" stroke="#888888" stroke-width="0.6"/>"##
@@ -397,7 +403,14 @@ mod tests {
         let (catalog, _) = crate::geodata::default_catalog();
         let viewport = crate::spatial::Viewport::fit_bbox(crate::geodata::HOME_BBOX, [900.0, 600.0]);
         let scene = super::super::build_scene(&catalog, &viewport, &super::super::SceneOptions::default());
-        let svg = scene_to_svg(&scene, &Furniture { title: Some("Bands".into()), date_range: None, legend: true });
+        let svg = scene_to_svg(
+            &scene,
+            &Furniture {
+                title: Some("Bands".into()),
+                date_range: None,
+                legend: Some(super::super::LegendCorner::TopRight),
+            },
+        );
         let options = resvg::usvg::Options { fontdb: fontdb(), ..resvg::usvg::Options::default() };
         let tree = resvg::usvg::Tree::from_str(&svg, &options).expect("the scene's SVG reads");
         let draw = |bands| {

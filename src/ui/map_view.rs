@@ -138,6 +138,8 @@ pub struct MapView<'a> {
     pub selection: Option<FeatureRef>,
     /// Whether the legend is drawn over the map (View → Legend, or its own hide button).
     pub legend: &'a mut bool,
+    /// The corner it is drawn in (View → Legend position).
+    pub legend_corner: crate::render::LegendCorner,
 }
 
 /// Tools whose clicks draw instead of selecting.
@@ -226,8 +228,8 @@ impl MapView<'_> {
         }
         let painter = ui.painter_at(rect);
         if let Some((_, scene)) = &state.cache {
-            paint_scene(&painter, rect.min, scene, *self.legend);
-            legend_toggle(ui, rect, scene, self.legend);
+            paint_scene(&painter, rect.min, scene, self.legend.then_some(self.legend_corner));
+            legend_toggle(ui, rect, scene, self.legend, self.legend_corner);
         }
         if let Some(sel) = self.selection
             && let Some(f) = self.catalog.feature(sel)
@@ -450,9 +452,15 @@ fn keyboard(ui: &egui::Ui, state: &mut MapViewState) {
 
 /// The legend's hide button (its top-right corner) or, hidden, a "Legend" button in the map's
 /// top-right corner that brings it back: on a small screen the legend covers part of the map.
-fn legend_toggle(ui: &mut egui::Ui, map: egui::Rect, scene: &crate::render::Scene, shown: &mut bool) {
+fn legend_toggle(
+    ui: &mut egui::Ui,
+    map: egui::Rect,
+    scene: &crate::render::Scene,
+    shown: &mut bool,
+    corner: crate::render::LegendCorner,
+) {
     if *shown {
-        let Some(legend) = super::painter::legend_rect(map.min, scene) else { return };
+        let Some(legend) = super::painter::legend_rect(map.min, scene, corner) else { return };
         let at = egui::Rect::from_min_size(egui::pos2(legend.max.x - 22.0, legend.min.y + 2.0), egui::vec2(20.0, 18.0));
         let hide = ui
             .put(

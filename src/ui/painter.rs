@@ -3,7 +3,7 @@
 
 use egui::{Color32, Painter, Pos2, Stroke, pos2, vec2};
 
-use crate::render::{Color, Item, LegendSwatch, MarkerShape, Scene};
+use crate::render::{Color, Item, LegendCorner, LegendSwatch, MarkerShape, Scene};
 use crate::spatial::{Shape, Viewport};
 
 fn c32(c: Color) -> Color32 {
@@ -15,8 +15,8 @@ fn at(origin: Pos2, p: [f32; 2]) -> Pos2 {
     pos2(origin.x + p[0], origin.y + p[1])
 }
 
-/// Paints `scene` with its top-left corner at `origin`; the legend only when `legend`.
-pub fn paint_scene(painter: &Painter, origin: Pos2, scene: &Scene, legend: bool) {
+/// Paints `scene` with its top-left corner at `origin`; the legend in its corner, if any.
+pub fn paint_scene(painter: &Painter, origin: Pos2, scene: &Scene, legend: Option<LegendCorner>) {
     painter.rect_filled(
         egui::Rect::from_min_size(origin, vec2(scene.size_pts[0], scene.size_pts[1])),
         0.0,
@@ -88,8 +88,8 @@ pub fn paint_scene(painter: &Painter, origin: Pos2, scene: &Scene, legend: bool)
         painter.text(pos, egui::Align2::LEFT_TOP, &label.text, font, c32(label.color));
     }
     scale_bar(painter, origin, scene);
-    if legend {
-        draw_legend(painter, origin, scene);
+    if let Some(corner) = legend {
+        draw_legend(painter, origin, scene, corner);
     }
 }
 
@@ -138,8 +138,8 @@ fn scale_bar(painter: &Painter, origin: Pos2, scene: &Scene) {
 /// Height of a legend row.
 const LEGEND_ROW: f32 = 18.0;
 
-/// Where the legend of `scene` is drawn (top right of the map at `origin`); `None` without one.
-pub fn legend_rect(origin: Pos2, scene: &Scene) -> Option<egui::Rect> {
+/// Where the legend of `scene` is drawn (in `corner` of the map at `origin`); `None` without one.
+pub fn legend_rect(origin: Pos2, scene: &Scene, corner: LegendCorner) -> Option<egui::Rect> {
     if scene.legend.is_empty() {
         return None;
     }
@@ -148,13 +148,14 @@ pub fn legend_rect(origin: Pos2, scene: &Scene) -> Option<egui::Rect> {
         scene.legend.iter().map(|e| crate::render::text_width_pts(&e.label, 12.0)).fold(60.0_f32, f32::max) + 58.0;
     let height = LEGEND_ROW * scene.legend.len() as f32 + 12.0;
     // On a map narrower than the legend it starts at the map's left edge, so its swatches
-    // stay in view (the rest is cut at the right, and its × hides it).
-    let top_left = origin + vec2((scene.size_pts[0] - width - 10.0).max(10.0), 10.0);
-    Some(egui::Rect::from_min_size(top_left, vec2(width, height)))
+    // stay in view (the rest is cut at the right, and its × hides it). Below, it stays
+    // clear of the scale bar.
+    let [x, y] = corner.place(scene.size_pts, [width, height], 0.0, 34.0);
+    Some(egui::Rect::from_min_size(origin + vec2(x, y), vec2(width, height)))
 }
 
-fn draw_legend(painter: &Painter, origin: Pos2, scene: &Scene) {
-    let Some(rect) = legend_rect(origin, scene) else { return };
+fn draw_legend(painter: &Painter, origin: Pos2, scene: &Scene, corner: LegendCorner) {
+    let Some(rect) = legend_rect(origin, scene, corner) else { return };
     let row_h = LEGEND_ROW;
     let font = egui::FontId::proportional(12.0);
     let top_left = rect.min;

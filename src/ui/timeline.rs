@@ -376,7 +376,11 @@ impl TimelineState {
 
 /// The animation the timeline's playback settings describe: its mode, step, "Skip empty"
 /// and speed, over the whole extent of the data, titled like a view export.
-pub fn animation_settings(timeline: &TimelineState, title: Option<String>) -> AnimationSettings {
+pub fn animation_settings(
+    timeline: &TimelineState,
+    title: Option<String>,
+    legend: Option<crate::render::LegendCorner>,
+) -> AnimationSettings {
     AnimationSettings {
         mode: timeline.playback.mode,
         step: timeline.playback.step,
@@ -384,7 +388,7 @@ pub fn animation_settings(timeline: &TimelineState, title: Option<String>) -> An
         skip_empty: timeline.skip_empty,
         fps: timeline.playback.speed_steps_per_sec,
         title,
-        legend: true,
+        legend,
     }
 }
 
@@ -393,7 +397,8 @@ impl super::AtlasApp {
     /// numbered PNG frames by extension) on a worker; a message reports the outcome.
     pub fn export_animation_to(&mut self, path: std::path::PathBuf) {
         let title = Some(self.scenes_ui.export_title.trim().to_owned()).filter(|t| !t.is_empty());
-        let settings = animation_settings(&self.timeline, title);
+        let settings =
+            animation_settings(&self.timeline, title, self.state.show_legend.then_some(self.state.legend_corner));
         let (catalog, viewport) = (self.catalog.clone(), self.map.viewport);
         let label = format!("exporting {}", path.display());
         self.jobs.spawn(super::jobs::JobKind::Export, label, None, self.now_secs, move || {

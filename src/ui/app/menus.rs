@@ -85,6 +85,15 @@ impl AtlasApp {
                 ui.checkbox(&mut self.state.show_inspector, "Inspector panel");
                 ui.checkbox(&mut self.state.show_timeline, "Timeline panel");
                 ui.checkbox(&mut self.state.show_legend, "Legend");
+                ui.menu_button("Legend position", |ui| {
+                    for (corner, label) in crate::render::LegendCorner::ALL {
+                        if ui.radio(self.state.legend_corner == corner, label).clicked() {
+                            self.state.legend_corner = corner;
+                            self.state.show_legend = true;
+                            ui.close();
+                        }
+                    }
+                });
                 ui.separator();
                 ui.checkbox(&mut self.state.builtin_file_dialog, "Use the built-in file dialog")
                     .on_hover_text("Instead of the system's; used anyway where the system has none");
@@ -156,7 +165,8 @@ impl AtlasApp {
         let furniture = crate::render::svg::Furniture {
             title: Some(self.scenes_ui.export_title.trim().to_owned()).filter(|t| !t.is_empty()),
             date_range: self.filter.range.map(|r| crate::cli::describe_range(&r)),
-            legend: true,
+            // As on screen: shown or hidden, in its corner.
+            legend: self.state.show_legend.then_some(self.state.legend_corner),
         };
         let options = crate::render::SceneOptions { filter: Some(&self.filter), ..Default::default() };
         let scene = crate::render::build_scene(&self.catalog, &self.map.viewport, &options);

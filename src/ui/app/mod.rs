@@ -37,6 +37,8 @@ pub struct PersistedState {
     pub show_timeline: bool,
     /// The legend drawn over the map.
     pub show_legend: bool,
+    /// The corner of the map the legend is in, on screen and in exports.
+    pub legend_corner: crate::render::LegendCorner,
     /// Who is editing, for the edit journal (the OS user unless changed).
     pub user_name: String,
     /// Folders files were last chosen in, most recent first (see [`super::file_choice`]).
@@ -89,6 +91,7 @@ impl Default for PersistedState {
             show_inspector: true,
             show_timeline: true,
             show_legend: true,
+            legend_corner: crate::render::LegendCorner::default(),
             user_name: crate::io::journal::default_user(),
             recent_dirs: Vec::new(),
             recent_files: Vec::new(),
@@ -474,6 +477,7 @@ impl AtlasApp {
                 filter: &self.filter,
                 selection: self.selection,
                 legend: &mut self.state.show_legend,
+                legend_corner: self.state.legend_corner,
             };
             let mut map_commands = view.ui(ui, &mut self.map, &mut self.editor);
             self.measure_clicks(&mut map_commands);
