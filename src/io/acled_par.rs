@@ -1313,9 +1313,11 @@ fn encode(header: &Header, text: &str, out: &mut Vec<u8>) -> Option<FeatureLayou
         if reader.cells(&mut cells).is_some() {
             return None;
         }
-        let row = header.row(&cells).ok()?;
+        // The row as `import acled` writes it (`Header::row` then `write_json`, the same
+        // bytes), without a value per cell.
+        let core = header.check(&cells, 0, &mut Vec::new()).ok()?;
         json.clear();
-        row.write_json(json).ok()?;
+        header.write_row_json(&cells, &core, json);
         super::save_fast::canonical_feature(std::str::from_utf8(json).ok()?, out)
     })
 }

@@ -149,16 +149,42 @@ fn write_text<W: Write>(layer: &Layer, mut out: W, fast: bool) -> Result<(), ser
     out.write_all(b"}\n").map_err(io)
 }
 
+/// Features encoded by one task of [`write_features_fast`].
+const SAVE_CHUNK: usize = 4096;
+
 /// The features, one per line: packed ones the store's encoder takes in their own layout
-/// straight from their text, the rest decoded.
+/// straight from their text, the rest decoded. Runs of [`SAVE_CHUNK`] features are encoded
+/// on every core, a window of a few per core at a time (a few MB held), and written in order:
+/// the file is the one a single thread writes.
 fn write_features_fast<W: Write>(layer: &Layer, mut out: W) -> Result<(), serde_json::Error> {
-    let io = serde_json::Error::io;
+    use rayon::prelude::*;
+    let count = layer.features.len();
+    let window = SAVE_CHUNK * 2 * rayon::current_num_threads().max(1);
+    let mut written_any = false;
+    for from in (0..count).step_by(window) {
+        let to = (from + window).min(count);
+        let starts: Vec<usize> = (from..to).step_by(SAVE_CHUNK).collect();
+        let chunks: Vec<Result<Vec<u8>, serde_json::Error>> =
+            starts.into_par_iter().map(|a| encode_features(layer, a..(a + SAVE_CHUNK).min(to))).collect();
+        for chunk in chunks {
+            let chunk = chunk?;
+            // Each feature follows ",\n"; the file's first follows "\n" alone.
+            let text = if written_any { chunk.as_slice() } else { chunk.get(1..).unwrap_or_default() };
+            out.write_all(text).map_err(serde_json::Error::io)?;
+            written_any |= !chunk.is_empty();
+        }
+    }
+    Ok(())
+}
+
+/// Features `range` of `layer` as [`write_features_fast`] writes them, each after ",\n".
+fn encode_features(layer: &Layer, range: std::ops::Range<usize>) -> Result<Vec<u8>, serde_json::Error> {
     let store = &layer.features;
     let count = store.len();
     let mut cursor = TextCursor::default();
+    let mut out = Vec::with_capacity(range.len() * 512);
     let mut text = Vec::with_capacity(4096);
-    let mut written = 0;
-    for i in 0..count {
+    for i in range {
         let layout = layer.layout.feature(i, count);
         text.clear();
         let fast = store.encode(i, &mut cursor, &mut text) == Some(layout);
@@ -167,14 +193,13 @@ fn write_features_fast<W: Write>(layer: &Layer, mut out: W) -> Result<(), serde_
             // A text that no longer decodes is left out, as the decoding path does.
             continue;
         }
-        out.write_all(if written == 0 { b"\n" } else { b",\n" }).map_err(io)?;
-        written += 1;
+        out.extend_from_slice(b",\n");
         match decoded {
             Some(Some(f)) => serde_json::to_writer(&mut out, &feature_to_json(&f, layout))?,
-            _ => out.write_all(&text).map_err(io)?,
+            _ => out.extend_from_slice(&text),
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 fn write_member<W: Write>(mut out: W, key: &str, value: &Value) -> Result<(), serde_json::Error> {
