@@ -98,17 +98,17 @@ pub fn layer_to_text(layer: &Layer) -> Result<Vec<u8>, serde_json::Error> {
 /// held as one text. A packed feature is written straight from its text when the store's
 /// encoder vouches that this gives the bytes decoding it would (see [`crate::io::save_fast`]);
 /// the others are decoded one at a time.
-pub fn write_layer_text<W: Write>(layer: &Layer, out: W) -> Result<(), serde_json::Error> {
+pub fn write_layer_text<W: Write + Send>(layer: &Layer, out: W) -> Result<(), serde_json::Error> {
     write_text(layer, out, true)
 }
 
 /// [`write_layer_text`] decoding every packed feature and writing the value tree: the
 /// reference the fast path is tested and measured against.
-pub fn write_layer_text_decoded<W: Write>(layer: &Layer, out: W) -> Result<(), serde_json::Error> {
+pub fn write_layer_text_decoded<W: Write + Send>(layer: &Layer, out: W) -> Result<(), serde_json::Error> {
     write_text(layer, out, false)
 }
 
-fn write_text<W: Write>(layer: &Layer, mut out: W, fast: bool) -> Result<(), serde_json::Error> {
+fn write_text<W: Write + Send>(layer: &Layer, mut out: W, fast: bool) -> Result<(), serde_json::Error> {
     let io = serde_json::Error::io;
     // Only a one-feature layer can be written bare (`root_form` decodes that feature to see).
     if layer.features.len() == 1 && !matches!(root_form(layer), RootForm::Collection) {
@@ -154,18 +154,14 @@ const SAVE_CHUNK: usize = 4096;
 
 /// The features, one per line: packed ones the store's encoder takes in their own layout
 /// straight from their text, the rest decoded. Runs of [`SAVE_CHUNK`] features are encoded
-/// on every core, a window of a few per core at a time (a few MB held), and written in order:
-/// the file is the one a single thread writes.
-fn write_features_fast<W: Write>(layer: &Layer, mut out: W) -> Result<(), serde_json::Error> {
+/// on every core, a window of a few per core at a time (a few MB held), and written in order
+/// while the next window is encoded: the file is the one a single thread writes.
+fn write_features_fast<W: Write + Send>(layer: &Layer, mut out: W) -> Result<(), serde_json::Error> {
     use rayon::prelude::*;
     let count = layer.features.len();
     let window = SAVE_CHUNK * 2 * rayon::current_num_threads().max(1);
     let mut written_any = false;
-    for from in (0..count).step_by(window) {
-        let to = (from + window).min(count);
-        let starts: Vec<usize> = (from..to).step_by(SAVE_CHUNK).collect();
-        let chunks: Vec<Result<Vec<u8>, serde_json::Error>> =
-            starts.into_par_iter().map(|a| encode_features(layer, a..(a + SAVE_CHUNK).min(to))).collect();
+    let mut write = |chunks: Vec<Result<Vec<u8>, serde_json::Error>>| -> Result<(), serde_json::Error> {
         for chunk in chunks {
             let chunk = chunk?;
             // Each feature follows ",\n"; the file's first follows "\n" alone.
@@ -173,8 +169,23 @@ fn write_features_fast<W: Write>(layer: &Layer, mut out: W) -> Result<(), serde_
             out.write_all(text).map_err(serde_json::Error::io)?;
             written_any |= !chunk.is_empty();
         }
+        Ok(())
+    };
+    let mut pending = None;
+    for from in (0..count).step_by(window) {
+        let to = (from + window).min(count);
+        let encode = || -> Vec<Result<Vec<u8>, serde_json::Error>> {
+            let starts: Vec<usize> = (from..to).step_by(SAVE_CHUNK).collect();
+            starts.into_par_iter().map(|a| encode_features(layer, a..(a + SAVE_CHUNK).min(to))).collect()
+        };
+        let (written, next) = match pending.take() {
+            Some(last) => rayon::join(|| write(last), encode),
+            None => (Ok(()), encode()),
+        };
+        written?;
+        pending = Some(next);
     }
-    Ok(())
+    pending.map_or(Ok(()), write)
 }
 
 /// Features `range` of `layer` as [`write_features_fast`] writes them, each after ",\n".
