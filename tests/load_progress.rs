@@ -236,6 +236,9 @@ fn a_big_file_dropped_on_the_window_shows_a_progress_row_and_cancel_leaves_the_l
     drop_file(&mut h, &path);
     h.run_steps(2);
     h.get_by_label("Loading big-events.geojson");
+    // Said once besides the row: in the Layers panel, where the layer will appear (the status
+    // bar said it a third time).
+    assert_eq!(h.query_all_by_label("loading 1 file(s)…").count(), 1);
     h.get_by_label("Cancel").click();
     h.run_steps(3);
 

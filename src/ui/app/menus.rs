@@ -186,11 +186,8 @@ impl AtlasApp {
             }
             ui.separator();
             ui.label(format!("zoom {:.1}", self.map.viewport.zoom));
-            if !self.loader.pending.is_empty() {
-                ui.separator();
-                ui.spinner();
-                ui.label(format!("loading {} file(s)…", self.loader.pending.len()));
-            }
+            // Files loading have their progress rows over the map and a line in the Layers
+            // panel: not a third mention here.
             if !self.jobs.running.is_empty() {
                 // Poll again soon: a job that outlives half a second gets a spinner.
                 ui.ctx().request_repaint_after(std::time::Duration::from_millis(250));
