@@ -285,7 +285,8 @@ impl Builder<'_> {
         if !shown.is_empty() && layer.kind == LayerKind::Rivers {
             self.legend.add(2, "River", LegendSwatch::line(style.stroke, 1.6));
         } else if !shown.is_empty() && layer.kind == LayerKind::Generic && !layer.index.has_areas() {
-            let swatch = LegendSwatch::dashed(style.stroke, style.stroke_pts.max(1.6), style.dash);
+            // Its lines are drawn solid (a dash is for area outlines).
+            let swatch = LegendSwatch::line(style.stroke, style.stroke_pts.max(1.6));
             self.legend.add(style::USER_LEGEND_GROUP, &layer.name, swatch);
         }
     }
