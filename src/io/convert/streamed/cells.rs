@@ -58,8 +58,9 @@ struct PlanPiece {
     /// Why a row's date cannot be read (the row's index, the reason), in row order.
     dates: Vec<(usize, String)>,
     /// The columns of the properties a layer's dates are read from
-    /// ([`super::DATED_KEYS`]), once the first row was seen.
-    dated: Option<Vec<(&'static str, usize)>>,
+    /// ([`super::DATED_KEYS`]), and whether they are only ACLED's own, once the first row
+    /// was seen.
+    dated: Option<(Vec<(&'static str, usize)>, bool)>,
 }
 
 /// Pass 1's reading of a row.
@@ -85,17 +86,19 @@ impl Maker for PlanMaker {
         made.points.push((core.lon, core.lat));
         // The feature as `Pass1::feature_raw` loads it: its id and the properties its date
         // is read from.
-        let dated = made.dated.get_or_insert_with(|| {
-            super::DATED_KEYS
+        let (dated, acled_only) = made.dated.get_or_insert_with(|| {
+            let dated: Vec<_> = super::DATED_KEYS
                 .iter()
                 .filter_map(|&key| columns.iter().position(|c| c.key() == key).map(|i| (key, i)))
-                .collect()
+                .collect();
+            let acled_only =
+                dated.iter().all(|(key, _)| matches!(*key, "event_date" | "event_type" | "time_precision"));
+            (dated, acled_only)
         });
         // An event read from ACLED's own date columns, on a day of the years `YYYY-MM-DD`
         // spells, always has a span (as the loader reads it, `acled_par`'s `row_span`): no
         // feature is made to find that out (that was a fifth of the convert's CPU).
-        let acled_only = dated.iter().all(|(key, _)| matches!(*key, "event_date" | "event_type" | "time_precision"));
-        if acled_only && (1..=9999).contains(&chrono::Datelike::year(&core.day)) {
+        if *acled_only && (1..=9999).contains(&chrono::Datelike::year(&core.day)) {
             return;
         }
         let mut properties = Map::new();
