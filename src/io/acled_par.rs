@@ -1283,15 +1283,16 @@ impl Rows {
 /// A packed record's feature: the record read through the header, as `import acled` writes
 /// it and the GeoJSON loader reads that (the store's decoder for these layers).
 fn decode(header: &Header, text: &str) -> Result<(Feature, FeatureLayout), String> {
-    let mut reader = RecordReader::new();
-    if reader.next(text.as_bytes(), &mut 0).is_none() {
-        return Err("an empty record".to_owned());
-    }
-    let fields: Vec<&str> = reader.fields().map(|f| std::str::from_utf8(f).unwrap_or_default()).collect();
-    let row = header.row(&fields).map_err(|p| p.message)?;
-    let mut json = Vec::with_capacity(text.len() * 2);
-    row.write_json(&mut json).map_err(|e| e.to_string())?;
-    super::geojson_fast::decode_feature(std::str::from_utf8(&json).map_err(|e| e.to_string())?)
+    with_scratch(|reader, json| {
+        if reader.next(text.as_bytes(), &mut 0).is_none() {
+            return Err("an empty record".to_owned());
+        }
+        let fields: Vec<&str> = reader.fields().map(|f| std::str::from_utf8(f).unwrap_or_default()).collect();
+        let row = header.row(&fields).map_err(|p| p.message)?;
+        json.clear();
+        row.write_json(json).map_err(|e| e.to_string())?;
+        super::geojson_fast::decode_feature(std::str::from_utf8(json).map_err(|e| e.to_string())?)
+    })
 }
 
 /// A packed record as a save writes its feature, without a value tree (the store's
@@ -1299,15 +1300,7 @@ fn decode(header: &Header, text: &str) -> Result<(Feature, FeatureLayout), Strin
 /// row ([`super::acled::AcledRow::write_json`], which [`decode`] reads), in the form a save
 /// gives the decoded feature ([`super::save_fast::canonical_feature`]).
 fn encode(header: &Header, text: &str, out: &mut Vec<u8>) -> Option<FeatureLayout> {
-    thread_local! {
-        /// A reader and a JSON buffer reused from record to record.
-        static SCRATCH: std::cell::RefCell<(RecordReader, Vec<u8>)> =
-            std::cell::RefCell::new((RecordReader::new(), Vec::new()));
-    }
-    SCRATCH.with(|scratch| {
-        let Ok(mut scratch) = scratch.try_borrow_mut() else { return None };
-        let (reader, json) = &mut *scratch;
-        reader.core.reset();
+    with_scratch(|reader, json| {
         reader.next(text.as_bytes(), &mut 0)?;
         let mut cells = smallvec::SmallVec::new();
         if reader.cells(&mut cells).is_some() {
@@ -1319,6 +1312,26 @@ fn encode(header: &Header, text: &str, out: &mut Vec<u8>) -> Option<FeatureLayou
         json.clear();
         header.write_row_json(&cells, &core, json);
         super::save_fast::canonical_feature(std::str::from_utf8(json).ok()?, out)
+    })
+}
+
+/// Runs `f` with this thread's record reader (reset, as new) and JSON buffer, reused from
+/// record to record by [`decode`] and [`encode`]: a new reader builds `csv_core`'s state
+/// machine and a 64 KiB field buffer, which cost more than reading the record (a million
+/// decoded features spent two thirds of their time there).
+fn with_scratch<R>(f: impl FnOnce(&mut RecordReader, &mut Vec<u8>) -> R) -> R {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<(RecordReader, Vec<u8>)> =
+            std::cell::RefCell::new((RecordReader::new(), Vec::new()));
+    }
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => {
+            let (reader, json) = &mut *scratch;
+            reader.core.reset();
+            f(reader, json)
+        }
+        // Only if `f` itself decoded a record: a reader of its own.
+        Err(_) => f(&mut RecordReader::new(), &mut Vec::new()),
     })
 }
 
@@ -1370,6 +1383,37 @@ mod tests {
             out.push((got, next.terminated, pos));
         }
         (out, plain)
+    }
+
+    /// The store's decoder reuses one record reader per thread: a record decodes to the same
+    /// feature whatever was decoded before it on the thread (a quoted record across lines,
+    /// a short one, one with quotes inside), as on a thread that decoded nothing yet.
+    #[test]
+    fn a_record_decodes_the_same_whatever_was_decoded_before_it() {
+        let head = "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,actor1,\
+                    assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,civilian_targeting,iso,region,\
+                    country,admin1,admin2,admin3,location,latitude,longitude,geo_precision,source,source_scale,\
+                    notes,fatalities,tags,timestamp\n";
+        let records = [
+            "TJK1,2021-03-04,2021,1,Political violence,Battles,Armed clash,A,,1,B,,2,12,,762,Caucasus and Central Asia,\
+             Tajikistan,Gorno-Badakhshan,Shugnan,,Khorog,37.49,71.55,1,S,National,\
+             \"Clash near Khorog, \"\"Shugnan\"\"\nsecond line\",2,,1618000000",
+            "TJK2,2021-03-05,2021,1,Demonstrations,Riots,Mob violence,A,,5,,,0,50,,762,Caucasus and Central Asia,\
+             Tajikistan,Khatlon,Panj,,Ayvoj,37.0,68.7,2,S,Local,,0,,1618000001",
+            "AFG3,2020-12-31,2020,2,Demonstrations,Protests,Peaceful protest,P,,6,,,0,60,,4,Southern Asia,\
+             Afghanistan,Badakhshan,Ishkashim,,Ishkashim,36.7,71.6,1,S,National,\"Ishkashim, \"\"Wakhan\"\"\",,,1618000002",
+        ];
+        let (header, _) = read_header(format!("{head}{}", records[0]).as_bytes(), "t.csv").unwrap();
+        let alone: Vec<String> = records
+            .iter()
+            .map(|r| std::thread::scope(|s| s.spawn(|| format!("{:?}", decode(&header, r))).join().unwrap()))
+            .collect();
+        for order in [[0, 1, 2], [2, 1, 0], [1, 0, 2], [0, 0, 2]] {
+            for i in order {
+                assert_eq!(format!("{:?}", decode(&header, records[i])), alone[i], "{order:?}");
+            }
+        }
+        assert!(alone.iter().all(|a| a.starts_with("Ok(")), "{alone:?}");
     }
 
     #[test]
