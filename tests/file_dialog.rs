@@ -124,3 +124,43 @@ fn double_clicking_a_file_picks_it() {
     h.run();
     assert_eq!(h.state().outcome, DialogOutcome::Chosen(vec![dir.path().join("events.geojson")]));
 }
+
+/// Found walking the app: Save as… of a layer read from a GeoPackage proposed a GeoJSON beside
+/// it, with the dialog on the GeoJSON type (the GeoPackage itself hidden). It now proposes the
+/// layer's own GeoPackage on the GeoPackage type, and a layer that shares its GeoPackage with
+/// another loaded layer a GeoPackage of its own (saving one table over a file of two is refused).
+#[test]
+fn save_as_of_a_geopackage_layer_proposes_a_geopackage() {
+    use frontier_atlas::model::LayerSource;
+    use frontier_atlas::ui::{Command, EditIntent};
+    let fixture = |name: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gpkg").join(name);
+    let load = |name: &str| frontier_atlas::io::geojson::load_file(&fixture(name)).expect("fixture").layer;
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("places.gpkg");
+    frontier_atlas::io::gpkg::write_gpkg(&one, &[&load("places.geojson")]).unwrap();
+    let two = dir.path().join("atlas.gpkg");
+    frontier_atlas::io::gpkg::write_gpkg(&two, &[&load("places.geojson"), &load("rivers.geojson")]).unwrap();
+    let mut h = common::harness();
+    h.state_mut().state.builtin_file_dialog = true;
+    for (file, layer, proposed) in [(&one, "places", "places.gpkg"), (&two, "rivers", "atlas-rivers.gpkg")] {
+        h.state_mut().open_file_now(file);
+        let uid = {
+            let app = h.state();
+            app.catalog
+                .layers
+                .iter()
+                .find(|l| l.name == layer && l.source == LayerSource::File(file.clone()))
+                .expect("opened")
+                .uid
+        };
+        h.state_mut().apply(Command::Edit(EditIntent::SaveAs(uid)));
+        h.run();
+        assert!(h.state().file_dialog_open());
+        let name = h.get_by_label("File name:");
+        assert_eq!(name.value().as_deref(), Some(proposed));
+        assert_eq!(h.get_by_label("Type").value().as_deref(), Some("GeoPackage (.gpkg)"), "the type shown");
+        h.get_by_label("Cancel").click();
+        h.run();
+        assert!(!h.state().file_dialog_open());
+    }
+}

@@ -234,6 +234,19 @@ impl AtlasApp {
                 self.user_layers_dir().join(format!("{}.geojson", file_stem_for(&layer.name)))
             }
             LayerSource::File(p) if is_geojson(p) => p.clone(),
+            // A GeoPackage layer goes back into a GeoPackage (found walking the app: it was
+            // offered a GeoJSON beside it). Its own file when it is the only layer loaded from
+            // it; a file holding other tables is refused on saving (`io::open::write_layer`),
+            // so a layer sharing its file is offered a file of its own.
+            LayerSource::File(p) if is_geopackage(p) => {
+                let shares_file = self.catalog.layers.iter().any(|l| l.uid != uid && l.source == layer.source);
+                if shares_file {
+                    let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                    p.with_file_name(format!("{stem}-{}.gpkg", file_stem_for(&layer.name)))
+                } else {
+                    p.clone()
+                }
+            }
             LayerSource::File(p) => p.with_extension("geojson"),
             LayerSource::Embedded(name) => self.user_layers_dir().join(name),
             // A local copy of a team store layer (saving itself pushes to the store).
@@ -399,6 +412,10 @@ fn is_geojson(p: &Path) -> bool {
     p.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("geojson") || e.eq_ignore_ascii_case("json"))
+}
+
+fn is_geopackage(p: &Path) -> bool {
+    p.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("gpkg"))
 }
 
 /// The app's own data folder (user copies of shipped layers, recovery files).

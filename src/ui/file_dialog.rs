@@ -105,11 +105,18 @@ impl FileDialog {
     ) -> Self {
         filters.push(FileFilter { name: "All files".to_owned(), extensions: Vec::new() });
         let dir = start_dir.filter(|d| d.is_dir()).or_else(home_dir).unwrap_or_else(|| PathBuf::from("/"));
+        // A proposed `TJK.gpkg` starts on the GeoPackage type, so the folder shows the
+        // GeoPackages beside it (found walking the app: the type stayed on the first one).
+        let proposed = Path::new(&file_name);
+        let filter = (proposed.extension().is_some())
+            .then(|| filters.iter().position(|f| !f.extensions.is_empty() && f.matches(proposed)))
+            .flatten()
+            .unwrap_or(0);
         let mut dialog = Self {
             mode,
             title: title.to_owned(),
             filters,
-            filter: 0,
+            filter,
             path_text: dir.display().to_string(),
             dir,
             entries: None,
@@ -520,6 +527,22 @@ mod tests {
         assert_eq!(d.confirm(), None, "asks first");
         assert!(d.confirm_overwrite.is_some());
         assert_eq!(d.confirm(), Some(DialogOutcome::Chosen(vec![dir.path().join("events.geojson")])));
+    }
+
+    #[test]
+    fn a_proposed_name_chooses_its_own_file_type() {
+        let dir = dir_with_files();
+        std::fs::write(dir.path().join("TJK.gpkg"), "x").unwrap();
+        let filters =
+            || vec![FileFilter::new("GeoJSON", &["geojson", "json"]), FileFilter::new("GeoPackage", &["gpkg"])];
+        let mut d = FileDialog::save("Save", filters(), Some(dir.path().to_owned()), "TJK.gpkg");
+        assert_eq!(d.filter, 1);
+        d.wait_for_listing(std::time::Duration::from_secs(5));
+        let names: Vec<String> = d.visible().into_iter().map(|e| e.name).collect();
+        assert_eq!(names, ["sub", "TJK.gpkg"]);
+        // No extension, or one no type lists: the first type, as before.
+        assert_eq!(FileDialog::save("Save", filters(), Some(dir.path().to_owned()), "new").filter, 0);
+        assert_eq!(FileDialog::save("Save", filters(), Some(dir.path().to_owned()), "a.txt").filter, 0);
     }
 
     #[test]
