@@ -106,21 +106,17 @@ pub fn validate_reader_with(
     let mut streamer = Streamer::new(bom, max_held);
     // The elements are cut out to be checked on every core, then dropped.
     streamer.cut = Some(Cut::default());
-    let feed = |s: &mut Streamer, data: &[u8]| {
-        let fed = s.feed_parallel(data);
-        if let Some(cut) = s.cut.as_mut() {
-            cut.text.clear();
-            cut.ends.clear();
-            cut.starts.clear();
-            cut.outlines.clear();
-        }
-        fed
+    let mut pipeline = Pipeline { s: streamer, pending: None };
+    let mut drop_them = |cut: &mut Cut| {
+        cut.clear();
+        Ok::<(), StreamError>(())
     };
-    feed(&mut streamer, head.get(if bom { 3 } else { 0 }..).unwrap_or_default())?;
+    pipeline.feed(head.get(if bom { 3 } else { 0 }..).unwrap_or_default(), &mut drop_them)?;
     drop(head);
     let mut chunk = vec![0u8; CHUNK];
-    crate::io::read::for_each_chunk(&mut reader, &mut chunk, |data| feed(&mut streamer, data))?;
-    Ok(streamer.finish())
+    crate::io::read::for_each_chunk(&mut reader, &mut chunk, |data| pipeline.feed(data, &mut drop_them))?;
+    pipeline.flush(&mut drop_them)?;
+    Ok(pipeline.s.finish())
 }
 
 /// What [`stream_elements`] found besides the elements it handed over.
@@ -166,9 +162,13 @@ pub fn stream_elements<E>(
     mut each: impl FnMut(usize, &str, Option<Outline>) -> Result<(), E>,
 ) -> Result<Streamed, ElementsError<E>> {
     let mut chunk = vec![0u8; CHUNK];
-    let mut streamer: Option<Streamer> = None;
+    let mut streamer: Option<Pipeline> = None;
     let mut start = Vec::new();
     let mut elements = 0;
+    let mut hand = |cut: &mut Cut| -> Result<(), ElementsError<E>> {
+        elements += hand_over(cut, &mut each)?;
+        Ok(())
+    };
     loop {
         let n = match reader.read(&mut chunk) {
             Ok(0) => break,
@@ -177,8 +177,8 @@ pub fn stream_elements<E>(
             Err(e) => return Err(StreamError::Io(e).into()),
         };
         let mut data = chunk.get(..n).unwrap_or_default();
-        let s = if let Some(s) = streamer.as_mut() {
-            s
+        let p = if let Some(p) = streamer.as_mut() {
+            p
         } else {
             // The byte-order mark is told from the first three bytes.
             start.extend_from_slice(data);
@@ -190,23 +190,25 @@ pub fn stream_elements<E>(
             s.checks = checks;
             s.cut = Some(Cut::default());
             data = start.get(if bom { 3 } else { 0 }..).unwrap_or_default();
-            streamer.insert(s)
+            streamer.insert(Pipeline { s, pending: None })
         };
         if checks {
-            s.feed_parallel(data)?;
+            p.feed(data, &mut hand)?;
         } else {
-            s.feed(data)?;
+            p.s.feed(data)?;
+            p.s.hand_over(&mut hand)?;
         }
-        elements += hand_over(s, &mut each)?;
         start.clear();
     }
-    let Some(s) = streamer else {
+    let Some(mut p) = streamer else {
         // Fewer than three bytes: nothing to stream.
         return Ok(Streamed {
             problems: if checks { validate_bytes(&start) } else { Vec::new() },
             ..Streamed::default()
         });
     };
+    p.flush(&mut hand)?;
+    let s = p.s;
     let root = (s.mode == Mode::Suffix && s.bad_utf8.is_none() && s.utf8_carry.is_empty() && s.too_deep.is_none())
         .then(|| {
             let mut text = s.prefix.clone();
@@ -218,12 +220,11 @@ pub fn stream_elements<E>(
     Ok(Streamed { problems, root, elements })
 }
 
-/// Hands the elements cut out so far to `each`; the number handed over.
+/// Hands the elements of `cut` to `each` and empties it; the number handed over.
 fn hand_over<E>(
-    s: &mut Streamer,
+    cut: &mut Cut,
     each: &mut impl FnMut(usize, &str, Option<Outline>) -> Result<(), E>,
 ) -> Result<usize, ElementsError<E>> {
-    let Some(cut) = s.cut.as_mut() else { return Ok(0) };
     let mut from = 0;
     for (k, &(index, end)) in cut.ends.iter().enumerate() {
         // Cut out of valid UTF-8 at element boundaries: always UTF-8.
@@ -233,11 +234,143 @@ fn hand_over<E>(
         from = end;
     }
     let n = cut.ends.len();
-    cut.text.clear();
-    cut.ends.clear();
-    cut.starts.clear();
-    cut.outlines.clear();
+    cut.clear();
     Ok(n)
+}
+
+/// [`Streamer::feed_parallel`] one chunk behind: while a chunk is cut into elements (the
+/// serial scan), the elements of the chunk before it are checked on the other cores, where
+/// `feed_parallel` alone waits for the checks before the next scan. The outcome is the same
+/// chunk by chunk: a chunk's elements are checked, their problems recorded in order and the
+/// elements handed over before anything of the next chunk is, and when one of them does not
+/// parse, both chunks are fed again from the state before the first, as `feed_parallel` feeds
+/// them (see [`Pipeline::feed`]).
+struct Pipeline {
+    s: Streamer,
+    /// The chunk fed last with its checks deferred: its elements are not checked yet.
+    pending: Option<Pending>,
+}
+
+/// A chunk whose elements wait for their checks.
+struct Pending {
+    /// The streamer before the chunk, without what [`Streamer::take_kept`] takes (which a
+    /// deferred feed does not change).
+    before: Box<Streamer>,
+    /// The chunk's bytes.
+    data: Vec<u8>,
+    /// Its elements, unchecked.
+    cut: Cut,
+}
+
+impl Pipeline {
+    /// Feeds the next chunk; `hand` takes the elements of each chunk once they are checked.
+    fn feed<X: From<StreamError>>(
+        &mut self,
+        data: &[u8],
+        hand: &mut impl FnMut(&mut Cut) -> Result<(), X>,
+    ) -> Result<(), X> {
+        if !self.s.defers() {
+            self.flush(hand)?;
+            self.s.feed_parallel(data)?;
+            return self.s.hand_over(hand);
+        }
+        let kept = self.s.take_kept();
+        let before = Box::new(self.s.clone());
+        self.s.put_kept(kept);
+        let pending = self.pending.take();
+        self.s.defer = true;
+        let s = &mut self.s;
+        let (fed, checked) = rayon::join(|| s.feed(data), || pending.as_ref().map(|p| check_cut(&p.cut)));
+        self.s.defer = false;
+        // Still inside the array, with nothing to stop at: the chunk's elements wait for their
+        // checks, and those of the chunk before are recorded now.
+        let steady = fed.is_ok()
+            && self.s.defers()
+            && self.s.too_deep.is_none()
+            && self.s.bad_utf8.is_none()
+            && self.s.lexical.is_none();
+        match (pending, checked.flatten()) {
+            (Some(p), Some(checked)) if steady => self.resolve(p.cut, checked, hand)?,
+            (Some(p), checked) => {
+                // The chunk fed meanwhile is fed again once the one before is done.
+                let kept = self.s.take_kept();
+                self.s = *before;
+                self.s.put_kept(kept);
+                if let Some(checked) = checked {
+                    self.resolve(p.cut, checked, hand)?;
+                } else {
+                    // One of its elements does not parse: fed again from the state before it
+                    // with the serial checks, which halt there (as `feed_parallel`).
+                    let kept = self.s.take_kept();
+                    self.s = *p.before;
+                    self.s.put_kept(kept);
+                    self.s.feed(&p.data)?;
+                    self.s.hand_over(hand)?;
+                }
+                self.s.feed_parallel(data)?;
+                return self.s.hand_over(hand);
+            }
+            (None, _) if !steady => {
+                let kept = self.s.take_kept();
+                self.s = *before;
+                self.s.put_kept(kept);
+                self.s.feed_parallel(data)?;
+                return self.s.hand_over(hand);
+            }
+            (None, _) => {}
+        }
+        let cut = self.s.cut.as_mut().map(std::mem::take).unwrap_or_default();
+        self.pending = Some(Pending { before, data: data.to_vec(), cut });
+        Ok(())
+    }
+
+    /// Checks the elements of the chunk still waiting, records their problems and hands them
+    /// over (the end of the stream, or a chunk that is not fed deferred).
+    fn flush<X: From<StreamError>>(&mut self, hand: &mut impl FnMut(&mut Cut) -> Result<(), X>) -> Result<(), X> {
+        let Some(p) = self.pending.take() else { return Ok(()) };
+        if let Some(checked) = check_cut(&p.cut) {
+            return self.resolve(p.cut, checked, hand);
+        }
+        // Nothing was fed after it: the state before it, with what was recorded since.
+        let kept = self.s.take_kept();
+        self.s = *p.before;
+        self.s.put_kept(kept);
+        self.s.feed(&p.data)?;
+        self.s.hand_over(hand)
+    }
+
+    /// Records the problems of a chunk's checked elements, in order, and hands them over.
+    fn resolve<X>(
+        &mut self,
+        mut cut: Cut,
+        checked: Vec<Checked>,
+        hand: &mut impl FnMut(&mut Cut) -> Result<(), X>,
+    ) -> Result<(), X> {
+        for (slot, mut c) in cut.outlines.iter_mut().zip(checked) {
+            *slot = c.outline.take();
+            self.s.record(c);
+        }
+        hand(&mut cut)
+    }
+}
+
+/// Checks the elements of `cut` on every core; `None` if one does not parse.
+fn check_cut(cut: &Cut) -> Option<Vec<Checked>> {
+    use rayon::prelude::*;
+    let mut from = 0;
+    let mut elements = Vec::with_capacity(cut.ends.len());
+    for (&(index, end), &at) in cut.ends.iter().zip(&cut.starts) {
+        elements.push((index, from, end, at));
+        from = end;
+    }
+    let text = &cut.text;
+    elements
+        .par_iter()
+        .with_min_len(16)
+        .map(|&(index, a, b, at)| {
+            text.get(a..b).and_then(|t| std::str::from_utf8(t).ok()).and_then(|t| check_element(t, index, at))
+        })
+        .collect()
 }
 
 /// A position in the (byte-order-mark-free) text: byte offset, 1-based line and column.
@@ -503,6 +636,16 @@ struct Cut {
     outlines: Vec<Option<Outline>>,
 }
 
+impl Cut {
+    /// Forgets the elements (keeping the buffers).
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.starts.clear();
+        self.outlines.clear();
+    }
+}
+
 impl Streamer {
     fn new(bom: bool, max_held: u64) -> Self {
         Self {
@@ -546,8 +689,7 @@ impl Streamer {
     /// order; if one does not parse, the chunk is fed again from the state before it with the
     /// serial checks, which halt at that element and name the syntax error as before.
     fn feed_parallel(&mut self, chunk: &[u8]) -> Result<(), StreamError> {
-        use rayon::prelude::*;
-        if !self.checks || !matches!(self.mode, Mode::Elements(_)) || self.cut.is_none() {
+        if !self.defers() {
             return self.feed(chunk);
         }
         // Inside the array, with the checks deferred, nothing changes the root's text or the
@@ -561,33 +703,36 @@ impl Streamer {
         self.defer = false;
         fed?;
         let Some(cut) = self.cut.as_mut() else { return Ok(()) };
-        let mut from = held.checked_sub(1).and_then(|i| cut.ends.get(i)).map_or(0, |e| e.1);
-        let mut elements = Vec::with_capacity(cut.ends.len() - held);
-        for (&(index, end), &at) in cut.ends.iter().zip(&cut.starts).skip(held) {
-            elements.push((index, from, end, at));
-            from = end;
-        }
-        let text = &cut.text;
-        let checked: Vec<Option<Checked>> = elements
-            .par_iter()
-            .with_min_len(16)
-            .map(|&(index, a, b, at)| {
-                text.get(a..b).and_then(|t| std::str::from_utf8(t).ok()).and_then(|t| check_element(t, index, at))
-            })
-            .collect();
-        if checked.iter().any(Option::is_none) {
+        // Elements handed over are gone from the cut: the ones held are only this chunk's.
+        debug_assert_eq!(held, 0, "the cut is handed over after every chunk");
+        let Some(checked) = check_cut(cut) else {
             let kept = self.take_kept();
             *self = before;
             self.put_kept(kept);
             return self.feed(chunk);
-        }
-        for (k, mut c) in checked.into_iter().flatten().enumerate() {
+        };
+        for (k, mut c) in checked.into_iter().enumerate() {
             if let Some(slot) = self.cut.as_mut().and_then(|cut| cut.outlines.get_mut(held + k)) {
                 *slot = c.outline.take();
             }
             self.record(c);
         }
         Ok(())
+    }
+
+    /// Whether the elements of what is fed next are cut out to be checked later, on every
+    /// core ([`Streamer::feed_parallel`], [`Pipeline`]): inside the `features` array, with
+    /// the checks on and the elements kept.
+    fn defers(&self) -> bool {
+        self.checks && matches!(self.mode, Mode::Elements(_)) && self.cut.is_some()
+    }
+
+    /// Hands the elements cut out so far to `hand`.
+    fn hand_over<X>(&mut self, hand: &mut impl FnMut(&mut Cut) -> Result<(), X>) -> Result<(), X> {
+        match self.cut.as_mut() {
+            Some(cut) => hand(cut),
+            None => Ok(()),
+        }
     }
 
     /// The root's text and the problems recorded, taken out (see [`Streamer::feed_parallel`]).
