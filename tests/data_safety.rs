@@ -394,3 +394,35 @@ fn convert_geopackage_to_geopackage_keeps_every_table_and_names_what_it_cannot_r
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("grid"), "{}", text(&out.stderr));
 }
+
+/// Found opening bad files as a new user would: an empty file was "1:0: EOF while parsing a
+/// value" (column 0, a parser's words) and a download cut short "EOF while parsing a string".
+/// Opened (the app's path, `render --add`), they now read as `validate` words them; nothing is
+/// written.
+#[test]
+fn an_empty_or_cut_short_geojson_is_named_in_words_not_parser_terms() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = std::fs::read_to_string(fixture("gpkg/places.geojson")).unwrap();
+    let cut = full.get(..full.len() / 2).unwrap();
+    let lines = cut.lines().count();
+    for (name, content, expected) in [
+        ("empty.geojson", "", ":1:1: empty document: expected a GeoJSON object".to_owned()),
+        ("blank.geojson", "  \n\t\n", ":1:1: empty document: expected a GeoJSON object".to_owned()),
+        ("cut.geojson", cut, format!(":{lines}:")),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        let png = dir.path().join("map.png");
+        let out = run(&[os("render"), os("--add"), os(&path), os("--out"), os(&png)]);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let err = text(&out.stderr);
+        assert!(err.contains(&format!("{}{expected}", path.display())), "{name}: {err}");
+        assert!(!err.contains("EOF") || name == "cut.geojson", "{name}: {err}");
+        if name == "cut.geojson" {
+            assert!(err.contains("the file ends before the document does (cut short?)"), "{err}");
+        }
+        assert!(!png.exists(), "{name}: nothing written");
+        let loaded = frontier_atlas::io::geojson::load_file(&path).unwrap_err().to_string();
+        assert!(err.contains(&loaded), "the app's open says the same: {loaded} / {err}");
+    }
+}

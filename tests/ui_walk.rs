@@ -7,6 +7,8 @@ mod common;
 
 #[path = "common/point_event.rs"]
 mod point_event;
+#[path = "common/shared_data.rs"]
+mod shared_data;
 
 use common::harness;
 use egui_kittest::Harness;
@@ -479,4 +481,113 @@ fn a_file_opened_before_is_one_click_away_after_a_restart() {
         std::thread::sleep(std::time::Duration::from_millis(20));
         h.run_steps(1);
     }
+}
+
+/// Found walking the app with a 100k-event layer: a district with 883 events in the date
+/// range listed them all, one under the other, and its attributes (what an analyst edits)
+/// went out of the inspector, which does not scroll. The list now scrolls in a few rows, laid
+/// out only where visible, and the attributes stay in view.
+#[test]
+fn a_district_with_hundreds_of_events_keeps_its_attributes_in_view() {
+    let mut h = harness();
+    h.run_steps(2);
+    // 900 events on open ground in Shahritus district (Khatlon).
+    let features = (0..900)
+        .map(|i| {
+            let mut properties = serde_json::Map::new();
+            properties.insert("event_type".into(), "Protests".into());
+            point_event::point_event(67.93 + (i % 30) as f64 * 1e-4, 37.45 + (i / 30) as f64 * 1e-4, properties)
+        })
+        .collect();
+    h.state_mut().catalog.insert(Layer::new("Many events", LayerKind::Events, LayerSource::Embedded("test"), features));
+    let district = {
+        let app = h.state();
+        let (li, layer) = app.catalog.layer_of_kind(LayerKind::Districts).expect("districts");
+        let fi = (0..layer.features.len())
+            .find(|&i| {
+                layer
+                    .features
+                    .get(i)
+                    .is_some_and(|f| f.id.as_ref().is_some_and(|id| id.to_string() == "TJK-khatlon-shahritus"))
+            })
+            .expect("Shahritus");
+        frontier_atlas::model::FeatureRef { layer: li, feature: fi }
+    };
+    h.state_mut().apply(Command::Select(Some(district)));
+    h.run_steps(3);
+    h.get_by_label("Events inside it in all dates: 901");
+    let attributes = h.get_by_label("Attributes").rect();
+    assert!(attributes.bottom() < 900.0, "the attributes heading is in the window: {attributes:?}");
+    let listed = h.query_all_by_label_contains("Protests").count();
+    assert!(listed < 20, "only the rows in view are laid out: {listed}");
+}
+
+/// Found walking the app: clicking inside a district of an opened boundary file (geoBoundaries
+/// TJK ADM2, drawn as outlines) selected the shipped province under it, or nothing.
+#[test]
+#[cfg_attr(missing_shared_data, ignore = "needs ../shared/data (see README)")]
+fn a_click_inside_an_opened_boundary_file_selects_its_district() {
+    let mut h = harness();
+    h.run_steps(2);
+    h.state_mut().open_file_now(&shared_data::shared_data("geoboundaries/geoBoundaries-TJK-ADM2.geojson"));
+    h.run_steps(2);
+    let size = h.state().map.viewport.size_pts;
+    h.state_mut().map.viewport = frontier_atlas::spatial::Viewport::centered(74.3, 38.5, 8.0, size);
+    h.state_mut().map.invalidate();
+    h.run_steps(2);
+    let pos = common::screen_of(&h, 74.3, 38.5);
+    common::click_at(&mut h, pos);
+    let app = h.state();
+    let picked = app.selection.map(|s| {
+        let layer = &app.catalog.layers[s.layer];
+        let f = app.catalog.feature(s).expect("feature");
+        (layer.name.clone(), format!("{:?}", layer.kind), f.display_name(layer.label_field.as_deref()))
+    });
+    let names: Vec<_> = app.catalog.layers.iter().map(|l| (l.name.clone(), format!("{:?}", l.kind))).collect();
+    assert_eq!(
+        picked.as_ref().map(|p| (p.0.as_str(), p.2.as_str())),
+        Some(("geoBoundaries-TJK-ADM2", "Murghob District")),
+        "{picked:?} in {names:?}"
+    );
+}
+
+/// Found walking the app: after a click listed the features at a spot, a narrower date range
+/// hid some of them on the map, but the list still offered them. The list now keeps only what
+/// the range shows.
+#[test]
+fn a_new_date_range_drops_the_features_it_hides_from_the_clicked_list() {
+    let mut h = harness();
+    h.run_steps(2);
+    let features = ["2016-03-21", "2021-06-01", "2021-07-02"]
+        .into_iter()
+        .map(|date| {
+            let mut properties = serde_json::Map::new();
+            properties.insert("event_date".into(), date.into());
+            properties.insert("event_type".into(), "Protests".into());
+            point_event::point_event(69.5, 37.9, properties)
+        })
+        .collect();
+    let mut layer = Layer::new("Same spot", LayerKind::Events, LayerSource::Embedded("test"), features);
+    frontier_atlas::model::assign_spans(&mut layer);
+    let uid = layer.uid;
+    h.state_mut().catalog.insert(layer);
+    h.state_mut().apply(Command::SetRange(None));
+    let size = h.state().map.viewport.size_pts;
+    h.state_mut().map.viewport = frontier_atlas::spatial::Viewport::centered(69.5, 37.9, 9.0, size);
+    h.state_mut().map.invalidate();
+    h.run_steps(2);
+    let pos = common::screen_of(&h, 69.5, 37.9);
+    common::click_at(&mut h, pos);
+    let li = h.state().catalog.index_of(uid).expect("layer");
+    let listed = |h: &Harness<'static, AtlasApp>| {
+        let mut f: Vec<usize> = h.state().hits_here.iter().filter(|r| r.layer == li).map(|r| r.feature).collect();
+        f.sort_unstable();
+        f
+    };
+    assert_eq!(listed(&h), [0, 1, 2]);
+    let day = |m, d| chrono::NaiveDate::from_ymd_opt(2021, m, d).expect("date");
+    h.state_mut().apply(Command::SetRange(Some(frontier_atlas::time::Range::new(day(1, 1), day(12, 31)))));
+    h.run_steps(2);
+    assert_eq!(listed(&h), [1, 2], "the 2016 event is no longer listed");
+    h.get_by_label("2 features here");
 }

@@ -133,10 +133,27 @@ fn load_bytes_as(
     let label = path.display().to_string();
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let (line, col) = line_col_bytes(bytes, e.valid_up_to());
-        GeoJsonError::Syntax { file: label.clone(), line, col, message: "invalid UTF-8".to_owned() }
+        let message = "not UTF-8 text (GeoJSON is UTF-8): is this the right file?".to_owned();
+        GeoJsonError::Syntax { file: label.clone(), line, col, message }
     })?;
     let name = path.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
     parse_layer_with(text, &label, &name, kind, LayerSource::File(path.to_owned()), progress, bytes.len() as u64)
+}
+
+/// A JSON syntax error in the words of `validate` where `serde_json`'s are a parser's: found
+/// opening bad files as a new user would ("1:0: EOF while parsing a value" for an empty file;
+/// a truncated download read as "EOF while parsing a string").
+fn syntax_error(file_label: &str, text: &str, e: &serde_json::Error) -> GeoJsonError {
+    let words = e.to_string().split(" at line ").next().unwrap_or_default().to_owned();
+    let (line, col, message) = if e.is_eof() && text.trim().is_empty() {
+        (1, 1, "empty document: expected a GeoJSON object".to_owned())
+    } else if e.is_eof() {
+        (e.line(), e.column(), format!("the file ends before the document does (cut short?): {words}"))
+    } else {
+        (e.line(), e.column(), words)
+    };
+    // serde_json counts columns from 0 before the first character of a line.
+    GeoJsonError::Syntax { file: file_label.to_owned(), line, col: col.max(1), message }
 }
 
 /// Parses GeoJSON text into a layer. `kind` overrides inference from the properties.
@@ -171,12 +188,7 @@ pub fn parse_layer_with(
         if progress.cancelled() {
             return cancelled();
         }
-        GeoJsonError::Syntax {
-            file: file_label.to_owned(),
-            line: e.line(),
-            col: e.column(),
-            message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
-        }
+        syntax_error(file_label, text, &e)
     })?;
     // Found trying a geoBoundaries metadata file: `render --add` said "FILE: no `type` member"
     // where every other bad-input report is FILE:LINE:COL.

@@ -171,15 +171,28 @@ fn district_section(
     }
     let scope = if range.is_some() { "in the date range" } else { "in all dates" };
     for (what, refs) in [("Events", &summary.events), ("Aid", &summary.aid)] {
-        ui.label(egui::RichText::new(format!("{what} inside it {scope}: {}", refs.len())).strong());
-        for r in refs {
-            let (Some(layer), Some(g)) = (catalog.layers.get(r.layer), catalog.feature(*r)) else { continue };
-            let date = g.time.map(|t| format!("{} · ", t.describe())).unwrap_or_default();
-            let name = g.prop_str("title").map_or_else(|| g.display_name(layer.label_field.as_deref()), str::to_owned);
-            if ui.selectable_label(false, format!("{date}{name}")).clicked() {
-                commands.push(Command::Select(Some(*r)));
-            }
-        }
+        let count = super::load_progress::thousands(refs.len() as u64);
+        ui.label(egui::RichText::new(format!("{what} inside it {scope}: {count}")).strong());
+        // Found walking the app with a 100k-event layer: a district listed its 883 events
+        // one under the other, pushing its attributes out of the panel. The list scrolls in
+        // a few rows, laid out only where visible, as the list of features at a click does.
+        let row_height = ui.spacing().interact_size.y;
+        egui::ScrollArea::vertical().id_salt(("district", what)).max_height(6.0 * row_height).show_rows(
+            ui,
+            row_height,
+            refs.len(),
+            |ui, rows| {
+                for r in refs.get(rows).unwrap_or_default() {
+                    let (Some(layer), Some(g)) = (catalog.layers.get(r.layer), catalog.feature(*r)) else { continue };
+                    let date = g.time.map(|t| format!("{} · ", t.describe())).unwrap_or_default();
+                    let name =
+                        g.prop_str("title").map_or_else(|| g.display_name(layer.label_field.as_deref()), str::to_owned);
+                    if ui.selectable_label(false, format!("{date}{name}")).clicked() {
+                        commands.push(Command::Select(Some(*r)));
+                    }
+                }
+            },
+        );
     }
 }
 

@@ -160,6 +160,10 @@ impl AtlasApp {
                 {
                     self.selection = None;
                 }
+                // Found walking the app: the list of a click's features kept the ones the new
+                // range hides (a bin's 2016 events listed under a 2021 window).
+                let filter = &self.filter;
+                self.hits_here.retain(|r| filter.is_shown(r.layer, r.feature));
             }
             Command::OpenFiles(paths) => {
                 for p in paths {

@@ -263,16 +263,19 @@ impl AtlasApp {
                         }
                     });
                     if !m.details.is_empty() {
-                        egui::CollapsingHeader::new(format!("{} details", m.details.len())).id_salt(("msg", i)).show(
-                            ui,
-                            |ui| {
-                                egui::ScrollArea::vertical().max_height(160.0).show(ui, |ui| {
-                                    for d in &m.details {
-                                        ui.small(d);
-                                    }
-                                });
-                            },
-                        );
+                        egui::CollapsingHeader::new(format!(
+                            "{} detail{}",
+                            m.details.len(),
+                            if m.details.len() == 1 { "" } else { "s" }
+                        ))
+                        .id_salt(("msg", i))
+                        .show(ui, |ui| {
+                            egui::ScrollArea::vertical().max_height(160.0).show(ui, |ui| {
+                                for d in &m.details {
+                                    ui.small(d);
+                                }
+                            });
+                        });
                     }
                 });
             }
