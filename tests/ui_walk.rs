@@ -591,3 +591,56 @@ fn a_new_date_range_drops_the_features_it_hides_from_the_clicked_list() {
     assert_eq!(listed(&h), [1, 2], "the 2016 event is no longer listed");
     h.get_by_label("2 features here");
 }
+
+/// Found walking the app: editing the districts, a click inside one selected the river drawn
+/// over it. While a layer is edited, a click selects its feature there; what the other layers
+/// have at the spot follows in the list.
+#[test]
+fn while_editing_a_layer_a_click_selects_its_feature_under_a_river() {
+    use frontier_atlas::model::hit_test_all;
+    use frontier_atlas::spatial::HitTolerance;
+    let mut h = harness();
+    h.run_steps(2);
+    let size = h.state().map.viewport.size_pts;
+    let (districts, rivers) = {
+        let app = h.state();
+        let index = |kind| app.catalog.layer_of_kind(kind).expect("shipped layer").0;
+        (index(LayerKind::Districts), index(LayerKind::Rivers))
+    };
+    // A river vertex inside a district where, not editing, the river is what a click hits.
+    let spot = {
+        let app = h.state();
+        let layer = &app.catalog.layers[rivers];
+        let mut vertices = Vec::new();
+        for fi in 0..layer.features.len() {
+            let f = layer.features.get(fi).expect("river");
+            let g = frontier_atlas::io::geojson::geo_from_json(f.geometry.as_ref().expect("geometry")).expect("geo");
+            vertices.extend(geo::CoordsIter::coords_iter(&g).map(|c| (c.x, c.y)));
+        }
+        vertices
+            .into_iter()
+            .find(|&(lon, lat)| {
+                let v = frontier_atlas::spatial::Viewport::centered(lon, lat, 9.0, size);
+                let at = v.screen_from_geo(lon, lat);
+                let tol = HitTolerance::default();
+                let top = hit_test_all(&app.catalog.layers, &v, at, tol, |l, _| l >= districts);
+                let inside = hit_test_all(&app.catalog.layers, &v, at, tol, |l, _| l == districts);
+                top.first().is_some_and(|r| r.layer == rivers) && !inside.is_empty()
+            })
+            .expect("a river inside a district")
+    };
+    h.state_mut().map.viewport = frontier_atlas::spatial::Viewport::centered(spot.0, spot.1, 9.0, size);
+    h.state_mut().map.invalidate();
+    h.run_steps(2);
+    let pos = common::screen_of(&h, spot.0, spot.1);
+    common::click_at(&mut h, pos);
+    assert_eq!(h.state().selection.map(|s| s.layer), Some(rivers), "not editing: the river");
+    let uid = h.state().catalog.layers[districts].uid;
+    h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid)));
+    h.run_steps(2);
+    // The edit toolbar moved the map: the spot is found again.
+    let pos = common::screen_of(&h, spot.0, spot.1);
+    common::click_at(&mut h, pos);
+    assert_eq!(h.state().selection.map(|s| s.layer), Some(districts), "editing: the district");
+    assert!(h.state().hits_here.iter().any(|r| r.layer == rivers), "the river is still listed");
+}

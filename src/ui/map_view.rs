@@ -215,7 +215,20 @@ impl MapView<'_> {
             && let Some(p) = response.interact_pointer_pos()
         {
             let hits = hits_in_every_layer(&self.catalog.layers, &state.viewport, local(p), is_shown);
-            let hits = with_bin_members(hits, self.catalog, density, Some(self.filter), &state.viewport, local(p));
+            let mut hits = with_bin_members(hits, self.catalog, density, Some(self.filter), &state.viewport, local(p));
+            // Found walking the app: editing districts, a click inside one selected the river
+            // drawn over it (or a density bin). The layer being edited is hit first; the rest
+            // follow in the list of what is here.
+            if let Some(li) = editor.layer.and_then(|uid| self.catalog.index_of(uid)) {
+                let tol = HitTolerance::default();
+                let own = hit_test_all(&self.catalog.layers, &state.viewport, local(p), tol, |l, f| {
+                    l == li && is_shown(l, f)
+                });
+                if !own.is_empty() {
+                    hits.retain(|r| r.layer != li);
+                    hits.splice(0..0, own);
+                }
+            }
             commands.push(Command::SelectHits(hits));
         }
         state.hover = hover;
