@@ -121,8 +121,9 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
         b.markers(*li, layer, shown);
     }
     if options.labels {
+        let territories = territories(catalog, b.transform.0);
         for (_, layer, shown) in &visible {
-            b.label_candidates(layer, shown);
+            b.label_candidates(layer, shown, &territories);
         }
     }
     let labels = place_labels(std::mem::take(&mut b.candidates), viewport.size_pts, &b.obstacles, &b.symbol_obstacles);
@@ -136,6 +137,58 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
         attribution: options.attribution.clone(),
         density: b.density,
     }
+}
+
+/// One polygon of a country, as drawn at this zoom, and its bounds: what a town's name is
+/// kept inside ([`Builder::own_side`]).
+struct Territory<'a> {
+    bounds: WorldRect,
+    rings: &'a [Vec<[f64; 2]>],
+    /// The country's ISO 3166 alpha-3 code (`iso_a3`), which places name as `country`.
+    code: Option<&'a str>,
+}
+
+/// The polygons of every country layer (shown or not: a border is where it is), their
+/// simplified copies for the zoom of `scale` where the layer has them.
+fn territories(catalog: &Catalog, scale: f64) -> Vec<Territory<'_>> {
+    let mut out = Vec::new();
+    for layer in catalog.layers.iter().filter(|l| l.kind == LayerKind::Countries) {
+        let band = layer.lod.as_ref().and_then(|l| l.band_for(scale));
+        for fi in 0..layer.features.len() {
+            // A country held packed (a big file's) is told by its geometry alone.
+            let code = match layer.features.get(fi) {
+                Some(crate::model::store::FeatureView::Borrowed(f)) => {
+                    f.properties.get("iso_a3").and_then(serde_json::Value::as_str)
+                }
+                _ => None,
+            };
+            let polygons = match band.and_then(|b| b.shape(fi)) {
+                Some(copy) => copy.polygons.as_slice(),
+                None => match layer.features.shape(fi) {
+                    Some(shape) => shape.polygons(),
+                    None => continue,
+                },
+            };
+            for rings in polygons {
+                let Some(outer) = rings.first() else { continue };
+                let mut bounds = WorldRect { min: [f64::INFINITY; 2], max: [f64::NEG_INFINITY; 2] };
+                for p in outer {
+                    bounds.min = [bounds.min[0].min(p[0]), bounds.min[1].min(p[1])];
+                    bounds.max = [bounds.max[0].max(p[0]), bounds.max[1].max(p[1])];
+                }
+                out.push(Territory { bounds, rings, code });
+            }
+        }
+    }
+    out
+}
+
+/// The distance from `p` to the segment `a`–`b` (world units).
+fn segment_distance(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 { (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+    (p[0] - a[0] - t * dx).hypot(p[1] - a[1] - t * dy)
 }
 
 /// Features of a layer that pass the filter and may be in view, ascending. A dated layer with a
@@ -474,7 +527,7 @@ impl Builder<'_> {
         }
     }
 
-    fn label_candidates(&mut self, layer: &Layer, shown: &[usize]) {
+    fn label_candidates(&mut self, layer: &Layer, shown: &[usize], territories: &[Territory<'_>]) {
         let zoom = self.viewport.zoom;
         if let Some(property) = layer.style.as_ref().and_then(|o| o.label.as_deref()) {
             self.styled_labels(layer, shown, property);
@@ -523,6 +576,12 @@ impl Builder<'_> {
             if anchors.is_empty() {
                 continue;
             }
+            let allowed = match (offset, anchors.as_slice(), f.shape.anchor()) {
+                (Some(d), [anchor], Some(at)) if layer.kind == LayerKind::Places => {
+                    self.own_side(territories, f.prop_str("country"), at, *anchor, d, size)
+                }
+                _ => None,
+            };
             self.candidates.push(LabelCandidate {
                 text,
                 anchors,
@@ -532,6 +591,7 @@ impl Builder<'_> {
                 color,
                 halo: LABEL_HALO,
                 italic,
+                allowed,
             });
         }
     }
@@ -559,8 +619,47 @@ impl Builder<'_> {
                 color: LABEL_TEXT,
                 halo: LABEL_HALO,
                 italic: false,
+                allowed: None,
             });
         }
+    }
+
+    /// Which of a point label's positions ([`super::labels::point_positions`] around
+    /// `anchor`, `d` away, the text `size` in points) keep the whole text in its town's
+    /// country: the one its `country` code names (a town on a border river may sit a pixel
+    /// across the drawn border), else the one its point `at` (world) is in, or outside every
+    /// country when it is in none (a town beyond the mapped countries); `None` when no border
+    /// comes within the text's reach.
+    fn own_side(
+        &self,
+        territories: &[Territory<'_>],
+        country: Option<&str>,
+        at: [f64; 2],
+        anchor: [f32; 2],
+        d: f32,
+        [width, height]: [f32; 2],
+    ) -> Option<[bool; 8]> {
+        let reach = f64::from(d + width + height) / self.transform.0;
+        let around = WorldRect { min: [at[0] - reach, at[1] - reach], max: [at[0] + reach, at[1] + reach] };
+        let near: Vec<&Territory<'_>> = territories.iter().filter(|t| t.bounds.intersects(&around)).collect();
+        let border_near = near
+            .iter()
+            .any(|t| t.rings.iter().any(|ring| ring.windows(2).any(|s| segment_distance(at, s[0], s[1]) < reach)));
+        if !border_near {
+            return None;
+        }
+        let coded = country.filter(|c| territories.iter().any(|t| t.code == Some(*c)));
+        let home = near.iter().position(|t| polygon_contains(t.rings, at));
+        let at_home = |p: [f64; 2]| match coded {
+            Some(code) => near.iter().any(|t| t.code == Some(code) && polygon_contains(t.rings, p)),
+            None => near.iter().position(|t| polygon_contains(t.rings, p)) == home,
+        };
+        let positions = super::labels::point_positions(anchor, d, width, height);
+        Some(positions.map(|[x, y]| {
+            [[x, y], [x + width, y], [x, y + height], [x + width, y + height]]
+                .into_iter()
+                .all(|corner| at_home(self.viewport.world_from_screen(corner)))
+        }))
     }
 
     /// Where a label may hang: the point itself, or points inside the visible part of the

@@ -22,6 +22,30 @@ pub struct LabelCandidate {
     pub halo: Color,
     /// Italic.
     pub italic: bool,
+    /// For a point label: which of its [`point_positions`] keep the text on the anchor's side
+    /// of a border (`None`: all of them). Tried first; the others only if none of these fits.
+    pub allowed: Option<[bool; 8]>,
+}
+
+/// Where a point label's text may go around `anchor`, `d` away, in the order tried: right,
+/// left, above, below, then the four diagonals. Each is the text box's top-left corner.
+///
+/// A diagonal's box has its corner `d - 1` from the anchor on both axes: with `d` the symbol's
+/// radius plus 3 (as the builder gives it), the padded box just clears the symbol's square.
+/// At `0.7 d` (before) it always overlapped it, and the symbol, an obstacle of the label's own
+/// importance, ruled out every diagonal.
+pub fn point_positions([ax, ay]: [f32; 2], d: f32, width: f32, height: f32) -> [[f32; 2]; 8] {
+    let k = (d - 1.0).max(0.0);
+    [
+        [ax + d, ay - height / 2.0],
+        [ax - d - width, ay - height / 2.0],
+        [ax - width / 2.0, ay - d - height],
+        [ax - width / 2.0, ay + d],
+        [ax + k, ay - k - height],
+        [ax + k, ay + k],
+        [ax - k - width, ay - k - height],
+        [ax - k - width, ay + k],
+    ]
 }
 
 /// Space kept free around every label, in points.
@@ -52,18 +76,16 @@ pub fn place_labels(
             .iter()
             .flat_map(|&[ax, ay]| match c.offset_pts {
                 None => vec![[ax - width / 2.0, ay - height / 2.0]],
-                Some(d) => vec![
-                    [ax + d, ay - height / 2.0],
-                    [ax - d - width, ay - height / 2.0],
-                    [ax - width / 2.0, ay - d - height],
-                    [ax - width / 2.0, ay + d],
-                    [ax + d * 0.7, ay - d * 0.7 - height],
-                    [ax + d * 0.7, ay + d * 0.7],
-                    [ax - d * 0.7 - width, ay - d * 0.7 - height],
-                    [ax - d * 0.7 - width, ay + d * 0.7],
-                ],
+                Some(d) => point_positions([ax, ay], d, width, height).to_vec(),
             })
             .collect();
+        // A town's name on its own side of a border first (found on the map: Tursunzoda's
+        // spilled into Uzbekistan, Tashkurgan's into Tajikistan); across it only if nothing
+        // on its side fits, rather than not at all.
+        let allowed = |k: usize| c.allowed.is_none_or(|a| a.get(k % 8).copied().unwrap_or(true));
+        let own_side = positions.iter().enumerate().filter(|&(k, _)| allowed(k));
+        let other_side = positions.iter().enumerate().filter(|&(k, _)| !allowed(k));
+        let positions: Vec<[f32; 2]> = own_side.chain(other_side).map(|(_, p)| *p).collect();
         let fits = |r: &[f32; 4]| {
             r[0] >= 0.0
                 && r[1] >= 0.0
@@ -125,7 +147,29 @@ mod tests {
             color: Color::hex(0),
             halo: Color::hex(0xffffff),
             italic: false,
+            allowed: None,
         }
+    }
+
+    /// A point label goes to the first position on its side of a border that fits; when none
+    /// on its side fits, it still goes somewhere rather than nowhere.
+    #[test]
+    fn a_point_label_keeps_to_the_allowed_side_first() {
+        let size = [400.0, 300.0];
+        let mut only_left = [false; 8];
+        only_left[1] = true;
+        let town = LabelCandidate { allowed: Some(only_left), ..cand("Tursunzoda", [200.0, 150.0], 1) };
+        let placed = place_labels(vec![town.clone()], size, &[], &[]);
+        let width = text_width_pts("Tursunzoda", 12.0);
+        assert!((placed[0].pos[0] - (200.0 - 5.0 - width)).abs() < 1e-3, "left of the anchor, not right");
+        // Its side is blocked by a more important label's box: the first other position.
+        let blocker = ([0.0, 0.0, 199.0, 300.0], 0);
+        let placed = place_labels(vec![town.clone()], size, &[blocker], &[]);
+        let right = point_positions([200.0, 150.0], 5.0, width, 12.0 * 1.2)[0];
+        assert!((placed[0].pos[0] - right[0]).abs() < 1e-3 && (placed[0].pos[1] - right[1]).abs() < 1e-3);
+        // No constraint: right of the anchor, as before.
+        let placed = place_labels(vec![LabelCandidate { allowed: None, ..town }], size, &[], &[]);
+        assert!((placed[0].pos[0] - 205.0).abs() < 1e-3);
     }
 
     #[test]
