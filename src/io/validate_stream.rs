@@ -282,13 +282,14 @@ impl Pipeline {
         let s = &mut self.s;
         let (fed, checked) = rayon::join(|| s.feed(data), || pending.as_ref().map(|p| check_cut(&p.cut)));
         self.s.defer = false;
-        // Still inside the array, with nothing to stop at: the chunk's elements wait for their
-        // checks, and those of the chunk before are recorded now.
+        // Still inside the array, and nothing new to stop at in this chunk: its elements wait
+        // for their checks, and those of the chunk before are recorded now. (A problem found
+        // earlier in the file does not make every later chunk go the slow way.)
         let steady = fed.is_ok()
             && self.s.defers()
-            && self.s.too_deep.is_none()
-            && self.s.bad_utf8.is_none()
-            && self.s.lexical.is_none();
+            && self.s.too_deep.is_some() == before.too_deep.is_some()
+            && self.s.bad_utf8.is_some() == before.bad_utf8.is_some()
+            && self.s.lexical.is_some() == before.lexical.is_some();
         match (pending, checked.flatten()) {
             (Some(p), Some(checked)) if steady => self.resolve(p.cut, checked, hand)?,
             (Some(p), checked) => {
