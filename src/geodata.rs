@@ -84,6 +84,7 @@ pub struct DistrictSummary {
 /// The summary of the district `district` (a feature of a districts layer), or `None` when it
 /// is not an area. Features without a date are counted whatever the range.
 pub fn district_summary(catalog: &Catalog, district: FeatureRef, range: Option<&Range>) -> Option<DistrictSummary> {
+    SUMMARIES_HERE.set(SUMMARIES_HERE.get() + 1);
     let f = catalog.feature(district)?;
     if !f.shape.is_area() {
         return None;
@@ -115,6 +116,16 @@ pub fn district_summary(catalog: &Catalog, district: FeatureRef, range: Option<&
         events: inside(LayerKind::Events),
         aid: inside(LayerKind::Aid),
     })
+}
+
+thread_local! {
+    static SUMMARIES_HERE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many district summaries were made on this thread (the app keeps one per selection,
+/// range and data: tests check it is not made again in every frame).
+pub fn district_summaries_made_on_this_thread() -> usize {
+    SUMMARIES_HERE.get()
 }
 
 /// How a curated record's date was found, in words, from its notes (`geodata/RECORD.md`):

@@ -513,9 +513,22 @@ fn a_district_with_hundreds_of_events_keeps_its_attributes_in_view() {
             .expect("Shahritus");
         frontier_atlas::model::FeatureRef { layer: li, feature: fi }
     };
+    let made = frontier_atlas::geodata::district_summaries_made_on_this_thread();
     h.state_mut().apply(Command::Select(Some(district)));
     h.run_steps(3);
     h.get_by_label("Events inside it in all dates: 901");
+    // Made once for the selection, not in every frame (it tests every event near the
+    // district against its polygon); made again when the range changes.
+    h.run_steps(10);
+    assert_eq!(frontier_atlas::geodata::district_summaries_made_on_this_thread(), made + 1);
+    let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date");
+    h.state_mut().apply(Command::SetRange(Some(frontier_atlas::time::Range::new(day(1990, 1, 1), day(1990, 12, 31)))));
+    h.run_steps(3);
+    // The shipped event there (2021) is out of the range; the 900 undated ones stay.
+    h.get_by_label("Events inside it in the date range: 900");
+    assert_eq!(frontier_atlas::geodata::district_summaries_made_on_this_thread(), made + 2);
+    h.state_mut().apply(Command::SetRange(None));
+    h.run_steps(3);
     let attributes = h.get_by_label("Attributes").rect();
     assert!(attributes.bottom() < 900.0, "the attributes heading is in the window: {attributes:?}");
     let listed = h.query_all_by_label_contains("Protests").count();

@@ -14,7 +14,7 @@ pub fn inspector_ui(
     selection: Option<FeatureRef>,
     here: &[FeatureRef],
     form: Option<&mut FormState>,
-    range: Option<&crate::time::Range>,
+    (range, district): (Option<&crate::time::Range>, Option<&crate::geodata::DistrictSummary>),
 ) -> Vec<Command> {
     let mut commands = Vec::new();
     ui.heading("Inspector");
@@ -91,8 +91,10 @@ pub fn inspector_ui(
             ui.colored_label(egui::Color32::from_rgb(190, 110, 0), basis);
         }
     }
-    if layer.kind == LayerKind::Districts {
-        district_section(ui, catalog, sel, range, &mut commands);
+    if layer.kind == LayerKind::Districts
+        && let Some(summary) = district
+    {
+        district_section(ui, catalog, summary, range, &mut commands);
     }
     if let Some(p) = f.prop_f64("geo_precision") {
         let text = match p as i64 {
@@ -161,11 +163,10 @@ pub fn inspector_ui(
 fn district_section(
     ui: &mut egui::Ui,
     catalog: &Catalog,
-    sel: FeatureRef,
+    summary: &crate::geodata::DistrictSummary,
     range: Option<&crate::time::Range>,
     commands: &mut Vec<Command>,
 ) {
-    let Some(summary) = crate::geodata::district_summary(catalog, sel, range) else { return };
     if !summary.province.is_empty() {
         ui.label(format!("District of {}", summary.province));
     }

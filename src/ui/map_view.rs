@@ -42,6 +42,12 @@ impl MapViewState {
         self.cache.as_ref().map_or_else(Vec::new, |(_, scene)| scene.density.iter().map(|d| d.layer).collect())
     }
 
+    /// Counts every change to what the map shows (data, visibility, range): results derived
+    /// from the catalog can be kept while it is unchanged.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// The scene drawn last (for tests).
     pub fn scene(&self) -> Option<&Scene> {
         self.cache.as_ref().map(|(_, scene)| scene)

@@ -169,6 +169,11 @@ pub struct AtlasApp {
     pub selection: Option<FeatureRef>,
     /// Everything the last click hit (co-located features), best first.
     pub hits_here: Vec<FeatureRef>,
+    /// The selected district's summary ([`crate::geodata::district_summary`]) and what it was
+    /// made for (selection, date range, map generation, layer count): made once, not in every
+    /// frame. Found walking the app: with 100k events a big district's summary (thousands of
+    /// point-in-polygon tests) was made again in every frame the inspector drew.
+    district: Option<(DistrictKey, crate::geodata::DistrictSummary)>,
     /// Text in the search box.
     pub(in crate::ui) search_text: String,
     /// Messages to the analyst.
@@ -275,6 +280,7 @@ impl AtlasApp {
             filter,
             selection: None,
             hits_here: Vec::new(),
+            district: None,
             search_text: String::new(),
             messages,
             timeline,
@@ -460,13 +466,22 @@ impl AtlasApp {
                     .and_then(|s| self.catalog.layers.get(s.layer))
                     .is_some_and(|l| self.editor.is_editing(l.uid))
                     .then_some(&mut self.form);
+                let district = self.selection.and_then(|sel| {
+                    let key = (sel, self.filter.range, self.map.generation(), self.catalog.layers.len());
+                    if self.district.as_ref().is_none_or(|(k, _)| *k != key) {
+                        self.district =
+                            crate::geodata::district_summary(&self.catalog, sel, self.filter.range.as_ref())
+                                .map(|summary| (key, summary));
+                    }
+                    self.district.as_ref().filter(|(k, _)| *k == key).map(|(_, summary)| summary)
+                });
                 commands.extend(super::inspector::inspector_ui(
                     ui,
                     &self.catalog,
                     self.selection,
                     &self.hits_here,
                     form,
-                    self.filter.range.as_ref(),
+                    (self.filter.range.as_ref(), district),
                 ));
             });
         }
@@ -521,6 +536,10 @@ impl AtlasApp {
         }
     }
 }
+
+/// What a district summary was made for: the selection, the date range, the map's generation
+/// and the number of layers.
+type DistrictKey = (FeatureRef, Option<crate::time::Range>, u64, usize);
 
 /// `37.4912° N, 71.5532° E`.
 pub fn format_lon_lat(lon: f64, lat: f64) -> String {
