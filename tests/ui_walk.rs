@@ -544,12 +544,7 @@ fn a_click_inside_an_opened_boundary_file_selects_its_district() {
     h.run_steps(2);
     h.state_mut().open_file_now(&shared_data::shared_data("geoboundaries/geoBoundaries-TJK-ADM2.geojson"));
     h.run_steps(2);
-    let size = h.state().map.viewport.size_pts;
-    h.state_mut().map.viewport = frontier_atlas::spatial::Viewport::centered(74.3, 38.5, 8.0, size);
-    h.state_mut().map.invalidate();
-    h.run_steps(2);
-    let pos = common::screen_of(&h, 74.3, 38.5);
-    common::click_at(&mut h, pos);
+    click_centred(&mut h, 74.3, 38.5, 8.0);
     let app = h.state();
     let picked = app.selection.map(|s| {
         let layer = &app.catalog.layers[s.layer];
@@ -585,12 +580,7 @@ fn a_new_date_range_drops_the_features_it_hides_from_the_clicked_list() {
     let uid = layer.uid;
     h.state_mut().catalog.insert(layer);
     h.state_mut().apply(Command::SetRange(None));
-    let size = h.state().map.viewport.size_pts;
-    h.state_mut().map.viewport = frontier_atlas::spatial::Viewport::centered(69.5, 37.9, 9.0, size);
-    h.state_mut().map.invalidate();
-    h.run_steps(2);
-    let pos = common::screen_of(&h, 69.5, 37.9);
-    common::click_at(&mut h, pos);
+    click_centred(&mut h, 69.5, 37.9, 9.0);
     let li = h.state().catalog.index_of(uid).expect("layer");
     let listed = |h: &Harness<'static, AtlasApp>| {
         let mut f: Vec<usize> = h.state().hits_here.iter().filter(|r| r.layer == li).map(|r| r.feature).collect();
@@ -642,11 +632,7 @@ fn while_editing_a_layer_a_click_selects_its_feature_under_a_river() {
             })
             .expect("a river inside a district")
     };
-    h.state_mut().map.viewport = frontier_atlas::spatial::Viewport::centered(spot.0, spot.1, 9.0, size);
-    h.state_mut().map.invalidate();
-    h.run_steps(2);
-    let pos = common::screen_of(&h, spot.0, spot.1);
-    common::click_at(&mut h, pos);
+    click_centred(&mut h, spot.0, spot.1, 9.0);
     assert_eq!(h.state().selection.map(|s| s.layer), Some(rivers), "not editing: the river");
     let uid = h.state().catalog.layers[districts].uid;
     h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid)));
@@ -656,4 +642,14 @@ fn while_editing_a_layer_a_click_selects_its_feature_under_a_river() {
     common::click_at(&mut h, pos);
     assert_eq!(h.state().selection.map(|s| s.layer), Some(districts), "editing: the district");
     assert!(h.state().hits_here.iter().any(|r| r.layer == rivers), "the river is still listed");
+}
+
+/// Centres the map on `lon, lat` at `zoom`, draws it, and clicks there.
+fn click_centred(h: &mut Harness<'static, AtlasApp>, lon: f64, lat: f64, zoom: f64) {
+    let size = h.state().map.viewport.size_pts;
+    h.state_mut().map.viewport = frontier_atlas::spatial::Viewport::centered(lon, lat, zoom, size);
+    h.state_mut().map.invalidate();
+    h.run_steps(2);
+    let pos = common::screen_of(h, lon, lat);
+    common::click_at(h, pos);
 }
