@@ -461,6 +461,14 @@ impl FeatureStore {
         })
     }
 
+    /// Feature `i` if it is held decoded (never decodes a packed one).
+    pub fn held(&self, i: usize) -> Option<&Feature> {
+        match self.records.get(i)? {
+            Record::Owned(f) => Some(f),
+            Record::Packed(_) => None,
+        }
+    }
+
     /// Feature `i` held decoded from now on, for changing it in place.
     pub fn get_mut(&mut self, i: usize) -> Option<&mut Feature> {
         self.own(i);

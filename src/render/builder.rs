@@ -121,7 +121,9 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
         b.markers(*li, layer, shown);
     }
     if options.labels {
-        let territories = territories(catalog, b.transform.0);
+        // Countries reaching into the view, with a margin for names hanging out of it.
+        let margin = 300.0 / viewport.scale();
+        let territories = territories(catalog, b.transform.0, &b.view_rect.expanded(margin));
         for (_, layer, shown) in &visible {
             b.label_candidates(layer, shown, &territories);
         }
@@ -148,20 +150,21 @@ struct Territory<'a> {
     code: Option<&'a str>,
 }
 
-/// The polygons of every country layer (shown or not: a border is where it is), their
-/// simplified copies for the zoom of `scale` where the layer has them.
-fn territories(catalog: &Catalog, scale: f64) -> Vec<Territory<'_>> {
+/// Most vertices of country outlines a scene tests town names against: beyond it (a
+/// full-resolution boundary file loaded as countries, seen close up) names are placed as if no
+/// border were near, rather than slowing every frame.
+const MAX_TERRITORY_VERTICES: usize = 200_000;
+
+/// The polygons near `view` of every country layer (shown or not: a border is where it is),
+/// their simplified copies for the zoom of `scale` where the layer has them.
+fn territories<'a>(catalog: &'a Catalog, scale: f64, view: &WorldRect) -> Vec<Territory<'a>> {
     let mut out = Vec::new();
+    let mut vertices = 0;
     for layer in catalog.layers.iter().filter(|l| l.kind == LayerKind::Countries) {
         let band = layer.lod.as_ref().and_then(|l| l.band_for(scale));
-        for fi in 0..layer.features.len() {
+        for fi in layer.index.query(view) {
             // A country held packed (a big file's) is told by its geometry alone.
-            let code = match layer.features.get(fi) {
-                Some(crate::model::store::FeatureView::Borrowed(f)) => {
-                    f.properties.get("iso_a3").and_then(serde_json::Value::as_str)
-                }
-                _ => None,
-            };
+            let code = layer.features.held(fi).and_then(|f| f.properties.get("iso_a3")?.as_str());
             let polygons = match band.and_then(|b| b.shape(fi)) {
                 Some(copy) => copy.polygons.as_slice(),
                 None => match layer.features.shape(fi) {
@@ -170,6 +173,10 @@ fn territories(catalog: &Catalog, scale: f64) -> Vec<Territory<'_>> {
                 },
             };
             for rings in polygons {
+                vertices += rings.iter().map(Vec::len).sum::<usize>();
+                if vertices > MAX_TERRITORY_VERTICES {
+                    return Vec::new();
+                }
                 let Some(outer) = rings.first() else { continue };
                 let mut bounds = WorldRect { min: [f64::INFINITY; 2], max: [f64::NEG_INFINITY; 2] };
                 for p in outer {
