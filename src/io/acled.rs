@@ -697,12 +697,7 @@ pub struct AcledRow<'c> {
 impl AcledRow<'_> {
     /// The row as a GeoJSON point feature.
     pub fn into_feature(self) -> Feature {
-        let mut properties = JsonObject::with_capacity(self.values.len());
-        for (i, value) in self.values {
-            if let Some(column) = self.columns.get(i) {
-                properties.insert(column.key.clone(), value);
-            }
-        }
+        let properties = properties(self.columns, self.values);
         Feature {
             bbox: None,
             geometry: Some(Geometry::new_point([self.lon, self.lat])),
@@ -716,12 +711,7 @@ impl AcledRow<'_> {
     /// [`AcledRow::write_json`] writes, built from the values without writing and parsing
     /// that text (half the cost of decoding a feature of a CSV-loaded layer).
     pub(crate) fn into_model_feature(self) -> (crate::model::Feature, crate::model::FeatureLayout) {
-        let mut properties = serde_json::Map::with_capacity(self.values.len());
-        for (i, value) in self.values {
-            if let Some(column) = self.columns.get(i) {
-                properties.insert(column.key.clone(), value);
-            }
-        }
+        let properties = properties(self.columns, self.values);
         // Numbers from `f64`s keep the digits `serde_json` writes for them (`ryu`), the text
         // the loader reads back.
         let mut geometry = serde_json::Map::with_capacity(2);
@@ -762,6 +752,17 @@ impl AcledRow<'_> {
             Ok(())
         })
     }
+}
+
+/// A row's properties in property order, keyed by their columns.
+fn properties(columns: &[Column], values: Vec<(usize, Value)>) -> JsonObject {
+    let mut properties = JsonObject::with_capacity(values.len());
+    for (i, value) in values {
+        if let Some(column) = columns.get(i) {
+            properties.insert(column.key.clone(), value);
+        }
+    }
+    properties
 }
 
 /// Writes a point feature as `serde_json` writes a [`Feature`] with this position and string

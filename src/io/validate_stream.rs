@@ -274,9 +274,7 @@ impl Pipeline {
             self.s.feed_parallel(data)?;
             return self.s.hand_over(hand);
         }
-        let kept = self.s.take_kept();
-        let before = Box::new(self.s.clone());
-        self.s.put_kept(kept);
+        let before = Box::new(self.s.snapshot());
         let pending = self.pending.take();
         self.s.defer = true;
         let s = &mut self.s;
@@ -294,17 +292,13 @@ impl Pipeline {
             (Some(p), Some(checked)) if steady => self.resolve(p.cut, checked, hand)?,
             (Some(p), checked) => {
                 // The chunk fed meanwhile is fed again once the one before is done.
-                let kept = self.s.take_kept();
-                self.s = *before;
-                self.s.put_kept(kept);
+                self.s.rewind(*before);
                 if let Some(checked) = checked {
                     self.resolve(p.cut, checked, hand)?;
                 } else {
                     // One of its elements does not parse: fed again from the state before it
                     // with the serial checks, which halt there (as `feed_parallel`).
-                    let kept = self.s.take_kept();
-                    self.s = *p.before;
-                    self.s.put_kept(kept);
+                    self.s.rewind(*p.before);
                     self.s.feed(&p.data)?;
                     self.s.hand_over(hand)?;
                 }
@@ -312,9 +306,7 @@ impl Pipeline {
                 return self.s.hand_over(hand);
             }
             (None, _) if !steady => {
-                let kept = self.s.take_kept();
-                self.s = *before;
-                self.s.put_kept(kept);
+                self.s.rewind(*before);
                 self.s.feed_parallel(data)?;
                 return self.s.hand_over(hand);
             }
@@ -333,9 +325,7 @@ impl Pipeline {
             return self.resolve(p.cut, checked, hand);
         }
         // Nothing was fed after it: the state before it, with what was recorded since.
-        let kept = self.s.take_kept();
-        self.s = *p.before;
-        self.s.put_kept(kept);
+        self.s.rewind(*p.before);
         self.s.feed(&p.data)?;
         self.s.hand_over(hand)
     }
@@ -695,9 +685,7 @@ impl Streamer {
         }
         // Inside the array, with the checks deferred, nothing changes the root's text or the
         // problems recorded: they are kept out of the snapshot.
-        let kept = self.take_kept();
-        let before = self.clone();
-        self.put_kept(kept);
+        let before = self.snapshot();
         let held = self.cut.as_ref().map_or(0, |c| c.ends.len());
         self.defer = true;
         let fed = self.feed(chunk);
@@ -707,9 +695,7 @@ impl Streamer {
         // Elements handed over are gone from the cut: the ones held are only this chunk's.
         debug_assert_eq!(held, 0, "the cut is handed over after every chunk");
         let Some(checked) = check_cut(cut) else {
-            let kept = self.take_kept();
-            *self = before;
-            self.put_kept(kept);
+            self.rewind(before);
             return self.feed(chunk);
         };
         for (k, mut c) in checked.into_iter().enumerate() {
@@ -734,6 +720,23 @@ impl Streamer {
             Some(cut) => hand(cut),
             None => Ok(()),
         }
+    }
+
+    /// The state now, without the root's text and the problems recorded (which a deferred
+    /// feed does not change, and which may be large): what [`Streamer::rewind`] goes back to.
+    fn snapshot(&mut self) -> Self {
+        let kept = self.take_kept();
+        let before = self.clone();
+        self.put_kept(kept);
+        before
+    }
+
+    /// Back to `before` (from [`Streamer::snapshot`]), keeping the root's text and the
+    /// problems recorded since.
+    fn rewind(&mut self, before: Self) {
+        let kept = self.take_kept();
+        *self = before;
+        self.put_kept(kept);
     }
 
     /// The root's text and the problems recorded, taken out (see [`Streamer::feed_parallel`]).

@@ -656,7 +656,7 @@ impl Builder<'_> {
             return None;
         }
         let coded = country.filter(|c| territories.iter().any(|t| t.code == Some(*c)));
-        let home = near.iter().position(|t| polygon_contains(t.rings, at));
+        let home = if coded.is_some() { None } else { near.iter().position(|t| polygon_contains(t.rings, at)) };
         let at_home = |p: [f64; 2]| match coded {
             Some(code) => near.iter().any(|t| t.code == Some(code) && polygon_contains(t.rings, p)),
             None => near.iter().position(|t| polygon_contains(t.rings, p)) == home,
