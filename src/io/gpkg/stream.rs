@@ -587,14 +587,21 @@ impl Scalar<'_> {
 }
 
 impl RowEncoder<'_> {
+    /// The property keys of the table's columns, in column order: what the `value` of
+    /// [`RowEncoder::encode_scalars`] is asked for.
+    pub(crate) fn column_keys(&self) -> impl Iterator<Item = &str> {
+        self.plan.columns.iter().map(|c| c.key.as_str())
+    }
+
     /// Adds the row of a feature with a string `id`, a point at `(x, y)` (finite, in the
-    /// WGS84 ranges) and `properties` in their order to `out`: the row [`RowEncoder::encode`]
-    /// adds for the same feature as a `Value` tree.
-    pub(crate) fn encode_scalars(
+    /// WGS84 ranges) and the property `value(n)` of each column `n` (in the order of
+    /// [`RowEncoder::column_keys`]; `None` when the feature has no such property) to `out`:
+    /// the row [`RowEncoder::encode`] adds for the same feature as a `Value` tree.
+    pub(crate) fn encode_scalars<'v>(
         self,
         id: &str,
         (x, y): (f64, f64),
-        properties: &[(&str, Scalar<'_>)],
+        mut value: impl FnMut(usize) -> Option<Scalar<'v>>,
         out: &mut EncodedRows,
     ) {
         let plan = self.plan;
@@ -610,13 +617,8 @@ impl RowEncoder<'_> {
             out.cells.push(cell);
         }
         for (n, c) in plan.columns.iter().enumerate() {
-            // Rows list their properties in the columns' order.
-            let value = match properties.get(n) {
-                Some((k, v)) if *k == c.key => Some(*v),
-                _ => properties.iter().find(|(k, _)| *k == c.key).map(|(_, v)| *v),
-            };
             // As `super::sql_value` writes the same value.
-            let cell = match (value, c.ty) {
+            let cell = match (value(n), c.ty) {
                 // A decimal in an integer column: `Number::as_i64` gives nothing.
                 (None | Some(Scalar::Null), _) | (Some(Scalar::Float(_)), ColType::Integer) => Cell::Null,
                 (Some(Scalar::Int(v)), ColType::Integer) => Cell::Integer(v),

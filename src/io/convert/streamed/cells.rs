@@ -11,7 +11,7 @@ use std::path::Path;
 use serde_json::Map;
 
 use super::{ConvertError, Pass1, Read, acled_root};
-use crate::io::acled::{CellScalar, Header, RowCore, cell_scalar, cell_value};
+use crate::io::acled::{Header, RowCore, cell_scalar, cell_value};
 use crate::io::acled_par::{BLOCK, Maker, Read as Parallel, stream_made};
 use crate::io::gpkg::raw::Kind;
 use crate::io::gpkg::stream::{EncodedRows, RowEncoder, Rows};
@@ -127,7 +127,7 @@ const WRITE_BLOCK: usize = BLOCK / 4;
 /// `rows` in file order.
 pub(super) fn write(input: &Path, rows: &mut Rows<'_>) -> Result<(), ConvertError> {
     let label = input.display();
-    let maker = EncodeMaker { encoder: rows.encoder() };
+    let maker = EncodeMaker { encoder: rows.encoder(), cells: std::sync::OnceLock::new() };
     std::thread::scope(|scope| {
         let (send, receive) = std::sync::mpsc::sync_channel::<EncodedRows>(2);
         let maker = &maker;
@@ -160,6 +160,9 @@ pub(super) fn write(input: &Path, rows: &mut Rows<'_>) -> Result<(), ConvertErro
 /// Pass 2's encoding of a row.
 struct EncodeMaker<'e> {
     encoder: RowEncoder<'e>,
+    /// The cell each of the table's columns is read from (the column of the header whose
+    /// property has the column's key), found at the first row: every row has the same header.
+    cells: std::sync::OnceLock<Vec<Option<usize>>>,
 }
 
 impl Maker for EncodeMaker<'_> {
@@ -171,14 +174,12 @@ impl Maker for EncodeMaker<'_> {
 
     fn row(&self, made: &mut EncodedRows, header: &Header, cells: &[&str], core: &RowCore<'_>) {
         let (columns, req) = (&header.columns, &header.required);
-        let properties: smallvec::SmallVec<[(&str, CellScalar<'_>); 40]> = header
-            .order
-            .iter()
-            .map(|&i| {
-                (columns.get(i).map_or("", crate::io::acled::Column::key), cell_scalar(cells, columns, req, core, i))
-            })
-            .collect();
-        self.encoder.encode_scalars(core.id, (core.lon, core.lat), &properties, made);
+        let sources = self.cells.get_or_init(|| {
+            let key = |i: usize| columns.get(i).map_or("", crate::io::acled::Column::key);
+            self.encoder.column_keys().map(|k| header.order.iter().copied().find(|&i| key(i) == k)).collect()
+        });
+        let value = |n: usize| sources.get(n).copied().flatten().map(|i| cell_scalar(cells, columns, req, core, i));
+        self.encoder.encode_scalars(core.id, (core.lon, core.lat), value, made);
     }
 }
 
