@@ -82,7 +82,8 @@ pub struct DistrictSummary {
 }
 
 /// The summary of the district `district` (a feature of a districts layer), or `None` when it
-/// is not an area. Features without a date are counted whatever the range.
+/// is not an area. Features without a date are counted whatever the range; features of hidden
+/// layers are not counted (the summary tells of what the map shows).
 pub fn district_summary(catalog: &Catalog, district: FeatureRef, range: Option<&Range>) -> Option<DistrictSummary> {
     SUMMARIES_HERE.set(SUMMARIES_HERE.get() + 1);
     let f = catalog.feature(district)?;
@@ -92,7 +93,7 @@ pub fn district_summary(catalog: &Catalog, district: FeatureRef, range: Option<&
     let inside = |kind: LayerKind| -> Vec<FeatureRef> {
         let mut out = Vec::new();
         let Some(area) = f.shape.bounds() else { return out };
-        for (li, layer) in catalog.layers.iter().enumerate().filter(|(_, l)| l.kind == kind) {
+        for (li, layer) in catalog.layers.iter().enumerate().filter(|(_, l)| l.kind == kind && l.visible) {
             // Only the features whose box meets the district's (from the R-tree), read from
             // the columns: a million packed events are neither visited nor decoded.
             for fi in layer.index.query(&area) {

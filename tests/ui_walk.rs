@@ -486,7 +486,8 @@ fn a_file_opened_before_is_one_click_away_after_a_restart() {
 /// Found walking the app with a 100k-event layer: a district with 883 events in the date
 /// range listed them all, one under the other, and its attributes (what an analyst edits)
 /// went out of the inspector, which does not scroll. The list now scrolls in a few rows, laid
-/// out only where visible, and the attributes stay in view.
+/// out only where visible, and the attributes stay in view. Events of a hidden layer are not
+/// counted.
 #[test]
 fn a_district_with_hundreds_of_events_keeps_its_attributes_in_view() {
     let mut h = harness();
@@ -529,6 +530,14 @@ fn a_district_with_hundreds_of_events_keeps_its_attributes_in_view() {
     assert_eq!(frontier_atlas::geodata::district_summaries_made_on_this_thread(), made + 2);
     h.state_mut().apply(Command::SetRange(None));
     h.run_steps(3);
+    // A hidden layer's events are not counted (nor listed): the summary tells of the map.
+    let many = h.state().catalog.layers.iter().find(|l| l.name == "Many events").map(|l| l.uid).expect("layer");
+    h.state_mut().apply(Command::SetVisible(many, false));
+    h.run_steps(3);
+    h.get_by_label("Events inside it in all dates: 1");
+    h.state_mut().apply(Command::SetVisible(many, true));
+    h.run_steps(3);
+    h.get_by_label("Events inside it in all dates: 901");
     let attributes = h.get_by_label("Attributes").rect();
     assert!(attributes.bottom() < 900.0, "the attributes heading is in the window: {attributes:?}");
     let listed = h.query_all_by_label_contains("Protests").count();
@@ -561,7 +570,7 @@ fn a_click_inside_an_opened_boundary_file_selects_its_district() {
 
 /// Found walking the app: after a click listed the features at a spot, a narrower date range
 /// hid some of them on the map, but the list still offered them. The list now keeps only what
-/// the range shows.
+/// the range shows, and a layer hidden leaves it.
 #[test]
 fn a_new_date_range_drops_the_features_it_hides_from_the_clicked_list() {
     let mut h = harness();
@@ -593,6 +602,12 @@ fn a_new_date_range_drops_the_features_it_hides_from_the_clicked_list() {
     h.run_steps(2);
     assert_eq!(listed(&h), [1, 2], "the 2016 event is no longer listed");
     h.get_by_label("2 features here");
+    // Hiding the layer drops its features from the list and the selection.
+    h.state_mut().apply(Command::Select(Some(frontier_atlas::model::FeatureRef { layer: li, feature: 1 })));
+    h.state_mut().apply(Command::SetVisible(uid, false));
+    h.run_steps(2);
+    assert_eq!(listed(&h), Vec::<usize>::new(), "a hidden layer's features are not listed");
+    assert_eq!(h.state().selection, None, "nor selected");
 }
 
 /// Found walking the app: editing the districts, a click inside one selected the river drawn
@@ -652,4 +667,25 @@ fn click_centred(h: &mut Harness<'static, AtlasApp>, lon: f64, lat: f64, zoom: f
     h.run_steps(2);
     let pos = common::screen_of(h, lon, lat);
     common::click_at(h, pos);
+}
+
+/// Regression: the timeline's histogram stacked every dated layer, hidden or not, so the bars
+/// told of events the map did not show. A layer hidden in the layer list leaves the bars (its
+/// line in the timeline says it is hidden) and comes back when shown again.
+#[test]
+fn a_hidden_layer_leaves_the_timeline_bars() {
+    let mut h = harness();
+    h.run_steps(3);
+    let all = h.state().timeline.counted_in_bars();
+    let events = h.state().catalog.layers.iter().find(|l| l.kind == LayerKind::Events).expect("the events layer");
+    let (name, in_bars) = (events.name.clone(), events.time_index.as_ref().map_or(0, |i| i.len()) as u64);
+    assert!(in_bars > 0 && all > in_bars, "{all} in the bars, {in_bars} events");
+    h.get_by_label(&name).click();
+    h.run_steps(3);
+    assert!(!h.state().catalog.layers.iter().any(|l| l.name == name && l.visible), "the click hid the layer");
+    assert_eq!(h.state().timeline.counted_in_bars(), all - in_bars);
+    assert!(h.query_by_label_contains(&format!("{name}: hidden")).is_some(), "the timeline says it is hidden");
+    h.get_by_label(&name).click();
+    h.run_steps(3);
+    assert_eq!(h.state().timeline.counted_in_bars(), all);
 }

@@ -25,10 +25,16 @@ pub struct TimelineState {
     pub date_error: Option<String>,
     /// Playback jumps over steps in which nothing starts.
     pub skip_empty: bool,
-    /// The days on which dated features start, ascending and distinct (playback looks for
-    /// the next one): a few thousand days for a million events.
+    /// The days on which features of the shown dated layers start (of every dated layer
+    /// when none is shown), ascending and distinct (playback looks for the next one): a few
+    /// thousand days for a million events.
     starts: Vec<NaiveDate>,
+    /// The bars: the features of the shown dated layers, stacked in catalog order.
     hist: Option<Histogram>,
+    /// Whether each dated layer was shown when the bars and start days were counted: a
+    /// hidden layer is not in them, and showing or hiding one (from the layer list, a scene,
+    /// an undo) counts them again.
+    shown: Vec<bool>,
     drag: Option<Drag>,
 }
 
@@ -61,6 +67,7 @@ impl TimelineState {
             skip_empty: true,
             starts: Vec::new(),
             hist: None,
+            shown: Vec::new(),
             drag: None,
         };
         s.catalog_changed(catalog);
@@ -71,12 +78,29 @@ impl TimelineState {
     /// from the layers' time indices (built by the loaders' workers): a few binary searches
     /// per layer and bin, nothing per feature, so a million-event layer costs the UI thread
     /// next to nothing.
+    ///
+    /// The extent is every dated layer's, so hiding a layer does not move the axis under the
+    /// analyst's range; the bars and the playback's start days are the shown layers'.
     pub fn catalog_changed(&mut self, catalog: &Catalog) {
         self.extent = data_extent(catalog);
-        self.starts = start_days(dated_layers(catalog).map(|(_, _, idx)| idx));
-        let indices: Vec<&TimeIndex> = dated_layers(catalog).map(|(_, _, idx)| idx).collect();
-        self.hist = self.extent.map(|e| histogram(&indices, &e, Bin::auto(&e)));
+        self.count_shown(catalog);
         self.sync_texts();
+    }
+
+    /// How many features the histogram's bars count (of the layers shown when they were
+    /// last counted).
+    pub fn counted_in_bars(&self) -> u64 {
+        self.hist.as_ref().map_or(0, |h| h.counts.iter().flatten().map(|&n| u64::from(n)).sum())
+    }
+
+    /// Counts the bars and start days of the dated layers shown now.
+    fn count_shown(&mut self, catalog: &Catalog) {
+        self.shown = dated_layers(catalog).map(|(_, l, _)| l.visible).collect();
+        let any_shown = self.shown.contains(&true);
+        let starting = dated_layers(catalog).filter(|(_, l, _)| l.visible || !any_shown).map(|(_, _, idx)| idx);
+        self.starts = start_days(starting);
+        let indices: Vec<&TimeIndex> = shown_dated_layers(catalog).map(|(_, _, idx)| idx).collect();
+        self.hist = self.extent.map(|e| histogram(&indices, &e, Bin::auto(&e)));
     }
 
     /// Shows `range` (set elsewhere: a project, a bookmark, the app) in the panel, the typed
@@ -128,6 +152,9 @@ impl TimelineState {
             ui.weak("No dated layer is loaded.");
             return commands;
         };
+        if !dated_layers(catalog).map(|(_, l, _)| l.visible).eq(self.shown.iter().copied()) {
+            self.count_shown(catalog);
+        }
         if !ui.ctx().egui_wants_keyboard_input() && ui.input(|i| i.key_pressed(egui::Key::Space)) {
             self.toggle_play(&mut commands, extent);
         }
@@ -159,13 +186,22 @@ impl TimelineState {
             for (li, layer, _) in dated_layers(catalog) {
                 let (shown, total) = filter.counts(catalog, li);
                 let (swatch, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), Sense::hover());
-                ui.painter().rect_filled(swatch, 1.0, layer_color(layer.kind, li));
-                ui.label(format!(
-                    "{}: shown {} of {}",
-                    layer.name,
-                    super::load_progress::thousands(shown as u64),
-                    super::load_progress::thousands(total as u64)
-                ));
+                let (shown, total) =
+                    (super::load_progress::thousands(shown as u64), super::load_progress::thousands(total as u64));
+                if layer.visible {
+                    ui.painter().rect_filled(swatch, 1.0, layer_color(layer.kind, li));
+                    ui.label(format!("{}: shown {shown} of {total}", layer.name));
+                } else {
+                    // Not in the bars: its swatch is an outline, and it says why.
+                    ui.painter().rect_stroke(
+                        swatch,
+                        1.0,
+                        Stroke::new(1.0, layer_color(layer.kind, li)),
+                        egui::StrokeKind::Inside,
+                    );
+                    ui.weak(format!("{}: hidden ({shown} of {total} in the range)", layer.name))
+                        .on_hover_text("A hidden layer is not counted in the histogram");
+                }
             }
             if let Some(e) = &self.date_error {
                 ui.colored_label(Color32::from_rgb(190, 30, 30), e);
@@ -295,7 +331,7 @@ impl TimelineState {
         };
         if let Some(h) = &self.hist {
             let max = h.stacked_max().max(1) as f32;
-            let kinds: Vec<(usize, LayerKind)> = dated_layers(catalog).map(|(i, l, _)| (i, l.kind)).collect();
+            let kinds: Vec<(usize, LayerKind)> = shown_dated_layers(catalog).map(|(i, l, _)| (i, l.kind)).collect();
             for (b, (start, end)) in h.bins.iter().enumerate() {
                 let (x0, x1) = (x_of(*start), x_of(*end + chrono::Duration::days(1)));
                 let mut y = rect.bottom() - 14.0;
@@ -414,6 +450,11 @@ impl super::AtlasApp {
 /// Layers with a time index, with their catalog positions.
 fn dated_layers(catalog: &Catalog) -> impl Iterator<Item = (usize, &crate::model::Layer, &TimeIndex)> {
     catalog.layers.iter().enumerate().filter_map(|(i, l)| l.time_index.as_ref().map(|idx| (i, l, idx)))
+}
+
+/// The dated layers that are shown, in catalog order: the histogram's bars.
+fn shown_dated_layers(catalog: &Catalog) -> impl Iterator<Item = (usize, &crate::model::Layer, &TimeIndex)> {
+    dated_layers(catalog).filter(|(_, l, _)| l.visible)
 }
 
 /// First to last date of the dated features. Open-ended spans (an aid programme running since

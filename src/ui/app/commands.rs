@@ -118,6 +118,14 @@ impl AtlasApp {
                     layer.visible = v;
                     self.map.invalidate();
                 }
+                // As for a new date range: what the map no longer shows is neither selected
+                // nor listed among a click's features.
+                if let Some(li) = self.catalog.index_of(uid).filter(|_| !v) {
+                    self.hits_here.retain(|r| r.layer != li);
+                    if self.selection.is_some_and(|s| s.layer == li) {
+                        self.selection = None;
+                    }
+                }
             }
             Command::SetOpacity(uid, o) => {
                 if let Some(layer) = self.catalog.layer_by_uid_mut(uid) {
