@@ -322,7 +322,10 @@ where
         if let Err(e) = merged {
             return Read::Failed(format!("{label}: {e}"));
         }
-        progress.add_features(rows.kept_since_report());
+        // The block's good rows count as features now, while they are taken (a duplicate
+        // id, skipped when taken, is rare): waiting for the take left a file of one block
+        // at "0 features" until it was loaded.
+        progress.add_features(outs.iter().map(|p| p.rows.len() as u64).sum());
         if outs.iter().any(|p| !p.clean) {
             return Read::Irregular;
         }
@@ -351,7 +354,6 @@ where
     {
         return Read::Failed(format!("{label}: {e}"));
     }
-    progress.add_features(rows.kept_since_report());
     Read::Done(rows.summary())
 }
 
@@ -1183,7 +1185,6 @@ struct Rows {
     /// The kept rows' ids, end to end, and where each ends.
     ids: String,
     id_ends: Vec<u32>,
-    reported: usize,
 }
 
 impl Rows {
@@ -1198,15 +1199,7 @@ impl Rows {
             also_seen: Vec::new(),
             ids: String::new(),
             id_ends: Vec::new(),
-            reported: 0,
         }
-    }
-
-    /// Rows kept since the last call.
-    fn kept_since_report(&mut self) -> u64 {
-        let n = self.id_ends.len() - self.reported;
-        self.reported = self.id_ends.len();
-        n as u64
     }
 
     /// The id of kept row `i`.
@@ -1381,6 +1374,30 @@ mod tests {
             out.push((got, next.terminated, pos));
         }
         (out, plain)
+    }
+
+    /// Found walking the app: a CSV of one block said "0 features" in its progress bar
+    /// until it was loaded, the rows being counted only once taken. They count as soon as
+    /// the block is parsed: while its rows are taken the progress already has them.
+    #[test]
+    fn a_block_counts_its_features_before_its_rows_are_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("small.csv");
+        let mut text = String::from("event_id_cnty,event_date,event_type,latitude,longitude\n");
+        for i in 0..300 {
+            text.push_str(&format!("TJK{i},2021-03-04,Battles,37.49,71.55\n"));
+        }
+        std::fs::write(&path, text).unwrap();
+        let progress = Progress::new();
+        let mut seen = Vec::new();
+        let read = stream_json(&path, &progress, BLOCK, |_| {
+            seen.push(progress.snapshot().features);
+            Ok(())
+        });
+        assert!(matches!(read, Read::Done(_)));
+        assert_eq!(seen.len(), 300);
+        assert!(seen.iter().all(|&n| n == 300), "counted while taken: {:?}", seen.first());
+        assert_eq!(progress.snapshot().features, 300);
     }
 
     /// The store's decoder reuses one record reader per thread: a record decodes to the same
