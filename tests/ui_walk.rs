@@ -678,7 +678,8 @@ fn a_hidden_layer_leaves_the_timeline_bars() {
     h.run_steps(3);
     let all = h.state().timeline.counted_in_bars();
     let events = h.state().catalog.layers.iter().find(|l| l.kind == LayerKind::Events).expect("the events layer");
-    let (name, in_bars) = (events.name.clone(), events.time_index.as_ref().map_or(0, |i| i.len()) as u64);
+    let (name, in_bars) =
+        (events.name.clone(), events.time_index.as_ref().map_or(0, frontier_atlas::time::TimeIndex::len) as u64);
     assert!(in_bars > 0 && all > in_bars, "{all} in the bars, {in_bars} events");
     h.get_by_label(&name).click();
     h.run_steps(3);

@@ -1383,10 +1383,10 @@ mod tests {
     fn a_block_counts_its_features_before_its_rows_are_taken() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("small.csv");
-        let mut text = String::from("event_id_cnty,event_date,event_type,latitude,longitude\n");
-        for i in 0..300 {
-            text.push_str(&format!("TJK{i},2021-03-04,Battles,37.49,71.55\n"));
-        }
+        let rows = (0..300).map(|i| format!("TJK{i},2021-03-04,Battles,37.49,71.55\n"));
+        let text: String = std::iter::once("event_id_cnty,event_date,event_type,latitude,longitude\n".to_owned())
+            .chain(rows)
+            .collect();
         std::fs::write(&path, text).unwrap();
         let progress = Progress::new();
         let mut seen = Vec::new();
