@@ -6,6 +6,8 @@
 mod shared_data;
 
 mod common;
+#[path = "common/point_event.rs"]
+mod point_event;
 
 use frontier_atlas::geodata::{ATTRIBUTION, HOME_BBOX, default_catalog};
 use frontier_atlas::model::{Catalog, Feature, Layer, LayerKind};
@@ -553,6 +555,49 @@ fn halos_follow_precision_in_ground_distance_and_the_legend_explains_them() {
         sizes.push(province);
     }
     assert!(sizes[1] > sizes[0] * 1.8, "ground-sized halos grow with zoom: {sizes:?}");
+}
+
+/// Found walking the app with a 100,000-event export at zoom 9: some two thousand approximate
+/// places in view, each with its 10 or 40 km halo, blurred the map into tints in which no
+/// label, border or symbol could be read. Past twenty halos covering more than three times the
+/// view, a layer's halos are left out and the legend says so; the shipped events' few halos,
+/// seen close up, are still drawn.
+#[test]
+fn crowded_halos_are_left_out_and_the_legend_says_so() {
+    use frontier_atlas::render::Item;
+    let halos = |scene: &frontier_atlas::render::Scene| {
+        scene.items.iter().filter(|i| matches!(i, Item::Marker { stroke_width, .. } if *stroke_width == 0.0)).count()
+    };
+    let mut catalog = catalog();
+    let viewport = Viewport::centered(70.5, 37.5, 9.0, [1600.0, 1000.0]);
+    let shipped = build_scene(&catalog, &viewport, &SceneOptions::default());
+    let shipped_halos = halos(&shipped);
+    assert!(shipped_halos > 0, "the shipped events' halos are drawn close up");
+    // 1,500 events known to the district (precision 2) over the view.
+    let features = (0..1500)
+        .map(|i| {
+            let mut properties = serde_json::Map::new();
+            properties.insert("event_type".into(), "Battles".into());
+            properties.insert("geo_precision".into(), 2.into());
+            let (x, y) = (f64::from(i % 50), f64::from(i / 50));
+            point_event::point_event(70.0 + x * 0.02, 37.2 + y * 0.02, properties)
+        })
+        .collect();
+    catalog.insert(Layer::new(
+        "Many events",
+        LayerKind::Events,
+        frontier_atlas::model::LayerSource::Embedded("t"),
+        features,
+    ));
+    let crowded = build_scene(&catalog, &viewport, &SceneOptions::default());
+    assert_eq!(halos(&crowded), shipped_halos, "none of the 1,500 halos is drawn");
+    let legend: Vec<&str> = crowded.legend.iter().map(|e| e.label.as_str()).collect();
+    assert!(legend.iter().any(|l| l.starts_with("Many events: halos left out here")), "{legend:?}");
+    // Zoomed in until few are in view, they are drawn again.
+    let close = Viewport::centered(70.3, 37.5, 15.0, [1600.0, 1000.0]);
+    let scene = build_scene(&catalog, &close, &SceneOptions::default());
+    assert!(halos(&scene) > 0, "close up the halos come back");
+    assert!(!scene.legend.iter().any(|e| e.label.contains("halos left out")));
 }
 
 /// Lower-case words of letters and digits.

@@ -190,6 +190,32 @@ fn territories<'a>(catalog: &'a Catalog, scale: f64, view: &WorldRect) -> Vec<Te
     out
 }
 
+/// The legend row (after the layer's name) of a layer whose halos are left out
+/// ([`halos_crowd`]).
+pub const HALOS_LEFT_OUT: &str = "halos left out here, too many overlap (zoom in to see them)";
+
+/// Whether halos of the radii `radii` (points) are too many to draw in `viewport`: more than
+/// [`CROWD_HALOS`] of them whose discs add up to more than [`CROWD_COVER`] times the view. Found
+/// walking the app with a 100,000-event export at zoom 9: two thousand approximate places,
+/// each with a 10 or 40 km disc, turned the map into a blur of tints in which no label, border
+/// or symbol could be read (and, on a desktop without a GPU, took seconds a frame to fill).
+/// A few large halos (five province-level events seen close up) are still drawn: they are
+/// the honest picture of where those events may be.
+fn halos_crowd(radii: impl Iterator<Item = f32>, viewport: &Viewport) -> bool {
+    let (mut count, mut area) = (0_usize, 0.0_f64);
+    for r in radii {
+        count += 1;
+        area += std::f64::consts::PI * f64::from(r) * f64::from(r);
+    }
+    let view = viewport.size_pts[0].max(1.0) * viewport.size_pts[1].max(1.0);
+    count > CROWD_HALOS && area > CROWD_COVER * f64::from(view)
+}
+
+/// Halos drawn whatever their cover ([`halos_crowd`]).
+const CROWD_HALOS: usize = 20;
+/// How many times the view halos may cover before they are left out ([`halos_crowd`]).
+const CROWD_COVER: f64 = 3.0;
+
 /// The distance from `p` to the segment `a`–`b` (world units).
 fn segment_distance(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
@@ -408,13 +434,23 @@ impl Builder<'_> {
                 }
             }
         }
-        for (center, fi, count) in groups {
-            let Some(f) = layer.features.get(fi) else { continue };
-            let symbol = restyle(layer, &f, &style, marker_for(layer.kind, &f, &style));
-            let radius = if count > 1 { symbol.radius + 2.0 } else { symbol.radius };
-            if let Some(halo) = symbol.halo {
-                let precision = f.prop_f64("geo_precision").unwrap_or(2.0);
-                let (halo_radius, row) = self.halo_radius(precision, radius);
+        let groups: Vec<_> = groups
+            .into_iter()
+            .filter_map(|(center, fi, count)| {
+                let f = layer.features.get(fi)?;
+                let symbol = restyle(layer, &f, &style, marker_for(layer.kind, &f, &style));
+                let radius = if count > 1 { symbol.radius + 2.0 } else { symbol.radius };
+                let halo = symbol.halo.map(|_| self.halo_radius(f.prop_f64("geo_precision").unwrap_or(2.0), radius));
+                Some((center, f, count, symbol, radius, halo))
+            })
+            .collect();
+        let halos_crowd = halos_crowd(groups.iter().filter_map(|g| g.5.map(|(r, _)| r)), self.viewport);
+        if halos_crowd {
+            let row = format!("{}: {HALOS_LEFT_OUT}", layer.name);
+            self.legend.add(HALO_LEGEND_GROUP, &row, LegendSwatch::Marker(MarkerShape::Circle, HALO_LEGEND.alpha(35)));
+        }
+        for (center, f, count, symbol, radius, halo_radius) in groups {
+            if let (Some(halo), Some((halo_radius, row))) = (symbol.halo, halo_radius.filter(|_| !halos_crowd)) {
                 self.legend.add(HALO_LEGEND_GROUP, row, LegendSwatch::Area(HALO_LEGEND));
                 self.items.push(Item::Marker {
                     center,
