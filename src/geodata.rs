@@ -75,9 +75,9 @@ pub struct DistrictSummary {
     pub name: String,
     /// Province (Afghanistan) or region (Tajikistan) it belongs to.
     pub province: String,
-    /// Events inside it, in layer order.
+    /// Events inside it, newest first (by start day), undated last.
     pub events: Vec<FeatureRef>,
-    /// Aid records inside it, in layer order.
+    /// Aid records inside it, newest first (by start day), undated last.
     pub aid: Vec<FeatureRef>,
 }
 
@@ -109,6 +109,11 @@ pub fn district_summary(catalog: &Catalog, district: FeatureRef, range: Option<&
                 }
             }
         }
+        // Newest first, undated last, as a density bin lists its events (found walking the
+        // app: the list ran 2024, 2019, 2016, 2018 in the order the index gave).
+        let day =
+            |r: &FeatureRef| catalog.layers.get(r.layer).and_then(|l| l.features.span(r.feature)).map(|s| s.start);
+        out.sort_by(|a, b| day(b).cmp(&day(a)).then(a.layer.cmp(&b.layer)).then(a.feature.cmp(&b.feature)));
         out
     };
     Some(DistrictSummary {

@@ -275,9 +275,13 @@ fn a_district_lists_the_packed_events_inside_it_without_decoding_them() {
         let district = districts.features.get(fi).unwrap();
         for r in [None, Some(&range)] {
             let summary = district_summary(&catalog, FeatureRef { layer: di, feature: fi }, r).unwrap();
-            let listed: Vec<usize> = summary.events.iter().filter(|e| e.layer == li).map(|e| e.feature).collect();
+            let mut listed: Vec<usize> = summary.events.iter().filter(|e| e.layer == li).map(|e| e.feature).collect();
             // Brute force over every event's point and span.
             let events = &catalog.layers[li].features;
+            // Listed newest first, undated last (found walking the app: in the index's order).
+            let days: Vec<_> = listed.iter().map(|&i| events.span(i).map(|s| s.start)).collect();
+            assert!(days.windows(2).all(|w| w[0] >= w[1]), "district #{fi}: not newest first: {days:?}");
+            listed.sort_unstable();
             let expected: Vec<usize> = (0..events.len())
                 .filter(|&i| {
                     let inside = events.shape(i).unwrap().points.iter().any(|p| {

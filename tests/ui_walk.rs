@@ -518,6 +518,7 @@ fn a_district_with_hundreds_of_events_keeps_its_attributes_in_view() {
     h.state_mut().apply(Command::Select(Some(district)));
     h.run_steps(3);
     h.get_by_label("Events inside it in all dates: 901");
+    h.get_by_label("Newest first; scroll the list for the rest");
     // Made once for the selection, not in every frame (it tests every event near the
     // district against its polygon); made again when the range changes.
     h.run_steps(10);

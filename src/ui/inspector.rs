@@ -174,15 +174,20 @@ fn district_section(
     for (what, refs) in [("Events", &summary.events), ("Aid", &summary.aid)] {
         let count = super::load_progress::thousands(refs.len() as u64);
         ui.label(egui::RichText::new(format!("{what} inside it {scope}: {count}")).strong());
+        if refs.len() > 6 {
+            // Found walking the app: with five rows in view and the scroll bar hidden until
+            // hovered, 136 events read as five.
+            ui.weak("Newest first; scroll the list for the rest");
+        }
         // Found walking the app with a 100k-event layer: a district listed its 883 events
         // one under the other, pushing its attributes out of the panel. The list scrolls in
         // a few rows, laid out only where visible, as the list of features at a click does.
         let row_height = ui.spacing().interact_size.y;
-        egui::ScrollArea::vertical().id_salt(("district", what)).max_height(6.0 * row_height).show_rows(
-            ui,
-            row_height,
-            refs.len(),
-            |ui, rows| {
+        egui::ScrollArea::vertical()
+            .id_salt(("district", what))
+            .max_height(6.0 * row_height)
+            .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
+            .show_rows(ui, row_height, refs.len(), |ui, rows| {
                 for r in refs.get(rows).unwrap_or_default() {
                     let (Some(layer), Some(g)) = (catalog.layers.get(r.layer), catalog.feature(*r)) else { continue };
                     let date = g.time.map(|t| format!("{} · ", t.describe())).unwrap_or_default();
@@ -192,8 +197,7 @@ fn district_section(
                         commands.push(Command::Select(Some(*r)));
                     }
                 }
-            },
-        );
+            });
     }
 }
 

@@ -45,13 +45,39 @@ enum Drag {
     New(NaiveDate),
 }
 
-/// Colour of a dated layer in the histogram.
-fn layer_color(kind: LayerKind, i: usize) -> Color32 {
-    match kind {
-        LayerKind::Events => Color32::from_rgb(192, 57, 43),
-        LayerKind::Aid => Color32::from_rgb(31, 78, 156),
-        _ => [Color32::from_rgb(23, 165, 137), Color32::from_rgb(142, 68, 173), Color32::from_rgb(212, 172, 13)][i % 3],
+/// Colour of the dated layer `li` in the histogram: the first events layer red and the first
+/// aid layer blue, as the map draws them; every other dated layer one of its own. Found
+/// walking the app: an opened ACLED export and the shipped events were both red, and the 35
+/// shipped events could not be told from the 100,000 bars on top of them.
+fn layer_color(catalog: &Catalog, li: usize) -> Color32 {
+    const OTHERS: [Color32; 5] = [
+        Color32::from_rgb(23, 165, 137),
+        Color32::from_rgb(142, 68, 173),
+        Color32::from_rgb(212, 172, 13),
+        Color32::from_rgb(230, 126, 34),
+        Color32::from_rgb(110, 80, 60),
+    ];
+    let (mut first_events, mut first_aid, mut others) = (None, None, 0);
+    for (i, layer, _) in dated_layers(catalog) {
+        let colour = match layer.kind {
+            LayerKind::Events if first_events.is_none() => {
+                first_events = Some(i);
+                Color32::from_rgb(192, 57, 43)
+            }
+            LayerKind::Aid if first_aid.is_none() => {
+                first_aid = Some(i);
+                Color32::from_rgb(31, 78, 156)
+            }
+            _ => {
+                others += 1;
+                OTHERS[(others - 1) % OTHERS.len()]
+            }
+        };
+        if i == li {
+            return colour;
+        }
     }
+    OTHERS[0]
 }
 
 impl TimelineState {
@@ -189,14 +215,14 @@ impl TimelineState {
                 let (shown, total) =
                     (super::load_progress::thousands(shown as u64), super::load_progress::thousands(total as u64));
                 if layer.visible {
-                    ui.painter().rect_filled(swatch, 1.0, layer_color(layer.kind, li));
+                    ui.painter().rect_filled(swatch, 1.0, layer_color(catalog, li));
                     ui.label(format!("{}: shown {shown} of {total}", layer.name));
                 } else {
                     // Not in the bars: its swatch is an outline, and it says why.
                     ui.painter().rect_stroke(
                         swatch,
                         1.0,
-                        Stroke::new(1.0, layer_color(layer.kind, li)),
+                        Stroke::new(1.0, layer_color(catalog, li)),
                         egui::StrokeKind::Inside,
                     );
                     ui.weak(format!("{}: hidden ({shown} of {total} in the range)", layer.name))
@@ -331,7 +357,7 @@ impl TimelineState {
         };
         if let Some(h) = &self.hist {
             let max = h.stacked_max().max(1) as f32;
-            let kinds: Vec<(usize, LayerKind)> = shown_dated_layers(catalog).map(|(i, l, _)| (i, l.kind)).collect();
+            let colours: Vec<Color32> = shown_dated_layers(catalog).map(|(i, _, _)| layer_color(catalog, i)).collect();
             for (b, (start, end)) in h.bins.iter().enumerate() {
                 let (x0, x1) = (x_of(*start), x_of(*end + chrono::Duration::days(1)));
                 let mut y = rect.bottom() - 14.0;
@@ -341,9 +367,8 @@ impl TimelineState {
                         continue;
                     }
                     let bar_h = n as f32 / max * (height - 20.0);
-                    let (li, kind) = kinds.get(layer_pos).copied().unwrap_or((layer_pos, LayerKind::Generic));
                     let r = egui::Rect::from_min_max(pos2(x0 + 0.5, y - bar_h), pos2((x1 - 0.5).max(x0 + 1.5), y));
-                    painter.rect_filled(r, 0.0, layer_color(kind, li));
+                    painter.rect_filled(r, 0.0, colours.get(layer_pos).copied().unwrap_or(Color32::GRAY));
                     y -= bar_h;
                 }
             }
@@ -520,6 +545,26 @@ mod tests {
         starts.sort_unstable();
         starts.dedup();
         (lo.zip(hi).map(|(lo, hi)| Range::new(lo, hi.max(lo))), starts)
+    }
+
+    /// Every dated layer has its own colour in the histogram: two events layers (the shipped
+    /// ones and an opened export) are not both red.
+    #[test]
+    fn each_dated_layer_has_its_own_histogram_colour() {
+        let mut catalog = Catalog::default();
+        catalog.insert(layer(LayerKind::Events, &["2021-06-01"]));
+        catalog.insert(layer(LayerKind::Aid, &["2021-06-01"]));
+        catalog.insert(layer(LayerKind::Events, &["2021-06-02"]));
+        catalog.insert(layer(LayerKind::Aid, &["2021-06-03"]));
+        catalog.insert(layer(LayerKind::Generic, &["2021-06-04"]));
+        let colours: Vec<Color32> = (0..catalog.layers.len()).map(|li| layer_color(&catalog, li)).collect();
+        let first_events = catalog.layers.iter().position(|l| l.kind == LayerKind::Events).expect("events");
+        assert_eq!(colours[first_events], Color32::from_rgb(192, 57, 43), "the first events layer is red");
+        for (i, a) in colours.iter().enumerate() {
+            for b in &colours[i + 1..] {
+                assert_ne!(a, b, "{colours:?}");
+            }
+        }
     }
 
     #[test]
