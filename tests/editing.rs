@@ -778,3 +778,56 @@ fn restoring_over_a_layer_with_unsaved_edits_of_this_session_is_refused_and_stil
     let (_, same, count) = events_layer(&app);
     assert_eq!((same, count), (uid, shipped - 1), "this session's edits are untouched");
 }
+
+/// Found walking the app: an edit of a geoBoundaries district (features without ids) was
+/// journalled as `"feature_id":null`, naming no feature. The entry names it by its place in
+/// the file and its name.
+#[test]
+fn an_edit_of_a_feature_without_an_id_names_it_in_the_journal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("districts.geojson");
+    let square = |x: f64| {
+        format!(
+            r#"{{"type":"Polygon","coordinates":[[[{x},37.0],[{x},37.5],[{},37.5],[{},37.0],[{x},37.0]]]}}"#,
+            x + 0.5,
+            x + 0.5
+        )
+    };
+    std::fs::write(
+        &path,
+        format!(
+            r#"{{"type":"FeatureCollection","features":[
+{{"type":"Feature","properties":{{"shapeName":"Shughnon District","shapeISO":""}},"geometry":{}}},
+{{"type":"Feature","properties":{{"shapeName":"Rushon District","shapeISO":""}},"geometry":{}}}
+]}}
+"#,
+            square(71.0),
+            square(72.0)
+        ),
+    )
+    .expect("write");
+    let mut h = harness();
+    h.run_steps(2);
+    h.state_mut().open_file_now(&path);
+    h.run_steps(2);
+    let li = layer_index(h.state(), "districts");
+    let uid = h.state().catalog.layers[li].uid;
+    h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid)));
+    h.state_mut().apply(Command::Edit(EditIntent::Apply(
+        frontier_atlas::edit::EditCommand::SetProperty {
+            layer: uid,
+            index: 1,
+            key: "shapeISO".into(),
+            value: Some("TJ-GB-RU".into()),
+        },
+        "Set shapeISO".into(),
+    )));
+    h.state_mut().apply(Command::Edit(EditIntent::Save(uid)));
+    h.run_steps(2);
+    h.state_mut().finish_jobs();
+    let journal =
+        frontier_atlas::io::journal::read_journal(&frontier_atlas::io::journal::journal_path(&path)).expect("journal");
+    let entry = journal.entries.last().expect("an entry");
+    assert_eq!(entry.feature_id, None);
+    assert_eq!(entry.detail, r#"feature 2 (Rushon District): shapeISO: "" -> "TJ-GB-RU""#);
+}

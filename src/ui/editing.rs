@@ -76,13 +76,10 @@ impl AtlasApp {
     /// What the journal records about one command: the layer, the feature id, a detail.
     fn journal_detail(&self, cmd: &EditCommand) -> (LayerUid, Option<String>, String) {
         let uid = cmd.layer();
-        let feature = self
-            .catalog
-            .index_of(uid)
-            .and_then(|li| self.catalog.layers.get(li))
-            .and_then(|l| l.features.get(cmd.index()));
+        let layer = self.catalog.index_of(uid).and_then(|li| self.catalog.layers.get(li));
+        let feature = layer.and_then(|l| l.features.get(cmd.index()));
         let id = |f: Option<&crate::model::FeatureView<'_>>| f.and_then(|f| f.id.as_ref()).map(ToString::to_string);
-        match cmd {
+        let (uid, id, detail) = match cmd {
             EditCommand::AddFeature { feature, .. } => {
                 (uid, feature.id.as_ref().map(ToString::to_string), "added".to_owned())
             }
@@ -97,6 +94,17 @@ impl AtlasApp {
                 (uid, id(feature.as_ref()), format!("{key}: {old} -> {new}"))
             }
             _ => (uid, id(feature.as_ref()), "geometry changed".to_owned()),
+        };
+        // Found walking the app: an edit of a feature without an id (every geoBoundaries
+        // district) was journalled as `"feature_id":null`, naming no feature. It is named by
+        // its place in the file and its name.
+        let unnamed = id.is_none() && !matches!(cmd, EditCommand::AddFeature { .. });
+        match (unnamed, feature.as_ref()) {
+            (true, Some(f)) => {
+                let name = f.display_name(layer.and_then(|l| l.label_field.as_deref()));
+                (uid, id, format!("feature {} ({name}): {detail}", cmd.index() + 1))
+            }
+            _ => (uid, id, detail),
         }
     }
 
