@@ -386,3 +386,25 @@ fn the_attribute_form_does_not_jump_when_a_note_is_typed() {
     let after = row_y(&h);
     assert!((after - before).abs() < 1.0, "the form moved by {} points while typing", after - before);
 }
+
+/// Found walking the app: the settings of a districts file offered "Point size", "Point
+/// shape" and "Draw points as", which change nothing on its areas. They show for a layer with
+/// points only.
+#[test]
+fn area_layers_offer_no_point_settings() {
+    let mut h = harness();
+    h.run_steps(3);
+    let districts = h.state().catalog.layer_of_kind(LayerKind::Districts).expect("districts").1.uid;
+    h.state_mut().layer_settings = Some(districts);
+    h.run_steps(3);
+    assert!(h.query_by_label("Line width").is_some(), "the settings are open");
+    for label in ["Point size", "Point shape", "Draw points as"] {
+        assert!(h.query_by_label(label).is_none(), "{label} offered for areas");
+    }
+    let events = h.state().catalog.layer_of_kind(LayerKind::Events).expect("events").1.uid;
+    h.state_mut().layer_settings = Some(events);
+    h.run_steps(3);
+    for label in ["Point size", "Point shape", "Draw points as"] {
+        assert!(h.query_by_label(label).is_some(), "{label} missing for points");
+    }
+}

@@ -467,6 +467,16 @@ impl FeatureIndex {
         }
     }
 
+    /// Whether any feature is only points (what a layer's point size, shape and density
+    /// settings apply to). A column of positions answers at once; boxes are scanned until
+    /// the first point (a layer's settings panel asks it while open).
+    pub fn has_points(&self) -> bool {
+        match self.rects.as_ref() {
+            Rects::Points(_) => self.indexed > 0,
+            Rects::Boxes(boxes) => boxes.iter().zip(&self.kinds).any(|(b, &k)| b.is_some() && k == 0),
+        }
+    }
+
     /// Whether any feature has a line (a `LineString` member).
     pub fn has_lines(&self) -> bool {
         self.lines > 0

@@ -134,6 +134,9 @@ fn style_ui(ui: &mut egui::Ui, layer: &Layer, drawn_as_density: bool, commands: 
     let current = layer.style.clone().unwrap_or_default();
     let mut style = current.clone();
     let defaults = crate::render::default_style_of(layer);
+    // Found walking the app: a districts file offered point size, shape and density, which
+    // change nothing on its areas. They show for a layer with points, or none yet.
+    let points = layer.index.has_points() || layer.features.is_empty();
     ui.separator();
     ui.label(egui::RichText::new("Style").strong());
     // What the map does: the kind's own colouring (events by event type, aid by donor)
@@ -161,6 +164,9 @@ fn style_ui(ui: &mut egui::Ui, layer: &Layer, drawn_as_density: bool, commands: 
             style.stroke_width = Some(width);
         }
         ui.end_row();
+        if !points {
+            return;
+        }
         let label = ui.label("Point size");
         let mut size = style.point_size.unwrap_or(defaults.radius_pts);
         if ui
@@ -172,32 +178,8 @@ fn style_ui(ui: &mut egui::Ui, layer: &Layer, drawn_as_density: bool, commands: 
         }
         ui.end_row();
     });
-    // Choosers with their label on the right (egui's combo box names itself by it).
-    let shape_text = style.point_shape.map_or("default", PointShape::name);
-    egui::ComboBox::new(("shape", layer.uid), "Point shape").selected_text(shape_text).show_ui(ui, |ui| {
-        if ui.selectable_label(style.point_shape.is_none(), "default").clicked() {
-            style.point_shape = None;
-        }
-        for shape in PointShape::ALL {
-            if ui.selectable_label(style.point_shape == Some(shape), shape.name()).clicked() {
-                style.point_shape = Some(shape);
-            }
-        }
-    });
-    ui.horizontal_wrapped(|ui| {
-        ui.label("Draw points as");
-        for (view, text, tip) in [
-            (None, "Auto", "Density when more than 2,000 points are in view"),
-            (Some(PointView::Points), "Points", "One symbol per feature"),
-            (Some(PointView::Density), "Density", "Hexagons coloured by the number of features in the date range"),
-        ] {
-            if ui.selectable_label(style.point_view == view, text).on_hover_text(tip).clicked() {
-                style.point_view = view;
-            }
-        }
-    });
-    if drawn_as_density {
-        ui.weak("Drawn now as hexagons coloured by how many features each holds (see the legend); the colours below are for points.");
+    if points {
+        point_style_ui(ui, layer, &mut style, drawn_as_density);
     }
     let properties = property_names(layer);
     let by = match (&colouring, &standard) {
@@ -274,6 +256,38 @@ fn style_ui(ui: &mut egui::Ui, layer: &Layer, drawn_as_density: bool, commands: 
     }
     if style != current {
         commands.push(Command::SetStyle(layer.uid, (!style.is_empty()).then(|| Box::new(style))));
+    }
+}
+
+/// The point settings of a layer with points: symbol shape, and points or density.
+fn point_style_ui(ui: &mut egui::Ui, layer: &Layer, style: &mut LayerStyleOverride, drawn_as_density: bool) {
+    // Choosers with their label on the right (egui's combo box names itself by it).
+    let shape_text = style.point_shape.map_or("default", PointShape::name);
+    egui::ComboBox::new(("shape", layer.uid), "Point shape").selected_text(shape_text).show_ui(ui, |ui| {
+        if ui.selectable_label(style.point_shape.is_none(), "default").clicked() {
+            style.point_shape = None;
+        }
+        for shape in PointShape::ALL {
+            if ui.selectable_label(style.point_shape == Some(shape), shape.name()).clicked() {
+                style.point_shape = Some(shape);
+            }
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Draw points as");
+        for (view, text, tip) in [
+            (None, "Auto", "Density when more than 2,000 points are in view"),
+            (Some(PointView::Points), "Points", "One symbol per feature"),
+            (Some(PointView::Density), "Density", "Hexagons coloured by the number of features in the date range"),
+        ] {
+            if ui.selectable_label(style.point_view == view, text).on_hover_text(tip).clicked() {
+                style.point_view = view;
+            }
+        }
+    });
+    if drawn_as_density && style.point_view != Some(PointView::Points) {
+        // Until the map is drawn again with points (a frame or two later).
+        ui.weak("Drawn now as hexagons coloured by how many features each holds (see the legend); the colours below are for points.");
     }
 }
 
