@@ -158,9 +158,29 @@ fn save_as_of_a_geopackage_layer_proposes_a_geopackage() {
         assert!(h.state().file_dialog_open());
         let name = h.get_by_label("File name:");
         assert_eq!(name.value().as_deref(), Some(proposed));
-        assert_eq!(h.get_by_label("Type").value().as_deref(), Some("GeoPackage (.gpkg)"), "the type shown");
+        assert_eq!(h.get_by_label("Type:").value().as_deref(), Some("GeoPackage (.gpkg)"), "the type shown");
         h.get_by_label("Cancel").click();
         h.run();
         assert!(!h.state().file_dialog_open());
     }
+}
+
+/// Found walking the app: after Open with nothing chosen, "Choose a file first." stayed in red
+/// under the path typed next. Typing a name takes the message away.
+#[test]
+fn typing_a_name_clears_choose_a_file_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dialog =
+        FileDialog::open("Open data", vec![FileFilter::new("Map data", &["geojson"])], Some(dir.path().into()), true);
+    dialog.wait_for_listing(std::time::Duration::from_secs(5));
+    let mut h = harness(dialog);
+    h.run();
+    h.get_by_label("Open").click();
+    h.run();
+    assert!(h.query_by_label("Choose a file first.").is_some(), "the message shows");
+    h.get_by_label("File name:").click();
+    h.run();
+    h.get_by_label("File name:").type_text("events.geojson");
+    h.run();
+    assert!(h.query_by_label("Choose a file first.").is_none(), "the message stays under a typed name");
 }

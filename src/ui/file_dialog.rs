@@ -416,16 +416,22 @@ impl FileDialog {
             if field.changed() {
                 self.selected.clear();
                 self.confirm_overwrite = None;
+                // Found walking the app: "Choose a file first." stayed in red under a typed path.
+                self.error = None;
             }
             let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let names: Vec<String> = self.filters.iter().map(filter_label).collect();
-            egui::ComboBox::from_label("Type")
+            // Its label before it, as "File name:" is (egui puts a combo box's own label after).
+            let type_label = ui.label("Type:");
+            egui::ComboBox::from_id_salt("file-dialog-type")
                 .selected_text(names.get(self.filter).cloned().unwrap_or_default())
                 .show_ui(ui, |ui| {
                     for (i, name) in names.iter().enumerate() {
                         ui.selectable_value(&mut self.filter, i, name);
                     }
-                });
+                })
+                .response
+                .labelled_by(type_label.id);
             if enter && let Some(o) = self.confirm() {
                 outcome = o;
             }
