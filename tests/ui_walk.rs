@@ -691,3 +691,21 @@ fn a_hidden_layer_leaves_the_timeline_bars() {
     h.run_steps(3);
     assert_eq!(h.state().timeline.counted_in_bars(), all);
 }
+
+/// Found walking the app: over the legend the map named the features under it, and a click on
+/// the legend selected one. The legend takes neither; hidden, the same spot selects.
+#[test]
+fn a_click_on_the_legend_selects_nothing_under_it() {
+    let mut h = harness();
+    h.run_steps(3);
+    let hide = h.get_by_label("×").rect();
+    let spot = egui::pos2(hide.left() - 80.0, hide.bottom() + 60.0);
+    common::click_at(&mut h, spot);
+    assert_eq!(h.state().selection, None, "a click on the legend selected {:?}", h.state().selection);
+    assert!(h.state().hits_here.is_empty());
+    h.get_by_label("×").click();
+    h.run_steps(3);
+    assert!(!h.state().state.show_legend, "the legend is hidden");
+    common::click_at(&mut h, spot);
+    assert!(h.state().selection.is_some(), "with the legend hidden the spot has a feature");
+}

@@ -212,13 +212,23 @@ impl MapView<'_> {
         // Layers drawn as densities are hit by bin, not by point.
         let density: &[DensityLayer] = state.cache.as_ref().map_or(&[], |(_, scene)| &scene.density);
         let is_shown = |l: usize, f: usize| !density.iter().any(|d| d.layer == l) && self.filter.is_shown(l, f);
+        // Found walking the app: the pointer over the legend showed the names of the features
+        // under it, and a click there selected one. The legend (as last drawn) takes neither;
+        // the map still pans and zooms under it.
+        let legend = state
+            .cache
+            .as_ref()
+            .filter(|_| *self.legend)
+            .and_then(|(_, scene)| super::painter::legend_rect(rect.min, scene, self.legend_corner));
+        let on_map = |p: &egui::Pos2| !legend.is_some_and(|r| r.contains(*p));
         let hover = response
             .hover_pos()
+            .filter(on_map)
             .and_then(|p| hit_test(&self.catalog.layers, &state.viewport, local(p), HitTolerance::default(), is_shown));
         if response.clicked()
             && !edited
             && !click_draws(editor)
-            && let Some(p) = response.interact_pointer_pos()
+            && let Some(p) = response.interact_pointer_pos().filter(on_map)
         {
             let hits = hits_in_every_layer(&self.catalog.layers, &state.viewport, local(p), is_shown);
             let mut hits = with_bin_members(hits, self.catalog, density, Some(self.filter), &state.viewport, local(p));
@@ -273,7 +283,7 @@ impl MapView<'_> {
                 response.clone().on_hover_text_at_pointer(format!("{name}  ·  {}", layer.name));
             }
         } else if state.hover.is_none()
-            && let Some(p) = response.hover_pos()
+            && let Some(p) = response.hover_pos().filter(on_map)
             && let Some((_, scene)) = &state.cache
         {
             // Over a density bin: its count, as the legend classes it.
