@@ -709,3 +709,32 @@ fn a_click_on_the_legend_selects_nothing_under_it() {
     common::click_at(&mut h, spot);
     assert!(h.state().selection.is_some(), "with the legend hidden the spot has a feature");
 }
+
+/// Found walking the app: a click listing events with long names (or a district's list of
+/// them) widened the inspector and narrowed the map. The rows are cut to the panel (whole on
+/// hover); the map keeps its width.
+#[test]
+fn long_event_names_in_the_inspector_do_not_narrow_the_map() {
+    let mut h = harness();
+    h.run_steps(3);
+    let features = (0..8)
+        .map(|i| {
+            let mut properties = serde_json::Map::new();
+            properties.insert("event_type".into(), "Protests".into());
+            let long = format!("Village {i} on the road between Shahritus and Ayvoj, near the crossing to Termez");
+            properties.insert("location".into(), long.into());
+            point_event::point_event(67.93 + f64::from(i) * 1e-4, 37.45, properties)
+        })
+        .collect();
+    // A layer named as geoBoundaries names its files, and longer.
+    let name = "geoBoundaries-TJK-ADM2_simplified-events-of-the-Khatlon-border-districts";
+    h.state_mut().catalog.insert(Layer::new(name, LayerKind::Events, LayerSource::Embedded("t"), features));
+    h.state_mut().apply(Command::SetRange(None));
+    h.run_steps(3);
+    let width = h.get_by_label("Map").rect().width();
+    click_centred(&mut h, 67.93035, 37.45, 12.0);
+    h.run_steps(4);
+    assert!(h.state().hits_here.len() >= 8, "{:?}", h.state().hits_here);
+    let now = h.get_by_label("Map").rect().width();
+    assert!((now - width).abs() < 1.0, "the map went from {width} to {now} points wide");
+}

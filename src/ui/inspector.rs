@@ -29,6 +29,8 @@ pub fn inspector_ui(
                     row_height,
                     here.len(),
                     |ui, rows| {
+                        // Long rows are cut to the panel (whole on hover) rather than widening it.
+                        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
                         let several_layers = here.iter().any(|r| r.layer != here[0].layer);
                         for r in here.get(rows).unwrap_or_default() {
                             let (Some(layer), Some(f)) = (catalog.layers.get(r.layer), catalog.feature(*r)) else {
@@ -46,7 +48,7 @@ pub fn inspector_ui(
                             } else {
                                 format!("{date}{name}")
                             };
-                            if ui.selectable_label(selection == Some(*r), text).clicked() {
+                            if ui.selectable_label(selection == Some(*r), &text).on_hover_text(&text).clicked() {
                                 commands.push(Command::Select(Some(*r)));
                             }
                         }
@@ -76,7 +78,9 @@ pub fn inspector_ui(
     if title != name {
         ui.label(&name);
     }
-    ui.horizontal(|ui| {
+    // Wrapped: a long layer name (as geoBoundaries names its files) in a plain row widened
+    // the inspector and narrowed the map to half (found walking the app).
+    ui.horizontal_wrapped(|ui| {
         ui.weak(format!("{} · {}", layer.name, layer.kind.label()));
         if ui.small_button("Zoom to").clicked() {
             commands.push(Command::FlyTo(sel));
@@ -188,12 +192,16 @@ fn district_section(
             .max_height(6.0 * row_height)
             .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
             .show_rows(ui, row_height, refs.len(), |ui, rows| {
+                // Found walking the app: a district's long event names widened the inspector,
+                // narrowing the map. They are cut to the panel, whole on hover.
+                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
                 for r in refs.get(rows).unwrap_or_default() {
                     let (Some(layer), Some(g)) = (catalog.layers.get(r.layer), catalog.feature(*r)) else { continue };
                     let date = g.time.map(|t| format!("{} · ", t.describe())).unwrap_or_default();
                     let name =
                         g.prop_str("title").map_or_else(|| g.display_name(layer.label_field.as_deref()), str::to_owned);
-                    if ui.selectable_label(false, format!("{date}{name}")).clicked() {
+                    let text = format!("{date}{name}");
+                    if ui.selectable_label(false, &text).on_hover_text(&text).clicked() {
                         commands.push(Command::Select(Some(*r)));
                     }
                 }
