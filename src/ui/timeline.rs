@@ -313,7 +313,10 @@ impl TimelineState {
             PlayMode::MovingWindow { .. } => "Moving window",
             PlayMode::Accumulate => "Accumulate",
         };
-        egui::ComboBox::from_label("mode").selected_text(mode_text).show_ui(ui, |ui| {
+        // Each chooser's label before it, as "window" is (egui puts a combo box's own label
+        // after it: the row read "Moving window ▼ mode window 90 days month ▼ step").
+        let mode_label = ui.label("mode");
+        let mode = egui::ComboBox::from_id_salt("play-mode").selected_text(mode_text).show_ui(ui, |ui| {
             let width = match self.playback.mode {
                 PlayMode::MovingWindow { width_days } => width_days,
                 PlayMode::Accumulate => 90,
@@ -321,6 +324,7 @@ impl TimelineState {
             ui.selectable_value(&mut self.playback.mode, PlayMode::MovingWindow { width_days: width }, "Moving window");
             ui.selectable_value(&mut self.playback.mode, PlayMode::Accumulate, "Accumulate");
         });
+        mode.response.labelled_by(mode_label.id);
         if let PlayMode::MovingWindow { width_days } = &mut self.playback.mode {
             let label = ui.label("window");
             ui.add(egui::DragValue::new(width_days).range(1..=3650).suffix(" days")).labelled_by(label.id);
@@ -330,10 +334,15 @@ impl TimelineState {
             Step::Month => "month".to_owned(),
             Step::Days(n) => format!("{n} days"),
         };
-        egui::ComboBox::from_label("step").selected_text(step_text).show_ui(ui, |ui| {
-            ui.selectable_value(&mut self.playback.step, Step::Week, "week");
-            ui.selectable_value(&mut self.playback.step, Step::Month, "month");
-        });
+        let step_label = ui.label("step");
+        egui::ComboBox::from_id_salt("play-step")
+            .selected_text(step_text)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut self.playback.step, Step::Week, "week");
+                ui.selectable_value(&mut self.playback.step, Step::Month, "month");
+            })
+            .response
+            .labelled_by(step_label.id);
         ui.add(
             egui::Slider::new(&mut self.playback.speed_steps_per_sec, 0.25..=10.0).text("steps/s").logarithmic(true),
         );
