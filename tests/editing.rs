@@ -27,6 +27,33 @@ fn with_areas(dir: &std::path::Path) -> (Harness<'static, AtlasApp>, std::path::
     (h, path)
 }
 
+/// Edits layer `uid` (saved at `path`): sets property `key` of feature `index` to `value`,
+/// saves, and returns the journal's last entry as read back from beside the file.
+fn set_save_and_journal(
+    h: &mut Harness<'static, AtlasApp>,
+    path: &std::path::Path,
+    uid: frontier_atlas::model::LayerUid,
+    index: usize,
+    (key, value): (&str, &str),
+) -> frontier_atlas::io::journal::JournalEntry {
+    h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid)));
+    h.state_mut().apply(Command::Edit(EditIntent::Apply(
+        frontier_atlas::edit::EditCommand::SetProperty {
+            layer: uid,
+            index,
+            key: key.into(),
+            value: Some(value.into()),
+        },
+        format!("Set {key}"),
+    )));
+    h.state_mut().apply(Command::Edit(EditIntent::Save(uid)));
+    h.run_steps(2);
+    h.state_mut().finish_jobs();
+    let journal =
+        frontier_atlas::io::journal::read_journal(&frontier_atlas::io::journal::journal_path(path)).expect("journal");
+    journal.entries.last().expect("an entry").clone()
+}
+
 fn layer_index(app: &AtlasApp, name: &str) -> usize {
     app.catalog.layers.iter().position(|l| l.name == name).expect("layer loaded")
 }
@@ -237,23 +264,7 @@ fn saving_writes_the_edit_journal_beside_the_layer() {
     let uid = h.state().catalog.layers[li].uid;
     h.state_mut().state.user_name = "analyst-7".to_owned();
     h.state_mut().safety.source_note = "Asia-Plus, 2022-05-18".to_owned();
-    let uid_li = h.state().catalog.layers[li].uid;
-    h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid_li)));
-    h.state_mut().apply(Command::Edit(EditIntent::Apply(
-        frontier_atlas::edit::EditCommand::SetProperty {
-            layer: uid,
-            index: 0,
-            key: "name".into(),
-            value: Some("Renamed".into()),
-        },
-        "Set name".into(),
-    )));
-    h.state_mut().apply(Command::Edit(EditIntent::Save(uid)));
-    h.run_steps(2);
-    h.state_mut().finish_jobs();
-    let journal =
-        frontier_atlas::io::journal::read_journal(&frontier_atlas::io::journal::journal_path(&path)).expect("journal");
-    let entry = journal.entries.last().expect("an entry");
+    let entry = set_save_and_journal(&mut h, &path, uid, 0, ("name", "Renamed"));
     assert_eq!(entry.who, "analyst-7");
     assert_eq!(entry.feature_id.as_deref(), Some("7"));
     assert!(entry.detail.contains("name") && entry.detail.contains("Renamed"), "{}", entry.detail);
@@ -812,22 +823,7 @@ fn an_edit_of_a_feature_without_an_id_names_it_in_the_journal() {
     h.run_steps(2);
     let li = layer_index(h.state(), "districts");
     let uid = h.state().catalog.layers[li].uid;
-    h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid)));
-    h.state_mut().apply(Command::Edit(EditIntent::Apply(
-        frontier_atlas::edit::EditCommand::SetProperty {
-            layer: uid,
-            index: 1,
-            key: "shapeISO".into(),
-            value: Some("TJ-GB-RU".into()),
-        },
-        "Set shapeISO".into(),
-    )));
-    h.state_mut().apply(Command::Edit(EditIntent::Save(uid)));
-    h.run_steps(2);
-    h.state_mut().finish_jobs();
-    let journal =
-        frontier_atlas::io::journal::read_journal(&frontier_atlas::io::journal::journal_path(&path)).expect("journal");
-    let entry = journal.entries.last().expect("an entry");
+    let entry = set_save_and_journal(&mut h, &path, uid, 1, ("shapeISO", "TJ-GB-RU"));
     assert_eq!(entry.feature_id, None);
     assert_eq!(entry.detail, r#"feature 2 (Rushon District): shapeISO: "" -> "TJ-GB-RU""#);
 }

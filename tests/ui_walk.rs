@@ -493,13 +493,8 @@ fn a_district_with_hundreds_of_events_keeps_its_attributes_in_view() {
     let mut h = harness();
     h.run_steps(2);
     // 900 events on open ground in Shahritus district (Khatlon).
-    let features = (0..900)
-        .map(|i| {
-            let mut properties = serde_json::Map::new();
-            properties.insert("event_type".into(), "Protests".into());
-            point_event::point_event(67.93 + (i % 30) as f64 * 1e-4, 37.45 + (i / 30) as f64 * 1e-4, properties)
-        })
-        .collect();
+    let features =
+        (0..900).map(|i| protest(67.93 + (i % 30) as f64 * 1e-4, 37.45 + (i / 30) as f64 * 1e-4, None)).collect();
     h.state_mut().catalog.insert(Layer::new("Many events", LayerKind::Events, LayerSource::Embedded("test"), features));
     let district = {
         let app = h.state();
@@ -660,6 +655,16 @@ fn while_editing_a_layer_a_click_selects_its_feature_under_a_river() {
     assert!(h.state().hits_here.iter().any(|r| r.layer == rivers), "the river is still listed");
 }
 
+/// An undated protest at `lon, lat`, at `location` when given.
+fn protest(lon: f64, lat: f64, location: Option<String>) -> frontier_atlas::model::Feature {
+    let mut properties = serde_json::Map::new();
+    properties.insert("event_type".into(), "Protests".into());
+    if let Some(location) = location {
+        properties.insert("location".into(), location.into());
+    }
+    point_event::point_event(lon, lat, properties)
+}
+
 /// Centres the map on `lon, lat` at `zoom`, draws it, and clicks there.
 fn click_centred(h: &mut Harness<'static, AtlasApp>, lon: f64, lat: f64, zoom: f64) {
     let size = h.state().map.viewport.size_pts;
@@ -719,11 +724,8 @@ fn long_event_names_in_the_inspector_do_not_narrow_the_map() {
     h.run_steps(3);
     let features = (0..8)
         .map(|i| {
-            let mut properties = serde_json::Map::new();
-            properties.insert("event_type".into(), "Protests".into());
             let long = format!("Village {i} on the road between Shahritus and Ayvoj, near the crossing to Termez");
-            properties.insert("location".into(), long.into());
-            point_event::point_event(67.93 + f64::from(i) * 1e-4, 37.45, properties)
+            protest(67.93 + f64::from(i) * 1e-4, 37.45, Some(long))
         })
         .collect();
     // A layer named as geoBoundaries names its files, and longer.
