@@ -441,7 +441,10 @@ impl Builder<'_> {
                 let symbol = restyle(layer, &f, &style, marker_for(layer.kind, &f, &style));
                 let radius = if count > 1 { symbol.radius + 2.0 } else { symbol.radius };
                 let halo = symbol.halo.map(|_| self.halo_radius(f.prop_f64("geo_precision").unwrap_or(2.0), radius));
-                Some((center, f, count, symbol, radius, halo))
+                // What is kept of the feature (not the feature: a big places layer is not
+                // aggregated, and its features would all be held decoded at once).
+                let priority = if layer.kind == LayerKind::Places { place_priority(&f) } else { 0 };
+                Some((center, priority, count, symbol, radius, halo))
             })
             .collect();
         let halos_crowd = halos_crowd(groups.iter().filter_map(|g| g.5.map(|(r, _)| r)), self.viewport);
@@ -449,7 +452,7 @@ impl Builder<'_> {
             let row = format!("{}: {HALOS_LEFT_OUT}", layer.name);
             self.legend.add(HALO_LEGEND_GROUP, &row, LegendSwatch::Marker(MarkerShape::Circle, HALO_LEGEND.alpha(35)));
         }
-        for (center, f, count, symbol, radius, halo_radius) in groups {
+        for (center, priority, count, symbol, radius, halo_radius) in groups {
             if let (Some(halo), Some((halo_radius, row))) = (symbol.halo, halo_radius.filter(|_| !halos_crowd)) {
                 self.legend.add(HALO_LEGEND_GROUP, row, LegendSwatch::Area(HALO_LEGEND));
                 self.items.push(Item::Marker {
@@ -477,7 +480,7 @@ impl Builder<'_> {
             let r = radius;
             let rect = [center[0] - r, center[1] - r, center[0] + r, center[1] + r];
             if layer.kind == LayerKind::Places {
-                self.obstacles.push((rect, place_priority(&f)));
+                self.obstacles.push((rect, priority));
             } else {
                 self.symbol_obstacles.push(rect);
             }
