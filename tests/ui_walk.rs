@@ -566,7 +566,7 @@ fn a_click_inside_an_opened_boundary_file_selects_its_district() {
 
 /// Found walking the app: after a click listed the features at a spot, a narrower date range
 /// hid some of them on the map, but the list still offered them. The list now keeps only what
-/// the range shows, and a layer hidden leaves it.
+/// the range shows, and a layer hidden (from the layer list or by a scene) leaves it.
 #[test]
 fn a_new_date_range_drops_the_features_it_hides_from_the_clicked_list() {
     let mut h = harness();
@@ -603,6 +603,20 @@ fn a_new_date_range_drops_the_features_it_hides_from_the_clicked_list() {
     h.state_mut().apply(Command::SetVisible(uid, false));
     h.run_steps(2);
     assert_eq!(listed(&h), Vec::<usize>::new(), "a hidden layer's features are not listed");
+    assert_eq!(h.state().selection, None, "nor selected");
+    // A scene that hides the layer does the same.
+    let scene =
+        frontier_atlas::project::ProjectScene::capture("without it", &h.state().map.viewport, None, &h.state().catalog);
+    h.state_mut().scenes.push(scene);
+    h.state_mut().apply(Command::SetVisible(uid, true));
+    click_centred(&mut h, 69.5, 37.9, 9.0);
+    assert!(!listed(&h).is_empty(), "shown again, the layer is listed");
+    h.state_mut().apply(Command::Select(Some(frontier_atlas::model::FeatureRef { layer: li, feature: 1 })));
+    let last = h.state().scenes.len() - 1;
+    h.state_mut().go_to_scene(last);
+    h.run_steps(2);
+    assert!(!h.state().catalog.layers[li].visible, "the scene hid the layer");
+    assert_eq!(listed(&h), Vec::<usize>::new(), "the scene's hidden layer is not listed");
     assert_eq!(h.state().selection, None, "nor selected");
 }
 

@@ -57,6 +57,7 @@ impl AtlasApp {
         self.map.viewport.center = v.center;
         self.map.viewport.zoom = v.zoom;
         scene.apply_layers(&mut self.catalog);
+        self.forget_hidden_features();
         self.scenes_ui.current = Some(i);
         self.apply(Command::SetRange(scene.time_range()));
         self.filter.update(&self.catalog);

@@ -118,14 +118,7 @@ impl AtlasApp {
                     layer.visible = v;
                     self.map.invalidate();
                 }
-                // As for a new date range: what the map no longer shows is neither selected
-                // nor listed among a click's features.
-                if let Some(li) = self.catalog.index_of(uid).filter(|_| !v) {
-                    self.hits_here.retain(|r| r.layer != li);
-                    if self.selection.is_some_and(|s| s.layer == li) {
-                        self.selection = None;
-                    }
-                }
+                self.forget_hidden_features();
             }
             Command::SetOpacity(uid, o) => {
                 if let Some(layer) = self.catalog.layer_by_uid_mut(uid) {
@@ -209,6 +202,18 @@ impl AtlasApp {
             r.layer = moved(r.layer);
         }
         self.catalog_changed();
+    }
+
+    /// As for a new date range: what the map no longer shows (a hidden layer's features, after
+    /// the layer list or a scene hid it) is neither selected nor listed among a click's
+    /// features.
+    pub(crate) fn forget_hidden_features(&mut self) {
+        let layers = &self.catalog.layers;
+        let shown = |r: &crate::model::FeatureRef| layers.get(r.layer).is_some_and(|l| l.visible);
+        self.hits_here.retain(shown);
+        if self.selection.is_some_and(|s| !shown(&s)) {
+            self.selection = None;
+        }
     }
 
     pub(crate) fn catalog_changed(&mut self) {
