@@ -557,6 +557,31 @@ fn halos_follow_precision_in_ground_distance_and_the_legend_explains_them() {
     assert!(sizes[1] > sizes[0] * 1.8, "ground-sized halos grow with zoom: {sizes:?}");
 }
 
+/// Found comparing the legend with the map: "Aid: United States and Russia" had the United
+/// States' blue, so its legend row could not be told from "Aid: United States". Every event
+/// type and every donor of the shipped record has a swatch of its own, at the home view.
+#[test]
+fn every_event_and_aid_legend_row_has_its_own_swatch() {
+    use frontier_atlas::render::LegendSwatch;
+    let catalog = catalog();
+    let viewport = Viewport::fit_bbox(HOME_BBOX, [1600.0, 1000.0]);
+    let scene = build_scene(&catalog, &viewport, &SceneOptions::default());
+    let markers: Vec<(&str, Color)> = scene
+        .legend
+        .iter()
+        .filter_map(|e| match e.swatch {
+            LegendSwatch::Marker(_, c) => Some((e.label.as_str(), c)),
+            _ => None,
+        })
+        .collect();
+    assert!(markers.iter().any(|(l, _)| *l == "Aid: United States and Russia"), "{markers:?}");
+    for (i, (a, ca)) in markers.iter().enumerate() {
+        for (b, cb) in &markers[i + 1..] {
+            assert_ne!(ca, cb, "{a} and {b} share a swatch");
+        }
+    }
+}
+
 /// Found walking the app with a 100,000-event export at zoom 9: some two thousand approximate
 /// places in view, each with its 10 or 40 km halo, blurred the map into tints in which no
 /// label, border or symbol could be read. Past twenty halos covering more than three times the

@@ -130,10 +130,15 @@ pub fn event_color(event_type: &str) -> Color {
     }
 }
 
-/// Colour of an aid donor.
+/// Colour of an aid donor. A programme of several donors ("United States and Russia") has a
+/// colour of its own: found comparing the legend with the map, it had the United States'
+/// blue, and its legend row could not be told from theirs.
 pub fn aid_color(donor: &str) -> Color {
     let d = donor.to_ascii_lowercase();
-    if d.contains("united states") || d == "us" || d.contains("usa") {
+    let joint = [" and ", ",", "&", "/", "+"].iter().any(|s| d.contains(s));
+    if joint {
+        Color::hex(0x795548)
+    } else if d.contains("united states") || d == "us" || d.contains("usa") {
         Color::hex(0x1f4e9c)
     } else if d.contains("russia") {
         Color::hex(0xb71c1c)
