@@ -111,9 +111,11 @@ pub fn district_summary(catalog: &Catalog, district: FeatureRef, range: Option<&
         }
         // Newest first, undated last, as a density bin lists its events (found walking the
         // app: the list ran 2024, 2019, 2016, 2018 in the order the index gave).
-        let day =
-            |r: &FeatureRef| catalog.layers.get(r.layer).and_then(|l| l.features.span(r.feature)).map(|s| s.start);
-        out.sort_by(|a, b| day(b).cmp(&day(a)).then(a.layer.cmp(&b.layer)).then(a.feature.cmp(&b.feature)));
+        // (`Option` puts `None` first; reversed, undated events go last.)
+        out.sort_by_cached_key(|r| {
+            let day = catalog.layers.get(r.layer).and_then(|l| l.features.span(r.feature)).map(|s| s.start);
+            (std::cmp::Reverse(day), r.layer, r.feature)
+        });
         out
     };
     Some(DistrictSummary {

@@ -244,6 +244,18 @@ fn shown_in_view(layer: &Layer, li: usize, filter: Option<&TimeFilter>, view: &W
     layer.index.query(view)
 }
 
+/// Symbols drawn at one spot ([`Builder::markers`]): how many, and what the first of them is
+/// drawn with.
+struct Group {
+    center: [f32; 2],
+    count: u32,
+    symbol: Symbol,
+    /// Its `geo_precision` (the halo's ground radius).
+    precision: f64,
+    /// Its place's label priority ([`place_priority`]; 0 for other kinds).
+    priority: u32,
+}
+
 struct Builder<'a> {
     filter: Option<&'a TimeFilter>,
     /// `screen = world · scale + offset`, cached (see [`Viewport::screen_transform`]).
@@ -411,40 +423,43 @@ impl Builder<'_> {
             return;
         }
         // Features at the same spot (notional district points, repeated reports) are drawn once
-        // with a count, so none hides silently under another.
-        let mut groups: Vec<([f32; 2], usize, u32)> = Vec::new();
+        // with a count, so none hides silently under another. Each feature is read and styled
+        // once; a group keeps what its first feature is drawn with (not the feature: a big
+        // places layer is not aggregated, and its features would all be held decoded at once).
+        let mut groups: Vec<Group> = Vec::new();
         let mut by_pos: std::collections::HashMap<(i32, i32), usize> = std::collections::HashMap::new();
         for &fi in shown {
             let Some(f) = layer.features.get(fi) else { continue };
+            if f.shape.points.is_empty() {
+                continue;
+            }
+            let symbol = restyle(layer, &f, &style, marker_for(layer.kind, &f, &style));
+            if let Some((row, label, swatch)) = &symbol.legend {
+                self.legend.add(*row, label, swatch.clone());
+            }
             for p in &f.shape.points {
                 let center = self.project(*p);
                 let key = (center[0].round() as i32, center[1].round() as i32);
-                if let Some(&g) = by_pos.get(&key) {
-                    if let Some(group) = groups.get_mut(g) {
-                        group.2 += 1;
-                    }
+                if let Some(group) = by_pos.get(&key).and_then(|&g| groups.get_mut(g)) {
+                    group.count += 1;
                 } else {
                     by_pos.insert(key, groups.len());
-                    groups.push((center, fi, 1));
-                }
-                if let Some((row, label, swatch)) =
-                    restyle(layer, &f, &style, marker_for(layer.kind, &f, &style)).legend
-                {
-                    self.legend.add(row, &label, swatch);
+                    groups.push(Group {
+                        center,
+                        count: 1,
+                        symbol: symbol.clone(),
+                        precision: f.prop_f64("geo_precision").unwrap_or(2.0),
+                        priority: if layer.kind == LayerKind::Places { place_priority(&f) } else { 0 },
+                    });
                 }
             }
         }
         let groups: Vec<_> = groups
             .into_iter()
-            .filter_map(|(center, fi, count)| {
-                let f = layer.features.get(fi)?;
-                let symbol = restyle(layer, &f, &style, marker_for(layer.kind, &f, &style));
-                let radius = if count > 1 { symbol.radius + 2.0 } else { symbol.radius };
-                let halo = symbol.halo.map(|_| self.halo_radius(f.prop_f64("geo_precision").unwrap_or(2.0), radius));
-                // What is kept of the feature (not the feature: a big places layer is not
-                // aggregated, and its features would all be held decoded at once).
-                let priority = if layer.kind == LayerKind::Places { place_priority(&f) } else { 0 };
-                Some((center, priority, count, symbol, radius, halo))
+            .map(|g| {
+                let radius = if g.count > 1 { g.symbol.radius + 2.0 } else { g.symbol.radius };
+                let halo = g.symbol.halo.map(|_| self.halo_radius(g.precision, radius));
+                (g.center, g.priority, g.count, g.symbol, radius, halo)
             })
             .collect();
         let halos_crowd = halos_crowd(groups.iter().filter_map(|g| g.5.map(|(r, _)| r)), self.viewport);
@@ -875,6 +890,7 @@ fn river_width(f: &Feature) -> f32 {
 }
 
 /// How one point feature is symbolised.
+#[derive(Clone)]
 struct Symbol {
     shape: MarkerShape,
     radius: f32,

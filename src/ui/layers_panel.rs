@@ -164,19 +164,18 @@ fn style_ui(ui: &mut egui::Ui, layer: &Layer, drawn_as_density: bool, commands: 
             style.stroke_width = Some(width);
         }
         ui.end_row();
-        if !points {
-            return;
+        if points {
+            let label = ui.label("Point size");
+            let mut size = style.point_size.unwrap_or(defaults.radius_pts);
+            if ui
+                .add(egui::DragValue::new(&mut size).range(1.0..=30.0).speed(0.1).suffix(" pt"))
+                .labelled_by(label.id)
+                .changed()
+            {
+                style.point_size = Some(size);
+            }
+            ui.end_row();
         }
-        let label = ui.label("Point size");
-        let mut size = style.point_size.unwrap_or(defaults.radius_pts);
-        if ui
-            .add(egui::DragValue::new(&mut size).range(1.0..=30.0).speed(0.1).suffix(" pt"))
-            .labelled_by(label.id)
-            .changed()
-        {
-            style.point_size = Some(size);
-        }
-        ui.end_row();
     });
     if points {
         point_style_ui(ui, layer, &mut style, drawn_as_density);
