@@ -120,3 +120,29 @@ fn a_generated_export_with_duplicates_is_written_as_its_geojson_is() {
     let dumped = same_three_ways(&csv);
     assert!(dumped.lines().count() > 6_000, "{}", dumped.lines().count());
 }
+
+/// An export longer than the rows its table is first planned from (`convert` plans the
+/// table from them and writes while it reads), whose last row turns an integer column into
+/// decimals: the table is the one every row plans, as its GeoJSON gives.
+#[test]
+fn a_column_that_turns_decimal_after_the_first_rows_is_written_as_its_geojson_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("late.csv");
+    let mut text = Vec::new();
+    acled_gen::generate_acled_csv(15_000, 9, &mut text).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    let column = headers.iter().position(|h| h == "fatalities").unwrap();
+    let mut records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let last = records.last_mut().unwrap();
+    *last = last.iter().enumerate().map(|(i, cell)| if i == column { "2.5" } else { cell }).collect();
+    let mut writer = csv::Writer::from_path(&path).unwrap();
+    writer.write_record(&headers).unwrap();
+    for record in &records {
+        writer.write_record(record).unwrap();
+    }
+    writer.flush().unwrap();
+    let dumped = same_three_ways(&path);
+    assert!(dumped.contains("\"fatalities\" REAL"), "{}", dumped.lines().take(12).collect::<Vec<_>>().join("\n"));
+    assert!(dumped.contains("Real(2.5)"));
+}

@@ -96,7 +96,15 @@ pub(super) fn convert(
     let label = input.display().to_string();
     let name = input.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
     let mut plan = Pass1::new(&label, &name, source, out_format);
-    let mut pass1 = check(input, output, source, &mut plan);
+    let mut pass1 = if source == Source::Acled && out_format == Format::GeoPackage {
+        match cells::at_once(input, output, &mut plan, bad_rows) {
+            cells::AtOnce::Done(result, _) => return Some(result),
+            cells::AtOnce::Irregular => Ok(Read::Irregular),
+            cells::AtOnce::NotTaken => check(input, output, source, &mut plan),
+        }
+    } else {
+        check(input, output, source, &mut plan)
+    };
     let mut source = source;
     if matches!(pass1, Ok(Read::Irregular)) {
         // The parallel reader does not take the file: the serial reader reads it all again.

@@ -33,7 +33,7 @@ pub enum Geometry<'g> {
 }
 
 /// What a table's features decide about it, gathered one feature at a time.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 #[expect(clippy::struct_excessive_bools, reason = "independent facts about the features, not states")]
 pub struct Planner {
     name: String,
@@ -191,6 +191,14 @@ impl Planner {
     /// Features given so far.
     pub fn count(&self) -> usize {
         self.count
+    }
+
+    /// Whether the columns planned so far are those of `early` (the same keys in the same
+    /// order, each of the same type): while they are, a table planned from `early` may still
+    /// be the one every feature plans ([`write_planned_early`]).
+    pub fn columns_agree(&self, early: &Planner) -> bool {
+        self.keys.len() == early.keys.len()
+            && self.keys.iter().zip(&early.keys).all(|((k, t, _), (ek, et, _))| k == ek && t == et)
     }
 
     /// The table's plan for `layer` (whose features were given, or, for a writer that
@@ -766,6 +774,98 @@ pub fn write_streamed<E: From<GpkgError>>(
         Ok(())
     })?;
     Ok(notes)
+}
+
+/// How [`write_planned_early`] ended without an error.
+#[derive(Debug)]
+pub enum Early {
+    /// The table planned from the first features is the one every feature plans: the file is
+    /// written, with these notes of what could not be kept.
+    Written(Vec<String>),
+    /// Nothing was written: the feed stopped writing (`None`), or the features planned
+    /// another table than the first ones did. The caller writes it with the whole plan.
+    NotWritten,
+}
+
+/// Why [`write_planned_early`]'s transaction ends without being committed.
+enum Stop<E> {
+    Failed(E),
+    NotWritten,
+}
+
+impl<E: From<GpkgError>> From<GpkgError> for Stop<E> {
+    fn from(e: GpkgError) -> Self {
+        Self::Failed(E::from(e))
+    }
+}
+
+/// [`write_streamed`] in one pass over the input: the table is planned from the first
+/// features only (`early`, a sample), and `feed` plans every feature while it writes their
+/// rows. `feed` gives the planner of every feature, or `None` when it stopped writing (the
+/// plan left `early`'s, or a row could not be inserted); the file is then written (its
+/// bounds those of every feature) only if every feature plans the same table as `early`:
+/// the same name, columns and their types, ids and geometry type, so the same file as
+/// [`write_streamed`] with the whole plan. Otherwise nothing is written
+/// ([`Early::NotWritten`]). Errors are those of creating the file.
+pub fn write_planned_early<E: From<GpkgError>>(
+    path: &Path,
+    early: Planner,
+    feed: impl FnOnce(&mut Rows<'_>) -> Result<Option<Planner>, E>,
+) -> Result<Early, E> {
+    let stand_in = Layer::new(
+        early.name.clone(),
+        crate::model::LayerKind::Generic,
+        crate::model::LayerSource::File(path.to_owned()),
+        Vec::new(),
+    );
+    let plans = [early.finish(&stand_in, Vec::new(), &mut HashSet::new(), &mut Vec::new())];
+    let mut notes = Vec::new();
+    let written = super::write_staged(path, &plans, |tx, plans| {
+        let Some(plan) = plans.first() else { return Err(Stop::NotWritten) };
+        let inserts = Inserts::prepare(tx, plan).map_err(|e| Stop::from(super::sql_err(path)(e)))?;
+        let mut rows = Rows { inserts, plan, path, written: 0 };
+        let Some(every) = feed(&mut rows).map_err(Stop::Failed)? else { return Err(Stop::NotWritten) };
+        if rows.written != every.count {
+            return Err(Stop::NotWritten);
+        }
+        let foreign = every.foreign_notes(false);
+        let whole = every.finish(&stand_in, Vec::new(), &mut HashSet::new(), &mut notes);
+        notes.extend(foreign);
+        if !same_table(plan, &whole) {
+            return Err(Stop::NotWritten);
+        }
+        let b = whole.bbox;
+        tx.execute(
+            "UPDATE gpkg_contents SET min_x = ?1, min_y = ?2, max_x = ?3, max_y = ?4 WHERE table_name = ?5",
+            rusqlite::params![
+                b.map(|e| e.min_x),
+                b.map(|e| e.min_y),
+                b.map(|e| e.max_x),
+                b.map(|e| e.max_y),
+                plan.table
+            ],
+        )
+        .map_err(|e| Stop::from(super::sql_err(path)(e)))?;
+        Ok(())
+    });
+    match written {
+        Ok(()) => Ok(Early::Written(notes)),
+        Err(Stop::NotWritten) => Ok(Early::NotWritten),
+        Err(Stop::Failed(e)) => Err(e),
+    }
+}
+
+/// Whether `a` and `b` create the same table (all but its bounds, which are written last).
+fn same_table(a: &PlannedLayer<'_>, b: &PlannedLayer<'_>) -> bool {
+    a.table == b.table
+        && a.fid == b.fid
+        && a.geom == b.geom
+        && a.ids == b.ids
+        && a.geometry_type == b.geometry_type
+        && a.z == b.z
+        && a.attributes_only == b.attributes_only
+        && a.columns.len() == b.columns.len()
+        && a.columns.iter().zip(&b.columns).all(|(x, y)| x.key == y.key && x.column == y.column && x.ty == y.ty)
 }
 
 #[cfg(test)]
