@@ -65,6 +65,7 @@ use crate::model::{Feature, Layer, LayerKind, LayerSource};
 
 mod cells;
 mod cut;
+mod once;
 
 /// What the input is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,11 +97,12 @@ pub(super) fn convert(
     let label = input.display().to_string();
     let name = input.file_stem().map_or_else(|| label.clone(), |s| s.to_string_lossy().into_owned());
     let mut plan = Pass1::new(&label, &name, source, out_format);
-    let mut pass1 = if source == Source::Acled && out_format == Format::GeoPackage {
-        match cells::at_once(input, output, &mut plan, bad_rows) {
-            cells::AtOnce::Done(result, _) => return Some(result),
-            cells::AtOnce::Irregular => Ok(Read::Irregular),
-            cells::AtOnce::NotTaken => check(input, output, source, &mut plan),
+    let mut pass1 = if out_format == Format::GeoPackage {
+        match once::at_once(input, output, source, &mut plan, bad_rows) {
+            once::AtOnce::Done(result, _) => return Some(result),
+            once::AtOnce::Irregular => Ok(Read::Irregular),
+            once::AtOnce::Whole => Ok(Read::Whole),
+            once::AtOnce::NotTaken => check(input, output, source, &mut plan),
         }
     } else {
         check(input, output, source, &mut plan)
@@ -128,30 +130,7 @@ fn check(input: &Path, output: &Path, source: Source, plan: &mut Pass1) -> Resul
     if source == Source::Acled {
         return cells::check(input, output, plan);
     }
-    let label = input.display();
-    read_batches(input, source, Pass::Check, |batch| {
-        for (i, raw) in batch.items {
-            let value = match raw {
-                Raw::Text(span, outline) => {
-                    let text = batch.text.get(span).unwrap_or_default();
-                    // The validator's outline spares parsing the feature again.
-                    let raw = match outline {
-                        Some(outline) => RawFeature::from_outline(text, &outline),
-                        None => RawFeature::parse(text),
-                    };
-                    if raw.is_some_and(|f| plan.feature_raw(output, &f)) {
-                        continue;
-                    }
-                    serde_json::from_str(text)
-                        .map_err(|e| ConvertError::Read(format!("{label}: feature #{}: {e}", i + 1)))?
-                }
-                Raw::Value(value) => value,
-            };
-            let loaded = Loaded::new(value, &plan.label);
-            plan.feature(output, i, loaded);
-        }
-        Ok(())
-    })
+    read_batches(input, source, Pass::Check, |batch| plan.batch(output, &batch))
 }
 
 /// A feature of pass 1 as the whole-file loader loads it, with the refusal of its `crs`.
@@ -433,6 +412,53 @@ fn acled_root(label: &impl std::fmt::Display, summary: &crate::io::acled::AcledS
     Read::Root(root, rows)
 }
 
+/// Batches of features encoded on every core, each while the one before is inserted.
+struct Encoding<'t> {
+    label: String,
+    encoder: RowEncoder<'t>,
+    pool: rayon::ThreadPool,
+    /// The batch encoded last, not inserted yet.
+    pending: Option<Vec<Result<EncodedRows, ConvertError>>>,
+}
+
+impl<'t> Encoding<'t> {
+    fn new(input: &Path, encoder: RowEncoder<'t>) -> Result<Self, ConvertError> {
+        // Rows are encoded on a pool of their own: the parallel ACLED reader works in the
+        // global one, where a task waits for this thread to take its rows.
+        let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| ConvertError::Write(format!("cannot start the encoding threads: {e}")))?;
+        Ok(Self { label: input.display().to_string(), encoder, pool, pending: None })
+    }
+
+    /// Encodes the features of `batch` but those `skipped` (indices, in order) on the other
+    /// cores while this thread inserts the batch encoded before into `rows`.
+    fn batch(&mut self, rows: &mut Rows<'_>, batch: &Batch, skipped: &[usize]) -> Result<(), ConvertError> {
+        let mut next = None;
+        let mut inserted = Ok(());
+        let (label, encoder, previous) = (&self.label, self.encoder, self.pending.take());
+        self.pool.in_place_scope(|s| {
+            s.spawn(|_| next = Some(encode_batch(label, encoder, batch, skipped)));
+            if let Some(previous) = previous {
+                inserted = Self::insert(rows, previous);
+            }
+        });
+        self.pending = next;
+        inserted
+    }
+
+    /// Inserts the batch encoded last.
+    fn finish(&mut self, rows: &mut Rows<'_>) -> Result<(), ConvertError> {
+        self.pending.take().map_or(Ok(()), |last| Self::insert(rows, last))
+    }
+
+    fn insert(rows: &mut Rows<'_>, encoded: Vec<Result<EncodedRows, ConvertError>>) -> Result<(), ConvertError> {
+        encoded.into_iter().try_for_each(|e| rows.insert_encoded(&e?).map_err(ConvertError::from))
+    }
+}
+
 /// Features of a batch parsed and encoded by one task.
 const CHUNK: usize = 64;
 
@@ -458,9 +484,14 @@ fn encode_batch(
                     continue;
                 }
                 let value = match raw {
-                    Raw::Text(span, _) => {
+                    Raw::Text(span, outline) => {
                         let text = batch.text.get(span.clone()).unwrap_or_default();
-                        if let Some(f) = RawFeature::parse(text) {
+                        // Read in one pass, the validator's outline spares parsing it again.
+                        let f = match outline {
+                            Some(outline) => RawFeature::from_outline(text, outline),
+                            None => RawFeature::parse(text),
+                        };
+                        if let Some(f) = f {
                             encoder.encode_raw(&f, &mut out);
                             continue;
                         }
@@ -526,6 +557,31 @@ impl Pass1 {
             unwritable: None,
             zone: Some(crate::time::zone::current()),
         }
+    }
+
+    /// The features of `batch`, in order.
+    fn batch(&mut self, output: &Path, batch: &Batch) -> Result<(), ConvertError> {
+        for (i, raw) in &batch.items {
+            let value = match raw {
+                Raw::Text(span, outline) => {
+                    let text = batch.text.get(span.clone()).unwrap_or_default();
+                    // The validator's outline spares parsing the feature again.
+                    let raw = match outline {
+                        Some(outline) => RawFeature::from_outline(text, outline),
+                        None => RawFeature::parse(text),
+                    };
+                    if raw.is_some_and(|f| self.feature_raw(output, &f)) {
+                        continue;
+                    }
+                    serde_json::from_str(text)
+                        .map_err(|e| ConvertError::Read(format!("{}: feature #{}: {e}", self.label, i + 1)))?
+                }
+                Raw::Value(value) => value.clone(),
+            };
+            let loaded = Loaded::new(value, &self.label);
+            self.feature(output, *i, loaded);
+        }
+        Ok(())
     }
 
     /// Feature `i` of the collection.
@@ -743,35 +799,9 @@ impl Ready {
         } else if let Some(planner) = planner {
             let members = !stand_in.foreign_members.is_empty();
             report.lossy = write_streamed(output, planner, members, |rows| {
-                let label = input.display().to_string();
-                let encoder = rows.encoder();
-                // While one batch is encoded on the other cores, the one before is inserted.
-                let mut pending: Option<Vec<Result<EncodedRows, ConvertError>>> = None;
-                let insert = |rows: &mut Rows<'_>, encoded: Vec<Result<EncodedRows, ConvertError>>| {
-                    encoded.into_iter().try_for_each(|e| rows.insert_encoded(&e?).map_err(ConvertError::from))
-                };
-                // Rows are encoded on a pool of their own: the parallel ACLED reader works in
-                // the global one, where a task waits for this thread to take its rows.
-                let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .map_err(|e| ConvertError::Write(format!("cannot start the encoding threads: {e}")))?;
-                let read = read_batches(input, source, Pass::Encode, |batch| {
-                    let mut next = None;
-                    let mut inserted = Ok(());
-                    pool.in_place_scope(|s| {
-                        s.spawn(|_| next = Some(encode_batch(&label, encoder, &batch, &skipped)));
-                        if let Some(previous) = pending.take() {
-                            inserted = insert(rows, previous);
-                        }
-                    });
-                    pending = next;
-                    inserted
-                })?;
-                if let Some(last) = pending.take() {
-                    insert(rows, last)?;
-                }
+                let mut encoding = Encoding::new(input, rows.encoder())?;
+                let read = read_batches(input, source, Pass::Encode, |batch| encoding.batch(rows, &batch, &skipped))?;
+                encoding.finish(rows)?;
                 match read {
                     Read::Root(..) => Ok(()),
                     Read::Whole | Read::Irregular => {

@@ -196,7 +196,7 @@ impl Planner {
     /// Whether the columns planned so far are those of `early` (the same keys in the same
     /// order, each of the same type): while they are, a table planned from `early` may still
     /// be the one every feature plans ([`write_planned_early`]).
-    pub fn columns_agree(&self, early: &Planner) -> bool {
+    pub fn columns_agree(&self, early: &Self) -> bool {
         self.keys.len() == early.keys.len()
             && self.keys.iter().zip(&early.keys).all(|((k, t, _), (ek, et, _))| k == ek && t == et)
     }
@@ -801,8 +801,9 @@ impl<E: From<GpkgError>> From<GpkgError> for Stop<E> {
 
 /// [`write_streamed`] in one pass over the input: the table is planned from the first
 /// features only (`early`, a sample), and `feed` plans every feature while it writes their
-/// rows. `feed` gives the planner of every feature, or `None` when it stopped writing (the
-/// plan left `early`'s, or a row could not be inserted); the file is then written (its
+/// rows. `feed` gives the planner of every feature and whether the collection has foreign
+/// members, or `None` when it stopped writing (the plan left `early`'s, or a row could not
+/// be inserted); the file is then written (its
 /// bounds those of every feature) only if every feature plans the same table as `early`:
 /// the same name, columns and their types, ids and geometry type, so the same file as
 /// [`write_streamed`] with the whole plan. Otherwise nothing is written
@@ -810,7 +811,7 @@ impl<E: From<GpkgError>> From<GpkgError> for Stop<E> {
 pub fn write_planned_early<E: From<GpkgError>>(
     path: &Path,
     early: Planner,
-    feed: impl FnOnce(&mut Rows<'_>) -> Result<Option<Planner>, E>,
+    feed: impl FnOnce(&mut Rows<'_>) -> Result<Option<(Planner, bool)>, E>,
 ) -> Result<Early, E> {
     let stand_in = Layer::new(
         early.name.clone(),
@@ -824,11 +825,11 @@ pub fn write_planned_early<E: From<GpkgError>>(
         let Some(plan) = plans.first() else { return Err(Stop::NotWritten) };
         let inserts = Inserts::prepare(tx, plan).map_err(|e| Stop::from(super::sql_err(path)(e)))?;
         let mut rows = Rows { inserts, plan, path, written: 0 };
-        let Some(every) = feed(&mut rows).map_err(Stop::Failed)? else { return Err(Stop::NotWritten) };
+        let Some((every, members)) = feed(&mut rows).map_err(Stop::Failed)? else { return Err(Stop::NotWritten) };
         if rows.written != every.count {
             return Err(Stop::NotWritten);
         }
-        let foreign = every.foreign_notes(false);
+        let foreign = every.foreign_notes(members);
         let whole = every.finish(&stand_in, Vec::new(), &mut HashSet::new(), &mut notes);
         notes.extend(foreign);
         if !same_table(plan, &whole) {

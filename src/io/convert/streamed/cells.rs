@@ -10,11 +10,11 @@ use std::path::Path;
 
 use serde_json::Map;
 
-use super::{BadRows, ConvertError, ConvertReport, Format, Pass1, Read, Ready, Source, acled_root};
+use super::{ConvertError, Format, Pass1, Read, Source, acled_root};
 use crate::io::acled::{Header, RowCore, cell_scalar, cell_value};
 use crate::io::acled_par::{BLOCK, Maker, Read as Parallel, stream_made};
 use crate::io::gpkg::raw::Kind;
-use crate::io::gpkg::stream::{Early, EncodedRows, Planner, RowEncoder, Rows, write_planned_early};
+use crate::io::gpkg::stream::{EncodedRows, Planner, RowEncoder, Rows};
 use crate::io::progress::Progress;
 use crate::model::{Feature, FeatureId, LayerKind};
 
@@ -50,95 +50,10 @@ fn plan_rows(plan: &mut Pass1, output: &Path, header: &Header, made: &PlanPiece,
     }
 }
 
-/// Rows the table is first planned from in [`at_once`] (at least; the rest of the piece of
-/// the file they end in too): a hundredth of the reading of a 1M-row export.
-const SAMPLE_ROWS: usize = 10_000;
-
-/// How [`at_once`] ended.
-pub(super) enum AtOnce {
-    /// Converted, or refused: in one pass, or in two when the table the rows plan is not
-    /// the one their first rows planned.
-    Done(
-        Result<ConvertReport, ConvertError>,
-        #[cfg_attr(not(test), expect(dead_code, reason = "the tests tell the two ways apart"))] Passes,
-    ),
-    /// The parallel reader does not take the file: `plan` took some of its rows.
-    Irregular,
-    /// Not tried (the first rows could not be read, or the output could not be created):
-    /// `plan` is as it was.
-    NotTaken,
-}
-
-/// How many times [`at_once`] read the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Passes {
-    One,
-    Two,
-}
-
-/// Converts the ACLED export `input` to the GeoPackage `output` in one read of the file,
-/// where pass 1 and pass 2 take two (see the module docs of [`super`]). The table is planned
-/// from the export's first rows ([`SAMPLE_ROWS`]); then each block of rows is read once on
-/// every core, planned into `plan` as pass 1 plans it and, while the plan still gives the
-/// same columns, encoded and inserted as pass 2 does. The file is kept only when pass 1
-/// allows the conversion (the same refusals, from the same `plan`) and every row planned the
-/// table the first rows did ([`write_planned_early`]); otherwise it is deleted and pass 2
-/// writes the file from the whole plan, as before. Either way the file is the one the two
-/// passes write (`tests/convert_cells.rs`). Measured on a 1M-row export: the one read
-/// spares pass 1's parse of every row, and the rows are inserted while the file is read.
-pub(super) fn at_once(input: &Path, output: &Path, plan: &mut Pass1, bad_rows: BadRows) -> AtOnce {
-    at_once_sampling(input, output, plan, bad_rows, SAMPLE_ROWS)
-}
-
-/// [`at_once`] with the table first planned from `sample` rows of the file (at least).
-fn at_once_sampling(input: &Path, output: &Path, plan: &mut Pass1, bad_rows: BadRows, sample: usize) -> AtOnce {
-    let Some(early) = first_rows(input, output, plan, sample) else { return AtOnce::NotTaken };
-    let label = input.display();
-    let mut finished: Option<Result<Ready, ConvertError>> = None;
-    let mut irregular = false;
-    let written = write_planned_early(output, early.clone(), |rows| {
-        let (read, writing) = read_and_write(input, output, plan, &early, rows);
-        match read {
-            Parallel::Done(summary) => {
-                let Read::Root(root, problems) = acled_root(&label, &summary) else { return Ok(None) };
-                let whole =
-                    std::mem::replace(plan, Pass1::new(&plan.label, &plan.name, Source::Acled, Format::GeoPackage));
-                let ready = whole.finish(input, output, root, problems, bad_rows);
-                let every = match &ready {
-                    Ok(ready) if writing => ready.planner.clone(),
-                    _ => None,
-                };
-                finished = Some(ready);
-                Ok::<_, ConvertError>(every)
-            }
-            Parallel::Irregular => {
-                irregular = true;
-                Ok(None)
-            }
-            Parallel::Failed(message) => {
-                finished = Some(Err(ConvertError::Read(message)));
-                Ok(None)
-            }
-        }
-    });
-    match (written, finished) {
-        (Ok(Early::Written(notes)), Some(Ok(ready))) => {
-            let mut report = ready.report;
-            report.lossy = notes;
-            AtOnce::Done(Ok(report), Passes::One)
-        }
-        // The table differs from the first rows' (or writing it failed: pass 2 tells why).
-        (_, Some(Ok(ready))) => AtOnce::Done(ready.write(input, output, Source::Acled), Passes::Two),
-        (_, Some(Err(e))) => AtOnce::Done(Err(e), Passes::One),
-        (_, None) if irregular => AtOnce::Irregular,
-        (_, None) => AtOnce::NotTaken,
-    }
-}
-
 /// Plans the table from the first `sample` rows of `input` (and the rest of the piece of
 /// the file they end in; or every row), as pass 1 plans it from every row: `None` if the
 /// parallel reader does not take them.
-fn first_rows(input: &Path, output: &Path, plan: &Pass1, sample: usize) -> Option<Planner> {
+pub(super) fn first_rows(input: &Path, output: &Path, plan: &Pass1, sample: usize) -> Option<Planner> {
     /// Why the read stops once the first rows are planned.
     const SAMPLED: &str = "sampled";
     let mut first = Pass1::new(&plan.label, &plan.name, Source::Acled, Format::GeoPackage);
@@ -156,14 +71,14 @@ fn first_rows(input: &Path, output: &Path, plan: &Pass1, sample: usize) -> Optio
 
 /// Reads `input` once on every core: each block's rows are planned into `plan` and, while
 /// every row so far plans the columns `early` planned, encoded and inserted into `rows`.
-/// Gives how the read ended and whether every row was inserted.
-fn read_and_write(
+/// Gives what pass 1 gives ([`check`]) and whether every row was inserted.
+pub(super) fn read_and_write(
     input: &Path,
     output: &Path,
     plan: &mut Pass1,
     early: &Planner,
     rows: &mut Rows<'_>,
-) -> (Parallel, bool) {
+) -> (Result<Read, ConvertError>, bool) {
     use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
     let label = input.display();
     let writing = AtomicBool::new(true);
@@ -194,11 +109,16 @@ fn read_and_write(
             }
         }
         let read = reader.join().unwrap_or_else(|_| Parallel::Failed(format!("{label}: the reader failed")));
+        let read = match read {
+            Parallel::Done(summary) => Ok(acled_root(&label, &summary)),
+            Parallel::Irregular => Ok(Read::Irregular),
+            Parallel::Failed(message) => Err(ConvertError::Read(message)),
+        };
         (read, writing.load(Relaxed))
     })
 }
 
-/// Pass 1's and pass 2's readings of a row at once ([`at_once`]); the row is encoded only
+/// Pass 1's and pass 2's readings of a row at once ([`super::once`]); the row is encoded only
 /// while `writing`.
 struct BothMaker<'e> {
     plan: PlanMaker,
@@ -362,118 +282,6 @@ impl Maker for EncodeMaker<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// An ACLED export of `rows` rows (about 80 bytes each: 40,000 make several pieces of
-    /// the parallel reader), the `fatalities` of the last one `last`.
-    fn export(dir: &Path, rows: usize, last: &str) -> std::path::PathBuf {
-        use std::fmt::Write as _;
-        let mut text = "event_id_cnty,event_date,year,event_type,fatalities,latitude,longitude,notes\n".to_owned();
-        for i in 0..rows {
-            let fatalities = if i + 1 == rows { last.to_owned() } else { (i % 7).to_string() };
-            let lat = 36.0 + (i % 1000) as f64 / 1000.0;
-            writeln!(text, "TJK{i},2021-01-{:02},2021,Battles,{fatalities},{lat},71.5,\"a, b\"", 1 + i % 28).unwrap();
-        }
-        let path = dir.join("export.csv");
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    /// Every row of every table of the GeoPackage at `path`, and each table's SQL (the time
-    /// of writing left out).
-    fn dump(path: &Path) -> Vec<String> {
-        let conn = rusqlite::Connection::open(path).unwrap();
-        let tables: Vec<(String, String)> = conn
-            .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY rowid")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        let mut out = Vec::new();
-        for (table, sql) in tables {
-            out.push(sql);
-            let mut st = conn.prepare(&format!("SELECT * FROM \"{table}\" ORDER BY rowid")).unwrap();
-            let names: Vec<String> = st.column_names().iter().map(|s| (*s).to_owned()).collect();
-            let mut rows = st.query([]).unwrap();
-            while let Some(row) = rows.next().unwrap() {
-                let cells = (0..names.len()).filter(|&i| names[i] != "last_change");
-                out.push(cells.map(|i| format!("{:?}", row.get_ref(i).unwrap())).collect::<Vec<_>>().join(" | "));
-            }
-        }
-        out
-    }
-
-    /// `input` converted to `output` by the two passes, as before [`at_once`].
-    fn two_passes(input: &Path, output: &Path) -> ConvertReport {
-        let mut plan = Pass1::new(&input.display().to_string(), "export", Source::Acled, Format::GeoPackage);
-        let Ok(Read::Root(root, rows)) = check(input, output, &mut plan) else { panic!("pass 1") };
-        plan.finish(input, output, root, rows, BadRows::Fail).unwrap().write(input, output, Source::Acled).unwrap()
-    }
-
-    /// Converts `input` to `output` with [`at_once`], the table first planned from 100 rows.
-    fn once(input: &Path, output: &Path, bad_rows: BadRows) -> (Result<ConvertReport, ConvertError>, Passes) {
-        let mut plan = Pass1::new(&input.display().to_string(), "export", Source::Acled, Format::GeoPackage);
-        match at_once_sampling(input, output, &mut plan, bad_rows, 100) {
-            AtOnce::Done(result, passes) => (result, passes),
-            AtOnce::Irregular | AtOnce::NotTaken => panic!("not converted at once"),
-        }
-    }
-
-    #[test]
-    fn an_export_whose_first_rows_plan_its_table_is_written_in_one_read() {
-        let dir = tempfile::tempdir().unwrap();
-        let input = export(dir.path(), 40_000, "3");
-        let (a, b) = (dir.path().join("a.gpkg"), dir.path().join("b.gpkg"));
-        let (report, passes) = once(&input, &a, BadRows::Fail);
-        let report = report.unwrap();
-        assert_eq!(passes, Passes::One);
-        assert_eq!(report.layers, vec![("export".to_owned(), 40_000)]);
-        let before = two_passes(&input, &b);
-        assert_eq!((&report.problems, &report.lossy), (&before.problems, &before.lossy));
-        let dumped = dump(&a);
-        assert_eq!(dumped, dump(&b));
-        // The bounds are those of every row, not of the first ones.
-        assert!(dumped.iter().any(|r| r.contains("Real(36.999)")), "{:?}", &dumped[..12]);
-        // Nothing but the output is left in the folder.
-        let mut names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-        names.sort();
-        assert_eq!(names, ["a.gpkg", "b.gpkg", "export.csv"]);
-    }
-
-    /// A column the first rows plan as integers meets a decimal in the last row: the table
-    /// written while reading is not the one every row plans, and is written again.
-    #[test]
-    fn a_column_whose_type_changes_after_the_first_rows_is_written_from_the_whole_plan() {
-        let dir = tempfile::tempdir().unwrap();
-        let input = export(dir.path(), 40_000, "2.5");
-        let (a, b) = (dir.path().join("a.gpkg"), dir.path().join("b.gpkg"));
-        let (report, passes) = once(&input, &a, BadRows::Fail);
-        report.unwrap();
-        assert_eq!(passes, Passes::Two);
-        let dumped = dump(&a);
-        assert!(dumped.iter().any(|r| r.contains("\"fatalities\" REAL")), "{:?}", &dumped[..12]);
-        two_passes(&input, &b);
-        assert_eq!(dumped, dump(&b));
-    }
-
-    /// A conversion pass 1 refuses, read once, leaves the output as it was.
-    #[test]
-    fn a_refused_conversion_read_once_writes_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let input = export(dir.path(), 40_000, "3");
-        let text = std::fs::read_to_string(&input).unwrap().replace("TJK39000,2021-01-", "TJK39000,2021-13-");
-        std::fs::write(&input, text).unwrap();
-        let a = dir.path().join("a.gpkg");
-        std::fs::write(&a, "the analyst's file").unwrap();
-        let (report, passes) = once(&input, &a, BadRows::Fail);
-        assert!(matches!(report, Err(ConvertError::Skipped { ref problems, .. }) if problems.len() == 1), "{report:?}");
-        assert_eq!(passes, Passes::One);
-        assert_eq!(std::fs::read_to_string(&a).unwrap(), "the analyst's file");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
-        // With bad rows allowed, the row is left out and the rest written in one read.
-        let (report, passes) = once(&input, &a, BadRows::Skip);
-        assert_eq!((report.unwrap().layers[0].1, passes), (39_999, Passes::One));
-    }
 
     /// What pass 1 takes as read without making the feature is what making it finds: an
     /// event from ACLED's date columns on a day of the years 1 to 9999 has a span, whatever
