@@ -15,6 +15,12 @@
 //!    ([`write_streamed`]) or as GeoJSON text in the one-feature-per-line form of a save,
 //!    into a temporary file renamed over the output at the end ([`crate::io::atomic`]).
 //!
+//! To a GeoPackage, both passes are first tried in one read ([`once`]): the table is planned
+//! from the first 10,000 features, and the rows are written while pass 1 reads the file. The
+//! file is kept only when every feature planned that same table and pass 1 allows the
+//! conversion; otherwise pass 2 writes it as below. A real export's columns keep their types,
+//! so it is read once.
+//!
 //! Why two passes rather than planning from the first features and widening column types as
 //! they come: a column's type (an integer column that later meets a decimal), whether the
 //! ids are the `fid`s (one duplicate or string id anywhere changes that) and the notes of

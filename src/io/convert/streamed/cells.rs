@@ -3,8 +3,10 @@
 //! importer makes them ([`crate::io::acled::cell_scalar`]) without writing the row as GeoJSON
 //! text and parsing that back. Pass 1 plans the table from the values' kinds and reads each
 //! row's date as the loader does; pass 2 encodes the rows on the task that read them
-//! ([`RowEncoder::encode_scalars`]) and this thread inserts them. The table, the reports and
-//! the refusals are the ones the feature texts give (`tests/convert_cells.rs` compares them).
+//! ([`RowEncoder::encode_scalars`]) and this thread inserts them; read once
+//! ([`super::once`]), a piece's rows are planned and encoded together ([`BothMaker`]). The
+//! table, the reports and the refusals are the ones the feature texts give
+//! (`tests/convert_cells.rs` compares them).
 
 use std::path::Path;
 
