@@ -32,6 +32,14 @@ pub enum Geometry<'g> {
     Point(f64, f64),
 }
 
+/// How a table stores its features' ids ([`IdPolicy`] without the column's name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ids {
+    None,
+    Fid,
+    Column,
+}
+
 /// What a table's features decide about it, gathered one feature at a time.
 #[derive(Debug, Default, Clone)]
 #[expect(clippy::struct_excessive_bools, reason = "independent facts about the features, not states")]
@@ -193,12 +201,27 @@ impl Planner {
         self.count
     }
 
-    /// Whether the columns planned so far are those of `early` (the same keys in the same
-    /// order, each of the same type): while they are, a table planned from `early` may still
-    /// be the one every feature plans ([`write_planned_early`]).
-    pub fn columns_agree(&self, early: &Self) -> bool {
+    /// Whether the table planned so far is `early`'s, but for its bounds: the same columns
+    /// (keys in the same order, each of the same type), ids and geometry type. While it is,
+    /// a table planned from `early` may still be the one every feature plans
+    /// ([`write_planned_early`]); once it is not, it never is again.
+    pub fn agrees_with(&self, early: &Self) -> bool {
         self.keys.len() == early.keys.len()
             && self.keys.iter().zip(&early.keys).all(|((k, t, _), (ek, et, _))| k == ek && t == et)
+            && self.ids() == early.ids()
+            && self.types == early.types
+            && (self.any_z, self.all_z) == (early.any_z, early.all_z)
+    }
+
+    /// How the table's ids would be stored, were the features given so far all of them.
+    fn ids(&self) -> Ids {
+        if self.with_id == 0 {
+            Ids::None
+        } else if self.integer_ids.as_ref().is_some_and(|set| set.len() == self.count) {
+            Ids::Fid
+        } else {
+            Ids::Column
+        }
     }
 
     /// The table's plan for `layer` (whose features were given, or, for a writer that
@@ -232,20 +255,20 @@ impl Planner {
         let fid = pick(&["fid", "ogc_fid", "gpkg_fid"]);
         let geom = pick(&["geom", "geometry", "the_geom"]);
         let mut used: HashSet<String> = [fid.to_lowercase(), geom.to_lowercase()].into();
-        let ids = if self.with_id == 0 {
-            IdPolicy::None
-        } else if self.integer_ids.as_ref().is_some_and(|set| set.len() == self.count) {
-            IdPolicy::Fid
-        } else {
-            let col = ["id", "feature_id", "geojson_id"]
-                .iter()
-                .find(|c| !key_names.contains(**c) && !used.contains(**c))
-                .map_or_else(|| unique_name("feature_id", &key_names), |c| (*c).to_owned());
-            if self.numeric_id {
-                notes.push(format!("layer `{name}`: numeric feature ids stored as text in column `{col}`"));
+        let ids = match self.ids() {
+            Ids::None => IdPolicy::None,
+            Ids::Fid => IdPolicy::Fid,
+            Ids::Column => {
+                let col = ["id", "feature_id", "geojson_id"]
+                    .iter()
+                    .find(|c| !key_names.contains(**c) && !used.contains(**c))
+                    .map_or_else(|| unique_name("feature_id", &key_names), |c| (*c).to_owned());
+                if self.numeric_id {
+                    notes.push(format!("layer `{name}`: numeric feature ids stored as text in column `{col}`"));
+                }
+                used.insert(col.to_lowercase());
+                IdPolicy::Column(col)
             }
-            used.insert(col.to_lowercase());
-            IdPolicy::Column(col)
         };
         let mut columns = Vec::with_capacity(self.keys.len());
         for (key, ty, has_integer) in self.keys {

@@ -96,7 +96,7 @@ pub(super) fn read_and_write(
             stream_made(input, &Progress::new(), WRITE_BLOCK, maker, |header, (planned, encoded), kept| {
                 plan_rows(plan, output, header, &planned, kept);
                 if writing.load(Relaxed) {
-                    let agrees = plan.planner.as_ref().is_some_and(|p| p.columns_agree(early));
+                    let agrees = plan.planner.as_ref().is_some_and(|p| p.agrees_with(early));
                     // The receiver is gone only when the inserting side stopped.
                     if !agrees || send.send(encoded.retain(kept)).is_err() {
                         writing.store(false, Relaxed);

@@ -148,7 +148,7 @@ fn read_and_write(
     let read = read_batches(input, Source::GeoJson, Pass::Check, |batch: Batch| {
         plan.batch(output, &batch)?;
         if let Some(e) = encoding.as_mut() {
-            let agrees = plan.planner.as_ref().is_some_and(|p| p.columns_agree(early));
+            let agrees = plan.planner.as_ref().is_some_and(|p| p.agrees_with(early));
             if !agrees || e.batch(rows, &batch, &plan.skipped_at).is_err() {
                 encoding = None;
             }
@@ -288,6 +288,82 @@ mod tests {
 
     /// A collection whose later features the validator refuses, read once, leaves the
     /// output as it was, and names the problems where they are.
+    /// A `FeatureCollection` of the `n` features `feature(i)` gives.
+    fn features(dir: &Path, n: usize, feature: impl Fn(usize) -> String) -> std::path::PathBuf {
+        let features: Vec<String> = (0..n).map(feature).collect();
+        let path = dir.join("features.geojson");
+        std::fs::write(
+            &path,
+            format!("{{\"type\":\"FeatureCollection\",\"features\":[\n{}\n]}}\n", features.join(",\n")),
+        )
+        .unwrap();
+        path
+    }
+
+    /// What the first features plan but their bounds can change after them, each alone:
+    /// the ids (unique integers, then a duplicate, a string, a missing one), the geometry
+    /// type, a third coordinate, a new property. Each is written from the whole plan, as the
+    /// two passes write it.
+    #[test]
+    fn ids_geometries_and_keys_that_change_after_the_first_features_are_written_from_the_whole_plan() {
+        let point = |i: usize| format!("{{\"type\":\"Point\",\"coordinates\":[71.5,{}]}}", 36.0 + i as f64 / 10_000.0);
+        let changes: [(&str, &dyn Fn(usize) -> String); 5] = [
+            ("a duplicate id", &|i| format!("\"id\":{}", i.min(2_998))),
+            ("a string id", &|i| if i < 2_999 { format!("\"id\":{i}") } else { "\"id\":\"x\"".to_owned() }),
+            ("a missing id", &|i| if i < 2_999 { format!("\"id\":{i}") } else { "\"no_id\":1".to_owned() }),
+            ("a line", &|i| {
+                let g = if i < 2_999 {
+                    point(i)
+                } else {
+                    "{\"type\":\"LineString\",\"coordinates\":[[71,36],[72,37]]}".to_owned()
+                };
+                format!("\"id\":{i},\"geometry\":{g}")
+            }),
+            ("a third coordinate", &|i| {
+                let g =
+                    if i < 2_999 { point(i) } else { "{\"type\":\"Point\",\"coordinates\":[71,36,1200]}".to_owned() };
+                format!("\"id\":{i},\"geometry\":{g}")
+            }),
+        ];
+        for (what, member) in changes {
+            let dir = tempfile::tempdir().unwrap();
+            let input = features(dir.path(), 3_000, |i| {
+                let member = member(i);
+                let geometry =
+                    if member.contains("geometry") { String::new() } else { format!(",\"geometry\":{}", point(i)) };
+                format!("{{\"type\":\"Feature\",{member}{geometry},\"properties\":{{\"n\":{i}}}}}")
+            });
+            let (a, b) = (dir.path().join("a.gpkg"), dir.path().join("b.gpkg"));
+            let (report, passes) = once_as(&input, &a, Source::GeoJson, BadRows::Fail);
+            report.unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(passes, Passes::Two, "{what}");
+            let before = two_passes(&input, &b, Source::GeoJson);
+            assert_eq!(dump(&a), dump(&b), "{what}");
+            assert!(before.layers[0].1 == 3_000, "{what}");
+        }
+        // A property seen first after the first features.
+        let dir = tempfile::tempdir().unwrap();
+        let input = features(dir.path(), 3_000, |i| {
+            let late = if i == 2_999 { ",\"late\":\"yes\"" } else { "" };
+            format!("{{\"type\":\"Feature\",\"id\":{i},\"geometry\":{},\"properties\":{{\"n\":{i}{late}}}}}", point(i))
+        });
+        let (a, b) = (dir.path().join("a.gpkg"), dir.path().join("b.gpkg"));
+        let (report, passes) = once_as(&input, &a, Source::GeoJson, BadRows::Fail);
+        report.unwrap();
+        assert_eq!(passes, Passes::Two);
+        two_passes(&input, &b, Source::GeoJson);
+        assert_eq!(dump(&a), dump(&b));
+        // Unchanged, the same features are written in one read.
+        let input = features(dir.path(), 3_000, |i| {
+            format!("{{\"type\":\"Feature\",\"id\":{i},\"geometry\":{},\"properties\":{{\"n\":{i}}}}}", point(i))
+        });
+        let (report, passes) = once_as(&input, &a, Source::GeoJson, BadRows::Fail);
+        report.unwrap();
+        assert_eq!(passes, Passes::One);
+        two_passes(&input, &b, Source::GeoJson);
+        assert_eq!(dump(&a), dump(&b));
+    }
+
     #[test]
     fn an_invalid_collection_read_once_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
