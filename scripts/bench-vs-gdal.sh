@@ -5,7 +5,8 @@
 #
 # Generates ROWS ACLED-like events (tests/common/acled_gen.rs, through examples/gen_acled.rs)
 # as an ACLED CSV and as the GeoJSON `import acled` writes for it, then for ROUNDS rounds runs,
-# one after the other, each Frontier Atlas command and its GDAL counterpart:
+# one after the other (each after a `sync`: no run waits for the disk to write what the run
+# before it wrote), each Frontier Atlas command and its GDAL counterpart:
 #
 #   import       import acled CSV --out X.geojson      vs  ogr2ogr -f Memory (CSV, X/Y from longitude/latitude)
 #   open         render --add GEOJSON --out x.png      vs  ogr2ogr -f Memory (GeoJSON)
@@ -114,6 +115,8 @@ run() {
     local name=$1 tool=$2
     shift 2
     rm -rf "${out:?}"/*
+    # What the run before left for the disk to write is written now, not during this run.
+    sync
     local log=$BENCH_DIR/time.log status=0
     /usr/bin/time -v "$@" >"$BENCH_DIR/stdout.log" 2>"$log" || status=$?
     local wall rss
