@@ -72,8 +72,9 @@ pub(super) fn first_rows(input: &Path, output: &Path, plan: &Pass1, sample: usiz
 }
 
 /// Reads `input` once on every core: each block's rows are planned into `plan` and, while
-/// every row so far plans the columns `early` planned, encoded and inserted into `rows`.
-/// Gives what pass 1 gives ([`check`]) and whether every row was inserted.
+/// every row so far plans the table `early` planned ([`Planner::agrees_with`]), encoded and
+/// inserted into `rows`. Gives what pass 1 gives ([`check`]) and whether every row was
+/// inserted.
 pub(super) fn read_and_write(
     input: &Path,
     output: &Path,

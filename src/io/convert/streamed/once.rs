@@ -1,7 +1,7 @@
 //! `convert` to a GeoPackage in one read of the input, where pass 1 and pass 2 (see the
 //! module docs of [`super`]) read it twice: the table is planned from the input's first
 //! features ([`SAMPLE`], a hundredth of a 1M-feature file), then the file is read once, each
-//! feature planned as pass 1 plans it and, while the plan still gives the columns the first
+//! feature planned as pass 1 plans it and, while the plan still gives the table the first
 //! features gave, encoded and inserted as pass 2 does. The file is kept only when pass 1's
 //! checks allow the conversion (the same refusals, from the same plan) and every feature
 //! planned the table the first ones did ([`write_planned_early`]); otherwise it is deleted and
@@ -134,9 +134,9 @@ fn first_features(input: &Path, output: &Path, plan: &Pass1, sample: usize) -> O
 }
 
 /// Reads the GeoJSON `input` once, validating it as pass 1 does: each batch of features is
-/// planned into `plan` and, while every feature so far plans the columns `early` planned,
-/// encoded on the other cores and inserted into `rows`. Gives what pass 1 gives and whether
-/// every feature was inserted.
+/// planned into `plan` and, while every feature so far plans the table `early` planned
+/// ([`Planner::agrees_with`]), encoded on the other cores and inserted into `rows`. Gives
+/// what pass 1 gives and whether every feature was inserted.
 fn read_and_write(
     input: &Path,
     output: &Path,
