@@ -334,3 +334,35 @@ fn a_project_of_ten_thousand_layers_is_refused_with_a_message_and_the_app_goes_o
     assert_eq!(after, before, "what was loaded is untouched");
     assert!(h.query_all_by_label_contains("10000 layers").count() >= 1, "the message is on screen");
 }
+
+/// Found walking the app: "2021" then Play played from November 2021 on into 2023, never
+/// January to October. A year chosen is played through, from its start to its end.
+#[test]
+fn playback_of_a_chosen_year_runs_through_that_year() {
+    let mut h = harness();
+    h.run_steps(3);
+    h.get_by_label("2021").click();
+    h.run_steps(2);
+    let year = h.state().timeline.range.expect("2021 sets a range");
+    h.state_mut().timeline.playback.speed_steps_per_sec = 10.0;
+    h.get_by_label("Play").click();
+    let mut frames = Vec::new();
+    for _ in 0..600 {
+        h.run_steps(1);
+        let timeline = &h.state().timeline;
+        let range = timeline.range.expect("range");
+        if frames.last() != Some(&range) {
+            frames.push(range);
+        }
+        if !timeline.playback.playing {
+            break;
+        }
+    }
+    assert!(!h.state().timeline.playback.playing, "playback did not end: {frames:?}");
+    assert!(frames.len() >= 3, "{frames:?}");
+    // From the year's first months with data (empty ones are skipped) on.
+    assert!(frames[0].from < year.from + chrono::Duration::days(183), "started late: {frames:?}");
+    for r in &frames {
+        assert!(year.from <= r.from && r.to <= year.to, "a frame outside {year:?}: {r:?} in {frames:?}");
+    }
+}

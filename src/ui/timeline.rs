@@ -25,6 +25,11 @@ pub struct TimelineState {
     pub date_error: Option<String>,
     /// Playback jumps over steps in which nothing starts.
     pub skip_empty: bool,
+    /// The range playback runs through: the one the analyst chose (a year clicked, dates
+    /// typed) when Play was pressed on it, if it is longer than one frame and something
+    /// happens in it; `None`: the whole extent. Found walking the app: "2021" then Play
+    /// played November 2021 on, never January to October.
+    play_within: Option<Range>,
     /// The days on which features of the shown dated layers start (of every dated layer
     /// when none is shown), ascending and distinct (playback looks for the next one): a few
     /// thousand days for a million events.
@@ -91,6 +96,7 @@ impl TimelineState {
             to_text: String::new(),
             date_error: None,
             skip_empty: true,
+            play_within: None,
             starts: Vec::new(),
             hist: None,
             shown: Vec::new(),
@@ -132,6 +138,11 @@ impl TimelineState {
     /// Shows `range` (set elsewhere: a project, a bookmark, the app) in the panel, the typed
     /// From/To fields included.
     pub fn show_range(&mut self, range: Option<Range>) {
+        // A range outside the one played was set elsewhere (playback's own frames, and the
+        // panel's, come back here too, some a frame late).
+        if !range.is_some_and(|r| self.play_within.is_some_and(|w| w.from <= r.from && r.to <= w.to)) {
+            self.play_within = None;
+        }
         self.range = range;
         self.date_error = None;
         self.sync_texts();
@@ -148,14 +159,16 @@ impl TimelineState {
         if !self.playback.playing {
             return None;
         }
-        let extent = self.extent?;
+        let bounds = self.play_within.or(self.extent)?;
         ctx.request_repaint();
         let dt = f64::from(ctx.input(|i| i.stable_dt)).min(0.25);
-        let before = self.range.unwrap_or_else(|| self.playback.first_frame(&extent));
+        let before = self.range.unwrap_or_else(|| self.playback.first_frame(&bounds));
         let mut range = before;
-        let mut changed = self.playback.tick(&mut range, &extent, dt);
+        let mut changed = self.playback.tick(&mut range, &bounds, dt);
         if changed && self.skip_empty {
-            if let Some(r) = self.next_with_data(range) {
+            if let Some(r) = self.next_with_data(range).filter(|r| r.from <= bounds.to) {
+                // The last frame ends with the range played, as a step's does.
+                let r = Range::new(r.from, r.to.min(bounds.to));
                 range = r;
             } else {
                 // Nothing starts after this: stop on the last frame that showed something.
@@ -239,6 +252,7 @@ impl TimelineState {
 
     fn set_range(&mut self, range: Option<Range>, commands: &mut Vec<Command>) {
         self.range = range;
+        self.play_within = None;
         self.date_error = None;
         self.sync_texts();
         commands.push(Command::SetRange(range));
@@ -248,11 +262,29 @@ impl TimelineState {
         if self.playback.playing {
             self.playback.pause();
         } else {
-            let mut range = self.range.unwrap_or_else(|| self.playback.first_frame(&extent));
-            self.playback.play(&mut range, &extent);
+            // A range longer than one frame is what the analyst chose to watch: playback runs
+            // through it from its start, if something happens in it. A range of one frame
+            // (playback paused) plays on through the range played before, else the extent.
+            let chosen = self.range.filter(|r| self.playback.first_frame(r).to < r.to);
+            let within = self.play_within;
+            let (start, within) = match chosen {
+                Some(c) => {
+                    let first = self.playback.first_frame(&c);
+                    (first, self.next_with_data(first).is_some_and(|r| r.from <= c.to).then_some(c))
+                }
+                None => {
+                    let range = self.range.unwrap_or_else(|| self.playback.first_frame(&extent));
+                    (range, within.filter(|w| w.from <= range.from && range.to <= w.to))
+                }
+            };
+            let bounds = within.unwrap_or(extent);
+            let mut range = start;
+            self.playback.play(&mut range, &bounds);
             // Start where there is something to see, not on months of empty map.
             let range = self.jump_to_data(range);
+            let range = Range::new(range.from, range.to.min(bounds.to).max(range.from));
             self.set_range(Some(range), commands);
+            self.play_within = within;
         }
     }
 
