@@ -267,15 +267,12 @@ impl TimelineState {
             // (playback paused) plays on through the range played before, else the extent.
             let chosen = self.range.filter(|r| self.playback.first_frame(r).to < r.to);
             let within = self.play_within;
-            let (start, within) = match chosen {
-                Some(c) => {
-                    let first = self.playback.first_frame(&c);
-                    (first, self.next_with_data(first).is_some_and(|r| r.from <= c.to).then_some(c))
-                }
-                None => {
-                    let range = self.range.unwrap_or_else(|| self.playback.first_frame(&extent));
-                    (range, within.filter(|w| w.from <= range.from && range.to <= w.to))
-                }
+            let (start, within) = if let Some(c) = chosen {
+                let first = self.playback.first_frame(&c);
+                (first, self.next_with_data(first).is_some_and(|r| r.from <= c.to).then_some(c))
+            } else {
+                let range = self.range.unwrap_or_else(|| self.playback.first_frame(&extent));
+                (range, within.filter(|w| w.from <= range.from && range.to <= w.to))
             };
             let bounds = within.unwrap_or(extent);
             let mut range = start;
