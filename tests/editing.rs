@@ -827,3 +827,24 @@ fn an_edit_of_a_feature_without_an_id_names_it_in_the_journal() {
     assert_eq!(entry.feature_id, None);
     assert_eq!(entry.detail, r#"feature 2 (Rushon District): shapeISO: "" -> "TJ-GB-RU""#);
 }
+
+/// Found walking the app: a CSV whose every row is refused (latitudes past 90) added an
+/// empty layer to the list and the timeline, under a warning. It is an error naming the file
+/// and the rows, and nothing is added; one good row is enough for a layer.
+#[test]
+fn a_csv_whose_every_row_is_refused_adds_no_layer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("allbad.csv");
+    std::fs::write(&path, "name,lat,lon\na,95.5,70.1\nb,96,71\n").expect("write");
+    let mut app = app_in(dir.path());
+    let before = app.catalog.layers.len();
+    app.open_file_now(&path);
+    assert_eq!(app.catalog.layers.len(), before, "{:?}", app.messages);
+    let m = app.messages.last().expect("a message");
+    assert!(m.text.contains("allbad.csv: no feature could be used (2 skipped); nothing was added"), "{:?}", m.text);
+    assert_eq!(m.level, frontier_atlas::ui::Level::Error);
+    assert_eq!(m.details.len(), 2, "{:?}", m.details);
+    std::fs::write(&path, "name,lat,lon\na,95.5,70.1\nb,37.5,71\n").expect("write");
+    app.open_file_now(&path);
+    assert_eq!(app.catalog.layers.len(), before + 1, "{:?}", app.messages);
+}

@@ -227,6 +227,17 @@ impl AtlasApp {
             match result {
                 LoadResult::Layer(path, loaded) => {
                     let loaded = *loaded;
+                    if loaded.layer.features.is_empty() && !loaded.skipped.is_empty() {
+                        // Found walking the app: a CSV whose every row was refused added an
+                        // empty layer to the list and the timeline.
+                        let text = format!(
+                            "{}: no feature could be used ({} skipped); nothing was added",
+                            path.display(),
+                            crate::ui::load_progress::thousands(loaded.skipped.len() as u64)
+                        );
+                        self.messages.push(Message::new(Level::Error, text).with_details(loaded.skipped));
+                        continue;
+                    }
                     let name = loaded.layer.name.clone();
                     let count = crate::ui::load_progress::thousands(loaded.layer.features.len() as u64);
                     let bounds = loaded.layer.bounds();
