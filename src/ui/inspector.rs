@@ -150,12 +150,7 @@ pub fn inspector_ui(
             // The feature id is shown once, above, even when the properties repeat it.
             for (k, v) in f.properties.iter().filter(|(k, _)| f.id.is_none() || k.as_str() != "id") {
                 ui.monospace(k);
-                let text = match v {
-                    Value::String(s) => s.clone(),
-                    Value::Null => "—".to_owned(),
-                    other => other.to_string(),
-                };
-                ui.add(egui::Label::new(text).wrap());
+                ui.add(egui::Label::new(value_text(v)).wrap());
                 ui.end_row();
             }
         });
@@ -164,6 +159,24 @@ pub fn inspector_ui(
 }
 
 /// A district: its province and the events and aid inside it in the current date range.
+/// A property's value as the inspector shows it: text as it is, null as a dash, a list of
+/// plain values one per line (found walking the app: a district's other names read as
+/// `["Nooristan","Nuristan, Wilayat-e",…]`), anything else as its JSON.
+fn value_text(v: &Value) -> String {
+    let plain = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => Some("—".to_owned()),
+        Value::Bool(_) | Value::Number(_) => Some(v.to_string()),
+        Value::Array(_) | Value::Object(_) => None,
+    };
+    match v {
+        Value::Array(items) if !items.is_empty() => {
+            items.iter().map(plain).collect::<Option<Vec<_>>>().map_or_else(|| v.to_string(), |lines| lines.join("\n"))
+        }
+        _ => plain(v).unwrap_or_else(|| v.to_string()),
+    }
+}
+
 fn district_section(
     ui: &mut egui::Ui,
     catalog: &Catalog,
@@ -263,6 +276,21 @@ pub fn format_usd(amount: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_of_plain_values_are_shown_one_per_line() {
+        use serde_json::json;
+        assert_eq!(
+            value_text(&json!(["Nooristan", "Nuristan, Wilayat-e", 3, null])),
+            "Nooristan\nNuristan, Wilayat-e\n3\n—"
+        );
+        assert_eq!(value_text(&json!("Khorog")), "Khorog");
+        assert_eq!(value_text(&json!(null)), "—");
+        assert_eq!(value_text(&json!(12.5)), "12.5");
+        assert_eq!(value_text(&json!([])), "[]");
+        assert_eq!(value_text(&json!([[1, 2], "x"])), "[[1,2],\"x\"]");
+        assert_eq!(value_text(&json!({"a": 1})), "{\"a\":1}");
+    }
 
     #[test]
     fn usd_has_thousands_separators() {
