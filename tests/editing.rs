@@ -848,3 +848,30 @@ fn a_csv_whose_every_row_is_refused_adds_no_layer() {
     app.open_file_now(&path);
     assert_eq!(app.catalog.layers.len(), before + 1, "{:?}", app.messages);
 }
+
+/// Found walking the app: Enter in the new property's value did nothing (only the "Add"
+/// button, cut off at the inspector's edge, added it). Enter adds it.
+#[test]
+fn enter_in_a_new_propertys_value_adds_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut h, _path) = with_areas(dir.path());
+    let li = layer_index(h.state(), "areas");
+    let uid = h.state().catalog.layers[li].uid;
+    h.state_mut().apply(Command::Edit(EditIntent::StartEditing(uid)));
+    h.state_mut().selection = Some(frontier_atlas::model::FeatureRef { layer: li, feature: 0 });
+    h.run_steps(3);
+    h.get_by_label("new property").click();
+    h.run_steps(1);
+    h.get_by_label("new property").type_text("source");
+    h.run_steps(1);
+    h.get_by_label("value").click();
+    h.run_steps(1);
+    h.get_by_label("value").type_text("field report");
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    let li = layer_index(h.state(), "areas");
+    let f = h.state().catalog.layers[li].features.get(0).expect("feature 0");
+    assert_eq!(f.prop_str("source"), Some("field report"), "{:?}", f.properties);
+    assert!(h.state().history.is_dirty(uid));
+}

@@ -242,15 +242,19 @@ pub fn attribute_form_ui(
             }
         }
     });
-    ui.horizontal(|ui| {
+    // Wrapped, so that a narrow inspector keeps "Add" in view; Enter in the value adds it too
+    // (found walking the app: the button was cut off, and Enter did nothing).
+    ui.horizontal_wrapped(|ui| {
         let k = ui.label("new property");
         ui.add(egui::TextEdit::singleline(&mut state.new_key).hint_text("name").desired_width(90.0)).labelled_by(k.id);
         let v = ui.label("value");
-        ui.add(egui::TextEdit::singleline(&mut state.new_value).hint_text("value").desired_width(110.0))
+        let value = ui
+            .add(egui::TextEdit::singleline(&mut state.new_value).hint_text("value").desired_width(110.0))
             .labelled_by(v.id);
         let key = state.new_key.trim().to_owned();
-        if ui.add_enabled(!key.is_empty() && !feature.properties.contains_key(&key), egui::Button::new("Add")).clicked()
-        {
+        let can_add = !key.is_empty() && !feature.properties.contains_key(&key);
+        let entered = value.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if ui.add_enabled(can_add, egui::Button::new("Add")).clicked() || (can_add && entered) {
             commands.push(set(&key, Some(Value::String(state.new_value.clone()))));
             state.new_key.clear();
             state.new_value.clear();
