@@ -366,3 +366,23 @@ fn playback_of_a_chosen_year_runs_through_that_year() {
         assert!(year.from <= r.from && r.to <= year.to, "a frame outside {year:?}: {r:?} in {frames:?}");
     }
 }
+
+/// Found walking the app: the selection's ring was painted over the legend, crossing its
+/// text. The legend is painted after the selection (and hover) rings.
+#[test]
+fn the_legend_is_painted_over_the_selection_ring() {
+    let mut h = harness();
+    h.run_steps(3);
+    let shaymak = place(h.state(), "Shaymak");
+    h.state_mut().selection = Some(shaymak);
+    h.run_steps(2);
+    let ring = egui::Color32::from_rgb(0, 200, 255);
+    let legend_fill = egui::Color32::from_white_alpha(225);
+    let shapes = &h.output().shapes;
+    let ring_at = shapes.iter().rposition(|s| matches!(&s.shape, egui::Shape::Circle(c) if c.stroke.color == ring));
+    let legend_at = shapes.iter().position(|s| matches!(&s.shape, egui::Shape::Rect(r) if r.fill == legend_fill));
+    let (Some(ring_at), Some(legend_at)) = (ring_at, legend_at) else {
+        panic!("ring {ring_at:?}, legend {legend_at:?} among {} shapes", shapes.len())
+    };
+    assert!(ring_at < legend_at, "the ring ({ring_at}) is painted after the legend ({legend_at})");
+}

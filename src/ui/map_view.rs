@@ -257,8 +257,7 @@ impl MapView<'_> {
         }
         let painter = ui.painter_at(rect);
         if let Some((_, scene)) = &state.cache {
-            paint_scene(&painter, rect.min, scene, self.legend.then_some(self.legend_corner));
-            legend_toggle(ui, rect, scene, self.legend, self.legend_corner);
+            paint_scene(&painter, rect.min, scene, None);
         }
         if let Some(sel) = self.selection
             && let Some(f) = self.catalog.feature(sel)
@@ -299,6 +298,14 @@ impl MapView<'_> {
                     layer.name
                 ));
             }
+        }
+        // The legend over the highlights (found walking the app: the selection's ring crossed
+        // its text), its hide button over it.
+        if let Some((_, scene)) = &state.cache {
+            if *self.legend {
+                super::painter::paint_legend(&painter, rect.min, scene, self.legend_corner);
+            }
+            legend_toggle(ui, rect, scene, self.legend, self.legend_corner);
         }
         commands
     }

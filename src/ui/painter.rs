@@ -89,7 +89,7 @@ pub fn paint_scene(painter: &Painter, origin: Pos2, scene: &Scene, legend: Optio
     }
     scale_bar(painter, origin, scene);
     if let Some(corner) = legend {
-        draw_legend(painter, origin, scene, corner);
+        paint_legend(painter, origin, scene, corner);
     }
 }
 
@@ -154,7 +154,9 @@ pub fn legend_rect(origin: Pos2, scene: &Scene, corner: LegendCorner) -> Option<
     Some(egui::Rect::from_min_size(origin + vec2(x, y), vec2(width, height)))
 }
 
-fn draw_legend(painter: &Painter, origin: Pos2, scene: &Scene, corner: LegendCorner) {
+/// Paints the legend of `scene` in `corner` of the map at `origin` (what [`paint_scene`]
+/// paints last when asked to; the app paints it after the selection and hover rings).
+pub fn paint_legend(painter: &Painter, origin: Pos2, scene: &Scene, corner: LegendCorner) {
     let Some(rect) = legend_rect(origin, scene, corner) else { return };
     let row_h = LEGEND_ROW;
     let font = egui::FontId::proportional(12.0);
