@@ -201,11 +201,17 @@ impl Planner {
         self.count
     }
 
-    /// Whether the table planned so far is `early`'s, but for its bounds: the same columns
-    /// (keys in the same order, each of the same type), ids and geometry type. While it is,
-    /// a table planned from `early` may still be the one every feature plans
+    /// Whether the table planned so far may still be `early`'s, but for its bounds: `early`
+    /// planned from the first features of the same input, so until as many were given here
+    /// this plans a part of what it planned (found testing: a decimal at the 1,000th of a
+    /// sample of 10,000 stopped the writing at the first batch); then the same columns (keys
+    /// in the same order, each of the same type), ids and geometry type. While it is, a
+    /// table planned from `early` may still be the one every feature plans
     /// ([`write_planned_early`]); once it is not, it never is again.
     pub fn agrees_with(&self, early: &Self) -> bool {
+        if self.count < early.count {
+            return true;
+        }
         self.keys.len() == early.keys.len()
             && self.keys.iter().zip(&early.keys).all(|((k, t, _), (ek, et, _))| k == ek && t == et)
             && self.ids() == early.ids()

@@ -227,6 +227,35 @@ mod tests {
         }
     }
 
+    /// A change after the first batch but among the features the table is first planned
+    /// from is in that plan: the file is still read once.
+    #[test]
+    fn a_change_among_the_first_features_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let point = |i: usize| format!("{{\"type\":\"Point\",\"coordinates\":[71.5,{}]}}", 36.0 + i as f64 / 10_000.0);
+        let input = features(dir.path(), 5_000, |i| {
+            let n = if i == 999 { "2.5".to_owned() } else { (i % 7).to_string() };
+            let late = if i == 1_500 { ",\"late\":null" } else { "" };
+            format!(
+                "{{\"type\":\"Feature\",\"id\":\"E{i}\",\"geometry\":{},\"properties\":{{\"n\":{n}{late}}}}}",
+                point(i)
+            )
+        });
+        let (a, b) = (dir.path().join("a.gpkg"), dir.path().join("b.gpkg"));
+        let mut plan = Pass1::new(&input.display().to_string(), "export", Source::GeoJson, Format::GeoPackage);
+        let AtOnce::Done(report, passes) =
+            at_once_sampling(&input, &a, Source::GeoJson, &mut plan, BadRows::Fail, 2_000)
+        else {
+            panic!("not converted at once")
+        };
+        report.unwrap();
+        assert_eq!(passes, Passes::One);
+        two_passes(&input, &b, Source::GeoJson);
+        let dumped = dump(&a);
+        assert!(dumped.iter().any(|r| r.contains("\"n\" REAL")), "{:?}", &dumped[..12]);
+        assert_eq!(dumped, dump(&b));
+    }
+
     fn once(input: &Path, output: &Path, bad_rows: BadRows) -> (Result<ConvertReport, ConvertError>, Passes) {
         once_as(input, output, Source::Acled, bad_rows)
     }
