@@ -28,8 +28,13 @@ pub(super) fn check(input: &Path, output: &Path, plan: &mut Pass1) -> Result<Rea
         plan_rows(plan, output, header, &made, kept);
         Ok(())
     });
+    pass1_read(&label, read)
+}
+
+/// What pass 1 found, from how the parallel read of the export labelled `label` ended.
+fn pass1_read(label: &impl std::fmt::Display, read: Parallel) -> Result<Read, ConvertError> {
     match read {
-        Parallel::Done(summary) => Ok(acled_root(&label, &summary)),
+        Parallel::Done(summary) => Ok(acled_root(label, &summary)),
         Parallel::Irregular => Ok(Read::Irregular),
         Parallel::Failed(message) => Err(ConvertError::Read(message)),
     }
@@ -112,12 +117,7 @@ pub(super) fn read_and_write(
             }
         }
         let read = reader.join().unwrap_or_else(|_| Parallel::Failed(format!("{label}: the reader failed")));
-        let read = match read {
-            Parallel::Done(summary) => Ok(acled_root(&label, &summary)),
-            Parallel::Irregular => Ok(Read::Irregular),
-            Parallel::Failed(message) => Err(ConvertError::Read(message)),
-        };
-        (read, writing.load(Relaxed))
+        (pass1_read(&label, read), writing.load(Relaxed))
     })
 }
 
