@@ -832,11 +832,10 @@ impl<E: From<GpkgError>> From<GpkgError> for Stop<E> {
 /// features only (`early`, a sample), and `feed` plans every feature while it writes their
 /// rows. `feed` gives the planner of every feature and whether the collection has foreign
 /// members, or `None` when it stopped writing (the plan left `early`'s, or a row could not
-/// be inserted); the file is then written (its
-/// bounds those of every feature) only if every feature plans the same table as `early`:
-/// the same name, columns and their types, ids and geometry type, so the same file as
-/// [`write_streamed`] with the whole plan. Otherwise nothing is written
-/// ([`Early::NotWritten`]). Errors are those of creating the file.
+/// be inserted). The file is then written (its bounds those of every feature) only if every
+/// feature plans the same table as `early`: the same name, columns and their types, ids and
+/// geometry type, so the same file as [`write_streamed`] with the whole plan. Otherwise
+/// nothing is written ([`Early::NotWritten`]). Errors are those of creating the file.
 pub fn write_planned_early<E: From<GpkgError>>(
     path: &Path,
     early: Planner,
