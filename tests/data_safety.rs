@@ -343,6 +343,36 @@ fn convert_reads_a_fifo_once() {
     assert!(!layer.features.is_empty());
 }
 
+/// Found walking the app: loading a FIFO that no program writes held the loader's thread in
+/// `open()`; Cancel took the progress row away, but the thread waited for ever. The load the
+/// loader runs now ends, cancelled, soon after Cancel, and gives no layer.
+#[cfg(unix)]
+#[test]
+fn cancelling_the_load_of_a_fifo_nobody_writes_ends_it() {
+    use frontier_atlas::io::open::{OpenError, open_layers_with};
+    use frontier_atlas::io::progress::Progress;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("waiting.geojson");
+    assert!(Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+    let progress = Progress::new();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (path, worker) = (fifo.clone(), progress.clone());
+    std::thread::spawn(move || tx.send(open_layers_with(&path, &worker).map(|layers| layers.len())));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    progress.cancel();
+    let answer = rx.recv_timeout(std::time::Duration::from_secs(5));
+    if answer.is_err() {
+        // Free a load stuck in open() (a writer that closes at once) before failing.
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits().cast_signed())
+            .open(&fifo);
+    }
+    let result = answer.expect("the load ends within 5 s of Cancel");
+    assert!(matches!(result, Err(OpenError::Cancelled { .. })), "{result:?}");
+}
+
 /// A GeoPackage with two feature tables, an attributes-only table and a table in a projected
 /// system nobody here reads, as GDAL or QGIS users make them.
 fn mixed_geopackage(dir: &Path) -> PathBuf {

@@ -306,9 +306,12 @@ fn feed_fifo(fifo: std::path::PathBuf) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         use std::io::Write as _;
         use std::os::unix::fs::OpenOptionsExt as _;
-        const O_NONBLOCK: i32 = 0o4000;
         for _ in 0..200 {
-            if let Ok(mut f) = std::fs::OpenOptions::new().write(true).custom_flags(O_NONBLOCK).open(&fifo) {
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(rustix::fs::OFlags::NONBLOCK.bits().cast_signed())
+                .open(&fifo)
+            {
                 let _ = f.write_all(AREAS.as_bytes());
                 return;
             }

@@ -102,7 +102,7 @@ pub fn load_file_with(path: &Path, progress: &Progress) -> Result<Loaded, GeoJso
 
 /// [`load_file_with`] as a layer of `kind` (`None`: inferred from the properties).
 pub(crate) fn load_file_as(path: &Path, progress: &Progress, kind: Option<LayerKind>) -> Result<Loaded, GeoJsonError> {
-    let bytes = super::read::read_input(path).map_err(|e| match e {
+    let bytes = super::read::read_input_with(path, progress).map_err(|e| match e {
         super::read::ReadError::TooLarge { path, size_mb } => {
             GeoJsonError::TooLarge { path, size_mb, limit_mb: MAX_FILE_BYTES / 1_000_000 }
         }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::geojson::Loaded;
 use super::progress::Progress;
-use super::read::{ReadError, read_input};
+use super::read::{ReadError, read_input_with};
 use crate::model::Layer;
 
 /// A layer file format.
@@ -162,10 +162,14 @@ fn open_layers_reporting(path: &Path, progress: &Progress) -> Result<Vec<Loaded>
             .map(|l| vec![l])
             .map_err(|e| OpenError::Format(e.to_string()));
     }
-    let bytes = read_input(path)?;
+    // A pipe, FIFO or device (or a small KML): read whole, reporting its bytes as they come
+    // and stopping on Cancel even while a FIFO waits for its writer.
+    let bytes = read_input_with(path, progress)?;
     if progress.cancelled() {
         return Err(OpenError::Cancelled { path: path.to_owned() });
     }
+    // Now its size is known (all of it read); the features count on while it is parsed.
+    progress.set_total_bytes(bytes.len() as u64);
     let Some(format) = format.or_else(|| Format::sniff(&bytes)) else {
         return Err(OpenError::UnknownFormat {
             path: path.to_owned(),

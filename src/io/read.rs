@@ -2,9 +2,13 @@
 //! FIFOs and devices up to [`MAX_STREAM_BYTES`] (a `/dev/zero` must not allocate until the
 //! process aborts). Every reader of user files goes through [`read_input`], so a FIFO is
 //! read exactly once (validate and load see the same bytes) and every message names the file.
+//! The app's loads read through [`read_input_with`], which sees Cancel even while a FIFO waits
+//! for its writer: on Unix a FIFO is opened without waiting (`O_NONBLOCK`) and then polled.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
+
+use super::progress::Progress;
 
 /// Regular files larger than this are refused with a clear message instead of exhausting
 /// memory.
@@ -72,6 +76,12 @@ pub enum ReadError {
         /// The path.
         path: PathBuf,
     },
+    /// The load was cancelled while the pipe, FIFO or device was read (or waited on).
+    #[error("{}: reading cancelled", path.display())]
+    Cancelled {
+        /// The path.
+        path: PathBuf,
+    },
 }
 
 impl ReadError {
@@ -81,7 +91,8 @@ impl ReadError {
             Self::Io { path, .. }
             | Self::Folder { path }
             | Self::TooLarge { path, .. }
-            | Self::EndlessStream { path } => path,
+            | Self::EndlessStream { path }
+            | Self::Cancelled { path } => path,
         }
     }
 }
@@ -94,13 +105,26 @@ pub fn is_regular_file(path: &Path) -> bool {
 
 /// Reads `path` once, whole, within the limits of the module docs.
 pub fn read_input(path: &Path) -> Result<Vec<u8>, ReadError> {
-    read_input_limited(path, MAX_FILE_BYTES, MAX_STREAM_BYTES)
+    read_input_limited(path, MAX_FILE_BYTES, MAX_STREAM_BYTES, &Progress::new())
 }
 
-/// [`read_input`] with explicit limits (tests use small ones).
-pub fn read_input_limited(path: &Path, max_file: u64, max_stream: u64) -> Result<Vec<u8>, ReadError> {
+/// [`read_input`] for a load that can be cancelled: a pipe, FIFO or device reports its bytes
+/// to `progress` as they arrive, and once `progress` is cancelled the read stops with
+/// [`ReadError::Cancelled`] — even a FIFO that no writer has opened yet, which would
+/// otherwise hold the loading thread in `open()` for ever.
+pub fn read_input_with(path: &Path, progress: &Progress) -> Result<Vec<u8>, ReadError> {
+    read_input_limited(path, MAX_FILE_BYTES, MAX_STREAM_BYTES, progress)
+}
+
+/// [`read_input_with`] with explicit limits (tests use small ones).
+pub fn read_input_limited(
+    path: &Path,
+    max_file: u64,
+    max_stream: u64,
+    progress: &Progress,
+) -> Result<Vec<u8>, ReadError> {
     let io = |source| ReadError::Io { path: path.to_owned(), source };
-    let file = std::fs::File::open(path).map_err(io)?;
+    let file = open_without_waiting(path).map_err(io)?;
     let meta = file.metadata().map_err(io)?;
     if meta.is_dir() {
         return Err(ReadError::Folder { path: path.to_owned() });
@@ -117,12 +141,114 @@ pub fn read_input_limited(path: &Path, max_file: u64, max_stream: u64) -> Result
         }
         return Ok(bytes);
     }
+    let mut stream = Stream::new(&file, progress).map_err(io)?;
     let mut bytes = Vec::new();
-    file.take(max_stream + 1).read_to_end(&mut bytes).map_err(io)?;
-    if bytes.len() as u64 > max_stream {
-        return Err(ReadError::EndlessStream { path: path.to_owned() });
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io(e)),
+        };
+        if (bytes.len() + n) as u64 > max_stream {
+            return Err(ReadError::EndlessStream { path: path.to_owned() });
+        }
+        bytes.extend_from_slice(buf.get(..n).unwrap_or_default());
+        progress.add_bytes(n as u64);
+    }
+    if progress.cancelled() {
+        return Err(ReadError::Cancelled { path: path.to_owned() });
     }
     Ok(bytes)
+}
+
+/// Opens `path` for reading. On Unix it is opened with `O_NONBLOCK`, so that opening a FIFO
+/// does not wait for a writer (a regular file reads as it always does; [`Stream`] waits for
+/// a FIFO's data by polling, and makes a device's reads blocking again).
+fn open_without_waiting(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits().cast_signed());
+    }
+    options.open(path)
+}
+
+/// A pipe, FIFO or device being read for a load that may be cancelled: once the load is
+/// cancelled, a read returns 0 (the end), and [`read_input_limited`] then says it was
+/// cancelled.
+struct Stream<'a> {
+    file: &'a std::fs::File,
+    progress: &'a Progress,
+    /// A FIFO (or pipe) is waited on by polling; a device is read with blocking reads.
+    #[cfg(unix)]
+    fifo: bool,
+}
+
+impl<'a> Stream<'a> {
+    fn new(file: &'a std::fs::File, progress: &'a Progress) -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt as _;
+            let fifo = file.metadata()?.file_type().is_fifo();
+            if !fifo {
+                // A device (a terminal, `/dev/zero`): blocking reads, as any reader does;
+                // Cancel is seen between them.
+                let flags = rustix::fs::fcntl_getfl(file)?;
+                rustix::fs::fcntl_setfl(file, flags - rustix::fs::OFlags::NONBLOCK)?;
+            }
+            Ok(Self { file, progress, fifo })
+        }
+        #[cfg(not(unix))]
+        Ok(Self { file, progress })
+    }
+}
+
+impl std::io::Read for Stream<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        #[cfg(unix)]
+        if self.fifo {
+            return self.read_fifo(buf);
+        }
+        if self.progress.cancelled() { Ok(0) } else { (&mut &*self.file).read(buf) }
+    }
+}
+
+#[cfg(unix)]
+impl Stream<'_> {
+    /// Waits for a FIFO's data (or for its writer to close it) a tenth of a second at a time,
+    /// asking between waits whether the load was cancelled. A FIFO that no writer has opened
+    /// yet polls as empty, not as ended, so a late writer is waited for as a blocking read
+    /// would wait for it.
+    fn read_fifo(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        let tenth = Timespec { tv_sec: 0, tv_nsec: 100_000_000 };
+        loop {
+            if self.progress.cancelled() {
+                return Ok(0);
+            }
+            let mut fds = [PollFd::new(self.file, PollFlags::IN)];
+            match poll(&mut fds, Some(&tenth)) {
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            let ready = fds.first().map_or_else(PollFlags::empty, PollFd::revents);
+            if ready.contains(PollFlags::NVAL) {
+                return Err(std::io::Error::other("this FIFO cannot be waited on"));
+            }
+            if !ready.intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR) {
+                continue;
+            }
+            match (&mut &*self.file).read(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                other => return other,
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -148,7 +274,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.geojson");
         std::fs::write(&path, vec![b' '; 2000]).unwrap();
-        let e = read_input_limited(&path, 1000, 1000).unwrap_err();
+        let e = read_input_limited(&path, 1000, 1000, &Progress::new()).unwrap_err();
         assert!(matches!(e, ReadError::TooLarge { .. }));
         assert!(e.to_string().contains("big.geojson"), "{e}");
     }
@@ -163,8 +289,69 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn an_endless_device_is_cut_off_with_a_message() {
-        let e = read_input_limited(Path::new("/dev/zero"), 1000, 4096).unwrap_err();
+        let e = read_input_limited(Path::new("/dev/zero"), 1000, 4096, &Progress::new()).unwrap_err();
         assert!(matches!(e, ReadError::EndlessStream { .. }), "{e}");
         assert!(e.to_string().contains("/dev/zero: is not a regular file"), "{e}");
+    }
+
+    /// Makes a FIFO in `dir`.
+    #[cfg(unix)]
+    fn fifo_in(dir: &Path) -> PathBuf {
+        let fifo = dir.join("pipe.geojson");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+        assert!(made.success(), "mkfifo failed");
+        fifo
+    }
+
+    /// Found walking the app: a FIFO that no program writes held the loading thread in
+    /// `open()` for ever; Cancel took the row away but the thread stayed. Now the read sees
+    /// Cancel while it waits.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_nobody_writes_can_be_cancelled_while_it_is_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = fifo_in(dir.path());
+        let progress = Progress::new();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (path, worker) = (fifo.clone(), progress.clone());
+        std::thread::spawn(move || tx.send(read_input_with(&path, &worker)));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        progress.cancel();
+        let answer = rx.recv_timeout(std::time::Duration::from_secs(5));
+        if answer.is_err() {
+            // Let a reader stuck in open() go (a writer that closes at once), then fail.
+            use std::os::unix::fs::OpenOptionsExt as _;
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(rustix::fs::OFlags::NONBLOCK.bits().cast_signed())
+                .open(&fifo);
+        }
+        let e = answer.expect("the read stops within 5 s of Cancel").unwrap_err();
+        assert!(matches!(e, ReadError::Cancelled { .. }), "{e}");
+        assert_eq!(e.to_string(), format!("{}: reading cancelled", fifo.display()));
+    }
+
+    /// A writer that comes late, and writes in two pieces with a pause between them, is
+    /// waited for and read whole, its bytes counted as they arrive.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_written_late_and_in_pieces_is_read_whole() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = fifo_in(dir.path());
+        let path = fifo.clone();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+            f.write_all(b"{\"type\":").unwrap();
+            f.flush().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            f.write_all(b"\"FeatureCollection\",\"features\":[]}").unwrap();
+        });
+        let progress = Progress::new();
+        let bytes = read_input_with(&fifo, &progress).unwrap();
+        writer.join().unwrap();
+        assert_eq!(bytes, br#"{"type":"FeatureCollection","features":[]}"#);
+        assert_eq!(progress.snapshot().bytes_done, bytes.len() as u64);
     }
 }
