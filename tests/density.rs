@@ -216,6 +216,12 @@ fn clicking_a_bin_lists_exactly_the_events_it_counts() {
     assert_eq!(record.bins, counted, "the scene records the bins it draws");
 }
 
+/// The number in attribute `name` of the SVG element written on `line`.
+fn number_attribute(line: &str, name: &str) -> f32 {
+    let at = line.find(&format!(" {name}=\"")).expect(name) + name.len() + 3;
+    line[at..].split('"').next().and_then(|v| v.parse().ok()).expect("a number")
+}
+
 #[test]
 fn the_scene_draws_hexagons_with_a_count_legend_and_the_export_carries_them() {
     let (catalog, li) = catalog_with(fixture(20_000));
@@ -239,23 +245,37 @@ fn the_scene_draws_hexagons_with_a_count_legend_and_the_export_carries_them() {
     let counted = count_bins(&catalog.layers[li], li, Some(&filter), &scene.density[0].grid, &viewport.world_rect());
     assert_eq!(hexagons, counted.len());
     assert!(!scene.items.iter().any(|i| matches!(i, Item::Marker { .. })), "no symbols under the density");
-    let rows: Vec<&str> =
-        scene.legend.iter().filter(|e| e.label.ends_with("per hexagon")).map(|e| e.label.as_str()).collect();
-    assert!(rows.len() >= 3, "{rows:?}");
-    assert!(rows[0].starts_with("Generated events: 1–"), "{rows:?}");
+    // One legend entry: the layer's name over its classes, light to dark.
+    assert_eq!(scene.legend.len(), 1, "{:?}", scene.legend);
+    let entry = &scene.legend[0];
+    assert_eq!(entry.label, "Generated events: features per hexagon");
+    let LegendSwatch::Classes(classes) = &entry.swatch else { panic!("{entry:?}") };
+    let ranges: Vec<&str> = classes.iter().map(|(_, r)| r.as_str()).collect();
+    assert!(ranges.len() >= 3, "{ranges:?}");
+    assert!(ranges[0].starts_with("1–"), "{ranges:?}");
     let max = counted.iter().map(|b| b.1).max().expect("bins");
-    let top: u32 = rows
-        .last()
-        .and_then(|r| r.split('–').nth(1))
-        .and_then(|r| r.split(' ').next())
-        .map_or(0, |t| t.replace(',', "").parse().expect("a number"));
+    let top: u32 =
+        ranges.last().and_then(|r| r.split('–').nth(1)).map_or(0, |t| t.replace(',', "").parse().expect("a number"));
     assert!(top >= max, "the legend's top class ({top}) covers the densest bin ({max})");
-    assert!(scene.legend.iter().all(|e| matches!(e.swatch, LegendSwatch::Area(_))));
     let svg = scene_to_svg(
         &scene,
         &Furniture { title: None, date_range: None, legend: Some(frontier_atlas::render::LegendCorner::TopRight) },
     );
-    assert!(svg.contains("per hexagon"), "the export's legend has the count rows");
+    assert!(svg.contains("features per hexagon"), "the export's legend has the count entry");
+    for range in &ranges {
+        assert!(svg.contains(&format!(">{range}</text>")), "the export writes the class {range}");
+    }
+    // Found walking the app: a class a row made a density layer six rows of the legend, and
+    // with a second layer the legend hid half the map. Its classes are one row of cells now.
+    let legend_box = svg.lines().find(|l| l.contains(r##"rx="4" fill="#ffffff""##)).expect("the legend box");
+    let attr = |name: &str| number_attribute(legend_box, name);
+    assert!(attr("height") <= 18.0 * 2.0 + 24.0 + 30.0, "{legend_box}");
+    let cells_end = svg
+        .lines()
+        .filter(|l| l.starts_with("<rect") && l.contains(r#"height="10""#))
+        .map(|l| number_attribute(l, "x") + number_attribute(l, "width"))
+        .fold(0.0_f32, f32::max);
+    assert!(cells_end > 0.0 && cells_end <= attr("x") + attr("width"), "the cells stay in the box: {legend_box}");
     assert!(svg.matches('Z').count() >= hexagons, "the export draws the hexagons");
 
     // Points chosen: no hexagons even when dense.

@@ -367,6 +367,17 @@ fn page_svg(page: PageSize, layout: &Layout, scene: &ProjectScene, map_svg: &str
                 let _ = writeln!(s, r##"<text x="{tx}" y="{y:.1}" font-size="9" fill="#1a1a1a">…</text>"##);
                 break;
             }
+            if let LegendSwatch::Classes(classes) = &entry.swatch {
+                // The label, then the cells with their ranges beneath.
+                let _ = writeln!(
+                    s,
+                    r##"<text x="{tx}" y="{y:.1}" font-size="9" fill="#1a1a1a">{}</text>"##,
+                    crate::io::xml::escape(&entry.label)
+                );
+                super::svg::write_class_cells(&mut s, [tx, y + 3.0], classes, 8.0);
+                y += 12.5 + 21.0;
+                continue;
+            }
             swatch(&mut s, [tx + 7.0, y - 3.5], &entry.swatch);
             let _ = writeln!(
                 s,
@@ -428,6 +439,20 @@ fn swatch(s: &mut String, c: [f32; 2], swatch: &LegendSwatch) {
         }
         LegendSwatch::Line { color, width, dash, band } => {
             super::svg::write_line_swatch(s, [x - 7.0, x + 7.0], y, *color, *width, *dash, *band);
+        }
+        LegendSwatch::Classes(classes) => {
+            // A small ramp, light to dark, in the swatch's box.
+            let w = 14.0 / classes.len().max(1) as f32;
+            for (k, (col, _)) in classes.iter().enumerate() {
+                let _ = writeln!(
+                    s,
+                    r#"<rect x="{:.2}" y="{:.1}" width="{w:.2}" height="9" fill="{}" fill-opacity="{:.2}"/>"#,
+                    x - 7.0 + w * k as f32,
+                    y - 4.5,
+                    col.css_rgb(),
+                    col.opacity()
+                );
+            }
         }
         LegendSwatch::Marker(shape, col) => {
             let (r, fill) = (4.5, col.css_rgb());

@@ -884,21 +884,20 @@ fn thousands(n: u32) -> String {
     out
 }
 
-/// The legend rows of `bounds` for a layer called `name`: "name: 1–5 per hexagon", …
+/// The legend entry of `bounds` for a layer called `name`: "name: events per hexagon", and
+/// its classes ("1–5", "6–20", …) light to dark.
 pub fn legend_rows(name: &str, bounds: &[u32], opacity: f32) -> Vec<LegendEntry> {
     let mut lo = 1;
-    bounds
+    let classes = bounds
         .iter()
         .enumerate()
         .map(|(k, &hi)| {
             let range = if lo == hi { thousands(hi) } else { format!("{}–{}", thousands(lo), thousands(hi)) };
             lo = hi.saturating_add(1);
-            LegendEntry {
-                label: format!("{name}: {range} per hexagon"),
-                swatch: LegendSwatch::Area(ramp_colour(k, bounds.len()).alpha(BIN_ALPHA).faded(opacity)),
-            }
+            (ramp_colour(k, bounds.len()).alpha(BIN_ALPHA).faded(opacity), range)
         })
-        .collect()
+        .collect();
+    vec![LegendEntry { label: format!("{name}: features per hexagon"), swatch: LegendSwatch::Classes(classes) }]
 }
 
 /// The colour of class `k` of `n`: spread over the whole ramp, so few classes still run from

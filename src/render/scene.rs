@@ -149,9 +149,19 @@ pub enum LegendSwatch {
     Line { color: Color, width: f32, dash: Option<[f32; 2]>, band: Option<(Color, f32)> },
     /// A point symbol.
     Marker(MarkerShape, Color),
+    /// Counts in classes, light to dark: each class's colour and its range ("1–3"). Drawn
+    /// under the entry's label as one row of cells with the ranges beneath them, so that a
+    /// density layer takes two lines of the legend rather than a line per class.
+    Classes(Vec<(Color, String)>),
 }
 
 impl LegendSwatch {
+    /// The width of each cell of a [`LegendSwatch::Classes`] whose ranges are written at
+    /// `font_pts`: the widest range and a little room (every cell is as wide, as on a ramp).
+    pub fn class_cell_width(classes: &[(Color, String)], font_pts: f32) -> f32 {
+        classes.iter().map(|(_, range)| super::text_width_pts(range, font_pts) + 6.0).fold(22.0, f32::max)
+    }
+
     /// A plain line.
     pub fn line(color: Color, width: f32) -> Self {
         Self::Line { color, width, dash: None, band: None }

@@ -204,9 +204,22 @@ fn write_furniture(s: &mut String, scene: &Scene, furniture: &Furniture) {
         && !scene.legend.is_empty()
     {
         let row_h = 18.0_f32;
-        let legend_w =
-            scene.legend.iter().map(|e| super::text_width_pts(&e.label, 12.0)).fold(60.0_f32, f32::max) + 46.0;
-        let legend_h = row_h * scene.legend.len() as f32 + 30.0;
+        // Classes take a row for their label and one for their cells and ranges.
+        let height = |e: &super::LegendEntry| match e.swatch {
+            LegendSwatch::Classes(_) => row_h + 24.0,
+            _ => row_h,
+        };
+        let width = |e: &super::LegendEntry| {
+            let label = super::text_width_pts(&e.label, 12.0);
+            match &e.swatch {
+                LegendSwatch::Classes(classes) => {
+                    label.max(LegendSwatch::class_cell_width(classes, 10.0) * classes.len() as f32) + 22.0
+                }
+                _ => label + 46.0,
+            }
+        };
+        let legend_w = scene.legend.iter().map(width).fold(106.0_f32, f32::max);
+        let legend_h = scene.legend.iter().map(height).sum::<f32>() + 30.0;
         // Clear of the title (top left), and of the scale bar, north arrow and attribution.
         let [x0, y0] = corner.place([w, h], [legend_w, legend_h], title_h, 74.0);
         let _ = writeln!(
@@ -219,10 +232,24 @@ fn write_furniture(s: &mut String, scene: &Scene, furniture: &Furniture) {
             x0 + 10.0,
             y0 + 18.0
         );
-        for (i, entry) in scene.legend.iter().enumerate() {
-            let cy = y0 + 32.0 + row_h * i as f32;
+        let mut cy = y0 + 32.0;
+        for entry in &scene.legend {
             let sx = x0 + 18.0;
+            let next = cy + height(entry);
             match &entry.swatch {
+                LegendSwatch::Classes(classes) => {
+                    // The label on the row, the cells under it, each with its range beneath.
+                    let x = x0 + 10.0;
+                    let _ = writeln!(
+                        s,
+                        r##"<text x="{x:.1}" y="{:.1}" font-size="12" fill="#1a1a1a">{}</text>"##,
+                        cy + 4.0,
+                        crate::io::xml::escape(&entry.label)
+                    );
+                    write_class_cells(s, [x, cy + 9.0], classes, 10.0);
+                    cy = next;
+                    continue;
+                }
                 LegendSwatch::Area(c) => {
                     let _ = writeln!(
                         s,
@@ -248,6 +275,7 @@ fn write_furniture(s: &mut String, scene: &Scene, furniture: &Furniture) {
                 cy + 4.0,
                 crate::io::xml::escape(&entry.label)
             );
+            cy = next;
         }
     }
     // Scale bar, bottom left.
@@ -305,6 +333,29 @@ fn write_furniture(s: &mut String, scene: &Scene, furniture: &Furniture) {
         h - 5.0,
         crate::io::xml::escape(&scene.attribution)
     );
+}
+
+/// The cells of a [`LegendSwatch::Classes`] from `top_left`, 10 points high, each with its
+/// range beneath at `font_pts` (the map's legend and a deck's both draw them).
+pub(super) fn write_class_cells(s: &mut String, top_left: [f32; 2], classes: &[(super::Color, String)], font_pts: f32) {
+    let [x0, y0] = top_left;
+    let cell = LegendSwatch::class_cell_width(classes, font_pts);
+    for (k, (c, range)) in classes.iter().enumerate() {
+        let x = x0 + cell * k as f32;
+        let _ = writeln!(
+            s,
+            r#"<rect x="{x:.1}" y="{y0:.1}" width="{cell:.1}" height="10" fill="{}" fill-opacity="{:.2}"/>"#,
+            c.css_rgb(),
+            c.opacity()
+        );
+        let _ = writeln!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" font-size="{font_pts}" fill="#1a1a1a" text-anchor="middle">{}</text>"##,
+            x + cell / 2.0,
+            y0 + 11.0 + font_pts,
+            crate::io::xml::escape(range)
+        );
+    }
 }
 
 /// A line swatch from `x0` to `x1` at `y`: the band under it, then the line with its dash.

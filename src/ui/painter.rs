@@ -3,7 +3,7 @@
 
 use egui::{Color32, Painter, Pos2, Stroke, pos2, vec2};
 
-use crate::render::{Color, Item, LegendCorner, LegendSwatch, MarkerShape, Scene};
+use crate::render::{Color, Item, LegendCorner, LegendEntry, LegendSwatch, MarkerShape, Scene};
 use crate::spatial::{Shape, Viewport};
 
 fn c32(c: Color) -> Color32 {
@@ -144,9 +144,8 @@ pub fn legend_rect(origin: Pos2, scene: &Scene, corner: LegendCorner) -> Option<
         return None;
     }
     // Room on the right for the hide button.
-    let width =
-        scene.legend.iter().map(|e| crate::render::text_width_pts(&e.label, 12.0)).fold(60.0_f32, f32::max) + 58.0;
-    let height = LEGEND_ROW * scene.legend.len() as f32 + 12.0;
+    let width = scene.legend.iter().map(legend_entry_width).fold(60.0_f32, f32::max) + 26.0;
+    let height = scene.legend.iter().map(legend_entry_height).sum::<f32>() + 12.0;
     // On a map narrower than the legend it starts at the map's left edge, so its swatches
     // stay in view (the rest is cut at the right, and its × hides it). Below, it stays
     // clear of the scale bar.
@@ -154,11 +153,32 @@ pub fn legend_rect(origin: Pos2, scene: &Scene, corner: LegendCorner) -> Option<
     Some(egui::Rect::from_min_size(origin + vec2(x, y), vec2(width, height)))
 }
 
+/// Font size of the ranges under a legend's classes.
+const CLASS_FONT: f32 = 10.0;
+
+/// The height of `entry` in the legend: a row, or for classes a row and their cells and
+/// ranges beneath.
+fn legend_entry_height(entry: &LegendEntry) -> f32 {
+    if matches!(entry.swatch, LegendSwatch::Classes(_)) { LEGEND_ROW + 24.0 } else { LEGEND_ROW }
+}
+
+/// The width `entry` takes from the legend's left edge (without the room for the hide
+/// button): a swatch and its label, or a label over a row of class cells.
+fn legend_entry_width(entry: &LegendEntry) -> f32 {
+    let label = crate::render::text_width_pts(&entry.label, 12.0);
+    match &entry.swatch {
+        LegendSwatch::Classes(classes) => {
+            let cells = LegendSwatch::class_cell_width(classes, CLASS_FONT) * classes.len() as f32;
+            label.max(cells) + 8.0
+        }
+        _ => label + 32.0,
+    }
+}
+
 /// Paints the legend of `scene` in `corner` of the map at `origin` (what [`paint_scene`]
 /// paints last when asked to; the app paints it after the selection and hover rings).
 pub fn paint_legend(painter: &Painter, origin: Pos2, scene: &Scene, corner: LegendCorner) {
     let Some(rect) = legend_rect(origin, scene, corner) else { return };
-    let row_h = LEGEND_ROW;
     let font = egui::FontId::proportional(12.0);
     let top_left = rect.min;
     painter.rect(
@@ -168,10 +188,40 @@ pub fn paint_legend(painter: &Painter, origin: Pos2, scene: &Scene, corner: Lege
         Stroke::new(0.6, Color32::from_gray(140)),
         egui::StrokeKind::Inside,
     );
-    for (i, entry) in scene.legend.iter().enumerate() {
-        let cy = top_left.y + 15.0 + row_h * i as f32;
+    let mut cy = top_left.y + 15.0;
+    for entry in &scene.legend {
         let sx = top_left.x + 16.0;
+        let height = legend_entry_height(entry);
         match &entry.swatch {
+            LegendSwatch::Classes(classes) => {
+                // The label on the row, the cells under it, each with its range beneath.
+                let x0 = sx - 8.0;
+                painter.text(
+                    pos2(x0, cy),
+                    egui::Align2::LEFT_CENTER,
+                    &entry.label,
+                    font.clone(),
+                    Color32::from_gray(25),
+                );
+                let cell = LegendSwatch::class_cell_width(classes, CLASS_FONT);
+                for (k, (c, range)) in classes.iter().enumerate() {
+                    let x = x0 + cell * k as f32;
+                    painter.rect_filled(
+                        egui::Rect::from_min_max(pos2(x, cy + 9.0), pos2(x + cell, cy + 19.0)),
+                        0.0,
+                        c32(*c),
+                    );
+                    painter.text(
+                        pos2(x + cell / 2.0, cy + 20.0),
+                        egui::Align2::CENTER_TOP,
+                        range,
+                        egui::FontId::proportional(CLASS_FONT),
+                        Color32::from_gray(25),
+                    );
+                }
+                cy += height;
+                continue;
+            }
             LegendSwatch::Area(c) => {
                 painter.rect(
                     egui::Rect::from_center_size(pos2(sx, cy), vec2(16.0, 11.0)),
@@ -205,6 +255,7 @@ pub fn paint_legend(painter: &Painter, origin: Pos2, scene: &Scene, corner: Lege
             font.clone(),
             Color32::from_gray(25),
         );
+        cy += height;
     }
 }
 
