@@ -386,3 +386,30 @@ fn the_legend_is_painted_over_the_selection_ring() {
     };
     assert!(ring_at < legend_at, "the ring ({ring_at}) is painted after the legend ({legend_at})");
 }
+
+/// Found walking the app: the Layers panel widened (158 → 208 px) when a range made the
+/// counts read "12 of 35", and its width followed the counts through playback, so the map
+/// shifted at every step. A dated layer's count keeps the room of its widest form.
+#[test]
+fn choosing_a_range_and_playing_it_do_not_move_the_map() {
+    let mut h = harness();
+    h.run_steps(3);
+    let bits = |[w, hgt]: [f32; 2]| (w.to_bits(), hgt.to_bits());
+    let size = bits(h.state().map.viewport.size_pts);
+    h.get_by_label("2021").click();
+    h.run_steps(3);
+    assert!(h.state().timeline.range.is_some(), "2021 sets a range");
+    assert_eq!(bits(h.state().map.viewport.size_pts), size, "the map's size changed with the range");
+    h.state_mut().timeline.playback.speed_steps_per_sec = 10.0;
+    h.get_by_label("Play").click();
+    let mut sizes = std::collections::BTreeSet::new();
+    for _ in 0..300 {
+        h.run_steps(1);
+        sizes.insert(bits(h.state().map.viewport.size_pts));
+        if !h.state().timeline.playback.playing {
+            break;
+        }
+    }
+    assert_eq!(sizes.len(), 1, "the map's size changed during playback: {sizes:?}");
+    assert_eq!(bits(h.state().map.viewport.size_pts), size);
+}

@@ -57,7 +57,28 @@ pub fn layers_ui(
                     } else {
                         n(total)
                     };
-                    ui.weak(count).on_hover_text(format!("{} · {}", layer.kind.label(), layer.source));
+                    // A dated layer's count keeps the room of its widest form ("all of all"), so
+                    // that choosing a range or playing through one does not widen the panel and
+                    // shift the map at every step.
+                    let room = layer.time_index.is_some().then(|| {
+                        let widest = format!("{} of {}", n(total), n(total));
+                        let font = egui::TextStyle::Body.resolve(ui.style());
+                        ui.painter().layout_no_wrap(widest, font, egui::Color32::WHITE).size().x
+                    });
+                    let hover = format!("{} · {}", layer.kind.label(), layer.source);
+                    match room {
+                        Some(width) => {
+                            let size = egui::vec2(width, ui.spacing().interact_size.y);
+                            let layout = egui::Layout::left_to_right(egui::Align::Center);
+                            ui.allocate_ui_with_layout(size, layout, |ui| {
+                                ui.set_min_width(width);
+                                ui.weak(count).on_hover_text(hover);
+                            });
+                        }
+                        None => {
+                            ui.weak(count).on_hover_text(hover);
+                        }
+                    }
                     if (editing.dirty)(layer.uid) {
                         ui.colored_label(egui::Color32::from_rgb(200, 110, 0), "unsaved");
                     }
