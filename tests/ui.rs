@@ -413,3 +413,29 @@ fn choosing_a_range_and_playing_it_do_not_move_the_map() {
     assert_eq!(sizes.len(), 1, "the map's size changed during playback: {sizes:?}");
     assert_eq!(bits(h.state().map.viewport.size_pts), size);
 }
+
+/// Found walking the app: a click on the count badge of a group of events selected the
+/// province under it (the badge lies beyond the symbol a click is tested against). A click on
+/// the badge, even on its far side, is a click on the group.
+#[test]
+fn clicking_a_groups_count_badge_selects_the_group() {
+    let mut h = harness();
+    h.run_steps(3);
+    let scene = h.state().map.scene().expect("a scene");
+    let badge = *scene.badges.iter().max_by(|a, b| a.radius.total_cmp(&b.radius)).expect("a group with a count");
+    let [ox, oy] = h.state().map.screen_origin;
+    // The badge's far side from its symbol.
+    let (dx, dy) = (badge.center[0] - badge.symbol[0], badge.center[1] - badge.symbol[1]);
+    let away = badge.radius * 0.7 / dx.hypot(dy).max(1e-3);
+    click_at(&mut h, pos2(ox + badge.center[0] + dx * away, oy + badge.center[1] + dy * away));
+    let selected = h.state().selection.expect("something selected");
+    let kind = h.state().catalog.layers[selected.layer].kind;
+    assert!(matches!(kind, LayerKind::Events | LayerKind::Aid), "selected a {kind:?} feature, not the group");
+    let grouped = h
+        .state()
+        .hits_here
+        .iter()
+        .filter(|r| matches!(h.state().catalog.layers[r.layer].kind, LayerKind::Events | LayerKind::Aid))
+        .count();
+    assert!(grouped >= 2, "the features here list the group: {:?}", h.state().hits_here);
+}

@@ -59,6 +59,7 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
         density_legend: Vec::new(),
         density_layers: Vec::new(),
         aggregated: Vec::new(),
+        badges: Vec::new(),
     };
     // Layers drawn as densities need no per-feature list of what is in view (their bins read
     // the filter's points), so a million events cost no R-tree walk.
@@ -138,6 +139,7 @@ pub fn build_scene(catalog: &Catalog, viewport: &Viewport, options: &SceneOption
         legend: b.legend.finish().into_iter().chain(b.density_legend).collect(),
         attribution: options.attribution.clone(),
         density: b.density,
+        badges: b.badges,
     }
 }
 
@@ -273,6 +275,8 @@ struct Builder<'a> {
     density_layers: Vec<usize>,
     /// Point layers drawn aggregated on the screen grid.
     aggregated: Vec<usize>,
+    /// Count badges drawn, for clicks ([`Scene::badges`]).
+    badges: Vec<super::scene::Badge>,
 }
 
 impl Builder<'_> {
@@ -515,6 +519,7 @@ impl Builder<'_> {
         let text = if count > 999 { format!("{}k", count / 1000) } else { count.to_string() };
         let at = [center[0] + radius * 0.9, center[1] - radius * 0.9];
         let r = 5.0 + 2.5 * (text.len().saturating_sub(1)) as f32;
+        self.badges.push(super::scene::Badge { center: at, radius: r, symbol: center });
         self.items.push(Item::Marker {
             center: at,
             radius: r,

@@ -221,25 +221,26 @@ impl MapView<'_> {
             .filter(|_| *self.legend)
             .and_then(|(_, scene)| super::painter::legend_rect(rect.min, scene, self.legend_corner));
         let on_map = |p: &egui::Pos2| !legend.is_some_and(|r| r.contains(*p));
+        // A count badge (as last drawn) stands for its symbol.
+        let aim = |p: egui::Pos2| state.cache.as_ref().map_or(local(p), |(_, scene)| scene.aim(local(p)));
         let hover = response
             .hover_pos()
             .filter(on_map)
-            .and_then(|p| hit_test(&self.catalog.layers, &state.viewport, local(p), HitTolerance::default(), is_shown));
+            .and_then(|p| hit_test(&self.catalog.layers, &state.viewport, aim(p), HitTolerance::default(), is_shown));
         if response.clicked()
             && !edited
             && !click_draws(editor)
             && let Some(p) = response.interact_pointer_pos().filter(on_map)
         {
-            let hits = hits_in_every_layer(&self.catalog.layers, &state.viewport, local(p), is_shown);
+            let hits = hits_in_every_layer(&self.catalog.layers, &state.viewport, aim(p), is_shown);
             let mut hits = with_bin_members(hits, self.catalog, density, Some(self.filter), &state.viewport, local(p));
             // Found walking the app: editing districts, a click inside one selected the river
             // drawn over it (or a density bin). The layer being edited is hit first; the rest
             // follow in the list of what is here.
             if let Some(li) = editor.layer.and_then(|uid| self.catalog.index_of(uid)) {
                 let tol = HitTolerance::default();
-                let own = hit_test_all(&self.catalog.layers, &state.viewport, local(p), tol, |l, f| {
-                    l == li && is_shown(l, f)
-                });
+                let own =
+                    hit_test_all(&self.catalog.layers, &state.viewport, aim(p), tol, |l, f| l == li && is_shown(l, f));
                 if !own.is_empty() {
                     hits.retain(|r| r.layer != li);
                     hits.splice(0..0, own);
