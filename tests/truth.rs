@@ -303,6 +303,40 @@ fn fewer_town_names_cross_a_border() {
     assert!(towns <= 145, "{towns} town names across a border with the towns alone (140 when written)");
 }
 
+/// Found walking the app: "Shiva Lake", a lake in Afghan Shighnan a few kilometres from the
+/// Panj, had its name written across the border into Tajikistan. A lake's name may spill
+/// onto its shore, but not into another country: in every view of the frontier each lake
+/// label's box lies in the country its lake is in.
+#[test]
+fn lake_names_stay_in_their_lakes_country() {
+    let catalog = catalog();
+    let lakes = layer(&catalog, LayerKind::Lakes);
+    let countries = layer(&catalog, LayerKind::Countries);
+    let (mut wrong, mut checked) = (Vec::new(), 0);
+    for (name, viewport) in views() {
+        let scene = build_scene(&catalog, &viewport, &SceneOptions::default());
+        for label in &scene.labels {
+            let Some(lake) = lakes.features.decoded().find(|f| f.prop_str("name") == Some(label.text.as_str())) else {
+                continue;
+            };
+            let Some(at) = lake.shape.anchor() else { continue };
+            let Some(home) = countries.features.decoded().find(|c| in_feature(c, at)) else { continue };
+            // The box a point inside: the drawn borders are simplified for the zoom.
+            let [x, y] = label.pos.map(|v| v + 1.0);
+            let [w, h] = label.size.map(|v| v - 2.0);
+            checked += 1;
+            if ![[x, y], [x + w, y], [x, y + h], [x + w, y + h]]
+                .iter()
+                .all(|c| in_feature(home, viewport.world_from_screen(*c)))
+            {
+                wrong.push(format!("{name}: {:?}", label.text));
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} lake names checked");
+    assert!(wrong.is_empty(), "lake names across a border: {wrong:#?}");
+}
+
 #[test]
 fn no_internal_id_is_ever_a_label() {
     let catalog = catalog();

@@ -648,6 +648,13 @@ impl Builder<'_> {
                 }
                 _ => None,
             };
+            let anchors = match f.shape.anchor() {
+                Some(at) if layer.kind == LayerKind::Lakes => self.lake_side(territories, at, anchors, size),
+                _ => anchors,
+            };
+            if anchors.is_empty() {
+                continue;
+            }
             self.candidates.push(LabelCandidate {
                 text,
                 anchors,
@@ -726,6 +733,45 @@ impl Builder<'_> {
                 .into_iter()
                 .all(|corner| at_home(self.viewport.world_from_screen(corner)))
         }))
+    }
+
+    /// A lake's name may spill onto its shore, but not into another country (found on the
+    /// map: "Shiva Lake", in Afghan Shighnan, was written across the Panj). Where a border
+    /// comes within the name's reach, `anchors` (the centres its box may take) become those
+    /// whose box lies in the country the lake's point `at` (world) is in: each centre as
+    /// given, else the name beside it, to the left or to the right, as long as the box still
+    /// touches the centre. No anchor left: the name is not written.
+    fn lake_side(
+        &self,
+        territories: &[Territory<'_>],
+        at: [f64; 2],
+        anchors: Vec<[f32; 2]>,
+        [width, height]: [f32; 2],
+    ) -> Vec<[f32; 2]> {
+        let reach = f64::from(width + height) / self.transform.0;
+        let around = WorldRect { min: [at[0] - reach, at[1] - reach], max: [at[0] + reach, at[1] + reach] };
+        let near: Vec<&Territory<'_>> = territories.iter().filter(|t| t.bounds.intersects(&around)).collect();
+        let border_near = near
+            .iter()
+            .any(|t| t.rings.iter().any(|ring| ring.windows(2).any(|s| segment_distance(at, s[0], s[1]) < reach)));
+        if !border_near {
+            return anchors;
+        }
+        let home = near.iter().position(|t| polygon_contains(t.rings, at));
+        let at_home = |p: [f64; 2]| near.iter().position(|t| polygon_contains(t.rings, p)) == home;
+        let fits = |[x, y]: [f32; 2]| {
+            let [hw, hh] = [width / 2.0, height / 2.0];
+            [[x - hw, y - hh], [x + hw, y - hh], [x - hw, y + hh], [x + hw, y + hh]]
+                .into_iter()
+                .all(|corner| at_home(self.viewport.world_from_screen(corner)))
+        };
+        let shift = width / 2.0 - 2.0;
+        anchors
+            .iter()
+            .take(8)
+            .flat_map(|&[x, y]| [[x, y], [x - shift, y], [x + shift, y]])
+            .filter(|&c| fits(c))
+            .collect()
     }
 
     /// Where a label may hang: the point itself, or points inside the visible part of the
