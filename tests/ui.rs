@@ -210,6 +210,15 @@ fn an_acled_export_opens_as_an_events_layer_with_its_bad_rows_reported() {
         "bad rows listed with line numbers: {:?}",
         msg.details
     );
+    // Opened, the details read at the body size (found walking the app: they were small).
+    let detail = msg.details.iter().find(|d| d.contains("hostile.csv:7:")).expect("the row's detail").clone();
+    let msg = msg.clone();
+    let header = format!("{} details", msg.details.len());
+    h.get_by_label(&header).click();
+    h.run_steps(2);
+    let line = h.get_by_label(&detail).rect().height();
+    let title = h.get_by_label(&msg.text).rect().height();
+    assert!(line >= 14.0, "a detail line is {line} high, the message's lines {title}");
 }
 
 #[test]

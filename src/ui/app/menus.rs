@@ -271,8 +271,11 @@ impl AtlasApp {
                         .id_salt(("msg", i))
                         .show(ui, |ui| {
                             egui::ScrollArea::vertical().max_height(160.0).show(ui, |ui| {
+                                // At the body size: these are the FILE:LINE:COL lines the analyst
+                                // reads to mend a file (found walking the app: the small font was
+                                // hard to read).
                                 for d in &m.details {
-                                    ui.small(d);
+                                    ui.add(egui::Label::new(d).wrap());
                                 }
                             });
                         });
