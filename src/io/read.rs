@@ -303,34 +303,6 @@ mod tests {
         fifo
     }
 
-    /// Found walking the app: a FIFO that no program writes held the loading thread in
-    /// `open()` for ever; Cancel took the row away but the thread stayed. Now the read sees
-    /// Cancel while it waits.
-    #[cfg(unix)]
-    #[test]
-    fn a_fifo_nobody_writes_can_be_cancelled_while_it_is_waited_on() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = fifo_in(dir.path());
-        let progress = Progress::new();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (path, worker) = (fifo.clone(), progress.clone());
-        std::thread::spawn(move || tx.send(read_input_with(&path, &worker)));
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        progress.cancel();
-        let answer = rx.recv_timeout(std::time::Duration::from_secs(5));
-        if answer.is_err() {
-            // Let a reader stuck in open() go (a writer that closes at once), then fail.
-            use std::os::unix::fs::OpenOptionsExt as _;
-            let _ = std::fs::OpenOptions::new()
-                .write(true)
-                .custom_flags(rustix::fs::OFlags::NONBLOCK.bits().cast_signed())
-                .open(&fifo);
-        }
-        let e = answer.expect("the read stops within 5 s of Cancel").unwrap_err();
-        assert!(matches!(e, ReadError::Cancelled { .. }), "{e}");
-        assert_eq!(e.to_string(), format!("{}: reading cancelled", fifo.display()));
-    }
-
     /// A writer that comes late, and writes in two pieces with a pause between them, is
     /// waited for and read whole, its bytes counted as they arrive.
     #[cfg(unix)]

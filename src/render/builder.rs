@@ -218,6 +218,16 @@ const CROWD_HALOS: usize = 20;
 /// How many times the view halos may cover before they are left out ([`halos_crowd`]).
 const CROWD_COVER: f64 = 3.0;
 
+/// The territories near `at` (world) when a border comes within `reach` (world units) of it;
+/// `None` when none does (a name there cannot cross one).
+fn border_within<'t, 'a>(territories: &'t [Territory<'a>], at: [f64; 2], reach: f64) -> Option<Vec<&'t Territory<'a>>> {
+    let around = WorldRect { min: [at[0] - reach, at[1] - reach], max: [at[0] + reach, at[1] + reach] };
+    let near: Vec<&Territory<'_>> = territories.iter().filter(|t| t.bounds.intersects(&around)).collect();
+    near.iter()
+        .any(|t| t.rings.iter().any(|ring| ring.windows(2).any(|s| segment_distance(at, s[0], s[1]) < reach)))
+        .then_some(near)
+}
+
 /// The distance from `p` to the segment `a`–`b` (world units).
 fn segment_distance(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
@@ -712,15 +722,7 @@ impl Builder<'_> {
         d: f32,
         [width, height]: [f32; 2],
     ) -> Option<[bool; 8]> {
-        let reach = f64::from(d + width + height) / self.transform.0;
-        let around = WorldRect { min: [at[0] - reach, at[1] - reach], max: [at[0] + reach, at[1] + reach] };
-        let near: Vec<&Territory<'_>> = territories.iter().filter(|t| t.bounds.intersects(&around)).collect();
-        let border_near = near
-            .iter()
-            .any(|t| t.rings.iter().any(|ring| ring.windows(2).any(|s| segment_distance(at, s[0], s[1]) < reach)));
-        if !border_near {
-            return None;
-        }
+        let near = border_within(territories, at, f64::from(d + width + height) / self.transform.0)?;
         let coded = country.filter(|c| territories.iter().any(|t| t.code == Some(*c)));
         let home = if coded.is_some() { None } else { near.iter().position(|t| polygon_contains(t.rings, at)) };
         let at_home = |p: [f64; 2]| match coded {
@@ -748,15 +750,9 @@ impl Builder<'_> {
         anchors: Vec<[f32; 2]>,
         [width, height]: [f32; 2],
     ) -> Vec<[f32; 2]> {
-        let reach = f64::from(width + height) / self.transform.0;
-        let around = WorldRect { min: [at[0] - reach, at[1] - reach], max: [at[0] + reach, at[1] + reach] };
-        let near: Vec<&Territory<'_>> = territories.iter().filter(|t| t.bounds.intersects(&around)).collect();
-        let border_near = near
-            .iter()
-            .any(|t| t.rings.iter().any(|ring| ring.windows(2).any(|s| segment_distance(at, s[0], s[1]) < reach)));
-        if !border_near {
+        let Some(near) = border_within(territories, at, f64::from(width + height) / self.transform.0) else {
             return anchors;
-        }
+        };
         let home = near.iter().position(|t| polygon_contains(t.rings, at));
         let at_home = |p: [f64; 2]| near.iter().position(|t| polygon_contains(t.rings, p)) == home;
         let fits = |[x, y]: [f32; 2]| {
