@@ -448,3 +448,37 @@ fn clicking_a_groups_count_badge_selects_the_group() {
         .count();
     assert!(grouped >= 2, "the features here list the group: {:?}", h.state().hits_here);
 }
+
+/// Found walking the app: a CSV row written with its latitude and longitude swapped (Khorog at
+/// 71.5° N, in the Barents Sea) was taken without a word, and the map zoomed out to fit it.
+/// The row is kept as written (coordinates are facts), with a note that names its place in
+/// the file; the message counts it as a note, not as skipped. The same for an ACLED export,
+/// told by its `country` column.
+#[test]
+fn a_row_with_swapped_coordinates_is_kept_with_a_note() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let points = dir.path().join("towns.csv");
+    std::fs::write(&points, "name,lat,lon\nKhorog,37.489,71.553\nIshkashim,71.618,36.727\nDelhi,28.6,77.2\n")
+        .expect("write");
+    let acled = dir.path().join("export.csv");
+    std::fs::write(
+        &acled,
+        "event_id_cnty,event_date,event_type,country,latitude,longitude\n\
+         AFG1,2021-06-01,Battles,Afghanistan,36.727,71.618\n\
+         AFG2,2021-06-02,Battles,Afghanistan,68.9,36.7\n\
+         RUS1,2021-06-03,Protests,Russia,68.97,33.09\n",
+    )
+    .expect("write");
+    let mut h = harness();
+    h.run_steps(2);
+    for (path, line, col) in [(&points, 3, 2), (&acled, 3, 5)] {
+        h.state_mut().open_file_now(path);
+        h.run_steps(2);
+        let msg = h.state().messages.last().expect("a message").clone();
+        assert!(msg.text.ends_with("(3 features); 1 note"), "{}", msg.text);
+        assert_eq!(msg.details.len(), 1, "{:?}", msg.details);
+        let where_ = format!("{}:{line}:{col}: latitude ", path.display());
+        assert!(msg.details[0].starts_with(&where_), "{:?}", msg.details);
+        assert!(msg.details[0].contains("look swapped"), "{:?}", msg.details);
+    }
+}

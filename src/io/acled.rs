@@ -190,6 +190,8 @@ pub(crate) struct Required {
     pub lat: usize,
     /// `longitude`.
     pub lon: usize,
+    /// `country`, when the export has it (a point outside the country it names is told).
+    pub country: Option<usize>,
 }
 
 /// Reads an ACLED export from `reader`; `file_label` names it in messages.
@@ -638,7 +640,9 @@ fn find_required(columns: &[Column], file: &str) -> Result<Required, AcledError>
     let find = |name: &str| columns.iter().position(|c| c.known.is_some() && c.key == name);
     let missing: Vec<String> = REQUIRED_COLUMNS.iter().filter(|c| find(c).is_none()).map(|c| (*c).to_owned()).collect();
     match (find("event_id_cnty"), find("event_date"), find("latitude"), find("longitude")) {
-        (Some(id), Some(date), Some(lat), Some(lon)) if missing.is_empty() => Ok(Required { id, date, lat, lon }),
+        (Some(id), Some(date), Some(lat), Some(lon)) if missing.is_empty() => {
+            Ok(Required { id, date, lat, lon, country: find("country") })
+        }
         _ => Err(AcledError::MissingColumns { file: file.to_owned(), columns: missing }),
     }
 }
@@ -901,6 +905,16 @@ pub(crate) fn row_check<'r>(
         )
     })?;
 
+    let country = req.country.map(cell);
+    if let Some(inside) = crate::geodata::swapped_into(lon, lat, country) {
+        problems.push(RowProblem {
+            line,
+            col: req.lat + 1,
+            message: swapped_message(lat, lon, country, inside),
+            skipped: false,
+        });
+    }
+
     for &i in order {
         let Some(column) = columns.get(i) else {
             continue;
@@ -919,6 +933,22 @@ pub(crate) fn row_check<'r>(
         }
     }
     Ok(RowCore { id, date, day, lon, lat })
+}
+
+/// The words for a point that looks written with its latitude and longitude swapped (see
+/// [`crate::geodata::swapped_into`]): `country` the row's own, if it names one; `inside` the
+/// country the swapped point lies in. The point is kept as written: coordinates are facts,
+/// and only the analyst can say which way round they are.
+pub(crate) fn swapped_message(lat: f64, lon: f64, country: Option<&str>, inside: &str) -> String {
+    let named = country.map(str::trim).is_some_and(|c| c.eq_ignore_ascii_case(inside));
+    let (outside, swapped) = if named {
+        (format!("outside {inside} (the row's `country`)"), "inside it".to_owned())
+    } else {
+        ("far from the frontier this map shows".to_owned(), format!("in {inside}"))
+    };
+    format!(
+        "latitude {lat} and longitude {lon} look swapped: that point is {outside}, the swapped one {swapped} (kept as written)"
+    )
 }
 
 /// The day `text` names when it is exactly `YYYY-MM-DD` (a calendar day): the span

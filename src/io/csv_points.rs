@@ -192,6 +192,7 @@ pub fn parse_csv_points_with(path: &Path, bytes: &[u8], progress: &Progress) -> 
     let lon_col = find(&LON_NAMES).ok_or_else(|| missing("longitude", &LON_NAMES))?;
     let lat_col = find(&LAT_NAMES).ok_or_else(|| missing("latitude", &LAT_NAMES))?;
     let id_col = header.iter().position(|h| h == "id");
+    let country_col = header.iter().position(|h| h == "country");
     // Property keys: the header text, made unique.
     let mut keys: Vec<(usize, String)> = Vec::new();
     for (i, raw) in record.iter().enumerate() {
@@ -250,12 +251,21 @@ pub fn parse_csv_points_with(path: &Path, bytes: &[u8], progress: &Progress) -> 
             }
         };
         match (coord(lon_col, "longitude", 180.0), coord(lat_col, "latitude", 90.0)) {
-            (Ok(lon), Ok(lat)) => rows.push(Row {
-                id: id_col.and_then(|c| record.get(c)).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
-                lon,
-                lat,
-                cells: record.iter().map(str::to_owned).collect(),
-            }),
+            (Ok(lon), Ok(lat)) => {
+                let country = country_col.and_then(|c| record.get(c));
+                if let (Some(x), Some(y)) = (lon.as_f64(), lat.as_f64())
+                    && let Some(inside) = crate::geodata::swapped_into(x, y, country)
+                {
+                    let message = super::acled::swapped_message(y, x, country, inside);
+                    problems.push(format!("{label}:{line}:{}: {message}", lat_col + 1));
+                }
+                rows.push(Row {
+                    id: id_col.and_then(|c| record.get(c)).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+                    lon,
+                    lat,
+                    cells: record.iter().map(str::to_owned).collect(),
+                });
+            }
             (Err(a), _) | (_, Err(a)) => problems.push(a),
         }
     }

@@ -254,11 +254,7 @@ impl AtlasApp {
                     } else {
                         (
                             Level::Warning,
-                            format!(
-                                "Opened {} ({count} features); {} skipped",
-                                path.display(),
-                                crate::ui::load_progress::thousands(loaded.skipped.len() as u64)
-                            ),
+                            format!("Opened {} ({count} features); {}", path.display(), told(&loaded.skipped)),
                         )
                     };
                     self.messages.push(Message::new(level, text).with_details(loaded.skipped));
@@ -291,5 +287,21 @@ impl AtlasApp {
         for p in dropped {
             self.open_file_in_background(p);
         }
+    }
+}
+
+/// What a load's problem lines come to: "3 skipped", "1 note", or "2 skipped, 1 note". A line
+/// that says "skipped" left a feature (or row) out; the others are notes on what was kept (a
+/// number kept as text, coordinates that look swapped, a date read as a span). Found walking
+/// the app: a CSV whose every row was kept, one with a note, was said to have "1 skipped".
+fn told(lines: &[String]) -> String {
+    let skipped = lines.iter().filter(|l| l.contains("skipped")).count();
+    let notes = lines.len() - skipped;
+    let n = |n: usize| crate::ui::load_progress::thousands(n as u64);
+    let notes_text = format!("{} note{}", n(notes), if notes == 1 { "" } else { "s" });
+    match (skipped, notes) {
+        (_, 0) => format!("{} skipped", n(skipped)),
+        (0, _) => notes_text,
+        _ => format!("{} skipped, {notes_text}", n(skipped)),
     }
 }
