@@ -42,7 +42,7 @@ pub enum Command {
     /// Export the timeline's playback as an animated GIF (.gif), APNG (.apng) or numbered PNG
     /// frames (`frames.png` → `frames-0001.png`, …).
     Animate(AnimateArgs),
-    /// Check GeoJSON files strictly against RFC 7946.
+    /// Check GeoJSON files strictly against RFC 7946, and CSV files (ACLED exports, point tables) row by row as the app reads them.
     Validate {
         /// Files to check.
         #[arg(required = true)]
@@ -280,6 +280,22 @@ fn validate(files: &[PathBuf]) -> ExitCode {
     let mut bad = false;
     for path in files {
         let label = path.display();
+        match crate::io::open::Format::from_extension(path) {
+            Some(crate::io::open::Format::Csv) => {
+                bad |= validate_csv(path);
+                continue;
+            }
+            Some(format @ (crate::io::open::Format::GeoPackage | crate::io::open::Format::Kml)) if path.exists() => {
+                // Found trying the command: a GeoPackage was "1:1: JSON syntax error".
+                let what = if format == crate::io::open::Format::Kml { "KML" } else { "GeoPackage" };
+                println!(
+                    "{label}:1:1: a {what} file: `validate` checks GeoJSON and CSV files; open it, or `convert` it to GeoJSON and check that"
+                );
+                bad = true;
+                continue;
+            }
+            _ => {}
+        }
         // Read once (a FIFO too), streamed: memory stays bounded for a FeatureCollection.
         match crate::io::validate_stream::validate_path(path) {
             Err(e) => {
@@ -298,6 +314,51 @@ fn validate(files: &[PathBuf]) -> ExitCode {
         }
     }
     if bad { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+/// `validate` of a CSV (an ACLED export or points with longitude/latitude columns): read as
+/// the app reads it, each row left out printed as an error and each row kept with a remark
+/// as a note (`FILE:LINE:COL: note: …`, as GeoJSON notes are). True when the file cannot be
+/// read or a row was left out. Found trying the command: a CSV was "1:1: JSON syntax error".
+fn validate_csv(path: &Path) -> bool {
+    let label = path.display().to_string();
+    let loaded = match crate::io::open::open_layers(path) {
+        Ok(mut layers) if !layers.is_empty() => layers.swap_remove(0),
+        Ok(_) => {
+            println!("{label}:1:1: no layer in this file");
+            return true;
+        }
+        Err(e) => {
+            let text = e.to_string();
+            // A message that already gives the place ("FILE:LINE:…") is printed as it is.
+            let placed = text
+                .strip_prefix(&format!("{label}:"))
+                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+            if placed {
+                println!("{text}");
+            } else {
+                println!("{label}:1:1: {}", text.strip_prefix(&format!("{label}: ")).unwrap_or(&text));
+            }
+            return true;
+        }
+    };
+    let mut bad = false;
+    for line in &loaded.skipped {
+        let skipped = line.contains("skipped");
+        bad |= skipped;
+        // "FILE:LINE:COL: message": a kept row's remark is a note.
+        let place_and_message = line.strip_prefix(&format!("{label}:")).and_then(|rest| {
+            let (line_no, rest) = rest.split_once(':')?;
+            let (col, message) = rest.split_once(": ")?;
+            Some((line_no, col, message))
+        });
+        match place_and_message {
+            Some((line_no, col, message)) if !skipped => println!("{label}:{line_no}:{col}: note: {message}"),
+            Some(_) => println!("{line}"),
+            None => println!("{label}:1:1: {}", line.strip_prefix(&format!("{label}: ")).unwrap_or(line)),
+        }
+    }
+    bad
 }
 
 fn bad_rows(skip_bad: bool) -> crate::io::convert::BadRows {

@@ -93,6 +93,47 @@ fn validate_prints_file_line_col_and_exits_1() {
     assert_eq!(missing.status.code(), Some(1));
 }
 
+/// Found trying the command: `validate` of a CSV said "1:1: JSON syntax error". A CSV is read
+/// as the app reads it: a row left out is an error (exit 1), a row kept with a remark a note;
+/// a GeoPackage is told to be one.
+#[test]
+fn validate_checks_a_csv_as_the_app_reads_it_and_names_other_formats() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("towns.csv");
+    std::fs::write(&csv, "name,lat,lon\nKhorog,37.489,71.553\nSwapped,71.553,37.489\nBad,abc,71\n").expect("write");
+    let out = bin().arg("validate").arg(&csv).output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0]
+            .starts_with(&format!("{}:3:2: note: latitude 71.553 and longitude 37.489 look swapped", csv.display())),
+        "{stdout}"
+    );
+    assert_eq!(lines[1], format!("{}:4:2: latitude `abc` is not a number (row skipped)", csv.display()));
+    // Notes alone leave it valid.
+    std::fs::write(&csv, "name,lat,lon\nKhorog,37.489,71.553\nSwapped,71.553,37.489\n").expect("write");
+    let out = bin().arg("validate").arg(&csv).output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    // No coordinates: one line at 1:1.
+    std::fs::write(&csv, "a,b\n1,2\n").expect("write");
+    let out = bin().arg("validate").arg(&csv).output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with(&format!("{}:1:1: no longitude column", csv.display())), "{stdout}");
+    // A GeoPackage is named as one.
+    let gpkg = dir.path().join("places.gpkg");
+    std::fs::write(&gpkg, b"SQLite format 3\0").expect("write");
+    let out = bin().arg("validate").arg(&gpkg).output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(":1:1: a GeoPackage file"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 #[test]
 fn validate_never_panics_on_garbage() {
     let dir = tempfile::tempdir().expect("tempdir");
