@@ -322,6 +322,27 @@ fn validate(files: &[PathBuf]) -> ExitCode {
 /// read or a row was left out. Found trying the command: a CSV was "1:1: JSON syntax error".
 fn validate_csv(path: &Path) -> bool {
     let label = path.display().to_string();
+    if crate::io::read::is_regular_file(path) && crate::io::acled::is_acled_file(path) {
+        // An ACLED export is streamed, as `import acled` reads it: memory stays bounded.
+        let summary = match crate::io::acled::open_acled(path) {
+            Ok(input) => input.stream_rows(|_| Ok(())),
+            Err(e) => Err(e.into()),
+        };
+        return match summary {
+            Ok(summary) => {
+                for p in &summary.problems {
+                    let note = if p.skipped { "" } else { "note: " };
+                    println!("{label}:{}:{}: {note}{}", p.line, p.col.max(1), p.message);
+                }
+                summary.rows_skipped() > 0
+            }
+            Err(e) => {
+                let text = e.to_string();
+                println!("{label}:1:1: {}", text.strip_prefix(&format!("{label}: ")).unwrap_or(&text));
+                true
+            }
+        };
+    }
     let loaded = match crate::io::open::open_layers(path) {
         Ok(mut layers) if !layers.is_empty() => layers.swap_remove(0),
         Ok(_) => {

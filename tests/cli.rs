@@ -122,6 +122,13 @@ fn validate_checks_a_csv_as_the_app_reads_it_and_names_other_formats() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.starts_with(&format!("{}:1:1: no longitude column", csv.display())), "{stdout}");
+    // An ACLED export is read row by row as `import acled` reads it.
+    let hostile = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/acled/hostile.csv");
+    let out = bin().arg("validate").arg(&hostile).output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("{}:8:23: latitude: `abc`", hostile.display())), "{stdout}");
+    assert!(stdout.contains(&format!("{}:14:29: note: fatalities", hostile.display())), "{stdout}");
     // A GeoPackage is named as one.
     let gpkg = dir.path().join("places.gpkg");
     std::fs::write(&gpkg, b"SQLite format 3\0").expect("write");
