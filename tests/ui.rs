@@ -482,3 +482,23 @@ fn a_row_with_swapped_coordinates_is_kept_with_a_note() {
         assert!(msg.details[0].contains("look swapped"), "{:?}", msg.details);
     }
 }
+
+/// Found walking the app: a precision-3 event (known only to the country, placed at the
+/// capital) with an `admin2` filled in read "Location approximate: district level" under the
+/// 40 km halo the legend calls "province or country". The inspector says what the precision
+/// says, in the legend's words.
+#[test]
+fn the_inspector_tells_a_locations_precision_as_the_legend_does() {
+    let mut h = harness();
+    h.run_steps(2);
+    let (li, layer) = h.state().catalog.layer_of_kind(LayerKind::Events).expect("events");
+    let fi = layer
+        .features
+        .iter()
+        .position(|f| f.prop_f64("geo_precision") == Some(3.0) && f.prop_str("admin2").is_some_and(|a| !a.is_empty()))
+        .expect("a precision-3 event with an admin2");
+    h.state_mut().selection = Some(FeatureRef { layer: li, feature: fi });
+    h.run_steps(2);
+    assert!(h.query_all_by_label_contains("known only to the province or country").count() == 1);
+    assert!(h.query_all_by_label_contains("district level").next().is_none());
+}

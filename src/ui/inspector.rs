@@ -101,13 +101,16 @@ pub fn inspector_ui(
         district_section(ui, catalog, summary, range, &mut commands);
     }
     if let Some(p) = f.prop_f64("geo_precision") {
+        // In the legend's words for the halo the map draws (`HALO_KM`): the precision says how
+        // well the place is known, whatever admin columns are filled in. Found walking the
+        // app: a precision-3 event with an `admin2` (as ACLED rows have) read "district level"
+        // under a 40 km "province or country" halo.
         let text = match p as i64 {
-            1 => "Location: exact place".to_owned(),
-            2 => "Location approximate: near the named place".to_owned(),
-            _ => format!(
-                "Location approximate: {} level — the point stands for the whole area",
-                if f.prop_str("admin2").is_some_and(|s| !s.is_empty()) { "district" } else { "province" }
-            ),
+            1 => "Location: exact place",
+            2 => "Location approximate: known to about 10 km (near the named place, or its district)",
+            _ => {
+                "Location approximate: known only to the province or country (about 40 km); the point stands for the whole area"
+            }
         };
         let color = if p >= 2.0 { egui::Color32::from_rgb(190, 110, 0) } else { ui.visuals().text_color() };
         ui.colored_label(color, text);
