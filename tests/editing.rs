@@ -878,3 +878,69 @@ fn enter_in_a_new_propertys_value_adds_it() {
     assert_eq!(f.prop_str("source"), Some("field report"), "{:?}", f.properties);
     assert!(h.state().history.is_dirty(uid));
 }
+
+/// Adds a scene titled `title` through the Scenes panel, as the analyst does.
+fn add_scene(h: &mut Harness<'static, AtlasApp>, title: &str) {
+    if h.query_by_label("Add current view").is_none() {
+        h.get_by_label("Scenes").click();
+        h.run_steps(2);
+        h.get_by_label("Scenes panel").click();
+        h.run_steps(2);
+    }
+    h.get_by_label("New scene").click();
+    h.run_steps(1);
+    h.get_by_label("New scene").type_text(title);
+    h.run_steps(1);
+    h.get_by_label("Add current view").click();
+    h.run_steps(2);
+}
+
+/// Found walking the app: a scene made without a project was gone after Quit, without a
+/// word. Scenes and bookmarks made with no project open are kept in the app's state and come
+/// back at the next start.
+#[test]
+fn scenes_made_without_a_project_come_back_after_a_restart() {
+    let mut h = harness();
+    h.run_steps(2);
+    add_scene(&mut h, "Important scene");
+    assert_eq!(h.state().scenes.len(), 1);
+    // What the window's closing saves (eframe's `save`), then a new start from it.
+    h.state_mut().keep_session();
+    let state = h.state().state.clone();
+    let mut restarted = AtlasApp::new(None);
+    restarted.state = state;
+    restarted.restore_session();
+    assert_eq!(restarted.scenes, h.state().scenes);
+    assert_eq!(restarted.scenes[0].title, "Important scene");
+}
+
+/// With a project open, quitting after adding a scene asks first, and Save writes the scene
+/// into the project before the window closes.
+#[test]
+fn quitting_with_a_new_scene_in_an_open_project_asks_and_saves_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path().join("brief.fatlas.json");
+    let mut h = harness();
+    h.state_mut().user_dir = dir.path().join("user");
+    h.run_steps(2);
+    h.state_mut().save_project_to(&project);
+    h.state_mut().finish_jobs();
+    h.run_steps(1);
+    assert_eq!(h.state().project_path.as_deref(), Some(project.as_path()));
+    // Closing a clean project asks nothing.
+    h.input_mut().viewports.entry(egui::ViewportId::ROOT).or_default().events.push(egui::ViewportEvent::Close);
+    h.run_steps(2);
+    assert!(h.query_by_label("Discard and quit").is_none(), "a clean project asked on quit");
+    add_scene(&mut h, "Wakhan brief");
+    h.input_mut().viewports.entry(egui::ViewportId::ROOT).or_default().events.push(egui::ViewportEvent::Close);
+    h.run_steps(2);
+    assert!(!h.state().allow_close, "the new scene stops the window from closing");
+    h.get_by_label_contains("the scenes and bookmarks of project brief.fatlas.json");
+    h.get_by_label("Save").click();
+    h.run_steps(1);
+    h.state_mut().finish_jobs();
+    h.run_steps(3);
+    assert!(h.state().allow_close, "closes once saved: {:?}", h.state().messages);
+    let saved = frontier_atlas::project::load_project(&project).expect("the project");
+    assert_eq!(saved.scenes.iter().map(|s| s.title.as_str()).collect::<Vec<_>>(), ["Wakhan brief"]);
+}

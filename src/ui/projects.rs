@@ -12,6 +12,9 @@ use crate::project::{catalog_from_project, load_project, project_from_catalog, s
 /// The recent-projects list's file name in the app's data folder.
 pub const RECENT_FILE: &str = "recent-projects.json";
 
+/// A project's bookmarks and scenes.
+pub(crate) type Briefing = (Vec<crate::project::Bookmark>, Vec<crate::project::ProjectScene>);
+
 impl AtlasApp {
     /// Puts a project first in the recent list and writes the list (privately, on a worker).
     fn remember(&mut self, path: &Path) {
@@ -35,7 +38,7 @@ impl AtlasApp {
     /// and its layers are read on a worker; the app keeps running meanwhile, and a project it
     /// cannot open (unreadable, too many layers) is reported without touching what is loaded.
     pub fn open_project(&mut self, path: &Path) {
-        if !self.dirty_layers().is_empty() && self.pending.is_none() {
+        if (!self.dirty_layers().is_empty() || self.unsaved_briefing().is_some()) && self.pending.is_none() {
             self.pending = Some(Pending::OpenProject(path.to_owned()));
             return;
         }
@@ -61,7 +64,7 @@ impl AtlasApp {
     /// A project finished opening: use it, or, if edits were made meanwhile, ask first.
     pub(crate) fn on_project_opened(&mut self, path: PathBuf, result: Result<Box<OpenedProject>, String>) {
         match result {
-            Ok(opened) if !self.dirty_layers().is_empty() => {
+            Ok(opened) if !self.dirty_layers().is_empty() || self.unsaved_briefing().is_some() => {
                 self.opened_project = Some((path.clone(), opened));
                 self.pending = Some(Pending::OpenProject(path));
             }
@@ -73,9 +76,68 @@ impl AtlasApp {
         }
     }
 
+    /// The bookmarks and scenes as they are now.
+    fn briefing(&self) -> Briefing {
+        (self.bookmarks.clone(), self.scenes.clone())
+    }
+
+    /// The open project's name when its bookmarks or scenes changed since it was opened or
+    /// saved (found walking the app: scene work went with Quit, unasked).
+    pub(crate) fn unsaved_briefing(&self) -> Option<String> {
+        let path = self.project_path.as_ref()?;
+        let (bookmarks, scenes) = &self.briefing_saved;
+        (*bookmarks != self.bookmarks || *scenes != self.scenes)
+            .then(|| path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned()))
+    }
+
+    /// Where the session's scenes and bookmarks are told to be (their layer paths are kept
+    /// relative to the data folder).
+    fn session_path(&self) -> std::path::PathBuf {
+        self.user_dir.join("session.fatlas.json")
+    }
+
+    /// With no project open, writes the scenes and bookmarks into the persisted state, to
+    /// come back at the next start ([`AtlasApp::restore_session`]); with a project open
+    /// they are the project's, and the session made before it is left as it was.
+    pub fn keep_session(&mut self) {
+        if self.project_path.is_some() {
+            return;
+        }
+        self.state.session = if self.scenes.is_empty() && self.bookmarks.is_empty() {
+            String::new()
+        } else {
+            let project = crate::project::Project {
+                bookmarks: self.bookmarks.clone(),
+                scenes: self.scenes.clone(),
+                ..crate::project::Project::default()
+            };
+            crate::project::project_to_json(&project, &self.session_path())
+        };
+    }
+
+    /// Puts back the scenes and bookmarks of the last session without a project.
+    pub fn restore_session(&mut self) {
+        if self.state.session.is_empty() {
+            return;
+        }
+        match crate::project::parse_project(&self.state.session, &self.session_path()) {
+            Ok(project) => {
+                self.bookmarks = project.bookmarks;
+                self.scenes = project.scenes;
+            }
+            Err(e) => self.messages.push(Message::new(
+                Level::Warning,
+                format!("The scenes and bookmarks of the last session could not be read back: {e}"),
+            )),
+        }
+    }
+
     /// Replaces the layers, view, range and bookmarks with an opened project's.
     pub(crate) fn use_project(&mut self, path: &Path, opened: OpenedProject) {
         let OpenedProject { project, catalog, problems } = opened;
+        // Scenes and bookmarks made without a project stay in the session (they come back at
+        // the next start without a project) rather than going with this open.
+        self.keep_session();
         self.catalog = catalog;
         self.history = crate::edit::History::new(crate::edit::MAX_UNDOS);
         self.layer_undo.clear();
@@ -85,6 +147,7 @@ impl AtlasApp {
         self.hits_here.clear();
         self.bookmarks.clone_from(&project.bookmarks);
         self.scenes.clone_from(&project.scenes);
+        self.briefing_saved = self.briefing();
         self.project_path = Some(path.to_owned());
         if let Some(view) = &project.view {
             let v = view.viewport(self.map.viewport.size_pts);
@@ -112,6 +175,7 @@ impl AtlasApp {
         let mut project = project_from_catalog(&self.catalog, self.filter.range, &self.map.viewport, &self.bookmarks);
         project.scenes.clone_from(&self.scenes);
         let path = path.to_owned();
+        self.briefing_saving = Some((path.clone(), self.briefing()));
         let label = format!("saving project {}", path.display());
         self.jobs.spawn(JobKind::SaveProject, label, None, self.now_secs, move || {
             let result = save_project(&project, &path).map_err(|e| e.to_string());
@@ -126,6 +190,11 @@ impl AtlasApp {
             return;
         }
         self.project_path = Some(path.to_owned());
+        if let Some((saved_to, briefing)) = self.briefing_saving.take()
+            && saved_to == path
+        {
+            self.briefing_saved = briefing;
+        }
         self.remember(path);
         let unsaved = self.dirty_layers();
         let text = if unsaved.is_empty() {

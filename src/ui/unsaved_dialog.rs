@@ -28,17 +28,23 @@ impl AtlasApp {
             Pending::Quit | Pending::OpenProject(_) => self.dirty_layers(),
             Pending::RemoveLayer(uid) => self.dirty_layers().into_iter().filter(|(u, _)| u == uid).collect(),
         };
+        // The open project's scenes and bookmarks, when leaving it would drop their changes.
+        let briefing = match &pending {
+            Pending::Quit | Pending::OpenProject(_) => self.unsaved_briefing(),
+            Pending::RemoveLayer(_) => None,
+        };
         let waiting: Vec<String> = self
             .jobs
             .running
             .iter()
             .filter(|j| match &pending {
                 Pending::Quit => matches!(j.kind, JobKind::Save | JobKind::SaveProject | JobKind::Export),
+                Pending::OpenProject(_) if j.kind == JobKind::SaveProject => true,
                 _ => j.kind == JobKind::Save && dirty.iter().any(|(u, _)| j.layer == Some(*u)),
             })
             .map(|j| j.label.clone())
             .collect();
-        if dirty.is_empty() && waiting.is_empty() {
+        if dirty.is_empty() && briefing.is_none() && waiting.is_empty() {
             self.pending = None;
             self.finish_pending(&pending, ctx);
             return;
@@ -62,7 +68,12 @@ impl AtlasApp {
             for (_, name) in &dirty {
                 ui.label(format!("• {name}"));
             }
-            ui.label("They are also kept in the recovery file until you decide.");
+            if let Some(project) = &briefing {
+                ui.label(format!("• the scenes and bookmarks of project {project}"));
+            }
+            if !dirty.is_empty() {
+                ui.label("Layer edits are also kept in the recovery file until you decide.");
+            }
             if matches!(pending, Pending::RemoveLayer(_)) {
                 ui.weak("A removed layer comes back with its edits on Undo (Ctrl+Z).");
             }
@@ -89,8 +100,15 @@ impl AtlasApp {
                 for (uid, _) in &dirty {
                     self.save(*uid, None);
                 }
+                if briefing.is_some()
+                    && let Some(path) = self.project_path.clone()
+                {
+                    self.save_project_to(&path);
+                }
             }
             Some(1) => {
+                // Dropped: the open project's file keeps what it had.
+                self.briefing_saved = (self.bookmarks.clone(), self.scenes.clone());
                 for (uid, _) in &dirty {
                     // A removed layer keeps its edits, undo steps and journal for Undo to put
                     // back (see `layer_undo`); only its recovery files go.

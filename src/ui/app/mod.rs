@@ -54,6 +54,10 @@ pub struct PersistedState {
     pub theme: Theme,
     /// Saved team store connections, most recent first (never a password).
     pub team_profiles: Vec<super::team_connect::StoreProfile>,
+    /// The scenes and bookmarks made with no project open, as a project document (no
+    /// layers), so that they survive a restart; empty when there are none. Found walking
+    /// the app: a scene made without a project was gone after Quit, without a word.
+    pub session: String,
 }
 
 /// The window's colour theme (View → Theme).
@@ -99,6 +103,7 @@ impl Default for PersistedState {
             time_zone: String::new(),
             theme: Theme::System,
             team_profiles: Vec::new(),
+            session: String::new(),
         }
     }
 }
@@ -198,6 +203,11 @@ pub struct AtlasApp {
     pub bookmarks: Vec<crate::project::Bookmark>,
     /// The project's briefing scenes (kept from open to save).
     pub scenes: Vec<crate::project::ProjectScene>,
+    /// The open project's bookmarks and scenes as last opened or saved: the quit and
+    /// open-project guard asks before others are dropped.
+    pub(in crate::ui) briefing_saved: super::projects::Briefing,
+    /// The bookmarks and scenes a project save now running writes, and where.
+    pub(in crate::ui) briefing_saving: Option<(std::path::PathBuf, super::projects::Briefing)>,
     /// The Scenes panel and presentation mode.
     pub scenes_ui: super::scenes_panel::ScenesUi,
     /// The measure tool.
@@ -273,7 +283,7 @@ impl AtlasApp {
         } else {
             crate::project::RecentProjects::default()
         };
-        Self {
+        let mut app = Self {
             state,
             catalog,
             map,
@@ -293,6 +303,8 @@ impl AtlasApp {
             project_path: None,
             bookmarks: Vec::new(),
             scenes: Vec::new(),
+            briefing_saved: super::projects::Briefing::default(),
+            briefing_saving: None,
             scenes_ui: super::scenes_panel::ScenesUi::default(),
             measure: super::measure_tool::MeasureTool::default(),
             near: super::near_panel::NearPanel::default(),
@@ -317,7 +329,9 @@ impl AtlasApp {
                 storage.is_some().then(|| super::editing::user_data_dir().join("outbox")),
             ),
             loader: BackgroundLoader::default(),
-        }
+        };
+        app.restore_session();
+        app
     }
 
     /// Waits (up to a minute) for every background job and applies what they report (tests;
@@ -421,7 +435,7 @@ impl AtlasApp {
         let busy = [JobKind::Save, JobKind::SaveProject, JobKind::Export].into_iter().any(|k| self.jobs.busy(k, None));
         if ui.ctx().input(|i| i.viewport().close_requested())
             && !self.allow_close
-            && (busy || !self.dirty_layers().is_empty())
+            && (busy || !self.dirty_layers().is_empty() || self.unsaved_briefing().is_some())
         {
             ui.ctx().send_viewport_cmd(egui::ViewportCommand::CancelClose);
             self.pending = Some(Pending::Quit);
@@ -555,6 +569,7 @@ impl eframe::App for AtlasApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         self.state.view = Some((self.map.viewport.center, self.map.viewport.zoom));
+        self.keep_session();
         eframe::set_value(storage, APP_KEY, &self.state);
     }
 }
