@@ -502,3 +502,19 @@ fn the_inspector_tells_a_locations_precision_as_the_legend_does() {
     assert!(h.query_all_by_label_contains("known only to the province or country").count() == 1);
     assert!(h.query_all_by_label_contains("district level").next().is_none());
 }
+
+/// Found walking the app: with the Scenes window where it first opens (the map's top left,
+/// under the menu bar), File did not open; View did. File opens whatever window is open.
+#[test]
+fn the_file_menu_opens_with_the_scenes_window_open() {
+    let mut h = harness();
+    h.run_steps(2);
+    h.get_by_label("Scenes").click();
+    h.run_steps(2);
+    h.get_by_label("Scenes panel").click();
+    h.run_steps(3);
+    assert!(h.query_by_label("Add current view").is_some(), "the Scenes window is open");
+    h.get_by_label("File").click();
+    h.run_steps(3);
+    assert!(h.query_by_label("Open project…").is_some(), "File did not open");
+}

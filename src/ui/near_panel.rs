@@ -123,57 +123,62 @@ impl AtlasApp {
             return;
         }
         let mut open = true;
-        egui::Window::new("Events near aid sites").open(&mut open).default_width(460.0).show(ctx, |ui| {
-            let (mut sites, mut events) = (self.near.sites, self.near.events);
-            self.layer_choice(ui, "Aid sites", LayerKind::Aid, &mut sites);
-            self.layer_choice(ui, "Events", LayerKind::Events, &mut events);
-            (self.near.sites, self.near.events) = (sites, events);
-            let selected_site = self.selected_site();
-            ui.add_enabled_ui(selected_site.is_some(), |ui| {
-                ui.checkbox(&mut self.near.selected_only, "Only the selected site");
-            });
-            ui.horizontal(|ui| {
-                ui.label("Radius");
-                ui.add(egui::DragValue::new(&mut self.near.km).range(0.0..=2000.0).speed(0.5).suffix(" km"));
-            });
-            ui.radio_value(&mut self.near.during_site_dates, true, "Each site's own active dates");
-            let range = self.filter.range.map_or_else(|| "everything".to_owned(), |r| format!("{} – {}", r.from, r.to));
-            ui.radio_value(&mut self.near.during_site_dates, false, format!("The timeline range ({range})"));
-            ui.horizontal(|ui| {
-                if ui.button("Run").clicked() {
-                    self.run_near(selected_site);
-                }
-                let has_result = self.near.result.is_some();
-                if ui.add_enabled(has_result, egui::Button::new("Export CSV…")).clicked() {
-                    self.choose_file(FilePurpose::ExportNearCsv, Some("near.csv"), None);
-                }
-                if ui.add_enabled(has_result, egui::Button::new("Export GeoJSON…")).clicked() {
-                    self.choose_file(FilePurpose::ExportNearGeojson, Some("near.geojson"), None);
-                }
-                if ui.add_enabled(has_result, egui::Button::new("Clear")).clicked() {
-                    self.near.result = None;
-                }
-            });
-            let Some(result) = &self.near.result else { return };
-            ui.separator();
-            let approx = result.matches.iter().filter(|m| m.approximate).count();
-            ui.label(format!(
-                "{} events within {} km of {} sites ({}); {} approximate (precision 3)",
-                super::load_progress::thousands(result.matches.len() as u64),
-                result.km,
-                super::load_progress::thousands(result.rows.len() as u64),
-                result.when,
-                super::load_progress::thousands(approx as u64)
-            ));
-            let Some(layer) = self.catalog.index_of(result.sites) else { return };
-            egui::ScrollArea::vertical().max_height(280.0).show(ui, |ui| {
-                for (site, line) in &result.rows {
-                    if ui.selectable_label(false, line).on_hover_text("Fly to the site").clicked() {
-                        commands.push(Command::FlyTo(FeatureRef { layer, feature: *site }));
+        let pos = self.window_pos();
+        egui::Window::new("Events near aid sites").open(&mut open).default_width(460.0).default_pos(pos).show(
+            ctx,
+            |ui| {
+                let (mut sites, mut events) = (self.near.sites, self.near.events);
+                self.layer_choice(ui, "Aid sites", LayerKind::Aid, &mut sites);
+                self.layer_choice(ui, "Events", LayerKind::Events, &mut events);
+                (self.near.sites, self.near.events) = (sites, events);
+                let selected_site = self.selected_site();
+                ui.add_enabled_ui(selected_site.is_some(), |ui| {
+                    ui.checkbox(&mut self.near.selected_only, "Only the selected site");
+                });
+                ui.horizontal(|ui| {
+                    ui.label("Radius");
+                    ui.add(egui::DragValue::new(&mut self.near.km).range(0.0..=2000.0).speed(0.5).suffix(" km"));
+                });
+                ui.radio_value(&mut self.near.during_site_dates, true, "Each site's own active dates");
+                let range =
+                    self.filter.range.map_or_else(|| "everything".to_owned(), |r| format!("{} – {}", r.from, r.to));
+                ui.radio_value(&mut self.near.during_site_dates, false, format!("The timeline range ({range})"));
+                ui.horizontal(|ui| {
+                    if ui.button("Run").clicked() {
+                        self.run_near(selected_site);
                     }
-                }
-            });
-        });
+                    let has_result = self.near.result.is_some();
+                    if ui.add_enabled(has_result, egui::Button::new("Export CSV…")).clicked() {
+                        self.choose_file(FilePurpose::ExportNearCsv, Some("near.csv"), None);
+                    }
+                    if ui.add_enabled(has_result, egui::Button::new("Export GeoJSON…")).clicked() {
+                        self.choose_file(FilePurpose::ExportNearGeojson, Some("near.geojson"), None);
+                    }
+                    if ui.add_enabled(has_result, egui::Button::new("Clear")).clicked() {
+                        self.near.result = None;
+                    }
+                });
+                let Some(result) = &self.near.result else { return };
+                ui.separator();
+                let approx = result.matches.iter().filter(|m| m.approximate).count();
+                ui.label(format!(
+                    "{} events within {} km of {} sites ({}); {} approximate (precision 3)",
+                    super::load_progress::thousands(result.matches.len() as u64),
+                    result.km,
+                    super::load_progress::thousands(result.rows.len() as u64),
+                    result.when,
+                    super::load_progress::thousands(approx as u64)
+                ));
+                let Some(layer) = self.catalog.index_of(result.sites) else { return };
+                egui::ScrollArea::vertical().max_height(280.0).show(ui, |ui| {
+                    for (site, line) in &result.rows {
+                        if ui.selectable_label(false, line).on_hover_text("Fly to the site").clicked() {
+                            commands.push(Command::FlyTo(FeatureRef { layer, feature: *site }));
+                        }
+                    }
+                });
+            },
+        );
         self.near.open = open;
     }
 

@@ -448,9 +448,12 @@ impl AtlasApp {
         };
         let pending = self.safety.journal.get(&uid).cloned().unwrap_or_default();
         let mut open = true;
-        egui::Window::new(format!("Edit journal — {}", layer.name)).open(&mut open).default_width(620.0).show(
-            ctx,
-            |ui| {
+        let pos = self.window_pos();
+        egui::Window::new(format!("Edit journal — {}", layer.name))
+            .open(&mut open)
+            .default_width(620.0)
+            .default_pos(pos)
+            .show(ctx, |ui| {
                 ui.horizontal(|ui| {
                     let label = ui.label("Editor");
                     ui.add(egui::TextEdit::singleline(&mut self.state.user_name).desired_width(120.0))
@@ -488,8 +491,7 @@ impl AtlasApp {
                         }
                     });
                 });
-            },
-        );
+            });
         if !open {
             self.safety.journal_open = None;
             self.safety.journal_saved = None;

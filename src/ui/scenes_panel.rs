@@ -162,7 +162,8 @@ impl AtlasApp {
         let mut open = true;
         let mut action = None;
         let mut add = false;
-        egui::Window::new("Scenes").open(&mut open).default_width(360.0).show(ctx, |ui| {
+        let pos = self.window_pos();
+        egui::Window::new("Scenes").open(&mut open).default_width(360.0).default_pos(pos).show(ctx, |ui| {
             ui.horizontal(|ui| {
                 ui.add(
                     egui::TextEdit::singleline(&mut self.scenes_ui.new_title).hint_text("Title").desired_width(200.0),

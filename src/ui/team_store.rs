@@ -1565,7 +1565,8 @@ impl AtlasApp {
         let mut connect = false;
         let mut refresh = false;
         let mut to_open = None;
-        egui::Window::new("Team store").open(&mut open).default_width(460.0).show(ctx, |ui| {
+        let pos = self.window_pos();
+        egui::Window::new("Team store").open(&mut open).default_width(460.0).default_pos(pos).show(ctx, |ui| {
             self.team_profiles_ui(ui);
             let form = &mut self.team.form;
             egui::Grid::new("team-connection").num_columns(2).show(ui, |ui| {

@@ -290,7 +290,8 @@ impl AtlasApp {
 
     pub(super) fn about_ui(&mut self, ctx: &egui::Context) {
         let mut open = self.show_about;
-        egui::Window::new("About Frontier Atlas").open(&mut open).collapsible(false).show(ctx, |ui| {
+        let pos = self.window_pos();
+        egui::Window::new("About Frontier Atlas").open(&mut open).collapsible(false).default_pos(pos).show(ctx, |ui| {
             ui.label("A map of the Tajikistan–Afghanistan frontier for analysts: borders, districts, places, dated security events and foreign security assistance.");
             ui.separator();
             ui.strong("Data");

@@ -334,6 +334,14 @@ impl AtlasApp {
         app
     }
 
+    /// Where a window opens first: near the map's top left corner. Found walking the app: the
+    /// Scenes window opened over the menu bar (egui's first place for a window), and File could
+    /// not be clicked under it.
+    pub(in crate::ui) fn window_pos(&self) -> egui::Pos2 {
+        let [x, y] = self.map.screen_origin;
+        egui::pos2(x + 12.0, y + 12.0)
+    }
+
     /// Waits (up to a minute) for every background job and applies what they report (tests;
     /// the app itself waits only briefly before its window closes).
     pub fn finish_jobs(&mut self) {
