@@ -518,3 +518,37 @@ fn the_file_menu_opens_with_the_scenes_window_open() {
     h.run_steps(3);
     assert!(h.query_by_label("Open project…").is_some(), "File did not open");
 }
+
+/// Found walking the app: four error messages stacked over the map hid a FIFO's loading row
+/// but for "Ca" of its Cancel button. The messages stand above the loading rows.
+#[cfg(unix)]
+#[test]
+fn messages_keep_clear_of_a_loading_rows_cancel_button() {
+    use frontier_atlas::ui::{Level, Message};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("waiting.geojson");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1100.0, 800.0))
+        .with_max_steps(12)
+        .build_ui_state(|ui, app: &mut AtlasApp| app.ui(ui), AtlasApp::new(None));
+    h.run_steps(2);
+    h.state_mut().open_file_in_background(fifo.clone());
+    for i in 0..4 {
+        let text = format!("/data/broken-{i}.geojson:1:1: the file ends before the document does (cut short?)");
+        h.state_mut().messages.push(Message::new(Level::Error, text));
+    }
+    h.run_steps(4);
+    let cancel = h.get_by_label("Cancel").rect();
+    for i in 0..4 {
+        for node in h.query_all_by_label_contains(&format!("broken-{i}")) {
+            assert!(!node.rect().intersects(cancel), "message {i} at {:?} covers Cancel at {cancel:?}", node.rect());
+        }
+    }
+    for dismiss in h.query_all_by_label("Dismiss") {
+        assert!(!dismiss.rect().intersects(cancel), "a Dismiss button covers Cancel");
+    }
+    h.get_by_label("Cancel").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Cancel").is_none(), "the load was cancelled");
+}

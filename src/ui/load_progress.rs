@@ -33,6 +33,11 @@ enum Cancel {
 /// (restores) over `ui`'s area (nothing when none). Cancels the loads whose Cancel was
 /// clicked; returns the job whose Cancel was clicked, for the caller to cancel (a restore
 /// cancelled is offered again).
+/// The id of the loading rows' area (the message toasts keep clear of it).
+pub(crate) fn area_id() -> egui::Id {
+    egui::Id::unique("load-progress")
+}
+
 pub(crate) fn load_progress_ui(loader: &mut BackgroundLoader, jobs: &Jobs, ui: &egui::Ui) -> Option<u64> {
     let mut rows: Vec<Row<'_>> = loader
         .pending
@@ -70,11 +75,9 @@ pub(crate) fn load_progress_ui(loader: &mut BackgroundLoader, jobs: &Jobs, ui: &
     ui.ctx().request_repaint_after(REFRESH);
     let mut cancel = None;
     let corner = ui.max_rect().left_bottom() + egui::vec2(12.0, -36.0);
-    egui::Area::new(egui::Id::unique("load-progress"))
-        .pivot(egui::Align2::LEFT_BOTTOM)
-        .fixed_pos(corner)
-        .interactable(true)
-        .show(ui.ctx(), |ui| {
+    egui::Area::new(area_id()).pivot(egui::Align2::LEFT_BOTTOM).fixed_pos(corner).interactable(true).show(
+        ui.ctx(),
+        |ui| {
             egui::Frame::popup(ui.style()).show(ui, |ui| {
                 ui.set_width(440.0);
                 for row in &rows {
@@ -92,7 +95,8 @@ pub(crate) fn load_progress_ui(loader: &mut BackgroundLoader, jobs: &Jobs, ui: &
                     });
                 }
             });
-        });
+        },
+    );
     match cancel? {
         Cancel::Load(id) => {
             loader.cancel(id);

@@ -312,7 +312,19 @@ impl AtlasApp {
 /// above the dialog (below it if there is no room above). Found walking the app: the refusal
 /// to save over a read-only file covered the Save dialog's file name field.
 fn toast_place(ctx: &egui::Context, id: egui::Id, room: egui::Rect) -> (egui::Align2, egui::Pos2) {
-    let corner = (egui::Align2::RIGHT_BOTTOM, room.right_bottom() - egui::vec2(12.0, 36.0));
+    let mut corner = (egui::Align2::RIGHT_BOTTOM, room.right_bottom() - egui::vec2(12.0, 36.0));
+    // Above the loading rows when they would meet (found walking the app: four errors
+    // stacked over a FIFO's loading row hid all of its Cancel button but "Ca").
+    let loading = crate::ui::load_progress::area_id();
+    let rows = ctx.memory(|m| {
+        m.areas().is_visible(&egui::LayerId::new(egui::Order::Middle, loading)).then(|| m.area_rect(loading)).flatten()
+    });
+    let toasts_now = ctx.memory(|m| m.area_rect(id));
+    if let (Some(rows), Some(toasts)) = (rows, toasts_now)
+        && corner.0.anchor_size(corner.1, toasts.size()).intersects(rows)
+    {
+        corner.1.y = rows.top() - 8.0;
+    }
     let (modal, toasts) = ctx.memory(|m| (m.top_modal_layer().and_then(|l| m.area_rect(l.id)), m.area_rect(id)));
     let (Some(modal), Some(toasts)) = (modal, toasts) else { return corner };
     let at_corner = corner.0.anchor_size(corner.1, toasts.size());
