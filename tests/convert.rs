@@ -186,3 +186,38 @@ fn non_points_to_csv_and_multi_layer_gpkg_to_geojson_are_refused() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_same_layer(&layers[1], &load(&json));
 }
+
+/// Found trying the command: the GeoJSON the app makes of an ACLED export did not convert
+/// back to CSV ("property `latitude` clashes with the `latitude` column of the CSV"). Its
+/// `latitude`/`longitude` are the CSV's coordinate columns, in their places, and its id is
+/// its `event_id_cnty`: CSV → GeoJSON → CSV → GeoJSON gives the same layer, and the CSV
+/// has the export's own header.
+#[test]
+fn an_acled_export_converts_to_geojson_and_back_to_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/acled/hostile.csv");
+    let (geojson, csv, again) =
+        (dir.path().join("events.geojson"), dir.path().join("events.csv"), dir.path().join("again.geojson"));
+    for (from, to) in [(&src, &geojson), (&geojson, &csv), (&csv, &again)] {
+        let args = [from.as_path(), to.as_path(), Path::new("--skip-bad")];
+        let out = Command::new(env!("CARGO_BIN_EXE_frontier-atlas")).arg("convert").args(args).output().unwrap();
+        assert!(out.status.success(), "{} → {}: {}", from.display(), to.display(), text(&out.stderr));
+    }
+    assert_same_layer(&load(&geojson), &load(&again));
+    let header = |p: &Path| std::fs::read_to_string(p).unwrap().lines().next().unwrap_or_default().to_owned();
+    assert_eq!(header(&csv), header(&src).trim_start_matches('\u{feff}'));
+    // A point moved in the editor is written where it now is.
+    let layer = load(&geojson);
+    let moved = layer.features.get(0).unwrap().shape.points[0];
+    let uid = layer.uid;
+    let edit = frontier_atlas::edit::EditCommand::MoveFeature { layer: uid, index: 0, dx_deg: 0.5, dy_deg: -0.25 };
+    let mut catalog = frontier_atlas::model::Catalog::default();
+    catalog.insert(layer);
+    let _undo = frontier_atlas::edit::apply(&mut catalog, edit).unwrap();
+    let layer = &catalog.layers[catalog.index_of(uid).unwrap()];
+    frontier_atlas::io::csv_points::write_csv_points(&csv, layer).unwrap();
+    let reread = frontier_atlas::io::open::open_layer(&csv, None).unwrap().layer;
+    let (lon, lat) = frontier_atlas::spatial::geo_from_world(reread.features.get(0).unwrap().shape.points[0]);
+    let (lon0, lat0) = frontier_atlas::spatial::geo_from_world(moved);
+    assert!((lon - lon0 - 0.5).abs() < 1e-9 && (lat - lat0 + 0.25).abs() < 1e-9, "{lon},{lat} from {lon0},{lat0}");
+}

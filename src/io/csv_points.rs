@@ -335,17 +335,31 @@ pub fn write_csv_points(path: &Path, layer: &Layer) -> Result<(), CsvPointsError
             }
         }
     }
+    // Properties named `longitude` and `latitude` (an ACLED export's columns) are the point's
+    // coordinate columns, in their own places, written from the geometry (which an edit may
+    // have moved). Found trying the command: the app's own ACLED GeoJSON did not convert back
+    // to CSV ("property `latitude` clashes with the `latitude` column").
+    let place = |name: &str| keys.iter().position(|k| k.trim().eq_ignore_ascii_case(name));
+    let in_place = place("longitude").zip(place("latitude"));
+    // An ACLED export's id is its `event_id_cnty` column (as the ACLED reader makes it): no
+    // `id` column of its own, which would come back as a property.
+    let acled_ids = layer.features.iter().all(|f| {
+        let id = f.id.as_ref().map(ToString::to_string);
+        id.is_some() && f.properties.get("event_id_cnty").and_then(Value::as_str).map(str::to_owned) == id
+    });
     for k in &keys {
         let lower = k.trim().to_lowercase();
-        for column in ["id", "longitude", "latitude"] {
-            if lower == column {
-                return Err(CsvPointsError::Clash { path: path.to_owned(), key: (*k).clone(), column });
-            }
+        let columns: &[&'static str] = if in_place.is_some() { &["id"] } else { &["id", "longitude", "latitude"] };
+        if let Some(&column) = columns.iter().find(|c| lower == **c) {
+            return Err(CsvPointsError::Clash { path: path.to_owned(), key: (*k).clone(), column });
         }
     }
     let mut out = csv::Writer::from_writer(Vec::new());
     let csv_io = |e: csv::Error| CsvPointsError::Io { path: path.to_owned(), source: std::io::Error::other(e) };
-    let mut header = vec!["id", "longitude", "latitude"];
+    let mut header = if acled_ids { Vec::new() } else { vec!["id"] };
+    if in_place.is_none() {
+        header.extend(["longitude", "latitude"]);
+    }
     header.extend(keys.iter().map(String::as_str));
     out.write_record(&header).map_err(csv_io)?;
     for (i, f) in layer.features.iter().enumerate() {
@@ -364,19 +378,29 @@ pub fn write_csv_points(path: &Path, layer: &Layer) -> Result<(), CsvPointsError
         else {
             return Err(not_point(format!("a {kind}")));
         };
-        let mut row = vec![
-            match &f.id {
+        let mut row = Vec::with_capacity(header.len());
+        if !acled_ids {
+            row.push(match &f.id {
                 Some(FeatureId::Str(s)) => s.clone(),
                 Some(FeatureId::Num(n)) => n.to_string(),
                 None => String::new(),
-            },
-            lon.to_string(),
-            lat.to_string(),
-        ];
-        row.extend(keys.iter().map(|k| match f.properties.get(k) {
-            None | Some(Value::Null) => String::new(),
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
+            });
+        }
+        if in_place.is_none() {
+            row.extend([lon.to_string(), lat.to_string()]);
+        }
+        // A coordinate column keeps its own spelling ("70.0440") while it still says where
+        // the point is.
+        let coordinate = |given: Option<&Value>, at: &serde_json::Number| match given {
+            Some(Value::Number(n)) if n.as_f64().is_some() && n.as_f64() == at.as_f64() => n.to_string(),
+            _ => at.to_string(),
+        };
+        row.extend(keys.iter().enumerate().map(|(j, k)| match (in_place, f.properties.get(k)) {
+            (Some((x, _)), given) if j == x => coordinate(given, lon),
+            (Some((_, y)), given) if j == y => coordinate(given, lat),
+            (_, None | Some(Value::Null)) => String::new(),
+            (_, Some(Value::String(s))) => s.clone(),
+            (_, Some(other)) => other.to_string(),
         }));
         out.write_record(&row).map_err(csv_io)?;
     }
