@@ -184,3 +184,23 @@ fn typing_a_name_clears_choose_a_file_first() {
     h.run();
     assert!(h.query_by_label("Choose a file first.").is_none(), "the message stays under a typed name");
 }
+
+/// Found walking the app: Export view with "PDF (.pdf)" chosen as its type wrote the proposed
+/// `briefing.png` as a PNG. Choosing a type gives the name that type's extension.
+#[test]
+fn choosing_a_type_gives_the_file_name_its_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let filters = vec![FileFilter::new("PNG image", &["png"]), FileFilter::new("PDF", &["pdf"])];
+    let mut dialog = FileDialog::save("Export view", filters, Some(dir.path().into()), "briefing.png");
+    dialog.wait_for_listing(std::time::Duration::from_secs(5));
+    let mut h = harness(dialog);
+    h.run();
+    h.get_by_label("Type:").click();
+    h.run();
+    h.get_by_label("PDF (.pdf)").click();
+    h.run();
+    assert_eq!(h.get_by_label("File name:").value().as_deref(), Some("briefing.pdf"));
+    h.get_by_label("Save").click();
+    h.run();
+    assert_eq!(h.state().outcome, DialogOutcome::Chosen(vec![dir.path().join("briefing.pdf")]));
+}

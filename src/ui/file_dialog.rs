@@ -187,6 +187,23 @@ impl FileDialog {
         }
     }
 
+    /// Chooses file type `i`. Saving, a file name with another type's extension takes this
+    /// type's (found walking the app: Export view with "PDF" chosen wrote `briefing.png` as a
+    /// PNG, as its name said).
+    pub(crate) fn choose_type(&mut self, i: usize) {
+        self.filter = i;
+        let Some(filter) = self.filters.get(i) else { return };
+        let Some(ext) = filter.extensions.first() else { return };
+        let name = Path::new(self.file_name.trim());
+        if !matches!(self.mode, DialogMode::Save) || name.as_os_str().is_empty() || filter.matches(name) {
+            return;
+        }
+        if let Some(stem) = name.file_stem() {
+            self.file_name = format!("{}.{ext}", stem.to_string_lossy());
+            self.confirm_overwrite = None;
+        }
+    }
+
     /// The entries shown with the current filter: folders first, then matching files, by name.
     fn visible(&self) -> Vec<Entry> {
         let Some(Ok(entries)) = &self.entries else { return Vec::new() };
@@ -423,15 +440,19 @@ impl FileDialog {
             let names: Vec<String> = self.filters.iter().map(filter_label).collect();
             // Its label before it, as "File name:" is (egui puts a combo box's own label after).
             let type_label = ui.label("Type:");
+            let mut chosen = self.filter;
             egui::ComboBox::from_id_salt("file-dialog-type")
                 .selected_text(names.get(self.filter).cloned().unwrap_or_default())
                 .show_ui(ui, |ui| {
                     for (i, name) in names.iter().enumerate() {
-                        ui.selectable_value(&mut self.filter, i, name);
+                        ui.selectable_value(&mut chosen, i, name);
                     }
                 })
                 .response
                 .labelled_by(type_label.id);
+            if chosen != self.filter {
+                self.choose_type(chosen);
+            }
             if enter && let Some(o) = self.confirm() {
                 outcome = o;
             }
@@ -533,6 +554,22 @@ mod tests {
         assert_eq!(d.confirm(), None, "asks first");
         assert!(d.confirm_overwrite.is_some());
         assert_eq!(d.confirm(), Some(DialogOutcome::Chosen(vec![dir.path().join("events.geojson")])));
+    }
+
+    #[test]
+    fn choosing_a_type_when_saving_gives_the_name_its_extension() {
+        let dir = dir_with_files();
+        let filters = vec![FileFilter::new("PNG", &["png"]), FileFilter::new("PDF", &["pdf"])];
+        let mut d = FileDialog::save("Export view", filters, Some(dir.path().to_owned()), "briefing.png");
+        d.choose_type(1);
+        assert_eq!(d.file_name, "briefing.pdf");
+        assert_eq!(d.confirm(), Some(DialogOutcome::Chosen(vec![dir.path().join("briefing.pdf")])));
+        // A name without an extension takes the type's too; "All files" leaves the name alone.
+        d.file_name = "brief".to_owned();
+        d.choose_type(0);
+        assert_eq!(d.file_name, "brief.png");
+        d.choose_type(2);
+        assert_eq!(d.file_name, "brief.png");
     }
 
     #[test]
