@@ -160,3 +160,23 @@ fn an_official_district_file_opened_edited_saved_and_reopened_changes_only_the_e
         assert_eq!(std::fs::read(&edited).unwrap(), std::fs::read(&untouched).unwrap(), "{file}: undo");
     }
 }
+
+/// Found walking the app: the official Tajik regions (ADM1), opened, are read as provinces and
+/// had no legend row, while an opened district file had one. Every file the analyst opens
+/// has its row; the shipped countries and provinces, the map's ground, still take none.
+#[test]
+#[cfg_attr(missing_shared_data, ignore = "needs ../shared/data (see README)")]
+fn every_opened_boundary_file_has_a_legend_row() {
+    use frontier_atlas::render::{SceneOptions, build_scene};
+    for file in GEOBOUNDARIES {
+        let (mut catalog, _) = frontier_atlas::geodata::default_catalog();
+        let loaded = frontier_atlas::io::open::open_layer(&shared_data(file), None).expect("opens");
+        let name = loaded.layer.name.clone();
+        catalog.insert(loaded.layer);
+        let viewport = frontier_atlas::spatial::Viewport::fit_bbox(frontier_atlas::geodata::HOME_BBOX, [1200.0, 800.0]);
+        let scene = build_scene(&catalog, &viewport, &SceneOptions::default());
+        let rows: Vec<&str> = scene.legend.iter().map(|e| e.label.as_str()).collect();
+        assert!(rows.contains(&name.as_str()), "{file}: no row for {name} in {rows:?}");
+        assert!(!rows.contains(&"Provinces") && !rows.contains(&"Countries"), "{file}: {rows:?}");
+    }
+}

@@ -356,9 +356,14 @@ impl Builder<'_> {
         } else {
             LegendSwatch::Area(style.fill.alpha(style.fill.0[3].max(90)))
         };
+        // The shipped countries and provinces are the map's ground and take no row; a file of
+        // them the analyst opened does (found walking the app: an opened ADM1 file, read as
+        // provinces, was missing from the legend).
+        let opened_ground = matches!(layer.kind, LayerKind::Countries | LayerKind::Provinces)
+            && !matches!(layer.source, crate::model::LayerSource::Embedded(_));
         if !shown.is_empty() && matches!(layer.kind, LayerKind::Regions | LayerKind::Districts | LayerKind::Lakes) {
             self.legend.add(1, &layer.name, swatch);
-        } else if !shown.is_empty() && (layer.kind == LayerKind::Generic || own_fill) {
+        } else if !shown.is_empty() && (layer.kind == LayerKind::Generic || own_fill || opened_ground) {
             self.legend.add(style::USER_LEGEND_GROUP, &layer.name, swatch);
         }
     }
