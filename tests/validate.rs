@@ -223,6 +223,9 @@ fn invalid_cases() -> Vec<Case> {
             "control character U+0009",
         ),
         case("truncated file", "{\"type\": \"Point\",\n \"coordinates\": [1, 2", 2, 22, "unexpected end of file"),
+        // Found trying the command: a file cut at a decimal point was "Leading or trailing
+        // decimal points", where File → Open said it was cut short.
+        case("cut at a decimal point", "{\"type\": \"Point\",\n \"coordinates\": [1, 2.", 2, 21, "cut short?"),
         case("empty file", "", 1, 1, "empty document"),
         case("whitespace only", "  \n ", 2, 2, "empty document"),
         case(

@@ -260,7 +260,7 @@ fn check_document(text: &str, sink: &mut Sink) {
     let parsed = parse_to_ast(text, &CollectOptions::default(), &options);
     match parsed {
         Err(err) => {
-            let (at, message) = syntax_error(&err);
+            let (at, message) = syntax_error(&err, text.len());
             let offset = at.unwrap_or(text.len());
             // Report whichever comes first: the parser's error or a strictness problem
             // the parser tolerates (control characters, non-JSON whitespace).
@@ -296,15 +296,21 @@ fn check_document(text: &str, sink: &mut Sink) {
     }
 }
 
-/// Where (`None`: at the end of the text) and what a parse error is, as reported.
-pub(crate) fn syntax_error(err: &jsonc_parser::errors::ParseError) -> (Option<usize>, String) {
+/// Where (`None`: at the end of the text) and what a parse error is, as reported, for a text
+/// of `text_len` bytes. An error the end of the text made (an array left open, a number cut
+/// at its decimal point) is told in the words File → Open uses for it (found trying the
+/// command: `validate` said "Leading or trailing decimal points" where the app said the file
+/// was cut short).
+pub(crate) fn syntax_error(err: &jsonc_parser::errors::ParseError, text_len: usize) -> (Option<usize>, String) {
     let kind = err.kind();
+    let cut = "the file ends before the document does (cut short?)";
     match kind {
         ParseErrorKind::UnterminatedArray
         | ParseErrorKind::UnterminatedObject
         | ParseErrorKind::UnterminatedCommentBlock => {
-            (None, format!("JSON syntax error: unexpected end of file ({kind})"))
+            (None, format!("JSON syntax error: {cut}: unexpected end of file ({kind})"))
         }
+        _ if err.range().end >= text_len => (Some(err.range().start), format!("JSON syntax error: {cut}: {kind}")),
         _ => (Some(err.range().start), format!("JSON syntax error: {kind}")),
     }
 }

@@ -1204,7 +1204,7 @@ impl Streamer {
         let tail_text = String::from_utf8_lossy(&self.tail);
         match parse_to_ast(&text, &CollectOptions::default(), &strict_options()) {
             Err(err) => {
-                let (offset, message) = syntax_error(&err);
+                let (offset, message) = syntax_error(&err, text.len());
                 let at = match offset {
                     None => end,
                     Some(o) if o < self.prefix.len() => Pos::START.shift(o, super::validate::line_col(&prefix_text, o)),
@@ -1244,7 +1244,7 @@ impl Streamer {
         let parsed = parse_to_ast(&text, &CollectOptions::default(), &strict_options());
         let root = match parsed {
             Err(err) => {
-                let (offset, message) = syntax_error(&err);
+                let (offset, message) = syntax_error(&err, text.len());
                 let at = offset.map_or(end, map);
                 return vec![self.first_of((at, message))];
             }
