@@ -3,6 +3,10 @@
 
 #[path = "common/acled_gen.rs"]
 mod acled_gen;
+#[cfg(unix)]
+#[path = "common/child.rs"]
+#[expect(dead_code, reason = "run_child_test: these tests run the binary itself under the cap")]
+mod child;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -93,6 +97,39 @@ fn a_bad_last_row_after_many_streamed_ones_writes_nothing_and_keeps_the_old_outp
     assert_eq!(others(dir.path(), &["events.csv", "events.geojson"]), Vec::<String>::new());
     // With --skip-bad the good rows are written.
     let run = import(&csv, &out, true);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), write_geojson(&import_acled(&csv).unwrap()));
+}
+
+/// A full disk part-way through an output of several blocks, which go to the disk past the
+/// page cache (`io::direct`): a file-size cap in the child (root too), at 10,001 KiB, past the
+/// first 8 MiB block and on no 4 KiB boundary, so the second direct write comes back short and
+/// the rest is written the usual way until the cap refuses it. The command fails naming the
+/// output; the old output stays; nothing is left behind.
+#[cfg(unix)]
+#[test]
+fn an_import_that_fills_the_disk_part_way_writes_nothing_and_keeps_the_old_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("events.csv");
+    std::fs::write(&csv, generated_csv(20_000)).unwrap();
+    let out = dir.path().join("events.geojson");
+    std::fs::write(&out, "old output").unwrap();
+    let run = child::with_file_size_limit(10_001)
+        .arg(env!("CARGO_BIN_EXE_frontier-atlas"))
+        .args(["import", "acled"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write") && stderr.contains("events.geojson"), "{stderr}");
+    assert!(stderr.contains("too large") || stderr.contains("full"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "old output");
+    assert_eq!(others(dir.path(), &["events.csv", "events.geojson"]), Vec::<String>::new());
+    // Without the cap the same import writes the whole import's bytes.
+    let run = import(&csv, &out, false);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), write_geojson(&import_acled(&csv).unwrap()));
 }

@@ -96,17 +96,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Writes `path` atomically through `write`, which gets a buffered writer onto the
-/// temporary file. On any error (from `write` or the disk) the target is untouched.
+/// temporary file (a large output goes past the page cache: [`crate::io::direct`]). On any
+/// error (from `write` or the disk) the target is untouched.
 pub fn write_atomic_with<E>(
     path: &Path,
-    write: impl FnOnce(&mut std::io::BufWriter<&mut File>) -> Result<(), E>,
+    write: impl FnOnce(&mut crate::io::direct::BlockWriter<'_>) -> Result<(), E>,
 ) -> Result<(), E>
 where
     E: From<std::io::Error>,
 {
     let mut staged = Staged::new(path)?;
     {
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, staged.file_mut());
+        let mut out = crate::io::direct::BlockWriter::new(staged.file_mut());
         write(&mut out)?;
         out.flush()?;
     }

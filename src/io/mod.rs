@@ -9,6 +9,7 @@ pub mod atomic;
 pub mod convert;
 pub mod crs;
 pub mod csv_points;
+pub mod direct;
 pub mod geodata_check;
 pub mod geojson;
 pub mod geojson_fast;

@@ -47,7 +47,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// (a big layer's autosave is streamed, never held as one text).
 pub fn write_private_with<E>(
     path: &Path,
-    write: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> Result<(), E>,
+    write: impl FnOnce(&mut super::direct::BlockWriter<'_>) -> Result<(), E>,
 ) -> Result<(), E>
 where
     E: From<std::io::Error>,

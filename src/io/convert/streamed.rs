@@ -819,7 +819,7 @@ impl Ready {
             let io = |e: std::io::Error| ConvertError::Write(format!("cannot write {}: {e}", output.display()));
             let mut staged = crate::io::atomic::Staged::new(output).map_err(io)?;
             let ahead = crate::io::sync_ahead::SyncAhead::start(staged.file_mut()).ok();
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, staged.file_mut());
+            let mut out = crate::io::direct::BlockWriter::new(staged.file_mut());
             let mut written = 0;
             write_collection(&mut out, &stand_in, |out| {
                 read(input, source, Pass::Write, |_, raw| {
