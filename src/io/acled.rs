@@ -453,6 +453,24 @@ pub(crate) struct Header {
     /// What goes before each property's value, in property order: its key as JSON and a
     /// colon, after a comma but for the first (written once, not for every row).
     property_heads: Vec<Box<[u8]>>,
+    /// How each property's value is written, in property order (see [`Header::write_row_json`]).
+    property_kinds: Vec<PropertyKind>,
+}
+
+/// How [`Header::write_row_json`] writes a property's value, decided once per column as
+/// [`cell_scalar`] decides it for every cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PropertyKind {
+    /// The row's checked date.
+    Date,
+    /// The row's checked id.
+    Id,
+    /// The longitude or latitude column (0 and 1: the position's number written first).
+    Coordinate(usize),
+    /// Another numeric column.
+    Number,
+    /// Text as it stands.
+    Text,
 }
 
 impl Header {
@@ -478,7 +496,18 @@ impl Header {
                 head.into_boxed_slice()
             })
             .collect();
-        Ok(Self { columns, order, required, property_heads })
+        let property_kinds = order
+            .iter()
+            .map(|&i| match i {
+                _ if i == required.date => PropertyKind::Date,
+                _ if i == required.id => PropertyKind::Id,
+                _ if !columns.get(i).is_some_and(|c| c.numeric) => PropertyKind::Text,
+                _ if i == required.lon => PropertyKind::Coordinate(0),
+                _ if i == required.lat => PropertyKind::Coordinate(1),
+                _ => PropertyKind::Number,
+            })
+            .collect();
+        Ok(Self { columns, order, required, property_heads, property_kinds })
     }
 
     /// The key of column `i`, or "column N".
@@ -510,12 +539,41 @@ impl Header {
     /// Writes a good row (`core` from [`Self::check`] on its `cells`) as
     /// [`AcledRow::write_json`] writes [`Self::row`]'s, without making it: no value is built
     /// or checked again (building them was a fifth of `import acled`).
+    ///
+    /// Two shortcuts give the bytes [`cell_scalar`]'s value would, without parsing and
+    /// formatting it again: a numeric cell that is a plain whole number is written as it
+    /// stands (what `itoa` writes of the `i64` it parses to), and a `longitude` or `latitude`
+    /// cell that is a plain decimal fraction is the position's number, written by
+    /// [`write_point_feature`] already: its digits are copied from the geometry.
     pub(crate) fn write_row_json(&self, cells: &[&str], core: &RowCore<'_>, out: &mut Vec<u8>) {
+        let start = out.len();
         // Writing to a Vec does not fail.
         let _ = write_point_feature(out, [core.lon, core.lat], core.id, |out| {
-            for (&i, head) in self.order.iter().zip(&self.property_heads) {
+            let position = point_digits(out, start);
+            let properties = self.order.iter().zip(&self.property_heads).zip(&self.property_kinds);
+            for ((&i, head), &kind) in properties {
                 out.extend_from_slice(head);
-                Scalar::from(cell_scalar(cells, &self.columns, &self.required, core, i)).write_json(out)?;
+                let text = cells.get(i).copied().unwrap_or_default();
+                match kind {
+                    PropertyKind::Date => Scalar::Str(&core.date).write_json(out)?,
+                    PropertyKind::Id => Scalar::Str(core.id).write_json(out)?,
+                    PropertyKind::Text => Scalar::Str(text).write_json(out)?,
+                    PropertyKind::Coordinate(k) => {
+                        if core.plain[k] {
+                            out.extend_from_within(position[k].clone());
+                        } else {
+                            Scalar::from(cell_scalar(cells, &self.columns, &self.required, core, i)).write_json(out)?;
+                        }
+                    }
+                    PropertyKind::Number => {
+                        let t = text.trim();
+                        if plain_integer(t) {
+                            out.extend_from_slice(t.as_bytes());
+                        } else {
+                            Scalar::from(cell_scalar(cells, &self.columns, &self.required, core, i)).write_json(out)?;
+                        }
+                    }
+                }
             }
             Ok(())
         });
@@ -655,10 +713,14 @@ fn skip(line: usize, col: usize, message: String) -> RowProblem {
     RowProblem { line, col, message, skipped: true }
 }
 
-/// Parses a coordinate in `min..=max`.
-fn coordinate(text: &str, min: f64, max: f64) -> Option<f64> {
+/// Parses a coordinate in `min..=max`; also whether the text is a plain decimal fraction
+/// (digits, a point and digits, [`plain_decimal`]): then the number a property of it is written
+/// as is the one the position is (see [`Header::write_row_json`]).
+fn coordinate(text: &str, min: f64, max: f64) -> Option<(f64, bool)> {
     let t = text.trim();
-    plain_decimal(t).or_else(|| t.parse::<f64>().ok()).filter(|v| v.is_finite() && (min..=max).contains(v))
+    let plain = plain_decimal(t);
+    let v = plain.or_else(|| t.parse::<f64>().ok()).filter(|v| v.is_finite() && (min..=max).contains(v))?;
+    Some((v, plain.is_some() && t.contains('.')))
 }
 
 /// `text` as a number when it is a plain decimal (`-?D+(.D+)?` with at most 15 digits): the
@@ -778,7 +840,7 @@ fn write_point_feature<W: std::io::Write>(
     id: &str,
     properties: impl FnOnce(&mut W) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    out.write_all(b"{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[")?;
+    out.write_all(POINT_HEAD)?;
     Scalar::Float(lon).write_json(out)?;
     out.write_all(b",")?;
     Scalar::Float(lat).write_json(out)?;
@@ -788,6 +850,30 @@ fn write_point_feature<W: std::io::Write>(
     properties(out)?;
     out.write_all(b"}}")
 }
+
+/// Where [`write_point_feature`], writing from `start` of `out`, wrote the longitude's and the
+/// latitude's digits.
+fn point_digits(out: &[u8], start: usize) -> [std::ops::Range<usize>; 2] {
+    let lon = start + POINT_HEAD.len();
+    let written = out.get(lon..).unwrap_or_default();
+    let comma = written.iter().position(|&b| b == b',').map_or(lon, |k| lon + k);
+    let end = written.iter().position(|&b| b == b']').map_or(comma, |k| lon + k);
+    [lon..comma, (comma + 1).min(end)..end]
+}
+
+/// Whether `text` is a whole number `itoa` writes as it stands once parsed to an `i64`: an
+/// optional minus and at most 18 digits, without a leading zero (`0` itself but not `-0`).
+fn plain_integer(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text).as_bytes();
+    match digits {
+        [b'0'] => digits.len() == text.len(),
+        [first, ..] => *first != b'0' && digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit),
+        [] => false,
+    }
+}
+
+/// How [`write_point_feature`] begins, up to the longitude's digits.
+const POINT_HEAD: &[u8] = b"{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[";
 
 /// The values of a row, written by `serde_json` exactly as inside a [`Feature`].
 enum Scalar<'v> {
@@ -854,6 +940,9 @@ pub(crate) struct RowCore<'r> {
     pub lon: f64,
     /// Latitude.
     pub lat: f64,
+    /// Whether the longitude's and the latitude's cells are plain decimal fractions, read
+    /// exactly ([`coordinate`]).
+    pub plain: [bool; 2],
 }
 
 /// Checks a row's cells as [`row_values`] does (the same skips and the same problems, pushed
@@ -890,14 +979,14 @@ pub(crate) fn row_check<'r>(
             return Err(skip(line, req.date + 1, format!("event_date: {e} (row skipped)")));
         }
     };
-    let lat = coordinate(cell(req.lat), -90.0, 90.0).ok_or_else(|| {
+    let (lat, lat_plain) = coordinate(cell(req.lat), -90.0, 90.0).ok_or_else(|| {
         skip(
             line,
             req.lat + 1,
             format!("latitude: `{}` is not a number between -90 and 90 (row skipped)", cell(req.lat)),
         )
     })?;
-    let lon = coordinate(cell(req.lon), -180.0, 180.0).ok_or_else(|| {
+    let (lon, lon_plain) = coordinate(cell(req.lon), -180.0, 180.0).ok_or_else(|| {
         skip(
             line,
             req.lon + 1,
@@ -932,7 +1021,7 @@ pub(crate) fn row_check<'r>(
             });
         }
     }
-    Ok(RowCore { id, date, day, lon, lat })
+    Ok(RowCore { id, date, day, lon, lat, plain: [lon_plain, lat_plain] })
 }
 
 /// The words for a point that looks written with its latitude and longitude swapped (see
@@ -1183,10 +1272,31 @@ mod tests {
     fn a_row_written_from_its_cells_is_the_row_made_then_written() {
         let head = "event_id_cnty,event_date,year,time_precision,event_type,fatalities,latitude,longitude,notes,extra";
         let header = Header::read(&csv::StringRecord::from(head.split(',').collect::<Vec<_>>()), "t.csv").unwrap();
-        let numbers = ["0", "-0", "-12", "007", "1e5", "0.10", "-3.25", "", " 4 ", "ten", "18446744073709551616"];
+        let numbers = [
+            "0",
+            "-0",
+            "-12",
+            "007",
+            "1e5",
+            "0.10",
+            "-3.25",
+            "",
+            " 4 ",
+            "ten",
+            "18446744073709551616",
+            "+5",
+            "999999999999999999",
+            "9223372036854775807",
+            "-9223372036854775808",
+            " 007 ",
+            "1.",
+            ".5",
+            "-",
+        ];
         for (k, n) in numbers.iter().enumerate() {
             let notes = ["plain", "a \"quoted\" word", "back\\slash\ttab", "Qal\u{02bf}a", "\u{1}"][k % 5];
-            let lat = ["37.5", "37.50", "-0.0", "37"][k % 4];
+            let lat = ["37.5", "37.50", "-0.0", "37", " 37.25 ", "37.12345678901234567", "+37.5"][k % 7];
+            let lon = ["71.25", "71", " 71.5", "-0.5", "71.100", "7.1e1"][k % 6];
             let row: [String; 10] = [
                 "TJK1".into(),
                 "2024-03-0".to_owned() + &(k % 9 + 1).to_string(),
@@ -1195,7 +1305,7 @@ mod tests {
                 "Battles".into(),
                 (*n).into(),
                 lat.into(),
-                "71.25".into(),
+                lon.into(),
                 notes.into(),
                 (*n).into(),
             ];
@@ -1205,8 +1315,30 @@ mod tests {
             header.write_row_json(&cells, &core, &mut direct);
             let mut made = Vec::new();
             header.row(&cells).unwrap().write_json(&mut made).unwrap();
-            assert_eq!(String::from_utf8(direct).unwrap(), String::from_utf8(made).unwrap(), "{n:?}");
+            assert_eq!(String::from_utf8(direct).unwrap(), String::from_utf8(made).unwrap(), "{n:?} {lat:?} {lon:?}");
         }
+    }
+
+    /// The test for escapes finds every byte `serde_json` escapes, at any place in texts of
+    /// every length up to a chunk and a half, and no other byte.
+    #[test]
+    fn a_text_needs_escapes_exactly_when_a_byte_of_it_does() {
+        for len in 1..=24 {
+            for at in 0..len {
+                for b in 0..=0x7fu8 {
+                    let mut bytes = vec![b'x'; len];
+                    bytes[at] = b;
+                    let text = std::str::from_utf8(&bytes).unwrap();
+                    assert_eq!(needs_escape(text), b < 0x20 || b == b'"' || b == b'\\', "{len} {at} {b:#x}");
+                }
+            }
+        }
+        // Bytes of other scripts (0x80 and up, never escaped) beside the special ones.
+        for text in ["Qal\u{02bf}a-ye Panja", "\u{fffd}\u{7ff}\u{800}", "Ишкашим", "ÿ\"", "\u{1}é"] {
+            let expected = text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
+            assert_eq!(needs_escape(text), expected, "{text:?}");
+        }
+        assert!(!needs_escape(""));
     }
 
     /// Strings are written as `serde_json` writes them, whether or not they need escapes
