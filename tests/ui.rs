@@ -483,6 +483,42 @@ fn a_row_with_swapped_coordinates_is_kept_with_a_note() {
     }
 }
 
+/// Found walking the app: opening a Badakhshan export with one row whose latitude and
+/// longitude were swapped (kept, with a note) zoomed the view out to the Arctic, where the
+/// region was a few pixels. The view frames where the features are and the message says one
+/// is left out.
+#[test]
+fn a_far_off_row_does_not_take_the_view_of_a_layer_just_opened() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let acled = dir.path().join("badakhshan.csv");
+    let mut text = "event_id_cnty,event_date,event_type,country,latitude,longitude\n".to_owned();
+    for i in 0..40 {
+        let (lat, lon) = (36.5 + f64::from(i % 8) * 0.12, 70.6 + f64::from(i / 8) * 0.2);
+        writeln!(text, "AFG{i},2021-06-{:02},Battles,Afghanistan,{lat:.3},{lon:.3}", 1 + i % 28).expect("text");
+    }
+    text.push_str("AFG99,2021-06-30,Battles,Afghanistan,71.2,36.9\n");
+    std::fs::write(&acled, text).expect("write");
+    let mut h = harness();
+    h.run_steps(2);
+    h.state_mut().open_file_now(&acled);
+    h.run_steps(2);
+    let msg = h.state().messages.last().expect("a message").clone();
+    assert!(msg.text.contains("(41 features); 1 note"), "{}", msg.text);
+    assert!(msg.text.contains("one feature far from the rest is left out of the view"), "{}", msg.text);
+    let target = h.state().map.flying_to().expect("the map flies to the layer");
+    let (lon, lat) = frontier_atlas::spatial::geo_from_world(target.center);
+    assert!((70.5..71.6).contains(&lon) && (36.4..37.5).contains(&lat), "centre {lon}, {lat}");
+    assert!(target.zoom > 7.0, "zoomed out to {}", target.zoom);
+    // A layer with nothing far off is framed whole, and the message says nothing of it.
+    let towns = dir.path().join("towns.csv");
+    std::fs::write(&towns, "name,lat,lon\nKhorog,37.489,71.553\nIshkashim,36.727,71.618\n").expect("write");
+    h.state_mut().open_file_now(&towns);
+    h.run_steps(2);
+    let msg = h.state().messages.last().expect("a message").clone();
+    assert!(msg.text.ends_with("(2 features)"), "{}", msg.text);
+}
+
 /// Found walking the app: a precision-3 event (known only to the country, placed at the
 /// capital) with an `admin2` filled in read "Location approximate: district level" under the
 /// 40 km halo the legend calls "province or country". The inspector says what the precision

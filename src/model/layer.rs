@@ -405,6 +405,12 @@ impl Layer {
         self.index.bounds()
     }
 
+    /// Where the features are but for far-flung ones, and how many those are
+    /// ([`crate::spatial::FeatureIndex::core_bounds`]): the view of a layer just opened.
+    pub fn core_bounds(&self) -> Option<(WorldRect, usize)> {
+        self.index.core_bounds()
+    }
+
     /// The display name of feature `i`, using the layer's label field.
     pub fn feature_name(&self, i: usize) -> Option<String> {
         self.features.get(i).map(|f| f.display_name(self.label_field.as_deref()))

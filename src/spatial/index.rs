@@ -174,6 +174,9 @@ impl std::fmt::Debug for FeatureIndex {
     }
 }
 
+/// Features from which [`FeatureIndex::core_bounds`] looks for far-flung ones.
+pub const CORE_FROM: usize = 20;
+
 /// The bounds of every id. While every shape is a single point (or has no geometry) each is
 /// kept as its position: 16 bytes an id instead of 40 (24 MB less for a million events). The
 /// first other shape turns them into boxes.
@@ -559,6 +562,43 @@ impl FeatureIndex {
             .reduce(|a, b| a.union(&b))
     }
 
+    /// Where the features are, for a view of a layer just opened: the bounds of all but the
+    /// far-flung ones, and how many those are. A feature is far-flung when its centre lies
+    /// further from the middle 90% of centres (on either axis) than that middle is wide (or,
+    /// where the middle is narrower, a degree of longitude): a row whose latitude and
+    /// longitude were swapped, or a stray 0,0, in an export of one region. A layer spread
+    /// evenly, or of fewer than [`CORE_FROM`] features, keeps them all.
+    pub fn core_bounds(&self) -> Option<(WorldRect, usize)> {
+        let all = self.bounds()?;
+        let centres: Vec<[f64; 2]> =
+            (0..self.rects.len()).filter_map(|i| self.rects.get(i)).map(|b| b.center()).collect();
+        if centres.len() < CORE_FROM {
+            return Some((all, 0));
+        }
+        // The middle 90% on each axis (at least one centre left out at either end), widened by
+        // its own width each way.
+        let reach = |axis: usize| {
+            let mut values: Vec<f64> = centres.iter().map(|c| c[axis]).collect();
+            let k = (values.len() / 20).max(1);
+            let n = values.len() - 1 - k;
+            let low = *values.select_nth_unstable_by(k, f64::total_cmp).1;
+            let high = *values.select_nth_unstable_by(n, f64::total_cmp).1;
+            let width = (high - low).max(1.0 / 360.0);
+            (low - width, high + width)
+        };
+        let (x, y) = (reach(0), reach(1));
+        let inside = |c: &[f64; 2]| (x.0..=x.1).contains(&c[0]) && (y.0..=y.1).contains(&c[1]);
+        let far = centres.iter().filter(|c| !inside(c)).count();
+        if far == 0 {
+            return Some((all, 0));
+        }
+        let core = (0..self.rects.len())
+            .filter_map(|i| self.rects.get(i))
+            .filter(|b| inside(&b.center()))
+            .reduce(|a, b| a.union(&b))?;
+        Some((core, far))
+    }
+
     /// Number of indexed features (those with bounds).
     pub fn len(&self) -> usize {
         self.indexed
@@ -676,6 +716,35 @@ impl FeatureIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn points(coords: &[[f64; 2]]) -> FeatureIndex {
+        FeatureIndex::build(coords.iter().map(|&[lon, lat]| {
+            let p = crate::spatial::world_from_geo(lon, lat);
+            Indexed { bounds: Some(WorldRect { min: p, max: p }), ..Indexed::default() }
+        }))
+    }
+
+    #[test]
+    fn core_bounds_leave_out_a_swapped_point_and_keep_an_even_spread() {
+        let region: Vec<[f64; 2]> =
+            (0..50).map(|i| [70.6 + f64::from(i % 10) * 0.1, 36.5 + f64::from(i / 10) * 0.2]).collect();
+        let whole = |c: &[[f64; 2]]| points(c).core_bounds().expect("bounds");
+        // The region alone is kept whole.
+        let (core, far) = whole(&region);
+        assert_eq!((far, Some(core)), (0, points(&region).bounds()));
+        // A swapped row and a stray 0,0 are left out; the core is the region's bounds.
+        let mut with = region.clone();
+        with.extend([[36.9, 71.2], [0.0, 0.0]]);
+        let (core, far) = whole(&with);
+        assert_eq!((far, Some(core)), (2, points(&region).bounds()));
+        // Points spread evenly over the world: none is far-flung.
+        let world: Vec<[f64; 2]> =
+            (0..400).map(|i| [-170.0 + f64::from(i % 20) * 17.0, -60.0 + f64::from(i / 20) * 6.0]).collect();
+        assert_eq!(whole(&world).1, 0);
+        // Fewer than CORE_FROM features are framed whole, however far apart.
+        let few = [[71.0, 37.0], [71.1, 37.1], [36.9, 71.2]];
+        assert_eq!(whole(&few).1, 0);
+    }
 
     fn rect(x: f64, y: f64) -> WorldRect {
         WorldRect { min: [x, y], max: [x + 1.0, y + 1.0] }

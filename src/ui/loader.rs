@@ -12,11 +12,14 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use crate::io::geojson::Loaded;
 use crate::io::open::OpenError;
 use crate::io::progress::Progress;
+use crate::spatial::WorldRect;
 
 /// The outcome of one background load.
 pub enum LoadResult {
-    /// A layer loaded (maybe with skipped features).
-    Layer(PathBuf, Box<Loaded>),
+    /// A layer loaded (maybe with skipped features), and where its features are but for
+    /// far-flung ones, with how many those are ([`crate::model::Layer::core_bounds`], found on
+    /// the loader's thread: a scan of every feature).
+    Layer(PathBuf, Box<Loaded>, Option<(WorldRect, usize)>),
     /// The file could not be loaded at all.
     Failed(PathBuf, String),
     /// The load was cancelled; nothing was added.
@@ -126,7 +129,8 @@ fn load_any(path: &Path, progress: &Progress) -> Vec<LoadResult> {
                 // map draws it at full detail.
                 // From the shape column: a packed feature is not decoded for this.
                 l.layer.start_lod_if_big();
-                LoadResult::Layer(path.to_owned(), Box::new(l))
+                let view = l.layer.core_bounds();
+                LoadResult::Layer(path.to_owned(), Box::new(l), view)
             })
             .collect(),
         Err(OpenError::Cancelled { .. }) => vec![LoadResult::Cancelled(path.to_owned())],
@@ -165,7 +169,7 @@ mod tests {
         }
         std::fs::write(&path, csv).expect("written");
         let loaded = load_any(&path, &Progress::new());
-        let [LoadResult::Layer(_, l)] = loaded.as_slice() else { panic!("not one layer") };
+        let [LoadResult::Layer(_, l, _)] = loaded.as_slice() else { panic!("not one layer") };
         assert_eq!(l.layer.features.len(), 5_000);
         assert_eq!(l.layer.features.packed_count(), 5_000);
         assert_eq!(l.layer.features.decodes(), 0, "decoded while loading");

@@ -1,6 +1,7 @@
 //! Applying [`Command`]s: one exhaustive match over every user intent, and the layer
 //! bookkeeping that follows (moves, removal, files loaded or dropped).
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use super::{AtlasApp, Level, Message};
@@ -225,7 +226,7 @@ impl AtlasApp {
     pub(super) fn receive_loaded(&mut self) {
         for result in self.loader.poll() {
             match result {
-                LoadResult::Layer(path, loaded) => {
+                LoadResult::Layer(path, loaded, view) => {
                     let loaded = *loaded;
                     if loaded.layer.features.is_empty() && !loaded.skipped.is_empty() {
                         // Found walking the app: a CSV whose every row was refused added an
@@ -240,7 +241,6 @@ impl AtlasApp {
                     }
                     let name = loaded.layer.name.clone();
                     let count = crate::ui::load_progress::thousands(loaded.layer.features.len() as u64);
-                    let bounds = loaded.layer.bounds();
                     let id = self.catalog.insert(loaded.layer);
                     // Layers at or above the new one moved up by one: keep references pointing
                     // at the same features.
@@ -249,7 +249,7 @@ impl AtlasApp {
                             r.layer += 1;
                         }
                     }
-                    let (level, text) = if loaded.skipped.is_empty() {
+                    let (level, mut text) = if loaded.skipped.is_empty() {
                         (Level::Info, format!("Opened {} as layer “{name}” ({count} features)", path.display()))
                     } else {
                         (
@@ -257,9 +257,24 @@ impl AtlasApp {
                             format!("Opened {} ({count} features); {}", path.display(), told(&loaded.skipped)),
                         )
                     };
+                    // Found walking the app: one row with swapped coordinates zoomed the view
+                    // of a Badakhshan export out to the Arctic.
+                    if let Some((_, far @ 1..)) = view {
+                        if far == 1 {
+                            text.push_str(
+                                "; one feature far from the rest is left out of the view (zoom out to see it)",
+                            );
+                        } else {
+                            let far = crate::ui::load_progress::thousands(far as u64);
+                            let _ = write!(
+                                text,
+                                "; {far} features far from the rest are left out of the view (zoom out to see them)"
+                            );
+                        }
+                    }
                     self.messages.push(Message::new(level, text).with_details(loaded.skipped));
                     crate::ui::file_choice::remember_file(&mut self.state.recent_files, &path);
-                    if let Some(b) = bounds {
+                    if let Some((b, _)) = view {
                         self.map.fit(b);
                     }
                     self.catalog_changed();
