@@ -108,6 +108,10 @@ pub struct RenderArgs {
     /// Extra layers to draw (GeoJSON, GeoPackage, CSV).
     #[arg(long = "add")]
     pub add: Vec<PathBuf>,
+    /// Draw the usable rows of an `--add` file some of whose rows cannot be used (default:
+    /// write nothing, exit 1).
+    #[arg(long)]
+    pub skip_bad: bool,
     /// First day shown of dated layers (YYYY-MM-DD, YYYY-MM or YYYY).
     #[arg(long)]
     pub from: Option<String>,
@@ -197,8 +201,11 @@ pub fn run(command: Command) -> ExitCode {
 }
 
 /// The embedded catalog plus the `--add` files (opened through [`crate::io::open`]); problems
-/// go to stderr, and `None` when a file could not be opened at all.
-fn catalog_with(add: &[PathBuf]) -> Option<crate::model::Catalog> {
+/// go to stderr, and `None` when a file could not be opened at all, or some of its rows or
+/// features could not be used and `skip_bad` is not given (found trying the command: a CSV cut
+/// short drew a map without its last rows and exited 0, where `import`, `convert` and
+/// `validate` refuse it).
+fn catalog_with(add: &[PathBuf], skip_bad: bool) -> Option<crate::model::Catalog> {
     // The embedded layers are read while the files are opened (they do not depend on each
     // other); messages come out in the same order as reading them one after the other.
     let ((mut catalog, problems), opened) =
@@ -207,12 +214,20 @@ fn catalog_with(add: &[PathBuf]) -> Option<crate::model::Catalog> {
         eprintln!("{p}");
     }
     let mut failed = false;
-    for opened in opened {
+    for (path, opened) in add.iter().zip(opened) {
         match opened {
             Ok(layers) => {
                 for loaded in layers {
                     for s in &loaded.skipped {
                         eprintln!("{s}");
+                    }
+                    let left_out = loaded.skipped.iter().filter(|s| left_out(s)).count();
+                    if left_out > 0 && !skip_bad {
+                        eprintln!(
+                            "{}: nothing written: {left_out} row(s) or feature(s) could not be used; fix them, or pass --skip-bad to draw the rest",
+                            path.display()
+                        );
+                        failed = true;
                     }
                     catalog.insert(loaded.layer);
                 }
@@ -227,7 +242,7 @@ fn catalog_with(add: &[PathBuf]) -> Option<crate::model::Catalog> {
 }
 
 fn render(args: &RenderArgs) -> ExitCode {
-    let Some(catalog) = catalog_with(&args.add) else { return ExitCode::from(1) };
+    let Some(catalog) = catalog_with(&args.add, args.skip_bad) else { return ExitCode::from(1) };
     let range = match date_range(args.from.as_deref(), args.to.as_deref()) {
         Ok(r) => r,
         Err(e) => {
@@ -365,7 +380,7 @@ fn validate_csv(path: &Path) -> bool {
     };
     let mut bad = false;
     for line in &loaded.skipped {
-        let skipped = line.contains("skipped");
+        let skipped = left_out(line);
         bad |= skipped;
         // "FILE:LINE:COL: message": a kept row's remark is a note.
         let place_and_message = line.strip_prefix(&format!("{label}:")).and_then(|rest| {
@@ -380,6 +395,12 @@ fn validate_csv(path: &Path) -> bool {
         }
     }
     bad
+}
+
+/// Whether a line of a loaded layer's problems tells a row or feature left out (the others
+/// are remarks on rows kept).
+fn left_out(line: &str) -> bool {
+    line.contains("skipped")
 }
 
 fn bad_rows(skip_bad: bool) -> crate::io::convert::BadRows {
@@ -447,8 +468,8 @@ fn import_acled(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows)
     // Reports the problems; the message refusing to write, if it must.
     let check = |summary: &AcledSummary| {
         for p in &summary.problems {
-            let what = if p.skipped { "row skipped" } else { "kept" };
-            eprintln!("{}:{}:{}: {} ({what})", input.display(), p.line, p.col.max(1), p.message);
+            // Each message says whether its row was skipped or kept.
+            eprintln!("{}", p.located(&input.display()));
         }
         (summary.rows_skipped() > 0 && bad_rows == crate::io::convert::BadRows::Fail).then(|| {
             format!(
@@ -781,6 +802,10 @@ pub struct AnimateArgs {
     /// Extra layers to draw (GeoJSON, GeoPackage, CSV).
     #[arg(long = "add")]
     pub add: Vec<PathBuf>,
+    /// Draw the usable rows of an `--add` file some of whose rows cannot be used (default:
+    /// write nothing, exit 1).
+    #[arg(long)]
+    pub skip_bad: bool,
 }
 
 fn parse_days(text: &str) -> Option<u32> {
@@ -813,7 +838,7 @@ fn parse_fps(text: &str) -> Result<f64, String> {
 
 fn animate(args: &AnimateArgs) -> ExitCode {
     use crate::render::animate::{AnimationSettings, export_animation};
-    let Some(catalog) = catalog_with(&args.add) else { return ExitCode::from(1) };
+    let Some(catalog) = catalog_with(&args.add, args.skip_bad) else { return ExitCode::from(1) };
     let range = match date_range(args.from.as_deref(), args.to.as_deref()) {
         Ok(r) => r,
         Err(e) => {

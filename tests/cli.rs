@@ -45,6 +45,48 @@ fn render_add_reports_a_broken_file_by_name() {
     assert!(stderr.contains("broken.geojson:2:"), "{stderr}");
 }
 
+/// Found by a new user: an ACLED export cut short mid-row (its last row short of fields) drew
+/// a map without that row and exited 0, where `import`, `convert` and `validate` refuse it;
+/// and the short row was placed at column 0 by `render` but column 1 by `import`. A file some
+/// of whose rows cannot be used writes nothing unless `--skip-bad` is given, and every command
+/// names the same place.
+#[test]
+fn render_add_of_a_csv_cut_short_writes_nothing_unless_told_to_skip_bad_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("cut.csv");
+    std::fs::write(
+        &csv,
+        "event_id_cnty,event_date,event_type,country,latitude,longitude,notes\n\
+         AFG1,2021-06-01,Battles,Afghanistan,36.727,71.618,first\n\
+         AFG2,2021-06-02,Battles,Afgh",
+    )
+    .expect("write");
+    let out = dir.path().join("x.png");
+    let render = |skip_bad: bool| {
+        let mut cmd = bin();
+        cmd.args(["render", "--size", "400x300", "--out"]).arg(&out).arg("--add").arg(&csv);
+        if skip_bad {
+            cmd.arg("--skip-bad");
+        }
+        cmd.output().expect("run")
+    };
+    let refused = render(false);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    let place = format!("{}:3:1: 4 fields, expected 7 (row skipped)", csv.display());
+    assert!(stderr.contains(&place), "{stderr}");
+    assert!(stderr.contains("nothing written: 1 row(s) or feature(s) could not be used"), "{stderr}");
+    assert!(!out.exists(), "nothing must be written");
+    // `import acled` names the same place, once.
+    let import =
+        bin().args(["import", "acled"]).arg(&csv).arg("--out").arg(dir.path().join("e.geojson")).output().expect("run");
+    let stderr = String::from_utf8_lossy(&import.stderr);
+    assert!(stderr.contains(&format!("{place}\n")), "{stderr}");
+    let drawn = render(true);
+    assert!(drawn.status.success(), "{}", String::from_utf8_lossy(&drawn.stderr));
+    assert!(std::fs::read(&out).expect("png written").starts_with(b"\x89PNG"));
+}
+
 /// Found trying geoBoundaries' metadata file (JSON, not GeoJSON): `render --add` said
 /// "FILE: no `type` member" without the place every other report gives.
 #[test]

@@ -114,6 +114,14 @@ pub struct RowProblem {
     pub skipped: bool,
 }
 
+impl RowProblem {
+    /// `FILE:LINE:COL: message`, the file named by `label`; a problem of the whole row is at
+    /// its first column (every command names a row's place alike).
+    pub fn located(&self, label: &impl fmt::Display) -> String {
+        format!("{label}:{}:{}: {}", self.line, self.col.max(1), self.message)
+    }
+}
+
 impl fmt::Display for RowProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "line {}, column {}: {}", self.line, self.col, self.message)

@@ -87,7 +87,7 @@ pub fn load_packed_serial(path: &Path, progress: &super::progress::Progress) -> 
     root.insert("type".to_owned(), serde_json::Value::from("FeatureCollection"));
     root.insert("features".to_owned(), serde_json::Value::Null);
     let mut loaded = packer.finish(root, &name, LayerSource::File(path.to_owned())).map_err(|e| e.to_string())?;
-    let row_problems = summary.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message));
+    let row_problems = summary.problems.iter().map(|p| p.located(&label));
     loaded.skipped.splice(0..0, row_problems);
     Ok(loaded)
 }
@@ -123,7 +123,7 @@ fn layer(
     let source = LayerSource::File(path.to_owned());
     let mut loaded = parse_layer_with(&text, &label, &name, Some(LayerKind::Events), source, progress, 0)
         .map_err(|e| e.to_string())?;
-    let row_problems = summary.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message));
+    let row_problems = summary.problems.iter().map(|p| p.located(&label));
     loaded.skipped.splice(0..0, row_problems);
     Ok(loaded)
 }
@@ -142,7 +142,7 @@ mod tests {
         let text = super::super::acled::write_geojson(&import);
         let mut loaded = parse_layer(&text, &label, "hostile", Some(LayerKind::Events), LayerSource::File(path.into()))
             .expect("parses");
-        let rows = import.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message));
+        let rows = import.problems.iter().map(|p| p.located(&label));
         loaded.skipped.splice(0..0, rows);
         loaded
     }

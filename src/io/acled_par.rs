@@ -112,7 +112,7 @@ pub fn load(path: &Path, progress: &Progress, block: usize) -> Outcome {
     root.insert("features".to_owned(), serde_json::Value::Null);
     match packer.finish(root, &name, LayerSource::File(path.to_owned())) {
         Ok(mut loaded) => {
-            let problems = summary.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message));
+            let problems = summary.problems.iter().map(|p| p.located(&label));
             loaded.skipped.splice(0..0, problems);
             Outcome::Loaded(Box::new(loaded))
         }

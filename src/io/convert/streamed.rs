@@ -413,8 +413,7 @@ fn acled_root(label: &impl std::fmt::Display, summary: &crate::io::acled::AcledS
     let mut root = Map::new();
     root.insert("type".to_owned(), Value::from("FeatureCollection"));
     root.insert("features".to_owned(), Value::Array(Vec::new()));
-    let rows: Vec<String> =
-        summary.problems.iter().map(|p| format!("{label}:{}:{}: {}", p.line, p.col, p.message)).collect();
+    let rows: Vec<String> = summary.problems.iter().map(|p| p.located(&label)).collect();
     Read::Root(root, rows)
 }
 
