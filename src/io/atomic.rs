@@ -50,8 +50,10 @@ impl Staged {
         };
         let name = target.file_name().map_or_else(|| "out".to_owned(), |n| n.to_string_lossy().into_owned());
         remove_stale_temporaries(&dir, &name);
-        let tmp =
-            tempfile::Builder::new().prefix(&format!(".{name}{TMP_MARK}{}-", std::process::id())).tempfile_in(&dir)?;
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}{TMP_MARK}{}-", std::process::id()))
+            .tempfile_in(&dir)
+            .map_err(|e| folder_refused(&dir, &e))?;
         Ok(Self { tmp, target, dir })
     }
 
@@ -85,6 +87,18 @@ impl Staged {
         }
         Ok(())
     }
+}
+
+/// Why no temporary file could be made in `dir`, naming the folder rather than the temporary
+/// file's own name (found by a new user: "x.gpkg: No such file or directory (os error 2) at
+/// path \"/tmp/nope/.x.gpkg.tmp-23696-5HHJqD\"" for a folder that does not exist). The kind is
+/// kept, so callers still tell a missing folder from a read-only one.
+fn folder_refused(dir: &Path, e: &std::io::Error) -> std::io::Error {
+    // `tempfile` writes the system's error, then " at path \"…\"" (`tempfile::error::PathError`,
+    // whose inner error it does not hand out).
+    let text = e.to_string();
+    let cause = text.split_once(" at path \"").map_or(text.as_str(), |(cause, _)| cause);
+    std::io::Error::new(e.kind(), format!("cannot make a file in the folder {}: {cause}", dir.display()))
 }
 
 /// Writes `bytes` to `path` atomically. On error the target is untouched and the temporary
@@ -242,8 +256,14 @@ mod tests {
     fn a_missing_folder_is_an_error_and_creates_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("missing-folder").join("a.geojson");
-        assert!(write_atomic(&path, b"new").is_err());
+        let e = write_atomic(&path, b"new").unwrap_err();
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        // The message names the folder and the system's reason, not the temporary file.
+        let folder = dir.path().join("missing-folder");
+        assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+        let text = e.to_string();
+        assert!(text.starts_with(&format!("cannot make a file in the folder {}: ", folder.display())), "{text}");
+        assert!(text.contains("os error 2") && !text.contains(TMP_MARK), "{text}");
     }
 
     #[cfg(unix)]
