@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 
 use super::export::ExportError;
 use super::svg::{Furniture, RasterError, scene_to_svg, svg_to_png};
-use super::{Color, Item, LegendEntry, LegendSwatch, MarkerShape, SceneOptions, build_scene, text_width_pts};
+use super::{Color, Item, LegendEntry, LegendSwatch, MarkerShape, SceneOptions, build_scene, wrap};
 use crate::model::{Catalog, LayerKind, TimeFilter};
 use crate::project::ProjectScene;
 use crate::spatial::Viewport;
@@ -270,24 +270,6 @@ pub fn sources_shown(catalog: &Catalog, filter: &TimeFilter, viewport: &Viewport
         .into_iter()
         .map(|(name, n)| if n == 1 { format!("{name} (1 record)") } else { format!("{name} ({n} records)") })
         .collect()
-}
-
-/// Splits text into lines no wider than `width_pts` at `font_pts` (paragraphs kept).
-fn wrap(text: &str, font_pts: f32, width_pts: f32) -> Vec<String> {
-    let mut lines = Vec::new();
-    for paragraph in text.lines() {
-        let mut line = String::new();
-        for word in paragraph.split_whitespace() {
-            let candidate = if line.is_empty() { word.to_owned() } else { format!("{line} {word}") };
-            if !line.is_empty() && text_width_pts(&candidate, font_pts) > width_pts {
-                lines.push(std::mem::replace(&mut line, word.to_owned()));
-            } else {
-                line = candidate;
-            }
-        }
-        lines.push(line);
-    }
-    lines
 }
 
 fn page_svg(page: PageSize, layout: &Layout, scene: &ProjectScene, map_svg: &str, text: &PageText<'_>) -> String {
@@ -622,15 +604,6 @@ mod tests {
         assert_eq!(range_in_words(Some((d(2021, 6, 1), d(2022, 6, 30)))), "1 Jun 2021 – 30 Jun 2022");
         assert_eq!(range_in_words(Some((d(2021, 10, 18), d(2021, 10, 18)))), "18 Oct 2021");
         assert_eq!(range_in_words(None), "All dates");
-    }
-
-    #[test]
-    fn wrapping_keeps_every_word() {
-        let text = "Tajik border units reinforced the Panj crossings after the early-May rocket fire.\nSecond line.";
-        let lines = wrap(text, 10.0, 120.0);
-        assert!(lines.len() > 2, "{lines:?}");
-        assert!(lines.iter().all(|l| text_width_pts(l, 10.0) <= 120.0 || !l.contains(' ')), "{lines:?}");
-        assert_eq!(lines.join(" ").split_whitespace().count(), text.split_whitespace().count());
     }
 
     #[test]

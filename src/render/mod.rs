@@ -22,4 +22,4 @@ pub use style::{
     BORDER_BAND, BORDER_LINE, LayerStyle, aid_color, default_fill_of, default_style_of, effective_style, event_color,
     layer_style,
 };
-pub use text::{LABEL_FONT, text_width_pts};
+pub use text::{LABEL_FONT, text_width_pts, wrap};

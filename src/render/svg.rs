@@ -278,9 +278,14 @@ fn write_furniture(s: &mut String, scene: &Scene, furniture: &Furniture) {
             cy = next;
         }
     }
+    // The attribution, bottom right: on as many lines as a narrow map needs (found by a new
+    // user: on a 793-point export its one line began "rth; © GeoNames", the credit to Natural
+    // Earth cut off at the left edge). The scale bar and north arrow stand above its lines.
+    let attribution = attribution_lines(&scene.attribution, w);
+    let raised = ATTRIBUTION_LINE * (attribution.len().max(1) - 1) as f32;
     // Scale bar, bottom left.
     let bar = &scene.scale_bar;
-    let (bx, by) = (16.0, h - 34.0);
+    let (bx, by) = (16.0, h - 34.0 - raised);
     let km =
         if bar.length_km >= 1.0 { format!("{} km", bar.length_km) } else { format!("{} m", bar.length_km * 1000.0) };
     let _ = writeln!(
@@ -305,7 +310,7 @@ fn write_furniture(s: &mut String, scene: &Scene, furniture: &Furniture) {
         by
     );
     // North arrow, bottom right above the attribution.
-    let (nx, ny) = (w - 26.0, h - 60.0);
+    let (nx, ny) = (w - 26.0, h - 60.0 - raised);
     let _ = writeln!(
         s,
         r##"<polygon points="{nx},{:.1} {:.1},{:.1} {nx},{:.1} {:.1},{:.1}" fill="#222222"/>"##,
@@ -317,22 +322,34 @@ fn write_furniture(s: &mut String, scene: &Scene, furniture: &Furniture) {
         ny + 6.0
     );
     let _ = writeln!(s, r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#222222">N</text>"##, nx - 4.0, ny - 19.0);
-    // Attribution, bottom right.
-    let aw = super::text_width_pts(&scene.attribution, 10.0);
+    // Attribution, bottom right, its last line at the bottom.
+    let aw = attribution.iter().map(|l| super::text_width_pts(l, 10.0)).fold(0.0, f32::max);
     let _ = writeln!(
         s,
-        r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="16" fill="#ffffff" fill-opacity="0.8"/>"##,
+        r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#ffffff" fill-opacity="0.8"/>"##,
         w - aw - 12.0,
-        h - 17.0,
-        aw + 12.0
+        h - 17.0 - raised,
+        aw + 12.0,
+        16.0 + raised
     );
-    let _ = writeln!(
-        s,
-        r##"<text x="{:.1}" y="{:.1}" font-size="10" fill="#333333">{}</text>"##,
-        w - aw - 6.0,
-        h - 5.0,
-        crate::io::xml::escape(&scene.attribution)
-    );
+    for (k, line) in attribution.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" font-size="10" fill="#333333">{}</text>"##,
+            w - super::text_width_pts(line, 10.0) - 6.0,
+            h - 5.0 - raised + ATTRIBUTION_LINE * k as f32,
+            crate::io::xml::escape(line)
+        );
+    }
+}
+
+/// Height of a line of the attribution (10-point text), in points.
+const ATTRIBUTION_LINE: f32 = 13.0;
+
+/// The attribution of a map `width` points wide, on lines that fit in it, 12 points from
+/// either edge.
+fn attribution_lines(attribution: &str, width: f32) -> Vec<String> {
+    super::wrap(attribution, 10.0, (width - 24.0).max(60.0))
 }
 
 /// The cells of a [`LegendSwatch::Classes`] from `top_left`, 10 points high, each with its
@@ -446,6 +463,36 @@ fn render_in_bands(tree: &resvg::usvg::Tree, scale: f32, pixmap: &mut resvg::tin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by a new user: File → Export view of a 793-point-wide map began its credit line
+    /// "rth; © GeoNames", Natural Earth cut off at the left edge. Every line of the attribution
+    /// lies inside the picture, all its words are there, and the scale bar stands above it.
+    #[test]
+    fn the_attribution_of_a_narrow_map_is_written_whole_inside_it() {
+        let (catalog, _) = crate::geodata::default_catalog();
+        for width in [1600.0_f32, 793.0, 420.0] {
+            let viewport = crate::spatial::Viewport::fit_bbox(crate::geodata::HOME_BBOX, [width, 600.0]);
+            let scene = super::super::build_scene(&catalog, &viewport, &super::super::SceneOptions::default());
+            let svg = scene_to_svg(&scene, &Furniture { title: None, date_range: None, legend: None });
+            let lines = attribution_lines(&scene.attribution, width);
+            assert_eq!(lines.join(" "), crate::geodata::ATTRIBUTION, "at {width}");
+            assert_eq!(lines.len() == 1, width >= 1600.0, "at {width}: {lines:?}");
+            for line in &lines {
+                let text = crate::io::xml::escape(line);
+                let at = svg.find(&format!(">{text}</text>")).unwrap_or_else(|| panic!("{line:?} not written"));
+                let tag = &svg[svg[..at].rfind("<text").expect("its tag")..at];
+                let x: f32 = tag.split("x=\"").nth(1).and_then(|r| r.split('"').next()).expect("x").parse().expect("x");
+                assert!(
+                    x >= 0.0 && x + super::super::text_width_pts(line, 10.0) <= width,
+                    "at {width}: {line:?} at x {x}"
+                );
+            }
+            // The scale bar's box ends above the attribution's.
+            let raised = ATTRIBUTION_LINE * (lines.len() - 1) as f32;
+            let bar_bottom = 600.0 - 34.0 - raised + 10.0;
+            assert!(bar_bottom <= 600.0 - 17.0 - raised, "at {width}");
+        }
+    }
 
     /// Drawn in bands (one per core), the map is the map drawn whole: a pixel differs by a
     /// shade at most where an edge crosses into a band, and by more only on a band's edge rows.

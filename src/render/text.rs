@@ -32,9 +32,36 @@ pub fn text_width_pts(text: &str, font_pts: f32) -> f32 {
     width_units * font_pts / units_per_em
 }
 
+/// Splits text into lines no wider than `width_pts` at `font_pts` (paragraphs kept).
+pub fn wrap(text: &str, font_pts: f32, width_pts: f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in text.lines() {
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            let candidate = if line.is_empty() { word.to_owned() } else { format!("{line} {word}") };
+            if !line.is_empty() && text_width_pts(&candidate, font_pts) > width_pts {
+                lines.push(std::mem::replace(&mut line, word.to_owned()));
+            } else {
+                line = candidate;
+            }
+        }
+        lines.push(line);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrapping_keeps_every_word() {
+        let text = "Tajik border units reinforced the Panj crossings after the early-May rocket fire.\nSecond line.";
+        let lines = wrap(text, 10.0, 120.0);
+        assert!(lines.len() > 2, "{lines:?}");
+        assert!(lines.iter().all(|l| text_width_pts(l, 10.0) <= 120.0 || !l.contains(' ')), "{lines:?}");
+        assert_eq!(lines.join(" ").split_whitespace().count(), text.split_whitespace().count());
+    }
 
     #[test]
     fn longer_text_is_wider_and_scales_with_size() {
