@@ -77,6 +77,58 @@ fn search_flies_to_shaymak_by_alternate_spelling() {
     assert!(app.map.viewport.zoom >= 9.0, "zoom {}", app.map.viewport.zoom);
 }
 
+/// Found by a new user: of two "Fayzabad" districts the search listed both alike, a click on
+/// either did nothing, and Down did not move through the list: the second could not be reached.
+/// Matches of one name in one layer say where each is; a click flies to the one clicked; Down
+/// then Enter to the one below.
+#[test]
+fn a_search_match_is_picked_by_a_click_or_by_down_and_enter() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("districts.geojson");
+    let point = |name: &str, lon: f64, lat: f64| {
+        format!(
+            "{{\"type\":\"Feature\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{lon},{lat}]}},\"properties\":{{\"name\":\"{name}\"}}}}"
+        )
+    };
+    std::fs::write(
+        &path,
+        format!(
+            "{{\"type\":\"FeatureCollection\",\"features\":[{},{}]}}",
+            point("Zebakistan", 70.6, 36.5),
+            point("Zebakistan", 69.1, 35.0)
+        ),
+    )
+    .expect("write");
+    let mut h = harness();
+    h.run_steps(2);
+    h.state_mut().open_file_now(&path);
+    h.run_steps(2);
+    let li = h.state().catalog.layers.iter().position(|l| l.name == "districts").expect("layer");
+    let second = FeatureRef { layer: li, feature: 1 };
+    h.get_by_label("Search").click();
+    h.run_steps(1);
+    h.get_by_label("Search").type_text("zebakist");
+    h.run_steps(2);
+    // Each says where it is.
+    assert!(h.query_by_label("Zebakistan — districts (36.50° N, 70.60° E)").is_some());
+    let entry = "Zebakistan — districts (35.00° N, 69.10° E)";
+    h.get_by_label(entry).click();
+    h.run_steps(8);
+    assert_eq!(h.state().selection, Some(second), "a click on the second match");
+    assert!(h.query_by_label(entry).is_none(), "the list closes");
+    // Down, then Enter: the second again (the list holds the two).
+    h.state_mut().selection = None;
+    h.get_by_label("Search").click();
+    h.run_steps(1);
+    h.get_by_label("Search").type_text(" ");
+    h.run_steps(1);
+    h.key_press(egui::Key::ArrowDown);
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(8);
+    assert_eq!(h.state().selection, Some(second), "Down and Enter");
+}
+
 #[test]
 fn timeline_preset_changes_shown_counts_and_playback_moves_the_window() {
     let mut h = harness();

@@ -96,7 +96,14 @@ pub fn search(catalog: &Catalog, query: &str, limit: usize) -> Vec<SearchHit> {
 /// The last search: its text, the layers it ran over (uid, feature count) and its hits.
 type CachedSearch = (String, Vec<(u64, usize)>, Vec<SearchHit>);
 
-/// The search box in the menu bar with a drop-down of matches. Enter flies to the best one.
+/// The search box in the menu bar with a drop-down of matches: a click on one flies to it,
+/// as Enter does to the one highlighted (the best, or the one Up and Down moved to). Matches
+/// of the same name in the same layer (two districts named Baharak) say where each is.
+///
+/// Found by a new user: a click on a match did nothing (the box lost the focus as the button
+/// went down, and the list, shown only while the box had it, was gone before the click ended),
+/// Down did not move through the list, and the second of two "Fayzabad" districts could not be
+/// told from the first, nor reached.
 pub fn search_box_ui(ui: &mut egui::Ui, catalog: &Catalog, text: &mut String) -> Vec<super::Command> {
     let mut commands = Vec::new();
     let edit = egui::TextEdit::singleline(text).hint_text("Search places (e.g. Shaymak, Aivadzh)").desired_width(260.0);
@@ -114,30 +121,83 @@ pub fn search_box_ui(ui: &mut egui::Ui, catalog: &Catalog, text: &mut String) ->
             hits
         }
     };
+    // Whether the list is open, and the match highlighted.
+    let state = egui::Id::unique("search-list");
+    let (mut open, mut pick): (bool, usize) = ui.data(|d| d.get_temp(state)).unwrap_or_default();
+    if response.changed() {
+        pick = 0;
+    }
+    if response.has_focus() {
+        open = true;
+        let (down, up) = ui.input(|i| (i.key_pressed(egui::Key::ArrowDown), i.key_pressed(egui::Key::ArrowUp)));
+        if down {
+            pick = (pick + 1).min(hits.len().saturating_sub(1));
+        } else if up {
+            pick = pick.saturating_sub(1);
+        }
+    }
+    pick = pick.min(hits.len().saturating_sub(1));
     if response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
-        if let Some(hit) = hits.first() {
+        if let Some(hit) = hits.get(pick) {
             commands.push(super::Command::FlyTo(hit.feature));
         }
+        ui.data_mut(|d| d.insert_temp(state, (false, 0_usize)));
         return commands;
     }
-    if response.has_focus() && !hits.is_empty() {
+    if open && !hits.is_empty() {
+        let labels = hit_labels(catalog, &hits);
         let popup_pos = response.rect.left_bottom();
-        egui::Area::new(egui::Id::unique("search-results")).fixed_pos(popup_pos).order(egui::Order::Foreground).show(
-            ui.ctx(),
-            |ui| {
+        let area = egui::Area::new(egui::Id::unique("search-results"))
+            .fixed_pos(popup_pos)
+            .order(egui::Order::Foreground)
+            .show(ui.ctx(), |ui| {
                 egui::Frame::popup(ui.style()).show(ui, |ui| {
                     ui.set_min_width(260.0);
-                    for hit in &hits {
-                        let alt = hit.matched_alt.as_ref().map(|a| format!(" (also {a})")).unwrap_or_default();
-                        if ui.selectable_label(false, format!("{}{alt} — {}", hit.name, hit.layer)).clicked() {
+                    for (k, (hit, label)) in hits.iter().zip(labels).enumerate() {
+                        let entry = ui.selectable_label(k == pick, label);
+                        if entry.hovered() {
+                            pick = k;
+                        }
+                        if entry.clicked() {
                             commands.push(super::Command::FlyTo(hit.feature));
+                            open = false;
                         }
                     }
                 });
-            },
-        );
+            });
+        // The list stays while a press on it is under way (the press took the focus from the
+        // box), and closes once the focus and the pointer are elsewhere.
+        let pressing_on_list = area.response.contains_pointer() && ui.input(|i| i.pointer.any_down());
+        if !response.has_focus() && !pressing_on_list && !area.response.contains_pointer() {
+            open = false;
+        }
+    } else if !response.has_focus() {
+        open = false;
     }
+    ui.data_mut(|d| d.insert_temp(state, (open, pick)));
     commands
+}
+
+/// What the list says of each match: its name (and the alternate spelling matched), its
+/// layer, and, for names that more than one match of the same layer share, where it is.
+fn hit_labels(catalog: &Catalog, hits: &[SearchHit]) -> Vec<String> {
+    hits.iter()
+        .map(|hit| {
+            let alt = hit.matched_alt.as_ref().map(|a| format!(" (also {a})")).unwrap_or_default();
+            let shared = hits.iter().filter(|h| h.name == hit.name && h.layer == hit.layer).count() > 1;
+            let place = catalog
+                .feature(hit.feature)
+                .and_then(|f| f.shape.anchor())
+                .filter(|_| shared)
+                .map(|anchor| {
+                    let (lon, lat) = crate::spatial::geo_from_world(anchor);
+                    let (ns, ew) = (if lat < 0.0 { 'S' } else { 'N' }, if lon < 0.0 { 'W' } else { 'E' });
+                    format!(" ({:.2}° {ns}, {:.2}° {ew})", lat.abs(), lon.abs())
+                })
+                .unwrap_or_default();
+            format!("{}{alt} — {}{place}", hit.name, hit.layer)
+        })
+        .collect()
 }
 
 #[cfg(test)]
