@@ -87,6 +87,25 @@ fn render_add_of_a_csv_cut_short_writes_nothing_unless_told_to_skip_bad_rows() {
     assert!(std::fs::read(&out).expect("png written").starts_with(b"\x89PNG"));
 }
 
+/// Found by a new user: a GeoJSON file cut short was placed at 22:135779 by `render` (the
+/// last character, as `serde_json` names it) and at 22:135780 by `validate` (where the text
+/// ends). Both name where the text ends, with or without a last newline.
+#[test]
+fn render_and_validate_place_the_end_of_a_file_cut_short_alike() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cut = dir.path().join("cut.geojson");
+    let text = "{\"type\":\"FeatureCollection\",\"features\":[\n{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[71.5,37.4";
+    for (text, place) in [(text.to_owned(), ":2:70: "), (format!("{text}\n"), ":3:1: ")] {
+        std::fs::write(&cut, &text).expect("write");
+        let validate = bin().arg("validate").arg(&cut).output().expect("run");
+        let render =
+            bin().args(["render", "--out"]).arg(dir.path().join("x.png")).arg("--add").arg(&cut).output().expect("run");
+        let expected = format!("{}{place}", cut.display());
+        assert!(String::from_utf8_lossy(&validate.stdout).starts_with(&expected), "{validate:?}");
+        assert!(String::from_utf8_lossy(&render.stderr).starts_with(&expected), "{render:?}");
+    }
+}
+
 /// Found trying geoBoundaries' metadata file (JSON, not GeoJSON): `render --add` said
 /// "FILE: no `type` member" without the place every other report gives.
 #[test]

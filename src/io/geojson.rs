@@ -148,7 +148,10 @@ fn syntax_error(file_label: &str, text: &str, e: &serde_json::Error) -> GeoJsonE
     let (line, col, message) = if e.is_eof() && text.trim().is_empty() {
         (1, 1, "empty document: expected a GeoJSON object".to_owned())
     } else if e.is_eof() {
-        (e.line(), e.column(), format!("the file ends before the document does (cut short?): {words}"))
+        // Where the text ends, as `validate` places it (serde_json names its last character).
+        let last = text.rsplit('\n').next().unwrap_or_default();
+        let (line, col) = (text.matches('\n').count() + 1, last.chars().count() + 1);
+        (line, col, format!("the file ends before the document does (cut short?): {words}"))
     } else {
         (e.line(), e.column(), words)
     };
