@@ -417,7 +417,12 @@ fn convert(input: &Path, output: &Path, layer: Option<&str>, bad_rows: crate::io
         }
         Ok(report) => {
             for p in &report.problems {
-                eprintln!("{p} (skipped)");
+                // Most say so themselves ("… (row skipped)").
+                if left_out(p) {
+                    eprintln!("{p}");
+                } else {
+                    eprintln!("{p} (skipped)");
+                }
             }
             for (name, n) in &report.layers {
                 println!("{}: layer `{name}`: {n} features written to {}", input.display(), output.display());
@@ -464,6 +469,10 @@ fn import_acled(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows)
         Ok(source) => source,
         Err(e) => return fail(e.to_string()),
     };
+    if format == crate::io::open::Format::GeoPackage {
+        drop(source);
+        return import_acled_to_gpkg(input, out, bad_rows);
+    }
     let cannot_write = |e: &std::io::Error| format!("cannot write {}: {e}", out.display());
     // Reports the problems; the message refusing to write, if it must.
     let check = |summary: &AcledSummary| {
@@ -593,6 +602,30 @@ fn import_acled(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows)
         summary.rows_skipped()
     );
     ExitCode::SUCCESS
+}
+
+/// `import acled` to a GeoPackage: written as `convert` writes an export, streamed (the same
+/// table the whole layer gave: found by a new user, the whole layer took 5.3 s and 1.2 GB for
+/// 100,000 rows where `convert` took 0.4 s and 118 MB).
+fn import_acled_to_gpkg(input: &Path, out: &Path, bad_rows: crate::io::convert::BadRows) -> ExitCode {
+    match crate::io::convert::convert_layer(input, out, None, bad_rows) {
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+        Ok(report) => {
+            for p in &report.problems {
+                eprintln!("{p}");
+            }
+            for l in &report.lossy {
+                println!("{}: not kept: {l}", out.display());
+            }
+            let written: usize = report.layers.iter().map(|(_, n)| n).sum();
+            let skipped = report.problems.iter().filter(|p| left_out(p)).count();
+            println!("{}: {written} events written to {} ({skipped} rows skipped)", input.display(), out.display());
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 /// Page orientation on the command line.
