@@ -433,6 +433,25 @@ fn cell_to_json(v: ValueRef<'_>, col: &Column, notes: &mut Vec<String>, label: &
     }
 }
 
+/// Writes `value` as `serde_json` writes it (into a `Vec`, which cannot fail).
+fn write_json(out: &mut Vec<u8>, value: &Value) {
+    let _ = serde_json::to_writer(out, value);
+}
+
+/// Writes a cell as `serde_json` writes [`cell_to_json`]'s value for it: the usual cells (null,
+/// whole numbers, booleans and text) without making the value, the others through it.
+fn write_cell(out: &mut Vec<u8>, v: ValueRef<'_>, col: &Column, notes: &mut Vec<String>, label: &str) {
+    match v {
+        ValueRef::Null => out.extend_from_slice(b"null"),
+        ValueRef::Integer(i) if col.boolean => out.extend_from_slice(if i != 0 { &b"true"[..] } else { &b"false"[..] }),
+        ValueRef::Integer(i) => out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes()),
+        ValueRef::Text(t) if !col.json => {
+            let _ = serde_json::to_writer(&mut *out, &*String::from_utf8_lossy(t));
+        }
+        other => write_json(out, &cell_to_json(other, col, notes, label)),
+    }
+}
+
 fn read_table(
     conn: &Connection,
     path: &Path,
@@ -499,6 +518,18 @@ fn read_table(
         if packed { Ok(()) } else { Err(table_err("cannot build the layer: a feature is not JSON".to_owned())) }
     };
     let mut had_m = false;
+    // What goes before each property's value: its key as JSON and a colon, after a comma but
+    // for the first.
+    let heads: Vec<Vec<u8>> = columns
+        .iter()
+        .enumerate()
+        .map(|(k, col)| {
+            let mut head = if k == 0 { Vec::new() } else { b",".to_vec() };
+            write_json(&mut head, &Value::String(col.name.clone()));
+            head.push(b':');
+            head
+        })
+        .collect();
     let (mut read, mut bytes_told) = (0_u64, 0_u64);
     while let Some(row) = rows.next().map_err(sql_err(path))? {
         read += 1;
@@ -544,19 +575,25 @@ fn read_table(
                 _ => Value::Null,
             },
         };
-        let mut properties = Map::new();
-        for (i, col) in columns.iter().enumerate() {
-            let v = row.get_ref(i + 3).map_err(sql_err(path))?;
-            properties.insert(col.name.clone(), cell_to_json(v, col, &mut notes, &label));
-        }
-        let mut feature = Map::new();
-        feature.insert("type".to_owned(), Value::from("Feature"));
+        // The text `serde_json` writes for the feature's object, written without making it
+        // (the values, maps and key strings of a `Value` tree were most of a read).
+        let mut text = Vec::with_capacity(512);
+        text.extend_from_slice(b"{\"type\":\"Feature\",");
         if !id.is_null() {
-            feature.insert("id".to_owned(), id);
+            text.extend_from_slice(b"\"id\":");
+            write_json(&mut text, &id);
+            text.push(b',');
         }
-        feature.insert("geometry".to_owned(), geometry.unwrap_or(Value::Null));
-        feature.insert("properties".to_owned(), Value::Object(properties));
-        batch.push(Value::Object(feature).to_string());
+        text.extend_from_slice(b"\"geometry\":");
+        write_json(&mut text, geometry.as_ref().unwrap_or(&Value::Null));
+        text.extend_from_slice(b",\"properties\":{");
+        for (i, (col, head)) in columns.iter().zip(&heads).enumerate() {
+            text.extend_from_slice(head);
+            let v = row.get_ref(i + 3).map_err(sql_err(path))?;
+            write_cell(&mut text, v, col, &mut notes, &label);
+        }
+        text.extend_from_slice(b"}}");
+        batch.push(String::from_utf8(text).map_err(|e| table_err(format!("fid {fid}: {e}")))?);
         if batch.len() == PACK_BATCH {
             pack(&mut packer, &mut batch)?;
         }
@@ -944,6 +981,44 @@ fn sql_value(v: Option<&Value>, ty: ColType) -> rusqlite::types::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cell written straight as text is what `serde_json` writes of the value
+    /// `cell_to_json` makes of it, for every kind of cell and column.
+    #[test]
+    fn a_cell_is_written_as_its_value_is() {
+        let texts: [&[u8]; 7] = [
+            b"",
+            b"Warduj\n",
+            b"a \"quoted\" \\ word",
+            b"\x01\x1f\x7f",
+            "Qal\u{02bf}a-ye Panja".as_bytes(),
+            b"\xff bad",
+            b"{\"a\": [1, 2.50]}",
+        ];
+        let mut cells: Vec<ValueRef<'_>> = vec![
+            ValueRef::Null,
+            ValueRef::Integer(0),
+            ValueRef::Integer(-7),
+            ValueRef::Integer(i64::MIN),
+            ValueRef::Real(0.5),
+            ValueRef::Real(-0.0),
+            ValueRef::Real(1e300),
+            ValueRef::Real(f64::NAN),
+            ValueRef::Blob(b"\x00\xffblob"),
+        ];
+        cells.extend(texts.iter().map(|t| ValueRef::Text(t)));
+        for boolean in [false, true] {
+            for json in [false, true] {
+                let col = Column { name: "c".to_owned(), boolean, json };
+                for &cell in &cells {
+                    let (mut a, mut b) = (Vec::new(), Vec::new());
+                    write_cell(&mut a, cell, &col, &mut Vec::new(), "t");
+                    write_json(&mut b, &cell_to_json(cell, &col, &mut Vec::new(), "t"));
+                    assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b), "{cell:?} {boolean} {json}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn base64_matches_rfc_4648_vectors() {
