@@ -84,7 +84,9 @@ fn file_open_through_the_built_in_dialog_loads_the_layer() {
     h.get_by_label_contains("posts.csv").click();
     h.run();
     h.get_by_label("Open").click();
-    h.run();
+    // Steps, not `run`: the layer may arrive (and the map fly to it, repainting for more
+    // frames than `run` allows) while these run.
+    h.run_steps(2);
     assert!(!h.state().file_dialog_open());
     for _ in 0..200 {
         h.run_steps(1);
