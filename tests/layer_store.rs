@@ -220,6 +220,43 @@ fn an_edit_of_a_packed_feature_keeps_the_others_packed_and_saves_them_unchanged(
     assert!(text.contains("\"n\":3"), "{text}");
 }
 
+/// The user's whole path at a size whose saves go past the page cache (`io::direct`, blocks
+/// of 8 MiB): a 17 MB export imported, opened, one event edited, saved, opened again. The saved
+/// file is the file opened but for the edited event's line, and reads back with the edit.
+#[test]
+fn an_edit_of_one_event_in_a_big_layer_saves_every_other_line_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("events.csv");
+    let mut bytes = Vec::new();
+    acled_gen::generate_acled_csv(20_000, 11, &mut bytes).unwrap();
+    std::fs::write(&csv, bytes).unwrap();
+    let path = dir.path().join("events.geojson");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_frontier-atlas"))
+        .args(["import", "acled"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let before = std::fs::read_to_string(&path).unwrap();
+    assert!(before.len() > 16 << 20, "{} bytes: not several blocks", before.len());
+    let mut loaded = geojson_fast::load_file(&path, &Progress::new()).unwrap();
+    let edited = 12_345;
+    loaded.layer.features.get_mut(edited).unwrap().properties.insert("notes".to_owned(), serde_json::json!("checked"));
+    let out = dir.path().join("saved.geojson");
+    frontier_atlas::io::save::save_layer(&loaded.layer, &out).unwrap();
+    let after = std::fs::read_to_string(&out).unwrap();
+    let differ: Vec<usize> =
+        before.lines().zip(after.lines()).enumerate().filter(|(_, (a, b))| a != b).map(|(i, _)| i).collect();
+    assert_eq!(before.lines().count(), after.lines().count());
+    // The first line opens the collection: event i is on line i + 1 (from 0).
+    assert_eq!(differ, [edited + 1], "lines that differ");
+    let again = geojson_fast::load_file(&out, &Progress::new()).unwrap();
+    let feature = again.layer.features.get(edited).unwrap();
+    assert_eq!(feature.properties.get("notes"), Some(&serde_json::json!("checked")));
+}
+
 #[test]
 fn a_cancelled_fast_load_returns_no_layer() {
     let dir = tempfile::tempdir().unwrap();
